@@ -1,0 +1,65 @@
+// Owner-only file system helpers: every folder the app creates is 0700, every file 0600.
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../../shared/errors.ts';
+
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+/** mkdir -p with 0700 on every folder it creates; tightens an existing folder we own. */
+export function ensureOwnerDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    if (process.platform !== 'win32') fs.chmodSync(dir, DIR_MODE);
+  } catch (e) {
+    throw new AppError('DATA_DIR_UNUSABLE', `Cannot create or use the folder ${dir}: ${(e as Error).message}`, {
+      hint: 'Check that the folder is writable by you, or choose another data directory with --data-dir.',
+      cause: e,
+    });
+  }
+}
+
+/** Write a whole file atomically (temp name, fsync, rename, fsync dir), mode 0600. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w', FILE_MODE);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+export function fsyncDir(dir: string): void {
+  if (process.platform === 'win32') return; // directories cannot be opened for fsync there
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Make sure files SQLite created (db, -wal, -shm) are owner-only too. */
+export function tightenFiles(files: readonly string[]): void {
+  if (process.platform === 'win32') return;
+  for (const f of files) {
+    try {
+      fs.chmodSync(f, FILE_MODE);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
+export function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+}

@@ -1,0 +1,107 @@
+// Opening Stateward databases. One writer connection per process; readable
+// handles (status, preview, verify) are a different type from the writable one
+// so a function that writes cannot be handed a read-only handle.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import { AppError, isAppError } from '../../../shared/errors.ts';
+
+/** 'StWd': identifies a Stateward database in the SQLite header (offset 68). */
+export const APPLICATION_ID = 0x53745764;
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+declare const readableBrand: unique symbol;
+declare const writableBrand: unique symbol;
+export type ReadableDB = Database.Database & { readonly [readableBrand]: true };
+export type WritableDB = ReadableDB & { readonly [writableBrand]: true };
+
+export interface HeaderFacts {
+  size: number;
+  isSqlite: boolean;
+  applicationId: number;
+  userVersion: number;
+  pageSize: number;
+  pageCount: number;
+}
+
+/** Read the SQLite header without opening the file through SQLite (no -wal/-shm created). */
+export function readHeader(file: string): HeaderFacts {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new AppError('DB_UNREADABLE', `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      hint: 'Check that the file exists and that you may read it.',
+      cause: e,
+    });
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(100);
+    const n = fs.readSync(fd, buf, 0, 100, 0);
+    const isSqlite = n >= 100 && buf.subarray(0, 16).equals(SQLITE_MAGIC);
+    const rawPageSize = isSqlite ? buf.readUInt16BE(16) : 0;
+    return {
+      size,
+      isSqlite,
+      applicationId: isSqlite ? buf.readUInt32BE(68) : 0,
+      userVersion: isSqlite ? buf.readUInt32BE(60) : 0,
+      pageSize: rawPageSize === 1 ? 65536 : rawPageSize,
+      pageCount: isSqlite ? buf.readUInt32BE(28) : 0,
+    };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Map a SQLite error on a file to a stable code. */
+export function classifySqliteError(e: unknown, file: string): AppError {
+  if (isAppError(e)) return e;
+  const code = (e as { code?: string }).code ?? '';
+  const msg = (e as Error).message ?? String(e);
+  if (code === 'SQLITE_NOTADB') {
+    return new AppError('NOT_A_STATEWARD_DB', `${file} is not a SQLite database.`, { cause: e });
+  }
+  if (code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
+    return new AppError('DB_CORRUPT', `${file} is damaged: ${msg}`, {
+      hint: 'Restore it from a backup (Backups → Restore to a copy).',
+      cause: e,
+    });
+  }
+  if (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new AppError('DB_UNREADABLE', `Cannot open ${file}: ${msg}`, {
+      hint: 'Check the file and folder permissions and that the disk is present.',
+      cause: e,
+    });
+  }
+  return new AppError('INTERNAL', `Unexpected database error on ${file}: ${msg}`, { cause: e });
+}
+
+export function openWritable(file: string): WritableDB {
+  try {
+    const db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    return db as WritableDB;
+  } catch (e) {
+    throw classifySqliteError(e, file);
+  }
+}
+
+export function openReadOnly(file: string): ReadableDB {
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return db as ReadableDB;
+  } catch (e) {
+    throw classifySqliteError(e, file);
+  }
+}
+
+/** Check one row changed: single-row writes assert it (STYLE.md §8). */
+export function assertOneChange(info: Database.RunResult, what: string): void {
+  if (info.changes !== 1) {
+    throw new AppError('INTERNAL', `Expected to change one ${what}, changed ${info.changes}.`);
+  }
+}

@@ -1,0 +1,96 @@
+// The store: the data directory's database opened, identified, migrated and
+// ready. The app, the HTTP host, the CLI and (later) the restore drill all open
+// databases through here, so "boots" means the same thing everywhere.
+import fs from 'node:fs';
+import { AppError } from '../../../shared/errors.ts';
+import type { DataDirLayout } from '../paths.ts';
+import { tightenFiles } from '../fsutil.ts';
+import type { ReadableDB, WritableDB } from './db.ts';
+import { classifySqliteError, openReadOnly, openWritable, readHeader } from './db.ts';
+import type { MigrationPlan } from './migrate.ts';
+import { applyMigrations, checkIdentity, planMigrations } from './migrate.ts';
+import { countProjects } from './resources/projects.ts';
+
+export interface OpenStoreOptions {
+  /** Called with the plan before pending migrations run on a database that already holds data. */
+  beforeMigrate?: (plan: MigrationPlan, db: WritableDB) => void;
+}
+
+export interface Store {
+  readonly file: string;
+  readonly db: WritableDB;
+  readonly plan: MigrationPlan;
+  readonly applied: string[];
+  close(): void;
+}
+
+/** Refuse files that are not SQLite before SQLite ever opens them. */
+function preflightFile(file: string): void {
+  if (!fs.existsSync(file)) return;
+  const h = readHeader(file);
+  if (h.size === 0) return; // SQLite treats an empty file as a new database
+  if (!h.isSqlite) {
+    throw new AppError('NOT_A_STATEWARD_DB', `${file} is not a SQLite database.`, {
+      hint: 'Move this file away (it is not Stateward data) or choose another data directory.',
+    });
+  }
+}
+
+/** Open a database file read-write, check it is Stateward's, and migrate it to this version. */
+export function openStoreFile(file: string, opts: OpenStoreOptions = {}): Store {
+  preflightFile(file);
+  const db = openWritable(file);
+  try {
+    checkIdentity(db, file);
+    const plan = planMigrations(db);
+    if (plan.pending.length > 0 && !plan.fresh && opts.beforeMigrate) {
+      opts.beforeMigrate(plan, db);
+    }
+    const applied = applyMigrations(db, plan);
+    return {
+      file,
+      db,
+      plan,
+      applied,
+      close: () => db.close(),
+    };
+  } catch (e) {
+    db.close();
+    throw classifySqliteError(e, file);
+  }
+}
+
+export function openStore(layout: DataDirLayout, opts: OpenStoreOptions = {}): Store {
+  const store = openStoreFile(layout.db, opts);
+  tightenFiles([layout.db, layout.wal, layout.shm]);
+  return store;
+}
+
+export interface Inspection {
+  exists: boolean;
+  schemaVersion: number;
+  plan: MigrationPlan | null;
+  projects: number;
+  error: AppError | null;
+}
+
+/** Look at a data dir's database without changing anything (CLI status, dry runs). */
+export function inspectDatabase(file: string): Inspection {
+  if (!fs.existsSync(file) || fs.statSync(file).size === 0) {
+    return { exists: false, schemaVersion: 0, plan: null, projects: 0, error: null };
+  }
+  let db: ReadableDB | null = null;
+  try {
+    preflightFile(file);
+    db = openReadOnly(file);
+    const identity = checkIdentity(db, file);
+    if (identity === 'empty') return { exists: true, schemaVersion: 0, plan: null, projects: 0, error: null };
+    const plan = planMigrations(db);
+    const projects = plan.current >= 1 ? countProjects(db) : 0;
+    return { exists: true, schemaVersion: plan.current, plan, projects, error: null };
+  } catch (e) {
+    return { exists: true, schemaVersion: 0, plan: null, projects: 0, error: classifySqliteError(e, file) };
+  } finally {
+    db?.close();
+  }
+}

@@ -1,0 +1,40 @@
+import type { HandlerMap } from './registry.ts';
+import { auditedWrite, storeOf } from './context.ts';
+import {
+  appendDeploymentLog,
+  createDeployment,
+  getDeployment,
+  listDeployments,
+  setDeploymentStatus,
+} from '../core/store/resources/deployments.ts';
+import { listAudit } from '../core/store/resources/audit.ts';
+
+export const deploymentHandlers: HandlerMap = {
+  'deployments.list': (input, rt) => listDeployments(storeOf(rt), input),
+  'deployments.get': (input, rt) => getDeployment(storeOf(rt), input.id),
+  'deployments.create': (input, rt) =>
+    auditedWrite(
+      rt,
+      'deployments',
+      (db, now) => createDeployment(db, input, now),
+      (d) => ({
+        action: 'deployment.recorded',
+        target: `deployment:${d.id}`,
+        detail: { environmentId: d.environmentId, version: d.version, status: d.status },
+      }),
+    ),
+  'deployments.setStatus': (input, rt) =>
+    auditedWrite(
+      rt,
+      'deployments',
+      (db, now) => setDeploymentStatus(db, input, now),
+      (d) => ({ action: 'deployment.status', target: `deployment:${d.id}`, detail: { status: d.status } }),
+    ),
+  'deployments.appendLog': (input, rt) => {
+    const db = storeOf(rt);
+    const detail = db.transaction(() => appendDeploymentLog(db, input, rt.now()))();
+    rt.events.emit('data.changed', { area: 'deployments' });
+    return detail;
+  },
+  'audit.list': (input, rt) => listAudit(storeOf(rt), input),
+};

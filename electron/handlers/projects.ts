@@ -1,0 +1,50 @@
+import type { HandlerMap } from './registry.ts';
+import { auditedWrite, storeOf } from './context.ts';
+import { createProject, getProject, listProjects, updateProject } from '../core/store/resources/projects.ts';
+import { createEnvironment, getEnvironment, listEnvironments, updateEnvironment } from '../core/store/resources/environments.ts';
+import { createSnapshot, listSnapshots } from '../core/store/resources/snapshots.ts';
+
+export const projectHandlers: HandlerMap = {
+  'projects.list': (input, rt) => listProjects(storeOf(rt), input),
+  'projects.get': (input, rt) => getProject(storeOf(rt), input.id),
+  'projects.create': (input, rt) =>
+    auditedWrite(
+      rt,
+      'projects',
+      (db, now) => createProject(db, input, now),
+      (p) => ({ action: 'project.created', target: `project:${p.id}`, detail: { name: p.name } }),
+    ),
+  'projects.update': (input, rt) =>
+    auditedWrite(
+      rt,
+      'projects',
+      (db, now) => updateProject(db, input, now),
+      (p) => ({ action: 'project.updated', target: `project:${p.id}`, detail: { name: p.name } }),
+    ),
+
+  'environments.list': (input, rt) => listEnvironments(storeOf(rt), input.projectId),
+  'environments.get': (input, rt) => getEnvironment(storeOf(rt), input.id),
+  'environments.create': (input, rt) =>
+    auditedWrite(
+      rt,
+      'environments',
+      (db, now) => createEnvironment(db, input, now),
+      (e) => ({ action: 'environment.created', target: `environment:${e.id}`, detail: { projectId: e.projectId, name: e.name } }),
+    ),
+  'environments.update': (input, rt) =>
+    auditedWrite(
+      rt,
+      'environments',
+      (db, now) => updateEnvironment(db, input, now),
+      (e) => ({ action: 'environment.updated', target: `environment:${e.id}`, detail: { name: e.name, kind: e.kind } }),
+    ),
+
+  'snapshots.list': (input, rt) => listSnapshots(storeOf(rt), input.environmentId),
+  'snapshots.create': (input, rt) =>
+    auditedWrite(
+      rt,
+      'snapshots',
+      (db, now) => createSnapshot(db, input, now),
+      (s) => ({ action: 'snapshot.created', target: `environment:${s.environmentId}`, detail: { version: s.version, sha256: s.sha256 } }),
+    ),
+};

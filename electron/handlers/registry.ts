@@ -1,0 +1,80 @@
+// The command registry: one handler per command of the contract. Registration
+// rejects duplicates and names outside the contract; dispatch validates input
+// with the command's zod schema and turns every outcome into a Result.
+import type { CommandName, CommandParsedInput, CommandResult } from '../../shared/contract.ts';
+import { AVAILABLE_WHEN_REFUSED, commands, COMMAND_NAMES, isCommandName } from '../../shared/contract.ts';
+import type { Result } from '../../shared/errors.ts';
+import { fail, isAppError, ok } from '../../shared/errors.ts';
+import type { Runtime } from '../core/runtime.ts';
+
+export type Handler<N extends CommandName> = (
+  input: CommandParsedInput<N>,
+  rt: Runtime,
+) => CommandResult<N> | Promise<CommandResult<N>>;
+
+export type HandlerMap = { [N in CommandName]?: Handler<N> };
+
+export class CommandRegistry {
+  private readonly handlers = new Map<CommandName, Handler<CommandName>>();
+  private readonly rt: Runtime;
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  register<N extends CommandName>(name: N, handler: Handler<N>): void {
+    if (!isCommandName(name)) throw new Error(`Cannot register "${String(name)}": it is not in the command contract.`);
+    if (this.handlers.has(name)) throw new Error(`Command "${name}" is already registered.`);
+    this.handlers.set(name, handler as unknown as Handler<CommandName>);
+  }
+
+  registerAll(map: HandlerMap): void {
+    for (const name of Object.keys(map) as CommandName[]) {
+      this.register(name, map[name] as Handler<typeof name>);
+    }
+  }
+
+  /** Names of contract commands that have no handler; empty once the app is fully wired. */
+  missing(): CommandName[] {
+    return COMMAND_NAMES.filter((n) => !this.handlers.has(n));
+  }
+
+  has(name: CommandName): boolean {
+    return this.handlers.has(name);
+  }
+
+  async dispatch(name: unknown, rawInput: unknown): Promise<Result<unknown>> {
+    if (!isCommandName(name) || !this.handlers.has(name)) {
+      return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command: ${JSON.stringify(String(name)).slice(0, 100)}.` });
+    }
+    const parsed = commands[name].input.safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+      const first = issues[0];
+      return fail({
+        code: 'BAD_INPUT',
+        message: first ? `Invalid ${first.path || 'input'}: ${first.message}.` : 'Invalid input.',
+        details: { issues },
+      });
+    }
+    if (this.rt.startup.state === 'refused' && !AVAILABLE_WHEN_REFUSED.includes(name)) {
+      return fail({
+        code: 'STORE_NOT_READY',
+        message: `The data directory is not open: ${this.rt.startup.message}`,
+        hint: this.rt.startup.hint,
+      });
+    }
+    const handler = this.handlers.get(name)!;
+    try {
+      return ok(await handler(parsed.data as never, this.rt));
+    } catch (e) {
+      if (isAppError(e)) return fail(e.toShape());
+      this.rt.logger.log('error', `command ${name} failed unexpectedly`, e);
+      return fail({
+        code: 'INTERNAL',
+        message: 'Something went wrong; nothing was changed.',
+        hint: this.rt.logger.file ? `Details are in the log file ${this.rt.logger.file}.` : 'Details were written to the error output.',
+      });
+    }
+  }
+}

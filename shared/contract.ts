@@ -1,0 +1,193 @@
+// The one contract for every command: name, zod input schema, result type.
+// Handlers, the IPC and HTTP transports and the renderer's client are all typed
+// from this object; channel names exist nowhere else.
+import { z } from 'zod';
+import type {
+  AppStatus,
+  AuditEntry,
+  ConfigSnapshot,
+  Deployment,
+  DeploymentDetail,
+  Environment,
+  Page,
+  Project,
+  StartupState,
+} from './domain.ts';
+import { DEPLOYMENT_STATUSES, ENVIRONMENT_KINDS, LOG_LEVELS } from './domain.ts';
+
+/** Phantom marker carrying a result type; never inspected at run time. */
+const returns = <T>(): T => undefined as T;
+
+const id = z.number().int().positive();
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(120, 'must be at most 120 characters')
+  .regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters');
+const description = z.string().max(2000, 'must be at most 2000 characters');
+const paging = {
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(100),
+};
+const httpUrl = z
+  .string()
+  .max(2000)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+export const commands = {
+  'app.startup': { input: z.object({}).strict(), result: returns<StartupState>() },
+  'app.status': { input: z.object({}).strict(), result: returns<AppStatus>() },
+
+  'projects.list': {
+    input: z.object({ ...paging, query: z.string().max(120).optional() }).strict(),
+    result: returns<Page<Project>>(),
+  },
+  'projects.get': { input: z.object({ id }).strict(), result: returns<Project>() },
+  'projects.create': {
+    input: z.object({ name, description: description.default('') }).strict(),
+    result: returns<Project>(),
+  },
+  'projects.update': {
+    input: z.object({ id, name: name.optional(), description: description.optional() }).strict(),
+    result: returns<Project>(),
+  },
+
+  'environments.list': {
+    input: z.object({ projectId: id }).strict(),
+    result: returns<Environment[]>(),
+  },
+  'environments.get': { input: z.object({ id }).strict(), result: returns<Environment>() },
+  'environments.create': {
+    input: z
+      .object({
+        projectId: id,
+        name,
+        kind: z.enum(ENVIRONMENT_KINDS).default('other'),
+        description: description.default(''),
+      })
+      .strict(),
+    result: returns<Environment>(),
+  },
+  'environments.update': {
+    input: z
+      .object({
+        id,
+        name: name.optional(),
+        kind: z.enum(ENVIRONMENT_KINDS).optional(),
+        description: description.optional(),
+      })
+      .strict(),
+    result: returns<Environment>(),
+  },
+
+  'snapshots.list': {
+    input: z.object({ environmentId: id }).strict(),
+    result: returns<ConfigSnapshot[]>(),
+  },
+  'snapshots.create': {
+    input: z
+      .object({
+        environmentId: id,
+        content: z.record(z.string().max(200), z.unknown()).refine(
+          (c) => JSON.stringify(c).length <= 256 * 1024,
+          'configuration must be at most 256 KiB',
+        ),
+      })
+      .strict(),
+    result: returns<ConfigSnapshot>(),
+  },
+
+  'deployments.list': {
+    input: z
+      .object({
+        ...paging,
+        projectId: id.optional(),
+        environmentId: id.optional(),
+        status: z.enum(DEPLOYMENT_STATUSES).optional(),
+      })
+      .strict(),
+    result: returns<Page<Deployment>>(),
+  },
+  'deployments.get': { input: z.object({ id }).strict(), result: returns<DeploymentDetail>() },
+  'deployments.create': {
+    input: z
+      .object({
+        environmentId: id,
+        version: name,
+        status: z.enum(DEPLOYMENT_STATUSES).default('queued'),
+        accessUrl: httpUrl.nullable().default(null),
+        diagnosticSummary: z.string().max(20000).nullable().default(null),
+        snapshotId: id.nullable().default(null),
+      })
+      .strict(),
+    result: returns<DeploymentDetail>(),
+  },
+  'deployments.setStatus': {
+    input: z
+      .object({
+        id,
+        status: z.enum(DEPLOYMENT_STATUSES),
+        diagnosticSummary: z.string().max(20000).nullable().optional(),
+      })
+      .strict(),
+    result: returns<DeploymentDetail>(),
+  },
+  'deployments.appendLog': {
+    input: z
+      .object({ id, level: z.enum(LOG_LEVELS).default('info'), message: z.string().min(1).max(20000) })
+      .strict(),
+    result: returns<DeploymentDetail>(),
+  },
+
+  'audit.list': {
+    input: z.object({ ...paging, action: z.string().max(120).optional() }).strict(),
+    result: returns<Page<AuditEntry>>(),
+  },
+
+  'dialog.openFile': {
+    input: z.object({ title: z.string().max(200).default('Open') }).strict(),
+    result: returns<{ path: string | null }>(),
+  },
+  'dialog.saveFile': {
+    input: z
+      .object({
+        title: z.string().max(200).default('Save'),
+        defaultName: z.string().max(255).regex(/^[^/\\]*$/, 'must be a file name, not a path'),
+      })
+      .strict(),
+    result: returns<{ path: string | null }>(),
+  },
+
+  'demo.seed': {
+    input: z
+      .object({
+        projects: z.number().int().min(1).max(1000).default(6),
+        deployments: z.number().int().min(0).max(1_000_000).default(400),
+      })
+      .strict(),
+    result: returns<{ projects: number; environments: number; deployments: number }>(),
+  },
+} as const;
+
+export type Commands = typeof commands;
+export type CommandName = keyof Commands;
+export type CommandInput<N extends CommandName> = z.input<Commands[N]['input']>;
+export type CommandParsedInput<N extends CommandName> = z.output<Commands[N]['input']>;
+export type CommandResult<N extends CommandName> = Commands[N]['result'];
+
+export const COMMAND_NAMES = Object.keys(commands) as CommandName[];
+
+export function isCommandName(s: unknown): s is CommandName {
+  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(commands, s);
+}
+
+/** Commands that work while the store refuses the data dir (the refusal screen uses them). */
+export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = ['app.startup'];

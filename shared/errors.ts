@@ -1,0 +1,70 @@
+// Stable error codes shared by the CLI, IPC, the HTTP host and the UI.
+// A code never changes meaning once published; add new ones instead.
+
+export const ERROR_CODES = [
+  'BAD_INPUT',
+  'UNKNOWN_COMMAND',
+  'NOT_FOUND',
+  'CONFLICT',
+  'INVALID_TRANSITION',
+  'IMMUTABLE',
+  'DATA_DIR_LOCKED',
+  'DATA_DIR_UNUSABLE',
+  'DB_UNREADABLE',
+  'NOT_A_STATEWARD_DB',
+  'DB_CORRUPT',
+  'SCHEMA_FROM_NEWER_VERSION',
+  'MIGRATION_HISTORY_OUT_OF_SYNC',
+  'MIGRATION_CHECKSUM_MISMATCH',
+  'MIGRATION_FAILED',
+  'STORE_NOT_READY',
+  'DEMO_NEEDS_EMPTY_DATA_DIR',
+  'UNSUPPORTED_HERE',
+  'CANCELLED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface AppErrorShape {
+  code: ErrorCode;
+  message: string;
+  /** What the user can do about it, in plain language. */
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Expected failures: thrown inside core, turned into `{ ok: false }` at the boundary. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.details = opts.details;
+  }
+
+  toShape(): AppErrorShape {
+    const shape: AppErrorShape = { code: this.code, message: this.message };
+    if (this.hint !== undefined) shape.hint = this.hint;
+    if (this.details !== undefined) shape.details = this.details;
+    return shape;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AppErrorShape };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = (error: AppErrorShape): Result<never> => ({ ok: false, error });

@@ -1,0 +1,26 @@
+// Typed event map: main → renderer. Progress of long work flows through it.
+
+export interface Events {
+  /** Something in the store changed; lists showing `area` should refresh. */
+  'data.changed': { area: 'projects' | 'environments' | 'deployments' | 'snapshots' | 'audit' };
+  /** Progress of a long operation (demo seeding now; backup, restore, verify later). */
+  progress: {
+    opId: string;
+    op: string;
+    done: number;
+    total: number;
+    unit: 'rows' | 'bytes' | 'pages' | 'steps';
+    etaMs: number | null;
+    phase: string;
+  };
+}
+
+export type EventName = keyof Events;
+export const EVENT_NAMES: readonly EventName[] = ['data.changed', 'progress'];
+
+/** The transport protocol: channel and path names, declared once. */
+export const IPC_INVOKE_CHANNEL = 'stateward:invoke';
+export const IPC_EVENT_CHANNEL = 'stateward:event';
+export const HTTP_INVOKE_PATH = '/api/invoke/';
+export const HTTP_EVENTS_PATH = '/api/events';
+export const HTTP_TOKEN_HEADER = 'x-stateward-token';
