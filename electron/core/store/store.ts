@@ -9,7 +9,6 @@ import type { ReadableDB, WritableDB } from './db.ts';
 import { classifySqliteError, openReadOnly, openWritable, readHeader } from './db.ts';
 import type { MigrationPlan } from './migrate.ts';
 import { applyMigrations, checkIdentity, planMigrations } from './migrate.ts';
-import { countProjects } from './resources/projects.ts';
 
 export interface OpenStoreOptions {
   /** Called with the plan before pending migrations run on a database that already holds data. */
@@ -70,26 +69,48 @@ export interface Inspection {
   exists: boolean;
   schemaVersion: number;
   plan: MigrationPlan | null;
-  projects: number;
+  counts: TableCounts;
   error: AppError | null;
+}
+
+export interface TableCounts {
+  projects: number;
+  environments: number;
+  deployments: number;
+  auditEntries: number;
+}
+
+const NO_COUNTS: TableCounts = { projects: 0, environments: 0, deployments: 0, auditEntries: 0 };
+
+/** Row counts of the key tables that exist (an older schema may lack some). */
+export function tableCounts(db: ReadableDB): TableCounts {
+  const count = (table: string): number => {
+    const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(table);
+    return exists ? (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n : 0;
+  };
+  return {
+    projects: count('projects'),
+    environments: count('environments'),
+    deployments: count('deployments'),
+    auditEntries: count('audit_log'),
+  };
 }
 
 /** Look at a data dir's database without changing anything (CLI status, dry runs). */
 export function inspectDatabase(file: string): Inspection {
   if (!fs.existsSync(file) || fs.statSync(file).size === 0) {
-    return { exists: false, schemaVersion: 0, plan: null, projects: 0, error: null };
+    return { exists: false, schemaVersion: 0, plan: null, counts: NO_COUNTS, error: null };
   }
   let db: ReadableDB | null = null;
   try {
     preflightFile(file);
     db = openReadOnly(file);
     const identity = checkIdentity(db, file);
-    if (identity === 'empty') return { exists: true, schemaVersion: 0, plan: null, projects: 0, error: null };
+    if (identity === 'empty') return { exists: true, schemaVersion: 0, plan: null, counts: NO_COUNTS, error: null };
     const plan = planMigrations(db);
-    const projects = plan.current >= 1 ? countProjects(db) : 0;
-    return { exists: true, schemaVersion: plan.current, plan, projects, error: null };
+    return { exists: true, schemaVersion: plan.current, plan, counts: tableCounts(db), error: null };
   } catch (e) {
-    return { exists: true, schemaVersion: 0, plan: null, projects: 0, error: classifySqliteError(e, file) };
+    return { exists: true, schemaVersion: 0, plan: null, counts: NO_COUNTS, error: classifySqliteError(e, file) };
   } finally {
     db?.close();
   }

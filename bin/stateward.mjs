@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The `stateward` CLI. Node 24 runs the TypeScript sources directly (type stripping).
+import { runCli } from '../electron/cli/main.ts';
+
+process.exitCode = runCli(process.argv.slice(2));

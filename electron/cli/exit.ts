@@ -1,0 +1,36 @@
+// Exit codes (DESIGN.md): 0 success; 1 a check failed; 2 bad input; 3 refused; 4 internal error.
+import type { ErrorCode } from '../../shared/errors.ts';
+
+export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, refused: 3, internal: 4 } as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'DB_CORRUPT':
+      return EXIT.checkFailed;
+    case 'BAD_INPUT':
+    case 'UNKNOWN_COMMAND':
+    case 'NOT_FOUND':
+    case 'CONFLICT':
+    case 'INVALID_TRANSITION':
+    case 'IMMUTABLE':
+    case 'NOT_A_STATEWARD_DB':
+    case 'DB_UNREADABLE':
+    case 'DATA_DIR_UNUSABLE':
+    case 'DEMO_NEEDS_EMPTY_DATA_DIR':
+    case 'UNSUPPORTED_HERE':
+      return EXIT.badInput;
+    case 'DATA_DIR_LOCKED':
+    case 'SCHEMA_FROM_NEWER_VERSION':
+    case 'MIGRATION_HISTORY_OUT_OF_SYNC':
+    case 'MIGRATION_CHECKSUM_MISMATCH':
+    case 'STORE_NOT_READY':
+    case 'UNAUTHORIZED':
+    case 'FORBIDDEN':
+    case 'UNTRUSTED_SENDER':
+      return EXIT.refused;
+    case 'CANCELLED':
+    case 'MIGRATION_FAILED':
+    case 'INTERNAL':
+      return EXIT.internal;
+  }
+}

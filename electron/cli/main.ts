@@ -1,0 +1,226 @@
+// The `stateward` command line: core run directly with Node, for scripts, cron
+// and systemd timers. `--json` prints one JSON object on stdout; progress and
+// logs go to stderr. Exit codes: see exit.ts.
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import type { AppErrorShape } from '../../shared/errors.ts';
+import { AppError, isAppError } from '../../shared/errors.ts';
+import { APP_VERSION } from '../core/version.ts';
+import { resolveDataDirHere, dataDirLayout } from '../core/paths.ts';
+import type { ResolvedDataDir } from '../core/paths.ts';
+import { fileSize } from '../core/fsutil.ts';
+import { readLock, lockIsLive } from '../core/lock.ts';
+import { inspectDatabase } from '../core/store/store.ts';
+import { MIGRATIONS } from '../core/store/migrations/index.ts';
+import { startRuntime } from '../core/runtime.ts';
+import { seedDemo } from '../core/demo.ts';
+import { EXIT, exitCodeFor } from './exit.ts';
+
+export const USAGE = `Usage: stateward [--data-dir DIR] [--json] <command>
+
+Commands:
+  status                               data dir, versions, sizes, counts
+  migrate [--dry-run]                  apply pending migrations (or list them)
+  demo [--projects N] [--deployments M]  fill an empty data dir with sample data
+
+Options:
+  --data-dir DIR   use DIR as the data directory (else STATEWARD_DATA_DIR, portable, or the platform default)
+  --json           print one JSON object on stdout
+  -h, --help       show this help
+  --version        print the version
+
+Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 refused, 4 internal error.`;
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+const defaultIo: CliIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+function usageError(message: string): AppError {
+  return new AppError('BAD_INPUT', message, { hint: 'Run `stateward --help` for usage.' });
+}
+
+function intOption(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw usageError(`${name} must be a whole number from ${min} to ${max}, got "${value}".`);
+  }
+  return n;
+}
+
+function human(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+type Outcome = { exit: number; json: unknown; text: string };
+
+function status(where: ResolvedDataDir): Outcome {
+  const layout = dataDirLayout(where.dir);
+  const appSchema = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  const held = readLock(layout.lock);
+  const lock = held && lockIsLive(held) ? { pid: held.pid, host: held.host, mode: held.mode, since: held.since } : null;
+  const inspection = inspectDatabase(layout.db);
+  const base = {
+    dataDir: where.dir,
+    dataDirSource: where.source,
+    appVersion: APP_VERSION,
+    appSchemaVersion: appSchema,
+    initialized: inspection.exists,
+    schemaVersion: inspection.schemaVersion,
+    pendingMigrations: inspection.plan?.pending.map((m) => m.name) ?? [],
+    dbBytes: fileSize(layout.db),
+    walBytes: fileSize(layout.wal),
+    lock,
+    lastBackup: null,
+    lastDrill: null,
+  };
+  if (inspection.error) {
+    const err = inspection.error.toShape();
+    return {
+      exit: exitCodeFor(err.code),
+      json: { ...base, error: err },
+      text: `Data dir   ${where.dir} (${where.source})\nProblem    ${err.code}: ${err.message}\n${err.hint ? `           ${err.hint}\n` : ''}`,
+    };
+  }
+  const c = inspection.counts;
+  const lines = [
+    `Data dir   ${where.dir} (${where.source})`,
+    `Version    Stateward ${APP_VERSION}, schema ${inspection.schemaVersion}/${appSchema}${base.pendingMigrations.length ? ` (${base.pendingMigrations.length} pending)` : ''}`,
+    `Database   ${inspection.exists ? `${human(base.dbBytes)} + WAL ${human(base.walBytes)}` : 'not created yet'}`,
+    `Contents   ${c.projects} projects, ${c.environments} environments, ${c.deployments} deployments, ${c.auditEntries} audit entries`,
+    `In use by  ${lock ? `${lock.mode}, pid ${lock.pid} on ${lock.host}` : 'nobody'}`,
+  ];
+  return { exit: EXIT.ok, json: { ...base, counts: c }, text: `${lines.join('\n')}\n` };
+}
+
+function migrate(where: ResolvedDataDir, dryRun: boolean): Outcome {
+  const layout = dataDirLayout(where.dir);
+  const inspection = inspectDatabase(layout.db);
+  if (inspection.error) throw inspection.error;
+  const pending = inspection.plan ? inspection.plan.pending.map((m) => m.name) : MIGRATIONS.map((m) => m.name);
+  if (dryRun) {
+    return {
+      exit: EXIT.ok,
+      json: { dryRun: true, schemaVersion: inspection.schemaVersion, pending },
+      text: pending.length ? `Would apply ${pending.length} migration(s):\n${pending.map((p) => `  ${p}`).join('\n')}\n` : 'Up to date: nothing to apply.\n',
+    };
+  }
+  const rt = startRuntime({ dir: where.dir, source: where.source, transport: 'cli', lockMode: 'cli-migrate' });
+  try {
+    if (rt.startup.state === 'refused') throw new AppError(rt.startup.code as AppErrorShape['code'], rt.startup.message, { hint: rt.startup.hint });
+    const applied = rt.store!.applied;
+    return {
+      exit: EXIT.ok,
+      json: { dryRun: false, applied, schemaVersion: rt.store!.plan.target },
+      text: applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((p) => `  ${p}`).join('\n')}\n` : 'Up to date: nothing to apply.\n',
+    };
+  } finally {
+    rt.close();
+  }
+}
+
+function demo(where: ResolvedDataDir, projects: number, deployments: number, io: CliIo): Outcome {
+  const rt = startRuntime({ dir: where.dir, source: where.source, transport: 'cli', lockMode: 'cli-demo' });
+  try {
+    if (rt.startup.state === 'refused') throw new AppError(rt.startup.code as AppErrorShape['code'], rt.startup.message, { hint: rt.startup.hint });
+    const started = Date.now();
+    const result = seedDemo(rt.store!.db, { projects, deployments, actor: `cli@${os.hostname()}`, now: Date.now() }, (done, total) => {
+      io.stderr(`\rdemo: ${done}/${total} deployments (${Math.round((done / Math.max(1, total)) * 100)}%)`);
+    });
+    io.stderr(`\n`);
+    return {
+      exit: EXIT.ok,
+      json: { ...result, dataDir: where.dir, ms: Date.now() - started },
+      text: `Created ${result.projects} projects, ${result.environments} environments and ${result.deployments} deployments in ${where.dir}\n`,
+    };
+  } finally {
+    rt.close();
+  }
+}
+
+/** Run the CLI; returns the exit code. Never throws. */
+export function runCli(argv: string[], io: CliIo = defaultIo): number {
+  let json = false;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        projects: { type: 'string' },
+        deployments: { type: 'string' },
+      },
+    });
+    json = values.json === true;
+    if (values.help) {
+      io.stdout(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (values.version) {
+      io.stdout(json ? `${JSON.stringify({ version: APP_VERSION })}\n` : `${APP_VERSION}\n`);
+      return EXIT.ok;
+    }
+    const [command, ...rest] = positionals;
+    if (!command) throw usageError('No command given.');
+    if (rest.length > 0) throw usageError(`Unexpected argument "${rest[0]}".`);
+    const onlyFor = (flag: boolean | string | undefined, name: string, cmds: string[]) => {
+      if (flag !== undefined && flag !== false && !cmds.includes(command)) throw usageError(`${name} is not an option of "${command}".`);
+    };
+    onlyFor(values['dry-run'], '--dry-run', ['migrate']);
+    onlyFor(values.projects, '--projects', ['demo']);
+    onlyFor(values.deployments, '--deployments', ['demo']);
+    if (values['data-dir'] === '') throw usageError('--data-dir must not be empty.');
+    const where = resolveDataDirHere(values['data-dir'], null);
+    let outcome: Outcome;
+    switch (command) {
+      case 'status':
+        outcome = status(where);
+        break;
+      case 'migrate':
+        outcome = migrate(where, values['dry-run'] === true);
+        break;
+      case 'demo':
+        outcome = demo(
+          where,
+          intOption(values.projects, '--projects', 1, 1000, 6),
+          intOption(values.deployments, '--deployments', 0, 1_000_000, 400),
+          io,
+        );
+        break;
+      default:
+        throw usageError(`Unknown command "${command}".`);
+    }
+    if (json) io.stdout(`${JSON.stringify(outcome.json)}\n`);
+    else if (outcome.exit === EXIT.ok) io.stdout(outcome.text);
+    else io.stderr(outcome.text);
+    return outcome.exit;
+  } catch (e) {
+    const err: AppErrorShape = isAppError(e)
+      ? e.toShape()
+      : (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+        ? usageError((e as Error).message).toShape()
+        : { code: 'INTERNAL', message: `Something went wrong: ${(e as Error).message}` };
+    if (err.code === 'INTERNAL') io.stderr(`${(e as Error).stack ?? String(e)}\n`);
+    if (json) io.stdout(`${JSON.stringify({ error: err })}\n`);
+    io.stderr(`stateward: ${err.code}: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`);
+    return exitCodeFor(err.code);
+  }
+}

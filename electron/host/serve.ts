@@ -1,0 +1,71 @@
+// `npm run serve`: the app in a normal browser, for headless machines and e2e tests.
+//   node electron/host/serve.ts [--data-dir DIR] [--port N]
+import path from 'node:path';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AppError } from '../../shared/errors.ts';
+import { resolveDataDirHere } from '../core/paths.ts';
+import { startRuntime } from '../core/runtime.ts';
+import { createRegistry } from '../handlers/index.ts';
+import type { HandlerMap } from '../handlers/registry.ts';
+import { startHost } from './server.ts';
+
+const unsupportedDialog = (): never => {
+  throw new AppError('UNSUPPORTED_HERE', 'Native file dialogs exist only in the desktop app.', {
+    hint: 'In the browser, use the list of backups or downloads instead.',
+  });
+};
+
+export const hostDialogHandlers: HandlerMap = {
+  'dialog.openFile': unsupportedDialog,
+  'dialog.saveFile': unsupportedDialog,
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string', default: '0' } },
+    strict: true,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`serve: --port must be 0..65535, got ${values.port}\n`);
+    process.exit(2);
+  }
+  const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/renderer');
+  if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
+    process.stderr.write('serve: the renderer is not built; run `npm run serve` (it builds first) or `npm run build:renderer`.\n');
+    process.exit(2);
+  }
+  const resolved = resolveDataDirHere(values['data-dir'], null);
+  const rt = startRuntime({ dir: resolved.dir, source: resolved.source, transport: 'http', lockMode: 'host' });
+  if (rt.startup.state === 'refused') {
+    process.stderr.write(`serve: the data directory is refused (${rt.startup.code}): ${rt.startup.message}\n  ${rt.startup.hint}\n`);
+    process.stderr.write('serve: serving the refusal screen so the browser shows it.\n');
+  }
+  const registry = createRegistry(rt, hostDialogHandlers);
+  const host = await startHost({ rt, registry, staticDir, port });
+  process.stdout.write(`Stateward (data: ${resolved.dir}) is running at ${host.url}\n`);
+  process.stdout.write('Open that URL in a browser; press Ctrl+C to stop.\n');
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    host
+      .close()
+      .finally(() => {
+        rt.close();
+        process.exit(0);
+      })
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`serve: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(4);
+  });
+}

@@ -1,0 +1,224 @@
+// The HTTP host: the same commands and events as the Electron IPC transport,
+// served to the same renderer in a normal browser. Bound to 127.0.0.1 only; a
+// random token on every API request; Host and Origin checked; no CORS at all.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { HTTP_EVENTS_PATH, HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
+import type { AppErrorShape } from '../../shared/errors.ts';
+import type { CommandRegistry } from '../handlers/registry.ts';
+import type { Runtime } from '../core/runtime.ts';
+
+const MAX_BODY = 1024 * 1024;
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+export interface HostOptions {
+  rt: Runtime;
+  registry: CommandRegistry;
+  /** The built renderer (dist/renderer). */
+  staticDir: string;
+  port: number;
+  token?: string;
+}
+
+export interface Host {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+function tokensEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function refuse(res: http.ServerResponse, status: number, error: AppErrorShape): void {
+  sendJson(res, status, { ok: false, error });
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startHost(opts: HostOptions): Promise<Host> {
+  const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
+  const staticRoot = path.resolve(opts.staticDir);
+  let port = 0;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+  const streams = new Set<http.ServerResponse>();
+
+  const unsubscribe = opts.rt.events.onAny((event, payload) => {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const res of streams) res.write(frame);
+  });
+
+  function checkApi(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) {
+      refuse(res, 403, { code: 'FORBIDDEN', message: 'Requests from other origins are refused.' });
+      return false;
+    }
+    const given = req.headers[HTTP_TOKEN_HEADER];
+    if (typeof given !== 'string' || !tokensEqual(given, token)) {
+      refuse(res, 401, { code: 'UNAUTHORIZED', message: 'Missing or wrong token.', hint: 'Open the URL that `npm run serve` printed.' });
+      return false;
+    }
+    return true;
+  }
+
+  async function handleInvoke(req: http.IncomingMessage, res: http.ServerResponse, name: string): Promise<void> {
+    if (req.method !== 'POST') {
+      refuse(res, 405, { code: 'BAD_INPUT', message: 'Use POST to invoke a command.' });
+      return;
+    }
+    if (!checkApi(req, res)) return;
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      refuse(res, 415, { code: 'BAD_INPUT', message: 'The body must be application/json.' });
+      return;
+    }
+    let input: unknown;
+    try {
+      const text = await readBody(req);
+      input = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+    } catch {
+      refuse(res, 400, { code: 'BAD_INPUT', message: 'The body is not valid JSON (or larger than 1 MiB).' });
+      return;
+    }
+    const result = await opts.registry.dispatch(decodeURIComponent(name), input);
+    sendJson(res, 200, result);
+  }
+
+  function handleEvents(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method !== 'GET') {
+      refuse(res, 405, { code: 'BAD_INPUT', message: 'Use GET for the event stream.' });
+      return;
+    }
+    if (!checkApi(req, res)) return;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    });
+    res.write(': connected\n\n');
+    streams.add(res);
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(ping);
+      streams.delete(res);
+    });
+  }
+
+  function handleStatic(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
+    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const file = path.resolve(staticRoot, rel);
+    if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) {
+      res.writeHead(404).end();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = fs.readFileSync(file);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+      'cache-control': 'no-cache',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  const server = http.createServer((req, res) => {
+    // DNS rebinding: a page on another name pointed at 127.0.0.1 must not reach us.
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      refuse(res, 421, { code: 'FORBIDDEN', message: 'Unexpected Host header.' });
+      return;
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname.startsWith(HTTP_INVOKE_PATH)) {
+      handleInvoke(req, res, url.pathname.slice(HTTP_INVOKE_PATH.length)).catch((e: unknown) => {
+        opts.rt.logger.log('error', 'HTTP invoke failed', e);
+        if (!res.headersSent) refuse(res, 500, { code: 'INTERNAL', message: 'Something went wrong.' });
+      });
+      return;
+    }
+    if (url.pathname === HTTP_EVENTS_PATH) {
+      handleEvents(req, res);
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) {
+      refuse(res, 404, { code: 'UNKNOWN_COMMAND', message: 'No such endpoint.' });
+      return;
+    }
+    handleStatic(req, res, url.pathname);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/#token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        unsubscribe();
+        for (const res of streams) res.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
