@@ -11,13 +11,25 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'dist-electron', 'release', 'test-results', 'playwright-report'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'dist-electron',
+      'release',
+      'test-results',
+      'playwright-report',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
@@ -29,7 +41,12 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'Only electron/main/ may import electron (DESIGN.md: core is plain Node).' }],
+          paths: [
+            {
+              name: 'electron',
+              message: 'Only electron/main/ may import electron (DESIGN.md: core is plain Node).',
+            },
+          ],
         },
       ],
     },
@@ -42,9 +59,17 @@ export default tseslint.config(
         {
           paths: [
             { name: 'electron', message: 'shared/ runs in main and renderer: no electron.' },
-            ...nodeBuiltins.map((name) => ({ name, message: 'shared/ runs in the renderer too: no Node built-ins.' })),
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'shared/ runs in the renderer too: no Node built-ins.',
+            })),
           ],
-          patterns: [{ group: ['**/electron/**', '../electron/*'], message: 'shared/ must not import from electron/.' }],
+          patterns: [
+            {
+              group: ['**/electron/**', '../electron/*'],
+              message: 'shared/ must not import from electron/.',
+            },
+          ],
         },
       ],
     },
@@ -59,10 +84,21 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: 'electron', message: 'The renderer talks to main only through the api module.' },
-            ...nodeBuiltins.map((name) => ({ name, message: 'The renderer never touches Node built-ins.' })),
+            {
+              name: 'electron',
+              message: 'The renderer talks to main only through the api module.',
+            },
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'The renderer never touches Node built-ins.',
+            })),
           ],
-          patterns: [{ group: ['**/electron/**', '../electron/*', '../../electron/*'], message: 'renderer/ must not import from electron/.' }],
+          patterns: [
+            {
+              group: ['**/electron/**', '../electron/*', '../../electron/*'],
+              message: 'renderer/ must not import from electron/.',
+            },
+          ],
         },
       ],
     },

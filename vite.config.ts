@@ -1,13 +1,37 @@
 // One config, three builds chosen by --mode:
 //   (default)          the renderer → dist/renderer
 //   electron-main      the Electron main process (core, handlers, shell) → dist-electron/main.js
+//                      and its backup worker → dist-electron/backup-worker.js
 //   electron-preload   the preload script → dist-electron/preload.cjs
 import { defineConfig } from 'vite';
+import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 
-const nodeExternals = ['electron', 'better-sqlite3', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// Electron loads the built page from file://, where response headers (and so the
+// host's CSP header) do not exist: the built index.html carries the same policy
+// as a meta tag. Not in dev, where Vite's inline refresh script must run.
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+const cspMeta: Plugin = {
+  name: 'stateward-csp-meta',
+  apply: 'build',
+  transformIndexHtml: () => [
+    {
+      tag: 'meta',
+      attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP },
+      injectTo: 'head-prepend',
+    },
+  ],
+};
+
+const nodeExternals = [
+  'electron',
+  'better-sqlite3',
+  ...builtinModules,
+  ...builtinModules.map((m) => `node:${m}`),
+];
 
 export default defineConfig(({ mode }) => {
   if (mode === 'electron-main') {
@@ -19,7 +43,15 @@ export default defineConfig(({ mode }) => {
         minify: false,
         sourcemap: true,
         ssr: true,
-        lib: { entry: path.resolve('electron/main/main.ts'), formats: ['es'], fileName: () => 'main.js' },
+        // The backup worker is its own entry: core starts it as ./backup-worker.js beside main.js.
+        lib: {
+          entry: {
+            main: path.resolve('electron/main/main.ts'),
+            'backup-worker': path.resolve('electron/core/backup/worker.ts'),
+          },
+          formats: ['es'],
+          fileName: (_format, name) => `${name}.js`,
+        },
         rollupOptions: { external: nodeExternals },
       },
     };
@@ -34,7 +66,11 @@ export default defineConfig(({ mode }) => {
         sourcemap: true,
         ssr: true,
         // Sandboxed preloads must be CommonJS.
-        lib: { entry: path.resolve('electron/main/preload.ts'), formats: ['cjs'], fileName: () => 'preload.cjs' },
+        lib: {
+          entry: path.resolve('electron/main/preload.ts'),
+          formats: ['cjs'],
+          fileName: () => 'preload.cjs',
+        },
         rollupOptions: { external: ['electron'] },
       },
     };
@@ -42,7 +78,7 @@ export default defineConfig(({ mode }) => {
   return {
     root: 'renderer',
     base: './',
-    plugins: [react()],
+    plugins: [react(), cspMeta],
     build: { outDir: path.resolve('dist/renderer'), emptyOutDir: true, target: 'es2022' },
     server: { port: 5173, strictPort: false },
   };

@@ -2,4 +2,4 @@
 // The `stateward` CLI. Node 24 runs the TypeScript sources directly (type stripping).
 import { runCli } from '../electron/cli/main.ts';
 
-process.exitCode = runCli(process.argv.slice(2));
+process.exitCode = await runCli(process.argv.slice(2));

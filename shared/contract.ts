@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import type {
   AppStatus,
+  BackupEntry,
+  BackupOverview,
+  BackupSettings,
   AuditEntry,
   ConfigSnapshot,
   Deployment,
@@ -24,7 +27,10 @@ const name = z
   .trim()
   .min(1, 'must not be empty')
   .max(120, 'must be at most 120 characters')
-  .regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters');
+  .refine(
+    (s) => ![...s].some((c) => c.charCodeAt(0) < 0x20),
+    'must not contain control characters',
+  );
 const description = z.string().max(2000, 'must be at most 2000 characters');
 const paging = {
   offset: z.number().int().min(0).default(0),
@@ -96,10 +102,12 @@ export const commands = {
     input: z
       .object({
         environmentId: id,
-        content: z.record(z.string().max(200), z.unknown()).refine(
-          (c) => JSON.stringify(c).length <= 256 * 1024,
-          'configuration must be at most 256 KiB',
-        ),
+        content: z
+          .record(z.string().max(200), z.unknown())
+          .refine(
+            (c) => JSON.stringify(c).length <= 256 * 1024,
+            'configuration must be at most 256 KiB',
+          ),
       })
       .strict(),
     result: returns<ConfigSnapshot>(),
@@ -142,7 +150,11 @@ export const commands = {
   },
   'deployments.appendLog': {
     input: z
-      .object({ id, level: z.enum(LOG_LEVELS).default('info'), message: z.string().min(1).max(20000) })
+      .object({
+        id,
+        level: z.enum(LOG_LEVELS).default('info'),
+        message: z.string().min(1).max(20000),
+      })
       .strict(),
     result: returns<DeploymentDetail>(),
   },
@@ -150,6 +162,61 @@ export const commands = {
   'audit.list': {
     input: z.object({ ...paging, action: z.string().max(120).optional() }).strict(),
     result: returns<Page<AuditEntry>>(),
+  },
+
+  'backups.overview': { input: z.object({}).strict(), result: returns<BackupOverview>() },
+  'backups.list': { input: z.object({}).strict(), result: returns<BackupEntry[]>() },
+  'backups.create': {
+    input: z
+      .object({
+        compact: z.boolean().default(false),
+        /** Chosen by the caller so it can follow progress events and cancel. */
+        opId: z.string().uuid().optional(),
+      })
+      .strict(),
+    result: returns<BackupEntry>(),
+  },
+  'backups.cancel': {
+    input: z.object({ opId: z.string().uuid() }).strict(),
+    result: returns<{ cancelled: boolean }>(),
+  },
+  'backups.updateSettings': {
+    input: z
+      .object({
+        scheduleEnabled: z.boolean().optional(),
+        intervalMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(60 * 24 * 31)
+          .optional(),
+        onlyIfChanged: z.boolean().optional(),
+        compactScheduled: z.boolean().optional(),
+        retention: z
+          .object({
+            keepLast: z.number().int().min(1).max(1000).optional(),
+            daily: z.number().int().min(0).max(366).optional(),
+            weekly: z.number().int().min(0).max(520).optional(),
+            monthly: z.number().int().min(0).max(240).optional(),
+          })
+          .strict()
+          .optional(),
+        offsiteDir: z.string().min(1).max(4096).nullable().optional(),
+      })
+      .strict(),
+    result: returns<BackupSettings>(),
+  },
+  /** Electron: copy a backup (and its manifest) to a path the user chose with dialog.saveFile. */
+  'backups.export': {
+    input: z
+      .object({ id: z.string().regex(/^[a-z0-9]{8,32}$/), path: z.string().min(1).max(4096) })
+      .strict(),
+    result: returns<{ path: string }>(),
+  },
+  /** Browser host: a one-time URL that downloads a backup file. */
+  'backups.downloadLink': {
+    input: z.object({ id: z.string().regex(/^[a-z0-9]{8,32}$/) }).strict(),
+    result: returns<{ url: string; fileName: string }>(),
   },
 
   'dialog.openFile': {
@@ -160,7 +227,10 @@ export const commands = {
     input: z
       .object({
         title: z.string().max(200).default('Save'),
-        defaultName: z.string().max(255).regex(/^[^/\\]*$/, 'must be a file name, not a path'),
+        defaultName: z
+          .string()
+          .max(255)
+          .regex(/^[^/\\]*$/, 'must be a file name, not a path'),
       })
       .strict(),
     result: returns<{ path: string | null }>(),

@@ -128,4 +128,91 @@ export type StartupState =
       hint: string;
       dataDir: string;
       logFile: string | null;
+      details?: Record<string, unknown>;
     };
+
+export const BACKUP_KINDS = ['manual', 'scheduled', 'pre-upgrade', 'pre-restore'] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
+
+export const BACKUP_FORMAT_VERSION = 1;
+
+/** Facts about a backup: in the sidecar `<name>.manifest.json`, and (all but size/hash/pages) inside the file. */
+export interface BackupManifest {
+  format: number;
+  id: string;
+  kind: BackupKind;
+  createdAt: number;
+  appVersion: string;
+  schemaVersion: number;
+  method: 'sqlite-backup-api';
+  compact: boolean;
+  fileName: string;
+  bytes: number;
+  sha256: string;
+  pageSize: number;
+  pageCount: number;
+  rowCounts: Record<string, number>;
+  newestDeploymentAt: number | null;
+  /** Id of the data key that encrypted the secrets in it (never the key); null when no secrets exist. */
+  dataKeyId: string | null;
+  quickCheck: 'ok';
+  /** Change counter of the live database when the snapshot was taken (for only-if-changed). */
+  changeSeq: number;
+  durationMs: number;
+}
+
+export interface BackupEntry {
+  id: string;
+  kind: BackupKind;
+  createdAt: number;
+  bytes: number;
+  schemaVersion: number;
+  compact: boolean;
+  sha256: string | null;
+  fileName: string;
+  /** Where the file is. */
+  location: 'backups' | 'offsite';
+  /** False for a lone .sqlite without a sidecar manifest. */
+  hasManifest: boolean;
+  offsite: { copied: boolean; verifiedAt: number | null };
+  /** Filled by restore drills: when this backup last passed one. */
+  verifiedAt: number | null;
+  manifest: BackupManifest | null;
+}
+
+export interface RetentionPolicy {
+  keepLast: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+}
+
+export interface BackupSettings {
+  scheduleEnabled: boolean;
+  intervalMinutes: number;
+  onlyIfChanged: boolean;
+  compactScheduled: boolean;
+  retention: RetentionPolicy;
+  offsiteDir: string | null;
+}
+
+export const DEFAULT_BACKUP_SETTINGS: BackupSettings = {
+  scheduleEnabled: true,
+  intervalMinutes: 24 * 60,
+  onlyIfChanged: true,
+  compactScheduled: false,
+  retention: { keepLast: 7, daily: 7, weekly: 4, monthly: 6 },
+  offsiteDir: null,
+};
+
+export interface BackupOverview {
+  settings: BackupSettings;
+  lastBackup: BackupEntry | null;
+  lastScheduledRunAt: number | null;
+  nextScheduledAt: number | null;
+  running: { opId: string; kind: BackupKind; startedAt: number } | null;
+  lastFailure: { at: number; code: string; message: string } | null;
+  warnings: { code: string; message: string }[];
+  count: number;
+  totalBytes: number;
+}

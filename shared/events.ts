@@ -1,8 +1,11 @@
 // Typed event map: main → renderer. Progress of long work flows through it.
+import type { BackupEntry, BackupKind } from './domain.ts';
 
 export interface Events {
   /** Something in the store changed; lists showing `area` should refresh. */
-  'data.changed': { area: 'projects' | 'environments' | 'deployments' | 'snapshots' | 'audit' };
+  'data.changed': {
+    area: 'projects' | 'environments' | 'deployments' | 'snapshots' | 'audit' | 'backups';
+  };
   /** Progress of a long operation (demo seeding now; backup, restore, verify later). */
   progress: {
     opId: string;
@@ -13,10 +16,19 @@ export interface Events {
     etaMs: number | null;
     phase: string;
   };
+  /** A backup finished (any kind, from this process). */
+  'backup.finished': { entry: BackupEntry };
+  /** A backup failed; the UI shows it and Electron raises a desktop notification. */
+  'backup.failed': { kind: BackupKind; code: string; message: string; at: number };
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['data.changed', 'progress'];
+export const EVENT_NAMES: readonly EventName[] = [
+  'data.changed',
+  'progress',
+  'backup.finished',
+  'backup.failed',
+];
 
 /** The transport protocol: channel and path names, declared once. */
 export const IPC_INVOKE_CHANNEL = 'stateward:invoke';

@@ -6,6 +6,9 @@ export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, refused: 3, internal: 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'DB_CORRUPT':
+    case 'BACKUP_CHECK_FAILED':
+    case 'BACKUP_HASH_MISMATCH':
+    case 'OFFSITE_COPY_FAILED':
       return EXIT.checkFailed;
     case 'BAD_INPUT':
     case 'UNKNOWN_COMMAND':
@@ -18,6 +21,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DATA_DIR_UNUSABLE':
     case 'DEMO_NEEDS_EMPTY_DATA_DIR':
     case 'UNSUPPORTED_HERE':
+    case 'BACKUP_DISK_FULL':
+    case 'BACKUP_DESTINATION_UNWRITABLE':
       return EXIT.badInput;
     case 'DATA_DIR_LOCKED':
     case 'SCHEMA_FROM_NEWER_VERSION':
@@ -27,6 +32,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNAUTHORIZED':
     case 'FORBIDDEN':
     case 'UNTRUSTED_SENDER':
+    case 'BACKUP_IN_PROGRESS':
+    case 'PRE_UPGRADE_BACKUP_FAILED':
       return EXIT.refused;
     case 'CANCELLED':
     case 'MIGRATION_FAILED':

@@ -3,6 +3,12 @@
 // logs go to stderr. Exit codes: see exit.ts.
 import { parseArgs } from 'node:util';
 import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BackupEntry, BackupManifest } from '../../shared/domain.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { createBackup } from '../core/backup/engine.ts';
+import { listBackupFiles } from '../core/backup/list.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { APP_VERSION } from '../core/version.ts';
@@ -16,10 +22,20 @@ import { startRuntime } from '../core/runtime.ts';
 import { seedDemo } from '../core/demo.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
 
+function refusal(rt: Runtime): AppError {
+  const s = rt.startup as Extract<Runtime['startup'], { state: 'refused' }>;
+  return new AppError(s.code as AppErrorShape['code'], s.message, {
+    hint: s.hint,
+    ...(s.details ? { details: s.details } : {}),
+  });
+}
+
 export const USAGE = `Usage: stateward [--data-dir DIR] [--json] <command>
 
 Commands:
   status                               data dir, versions, sizes, counts
+  backup [--compact] [--out DIR]       take a consistent backup now; prints its path (JSON: its manifest)
+  backups                              list backups with kind, age, size, schema, verified state
   migrate [--dry-run]                  apply pending migrations (or list them)
   demo [--projects N] [--deployments M]  fill an empty data dir with sample data
 
@@ -45,7 +61,13 @@ function usageError(message: string): AppError {
   return new AppError('BAD_INPUT', message, { hint: 'Run `stateward --help` for usage.' });
 }
 
-function intOption(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+function intOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
@@ -71,7 +93,10 @@ function status(where: ResolvedDataDir): Outcome {
   const layout = dataDirLayout(where.dir);
   const appSchema = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   const held = readLock(layout.lock);
-  const lock = held && lockIsLive(held) ? { pid: held.pid, host: held.host, mode: held.mode, since: held.since } : null;
+  const lock =
+    held && lockIsLive(held)
+      ? { pid: held.pid, host: held.host, mode: held.mode, since: held.since }
+      : null;
   const inspection = inspectDatabase(layout.db);
   const base = {
     dataDir: where.dir,
@@ -106,40 +131,171 @@ function status(where: ResolvedDataDir): Outcome {
   return { exit: EXIT.ok, json: { ...base, counts: c }, text: `${lines.join('\n')}\n` };
 }
 
-function migrate(where: ResolvedDataDir, dryRun: boolean): Outcome {
+function age(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  if (m < 60) return `${m} min`;
+  if (m < 48 * 60) return `${Math.round(m / 60)} h`;
+  return `${Math.round(m / 1440)} d`;
+}
+
+function progressLine(io: CliIo, label: string) {
+  let last = '';
+  return (p: { phase: string; done: number; total: number; etaMs: number | null }) => {
+    const pct = Math.round((p.done / Math.max(1, p.total)) * 100);
+    const line = `${label}: ${p.phase} ${pct}%${p.etaMs ? ` (about ${Math.ceil(p.etaMs / 1000)} s left)` : ''}`;
+    if (line !== last) io.stderr(`\r${line.padEnd(60)}`);
+    last = line;
+  };
+}
+
+/** Open the data dir for read-mostly work without the lock, when its schema is current. */
+async function openShared(where: ResolvedDataDir): Promise<Runtime | null> {
+  const inspection = inspectDatabase(dataDirLayout(where.dir).db);
+  if (inspection.error) throw inspection.error;
+  if (!inspection.exists || !inspection.plan || inspection.plan.pending.length > 0) return null;
+  const rt = await startRuntime({
+    dir: where.dir,
+    source: where.source,
+    transport: 'cli',
+    lockMode: null,
+    preUpgradeBackup: false,
+  });
+  if (rt.startup.state === 'refused') {
+    rt.close();
+    throw refusal(rt);
+  }
+  return rt;
+}
+
+async function backup(
+  where: ResolvedDataDir,
+  compact: boolean,
+  out: string | undefined,
+  io: CliIo,
+): Promise<Outcome> {
+  const layout = dataDirLayout(where.dir);
+  if (!fs.existsSync(layout.db)) {
+    throw new AppError('BAD_INPUT', `There is no Stateward database in ${where.dir} to back up.`, {
+      hint: 'Check --data-dir (or run `stateward demo` to create sample data).',
+    });
+  }
+  const outDir = out === undefined ? undefined : path.resolve(out);
+  const onProgress = progressLine(io, 'backup');
+  const rt = await openShared(where);
+  let manifest: BackupManifest;
+  let file: string;
+  try {
+    if (rt) {
+      // Recorded in the live database (runs, audit) like a backup from the app.
+      const unsubscribe = rt.events.on('progress', (p) => onProgress(p));
+      try {
+        const entry = await rt.backups.run({ kind: 'manual', compact, outDir });
+        manifest = entry.manifest!;
+        file = path.join(outDir ?? layout.backups, entry.fileName);
+      } finally {
+        unsubscribe();
+      }
+    } else {
+      // A database this version cannot open as-is (older or newer schema): still snapshot it, unrecorded.
+      const r = await createBackup({
+        source: layout.db,
+        outDir: outDir ?? layout.backups,
+        kind: 'manual',
+        compact,
+        onProgress,
+      });
+      manifest = r.manifest;
+      file = r.path;
+    }
+  } finally {
+    io.stderr('\n');
+    rt?.close();
+  }
+  return { exit: EXIT.ok, json: { path: file, manifest }, text: `${file}\n` };
+}
+
+async function backups(where: ResolvedDataDir): Promise<Outcome> {
+  const layout = dataDirLayout(where.dir);
+  const rt = fs.existsSync(layout.db) ? await openShared(where).catch(() => null) : null;
+  let list: BackupEntry[];
+  try {
+    list = rt ? rt.backups.list() : listBackupFiles(layout.backups, null, () => null);
+  } finally {
+    rt?.close();
+  }
+  const now = Date.now();
+  const rows = list.map(
+    (b) =>
+      `${b.fileName}  ${b.kind.padEnd(11)} ${age(now - b.createdAt).padStart(7)} ago  ${human(b.bytes).padStart(10)}  schema ${b.schemaVersion}  ${b.compact ? 'compact ' : ''}${b.verifiedAt ? `verified ${age(now - b.verifiedAt)} ago` : 'not verified'}${b.hasManifest ? '' : '  (no manifest)'}`,
+  );
+  return {
+    exit: EXIT.ok,
+    json: { dataDir: where.dir, backups: list },
+    text: list.length ? `${rows.join('\n')}\n` : `No backups in ${layout.backups}\n`,
+  };
+}
+
+async function migrate(where: ResolvedDataDir, dryRun: boolean): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
   const inspection = inspectDatabase(layout.db);
   if (inspection.error) throw inspection.error;
-  const pending = inspection.plan ? inspection.plan.pending.map((m) => m.name) : MIGRATIONS.map((m) => m.name);
+  const pending = inspection.plan
+    ? inspection.plan.pending.map((m) => m.name)
+    : MIGRATIONS.map((m) => m.name);
   if (dryRun) {
     return {
       exit: EXIT.ok,
       json: { dryRun: true, schemaVersion: inspection.schemaVersion, pending },
-      text: pending.length ? `Would apply ${pending.length} migration(s):\n${pending.map((p) => `  ${p}`).join('\n')}\n` : 'Up to date: nothing to apply.\n',
+      text: pending.length
+        ? `Would apply ${pending.length} migration(s):\n${pending.map((p) => `  ${p}`).join('\n')}\n`
+        : 'Up to date: nothing to apply.\n',
     };
   }
-  const rt = startRuntime({ dir: where.dir, source: where.source, transport: 'cli', lockMode: 'cli-migrate' });
+  const rt = await startRuntime({
+    dir: where.dir,
+    source: where.source,
+    transport: 'cli',
+    lockMode: 'cli-migrate',
+  });
   try {
-    if (rt.startup.state === 'refused') throw new AppError(rt.startup.code as AppErrorShape['code'], rt.startup.message, { hint: rt.startup.hint });
+    if (rt.startup.state === 'refused') throw refusal(rt);
     const applied = rt.store!.applied;
     return {
       exit: EXIT.ok,
       json: { dryRun: false, applied, schemaVersion: rt.store!.plan.target },
-      text: applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((p) => `  ${p}`).join('\n')}\n` : 'Up to date: nothing to apply.\n',
+      text: applied.length
+        ? `Applied ${applied.length} migration(s):\n${applied.map((p) => `  ${p}`).join('\n')}\n`
+        : 'Up to date: nothing to apply.\n',
     };
   } finally {
     rt.close();
   }
 }
 
-function demo(where: ResolvedDataDir, projects: number, deployments: number, io: CliIo): Outcome {
-  const rt = startRuntime({ dir: where.dir, source: where.source, transport: 'cli', lockMode: 'cli-demo' });
+async function demo(
+  where: ResolvedDataDir,
+  projects: number,
+  deployments: number,
+  io: CliIo,
+): Promise<Outcome> {
+  const rt = await startRuntime({
+    dir: where.dir,
+    source: where.source,
+    transport: 'cli',
+    lockMode: 'cli-demo',
+  });
   try {
-    if (rt.startup.state === 'refused') throw new AppError(rt.startup.code as AppErrorShape['code'], rt.startup.message, { hint: rt.startup.hint });
+    if (rt.startup.state === 'refused') throw refusal(rt);
     const started = Date.now();
-    const result = seedDemo(rt.store!.db, { projects, deployments, actor: `cli@${os.hostname()}`, now: Date.now() }, (done, total) => {
-      io.stderr(`\rdemo: ${done}/${total} deployments (${Math.round((done / Math.max(1, total)) * 100)}%)`);
-    });
+    const result = seedDemo(
+      rt.store!.db,
+      { projects, deployments, actor: `cli@${os.hostname()}`, now: Date.now() },
+      (done, total) => {
+        io.stderr(
+          `\rdemo: ${done}/${total} deployments (${Math.round((done / Math.max(1, total)) * 100)}%)`,
+        );
+      },
+    );
     io.stderr(`\n`);
     return {
       exit: EXIT.ok,
@@ -151,9 +307,10 @@ function demo(where: ResolvedDataDir, projects: number, deployments: number, io:
   }
 }
 
-/** Run the CLI; returns the exit code. Never throws. */
-export function runCli(argv: string[], io: CliIo = defaultIo): number {
-  let json = false;
+/** Run the CLI; resolves to the exit code. Never rejects. */
+export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  // Known before parsing, so even a usage error is reported as JSON.
+  let json = argv.includes('--json');
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -167,6 +324,8 @@ export function runCli(argv: string[], io: CliIo = defaultIo): number {
         'dry-run': { type: 'boolean', default: false },
         projects: { type: 'string' },
         deployments: { type: 'string' },
+        compact: { type: 'boolean', default: false },
+        out: { type: 'string' },
       },
     });
     json = values.json === true;
@@ -182,11 +341,14 @@ export function runCli(argv: string[], io: CliIo = defaultIo): number {
     if (!command) throw usageError('No command given.');
     if (rest.length > 0) throw usageError(`Unexpected argument "${rest[0]}".`);
     const onlyFor = (flag: boolean | string | undefined, name: string, cmds: string[]) => {
-      if (flag !== undefined && flag !== false && !cmds.includes(command)) throw usageError(`${name} is not an option of "${command}".`);
+      if (flag !== undefined && flag !== false && !cmds.includes(command))
+        throw usageError(`${name} is not an option of "${command}".`);
     };
     onlyFor(values['dry-run'], '--dry-run', ['migrate']);
     onlyFor(values.projects, '--projects', ['demo']);
     onlyFor(values.deployments, '--deployments', ['demo']);
+    onlyFor(values.compact, '--compact', ['backup']);
+    onlyFor(values.out, '--out', ['backup']);
     if (values['data-dir'] === '') throw usageError('--data-dir must not be empty.');
     const where = resolveDataDirHere(values['data-dir'], null);
     let outcome: Outcome;
@@ -195,10 +357,17 @@ export function runCli(argv: string[], io: CliIo = defaultIo): number {
         outcome = status(where);
         break;
       case 'migrate':
-        outcome = migrate(where, values['dry-run'] === true);
+        outcome = await migrate(where, values['dry-run'] === true);
+        break;
+      case 'backup':
+        if (values.out === '') throw usageError('--out must not be empty.');
+        outcome = await backup(where, values.compact === true, values.out, io);
+        break;
+      case 'backups':
+        outcome = await backups(where);
         break;
       case 'demo':
-        outcome = demo(
+        outcome = await demo(
           where,
           intOption(values.projects, '--projects', 1, 1000, 6),
           intOption(values.deployments, '--deployments', 0, 1_000_000, 400),

@@ -10,8 +10,18 @@ import { canonicalJson } from './store/resources/snapshots.ts';
 import crypto from 'node:crypto';
 
 const PROJECT_NAMES = [
-  'billing-api', 'storefront', 'search-indexer', 'auth-gateway', 'media-pipeline', 'analytics-etl',
-  'notifications', 'inventory', 'docs-site', 'payments-worker', 'mobile-backend', 'edge-cache',
+  'billing-api',
+  'storefront',
+  'search-indexer',
+  'auth-gateway',
+  'media-pipeline',
+  'analytics-etl',
+  'notifications',
+  'inventory',
+  'docs-site',
+  'payments-worker',
+  'mobile-backend',
+  'edge-cache',
 ];
 const ENVS: { name: string; kind: EnvironmentKind }[] = [
   { name: 'development', kind: 'development' },
@@ -49,14 +59,20 @@ export function seedDemo(
   onProgress: (done: number, total: number) => void = () => {},
 ): DemoResult {
   if (countProjects(db) > 0) {
-    throw new AppError('DEMO_NEEDS_EMPTY_DATA_DIR', 'Demo data goes only into an empty data directory; this one already has projects.', {
-      hint: 'Use a new data directory (--data-dir) to try the demo.',
-    });
+    throw new AppError(
+      'DEMO_NEEDS_EMPTY_DATA_DIR',
+      'Demo data goes only into an empty data directory; this one already has projects.',
+      {
+        hint: 'Use a new data directory (--data-dir) to try the demo.',
+      },
+    );
   }
   const rand = rng(42);
   const now = opts.now;
   const day = 86_400_000;
-  const insProject = db.prepare(`INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)`);
+  const insProject = db.prepare(
+    `INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+  );
   const insEnv = db.prepare(
     `INSERT INTO environments (project_id, name, kind, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
   );
@@ -67,8 +83,12 @@ export function seedDemo(
     `INSERT INTO deployments (environment_id, snapshot_id, version, status, started_at, finished_at, access_url, diagnostic_summary)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insLog = db.prepare(`INSERT INTO deployment_logs (deployment_id, ts, level, message) VALUES (?, ?, ?, ?)`);
-  const insRun = db.prepare(`INSERT INTO runs (kind, status, started_at, finished_at, detail) VALUES (?, ?, ?, ?, ?)`);
+  const insLog = db.prepare(
+    `INSERT INTO deployment_logs (deployment_id, ts, level, message) VALUES (?, ?, ?, ?)`,
+  );
+  const insRun = db.prepare(
+    `INSERT INTO runs (kind, status, started_at, finished_at, detail) VALUES (?, ?, ?, ?, ?)`,
+  );
   const insMetric = db.prepare(`INSERT INTO metrics (ts, name, value, labels) VALUES (?, ?, ?, ?)`);
   const insStatus = db.prepare(
     `INSERT INTO resource_status (environment_id, resource, status, checked_at, detail) VALUES (?, ?, ?, ?, ?)`,
@@ -78,11 +98,17 @@ export function seedDemo(
   const setup = db.transaction(() => {
     for (let p = 0; p < opts.projects; p++) {
       const base = PROJECT_NAMES[p % PROJECT_NAMES.length]!;
-      const name = p < PROJECT_NAMES.length ? base : `${base}-${Math.floor(p / PROJECT_NAMES.length) + 1}`;
+      const name =
+        p < PROJECT_NAMES.length ? base : `${base}-${Math.floor(p / PROJECT_NAMES.length) + 1}`;
       const created = now - 180 * day + p * 3_600_000;
-      const pid = Number(insProject.run(name, `Demo project ${name}.`, created, created).lastInsertRowid);
+      const pid = Number(
+        insProject.run(name, `Demo project ${name}.`, created, created).lastInsertRowid,
+      );
       for (const e of ENVS) {
-        const eid = Number(insEnv.run(pid, e.name, e.kind, `${e.name} for ${name}`, created, created).lastInsertRowid);
+        const eid = Number(
+          insEnv.run(pid, e.name, e.kind, `${e.name} for ${name}`, created, created)
+            .lastInsertRowid,
+        );
         let snapshotId = 0;
         for (let v = 1; v <= 2; v++) {
           const content = {
@@ -112,10 +138,21 @@ export function seedDemo(
       for (let i = start; i < end; i++) {
         const target = envs[Math.floor(rand() * envs.length)]!;
         // Oldest first, evenly spread over the span, so the newest is close to now.
-        const startedAt = now - span + Math.floor(((i + rand()) / Math.max(1, total)) * span) - 60_000;
+        const startedAt =
+          now - span + Math.floor(((i + rand()) / Math.max(1, total)) * span) - 60_000;
         const r = rand();
-        const status: DeploymentStatus = i >= total - 2 && r < 0.5 ? 'running' : r < 0.8 ? 'succeeded' : r < 0.93 ? 'failed' : r < 0.97 ? 'cancelled' : 'rolled_back';
-        const finished = status === 'running' ? null : startedAt + 30_000 + Math.floor(rand() * 600_000);
+        const status: DeploymentStatus =
+          i >= total - 2 && r < 0.5
+            ? 'running'
+            : r < 0.8
+              ? 'succeeded'
+              : r < 0.93
+                ? 'failed'
+                : r < 0.97
+                  ? 'cancelled'
+                  : 'rolled_back';
+        const finished =
+          status === 'running' ? null : startedAt + 30_000 + Math.floor(rand() * 600_000);
         const version = `1.${Math.floor(i / 50)}.${i % 50}`;
         const summary =
           status === 'failed'
@@ -127,23 +164,59 @@ export function seedDemo(
                 : null;
         const url = `https://${target.env}.${target.project}.local`;
         const depId = Number(
-          insDep.run(target.id, target.snapshotId, version, status, startedAt, finished, url, summary).lastInsertRowid,
+          insDep.run(
+            target.id,
+            target.snapshotId,
+            version,
+            status,
+            startedAt,
+            finished,
+            url,
+            summary,
+          ).lastInsertRowid,
         );
         // Logs for the most recent deployments and every 100th one keep the demo readable but small.
         if (i >= total - 200 || i % 100 === 0) {
-          insLog.run(depId, startedAt, 'info', `Starting deployment of ${version} to ${target.project}/${target.env}`);
+          insLog.run(
+            depId,
+            startedAt,
+            'info',
+            `Starting deployment of ${version} to ${target.project}/${target.env}`,
+          );
           insLog.run(depId, startedAt + 5_000, 'info', 'Pulled image, starting containers');
-          if (status === 'failed') insLog.run(depId, startedAt + 25_000, 'error', summary ?? 'failed');
+          if (status === 'failed')
+            insLog.run(depId, startedAt + 25_000, 'error', summary ?? 'failed');
           else if (finished !== null) insLog.run(depId, finished, 'info', 'Health checks passed');
         }
-        if (i % 10 === 0) insMetric.run(startedAt, 'deploy.duration_s', finished === null ? 0 : (finished - startedAt) / 1000, JSON.stringify({ env: target.env }));
+        if (i % 10 === 0)
+          insMetric.run(
+            startedAt,
+            'deploy.duration_s',
+            finished === null ? 0 : (finished - startedAt) / 1000,
+            JSON.stringify({ env: target.env }),
+          );
       }
     })();
     onProgress(end, total);
   }
   db.transaction(() => {
-    insRun.run('demo.seed', 'succeeded', now, now, JSON.stringify({ projects: opts.projects, deployments: total }));
-    appendAudit(db, { actor: opts.actor, action: 'demo.seeded', target: 'data-dir', detail: { projects: opts.projects, deployments: total } }, now);
+    insRun.run(
+      'demo.seed',
+      'succeeded',
+      now,
+      now,
+      JSON.stringify({ projects: opts.projects, deployments: total }),
+    );
+    appendAudit(
+      db,
+      {
+        actor: opts.actor,
+        action: 'demo.seeded',
+        target: 'data-dir',
+        detail: { projects: opts.projects, deployments: total },
+      },
+      now,
+    );
   })();
   return { projects: opts.projects, environments: envs.length, deployments: total };
 }

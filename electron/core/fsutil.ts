@@ -9,13 +9,37 @@ export const FILE_MODE = 0o600;
 /** mkdir -p with 0700 on every folder it creates; tightens an existing folder we own. */
 export function ensureOwnerDir(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    mkdirp(path.resolve(dir));
     if (process.platform !== 'win32') fs.chmodSync(dir, DIR_MODE);
   } catch (e) {
-    throw new AppError('DATA_DIR_UNUSABLE', `Cannot create or use the folder ${dir}: ${(e as Error).message}`, {
-      hint: 'Check that the folder is writable by you, or choose another data directory with --data-dir.',
-      cause: e,
-    });
+    throw new AppError(
+      'DATA_DIR_UNUSABLE',
+      `Cannot create or use the folder ${dir}: ${(e as Error).message}`,
+      {
+        hint: 'Check that the folder is writable by you, or choose another data directory with --data-dir.',
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * mkdir -p, one level at a time. (Node's recursive mkdir spins forever on some
+ * virtual file systems such as /proc, where mkdir keeps answering ENOENT.)
+ */
+function mkdirp(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: DIR_MODE });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!fs.statSync(dir).isDirectory()) throw e;
+      return;
+    }
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    mkdirp(parent);
+    fs.mkdirSync(dir, { mode: DIR_MODE });
   }
 }
 

@@ -26,8 +26,13 @@ function readText(file: string): string | null {
 
 function parseLock(text: string): LockInfo {
   try {
-    const v = JSON.parse(text) as Partial<LockInfo>;
-    if (typeof v.pid === 'number' && typeof v.host === 'string') {
+    const v = JSON.parse(text) as Partial<LockInfo> | null;
+    if (
+      v !== null &&
+      typeof v === 'object' &&
+      typeof v.pid === 'number' &&
+      typeof v.host === 'string'
+    ) {
       return {
         pid: v.pid,
         host: v.host,
@@ -74,7 +79,13 @@ export class DataDirLock {
   }
 
   static acquire(file: string, mode: string): DataDirLock {
-    const info: LockInfo = { pid: process.pid, host: os.hostname(), mode, since: Date.now(), token: crypto.randomUUID() };
+    const info: LockInfo = {
+      pid: process.pid,
+      host: os.hostname(),
+      mode,
+      since: Date.now(),
+      token: crypto.randomUUID(),
+    };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const fd = fs.openSync(file, 'wx', FILE_MODE);
@@ -87,7 +98,11 @@ export class DataDirLock {
         return new DataDirLock(file, info);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new AppError('DATA_DIR_UNUSABLE', `Cannot write the lock file ${file}: ${(e as Error).message}`, { cause: e });
+          throw new AppError(
+            'DATA_DIR_UNUSABLE',
+            `Cannot write the lock file ${file}: ${(e as Error).message}`,
+            { cause: e },
+          );
         }
       }
       const heldText = readText(file);

@@ -16,14 +16,21 @@ export function fileLogger(dir: string, name = 'stateward.log'): Logger {
   return {
     file,
     log(level, message, err) {
-      const stack = err instanceof Error ? `\n${err.stack ?? err.message}` : err === undefined ? '' : `\n${String(err)}`;
+      const stack =
+        err instanceof Error
+          ? `\n${err.stack ?? err.message}`
+          : err === undefined
+            ? ''
+            : `\n${String(err)}`;
       const line = `${new Date().toISOString()} ${level.toUpperCase()} [${process.pid}] ${message}${stack}\n`;
       try {
         ensureOwnerDir(dir);
         fs.appendFileSync(file, line, { mode: FILE_MODE });
       } catch (e) {
         // The log itself cannot be written (disk full, folder gone): say so on stderr, never crash over it.
-        process.stderr.write(`stateward: cannot write log ${file}: ${(e as Error).message}\n${line}`);
+        process.stderr.write(
+          `stateward: cannot write log ${file}: ${(e as Error).message}\n${line}`,
+        );
       }
     },
   };

@@ -26,7 +26,11 @@ export interface ResolvedDataDir {
   source: DataDirSource;
 }
 
-export function userDataFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, homedir: string): string {
+export function userDataFolder(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+  homedir: string,
+): string {
   if (platform === 'win32') {
     const appData = env.APPDATA || path.win32.join(homedir, 'AppData', 'Roaming');
     return path.win32.join(appData, APP_FOLDER_NAME);
@@ -34,7 +38,10 @@ export function userDataFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
   if (platform === 'darwin') {
     return path.posix.join(homedir, 'Library', 'Application Support', APP_FOLDER_NAME);
   }
-  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(homedir, '.config');
+  const config =
+    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME)
+      ? env.XDG_CONFIG_HOME
+      : path.join(homedir, '.config');
   return path.join(config, APP_FOLDER_NAME);
 }
 
@@ -59,8 +66,17 @@ export function resolveDataDir(input: ResolveInput): ResolvedDataDir {
 }
 
 /** Resolution for this process. `exeDir` is the app's executable folder (null for plain Node). */
-export function resolveDataDirHere(flag: string | undefined, exeDir: string | null): ResolvedDataDir {
-  return resolveDataDir({ flag, env: process.env, platform: process.platform, homedir: os.homedir(), exeDir });
+export function resolveDataDirHere(
+  flag: string | undefined,
+  exeDir: string | null,
+): ResolvedDataDir {
+  return resolveDataDir({
+    flag,
+    env: process.env,
+    platform: process.platform,
+    homedir: os.homedir(),
+    exeDir,
+  });
 }
 
 /** The fixed layout inside a data directory. */

@@ -31,7 +31,14 @@ export function appStatus(rt: Runtime): AppStatus {
     walBytes: fileSize(rt.layout.wal),
     counts,
     empty: counts.projects === 0,
-    lock: lock ? { pid: lock.pid, host: lock.host === os.hostname() ? lock.host : lock.host, mode: lock.mode, since: lock.since } : null,
+    lock: lock
+      ? {
+          pid: lock.pid,
+          host: lock.host === os.hostname() ? lock.host : lock.host,
+          mode: lock.mode,
+          since: lock.since,
+        }
+      : null,
     transport: rt.transport,
   };
 }

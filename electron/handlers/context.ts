@@ -16,7 +16,11 @@ export function auditedWrite<T>(
   rt: Runtime,
   area: Events['data.changed']['area'],
   change: (db: WritableDB, now: number) => T,
-  audit: (result: NoInfer<T>) => { action: string; target: string; detail?: Record<string, unknown> },
+  audit: (result: NoInfer<T>) => {
+    action: string;
+    target: string;
+    detail?: Record<string, unknown>;
+  },
 ): T {
   const db = storeOf(rt);
   const now = rt.now();

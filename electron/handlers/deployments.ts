@@ -28,7 +28,11 @@ export const deploymentHandlers: HandlerMap = {
       rt,
       'deployments',
       (db, now) => setDeploymentStatus(db, input, now),
-      (d) => ({ action: 'deployment.status', target: `deployment:${d.id}`, detail: { status: d.status } }),
+      (d) => ({
+        action: 'deployment.status',
+        target: `deployment:${d.id}`,
+        detail: { status: d.status },
+      }),
     ),
   'deployments.appendLog': (input, rt) => {
     const db = storeOf(rt);

@@ -1,13 +1,20 @@
 // All command handlers of the app, merged; transports add only their dialogs.
 import type { Runtime } from '../core/runtime.ts';
 import { appHandlers } from './app.ts';
+import { backupHandlers } from './backups.ts';
 import { deploymentHandlers } from './deployments.ts';
 import { demoHandlers } from './demo.ts';
 import { projectHandlers } from './projects.ts';
 import type { HandlerMap } from './registry.ts';
 import { CommandRegistry } from './registry.ts';
 
-export const coreHandlers: HandlerMap[] = [appHandlers, projectHandlers, deploymentHandlers, demoHandlers];
+export const coreHandlers: HandlerMap[] = [
+  appHandlers,
+  projectHandlers,
+  deploymentHandlers,
+  demoHandlers,
+  backupHandlers,
+];
 
 /** A registry with every core handler plus the transport's own (dialogs). */
 export function createRegistry(rt: Runtime, transportHandlers: HandlerMap): CommandRegistry {

@@ -1,7 +1,17 @@
 import type { HandlerMap } from './registry.ts';
 import { auditedWrite, storeOf } from './context.ts';
-import { createProject, getProject, listProjects, updateProject } from '../core/store/resources/projects.ts';
-import { createEnvironment, getEnvironment, listEnvironments, updateEnvironment } from '../core/store/resources/environments.ts';
+import {
+  createProject,
+  getProject,
+  listProjects,
+  updateProject,
+} from '../core/store/resources/projects.ts';
+import {
+  createEnvironment,
+  getEnvironment,
+  listEnvironments,
+  updateEnvironment,
+} from '../core/store/resources/environments.ts';
 import { createSnapshot, listSnapshots } from '../core/store/resources/snapshots.ts';
 
 export const projectHandlers: HandlerMap = {
@@ -29,14 +39,22 @@ export const projectHandlers: HandlerMap = {
       rt,
       'environments',
       (db, now) => createEnvironment(db, input, now),
-      (e) => ({ action: 'environment.created', target: `environment:${e.id}`, detail: { projectId: e.projectId, name: e.name } }),
+      (e) => ({
+        action: 'environment.created',
+        target: `environment:${e.id}`,
+        detail: { projectId: e.projectId, name: e.name },
+      }),
     ),
   'environments.update': (input, rt) =>
     auditedWrite(
       rt,
       'environments',
       (db, now) => updateEnvironment(db, input, now),
-      (e) => ({ action: 'environment.updated', target: `environment:${e.id}`, detail: { name: e.name, kind: e.kind } }),
+      (e) => ({
+        action: 'environment.updated',
+        target: `environment:${e.id}`,
+        detail: { name: e.name, kind: e.kind },
+      }),
     ),
 
   'snapshots.list': (input, rt) => listSnapshots(storeOf(rt), input.environmentId),
@@ -45,6 +63,10 @@ export const projectHandlers: HandlerMap = {
       rt,
       'snapshots',
       (db, now) => createSnapshot(db, input, now),
-      (s) => ({ action: 'snapshot.created', target: `environment:${s.environmentId}`, detail: { version: s.version, sha256: s.sha256 } }),
+      (s) => ({
+        action: 'snapshot.created',
+        target: `environment:${s.environmentId}`,
+        detail: { version: s.version, sha256: s.sha256 },
+      }),
     ),
 };

@@ -2,7 +2,12 @@
 // rejects duplicates and names outside the contract; dispatch validates input
 // with the command's zod schema and turns every outcome into a Result.
 import type { CommandName, CommandParsedInput, CommandResult } from '../../shared/contract.ts';
-import { AVAILABLE_WHEN_REFUSED, commands, COMMAND_NAMES, isCommandName } from '../../shared/contract.ts';
+import {
+  AVAILABLE_WHEN_REFUSED,
+  commands,
+  COMMAND_NAMES,
+  isCommandName,
+} from '../../shared/contract.ts';
 import type { Result } from '../../shared/errors.ts';
 import { fail, isAppError, ok } from '../../shared/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
@@ -23,7 +28,8 @@ export class CommandRegistry {
   }
 
   register<N extends CommandName>(name: N, handler: Handler<N>): void {
-    if (!isCommandName(name)) throw new Error(`Cannot register "${String(name)}": it is not in the command contract.`);
+    if (!isCommandName(name))
+      throw new Error(`Cannot register "${String(name)}": it is not in the command contract.`);
     if (this.handlers.has(name)) throw new Error(`Command "${name}" is already registered.`);
     this.handlers.set(name, handler as unknown as Handler<CommandName>);
   }
@@ -45,11 +51,17 @@ export class CommandRegistry {
 
   async dispatch(name: unknown, rawInput: unknown): Promise<Result<unknown>> {
     if (!isCommandName(name) || !this.handlers.has(name)) {
-      return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command: ${JSON.stringify(String(name)).slice(0, 100)}.` });
+      return fail({
+        code: 'UNKNOWN_COMMAND',
+        message: `Unknown command: ${JSON.stringify(String(name)).slice(0, 100)}.`,
+      });
     }
     const parsed = commands[name].input.safeParse(rawInput ?? {});
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+      const issues = parsed.error.issues.map((i) => ({
+        path: i.path.map(String).join('.'),
+        message: i.message,
+      }));
       const first = issues[0];
       return fail({
         code: 'BAD_INPUT',
@@ -73,7 +85,9 @@ export class CommandRegistry {
       return fail({
         code: 'INTERNAL',
         message: 'Something went wrong; nothing was changed.',
-        hint: this.rt.logger.file ? `Details are in the log file ${this.rt.logger.file}.` : 'Details were written to the error output.',
+        hint: this.rt.logger.file
+          ? `Details are in the log file ${this.rt.logger.file}.`
+          : 'Details were written to the error output.',
       });
     }
   }

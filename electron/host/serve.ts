@@ -9,7 +9,8 @@ import { resolveDataDirHere } from '../core/paths.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { createRegistry } from '../handlers/index.ts';
 import type { HandlerMap } from '../handlers/registry.ts';
-import { startHost } from './server.ts';
+import { DownloadTickets, HTTP_DOWNLOAD_PATH, startHost } from './server.ts';
+import { findBackup } from '../handlers/backups.ts';
 
 const unsupportedDialog = (): never => {
   throw new AppError('UNSUPPORTED_HERE', 'Native file dialogs exist only in the desktop app.', {
@@ -17,10 +18,18 @@ const unsupportedDialog = (): never => {
   });
 };
 
-export const hostDialogHandlers: HandlerMap = {
-  'dialog.openFile': unsupportedDialog,
-  'dialog.saveFile': unsupportedDialog,
-};
+/** The host's own commands: no native dialogs; downloads through one-time links. */
+export function hostTransportHandlers(downloads: DownloadTickets): HandlerMap {
+  return {
+    'dialog.openFile': unsupportedDialog,
+    'dialog.saveFile': unsupportedDialog,
+    'backups.downloadLink': ({ id }, rt) => {
+      const entry = findBackup(rt, id);
+      const ticket = downloads.issue(path.join(rt.layout.backups, entry.fileName), entry.fileName);
+      return { url: `${HTTP_DOWNLOAD_PATH}${ticket}`, fileName: entry.fileName };
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,19 +41,33 @@ async function main(): Promise<void> {
     process.stderr.write(`serve: --port must be 0..65535, got ${values.port}\n`);
     process.exit(2);
   }
-  const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/renderer');
+  const staticDir = path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    '../../dist/renderer',
+  );
   if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
-    process.stderr.write('serve: the renderer is not built; run `npm run serve` (it builds first) or `npm run build:renderer`.\n');
+    process.stderr.write(
+      'serve: the renderer is not built; run `npm run serve` (it builds first) or `npm run build:renderer`.\n',
+    );
     process.exit(2);
   }
   const resolved = resolveDataDirHere(values['data-dir'], null);
-  const rt = startRuntime({ dir: resolved.dir, source: resolved.source, transport: 'http', lockMode: 'host' });
+  const rt = await startRuntime({
+    dir: resolved.dir,
+    source: resolved.source,
+    transport: 'http',
+    lockMode: 'host',
+  });
   if (rt.startup.state === 'refused') {
-    process.stderr.write(`serve: the data directory is refused (${rt.startup.code}): ${rt.startup.message}\n  ${rt.startup.hint}\n`);
+    process.stderr.write(
+      `serve: the data directory is refused (${rt.startup.code}): ${rt.startup.message}\n  ${rt.startup.hint}\n`,
+    );
     process.stderr.write('serve: serving the refusal screen so the browser shows it.\n');
   }
-  const registry = createRegistry(rt, hostDialogHandlers);
-  const host = await startHost({ rt, registry, staticDir, port });
+  const downloads = new DownloadTickets();
+  const registry = createRegistry(rt, hostTransportHandlers(downloads));
+  const host = await startHost({ rt, registry, staticDir, port, downloads });
+  if (rt.store) rt.backups.startScheduler();
   process.stdout.write(`Stateward (data: ${resolved.dir}) is running at ${host.url}\n`);
   process.stdout.write('Open that URL in a browser; press Ctrl+C to stop.\n');
   let stopping = false;

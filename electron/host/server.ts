@@ -25,9 +25,30 @@ const CONTENT_TYPES: Record<string, string> = {
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
+/** One-time, short-lived download links: a plain link cannot carry the token header. */
+export class DownloadTickets {
+  private readonly tickets = new Map<string, { file: string; fileName: string; expires: number }>();
+
+  issue(file: string, fileName: string, ttlMs = 60_000): string {
+    const ticket = crypto.randomBytes(24).toString('base64url');
+    this.tickets.set(ticket, { file, fileName, expires: Date.now() + ttlMs });
+    return ticket;
+  }
+
+  redeem(ticket: string): { file: string; fileName: string } | null {
+    const t = this.tickets.get(ticket);
+    this.tickets.delete(ticket);
+    for (const [k, v] of this.tickets) if (v.expires < Date.now()) this.tickets.delete(k);
+    return t && t.expires >= Date.now() ? t : null;
+  }
+}
+
+export const HTTP_DOWNLOAD_PATH = '/api/download/';
+
 export interface HostOptions {
   rt: Runtime;
   registry: CommandRegistry;
+  downloads?: DownloadTickets;
   /** The built renderer (dist/renderer). */
   staticDir: string;
   port: number;
@@ -101,13 +122,21 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     }
     const given = req.headers[HTTP_TOKEN_HEADER];
     if (typeof given !== 'string' || !tokensEqual(given, token)) {
-      refuse(res, 401, { code: 'UNAUTHORIZED', message: 'Missing or wrong token.', hint: 'Open the URL that `npm run serve` printed.' });
+      refuse(res, 401, {
+        code: 'UNAUTHORIZED',
+        message: 'Missing or wrong token.',
+        hint: 'Open the URL that `npm run serve` printed.',
+      });
       return false;
     }
     return true;
   }
 
-  async function handleInvoke(req: http.IncomingMessage, res: http.ServerResponse, name: string): Promise<void> {
+  async function handleInvoke(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    name: string,
+  ): Promise<void> {
     if (req.method !== 'POST') {
       refuse(res, 405, { code: 'BAD_INPUT', message: 'Use POST to invoke a command.' });
       return;
@@ -122,10 +151,20 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       const text = await readBody(req);
       input = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
     } catch {
-      refuse(res, 400, { code: 'BAD_INPUT', message: 'The body is not valid JSON (or larger than 1 MiB).' });
+      refuse(res, 400, {
+        code: 'BAD_INPUT',
+        message: 'The body is not valid JSON (or larger than 1 MiB).',
+      });
       return;
     }
-    const result = await opts.registry.dispatch(decodeURIComponent(name), input);
+    let commandName: string;
+    try {
+      commandName = decodeURIComponent(name);
+    } catch {
+      refuse(res, 400, { code: 'UNKNOWN_COMMAND', message: 'The command name is not valid.' });
+      return;
+    }
+    const result = await opts.registry.dispatch(commandName, input);
     sendJson(res, 200, result);
   }
 
@@ -150,12 +189,57 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
   }
 
-  function handleStatic(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {
+  function handleDownload(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ticket: string,
+  ): void {
+    const origin = req.headers.origin;
+    if (req.method !== 'GET' || (origin !== undefined && !allowedOrigins().has(origin))) {
+      refuse(res, 403, { code: 'FORBIDDEN', message: 'Downloads come only from the app itself.' });
+      return;
+    }
+    const t = opts.downloads?.redeem(ticket) ?? null;
+    if (!t) {
+      refuse(res, 404, {
+        code: 'NOT_FOUND',
+        message: 'This download link has expired or was already used.',
+      });
+      return;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(t.file);
+    } catch {
+      refuse(res, 404, { code: 'NOT_FOUND', message: 'The backup file is gone.' });
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'application/vnd.sqlite3',
+      'content-length': stat.size,
+      'content-disposition': `attachment; filename="${t.fileName.replace(/[^\w.-]/g, '_')}"`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    fs.createReadStream(t.file).pipe(res);
+  }
+
+  function handleStatic(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathname: string,
+  ): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
     }
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    let rel: string;
+    try {
+      rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request');
+      return;
+    }
     const file = path.resolve(staticRoot, rel);
     if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) {
       res.writeHead(404).end();
@@ -185,12 +269,23 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       refuse(res, 421, { code: 'FORBIDDEN', message: 'Unexpected Host header.' });
       return;
     }
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request');
+      return;
+    }
     if (url.pathname.startsWith(HTTP_INVOKE_PATH)) {
       handleInvoke(req, res, url.pathname.slice(HTTP_INVOKE_PATH.length)).catch((e: unknown) => {
         opts.rt.logger.log('error', 'HTTP invoke failed', e);
-        if (!res.headersSent) refuse(res, 500, { code: 'INTERNAL', message: 'Something went wrong.' });
+        if (!res.headersSent)
+          refuse(res, 500, { code: 'INTERNAL', message: 'Something went wrong.' });
       });
+      return;
+    }
+    if (url.pathname.startsWith(HTTP_DOWNLOAD_PATH)) {
+      handleDownload(req, res, url.pathname.slice(HTTP_DOWNLOAD_PATH.length));
       return;
     }
     if (url.pathname === HTTP_EVENTS_PATH) {

@@ -29,15 +29,37 @@ export function readHeader(file: string): HeaderFacts {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new AppError('DB_UNREADABLE', `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      hint: 'Check that the file exists and that you may read it.',
-      cause: e,
-    });
+    throw new AppError(
+      'DB_UNREADABLE',
+      `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      {
+        hint: 'Check that the file exists and that you may read it.',
+        cause: e,
+      },
+    );
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new AppError('DB_UNREADABLE', `${file} is not a file.`, {
+        hint: 'Move it away or choose another data directory.',
+      });
+    }
+    const size = stat.size;
     const buf = Buffer.alloc(100);
-    const n = fs.readSync(fd, buf, 0, 100, 0);
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, 100, 0);
+    } catch (e) {
+      throw new AppError(
+        'DB_UNREADABLE',
+        `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        {
+          hint: 'Check the disk and the file permissions.',
+          cause: e,
+        },
+      );
+    }
     const isSqlite = n >= 100 && buf.subarray(0, 16).equals(SQLITE_MAGIC);
     const rawPageSize = isSqlite ? buf.readUInt16BE(16) : 0;
     return {
@@ -67,7 +89,12 @@ export function classifySqliteError(e: unknown, file: string): AppError {
       cause: e,
     });
   }
-  if (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+  if (
+    code === 'SQLITE_CANTOPEN' ||
+    code.startsWith('SQLITE_IOERR') ||
+    code === 'SQLITE_READONLY' ||
+    code === 'SQLITE_PERM'
+  ) {
     return new AppError('DB_UNREADABLE', `Cannot open ${file}: ${msg}`, {
       hint: 'Check the file and folder permissions and that the disk is present.',
       cause: e,
@@ -80,13 +107,17 @@ export function openWritable(file: string): WritableDB {
   try {
     const db = new Database(file);
     db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
     return db as WritableDB;
   } catch (e) {
     throw classifySqliteError(e, file);
   }
+}
+
+/** The settings every writable Stateward connection runs with (after its identity is checked). */
+export function applyConnectionSettings(db: WritableDB): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
 }
 
 export function openReadOnly(file: string): ReadableDB {

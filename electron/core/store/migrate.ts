@@ -39,7 +39,10 @@ const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
 )`;
 
 function hasTable(db: ReadableDB, name: string): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+  return (
+    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name) !==
+    undefined
+  );
 }
 
 export function readHistory(db: ReadableDB): AppliedMigration[] {
@@ -60,14 +63,21 @@ export function checkIdentity(db: ReadableDB, file: string): 'stateward' | 'empt
   if (appId === APPLICATION_ID) return 'stateward';
   const objects = db.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: number };
   if (appId === 0 && objects.n === 0) return 'empty';
-  throw new AppError('NOT_A_STATEWARD_DB', `${file} is a SQLite database, but not one of Stateward's.`, {
-    hint: 'Choose the stateward.db of a Stateward data directory, or a Stateward backup.',
-    details: { applicationId: appId },
-  });
+  throw new AppError(
+    'NOT_A_STATEWARD_DB',
+    `${file} is a SQLite database, but not one of Stateward's.`,
+    {
+      hint: 'Choose the stateward.db of a Stateward data directory, or a Stateward backup.',
+      details: { applicationId: appId },
+    },
+  );
 }
 
 /** Compare the database's history with this build's list; refuse what must be refused. */
-export function planMigrations(db: ReadableDB, migrations: readonly MigrationSource[] = MIGRATIONS): MigrationPlan {
+export function planMigrations(
+  db: ReadableDB,
+  migrations: readonly MigrationSource[] = MIGRATIONS,
+): MigrationPlan {
   const history = readHistory(db);
   const target = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   const newest = history[history.length - 1];
@@ -79,7 +89,11 @@ export function planMigrations(db: ReadableDB, migrations: readonly MigrationSou
       `This database was made by Stateward ${madeBy} (schema ${Math.max(newest?.version ?? 0, userVersion)}); this is Stateward ${APP_VERSION} (schema ${target}).`,
       {
         hint: 'Restore it into the same or a newer version of Stateward, or restore an older backup (such as the pre-upgrade one) into this version.',
-        details: { dbSchema: Math.max(newest?.version ?? 0, userVersion), appSchema: target, madeBy },
+        details: {
+          dbSchema: Math.max(newest?.version ?? 0, userVersion),
+          appSchema: target,
+          madeBy,
+        },
       },
     );
   }
@@ -102,7 +116,11 @@ export function planMigrations(db: ReadableDB, migrations: readonly MigrationSou
         `Migration ${applied.name} was applied with different contents than this version ships.`,
         {
           hint: 'A published migration was edited, or the database was changed by a modified build. Restore a backup made by an official build.',
-          details: { migration: applied.name, recorded: applied.checksum, expected: checksumOf(known.sql) },
+          details: {
+            migration: applied.name,
+            recorded: applied.checksum,
+            expected: checksumOf(known.sql),
+          },
         },
       );
     }
@@ -116,7 +134,11 @@ export function planMigrations(db: ReadableDB, migrations: readonly MigrationSou
 }
 
 /** Apply the pending migrations, each in its own transaction. Returns the names applied. */
-export function applyMigrations(db: WritableDB, plan: MigrationPlan, now: () => number = Date.now): string[] {
+export function applyMigrations(
+  db: WritableDB,
+  plan: MigrationPlan,
+  now: () => number = Date.now,
+): string[] {
   const applied: string[] = [];
   db.exec(HISTORY_TABLE);
   if ((db.pragma('application_id', { simple: true }) as number) !== APPLICATION_ID) {
@@ -134,10 +156,14 @@ export function applyMigrations(db: WritableDB, plan: MigrationPlan, now: () => 
     try {
       run();
     } catch (e) {
-      throw new AppError('MIGRATION_FAILED', `Migration ${m.name} failed and was rolled back: ${(e as Error).message}`, {
-        hint: 'The database is unchanged by this migration. Report this with the log file.',
-        cause: e,
-      });
+      throw new AppError(
+        'MIGRATION_FAILED',
+        `Migration ${m.name} failed and was rolled back: ${(e as Error).message}`,
+        {
+          hint: 'The database is unchanged by this migration. Report this with the log file.',
+          cause: e,
+        },
+      );
     }
     applied.push(m.name);
   }

@@ -6,14 +6,15 @@ import { AppError } from '../../../shared/errors.ts';
 import type { DataDirLayout } from '../paths.ts';
 import { tightenFiles } from '../fsutil.ts';
 import type { ReadableDB, WritableDB } from './db.ts';
-import { classifySqliteError, openReadOnly, openWritable, readHeader } from './db.ts';
+import {
+  applyConnectionSettings,
+  classifySqliteError,
+  openReadOnly,
+  openWritable,
+  readHeader,
+} from './db.ts';
 import type { MigrationPlan } from './migrate.ts';
 import { applyMigrations, checkIdentity, planMigrations } from './migrate.ts';
-
-export interface OpenStoreOptions {
-  /** Called with the plan before pending migrations run on a database that already holds data. */
-  beforeMigrate?: (plan: MigrationPlan, db: WritableDB) => void;
-}
 
 export interface Store {
   readonly file: string;
@@ -36,15 +37,14 @@ function preflightFile(file: string): void {
 }
 
 /** Open a database file read-write, check it is Stateward's, and migrate it to this version. */
-export function openStoreFile(file: string, opts: OpenStoreOptions = {}): Store {
+export function openStoreFile(file: string): Store {
   preflightFile(file);
   const db = openWritable(file);
   try {
     checkIdentity(db, file);
     const plan = planMigrations(db);
-    if (plan.pending.length > 0 && !plan.fresh && opts.beforeMigrate) {
-      opts.beforeMigrate(plan, db);
-    }
+    // Only now that the file is known to be ours (or new) may it be switched to WAL.
+    applyConnectionSettings(db);
     const applied = applyMigrations(db, plan);
     return {
       file,
@@ -59,8 +59,8 @@ export function openStoreFile(file: string, opts: OpenStoreOptions = {}): Store 
   }
 }
 
-export function openStore(layout: DataDirLayout, opts: OpenStoreOptions = {}): Store {
-  const store = openStoreFile(layout.db, opts);
+export function openStore(layout: DataDirLayout): Store {
+  const store = openStoreFile(layout.db);
   tightenFiles([layout.db, layout.wal, layout.shm]);
   return store;
 }
@@ -85,8 +85,12 @@ const NO_COUNTS: TableCounts = { projects: 0, environments: 0, deployments: 0, a
 /** Row counts of the key tables that exist (an older schema may lack some). */
 export function tableCounts(db: ReadableDB): TableCounts {
   const count = (table: string): number => {
-    const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(table);
-    return exists ? (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n : 0;
+    const exists = db
+      .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`)
+      .get(table);
+    return exists
+      ? (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n
+      : 0;
   };
   return {
     projects: count('projects'),
@@ -106,11 +110,24 @@ export function inspectDatabase(file: string): Inspection {
     preflightFile(file);
     db = openReadOnly(file);
     const identity = checkIdentity(db, file);
-    if (identity === 'empty') return { exists: true, schemaVersion: 0, plan: null, counts: NO_COUNTS, error: null };
+    if (identity === 'empty')
+      return { exists: true, schemaVersion: 0, plan: null, counts: NO_COUNTS, error: null };
     const plan = planMigrations(db);
-    return { exists: true, schemaVersion: plan.current, plan, counts: tableCounts(db), error: null };
+    return {
+      exists: true,
+      schemaVersion: plan.current,
+      plan,
+      counts: tableCounts(db),
+      error: null,
+    };
   } catch (e) {
-    return { exists: true, schemaVersion: 0, plan: null, counts: NO_COUNTS, error: classifySqliteError(e, file) };
+    return {
+      exists: true,
+      schemaVersion: 0,
+      plan: null,
+      counts: NO_COUNTS,
+      error: classifySqliteError(e, file),
+    };
   } finally {
     db?.close();
   }

@@ -12,7 +12,14 @@ interface AuditRow {
 }
 
 function rowToAudit(r: AuditRow): AuditEntry {
-  return { id: r.id, ts: r.ts, actor: r.actor, action: r.action, target: r.target, detail: JSON.parse(r.detail) as Record<string, unknown> };
+  return {
+    id: r.id,
+    ts: r.ts,
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+  };
 }
 
 export function appendAudit(
@@ -26,10 +33,15 @@ export function appendAudit(
   assertOneChange(info, 'audit entry');
 }
 
-export function listAudit(db: ReadableDB, opts: { offset: number; limit: number; action?: string | undefined }): Page<AuditEntry> {
+export function listAudit(
+  db: ReadableDB,
+  opts: { offset: number; limit: number; action?: string | undefined },
+): Page<AuditEntry> {
   const where = opts.action ? 'WHERE action = ?' : '';
   const params: unknown[] = opts.action ? [opts.action] : [];
-  const total = (db.prepare(`SELECT count(*) AS n FROM audit_log ${where}`).get(...params) as { n: number }).n;
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM audit_log ${where}`).get(...params) as { n: number }
+  ).n;
   const rows = db
     .prepare(`SELECT * FROM audit_log ${where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`)
     .all(...params, opts.limit, opts.offset) as AuditRow[];

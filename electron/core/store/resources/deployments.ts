@@ -1,5 +1,12 @@
 // Deployment records with their status lifecycle, diagnostic summary and logs.
-import type { Deployment, DeploymentDetail, DeploymentLog, DeploymentStatus, LogLevel, Page } from '../../../../shared/domain.ts';
+import type {
+  Deployment,
+  DeploymentDetail,
+  DeploymentLog,
+  DeploymentStatus,
+  LogLevel,
+  Page,
+} from '../../../../shared/domain.ts';
 import { DEPLOYMENT_TRANSITIONS } from '../../../../shared/domain.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { ReadableDB, WritableDB } from '../db.ts';
@@ -58,14 +65,21 @@ const SELECT = `
   JOIN environments e ON e.id = d.environment_id
   JOIN projects p ON p.id = e.project_id`;
 
-const TERMINAL: ReadonlySet<DeploymentStatus> = new Set(['succeeded', 'failed', 'cancelled', 'rolled_back']);
+const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
+  'succeeded',
+  'failed',
+  'cancelled',
+  'rolled_back',
+]);
 
 export function getDeployment(db: ReadableDB, id: number): DeploymentDetail {
   const row = db.prepare(`${SELECT} WHERE d.id = ?`).get(id) as DeploymentRow | undefined;
   if (!row) throw new AppError('NOT_FOUND', `Deployment ${id} does not exist.`);
   const d = rowToDeployment(row);
   const logs = (
-    db.prepare(`SELECT * FROM deployment_logs WHERE deployment_id = ? ORDER BY ts, id LIMIT 5000`).all(id) as LogRow[]
+    db
+      .prepare(`SELECT * FROM deployment_logs WHERE deployment_id = ? ORDER BY ts, id LIMIT 5000`)
+      .all(id) as LogRow[]
   ).map(rowToLog);
   return { ...d, logs, snapshot: d.snapshotId === null ? null : getSnapshot(db, d.snapshotId) };
 }
@@ -94,7 +108,9 @@ export function listDeployments(db: ReadableDB, f: DeploymentFilter): Page<Deplo
     params.push(f.status);
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = (db.prepare(`SELECT count(*) AS n FROM deployments d ${clause}`).get(...params) as { n: number }).n;
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM deployments d ${clause}`).get(...params) as { n: number }
+  ).n;
   const rows = db
     .prepare(`${SELECT} ${clause} ORDER BY d.started_at DESC, d.id DESC LIMIT ? OFFSET ?`)
     .all(...params, f.limit, f.offset) as DeploymentRow[];
@@ -106,7 +122,8 @@ export function countDeployments(db: ReadableDB): number {
 }
 
 export function newestDeployment(db: ReadableDB): Deployment | null {
-  const row = db.prepare(`${SELECT} ORDER BY d.started_at DESC, d.id DESC LIMIT 1`).get() as DeploymentRow | undefined;
+  const row = db.prepare(`${SELECT} ORDER BY d.started_at DESC, d.id DESC LIMIT 1`).get() as
+    DeploymentRow | undefined;
   return row ? rowToDeployment(row) : null;
 }
 
@@ -126,9 +143,13 @@ export function createDeployment(
   if (input.snapshotId !== null) {
     const snap = getSnapshot(db, input.snapshotId);
     if (snap.environmentId !== input.environmentId) {
-      throw new AppError('BAD_INPUT', `Snapshot ${input.snapshotId} belongs to another environment.`, {
-        details: { field: 'snapshotId' },
-      });
+      throw new AppError(
+        'BAD_INPUT',
+        `Snapshot ${input.snapshotId} belongs to another environment.`,
+        {
+          details: { field: 'snapshotId' },
+        },
+      );
     }
   }
   const info = db
@@ -156,16 +177,26 @@ export function setDeploymentStatus(
   now: number,
 ): DeploymentDetail {
   const current = getDeployment(db, input.id);
-  if (current.status !== input.status && !DEPLOYMENT_TRANSITIONS[current.status].includes(input.status)) {
-    throw new AppError('INVALID_TRANSITION', `A ${current.status} deployment cannot become ${input.status}.`, {
-      hint: `From ${current.status} it can become: ${DEPLOYMENT_TRANSITIONS[current.status].join(', ') || 'nothing (it is final)'}.`,
-      details: { from: current.status, to: input.status },
-    });
+  if (
+    current.status !== input.status &&
+    !DEPLOYMENT_TRANSITIONS[current.status].includes(input.status)
+  ) {
+    throw new AppError(
+      'INVALID_TRANSITION',
+      `A ${current.status} deployment cannot become ${input.status}.`,
+      {
+        hint: `From ${current.status} it can become: ${DEPLOYMENT_TRANSITIONS[current.status].join(', ') || 'nothing (it is final)'}.`,
+        details: { from: current.status, to: input.status },
+      },
+    );
   }
   const finishedAt = TERMINAL.has(input.status) ? (current.finishedAt ?? now) : null;
-  const summary = input.diagnosticSummary === undefined ? current.diagnosticSummary : input.diagnosticSummary;
+  const summary =
+    input.diagnosticSummary === undefined ? current.diagnosticSummary : input.diagnosticSummary;
   const info = db
-    .prepare(`UPDATE deployments SET status = ?, finished_at = ?, diagnostic_summary = ? WHERE id = ?`)
+    .prepare(
+      `UPDATE deployments SET status = ?, finished_at = ?, diagnostic_summary = ? WHERE id = ?`,
+    )
     .run(input.status, finishedAt, summary, input.id);
   assertOneChange(info, 'deployment');
   return getDeployment(db, input.id);

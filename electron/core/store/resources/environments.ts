@@ -47,7 +47,9 @@ export function getEnvironment(db: ReadableDB, id: number): Environment {
 
 export function listEnvironments(db: ReadableDB, projectId: number): Environment[] {
   getProject(db, projectId);
-  const rows = db.prepare(`${SELECT} WHERE e.project_id = ? ORDER BY e.name COLLATE NOCASE, e.id`).all(projectId) as EnvironmentRow[];
+  const rows = db
+    .prepare(`${SELECT} WHERE e.project_id = ? ORDER BY e.name COLLATE NOCASE, e.id`)
+    .all(projectId) as EnvironmentRow[];
   return rows.map(rowToEnvironment);
 }
 
@@ -55,12 +57,19 @@ export function countEnvironments(db: ReadableDB): number {
   return (db.prepare(`SELECT count(*) AS n FROM environments`).get() as { n: number }).n;
 }
 
-function assertNameFree(db: ReadableDB, projectId: number, name: string, exceptId: number | null): void {
+function assertNameFree(
+  db: ReadableDB,
+  projectId: number,
+  name: string,
+  exceptId: number | null,
+): void {
   const clash = db
     .prepare(`SELECT id FROM environments WHERE project_id = ? AND name = ? COLLATE NOCASE`)
     .get(projectId, name) as { id: number } | undefined;
   if (clash && clash.id !== exceptId) {
-    throw new AppError('CONFLICT', `This project already has an environment named "${name}".`, { hint: 'Choose another name.' });
+    throw new AppError('CONFLICT', `This project already has an environment named "${name}".`, {
+      hint: 'Choose another name.',
+    });
   }
 }
 
@@ -83,14 +92,27 @@ export function createEnvironment(
 
 export function updateEnvironment(
   db: WritableDB,
-  input: { id: number; name?: string | undefined; kind?: EnvironmentKind | undefined; description?: string | undefined },
+  input: {
+    id: number;
+    name?: string | undefined;
+    kind?: EnvironmentKind | undefined;
+    description?: string | undefined;
+  },
   now: number,
 ): Environment {
   const current = getEnvironment(db, input.id);
   if (input.name !== undefined) assertNameFree(db, current.projectId, input.name, input.id);
   const info = db
-    .prepare(`UPDATE environments SET name = ?, kind = ?, description = ?, updated_at = ? WHERE id = ?`)
-    .run(input.name ?? current.name, input.kind ?? current.kind, input.description ?? current.description, now, input.id);
+    .prepare(
+      `UPDATE environments SET name = ?, kind = ?, description = ?, updated_at = ? WHERE id = ?`,
+    )
+    .run(
+      input.name ?? current.name,
+      input.kind ?? current.kind,
+      input.description ?? current.description,
+      now,
+      input.id,
+    );
   assertOneChange(info, 'environment');
   return getEnvironment(db, input.id);
 }

@@ -9,15 +9,32 @@ export interface MetricSample {
 }
 
 export function recordMetric(db: WritableDB, m: MetricSample): void {
-  db.prepare(`INSERT INTO metrics (ts, name, value, labels) VALUES (?, ?, ?, ?)`).run(m.ts, m.name, m.value, JSON.stringify(m.labels));
+  db.prepare(`INSERT INTO metrics (ts, name, value, labels) VALUES (?, ?, ?, ?)`).run(
+    m.ts,
+    m.name,
+    m.value,
+    JSON.stringify(m.labels),
+  );
 }
 
-export function metricSeries(db: ReadableDB, name: string, since: number, limit: number): MetricSample[] {
+export function metricSeries(
+  db: ReadableDB,
+  name: string,
+  since: number,
+  limit: number,
+): MetricSample[] {
   return (
     db
-      .prepare(`SELECT ts, name, value, labels FROM metrics WHERE name = ? AND ts >= ? ORDER BY ts LIMIT ?`)
+      .prepare(
+        `SELECT ts, name, value, labels FROM metrics WHERE name = ? AND ts >= ? ORDER BY ts LIMIT ?`,
+      )
       .all(name, since, limit) as { ts: number; name: string; value: number; labels: string }[]
-  ).map((r) => ({ ts: r.ts, name: r.name, value: r.value, labels: JSON.parse(r.labels) as Record<string, string> }));
+  ).map((r) => ({
+    ts: r.ts,
+    name: r.name,
+    value: r.value,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+  }));
 }
 
 export function countMetrics(db: ReadableDB): number {

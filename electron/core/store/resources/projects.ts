@@ -40,10 +40,17 @@ export function getProject(db: ReadableDB, id: number): Project {
   return rowToProject(row);
 }
 
-export function listProjects(db: ReadableDB, opts: { offset: number; limit: number; query?: string | undefined }): Page<Project> {
+export function listProjects(
+  db: ReadableDB,
+  opts: { offset: number; limit: number; query?: string | undefined },
+): Page<Project> {
   const where = opts.query ? `WHERE p.name LIKE ? ESCAPE '\\' COLLATE NOCASE` : '';
-  const params: unknown[] = opts.query ? [`%${opts.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`] : [];
-  const total = (db.prepare(`SELECT count(*) AS n FROM projects p ${where}`).get(...params) as { n: number }).n;
+  const params: unknown[] = opts.query
+    ? [`%${opts.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]
+    : [];
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM projects p ${where}`).get(...params) as { n: number }
+  ).n;
   const rows = db
     .prepare(`${SELECT} ${where} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ? OFFSET ?`)
     .all(...params, opts.limit, opts.offset) as ProjectRow[];
@@ -55,13 +62,20 @@ export function countProjects(db: ReadableDB): number {
 }
 
 function assertNameFree(db: ReadableDB, name: string, exceptId: number | null): void {
-  const clash = db.prepare(`SELECT id FROM projects WHERE name = ? COLLATE NOCASE`).get(name) as { id: number } | undefined;
+  const clash = db.prepare(`SELECT id FROM projects WHERE name = ? COLLATE NOCASE`).get(name) as
+    { id: number } | undefined;
   if (clash && clash.id !== exceptId) {
-    throw new AppError('CONFLICT', `A project named "${name}" already exists.`, { hint: 'Choose another name.' });
+    throw new AppError('CONFLICT', `A project named "${name}" already exists.`, {
+      hint: 'Choose another name.',
+    });
   }
 }
 
-export function createProject(db: WritableDB, input: { name: string; description: string }, now: number): Project {
+export function createProject(
+  db: WritableDB,
+  input: { name: string; description: string },
+  now: number,
+): Project {
   assertNameFree(db, input.name, null);
   const info = db
     .prepare(`INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)`)

@@ -28,6 +28,14 @@ export function upsertResourceStatus(db: WritableDB, s: ResourceStatus): void {
 
 export function listResourceStatus(db: ReadableDB, environmentId: number): ResourceStatus[] {
   return (
-    db.prepare(`SELECT * FROM resource_status WHERE environment_id = ? ORDER BY resource`).all(environmentId) as Row[]
-  ).map((r) => ({ environmentId: r.environment_id, resource: r.resource, status: r.status, checkedAt: r.checked_at, detail: r.detail }));
+    db
+      .prepare(`SELECT * FROM resource_status WHERE environment_id = ? ORDER BY resource`)
+      .all(environmentId) as Row[]
+  ).map((r) => ({
+    environmentId: r.environment_id,
+    resource: r.resource,
+    status: r.status,
+    checkedAt: r.checked_at,
+    detail: r.detail,
+  }));
 }

@@ -33,7 +33,12 @@ function rowToRun(r: RunRow): Run {
   };
 }
 
-export function startRun(db: WritableDB, kind: string, detail: Record<string, unknown>, now: number): number {
+export function startRun(
+  db: WritableDB,
+  kind: string,
+  detail: Record<string, unknown>,
+  now: number,
+): number {
   const info = db
     .prepare(`INSERT INTO runs (kind, status, started_at, detail) VALUES (?, 'running', ?, ?)`)
     .run(kind, now, JSON.stringify(detail));
@@ -49,13 +54,17 @@ export function finishRun(
   now: number,
 ): void {
   const info = db
-    .prepare(`UPDATE runs SET status = ?, finished_at = ?, detail = ? WHERE id = ? AND status = 'running'`)
+    .prepare(
+      `UPDATE runs SET status = ?, finished_at = ?, detail = ? WHERE id = ? AND status = 'running'`,
+    )
     .run(status, now, JSON.stringify(detail), id);
   assertOneChange(info, 'run');
 }
 
 export function listRuns(db: ReadableDB, kind: string, limit: number): Run[] {
   return (
-    db.prepare(`SELECT * FROM runs WHERE kind = ? ORDER BY started_at DESC, id DESC LIMIT ?`).all(kind, limit) as RunRow[]
+    db
+      .prepare(`SELECT * FROM runs WHERE kind = ? ORDER BY started_at DESC, id DESC LIMIT ?`)
+      .all(kind, limit) as RunRow[]
   ).map(rowToRun);
 }

@@ -2,7 +2,8 @@
 import type { ReadableDB, WritableDB } from '../db.ts';
 
 export function getSetting(db: ReadableDB, key: string): unknown {
-  const row = db.prepare(`SELECT value FROM settings WHERE key = ?`).get(key) as { value: string } | undefined;
+  const row = db.prepare(`SELECT value FROM settings WHERE key = ?`).get(key) as
+    { value: string } | undefined;
   return row ? (JSON.parse(row.value) as unknown) : undefined;
 }
 

@@ -40,7 +40,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function getSnapshot(db: ReadableDB, id: number): ConfigSnapshot {
-  const row = db.prepare(`SELECT * FROM config_snapshots WHERE id = ?`).get(id) as SnapshotRow | undefined;
+  const row = db.prepare(`SELECT * FROM config_snapshots WHERE id = ?`).get(id) as
+    SnapshotRow | undefined;
   if (!row) throw new AppError('NOT_FOUND', `Configuration snapshot ${id} does not exist.`);
   return rowToSnapshot(row);
 }
@@ -62,10 +63,14 @@ export function createSnapshot(
   const text = canonicalJson(input.content);
   const sha256 = crypto.createHash('sha256').update(text).digest('hex');
   const latest = db
-    .prepare(`SELECT version, sha256 FROM config_snapshots WHERE environment_id = ? ORDER BY version DESC LIMIT 1`)
+    .prepare(
+      `SELECT version, sha256 FROM config_snapshots WHERE environment_id = ? ORDER BY version DESC LIMIT 1`,
+    )
     .get(input.environmentId) as { version: number; sha256: string } | undefined;
   const info = db
-    .prepare(`INSERT INTO config_snapshots (environment_id, version, content, sha256, created_at) VALUES (?, ?, ?, ?, ?)`)
+    .prepare(
+      `INSERT INTO config_snapshots (environment_id, version, content, sha256, created_at) VALUES (?, ?, ?, ?, ?)`,
+    )
     .run(input.environmentId, (latest?.version ?? 0) + 1, text, sha256, now);
   assertOneChange(info, 'configuration snapshot');
   return getSnapshot(db, Number(info.lastInsertRowid));

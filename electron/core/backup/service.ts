@@ -1,0 +1,530 @@
+// Backups for one running data directory: taking them (never two at once),
+// recording them (runs, audit), copying them off-site, pruning by retention,
+// and the scheduler with catch-up at start.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type {
+  BackupEntry,
+  BackupKind,
+  BackupOverview,
+  BackupSettings,
+} from '../../../shared/domain.ts';
+import { DEFAULT_BACKUP_SETTINGS } from '../../../shared/domain.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
+import type { Runtime } from '../runtime.ts';
+import type { WritableDB } from '../store/db.ts';
+import { appendAudit } from '../store/resources/audit.ts';
+import { finishRun, startRun } from '../store/resources/runs.ts';
+import { getSetting, setSetting } from '../store/resources/settings.ts';
+import type { BackupResult } from './engine.ts';
+import { cleanupTemporaries, createBackup } from './engine.ts';
+import { listBackupFiles } from './list.ts';
+import { manifestNameFor } from './manifest.ts';
+import { copyOffsite, sameFileSystem } from './offsite.ts';
+import { selectForDeletion } from './retention.ts';
+
+export const settingsSchema = z.object({
+  scheduleEnabled: z.boolean(),
+  intervalMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(60 * 24 * 31),
+  onlyIfChanged: z.boolean(),
+  compactScheduled: z.boolean(),
+  retention: z.object({
+    keepLast: z.number().int().min(1).max(1000),
+    daily: z.number().int().min(0).max(366),
+    weekly: z.number().int().min(0).max(520),
+    monthly: z.number().int().min(0).max(240),
+  }),
+  offsiteDir: z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((p) => path.isAbsolute(p), 'must be an absolute path')
+    .nullable(),
+}) satisfies z.ZodType<BackupSettings>;
+
+const SETTINGS_KEY = 'backup.settings';
+const LAST_SCHEDULED_KEY = 'backup.lastScheduledRunAt';
+const LAST_FAILURE_KEY = 'backup.lastFailure';
+const SCHEDULER_TICK_MS = 60_000;
+
+export interface RunOptions {
+  kind: BackupKind;
+  compact: boolean;
+  opId?: string | undefined;
+  /** Another folder than backups/ (CLI --out). Retention never touches it. */
+  outDir?: string | undefined;
+}
+
+export class BackupService {
+  private readonly rt: Runtime;
+  private running: {
+    opId: string;
+    kind: BackupKind;
+    startedAt: number;
+    abort: AbortController;
+  } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  /** Resolves the time a backup last passed a restore drill; the restore feature provides it. */
+  verifiedAt: (id: string) => number | null = () => null;
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  private db(): WritableDB {
+    if (!this.rt.store) throw new AppError('STORE_NOT_READY', 'The data directory is not open.');
+    return this.rt.store.db;
+  }
+
+  settings(): BackupSettings {
+    const stored = getSetting(this.db(), SETTINGS_KEY);
+    const parsed = settingsSchema.safeParse({
+      ...DEFAULT_BACKUP_SETTINGS,
+      ...(stored as object | undefined),
+    });
+    return parsed.success ? parsed.data : DEFAULT_BACKUP_SETTINGS;
+  }
+
+  saveSettings(patch: Partial<BackupSettings>): BackupSettings {
+    const current = this.settings();
+    const next = settingsSchema.safeParse({
+      ...current,
+      ...patch,
+      retention: { ...current.retention, ...(patch.retention ?? {}) },
+    });
+    if (!next.success) {
+      const issue = next.error.issues[0];
+      throw new AppError(
+        'BAD_INPUT',
+        `Invalid ${issue?.path.join('.') ?? 'setting'}: ${issue?.message ?? 'invalid'}.`,
+      );
+    }
+    if (next.data.offsiteDir !== null) {
+      const off = path.resolve(next.data.offsiteDir);
+      const backups = path.resolve(this.rt.layout.backups);
+      if (
+        off === backups ||
+        off.startsWith(backups + path.sep) ||
+        off === path.resolve(this.rt.layout.dir)
+      ) {
+        throw new AppError('BAD_INPUT', 'The off-site folder must be outside the data directory.', {
+          hint: 'Pick a folder on another drive or a synced folder.',
+        });
+      }
+    }
+    const db = this.db();
+    const now = this.rt.now();
+    db.transaction(() => {
+      setSetting(db, SETTINGS_KEY, next.data, now);
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'backup.settings_changed',
+          target: 'backups',
+          detail: { ...next.data },
+        },
+        now,
+      );
+    })();
+    this.rt.events.emit('data.changed', { area: 'backups' });
+    return next.data;
+  }
+
+  list(): BackupEntry[] {
+    return listBackupFiles(
+      this.rt.layout.backups,
+      this.rt.store ? this.settings().offsiteDir : null,
+      this.verifiedAt,
+    );
+  }
+
+  cancel(opId: string): boolean {
+    if (this.running?.opId !== opId) return false;
+    this.running.abort.abort();
+    return true;
+  }
+
+  /** Take one backup now. Fails with BACKUP_IN_PROGRESS while another runs in this process. */
+  async run(opts: RunOptions): Promise<BackupEntry> {
+    if (this.running) {
+      throw new AppError(
+        'BACKUP_IN_PROGRESS',
+        `A ${this.running.kind} backup is already running.`,
+        {
+          hint: 'Wait for it to finish (or cancel it), then try again.',
+        },
+      );
+    }
+    const opId = opts.opId ?? crypto.randomUUID();
+    const abort = new AbortController();
+    const startedAt = this.rt.now();
+    this.running = { opId, kind: opts.kind, startedAt, abort };
+    const db = this.db();
+    const settings = this.settings();
+    const runId = startRun(db, 'backup', { kind: opts.kind, compact: opts.compact }, startedAt);
+    try {
+      const outDir = opts.outDir ?? this.rt.layout.backups;
+      const result = await createBackup({
+        source: this.rt.layout.db,
+        outDir,
+        kind: opts.kind,
+        compact: opts.compact,
+        signal: abort.signal,
+        now: this.rt.now,
+        onProgress: (p) =>
+          this.rt.events.emit('progress', {
+            opId,
+            op: 'backup',
+            phase: p.phase,
+            done: p.done,
+            total: p.total,
+            unit: 'bytes',
+            etaMs: p.etaMs,
+          }),
+      });
+      this.recordCreated(result, runId);
+      let offsiteError: AppError | null = null;
+      if (settings.offsiteDir && outDir === this.rt.layout.backups) {
+        offsiteError = await this.copyOffsite(result, settings.offsiteDir);
+      }
+      if (opts.kind === 'scheduled') this.prune(settings);
+      const entry = this.list().find((e) => e.id === result.manifest.id) ?? entryFromResult(result);
+      this.rt.events.emit('backup.finished', { entry });
+      this.rt.events.emit('data.changed', { area: 'backups' });
+      if (offsiteError) this.reportFailure(opts.kind, offsiteError);
+      return entry;
+    } catch (e) {
+      const err = isAppError(e)
+        ? e
+        : new AppError('INTERNAL', `The backup failed: ${(e as Error).message}`, { cause: e });
+      if (!isAppError(e)) this.rt.logger.log('error', 'backup failed unexpectedly', e);
+      finishRun(
+        db,
+        runId,
+        err.code === 'CANCELLED' ? 'cancelled' : 'failed',
+        { code: err.code, message: err.message },
+        this.rt.now(),
+      );
+      if (err.code !== 'CANCELLED') this.reportFailure(opts.kind, err);
+      else
+        appendAudit(
+          db,
+          {
+            actor: this.rt.actor,
+            action: 'backup.cancelled',
+            target: 'backups',
+            detail: { kind: opts.kind },
+          },
+          this.rt.now(),
+        );
+      throw err;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private recordCreated(result: BackupResult, runId: number): void {
+    const db = this.db();
+    const now = this.rt.now();
+    const m = result.manifest;
+    db.transaction(() => {
+      finishRun(
+        db,
+        runId,
+        'succeeded',
+        { id: m.id, fileName: m.fileName, bytes: m.bytes, durationMs: m.durationMs },
+        now,
+      );
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'backup.created',
+          target: `backup:${m.id}`,
+          detail: {
+            kind: m.kind,
+            compact: m.compact,
+            bytes: m.bytes,
+            sha256: m.sha256,
+            fileName: m.fileName,
+          },
+        },
+        now,
+      );
+    })();
+  }
+
+  /** Record a backup taken before the store was open (the pre-upgrade one). */
+  recordEarlier(result: BackupResult): void {
+    const runId = startRun(
+      this.db(),
+      'backup',
+      { kind: result.manifest.kind, compact: result.manifest.compact },
+      result.manifest.createdAt,
+    );
+    this.recordCreated(result, runId);
+  }
+
+  private async copyOffsite(result: BackupResult, offsiteDir: string): Promise<AppError | null> {
+    const db = this.db();
+    try {
+      const dest = await copyOffsite(result.path, result.manifest.sha256, offsiteDir);
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'backup.offsite_copied',
+          target: `backup:${result.manifest.id}`,
+          detail: { dest },
+        },
+        this.rt.now(),
+      );
+      return null;
+    } catch (e) {
+      const err = isAppError(e) ? e : new AppError('OFFSITE_COPY_FAILED', (e as Error).message);
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'backup.offsite_failed',
+          target: `backup:${result.manifest.id}`,
+          detail: { code: err.code, message: err.message },
+        },
+        this.rt.now(),
+      );
+      return err;
+    }
+  }
+
+  private reportFailure(kind: BackupKind, err: AppError): void {
+    const db = this.db();
+    const at = this.rt.now();
+    db.transaction(() => {
+      setSetting(db, LAST_FAILURE_KEY, { at, code: err.code, message: err.message }, at);
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'backup.failed',
+          target: 'backups',
+          detail: { kind, code: err.code, message: err.message },
+        },
+        at,
+      );
+    })();
+    this.rt.events.emit('backup.failed', { kind, code: err.code, message: err.message, at });
+    this.rt.events.emit('data.changed', { area: 'audit' });
+  }
+
+  /** Apply retention to the backups folder (and the off-site copies of what it deletes). */
+  prune(settings: BackupSettings = this.settings()): string[] {
+    const entries = this.list();
+    const doomed = new Set(
+      selectForDeletion(
+        entries.map((e) => ({
+          id: e.id,
+          kind: e.kind,
+          createdAt: e.createdAt,
+          verified: e.verifiedAt !== null,
+        })),
+        settings.retention,
+      ),
+    );
+    const removed: string[] = [];
+    const db = this.db();
+    for (const e of entries) {
+      if (!doomed.has(e.id)) continue;
+      const dirs = [this.rt.layout.backups, ...(settings.offsiteDir ? [settings.offsiteDir] : [])];
+      for (const dir of dirs) {
+        fs.rmSync(path.join(dir, manifestNameFor(e.fileName)), { force: true });
+        fs.rmSync(path.join(dir, e.fileName), { force: true });
+      }
+      removed.push(e.id);
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'backup.pruned',
+          target: `backup:${e.id}`,
+          detail: { fileName: e.fileName, kind: e.kind },
+        },
+        this.rt.now(),
+      );
+    }
+    if (removed.length) this.rt.events.emit('data.changed', { area: 'backups' });
+    return removed;
+  }
+
+  private currentChangeSeq(): number {
+    const row = this.db().prepare(`SELECT seq FROM change_counter WHERE id = 1`).get() as
+      { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  lastScheduledRunAt(): number | null {
+    const v = getSetting(this.db(), LAST_SCHEDULED_KEY);
+    return typeof v === 'number' ? v : null;
+  }
+
+  /** When the next scheduled run is due (now or in the past means: due). */
+  nextScheduledAt(settings: BackupSettings = this.settings()): number | null {
+    if (!settings.scheduleEnabled) return null;
+    const last = this.lastScheduledRunAt();
+    if (last === null) return this.rt.now();
+    const now = this.rt.now();
+    // The clock went back (or was wrong before): don't wait out a bogus future.
+    if (last > now + 5 * 60_000) return now;
+    return last + settings.intervalMinutes * 60_000;
+  }
+
+  /** One scheduler step: run a scheduled backup if one is due. Catch-up at start is the first tick. */
+  async tick(): Promise<'ran' | 'skipped-unchanged' | 'not-due' | 'busy' | 'failed'> {
+    if (this.ticking || this.running) return 'busy';
+    this.ticking = true;
+    try {
+      const settings = this.settings();
+      const next = this.nextScheduledAt(settings);
+      const now = this.rt.now();
+      if (next === null || next > now) return 'not-due';
+      const newest = this.list()[0];
+      if (
+        settings.onlyIfChanged &&
+        newest?.manifest &&
+        newest.manifest.changeSeq === this.currentChangeSeq()
+      ) {
+        setSetting(this.db(), LAST_SCHEDULED_KEY, now, now);
+        const runId = startRun(this.db(), 'backup', { kind: 'scheduled' }, now);
+        finishRun(
+          this.db(),
+          runId,
+          'succeeded',
+          { skipped: 'unchanged since the newest backup', newest: newest.id },
+          now,
+        );
+        return 'skipped-unchanged';
+      }
+      setSetting(this.db(), LAST_SCHEDULED_KEY, now, now);
+      try {
+        await this.run({ kind: 'scheduled', compact: settings.compactScheduled });
+        return 'ran';
+      } catch (e) {
+        if (!isAppError(e)) this.rt.logger.log('error', 'scheduled backup failed', e);
+        return 'failed';
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  startScheduler(): void {
+    if (this.timer) return;
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), SCHEDULER_TICK_MS);
+    this.timer.unref();
+  }
+
+  stopScheduler(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.running?.abort.abort();
+  }
+
+  cleanupTemporaries(): string[] {
+    const settings = this.rt.store ? this.settings() : null;
+    return [
+      ...cleanupTemporaries(this.rt.layout.backups),
+      ...(settings?.offsiteDir ? cleanupTemporaries(settings.offsiteDir) : []),
+    ];
+  }
+
+  overview(): BackupOverview {
+    const settings = this.settings();
+    const entries = this.list();
+    const last = entries[0] ?? null;
+    const failure = getSetting(this.db(), LAST_FAILURE_KEY) as
+      BackupOverview['lastFailure'] | undefined;
+    const warnings: BackupOverview['warnings'] = [];
+    const now = this.rt.now();
+    if (!last)
+      warnings.push({
+        code: 'NO_BACKUP',
+        message: 'There is no backup of this data directory yet.',
+      });
+    else if (
+      settings.scheduleEnabled &&
+      now - last.createdAt > settings.intervalMinutes * 60_000 * 1.5 + 10 * 60_000
+    ) {
+      warnings.push({
+        code: 'BACKUP_OVERDUE',
+        message: `The newest backup is older than the schedule allows (every ${formatMinutes(settings.intervalMinutes)}).`,
+      });
+    }
+    if (!settings.offsiteDir || sameFileSystem(settings.offsiteDir, this.rt.layout.dir)) {
+      warnings.push({
+        code: 'SAME_FILESYSTEM',
+        message: settings.offsiteDir
+          ? 'The off-site folder is on the same drive as the data directory: one disk failure loses both.'
+          : 'Every backup is on the same drive as the data directory. Add an off-site folder (external drive or synced folder).',
+      });
+    }
+    if (this.rt.source === 'portable' && !settings.offsiteDir) {
+      warnings.push({
+        code: 'PORTABLE_BACKUPS_INSIDE',
+        message:
+          'This portable install keeps its backups inside its own folder only: losing the stick loses the backups too.',
+      });
+    }
+    if (failure && (!last || failure.at > last.createdAt)) {
+      warnings.push({
+        code: 'LAST_BACKUP_FAILED',
+        message: `The last backup attempt failed: ${failure.message}`,
+      });
+    }
+    return {
+      settings,
+      lastBackup: last,
+      lastScheduledRunAt: this.lastScheduledRunAt(),
+      nextScheduledAt: this.nextScheduledAt(settings),
+      running: this.running
+        ? { opId: this.running.opId, kind: this.running.kind, startedAt: this.running.startedAt }
+        : null,
+      lastFailure: failure ?? null,
+      warnings,
+      count: entries.length,
+      totalBytes: entries.reduce((s, e) => s + e.bytes, 0),
+    };
+  }
+}
+
+function formatMinutes(m: number): string {
+  if (m % (24 * 60) === 0) return `${m / (24 * 60)} day(s)`;
+  if (m % 60 === 0) return `${m / 60} hour(s)`;
+  return `${m} minutes`;
+}
+
+function entryFromResult(r: BackupResult): BackupEntry {
+  const m = r.manifest;
+  return {
+    id: m.id,
+    kind: m.kind,
+    createdAt: m.createdAt,
+    bytes: m.bytes,
+    schemaVersion: m.schemaVersion,
+    compact: m.compact,
+    sha256: m.sha256,
+    fileName: m.fileName,
+    location: 'backups',
+    hasManifest: true,
+    offsite: { copied: false, verifiedAt: null },
+    verifiedAt: null,
+    manifest: m,
+  };
+}

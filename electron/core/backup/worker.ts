@@ -1,0 +1,143 @@
+// Backup worker thread: the long SQLite reads and writes of a backup run here so
+// the main process's event loop never waits on them.
+//   snapshot:   one-step backup API from a fresh read connection → a consistent
+//               point in time even while others write (a stepped backup restarts
+//               on every foreign write); then, on the copy only: rollback-journal
+//               mode, compact stripping, embedded manifest facts.
+//   quickCheck: PRAGMA quick_check of a finished copy.
+import { parentPort } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+export type WorkerRequest =
+  | {
+      type: 'snapshot';
+      source: string;
+      dest: string;
+      compact: boolean;
+      /** Facts to embed; row counts and the newest deployment are added from the copy itself. */
+      facts: Record<string, unknown>;
+    }
+  | { type: 'quickCheck'; file: string };
+
+export type WorkerReply =
+  | {
+      type: 'snapshot-done';
+      rowCounts: Record<string, number>;
+      newestDeploymentAt: number | null;
+      changeSeq: number;
+      schemaVersion: number;
+    }
+  | { type: 'quickCheck-done'; result: string }
+  | { type: 'error'; code: string; message: string; errno: string | null };
+
+/** Tables stripped from compact backups: re-creatable rows. */
+export const COMPACT_STRIPPED_TABLES = ['metrics', 'resource_status'];
+/** Tables whose row counts go into the manifest. */
+export const COUNTED_TABLES = [
+  'projects',
+  'environments',
+  'config_snapshots',
+  'deployments',
+  'deployment_logs',
+  'runs',
+  'audit_log',
+  'metrics',
+];
+export const EMBEDDED_MANIFEST_TABLE = 'stateward_backup';
+
+function tableExists(db: Database.Database, name: string): boolean {
+  return (
+    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name) !==
+    undefined
+  );
+}
+
+async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Promise<WorkerReply> {
+  const src = new Database(req.source, { readonly: true, fileMustExist: true });
+  try {
+    src.pragma('busy_timeout = 10000');
+    // First call transfers nothing and reports the size; returning the largest
+    // step makes the rest one step: one read transaction, one point in time.
+    await src.backup(req.dest, { progress: () => 0x7fffffff });
+  } finally {
+    src.close();
+  }
+  const db = new Database(req.dest);
+  try {
+    db.pragma('journal_mode = DELETE');
+    db.pragma('synchronous = FULL');
+    if (req.compact) {
+      for (const t of COMPACT_STRIPPED_TABLES)
+        if (tableExists(db, t)) db.exec(`DELETE FROM "${t}"`);
+    }
+    const rowCounts: Record<string, number> = {};
+    for (const t of COUNTED_TABLES) {
+      if (tableExists(db, t))
+        rowCounts[t] = (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n;
+    }
+    const newest = tableExists(db, 'deployments')
+      ? ((db.prepare(`SELECT max(started_at) AS t FROM deployments`).get() as { t: number | null })
+          .t ?? null)
+      : null;
+    const changeSeq = tableExists(db, 'change_counter')
+      ? ((
+          db.prepare(`SELECT seq FROM change_counter WHERE id = 1`).get() as
+            { seq: number } | undefined
+        )?.seq ?? 0)
+      : 0;
+    const schemaVersion = db.pragma('user_version', { simple: true }) as number;
+    const facts = {
+      ...req.facts,
+      rowCounts,
+      newestDeploymentAt: newest,
+      changeSeq,
+      schemaVersion,
+      compact: req.compact,
+    };
+    db.transaction(() => {
+      db.exec(
+        `CREATE TABLE IF NOT EXISTS ${EMBEDDED_MANIFEST_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+      );
+      db.exec(`DELETE FROM ${EMBEDDED_MANIFEST_TABLE}`);
+      const ins = db.prepare(`INSERT INTO ${EMBEDDED_MANIFEST_TABLE} (key, value) VALUES (?, ?)`);
+      for (const [k, v] of Object.entries(facts)) ins.run(k, JSON.stringify(v));
+    })();
+    if (req.compact) db.exec('VACUUM');
+    return {
+      type: 'snapshot-done',
+      rowCounts,
+      newestDeploymentAt: newest,
+      changeSeq,
+      schemaVersion,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function quickCheck(file: string): WorkerReply {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
+    return { type: 'quickCheck-done', result: rows.map((r) => r.quick_check).join('; ') };
+  } finally {
+    db.close();
+  }
+}
+
+parentPort?.on('message', (req: WorkerRequest) => {
+  const run = async (): Promise<WorkerReply> =>
+    req.type === 'snapshot' ? snapshot(req) : quickCheck(req.file);
+  run().then(
+    (reply) => parentPort!.postMessage(reply),
+    (e: unknown) => {
+      const err = e as { code?: string; message?: string };
+      parentPort!.postMessage({
+        type: 'error',
+        code: err.code ?? 'UNKNOWN',
+        message: err.message ?? String(e),
+        errno: typeof err.code === 'string' ? err.code : null,
+      } satisfies WorkerReply);
+    },
+  );
+});

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HandlerMap } from './registry.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { BackupEntry, BackupSettings } from '../../shared/domain.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { ensureOwnerDir, FILE_MODE, fsyncDir } from '../core/fsutil.ts';
+import { manifestNameFor } from '../core/backup/manifest.ts';
+
+export function findBackup(rt: Runtime, id: string): BackupEntry {
+  const entry = rt.backups.list().find((b) => b.id === id);
+  if (!entry) throw new AppError('NOT_FOUND', `Backup ${id} is not in the backups folder.`);
+  return entry;
+}
+
+export const backupHandlers: HandlerMap = {
+  'backups.overview': (_input, rt) => rt.backups.overview(),
+  'backups.list': (_input, rt) => rt.backups.list(),
+  'backups.create': (input, rt) =>
+    rt.backups.run({ kind: 'manual', compact: input.compact, opId: input.opId }),
+  'backups.cancel': (input, rt) => ({ cancelled: rt.backups.cancel(input.opId) }),
+  'backups.updateSettings': (input, rt) => {
+    const patch: Partial<BackupSettings> = {
+      ...input,
+      retention: { ...rt.backups.settings().retention, ...(input.retention ?? {}) },
+    };
+    if (input.offsiteDir) {
+      const dir = path.resolve(input.offsiteDir);
+      try {
+        ensureOwnerDir(dir);
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch {
+        throw new AppError(
+          'BAD_INPUT',
+          `The off-site folder ${dir} cannot be created or written.`,
+          {
+            hint: 'Check that the drive is mounted and that you may write there.',
+          },
+        );
+      }
+      patch.offsiteDir = dir;
+    }
+    return rt.backups.saveSettings(patch);
+  },
+  'backups.export': async (input, rt) => {
+    if (!rt.grantedPaths.has(input.path)) {
+      throw new AppError('BAD_INPUT', 'Choose where to save the backup with Save As first.', {
+        hint: 'Only a destination picked in the Save dialog can be written to.',
+      });
+    }
+    const entry = findBackup(rt, input.id);
+    const src = path.join(rt.layout.backups, entry.fileName);
+    const dest = input.path;
+    const tmp = `${dest}.stateward-tmp`;
+    try {
+      await fs.promises.copyFile(src, tmp);
+      await fs.promises.chmod(tmp, FILE_MODE);
+      const fh = await fs.promises.open(tmp, 'r+');
+      await fh.sync().finally(() => fh.close());
+      await fs.promises.rename(tmp, dest);
+      if (entry.hasManifest) {
+        const manifestDest = dest.replace(/(\.sqlite)?$/, '.manifest.json');
+        await fs.promises.copyFile(
+          path.join(rt.layout.backups, manifestNameFor(entry.fileName)),
+          manifestDest,
+        );
+        await fs.promises.chmod(manifestDest, FILE_MODE);
+      }
+      fsyncDir(path.dirname(dest));
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true });
+      throw new AppError(
+        'BACKUP_DESTINATION_UNWRITABLE',
+        `Could not save the backup to ${dest}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    } finally {
+      rt.grantedPaths.delete(input.path);
+    }
+    return { path: dest };
+  },
+};

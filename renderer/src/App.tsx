@@ -1,0 +1,190 @@
+// The app shell: header with the data dir and theme, sidebar navigation, and
+// the current screen; or the start-up refusal screen when the data dir is refused.
+import type { ReactNode } from 'react';
+import { platform } from './api.ts';
+import type { IconName } from './components/Icon.tsx';
+import { Icon } from './components/Icon.tsx';
+import { Loading } from './components/States.tsx';
+import { Toasts } from './components/Toasts.tsx';
+import { SOURCE_LABEL } from './format.ts';
+import { useApp } from './stores/app.ts';
+import type { Route } from './stores/nav.ts';
+import { useNav } from './stores/nav.ts';
+import type { ThemeChoice } from './stores/theme.ts';
+import { useTheme } from './stores/theme.ts';
+import { Audit } from './screens/Audit.tsx';
+import { Dashboard } from './screens/Dashboard.tsx';
+import { AllDeployments, EnvironmentScreen } from './screens/Deployments.tsx';
+import { ProjectScreen } from './screens/Project.tsx';
+import { Projects } from './screens/Projects.tsx';
+import { RefusalScreen, UnreachableScreen } from './screens/Refusal.tsx';
+
+const NAV: { label: string; icon: IconName; route: Route; matches: Route['view'][] }[] = [
+  { label: 'Dashboard', icon: 'dashboard', route: { view: 'dashboard' }, matches: ['dashboard'] },
+  {
+    label: 'Projects',
+    icon: 'projects',
+    route: { view: 'projects' },
+    matches: ['projects', 'project', 'environment'],
+  },
+  {
+    label: 'All deployments',
+    icon: 'deployments',
+    route: { view: 'deployments' },
+    matches: ['deployments'],
+  },
+  { label: 'Audit log', icon: 'audit', route: { view: 'audit' }, matches: ['audit'] },
+];
+
+const THEME_NEXT: Record<ThemeChoice, ThemeChoice> = {
+  system: 'light',
+  light: 'dark',
+  dark: 'system',
+};
+const THEME_ICON: Record<ThemeChoice, IconName> = { system: 'system', light: 'sun', dark: 'moon' };
+const THEME_LABEL: Record<ThemeChoice, string> = {
+  system: 'Theme: follow system',
+  light: 'Theme: light',
+  dark: 'Theme: dark',
+};
+
+function ThemeToggle() {
+  const choice = useTheme((s) => s.choice);
+  const set = useTheme((s) => s.set);
+  return (
+    <button
+      type="button"
+      className="button button-ghost"
+      onClick={() => set(THEME_NEXT[choice])}
+      title={`${THEME_LABEL[choice]} (click to change)`}
+      aria-label={`${THEME_LABEL[choice]}. Change theme`}
+    >
+      <Icon name={THEME_ICON[choice]} />
+      <span className="theme-label">
+        {choice === 'system' ? 'System' : choice === 'light' ? 'Light' : 'Dark'}
+      </span>
+    </button>
+  );
+}
+
+function Header() {
+  const status = useApp((s) => s.status);
+  return (
+    <header className="app-header">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          <Icon name="shield" size={18} />
+        </span>
+        Stateward
+      </div>
+      <div className="header-dir" title={status ? status.dataDir : undefined}>
+        {status && (
+          <>
+            <span className="header-dir-label">Data</span>
+            <span className="path truncate" data-testid="header-data-dir">
+              {status.dataDir}
+            </span>
+            <span className="muted small nowrap">{SOURCE_LABEL[status.dataDirSource]}</span>
+          </>
+        )}
+      </div>
+      <ThemeToggle />
+    </header>
+  );
+}
+
+function Sidebar() {
+  const route = useNav((s) => s.route);
+  const go = useNav((s) => s.go);
+  const status = useApp((s) => s.status);
+  return (
+    <nav className="sidebar" aria-label="Main">
+      <ul>
+        {NAV.map((n) => {
+          const current = n.matches.includes(route.view);
+          return (
+            <li key={n.label}>
+              <button
+                type="button"
+                className={current ? 'nav-item nav-item-current' : 'nav-item'}
+                aria-current={current ? 'page' : undefined}
+                onClick={() => go(n.route)}
+              >
+                <Icon name={n.icon} />
+                {n.label}
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      <div className="sidebar-foot muted small">
+        {status && <div>Stateward {status.appVersion}</div>}
+        <div>{platform === 'electron' ? 'Desktop app' : 'Browser · local host'}</div>
+      </div>
+    </nav>
+  );
+}
+
+function Screen() {
+  const route = useNav((s) => s.route);
+  switch (route.view) {
+    case 'dashboard':
+      return <Dashboard />;
+    case 'projects':
+      return <Projects />;
+    case 'project':
+      return <ProjectScreen key={route.projectId} projectId={route.projectId} />;
+    case 'environment':
+      return (
+        <EnvironmentScreen
+          key={route.environmentId}
+          projectId={route.projectId}
+          environmentId={route.environmentId}
+        />
+      );
+    case 'deployments':
+      return <AllDeployments />;
+    case 'audit':
+      return <Audit />;
+  }
+}
+
+function Shell({ children }: { children: ReactNode }) {
+  return (
+    <div className="app">
+      <Header />
+      <Sidebar />
+      <main className="content" id="content">
+        {children}
+      </main>
+    </div>
+  );
+}
+
+export function App() {
+  const boot = useApp((s) => s.boot);
+  let body: ReactNode;
+  switch (boot.phase) {
+    case 'loading':
+      body = <Loading label="Opening the data directory…" />;
+      break;
+    case 'refused':
+      body = <RefusalScreen refusal={boot.refusal} />;
+      break;
+    case 'unreachable':
+      body = <UnreachableScreen error={boot.error} />;
+      break;
+    case 'ready':
+      body = (
+        <Shell>
+          <Screen />
+        </Shell>
+      );
+  }
+  return (
+    <>
+      {body}
+      <Toasts />
+    </>
+  );
+}

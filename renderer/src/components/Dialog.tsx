@@ -1,0 +1,58 @@
+// A modal built on <dialog>: the browser traps focus and turns Escape into
+// `cancel`, which closes it. Children render only while open.
+import type { ReactNode } from 'react';
+import { useEffect, useId, useRef } from 'react';
+import { Icon } from './Icon.tsx';
+
+export function Dialog(props: {
+  open: boolean;
+  title: string;
+  onClose(): void;
+  children: ReactNode;
+  footer?: ReactNode;
+  wide?: boolean;
+  onSubmit?(): void;
+}) {
+  const { open, title, onClose, children, footer, wide, onSubmit } = props;
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
+  }, [open]);
+
+  return (
+    <dialog
+      ref={ref}
+      className={wide ? 'dialog dialog-wide' : 'dialog'}
+      aria-labelledby={titleId}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      {open && (
+        <form
+          method="dialog"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            onSubmit?.();
+          }}
+        >
+          <header className="dialog-header">
+            <h2 id={titleId}>{title}</h2>
+            <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
+              <Icon name="close" />
+            </button>
+          </header>
+          <div className="dialog-body">{children}</div>
+          {footer && <footer className="dialog-footer">{footer}</footer>}
+        </form>
+      )}
+    </dialog>
+  );
+}

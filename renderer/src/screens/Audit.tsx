@@ -1,0 +1,127 @@
+// The audit log, newest first, paged; optionally narrowed to one action.
+import { useState } from 'react';
+import type { AuditEntry } from '../../../shared/domain.ts';
+import { invoke } from '../api.ts';
+import { Icon } from '../components/Icon.tsx';
+import type { Column } from '../components/ListBox.tsx';
+import { ListBox } from '../components/ListBox.tsx';
+import { PageHeader } from '../components/PageHeader.tsx';
+import { Pager } from '../components/Pager.tsx';
+import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
+import { formatTimeExact } from '../format.ts';
+import { useDebounced } from '../hooks/useDebounced.ts';
+import { useQuery } from '../hooks/useQuery.ts';
+import { useRevision } from '../stores/data.ts';
+
+const PAGE = 100;
+
+function detailText(detail: Record<string, unknown>): string {
+  return Object.entries(detail)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' · ');
+}
+
+const COLUMNS: Column<AuditEntry>[] = [
+  {
+    title: 'Time',
+    width: '12.5rem',
+    render: (a) => <span className="nowrap">{formatTimeExact(a.ts)}</span>,
+  },
+  {
+    title: 'Action',
+    width: 'minmax(9rem, 12rem)',
+    render: (a) => <code className="truncate">{a.action}</code>,
+  },
+  {
+    title: 'Target',
+    width: 'minmax(8rem, 11rem)',
+    render: (a) => <span className="truncate">{a.target || '—'}</span>,
+  },
+  {
+    title: 'Actor',
+    width: 'minmax(6rem, 9rem)',
+    render: (a) => <span className="truncate">{a.actor}</span>,
+  },
+  {
+    title: 'Detail',
+    width: 'minmax(10rem, 1fr)',
+    render: (a) => {
+      const text = detailText(a.detail);
+      return (
+        <span className="muted truncate" title={text}>
+          {text || '—'}
+        </span>
+      );
+    },
+  },
+];
+
+export function Audit() {
+  const [offset, setOffset] = useState(0);
+  const [action, setAction] = useState('');
+  const filter = useDebounced(action.trim(), 250);
+  const rev = useRevision('audit');
+  const list = useQuery(
+    `audit:${filter}:${offset}`,
+    () => invoke('audit.list', { offset, limit: PAGE, action: filter || undefined }),
+    rev,
+  );
+
+  let body;
+  if (list.error) body = <ErrorState error={list.error} onRetry={list.reload} />;
+  else if (!list.data) body = <Loading />;
+  else if (list.data.total === 0)
+    body = filter ? (
+      <EmptyState icon="search" title={`No entries with action “${filter}”`}>
+        Actions are matched exactly, for example <code>project.created</code>.
+      </EmptyState>
+    ) : (
+      <EmptyState icon="audit" title="The audit log is empty">
+        Every change to projects, environments and deployments is recorded here.
+      </EmptyState>
+    );
+  else
+    body = (
+      <>
+        <ListBox
+          label="Audit log"
+          items={list.data.items}
+          columns={COLUMNS}
+          rowKey={(a) => a.id}
+          busy={list.loading}
+        />
+        <Pager
+          noun="entries"
+          offset={offset}
+          limit={PAGE}
+          total={list.data.total}
+          shown={list.data.items.length}
+          onOffset={setOffset}
+        />
+      </>
+    );
+
+  return (
+    <div className="page">
+      <PageHeader title="Audit log" subtitle="Who changed what, newest first." />
+      <div className="toolbar">
+        <label className="search">
+          <Icon name="search" />
+          <input
+            className="input"
+            type="search"
+            placeholder="Filter by action, e.g. project.created"
+            aria-label="Filter by action"
+            value={action}
+            maxLength={120}
+            onChange={(e) => {
+              setAction(e.target.value);
+              setOffset(0);
+            }}
+          />
+        </label>
+      </div>
+      {body}
+    </div>
+  );
+}

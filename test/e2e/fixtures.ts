@@ -1,0 +1,124 @@
+// Every test owns its world: a fresh temporary data dir and its own HTTP host
+// (`node electron/host/serve.ts --data-dir DIR --port 0`), both removed after.
+// Tests that must prepare the data dir first (e.g. a corrupt database) write
+// into `dataDir` and then call `startHost()` themselves.
+import { test as base, expect } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Host {
+  /** The URL the host printed, with the token in its fragment. */
+  url: string;
+  origin: string;
+  token: string;
+  dataDir: string;
+  /** Everything the host wrote to stderr so far. */
+  stderr(): string;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const SCREENS = path.join(ROOT, 'test-results', 'screens');
+const URL_RE = /(http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/;
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function spawnHost(dataDir: string): { child: ChildProcess; ready: Promise<Host> } {
+  const env = { ...process.env };
+  delete env['STATEWARD_DATA_DIR'];
+  delete env['PORTABLE_EXECUTABLE_DIR'];
+  const child = spawn(
+    process.execPath,
+    ['electron/host/serve.ts', '--data-dir', dataDir, '--port', '0'],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const ready = new Promise<Host>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`host printed no URL within 20 s\nstdout:\n${out}\nstderr:\n${err}`)),
+      20_000,
+    );
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const m = URL_RE.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[0], origin: m[1]!, token: m[2]!, dataDir, stderr: () => err });
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `host exited (${code ?? signal}) before serving\nstdout:\n${out}\nstderr:\n${err}`,
+        ),
+      );
+    });
+  });
+  return { child, ready };
+}
+
+export const test = base.extend<{
+  dataDir: string;
+  startHost: () => Promise<Host>;
+  host: Host;
+}>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
+  dataDir: async ({}, use) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-e2e-'));
+    await use(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+  startHost: async ({ dataDir }, use, testInfo) => {
+    const children: ChildProcess[] = [];
+    const hosts: Host[] = [];
+    await use(async () => {
+      const { child, ready } = spawnHost(dataDir);
+      children.push(child);
+      const host = await ready;
+      hosts.push(host);
+      return host;
+    });
+    for (const child of children) await stop(child);
+    if (testInfo.status !== testInfo.expectedStatus) {
+      for (const h of hosts) await testInfo.attach('host-stderr', { body: h.stderr() });
+    }
+  },
+  host: async ({ startHost }, use) => {
+    await use(await startHost());
+  },
+});
+
+export { expect };
+
+/** Saves a full-page screenshot as test-results/screens/<name>.png. */
+export async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENS, { recursive: true });
+  // Let animations and pending renders settle so screenshots are stable.
+  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+  await page.screenshot({ path: path.join(SCREENS, `${name}.png`), animations: 'disabled' });
+}
+
+/** Calls a command over the host's HTTP API with the page's own token, as the renderer does. */
+export async function invokeHttp<T>(host: Host, name: string, input: unknown): Promise<T> {
+  const res = await fetch(`${host.origin}/api/invoke/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-stateward-token': host.token },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { ok: boolean; value?: T; error?: unknown };
+  if (!body.ok) throw new Error(`${name} failed: ${JSON.stringify(body.error)}`);
+  return body.value as T;
+}
