@@ -168,12 +168,12 @@ export async function sha256OfFile(file: string): Promise<string> {
   return sha256File(file, () => {});
 }
 
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r+');
+async function fsyncFile(file: string): Promise<void> {
+  const fh = await fs.promises.open(file, 'r+');
   try {
-    fs.fsyncSync(fd);
+    await fh.sync();
   } finally {
-    fs.closeSync(fd);
+    await fh.close();
   }
 }
 
@@ -258,11 +258,13 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     // 2. quick_check in the worker while this thread hashes the same bytes.
     const size = fs.statSync(tmp).size;
     const verifyStart = Date.now();
+    // The fsync (libuv's thread pool) overlaps the two reads; none of it blocks this thread.
     const [check, sha256] = await Promise.all([
       worker
         .request({ type: 'quickCheck', file: tmp })
         .then((r) => replyOrThrow(r, 'quickCheck-done')),
       sha256File(tmp, (n) => report('verify', n, size, verifyStart), req.signal),
+      fsyncFile(tmp),
     ]);
     if (check.result !== 'ok') {
       throw new AppError(
@@ -276,7 +278,6 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
 
     // 3. Durable, then visible under its final name, then described.
     report('finalize', 0, 1, Date.now());
-    fsyncFile(tmp);
     const h = readHeader(tmp);
     const fileName = backupFileName(createdAt, req.kind, id);
     const finalPath = path.join(req.outDir, fileName);

@@ -64,8 +64,12 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
   }
   const db = new Database(req.dest);
   try {
+    // Rollback-journal mode is what the file keeps (no -wal needed beside it). The
+    // edits below are made with no journal and no syncs: the file is still a
+    // temporary that a crash leaves for clean-up, and the engine fsyncs it after.
     db.pragma('journal_mode = DELETE');
-    db.pragma('synchronous = FULL');
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
     if (req.compact) {
       for (const t of COMPACT_STRIPPED_TABLES)
         if (tableExists(db, t)) db.exec(`DELETE FROM "${t}"`);
