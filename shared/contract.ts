@@ -7,6 +7,12 @@ import type {
   BackupEntry,
   BackupOverview,
   BackupSettings,
+  Comparison,
+  DrillOverview,
+  DrillReport,
+  DrillSummary,
+  PreflightReport,
+  RestoreCopy,
   AuditEntry,
   ConfigSnapshot,
   Deployment,
@@ -36,6 +42,15 @@ const paging = {
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(500).default(100),
 };
+/** Browse a restored copy read-only instead of live (the click-through preview). */
+const restoreId = z.string().regex(/^[0-9a-f]{16}$/, 'must be a restore id');
+const preview = { restoreId: restoreId.optional() };
+const restoreSource = z.union([
+  z.object({ backupId: z.string().regex(/^[a-z0-9]{8,32}$/) }).strict(),
+  z.object({ path: z.string().min(1).max(4096) }).strict(),
+]);
+const opId = z.string().uuid().optional();
+
 const httpUrl = z
   .string()
   .max(2000)
@@ -53,10 +68,10 @@ export const commands = {
   'app.status': { input: z.object({}).strict(), result: returns<AppStatus>() },
 
   'projects.list': {
-    input: z.object({ ...paging, query: z.string().max(120).optional() }).strict(),
+    input: z.object({ ...paging, ...preview, query: z.string().max(120).optional() }).strict(),
     result: returns<Page<Project>>(),
   },
-  'projects.get': { input: z.object({ id }).strict(), result: returns<Project>() },
+  'projects.get': { input: z.object({ id, ...preview }).strict(), result: returns<Project>() },
   'projects.create': {
     input: z.object({ name, description: description.default('') }).strict(),
     result: returns<Project>(),
@@ -67,10 +82,13 @@ export const commands = {
   },
 
   'environments.list': {
-    input: z.object({ projectId: id }).strict(),
+    input: z.object({ projectId: id, ...preview }).strict(),
     result: returns<Environment[]>(),
   },
-  'environments.get': { input: z.object({ id }).strict(), result: returns<Environment>() },
+  'environments.get': {
+    input: z.object({ id, ...preview }).strict(),
+    result: returns<Environment>(),
+  },
   'environments.create': {
     input: z
       .object({
@@ -95,7 +113,7 @@ export const commands = {
   },
 
   'snapshots.list': {
-    input: z.object({ environmentId: id }).strict(),
+    input: z.object({ environmentId: id, ...preview }).strict(),
     result: returns<ConfigSnapshot[]>(),
   },
   'snapshots.create': {
@@ -117,6 +135,7 @@ export const commands = {
     input: z
       .object({
         ...paging,
+        ...preview,
         projectId: id.optional(),
         environmentId: id.optional(),
         status: z.enum(DEPLOYMENT_STATUSES).optional(),
@@ -124,7 +143,10 @@ export const commands = {
       .strict(),
     result: returns<Page<Deployment>>(),
   },
-  'deployments.get': { input: z.object({ id }).strict(), result: returns<DeploymentDetail>() },
+  'deployments.get': {
+    input: z.object({ id, ...preview }).strict(),
+    result: returns<DeploymentDetail>(),
+  },
   'deployments.create': {
     input: z
       .object({
@@ -160,7 +182,7 @@ export const commands = {
   },
 
   'audit.list': {
-    input: z.object({ ...paging, action: z.string().max(120).optional() }).strict(),
+    input: z.object({ ...paging, ...preview, action: z.string().max(120).optional() }).strict(),
     result: returns<Page<AuditEntry>>(),
   },
 
@@ -219,6 +241,45 @@ export const commands = {
     result: returns<{ url: string; fileName: string }>(),
   },
 
+  /** Check a backup and stage its copy in restores/<id>/ (ok: false with the reason when refused). */
+  'restores.preflight': {
+    input: z.object({ source: restoreSource, opId }).strict(),
+    result: returns<{ restoreId: string | null; report: PreflightReport }>(),
+  },
+  'restores.drill': {
+    input: z.object({ restoreId, opId }).strict(),
+    result: returns<DrillReport>(),
+  },
+  /** Stage, drill and discard: a restore drill into a temporary copy. */
+  'restores.verify': {
+    input: z.object({ source: restoreSource, opId }).strict(),
+    result: returns<DrillReport>(),
+  },
+  'restores.list': { input: z.object({}).strict(), result: returns<RestoreCopy[]>() },
+  'restores.compare': { input: z.object({ restoreId }).strict(), result: returns<Comparison>() },
+  'restores.promote': {
+    input: z
+      .object({ restoreId, confirm: z.literal(true, { error: 'promote needs confirm: true' }) })
+      .strict(),
+    result: returns<{ preRestoreBackup: boolean }>(),
+  },
+  'restores.discard': {
+    input: z.object({ restoreId }).strict(),
+    result: returns<{ discarded: true }>(),
+  },
+  'drills.list': { input: z.object({}).strict(), result: returns<DrillSummary[]>() },
+  'drills.get': {
+    input: z.object({ id: z.string().regex(/^[0-9a-f]{16}$/) }).strict(),
+    result: returns<DrillReport>(),
+  },
+  'drills.overview': { input: z.object({}).strict(), result: returns<DrillOverview>() },
+  'drills.export': {
+    input: z
+      .object({ id: z.string().regex(/^[0-9a-f]{16}$/), format: z.enum(['markdown', 'html']) })
+      .strict(),
+    result: returns<{ fileName: string; mime: string; content: string }>(),
+  },
+
   'dialog.openFile': {
     input: z.object({ title: z.string().max(200).default('Open') }).strict(),
     result: returns<{ path: string | null }>(),
@@ -260,4 +321,28 @@ export function isCommandName(s: unknown): s is CommandName {
 }
 
 /** Commands that work while the store refuses the data dir (the refusal screen uses them). */
-export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = ['app.startup'];
+export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = [
+  'app.startup',
+  'backups.list',
+  'restores.preflight',
+  'restores.drill',
+  'restores.verify',
+  'restores.list',
+  'restores.compare',
+  'restores.promote',
+  'restores.discard',
+  'drills.list',
+  'drills.get',
+  'drills.overview',
+  'drills.export',
+  'dialog.openFile',
+  // Browsing a restored copy reads the copy, not the refused live database.
+  'projects.list',
+  'projects.get',
+  'environments.list',
+  'environments.get',
+  'snapshots.list',
+  'deployments.list',
+  'deployments.get',
+  'audit.list',
+];

@@ -216,3 +216,110 @@ export interface BackupOverview {
   count: number;
   totalBytes: number;
 }
+
+/** Where a restore starts from: a backup in the backups folder, or any file. */
+export type RestoreSource = { backupId: string } | { path: string };
+
+export interface PreflightFacts {
+  fileName: string;
+  bytes: number;
+  sha256: string | null;
+  /** Where the expected facts came from. */
+  manifest: 'sidecar' | 'embedded' | 'none';
+  backupId: string | null;
+  kind: BackupKind | null;
+  createdAt: number | null;
+  appVersion: string | null;
+  schemaVersion: number;
+  appSchemaVersion: number;
+  pendingMigrations: string[];
+  rowCounts: Record<string, number> | null;
+}
+
+export interface PreflightReport {
+  ok: boolean;
+  /** The refusal's stable code when not ok. */
+  code: string | null;
+  /** Plain-language result: "will migrate 0004 → 0007", or why it is refused. */
+  reason: string;
+  hint: string | null;
+  warnings: string[];
+  facts: PreflightFacts;
+}
+
+export type DrillStepStatus = 'pass' | 'fail' | 'warn' | 'skip';
+
+export interface DrillStep {
+  key: 'preflight' | 'copy' | 'integrity' | 'migrations' | 'boot' | 'probes' | 'secrets';
+  title: string;
+  status: DrillStepStatus;
+  ms: number;
+  /** Plain-language result a person can read. */
+  detail: string;
+  facts?: Record<string, unknown>;
+}
+
+export interface DrillReport {
+  id: string;
+  restoreId: string | null;
+  startedAt: number;
+  finishedAt: number;
+  passed: boolean;
+  summary: string;
+  appVersion: string;
+  machine: string;
+  source: PreflightFacts;
+  steps: DrillStep[];
+  warnings: string[];
+}
+
+export interface DrillSummary {
+  id: string;
+  restoreId: string | null;
+  backupId: string | null;
+  fileName: string;
+  startedAt: number;
+  finishedAt: number;
+  passed: boolean;
+  summary: string;
+}
+
+export type RestoreStatus = 'ready' | 'failed' | 'promoted' | 'discarded';
+
+export interface RestoreCopy {
+  id: string;
+  createdAt: number;
+  status: RestoreStatus;
+  source: PreflightFacts;
+  drillId: string | null;
+  passed: boolean;
+  schemaVersion: number;
+}
+
+export interface Comparison {
+  restoreId: string;
+  schemaVersion: { live: number | null; copy: number };
+  tables: { table: string; live: number | null; copy: number }[];
+  newestDeployment: {
+    live: {
+      id: number;
+      version: string;
+      status: string;
+      startedAt: number;
+      project: string;
+    } | null;
+    copy: {
+      id: number;
+      version: string;
+      status: string;
+      startedAt: number;
+      project: string;
+    } | null;
+  };
+}
+
+export interface DrillOverview {
+  last: DrillSummary | null;
+  lastPassed: DrillSummary | null;
+  warnings: { code: string; message: string }[];
+}

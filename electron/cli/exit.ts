@@ -8,6 +8,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DB_CORRUPT':
     case 'BACKUP_CHECK_FAILED':
     case 'BACKUP_HASH_MISMATCH':
+    case 'BACKUP_FACTS_MISMATCH':
+    case 'DRILL_FAILED':
     case 'OFFSITE_COPY_FAILED':
       return EXIT.checkFailed;
     case 'BAD_INPUT':
@@ -23,6 +25,10 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNSUPPORTED_HERE':
     case 'BACKUP_DISK_FULL':
     case 'BACKUP_DESTINATION_UNWRITABLE':
+    case 'BACKUP_UNREADABLE':
+    case 'BACKUP_EMPTY':
+    case 'NOT_SQLITE':
+    case 'RESTORE_NOT_FOUND':
       return EXIT.badInput;
     case 'DATA_DIR_LOCKED':
     case 'SCHEMA_FROM_NEWER_VERSION':
@@ -34,9 +40,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNTRUSTED_SENDER':
     case 'BACKUP_IN_PROGRESS':
     case 'PRE_UPGRADE_BACKUP_FAILED':
+    case 'RESTORE_NOT_VERIFIED':
       return EXIT.refused;
     case 'CANCELLED':
     case 'MIGRATION_FAILED':
+    case 'PROMOTE_FAILED':
     case 'INTERNAL':
       return EXIT.internal;
   }

@@ -5,7 +5,13 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupEntry, BackupManifest } from '../../shared/domain.ts';
+import type {
+  BackupEntry,
+  BackupManifest,
+  DrillReport,
+  RestoreSource,
+} from '../../shared/domain.ts';
+import { ensureOwnerDir } from '../core/fsutil.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { createBackup } from '../core/backup/engine.ts';
 import { listBackupFiles } from '../core/backup/list.ts';
@@ -36,6 +42,9 @@ Commands:
   status                               data dir, versions, sizes, counts
   backup [--compact] [--out DIR]       take a consistent backup now; prints its path (JSON: its manifest)
   backups                              list backups with kind, age, size, schema, verified state
+  verify <backup-file|id>              restore drill into a temporary copy; prints the report
+  restore <backup-file|id>             restore into restores/<id> and drill it; prints its path
+  promote <restore-id> --yes           make a verified copy live (refused while the app runs)
   migrate [--dry-run]                  apply pending migrations (or list them)
   demo [--projects N] [--deployments M]  fill an empty data dir with sample data
 
@@ -235,6 +244,122 @@ async function backups(where: ResolvedDataDir): Promise<Outcome> {
   };
 }
 
+/** A runtime for restore work: the live store shared when it is current, otherwise not opened at all. */
+async function restoreRuntime(where: ResolvedDataDir, lockMode: string | null): Promise<Runtime> {
+  ensureOwnerDir(where.dir);
+  const shared = lockMode === null ? await openShared(where).catch(() => null) : null;
+  if (shared) return shared;
+  const rt = await startRuntime({
+    dir: where.dir,
+    source: where.source,
+    transport: 'cli',
+    lockMode,
+    preUpgradeBackup: lockMode !== null,
+    ...(lockMode === null ? { store: 'none' as const } : {}),
+  });
+  if (
+    lockMode !== null &&
+    rt.startup.state === 'refused' &&
+    rt.startup.code === 'DATA_DIR_LOCKED'
+  ) {
+    const err = refusal(rt);
+    rt.close();
+    throw err;
+  }
+  return rt;
+}
+
+function sourceArg(rt: Runtime, arg: string): RestoreSource {
+  if (/^[a-z0-9]{8,32}$/.test(arg) && !fs.existsSync(arg)) {
+    if (rt.backups.list().some((b) => b.id === arg)) return { backupId: arg };
+  }
+  return { path: path.resolve(arg) };
+}
+
+function reportText(r: DrillReport): string {
+  const lines = [`${r.passed ? 'PASSED' : 'FAILED'}  ${r.summary}`, ''];
+  for (const s of r.steps)
+    lines.push(`  ${s.status.toUpperCase().padEnd(4)} ${s.title} (${s.ms} ms): ${s.detail}`);
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function exitForReport(r: DrillReport): number {
+  if (r.passed) return EXIT.ok;
+  const failed = r.steps.find((s) => s.status === 'fail');
+  const code = failed?.facts?.code as AppErrorShape['code'] | undefined;
+  if (code === undefined) return EXIT.checkFailed;
+  const mapped = exitCodeFor(code);
+  return mapped === EXIT.internal ? EXIT.checkFailed : mapped;
+}
+
+async function verify(where: ResolvedDataDir, arg: string, io: CliIo): Promise<Outcome> {
+  const rt = await restoreRuntime(where, null);
+  try {
+    const stop = rt.events.on('progress', (p) =>
+      io.stderr(`\rverify: ${p.phase} ${p.done}/${p.total}`.padEnd(70)),
+    );
+    const report = await rt.restores.verify(sourceArg(rt, arg)).finally(() => {
+      stop();
+      io.stderr('\n');
+    });
+    return { exit: exitForReport(report), json: report, text: reportText(report) };
+  } finally {
+    rt.close();
+  }
+}
+
+async function restore(where: ResolvedDataDir, arg: string, io: CliIo): Promise<Outcome> {
+  const rt = await restoreRuntime(where, null);
+  try {
+    const stop = rt.events.on('progress', (p) =>
+      io.stderr(`\rrestore: ${p.phase} ${p.done}/${p.total}`.padEnd(70)),
+    );
+    try {
+      const staged = await rt.restores.stage(sourceArg(rt, arg));
+      if (!staged.restoreId) {
+        const r = staged.report;
+        throw new AppError(
+          (r.code ?? 'BAD_INPUT') as AppErrorShape['code'],
+          r.reason,
+          r.hint ? { hint: r.hint } : {},
+        );
+      }
+      const report = await rt.restores.drill(staged.restoreId);
+      const copy = path.join(rt.layout.restores, staged.restoreId, 'stateward.db');
+      return {
+        exit: exitForReport(report),
+        json: { restoreId: staged.restoreId, path: copy, report },
+        text: `${copy}\n${report.passed ? `Drill passed. Make it live with: stateward promote ${staged.restoreId} --yes\n` : reportText(report)}`,
+      };
+    } finally {
+      stop();
+      io.stderr('\n');
+    }
+  } finally {
+    rt.close();
+  }
+}
+
+async function promote(where: ResolvedDataDir, restoreId: string, yes: boolean): Promise<Outcome> {
+  if (!yes) throw usageError('Promote replaces the live database: add --yes to confirm.');
+  if (!/^[0-9a-f]{16}$/.test(restoreId))
+    throw usageError(
+      `"${restoreId}" is not a restore id (see the output of \`stateward restore\`).`,
+    );
+  const rt = await restoreRuntime(where, 'cli-promote');
+  try {
+    const r = await rt.restores.promote(restoreId);
+    return {
+      exit: EXIT.ok,
+      json: { promoted: restoreId, preRestoreBackup: r.preRestoreBackup },
+      text: `Promoted ${restoreId}: it is now the live database.${r.preRestoreBackup ? `\nThe previous state is in ${r.preRestoreBackup}\n` : '\n'}`,
+    };
+  } finally {
+    rt.close();
+  }
+}
+
 async function migrate(where: ResolvedDataDir, dryRun: boolean): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
   const inspection = inspectDatabase(layout.db);
@@ -326,6 +451,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         deployments: { type: 'string' },
         compact: { type: 'boolean', default: false },
         out: { type: 'string' },
+        yes: { type: 'boolean', default: false },
       },
     });
     json = values.json === true;
@@ -339,7 +465,14 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     }
     const [command, ...rest] = positionals;
     if (!command) throw usageError('No command given.');
-    if (rest.length > 0) throw usageError(`Unexpected argument "${rest[0]}".`);
+    const takesArg = ['verify', 'restore', 'promote'].includes(command);
+    if (takesArg && rest.length === 0)
+      throw usageError(
+        `"${command}" needs ${command === 'promote' ? 'a restore id' : 'a backup file or id'}.`,
+      );
+    if (rest.length > (takesArg ? 1 : 0))
+      throw usageError(`Unexpected argument "${rest[takesArg ? 1 : 0]}".`);
+    const arg = rest[0] ?? '';
     const onlyFor = (flag: boolean | string | undefined, name: string, cmds: string[]) => {
       if (flag !== undefined && flag !== false && !cmds.includes(command))
         throw usageError(`${name} is not an option of "${command}".`);
@@ -349,6 +482,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     onlyFor(values.deployments, '--deployments', ['demo']);
     onlyFor(values.compact, '--compact', ['backup']);
     onlyFor(values.out, '--out', ['backup']);
+    onlyFor(values.yes, '--yes', ['promote']);
     if (values['data-dir'] === '') throw usageError('--data-dir must not be empty.');
     const where = resolveDataDirHere(values['data-dir'], null);
     let outcome: Outcome;
@@ -366,6 +500,15 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       case 'backups':
         outcome = await backups(where);
         break;
+      case 'verify':
+        outcome = await verify(where, arg, io);
+        break;
+      case 'restore':
+        outcome = await restore(where, arg, io);
+        break;
+      case 'promote':
+        outcome = await promote(where, arg, values.yes === true);
+        break;
       case 'demo':
         outcome = await demo(
           where,
@@ -378,7 +521,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         throw usageError(`Unknown command "${command}".`);
     }
     if (json) io.stdout(`${JSON.stringify(outcome.json)}\n`);
-    else if (outcome.exit === EXIT.ok) io.stdout(outcome.text);
+    else if (outcome.exit === EXIT.ok || command === 'verify' || command === 'restore')
+      io.stdout(outcome.text);
     else io.stderr(outcome.text);
     return outcome.exit;
   } catch (e) {

@@ -16,27 +16,11 @@ import { inspectDatabase, openStore } from './store/store.ts';
 import { BackupService } from './backup/service.ts';
 import type { BackupResult } from './backup/engine.ts';
 import { createBackup } from './backup/engine.ts';
+import { RestoreService } from './restore/service.ts';
+import type { Recovery } from './restore/promote.ts';
+import { recoverPromote } from './restore/promote.ts';
 
 export type Transport = 'electron' | 'http' | 'cli';
-
-export interface Runtime {
-  readonly layout: DataDirLayout;
-  readonly source: DataDirSource;
-  readonly transport: Transport;
-  readonly events: EventBus;
-  readonly logger: Logger;
-  /** Who audit entries name for actions of this process. */
-  readonly actor: string;
-  readonly startup: StartupState;
-  /** Null while the data dir is refused. */
-  readonly store: Store | null;
-  readonly lock: DataDirLock | null;
-  readonly backups: BackupService;
-  /** Paths the user picked in a native dialog; only these may be written to on the renderer's behalf. */
-  readonly grantedPaths: Set<string>;
-  now(): number;
-  close(): void;
-}
 
 export interface StartOptions {
   dir: string;
@@ -46,27 +30,107 @@ export interface StartOptions {
   lockMode: string | null;
   /** Take a pre-upgrade backup before pending migrations run on a database with data (default true). */
   preUpgradeBackup?: boolean;
+  /** 'none': don't open the live database at all (CLI work on files while another version owns the folder). */
+  store?: 'open' | 'none';
   now?: () => number;
 }
+
+export class Runtime {
+  readonly layout: DataDirLayout;
+  readonly source: DataDirSource;
+  readonly transport: Transport;
+  readonly events = new EventBus();
+  readonly logger: Logger;
+  /** Who audit entries name for actions of this process. */
+  readonly actor: string;
+  readonly lock: DataDirLock | null;
+  readonly backups: BackupService;
+  readonly restores: RestoreService;
+  /** Paths the user picked in a native dialog; only these may be written to on the renderer's behalf. */
+  readonly grantedPaths = new Set<string>();
+  readonly now: () => number;
+  private currentStore: Store | null;
+  private currentStartup: StartupState;
+
+  constructor(
+    opts: StartOptions,
+    layout: DataDirLayout,
+    logger: Logger,
+    lock: DataDirLock | null,
+    store: Store | null,
+    startup: StartupState,
+  ) {
+    this.layout = layout;
+    this.source = opts.source;
+    this.transport = opts.transport;
+    this.logger = logger;
+    this.actor = `${opts.transport}@${os.hostname()}`;
+    this.lock = lock;
+    this.now = opts.now ?? Date.now;
+    this.currentStore = store;
+    this.currentStartup = startup;
+    this.backups = new BackupService(this);
+    this.restores = new RestoreService(this);
+    this.backups.verifiedAt = (id) => this.restores.verifiedAt(id);
+  }
+
+  /** Null while the data dir is refused (or during a promote's swap). */
+  get store(): Store | null {
+    return this.currentStore;
+  }
+
+  get startup(): StartupState {
+    return this.currentStartup;
+  }
+
+  /** A promote replaced the live database: from now on this one is live (and start-up is ready). */
+  setStore(store: Store | null): void {
+    this.currentStore = store;
+    if (store) this.currentStartup = { state: 'ready' };
+  }
+
+  close(): void {
+    this.backups.stopScheduler();
+    this.currentStore?.close();
+    this.currentStore = null;
+    this.lock?.release();
+  }
+}
+
+const NOT_OURS_TO_HOLD: readonly string[] = ['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE'];
 
 /**
  * Start on a data directory. Never throws for an expected refusal: it is
  * returned as the startup state. Before pending migrations run on a database
  * that holds data, a pre-upgrade backup is taken; if it fails, nothing is
- * migrated and the start-up is refused with the reason.
+ * migrated and the start-up is refused with the reason. An interrupted promote
+ * is finished or rolled back first.
  */
 export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   const layout = dataDirLayout(opts.dir);
   const logger = fileLogger(layout.logs);
-  const events = new EventBus();
   const now = opts.now ?? Date.now;
   let lock: DataDirLock | null = null;
   let store: Store | null = null;
   let startup: StartupState = { state: 'ready' };
   let preUpgrade: BackupResult | null = null;
+  let recovery: Recovery | null = null;
   try {
     ensureOwnerDir(layout.dir);
-    if (opts.lockMode !== null) lock = DataDirLock.acquire(layout.lock, opts.lockMode);
+    if (opts.lockMode !== null) {
+      lock = DataDirLock.acquire(layout.lock, opts.lockMode);
+      recovery = recoverPromote(layout);
+      if (recovery)
+        logger.log(
+          'warn',
+          `an interrupted promote of ${recovery.journal.restoreId} was ${recovery.outcome}`,
+        );
+    }
+    if (opts.store === 'none') {
+      throw new AppError('STORE_NOT_READY', 'The live database is not opened by this command.', {
+        hint: 'Nothing to do.',
+      });
+    }
     const inspection = inspectDatabase(layout.db);
     if (inspection.error) throw inspection.error;
     const plan = inspection.plan;
@@ -97,17 +161,36 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       }
     }
     store = openStore(layout);
+    if (recovery?.outcome === 'finished') {
+      // The promoted copy became live while the last process died: check it before trusting it.
+      const check = (store.db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]).map(
+        (r) => r.quick_check,
+      );
+      if (check.join() !== 'ok') {
+        throw new AppError(
+          'DB_CORRUPT',
+          `The database made live by an interrupted promote fails its check: ${check[0]}`,
+          {
+            hint: `The previous database is kept in ${recovery.journal.aside}; restore the pre-restore backup.`,
+          },
+        );
+      }
+    }
     if (store.applied.length > 0)
       logger.log('info', `applied migrations: ${store.applied.join(', ')}`);
   } catch (e) {
     store?.close();
     store = null;
-    lock?.release();
-    lock = null;
     const err = isAppError(e)
       ? e
       : new AppError('INTERNAL', `Could not start: ${(e as Error).message}`, { cause: e });
     if (!isAppError(e)) logger.log('error', 'start-up failed unexpectedly', e);
+    // Keep the lock when the database itself is refused: the refusal screen can then
+    // restore an older backup and promote it without anyone else touching the folder.
+    if (NOT_OURS_TO_HOLD.includes(err.code)) {
+      lock?.release();
+      lock = null;
+    }
     startup = {
       state: 'refused',
       code: err.code,
@@ -118,37 +201,25 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       ...(err.details ? { details: err.details } : {}),
     };
   }
-  const actor = `${opts.transport}@${os.hostname()}`;
-  const rt: Runtime = {
-    layout,
-    source: opts.source,
-    transport: opts.transport,
-    events,
-    logger,
-    actor,
-    startup,
-    store,
-    lock,
-    backups: undefined as unknown as BackupService,
-    grantedPaths: new Set(),
-    now,
-    close() {
-      rt.backups.stopScheduler();
-      store?.close();
-      lock?.release();
-    },
-  };
-  (rt as { backups: BackupService }).backups = new BackupService(rt);
+  const rt = new Runtime(opts, layout, logger, lock, store, startup);
   if (store) {
     if (preUpgrade) rt.backups.recordEarlier(preUpgrade);
-    // Only the process that owns the data dir cleans up after crashed backups.
+    if (recovery?.outcome === 'finished') {
+      rt.restores.afterPromote(
+        recovery.journal.restoreId,
+        recovery.journal.aside,
+        recovery.journal.preRestoreBackup !== null,
+      );
+    }
     if (lock) {
+      // Only the process that owns the data dir cleans up after crashed backups.
       const removed = rt.backups.cleanupTemporaries();
       if (removed.length)
         logger.log(
           'warn',
           `removed ${removed.length} unfinished backup file(s) left by a crash: ${removed.join(', ')}`,
         );
+      rt.restores.syncDrillIndex();
     }
   }
   return rt;

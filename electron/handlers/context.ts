@@ -3,12 +3,17 @@
 import { AppError } from '../../shared/errors.ts';
 import type { Events } from '../../shared/events.ts';
 import type { Runtime } from '../core/runtime.ts';
-import type { WritableDB } from '../core/store/db.ts';
+import type { ReadableDB, WritableDB } from '../core/store/db.ts';
 import { appendAudit } from '../core/store/resources/audit.ts';
 
 export function storeOf(rt: Runtime): WritableDB {
   if (!rt.store) throw new AppError('STORE_NOT_READY', 'The data directory is not open.');
   return rt.store.db;
+}
+
+/** The database a read command looks at: live, or a restored copy being previewed. */
+export function readDb(rt: Runtime, restoreId: string | undefined): ReadableDB {
+  return restoreId === undefined ? storeOf(rt) : rt.restores.previewDb(restoreId);
 }
 
 /** Run `change` and its audit entry in one transaction, then announce the change. */

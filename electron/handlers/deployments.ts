@@ -1,5 +1,5 @@
 import type { HandlerMap } from './registry.ts';
-import { auditedWrite, storeOf } from './context.ts';
+import { auditedWrite, readDb, storeOf } from './context.ts';
 import {
   appendDeploymentLog,
   createDeployment,
@@ -10,8 +10,8 @@ import {
 import { listAudit } from '../core/store/resources/audit.ts';
 
 export const deploymentHandlers: HandlerMap = {
-  'deployments.list': (input, rt) => listDeployments(storeOf(rt), input),
-  'deployments.get': (input, rt) => getDeployment(storeOf(rt), input.id),
+  'deployments.list': (input, rt) => listDeployments(readDb(rt, input.restoreId), input),
+  'deployments.get': (input, rt) => getDeployment(readDb(rt, input.restoreId), input.id),
   'deployments.create': (input, rt) =>
     auditedWrite(
       rt,
@@ -40,5 +40,5 @@ export const deploymentHandlers: HandlerMap = {
     rt.events.emit('data.changed', { area: 'deployments' });
     return detail;
   },
-  'audit.list': (input, rt) => listAudit(storeOf(rt), input),
+  'audit.list': (input, rt) => listAudit(readDb(rt, input.restoreId), input),
 };

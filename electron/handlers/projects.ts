@@ -1,5 +1,5 @@
 import type { HandlerMap } from './registry.ts';
-import { auditedWrite, storeOf } from './context.ts';
+import { auditedWrite, readDb } from './context.ts';
 import {
   createProject,
   getProject,
@@ -15,8 +15,8 @@ import {
 import { createSnapshot, listSnapshots } from '../core/store/resources/snapshots.ts';
 
 export const projectHandlers: HandlerMap = {
-  'projects.list': (input, rt) => listProjects(storeOf(rt), input),
-  'projects.get': (input, rt) => getProject(storeOf(rt), input.id),
+  'projects.list': (input, rt) => listProjects(readDb(rt, input.restoreId), input),
+  'projects.get': (input, rt) => getProject(readDb(rt, input.restoreId), input.id),
   'projects.create': (input, rt) =>
     auditedWrite(
       rt,
@@ -32,8 +32,9 @@ export const projectHandlers: HandlerMap = {
       (p) => ({ action: 'project.updated', target: `project:${p.id}`, detail: { name: p.name } }),
     ),
 
-  'environments.list': (input, rt) => listEnvironments(storeOf(rt), input.projectId),
-  'environments.get': (input, rt) => getEnvironment(storeOf(rt), input.id),
+  'environments.list': (input, rt) =>
+    listEnvironments(readDb(rt, input.restoreId), input.projectId),
+  'environments.get': (input, rt) => getEnvironment(readDb(rt, input.restoreId), input.id),
   'environments.create': (input, rt) =>
     auditedWrite(
       rt,
@@ -57,7 +58,7 @@ export const projectHandlers: HandlerMap = {
       }),
     ),
 
-  'snapshots.list': (input, rt) => listSnapshots(storeOf(rt), input.environmentId),
+  'snapshots.list': (input, rt) => listSnapshots(readDb(rt, input.restoreId), input.environmentId),
   'snapshots.create': (input, rt) =>
     auditedWrite(
       rt,

@@ -55,7 +55,7 @@ function workerUrl(): URL {
 }
 
 /** A worker for one backup; every request resolves or rejects, and abort terminates it. */
-class BackupWorker {
+export class BackupWorker {
   private readonly worker = new Worker(workerUrl());
   private pending: { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void } | null =
     null;
@@ -132,7 +132,7 @@ function classifyFailure(e: unknown, outDir: string): AppError {
   return new AppError('INTERNAL', `The backup failed: ${msg}`, { cause: e });
 }
 
-function replyOrThrow<T extends WorkerReply['type']>(
+export function replyOrThrow<T extends WorkerReply['type']>(
   reply: WorkerReply,
   type: T,
 ): Extract<WorkerReply, { type: T }> {
@@ -144,7 +144,7 @@ function replyOrThrow<T extends WorkerReply['type']>(
   return reply as Extract<WorkerReply, { type: T }>;
 }
 
-async function sha256File(
+export async function sha256File(
   file: string,
   onBytes: (n: number) => void,
   signal?: AbortSignal,

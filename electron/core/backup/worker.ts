@@ -17,7 +17,9 @@ export type WorkerRequest =
       /** Facts to embed; row counts and the newest deployment are added from the copy itself. */
       facts: Record<string, unknown>;
     }
-  | { type: 'quickCheck'; file: string };
+  | { type: 'quickCheck'; file: string }
+  | { type: 'integrityCheck'; file: string }
+  | { type: 'foreignKeyCheck'; file: string };
 
 export type WorkerReply =
   | {
@@ -28,6 +30,12 @@ export type WorkerReply =
       schemaVersion: number;
     }
   | { type: 'quickCheck-done'; result: string }
+  | { type: 'integrityCheck-done'; problems: string[] }
+  | {
+      type: 'foreignKeyCheck-done';
+      violations: { table: string; rowid: number | null; parent: string }[];
+      total: number;
+    }
   | { type: 'error'; code: string; message: string; errno: string | null };
 
 /** Tables stripped from compact backups: re-creatable rows. */
@@ -129,9 +137,47 @@ function quickCheck(file: string): WorkerReply {
   }
 }
 
+/** Full integrity check of a restored copy (the drill); at most 100 problems are reported. */
+function integrityCheck(file: string): WorkerReply {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('PRAGMA integrity_check(100)').all() as { integrity_check: string }[];
+    const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+    return { type: 'integrityCheck-done', problems };
+  } finally {
+    db.close();
+  }
+}
+
+function foreignKeyCheck(file: string): WorkerReply {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('PRAGMA foreign_key_check').all() as {
+      table: string;
+      rowid: number | null;
+      parent: string;
+    }[];
+    return { type: 'foreignKeyCheck-done', violations: rows.slice(0, 100), total: rows.length };
+  } finally {
+    db.close();
+  }
+}
+
+function handle(req: WorkerRequest): Promise<WorkerReply> | WorkerReply {
+  switch (req.type) {
+    case 'snapshot':
+      return snapshot(req);
+    case 'quickCheck':
+      return quickCheck(req.file);
+    case 'integrityCheck':
+      return integrityCheck(req.file);
+    case 'foreignKeyCheck':
+      return foreignKeyCheck(req.file);
+  }
+}
+
 parentPort?.on('message', (req: WorkerRequest) => {
-  const run = async (): Promise<WorkerReply> =>
-    req.type === 'snapshot' ? snapshot(req) : quickCheck(req.file);
+  const run = async (): Promise<WorkerReply> => handle(req);
   run().then(
     (reply) => parentPort!.postMessage(reply),
     (e: unknown) => {

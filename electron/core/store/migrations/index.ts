@@ -6,6 +6,7 @@ import m0003 from './0003_deployments.ts';
 import m0004 from './0004_runs_resources.ts';
 import m0005 from './0005_audit_metrics.ts';
 import m0006 from './0006_change_counter.ts';
+import m0007 from './0007_restores_drills.ts';
 
 export interface MigrationSource {
   version: number;
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly MigrationSource[] = [
   { version: 4, name: '0004_runs_resources', sql: m0004 },
   { version: 5, name: '0005_audit_metrics', sql: m0005 },
   { version: 6, name: '0006_change_counter', sql: m0006 },
+  { version: 7, name: '0007_restores_drills', sql: m0007 },
 ];

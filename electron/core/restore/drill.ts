@@ -1,0 +1,260 @@
+// The restore drill on a staged copy: integrity and foreign keys (in worker
+// threads, side by side), migrations apply once and not twice, the copy boots
+// through the app's own store code, and domain probes read what a user would
+// look at first. Every step has a timing and a plain-language result.
+import os from 'node:os';
+import crypto from 'node:crypto';
+import type { DrillReport, DrillStep, PreflightReport } from '../../../shared/domain.ts';
+import { isAppError } from '../../../shared/errors.ts';
+import { APP_VERSION } from '../version.ts';
+import { BackupWorker, replyOrThrow } from '../backup/engine.ts';
+import { openWritable, classifySqliteError } from '../store/db.ts';
+import { applyMigrations, planMigrations } from '../store/migrate.ts';
+import { openStoreFile, tableCounts } from '../store/store.ts';
+import { listProjects } from '../store/resources/projects.ts';
+import { getDeployment, newestDeployment } from '../store/resources/deployments.ts';
+import { listSnapshots } from '../store/resources/snapshots.ts';
+import { listAudit } from '../store/resources/audit.ts';
+import { listEnvironments } from '../store/resources/environments.ts';
+
+export interface DrillInput {
+  copy: string;
+  restoreId: string | null;
+  preflight: PreflightReport;
+  /** How long staging (copy + hash) took, for the copy step. */
+  copyMs: number;
+  onStep?: (step: DrillStep, index: number, total: number) => void;
+  now?: () => number;
+}
+
+export const DRILL_STEP_COUNT = 6;
+
+const plural = (n: number, word: string) =>
+  `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+export async function runDrill(input: DrillInput): Promise<DrillReport> {
+  const now = input.now ?? Date.now;
+  const startedAt = now();
+  const steps: DrillStep[] = [];
+  const warnings = [...input.preflight.warnings];
+  const facts = input.preflight.facts;
+  const push = (step: DrillStep) => {
+    steps.push(step);
+    input.onStep?.(step, steps.length, DRILL_STEP_COUNT);
+  };
+  const timed = async (
+    key: DrillStep['key'],
+    title: string,
+    fn: () =>
+      Promise<Omit<DrillStep, 'key' | 'title' | 'ms'>> | Omit<DrillStep, 'key' | 'title' | 'ms'>,
+  ): Promise<boolean> => {
+    const t = performance.now();
+    try {
+      const r = await fn();
+      push({ key, title, ms: Math.round(performance.now() - t), ...r });
+      return r.status !== 'fail';
+    } catch (e) {
+      const err = isAppError(e) ? e : classifySqliteError(e, facts.fileName);
+      push({
+        key,
+        title,
+        ms: Math.round(performance.now() - t),
+        status: 'fail',
+        detail: `${err.message}${err.hint ? ` ${err.hint}` : ''}`,
+        facts: {
+          code:
+            err.code === 'INTERNAL' &&
+            String((e as { code?: string }).code ?? '').startsWith('SQLITE_')
+              ? 'DB_CORRUPT'
+              : err.code,
+        },
+      });
+      return false;
+    }
+  };
+
+  push({
+    key: 'preflight',
+    title: 'Preflight',
+    status: input.preflight.warnings.length ? 'warn' : 'pass',
+    ms: 0,
+    detail: `${facts.fileName}: readable SQLite file made by Stateward; ${
+      facts.manifest === 'sidecar'
+        ? 'its SHA-256 matches the manifest'
+        : facts.manifest === 'embedded'
+          ? 'facts read from inside the file (no manifest beside it)'
+          : 'no manifest to compare with'
+    }. ${input.preflight.reason}`,
+    facts: { sha256: facts.sha256, manifest: facts.manifest },
+  });
+  push({
+    key: 'copy',
+    title: 'Copy into a private folder',
+    status: 'pass',
+    ms: input.copyMs,
+    detail: `Copied ${plural(facts.bytes, 'byte')} into the restores folder; the original file was only read.`,
+    facts: { bytes: facts.bytes },
+  });
+
+  let ok = await timed('integrity', 'Integrity and foreign keys', async () => {
+    const a = new BackupWorker();
+    const b = new BackupWorker();
+    try {
+      const [integrity, fk] = await Promise.all([
+        a
+          .request({ type: 'integrityCheck', file: input.copy })
+          .then((r) => replyOrThrow(r, 'integrityCheck-done')),
+        b
+          .request({ type: 'foreignKeyCheck', file: input.copy })
+          .then((r) => replyOrThrow(r, 'foreignKeyCheck-done')),
+      ]);
+      if (integrity.problems.length) {
+        return {
+          status: 'fail',
+          detail: `PRAGMA integrity_check found ${plural(integrity.problems.length, 'problem')}, first: ${integrity.problems[0]}`,
+          facts: { code: 'DB_CORRUPT', problems: integrity.problems.slice(0, 20) },
+        };
+      }
+      if (fk.total > 0) {
+        return {
+          status: 'fail',
+          detail: `${plural(fk.total, 'row')} point at rows that do not exist (first in table ${fk.violations[0]?.table}).`,
+          facts: { code: 'DB_CORRUPT', violations: fk.violations.slice(0, 20) },
+        };
+      }
+      return {
+        status: 'pass',
+        detail: 'integrity_check says ok; every foreign key points at an existing row.',
+      };
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  if (ok) {
+    ok = await timed('migrations', 'Migrations', () => {
+      const db = openWritable(input.copy);
+      try {
+        const first = planMigrations(db);
+        const applied = applyMigrations(db, first);
+        const second = planMigrations(db);
+        const again = applyMigrations(db, second);
+        if (again.length > 0) {
+          return {
+            status: 'fail',
+            detail: `A second run applied ${again.join(', ')} again.`,
+            facts: { code: 'MIGRATION_FAILED' },
+          };
+        }
+        return {
+          status: 'pass',
+          detail: applied.length
+            ? `History matches this version; applied ${applied.join(', ')} (schema ${first.current} → ${second.current}); a second run applied nothing.`
+            : `History matches this version (schema ${first.current}); nothing to apply, and a second run applied nothing.`,
+          facts: { from: first.current, to: second.current, applied },
+        };
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  if (ok) {
+    ok = await timed('boot', 'Boots with the app’s own store', () => {
+      const store = openStoreFile(input.copy);
+      try {
+        const counts = tableCounts(store.db);
+        return {
+          status: 'pass',
+          detail:
+            `Opened like the app opens its data: ${plural(counts.projects, 'project')}, ${plural(counts.environments, 'environment')}, ${plural(counts.deployments, 'deployment')}, ${plural(counts.auditEntries, 'audit entry')}.`.replace(
+              'entrys',
+              'entries',
+            ),
+          facts: { ...counts },
+        };
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  if (ok) {
+    ok = await timed('probes', 'Your data reads back', () => {
+      const store = openStoreFile(input.copy);
+      try {
+        const db = store.db;
+        const found: string[] = [];
+        const problems: string[] = [];
+        const projects = listProjects(db, { offset: 0, limit: 500 });
+        const expected = facts.rowCounts?.projects;
+        if (expected !== undefined && expected !== projects.total) {
+          problems.push(
+            `the manifest lists ${plural(expected, 'project')}, the copy has ${projects.total}`,
+          );
+        } else {
+          found.push(
+            `${plural(projects.total, 'project')}${expected !== undefined ? ' (as the manifest says)' : ''}`,
+          );
+        }
+        const newest = newestDeployment(db);
+        if (newest) {
+          const d = getDeployment(db, newest.id);
+          found.push(
+            `newest deployment ${d.projectName}/${d.environmentName} ${d.version} is ${d.status}${d.diagnosticSummary ? ` ("${d.diagnosticSummary.slice(0, 80)}")` : ''}`,
+          );
+          const snaps = listSnapshots(db, d.environmentId);
+          found.push(
+            `${plural(snaps.length, 'configuration snapshot')} of ${d.environmentName} read`,
+          );
+        } else if ((facts.rowCounts?.deployments ?? 0) > 0) {
+          problems.push('the manifest lists deployments but none could be read');
+        } else {
+          found.push('no deployments recorded');
+        }
+        let envs = 0;
+        for (const p of projects.items.slice(0, 50)) envs += listEnvironments(db, p.id).length;
+        found.push(`${plural(envs, 'environment')} listed`);
+        const audit = listAudit(db, { offset: 0, limit: 20 });
+        found.push(
+          `audit log tail read (${plural(audit.items.length, 'entry')})`.replace(
+            'entrys',
+            'entries',
+          ),
+        );
+        if (problems.length)
+          return {
+            status: 'fail',
+            detail: `Mismatch: ${problems.join('; ')}.`,
+            facts: { code: 'BACKUP_FACTS_MISMATCH' },
+          };
+        return {
+          status: 'pass',
+          detail: `${found.join('; ')}.`,
+          facts: { projects: projects.total, newestDeploymentId: newest?.id ?? null },
+        };
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  const failed = steps.find((s) => s.status === 'fail');
+  const passed = !failed && ok;
+  const finishedAt = now();
+  return {
+    id: crypto.randomBytes(8).toString('hex'),
+    restoreId: input.restoreId,
+    startedAt,
+    finishedAt,
+    passed,
+    summary: passed
+      ? `Passed: ${facts.fileName} restores, boots and shows its data (${steps.length} steps${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''}).`
+      : `Failed at “${failed?.title ?? 'a step'}”: ${failed?.detail ?? 'see the steps'}`,
+    appVersion: APP_VERSION,
+    machine: os.hostname(),
+    source: facts,
+    steps,
+    warnings,
+  };
+}

@@ -1,0 +1,735 @@
+// Restores for one running data directory: stage a backup into restores/<id>/,
+// drill it, preview it read-only, compare it with live, promote or discard it.
+// Works while the live store is refused too (the rollback path after a
+// downgrade): records then live only in files until a database is open.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type {
+  Comparison,
+  DrillOverview,
+  DrillReport,
+  DrillSummary,
+  PreflightReport,
+  RestoreCopy,
+  RestoreSource,
+} from '../../../shared/domain.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
+import type { Runtime } from '../runtime.ts';
+import { ensureOwnerDir, fsyncDir, writeFileAtomic } from '../fsutil.ts';
+import type { ReadableDB } from '../store/db.ts';
+import { openReadOnly } from '../store/db.ts';
+import { openStore, tableCounts } from '../store/store.ts';
+import { appendAudit } from '../store/resources/audit.ts';
+import { newestDeployment } from '../store/resources/deployments.ts';
+import { createBackup } from '../backup/engine.ts';
+import { faultPoint } from '../fault.ts';
+import { stageRestore } from './preflight.ts';
+import { runDrill } from './drill.ts';
+import { clearJournal, journalPath, swapIn, writeJournal } from './promote.ts';
+
+const RECORD = 'restore.json';
+const DAY = 86_400_000;
+export const DRILL_WARNING_DAYS = 30;
+
+const restoreRecordSchema = z.object({
+  id: z.string(),
+  createdAt: z.number(),
+  status: z.enum(['staged', 'ready', 'failed', 'promoted', 'discarded']),
+  source: z.record(z.string(), z.unknown()),
+  drillId: z.string().nullable(),
+  passed: z.boolean(),
+  schemaVersion: z.number(),
+});
+type RestoreRecord = z.infer<typeof restoreRecordSchema>;
+
+const newId = () => crypto.randomBytes(8).toString('hex');
+
+export class RestoreService {
+  private readonly rt: Runtime;
+  private readonly previews = new Map<string, ReadableDB>();
+  private busy: string | null = null;
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  private dirOf(id: string): string {
+    if (!/^[0-9a-f]{16}$/.test(id))
+      throw new AppError('RESTORE_NOT_FOUND', `There is no restored copy "${id}".`);
+    return path.join(this.rt.layout.restores, id);
+  }
+
+  private readRecord(id: string): RestoreRecord {
+    const file = path.join(this.dirOf(id), RECORD);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new AppError(
+        'RESTORE_NOT_FOUND',
+        `There is no restored copy "${id}" (it was discarded or promoted).`,
+      );
+    }
+    const parsed = restoreRecordSchema.safeParse(JSON.parse(text));
+    if (!parsed.success)
+      throw new AppError('RESTORE_NOT_FOUND', `The record of restored copy "${id}" is damaged.`);
+    return parsed.data;
+  }
+
+  private writeRecord(r: RestoreRecord): void {
+    writeFileAtomic(path.join(this.dirOf(r.id), RECORD), JSON.stringify(r, null, 2));
+    const db = this.rt.store?.db;
+    if (db) {
+      db.prepare(
+        `INSERT INTO restores (id, created_at, status, backup_id, file_name, sha256, drill_id, passed, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}')
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, drill_id = excluded.drill_id, passed = excluded.passed`,
+      ).run(
+        r.id,
+        r.createdAt,
+        r.status === 'staged' ? 'ready' : r.status,
+        (r.source.backupId as string | null) ?? null,
+        String(r.source.fileName ?? ''),
+        (r.source.sha256 as string | null) ?? null,
+        r.drillId,
+        r.passed ? 1 : 0,
+      );
+    }
+  }
+
+  private audit(action: string, target: string, detail: Record<string, unknown>): void {
+    const db = this.rt.store?.db;
+    if (db) {
+      appendAudit(db, { actor: this.rt.actor, action, target, detail }, this.rt.now());
+      this.rt.events.emit('data.changed', { area: 'audit' });
+    } else {
+      this.rt.logger.log(
+        'info',
+        `${action} ${target} ${JSON.stringify(detail)} (not audited: the live database is not open)`,
+      );
+    }
+  }
+
+  private resolveSource(source: RestoreSource): string {
+    if ('backupId' in source) {
+      const entry = this.rt.backups.list().find((b) => b.id === source.backupId);
+      if (!entry)
+        throw new AppError('NOT_FOUND', `Backup ${source.backupId} is not in the backups folder.`);
+      return path.join(this.rt.layout.backups, entry.fileName);
+    }
+    return path.resolve(source.path);
+  }
+
+  private progress(
+    opId: string,
+    phase: string,
+    done: number,
+    total: number,
+    unit: 'bytes' | 'steps',
+    started: number,
+  ): void {
+    const elapsed = Date.now() - started;
+    this.rt.events.emit('progress', {
+      opId,
+      op: 'restore',
+      phase,
+      done,
+      total,
+      unit,
+      etaMs: done > 0 && done < total ? Math.round((elapsed / done) * (total - done)) : null,
+    });
+  }
+
+  /** Preflight a backup and stage its copy. A refused file comes back as a report with ok: false. */
+  async stage(
+    source: RestoreSource,
+    opId: string = crypto.randomUUID(),
+  ): Promise<{ restoreId: string | null; report: PreflightReport; copyMs: number }> {
+    const file = this.resolveSource(source);
+    ensureOwnerDir(this.rt.layout.restores);
+    const id = newId();
+    const dir = this.dirOf(id);
+    const started = Date.now();
+    const { report } = await stageRestore(file, dir, {
+      onProgress: (done, total) => this.progress(opId, 'copy', done, total, 'bytes', started),
+    });
+    const copyMs = Date.now() - started;
+    if (!report.ok) {
+      this.audit('restore.refused', `file:${path.basename(file)}`, {
+        code: report.code,
+        reason: report.reason,
+      });
+      return { restoreId: null, report, copyMs };
+    }
+    this.writeRecord({
+      id,
+      createdAt: this.rt.now(),
+      status: 'staged',
+      source: { ...report.facts },
+      drillId: null,
+      passed: false,
+      schemaVersion: report.facts.schemaVersion,
+    });
+    fs.writeFileSync(path.join(dir, 'preflight.json'), JSON.stringify({ report, copyMs }), {
+      mode: 0o600,
+    });
+    this.audit('restore.staged', `restore:${id}`, {
+      fileName: report.facts.fileName,
+      backupId: report.facts.backupId,
+    });
+    return { restoreId: id, report, copyMs };
+  }
+
+  /** Run the restore drill on a staged copy; stores the report (drills/<id>.json and the live database). */
+  async drill(restoreId: string, opId: string = crypto.randomUUID()): Promise<DrillReport> {
+    if (this.busy)
+      throw new AppError('CONFLICT', `A drill or promote is already running (${this.busy}).`, {
+        hint: 'Wait for it to finish.',
+      });
+    this.busy = `drill ${restoreId}`;
+    try {
+      const record = this.readRecord(restoreId);
+      if (record.status !== 'staged' && record.status !== 'ready' && record.status !== 'failed') {
+        throw new AppError('CONFLICT', `Restored copy ${restoreId} is ${record.status}.`);
+      }
+      this.closePreview(restoreId);
+      const pre = JSON.parse(
+        fs.readFileSync(path.join(this.dirOf(restoreId), 'preflight.json'), 'utf8'),
+      ) as { report: PreflightReport; copyMs: number };
+      const started = Date.now();
+      const report = await runDrill({
+        copy: path.join(this.dirOf(restoreId), 'stateward.db'),
+        restoreId,
+        preflight: pre.report,
+        copyMs: pre.copyMs,
+        now: this.rt.now,
+        onStep: (step, i, total) => this.progress(opId, step.title, i, total, 'steps', started),
+      });
+      this.saveDrill(report);
+      this.writeRecord({
+        ...record,
+        status: report.passed ? 'ready' : 'failed',
+        drillId: report.id,
+        passed: report.passed,
+        schemaVersion: report.source.appSchemaVersion,
+      });
+      return report;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** Verify: stage into a temporary copy, drill, and discard the copy; the report stays. */
+  async verify(source: RestoreSource, opId: string = crypto.randomUUID()): Promise<DrillReport> {
+    const staged = await this.stage(source, opId);
+    if (!staged.restoreId) {
+      const now = this.rt.now();
+      const report: DrillReport = {
+        id: newId(),
+        restoreId: null,
+        startedAt: now,
+        finishedAt: now,
+        passed: false,
+        summary: `Refused at preflight (${staged.report.code}): ${staged.report.reason}`,
+        appVersion: '',
+        machine: '',
+        source: staged.report.facts,
+        steps: [
+          {
+            key: 'preflight',
+            title: 'Preflight',
+            status: 'fail',
+            ms: staged.copyMs,
+            detail: `${staged.report.reason}${staged.report.hint ? ` ${staged.report.hint}` : ''}`,
+            facts: { code: staged.report.code },
+          },
+        ],
+        warnings: staged.report.warnings,
+      };
+      const { APP_VERSION } = await import('../version.ts');
+      report.appVersion = APP_VERSION;
+      report.machine = (await import('node:os')).hostname();
+      this.saveDrill(report);
+      return report;
+    }
+    try {
+      return await this.drill(staged.restoreId, opId);
+    } finally {
+      this.discard(staged.restoreId, { quiet: true });
+    }
+  }
+
+  private saveDrill(report: DrillReport): void {
+    ensureOwnerDir(this.rt.layout.drills);
+    writeFileAtomic(
+      path.join(this.rt.layout.drills, `${report.id}.json`),
+      JSON.stringify(report, null, 2),
+    );
+    this.indexDrill(report);
+    this.audit(
+      report.passed ? 'drill.passed' : 'drill.failed',
+      report.source.backupId
+        ? `backup:${report.source.backupId}`
+        : `file:${report.source.fileName}`,
+      {
+        drillId: report.id,
+        summary: report.summary,
+      },
+    );
+    this.rt.events.emit('data.changed', { area: 'backups' });
+  }
+
+  private indexDrill(r: DrillReport): void {
+    this.rt.store?.db
+      .prepare(
+        `INSERT OR IGNORE INTO drills (id, restore_id, backup_id, file_name, sha256, started_at, finished_at, passed, summary)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.restoreId,
+        r.source.backupId,
+        r.source.fileName,
+        r.source.sha256,
+        r.startedAt,
+        r.finishedAt,
+        r.passed ? 1 : 0,
+        r.summary,
+      );
+  }
+
+  /** Drill reports on disk, newest first (the durable record: they survive a promote). */
+  drillReports(): DrillReport[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.rt.layout.drills);
+    } catch {
+      return [];
+    }
+    const out: DrillReport[] = [];
+    for (const n of names) {
+      if (!/^[0-9a-f]{16}\.json$/.test(n)) continue;
+      try {
+        out.push(
+          JSON.parse(fs.readFileSync(path.join(this.rt.layout.drills, n), 'utf8')) as DrillReport,
+        );
+      } catch {
+        this.rt.logger.log('warn', `ignored unreadable drill report ${n}`);
+      }
+    }
+    return out.sort((a, b) => b.finishedAt - a.finishedAt);
+  }
+
+  /** Bring the live database's drill index up to date with the files (after a promote replaced it). */
+  syncDrillIndex(): void {
+    if (!this.rt.store) return;
+    const db = this.rt.store.db;
+    db.transaction(() => {
+      for (const r of this.drillReports()) this.indexDrill(r);
+    })();
+  }
+
+  drills(limit = 200): DrillSummary[] {
+    return this.drillReports()
+      .slice(0, limit)
+      .map((r) => ({
+        id: r.id,
+        restoreId: r.restoreId,
+        backupId: r.source.backupId,
+        fileName: r.source.fileName,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        passed: r.passed,
+        summary: r.summary,
+      }));
+  }
+
+  drillReport(id: string): DrillReport {
+    if (!/^[0-9a-f]{16}$/.test(id))
+      throw new AppError('NOT_FOUND', `There is no drill report "${id}".`);
+    try {
+      return JSON.parse(
+        fs.readFileSync(path.join(this.rt.layout.drills, `${id}.json`), 'utf8'),
+      ) as DrillReport;
+    } catch {
+      throw new AppError('NOT_FOUND', `There is no drill report "${id}".`);
+    }
+  }
+
+  /** When a backup last passed a drill (for the backups list). */
+  verifiedAt(backupId: string): number | null {
+    const r = this.drillReports().find((d) => d.passed && d.source.backupId === backupId);
+    return r ? r.finishedAt : null;
+  }
+
+  overview(): DrillOverview {
+    const all = this.drills();
+    const last = all[0] ?? null;
+    const lastPassed = all.find((d) => d.passed) ?? null;
+    const warnings: DrillOverview['warnings'] = [];
+    const now = this.rt.now();
+    if (!lastPassed)
+      warnings.push({
+        code: 'NO_DRILL',
+        message: 'No restore drill has passed yet: nothing proves your backups restore.',
+      });
+    else if (now - lastPassed.finishedAt > DRILL_WARNING_DAYS * DAY) {
+      warnings.push({
+        code: 'DRILL_OVERDUE',
+        message: `The last successful restore drill was ${Math.floor((now - lastPassed.finishedAt) / DAY)} days ago (more than ${DRILL_WARNING_DAYS}).`,
+      });
+    }
+    if (last && !last.passed)
+      warnings.push({
+        code: 'LAST_DRILL_FAILED',
+        message: `The last restore drill failed: ${last.summary}`,
+      });
+    return { last, lastPassed, warnings };
+  }
+
+  list(): RestoreCopy[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.rt.layout.restores);
+    } catch {
+      return [];
+    }
+    const out: RestoreCopy[] = [];
+    for (const n of names) {
+      if (!/^[0-9a-f]{16}$/.test(n)) continue;
+      try {
+        const r = this.readRecord(n);
+        out.push({
+          id: r.id,
+          createdAt: r.createdAt,
+          status: r.status === 'staged' ? 'ready' : r.status,
+          source: r.source as unknown as RestoreCopy['source'],
+          drillId: r.drillId,
+          passed: r.passed,
+          schemaVersion: r.schemaVersion,
+        });
+      } catch (e) {
+        if (!isAppError(e)) throw e;
+      }
+    }
+    return out.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  get(id: string): RestoreCopy {
+    const c = this.list().find((r) => r.id === id);
+    if (!c) throw new AppError('RESTORE_NOT_FOUND', `There is no restored copy "${id}".`);
+    return c;
+  }
+
+  /** A read-only handle on a drilled copy, for browsing it with the live screens. */
+  previewDb(id: string): ReadableDB {
+    const open = this.previews.get(id);
+    if (open) return open;
+    const record = this.readRecord(id);
+    if (!record.drillId) {
+      throw new AppError(
+        'RESTORE_NOT_VERIFIED',
+        'Run the restore drill on this copy before browsing it.',
+        {
+          hint: 'The drill migrates the copy to this version; only then do the screens understand it.',
+        },
+      );
+    }
+    const db = openReadOnly(path.join(this.dirOf(id), 'stateward.db'));
+    this.previews.set(id, db);
+    return db;
+  }
+
+  closePreview(id: string): void {
+    this.previews.get(id)?.close();
+    this.previews.delete(id);
+  }
+
+  compare(id: string): Comparison {
+    const copy = this.previewDb(id);
+    const live = this.rt.store?.db ?? null;
+    const tables = [
+      'projects',
+      'environments',
+      'config_snapshots',
+      'deployments',
+      'deployment_logs',
+      'runs',
+      'resource_status',
+      'audit_log',
+      'metrics',
+    ];
+    const count = (db: ReadableDB, t: string): number | null => {
+      const exists = db
+        .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`)
+        .get(t);
+      return exists
+        ? (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n
+        : null;
+    };
+    const newest = (db: ReadableDB) => {
+      const d = newestDeployment(db);
+      return d
+        ? {
+            id: d.id,
+            version: d.version,
+            status: d.status,
+            startedAt: d.startedAt,
+            project: `${d.projectName}/${d.environmentName}`,
+          }
+        : null;
+    };
+    return {
+      restoreId: id,
+      schemaVersion: {
+        live: live ? (live.pragma('user_version', { simple: true }) as number) : null,
+        copy: copy.pragma('user_version', { simple: true }) as number,
+      },
+      tables: tables.map((t) => ({
+        table: t,
+        live: live ? count(live, t) : null,
+        copy: count(copy, t) ?? 0,
+      })),
+      newestDeployment: { live: live ? newest(live) : null, copy: newest(copy) },
+    };
+  }
+
+  discard(id: string, opts: { quiet?: boolean } = {}): void {
+    const record = this.readRecord(id);
+    this.closePreview(id);
+    fs.rmSync(this.dirOf(id), { recursive: true, force: true });
+    if (this.rt.store) {
+      this.rt.store.db.prepare(`UPDATE restores SET status = 'discarded' WHERE id = ?`).run(id);
+    }
+    if (!opts.quiet)
+      this.audit('restore.discarded', `restore:${id}`, { fileName: record.source.fileName });
+    this.rt.events.emit('data.changed', { area: 'backups' });
+  }
+
+  /**
+   * Make a drilled, passing copy the live database: a pre-restore backup of live,
+   * then the crash-safe swap, then reopen. Requires this process to hold the lock.
+   */
+  async promote(id: string): Promise<{ preRestoreBackup: string | null }> {
+    if (!this.rt.lock) {
+      throw new AppError(
+        'DATA_DIR_LOCKED',
+        'Promote needs the data directory to itself, and another process holds it.',
+        {
+          hint: 'Close the Stateward app (or the host) using this data directory, then try again.',
+        },
+      );
+    }
+    if (this.busy)
+      throw new AppError('CONFLICT', `A drill or promote is already running (${this.busy}).`);
+    const record = this.readRecord(id);
+    if (!record.drillId || !record.passed) {
+      throw new AppError(
+        'RESTORE_NOT_VERIFIED',
+        'Only a copy that passed its restore drill can be made live.',
+        {
+          hint: record.drillId ? 'Its drill failed: pick another backup.' : 'Run the drill first.',
+        },
+      );
+    }
+    this.busy = `promote ${id}`;
+    const layout = this.rt.layout;
+    try {
+      // 1. A pre-restore backup of live (even a refused database is copied: nothing is lost).
+      let pre: string | null = null;
+      if (fs.existsSync(layout.db) && fs.statSync(layout.db).size > 0) {
+        try {
+          pre = (
+            await createBackup({
+              source: layout.db,
+              outDir: layout.backups,
+              kind: 'pre-restore',
+              compact: false,
+              now: this.rt.now,
+            })
+          ).path;
+        } catch (e) {
+          if (this.rt.store) {
+            throw new AppError(
+              'PROMOTE_FAILED',
+              `The pre-restore backup of the live data failed, so nothing was changed: ${(e as Error).message}`,
+              {
+                hint: 'Free disk space or fix the backups folder, then try again.',
+              },
+            );
+          }
+          // The live database is refused (damaged or foreign): it is kept aside untouched instead.
+          this.rt.logger.log(
+            'warn',
+            'pre-restore backup of a refused live database failed; keeping the old files aside',
+            e,
+          );
+        }
+      }
+      faultPoint('promote:backed-up');
+      this.closePreview(id);
+      const copy = path.join(this.dirOf(id), 'stateward.db');
+      const journal = {
+        restoreId: id,
+        copy,
+        copyIno: fs.statSync(copy).ino,
+        liveIno: fs.existsSync(layout.db) ? fs.statSync(layout.db).ino : null,
+        aside: path.join(layout.dir, `promote-aside-${id}`),
+        startedAt: this.rt.now(),
+        preRestoreBackup: pre,
+      };
+      writeJournal(layout, journal);
+      faultPoint('promote:journal-written');
+      // 2. Close live (FULL sync for the last checkpoint), swap, reopen.
+      if (this.rt.store) {
+        this.rt.store.db.pragma('synchronous = FULL');
+        this.rt.store.close();
+      }
+      this.rt.setStore(null);
+      faultPoint('promote:live-closed');
+      swapIn(layout, journal);
+      const store = openStore(layout);
+      this.rt.setStore(store);
+      clearJournal(layout);
+      faultPoint('promote:done');
+      this.afterPromote(journal.restoreId, journal.aside, pre !== null);
+      return { preRestoreBackup: pre };
+    } catch (e) {
+      if (fs.existsSync(journalPath(layout))) {
+        // Failed mid-swap in this process: the same recovery as after a crash.
+        const { recoverPromote } = await import('./promote.ts');
+        recoverPromote(layout);
+        if (!this.rt.store) {
+          try {
+            this.rt.setStore(openStore(layout));
+          } catch (reopen) {
+            this.rt.logger.log(
+              'error',
+              'could not reopen the live database after a failed promote',
+              reopen,
+            );
+          }
+        }
+      }
+      if (isAppError(e)) throw e;
+      this.rt.logger.log('error', 'promote failed', e);
+      throw new AppError(
+        'PROMOTE_FAILED',
+        `Promote failed and was rolled back: ${(e as Error).message}`,
+        { cause: e },
+      );
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** Bookkeeping once a promoted copy is live (also after a crash-interrupted promote is finished). */
+  afterPromote(restoreId: string, aside: string, backedUp: boolean): void {
+    const dir = path.join(this.rt.layout.restores, restoreId);
+    try {
+      const record = JSON.parse(fs.readFileSync(path.join(dir, RECORD), 'utf8')) as RestoreRecord;
+      this.writeRecord({ ...record, status: 'promoted' });
+    } catch {
+      // the record went with an earlier clean-up; the audit entry below still says what happened
+    }
+    this.syncDrillIndex();
+    this.audit('restore.promoted', `restore:${restoreId}`, {
+      aside: backedUp ? null : aside,
+      preRestoreBackup: backedUp,
+    });
+    // With a verified pre-restore backup taken, the old files aside are redundant.
+    if (backedUp) fs.rmSync(aside, { recursive: true, force: true });
+    fs.rmSync(path.join(dir, 'preflight.json'), { force: true });
+    fsyncDir(this.rt.layout.dir);
+    this.rt.events.emit('data.changed', { area: 'projects' });
+    this.rt.events.emit('data.changed', { area: 'deployments' });
+    this.rt.events.emit('data.changed', { area: 'backups' });
+  }
+
+  /** Human-readable reports for auditors. */
+  exportReport(
+    id: string,
+    format: 'markdown' | 'html',
+  ): { fileName: string; mime: string; content: string } {
+    const r = this.drillReport(id);
+    const md = drillMarkdown(r);
+    if (format === 'markdown')
+      return { fileName: `stateward-drill-${r.id}.md`, mime: 'text/markdown', content: md };
+    return { fileName: `stateward-drill-${r.id}.html`, mime: 'text/html', content: drillHtml(r) };
+  }
+}
+
+const fmtTime = (t: number | null) =>
+  t === null
+    ? '—'
+    : new Date(t)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
+
+export function drillMarkdown(r: DrillReport): string {
+  const lines = [
+    `# Stateward restore drill — ${r.passed ? 'PASSED' : 'FAILED'}`,
+    '',
+    r.summary,
+    '',
+    '| | |',
+    '|---|---|',
+    `| Drill | ${r.id} |`,
+    `| Run | ${fmtTime(r.startedAt)} → ${fmtTime(r.finishedAt)} (${((r.finishedAt - r.startedAt) / 1000).toFixed(1)} s) |`,
+    `| Machine | ${r.machine} |`,
+    `| Stateward | ${r.appVersion} |`,
+    `| Backup file | ${r.source.fileName} |`,
+    `| Backup id / kind | ${r.source.backupId ?? '—'} / ${r.source.kind ?? '—'} |`,
+    `| Taken | ${fmtTime(r.source.createdAt)} by Stateward ${r.source.appVersion ?? '—'} |`,
+    `| Size | ${r.source.bytes.toLocaleString('en-US')} bytes |`,
+    `| SHA-256 | \`${r.source.sha256 ?? '—'}\` (${r.source.manifest === 'sidecar' ? 'matches its manifest' : r.source.manifest === 'embedded' ? 'no manifest file; facts from inside the file' : 'no manifest'}) |`,
+    `| Schema | ${r.source.schemaVersion} → ${r.source.appSchemaVersion} |`,
+    '',
+    '## Steps',
+    '',
+    '| Step | Result | Time | Detail |',
+    '|---|---|---|---|',
+    ...r.steps.map(
+      (s) =>
+        `| ${s.title} | ${s.status.toUpperCase()} | ${s.ms} ms | ${s.detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+    ),
+  ];
+  if (r.warnings.length) lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  lines.push('', 'Sign-off: ______________________  Date: __________', '');
+  return lines.join('\n');
+}
+
+const esc = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+export function drillHtml(r: DrillReport): string {
+  const rows = r.steps
+    .map(
+      (s) =>
+        `<tr class="${s.status}"><td>${esc(s.title)}</td><td><b>${s.status.toUpperCase()}</b></td><td>${s.ms} ms</td><td>${esc(s.detail)}</td></tr>`,
+    )
+    .join('\n');
+  const fact = (k: string, v: string) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Stateward restore drill ${esc(r.id)}</title>
+<style>body{font:14px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#111}h1{font-size:1.4rem}
+table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f4f4;width:14rem}.pass b{color:#0a6b2a}.warn b{color:#8a5a00}.fail b{color:#b00020}.skip b{color:#666}
+.verdict{font-size:1.1rem;padding:.5rem .75rem;border-radius:6px;background:${r.passed ? '#e6f4ea' : '#fde8ea'}}code{font-size:12px}</style></head>
+<body><h1>Stateward restore drill — ${r.passed ? 'PASSED' : 'FAILED'}</h1>
+<p class="verdict">${esc(r.summary)}</p>
+<table>${fact('Drill', r.id)}${fact('Run', `${fmtTime(r.startedAt)} → ${fmtTime(r.finishedAt)}`)}${fact('Machine', r.machine)}${fact('Stateward', r.appVersion)}
+${fact('Backup file', r.source.fileName)}${fact('Backup id / kind', `${r.source.backupId ?? '—'} / ${r.source.kind ?? '—'}`)}${fact('Taken', fmtTime(r.source.createdAt))}
+${fact('Size', `${r.source.bytes.toLocaleString('en-US')} bytes`)}<tr><th>SHA-256</th><td><code>${esc(r.source.sha256 ?? '—')}</code></td></tr>${fact('Schema', `${r.source.schemaVersion} → ${r.source.appSchemaVersion}`)}</table>
+<h2>Steps</h2><table><tr><th>Step</th><th>Result</th><th>Time</th><th>Detail</th></tr>
+${rows}</table>
+${r.warnings.length ? `<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
+<p>Sign-off: ______________________ &nbsp; Date: __________</p></body></html>
+`;
+}
