@@ -13,6 +13,9 @@ import type {
   DrillSummary,
   PreflightReport,
   RestoreCopy,
+  SecretEntry,
+  SecretResolution,
+  SecretsStatus,
   AuditEntry,
   ConfigSnapshot,
   Deployment,
@@ -50,6 +53,12 @@ const restoreSource = z.union([
   z.object({ path: z.string().min(1).max(4096) }).strict(),
 ]);
 const opId = z.string().uuid().optional();
+const secretName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be a name like DATABASE_URL (letters, digits, _ . -)');
+const passphrase = z.string().min(8, 'must be at least 8 characters').max(1024);
 
 const httpUrl = z
   .string()
@@ -64,7 +73,10 @@ const httpUrl = z
   }, 'must be an http(s) URL');
 
 export const commands = {
-  'app.startup': { input: z.object({}).strict(), result: returns<StartupState>() },
+  'app.startup': {
+    input: z.object({}).strict(),
+    result: returns<StartupState & { appVersion: string; appSchemaVersion: number }>(),
+  },
   'app.status': { input: z.object({}).strict(), result: returns<AppStatus>() },
 
   'projects.list': {
@@ -280,6 +292,54 @@ export const commands = {
     result: returns<{ fileName: string; mime: string; content: string }>(),
   },
 
+  'restores.secrets': {
+    input: z.object({ restoreId }).strict(),
+    result: returns<SecretResolution>(),
+  },
+
+  'secrets.status': { input: z.object({}).strict(), result: returns<SecretsStatus>() },
+  'secrets.setup': {
+    input: z.object({ passphrase: passphrase.optional() }).strict(),
+    result: returns<{ recoveryKey: string; keyId: string }>(),
+  },
+  'secrets.unlock': {
+    input: z.object({ passphrase: z.string().max(1024).optional() }).strict(),
+    result: returns<SecretsStatus>(),
+  },
+  'secrets.unlockWithRecoveryKey': {
+    input: z
+      .object({ recoveryKey: z.string().min(10).max(200), passphrase: passphrase.optional() })
+      .strict(),
+    result: returns<{ keyId: string; saved: boolean }>(),
+  },
+  'secrets.list': {
+    input: z.object({ environmentId: id, ...preview }).strict(),
+    result: returns<SecretEntry[]>(),
+  },
+  'secrets.set': {
+    input: z
+      .object({
+        environmentId: id,
+        name: secretName,
+        value: z.string().min(1, 'must not be empty').max(65536, 'must be at most 64 KiB'),
+      })
+      .strict(),
+    result: returns<SecretEntry>(),
+  },
+  'secrets.unset': {
+    input: z.object({ environmentId: id, name: secretName }).strict(),
+    result: returns<{ removed: true }>(),
+  },
+  /** The one way a value reaches the renderer: explicit and audited. */
+  'secrets.reveal': {
+    input: z.object({ id: z.string().regex(/^sec_[0-9a-f]{20}$/) }).strict(),
+    result: returns<{ value: string }>(),
+  },
+  'secrets.rotate': {
+    input: z.object({}).strict(),
+    result: returns<{ recoveryKey: string; keyId: string; reencrypted: number }>(),
+  },
+
   'dialog.openFile': {
     input: z.object({ title: z.string().max(200).default('Open') }).strict(),
     result: returns<{ path: string | null }>(),
@@ -331,6 +391,10 @@ export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = [
   'restores.compare',
   'restores.promote',
   'restores.discard',
+  'restores.secrets',
+  'secrets.status',
+  'secrets.unlock',
+  'secrets.unlockWithRecoveryKey',
   'drills.list',
   'drills.get',
   'drills.overview',

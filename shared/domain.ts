@@ -323,3 +323,32 @@ export interface DrillOverview {
   lastPassed: DrillSummary | null;
   warnings: { code: string; message: string }[];
 }
+
+export interface SecretsStatus {
+  /** A data key exists (keys/keyring.json). */
+  initialized: boolean;
+  unlocked: boolean;
+  activeKeyId: string | null;
+  /** How the active key can be unlocked on this machine. */
+  providers: ('passphrase' | 'keyfile' | 'os-keychain')[];
+  keychain: { available: boolean; weak: boolean; backend: string } | null;
+  keyFileConfigured: boolean;
+  secretCount: number;
+}
+
+/** A secret as the UI sees it: its name and reference, never its value. */
+export interface SecretEntry {
+  id: string;
+  environmentId: number;
+  name: string;
+  keyId: string;
+  /** The value can be decrypted with a key this machine has unlocked. */
+  resolves: boolean;
+  updatedAt: number;
+}
+
+export interface SecretResolution {
+  total: number;
+  resolved: number;
+  unresolved: { id: string; project: string; environment: string; name: string; keyId: string }[];
+}

@@ -29,6 +29,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BACKUP_EMPTY':
     case 'NOT_SQLITE':
     case 'RESTORE_NOT_FOUND':
+    case 'SECRETS_NOT_SET_UP':
+    case 'SECRETS_ALREADY_SET_UP':
+    case 'SECRETS_WRONG_PASSPHRASE':
+    case 'SECRETS_PASSPHRASE_REQUIRED':
+    case 'SECRETS_RECOVERY_KEY_INVALID':
       return EXIT.badInput;
     case 'DATA_DIR_LOCKED':
     case 'SCHEMA_FROM_NEWER_VERSION':
@@ -41,6 +46,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BACKUP_IN_PROGRESS':
     case 'PRE_UPGRADE_BACKUP_FAILED':
     case 'RESTORE_NOT_VERIFIED':
+    case 'SECRETS_LOCKED':
+    case 'SECRETS_KEY_UNAVAILABLE':
       return EXIT.refused;
     case 'CANCELLED':
     case 'MIGRATION_FAILED':

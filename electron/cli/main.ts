@@ -12,6 +12,7 @@ import type {
   RestoreSource,
 } from '../../shared/domain.ts';
 import { ensureOwnerDir } from '../core/fsutil.ts';
+import { promptHidden, readStdin } from './prompt.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { createBackup } from '../core/backup/engine.ts';
 import { listBackupFiles } from '../core/backup/list.ts';
@@ -45,6 +46,12 @@ Commands:
   verify <backup-file|id>              restore drill into a temporary copy; prints the report
   restore <backup-file|id>             restore into restores/<id> and drill it; prints its path
   promote <restore-id> --yes           make a verified copy live (refused while the app runs)
+  secret set <project>/<env> NAME      store a secret (value from stdin or a prompt, never argv)
+  secret list [<project>/<env>]        names and references (never values)
+  secret unset <project>/<env> NAME    remove a secret
+  key status                           is the data key set up, unlocked, and how it is protected
+  key rotate                           new data key; every value re-encrypted in one transaction
+  key recovery                         unlock with a recovery key (read from stdin or a prompt)
   migrate [--dry-run]                  apply pending migrations (or list them)
   demo [--projects N] [--deployments M]  fill an empty data dir with sample data
 
@@ -360,6 +367,216 @@ async function promote(where: ResolvedDataDir, restoreId: string, yes: boolean):
   }
 }
 
+async function secretsRuntime(where: ResolvedDataDir, lockMode: string | null): Promise<Runtime> {
+  const rt =
+    lockMode === null
+      ? await openShared(where)
+      : await startRuntime({ dir: where.dir, source: where.source, transport: 'cli', lockMode });
+  if (!rt) {
+    throw new AppError(
+      'STORE_NOT_READY',
+      `There is no current Stateward database in ${where.dir}.`,
+      {
+        hint: 'Start the app once (or run `stateward migrate`) first.',
+      },
+    );
+  }
+  if (rt.startup.state === 'refused') {
+    const err = refusal(rt);
+    rt.close();
+    throw err;
+  }
+  return rt;
+}
+
+/** Unlock with the key file, or ask for the passphrase on the terminal. */
+async function unlockSecrets(rt: Runtime): Promise<void> {
+  const st = await rt.secrets.status();
+  if (!st.initialized || st.unlocked) return;
+  if (st.providers.includes('passphrase')) {
+    await rt.secrets.unlock({ passphrase: await promptHidden('Stateward passphrase: ') });
+  } else {
+    await rt.secrets.unlock();
+  }
+}
+
+function envArg(rt: Runtime, arg: string): { environmentId: number; label: string } {
+  const m = /^([^/]+)\/([^/]+)$/.exec(arg);
+  if (!m) throw usageError(`"${arg}" is not <project>/<environment>.`);
+  const db = rt.store!.db;
+  const row = db
+    .prepare(
+      `SELECT e.id FROM environments e JOIN projects p ON p.id = e.project_id
+       WHERE p.name = ? COLLATE NOCASE AND e.name = ? COLLATE NOCASE`,
+    )
+    .get(m[1], m[2]) as { id: number } | undefined;
+  if (!row)
+    throw new AppError('NOT_FOUND', `There is no environment ${arg}.`, {
+      hint: 'Check the names with `stateward secret list`.',
+    });
+  return { environmentId: row.id, label: arg };
+}
+
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+async function secretCommand(
+  where: ResolvedDataDir,
+  args: string[],
+  io: CliIo,
+  stdin: NodeJS.ReadableStream,
+): Promise<Outcome> {
+  const [sub, target, name] = args;
+  const rt = await secretsRuntime(where, null);
+  try {
+    if (sub === 'list') {
+      if (args.length > 2) throw usageError('secret list takes at most <project>/<env>.');
+      const envs = target
+        ? [envArg(rt, target)]
+        : (rt
+            .store!.db.prepare(
+              `SELECT DISTINCT e.id AS environmentId, p.name || '/' || e.name AS label FROM secrets s
+             JOIN environments e ON e.id = s.environment_id JOIN projects p ON p.id = e.project_id ORDER BY label`,
+            )
+            .all() as { environmentId: number; label: string }[]);
+      await unlockSecrets(rt).catch(() => undefined);
+      const rows = envs.flatMap((e) =>
+        rt.secrets.list(e.environmentId).map((s) => ({ ...s, environment: e.label })),
+      );
+      return {
+        exit: EXIT.ok,
+        json: { secrets: rows },
+        text: rows.length
+          ? `${rows.map((r) => `${r.environment}  ${r.name}  ${r.id}  ${r.resolves ? 'resolves' : 'does not resolve here (re-bind or unlock)'}`).join('\n')}\n`
+          : 'No secrets.\n',
+      };
+    }
+    if (sub !== 'set' && sub !== 'unset') throw usageError('Use: secret set|list|unset …');
+    if (!target || !name || args.length !== 3)
+      throw usageError(
+        `Use: secret ${sub} <project>/<env> NAME${sub === 'set' ? ' (the value comes from stdin or a prompt)' : ''}`,
+      );
+    if (!SECRET_NAME.test(name))
+      throw usageError(`"${name}" is not a secret name like DATABASE_URL.`);
+    const env = envArg(rt, target);
+    if (sub === 'unset') {
+      rt.secrets.unset(env.environmentId, name);
+      return {
+        exit: EXIT.ok,
+        json: { removed: name, environment: env.label },
+        text: `Removed ${name} from ${env.label}.\n`,
+      };
+    }
+    const st = await rt.secrets.status();
+    let recoveryKey: string | null = null;
+    if (!st.initialized) {
+      let passphrase: string | undefined;
+      if (!st.keyFileConfigured) {
+        passphrase = await promptHidden(
+          'New passphrase to protect secrets (8+ characters): ',
+          'SECRETS_PASSPHRASE_REQUIRED',
+        );
+        if (passphrase.length < 8)
+          throw new AppError('BAD_INPUT', 'The passphrase must be at least 8 characters.');
+        if ((await promptHidden('Repeat it: ', 'SECRETS_PASSPHRASE_REQUIRED')) !== passphrase)
+          throw new AppError('BAD_INPUT', 'The passphrases differ.');
+      }
+      recoveryKey = (await rt.secrets.setup({ passphrase })).recoveryKey;
+    } else {
+      await unlockSecrets(rt);
+    }
+    const value = (stdin as { isTTY?: boolean }).isTTY
+      ? await promptHidden(`Value of ${name}: `, 'BAD_INPUT')
+      : await readStdin(stdin);
+    if (value === '')
+      throw new AppError(
+        'BAD_INPUT',
+        'The value is empty: pipe it in on stdin or type it at the prompt.',
+      );
+    if (value.length > 65536) throw new AppError('BAD_INPUT', 'The value is longer than 64 KiB.');
+    const entry = rt.secrets.set(env.environmentId, name, value);
+    if (recoveryKey) {
+      io.stderr(
+        `\nRecovery key (shown once: store it somewhere safe, away from this machine):\n\n    ${recoveryKey}\n\nIt unlocks these secrets on another machine after a restore.\n\n`,
+      );
+    }
+    return {
+      exit: EXIT.ok,
+      json: { secret: entry, ...(recoveryKey ? { recoveryKey } : {}) },
+      text: `Stored ${name} in ${env.label} (reference ${entry.id}).\n`,
+    };
+  } finally {
+    rt.close();
+  }
+}
+
+async function keyCommand(
+  where: ResolvedDataDir,
+  args: string[],
+  io: CliIo,
+  stdin: NodeJS.ReadableStream,
+): Promise<Outcome> {
+  const [sub] = args;
+  if (args.length !== 1 || !['status', 'rotate', 'recovery'].includes(sub ?? ''))
+    throw usageError('Use: key status|rotate|recovery');
+  // Rotation rewrites every secret and the keyring: it needs the data directory to itself.
+  const rt = await secretsRuntime(where, sub === 'rotate' ? 'cli-key-rotate' : null);
+  try {
+    if (sub === 'status') {
+      const st = await rt.secrets.status();
+      if (st.initialized && !st.unlocked && process.env.STATEWARD_KEY_FILE)
+        await rt.secrets.unlock().catch(() => undefined);
+      const now = await rt.secrets.status();
+      return {
+        exit: EXIT.ok,
+        json: now,
+        text: now.initialized
+          ? `Data key ${now.activeKeyId}: ${now.unlocked ? 'unlocked' : 'locked'}; protected by ${now.providers.join(', ') || 'nothing on this machine'}; ${now.secretCount} secret(s).\n`
+          : `No data key yet: it is created when the first secret is stored. ${now.secretCount} secret(s).\n`,
+      };
+    }
+    if (sub === 'rotate') {
+      await unlockSecrets(rt);
+      const r = await rt.secrets.rotate();
+      io.stderr(
+        `\nNew recovery key (shown once; the old one still opens older backups):\n\n    ${r.recoveryKey}\n\n`,
+      );
+      return {
+        exit: EXIT.ok,
+        json: r,
+        text: `Rotated to data key ${r.keyId}; re-encrypted ${r.reencrypted} secret(s).\n`,
+      };
+    }
+    const text = (stdin as { isTTY?: boolean }).isTTY
+      ? await promptHidden('Recovery key: ', 'BAD_INPUT')
+      : await readStdin(stdin);
+    const st = await rt.secrets.status();
+    let passphrase: string | undefined;
+    if (!st.keyFileConfigured && !st.unlocked) {
+      passphrase = st.initialized
+        ? await promptHidden(
+            'This machine’s passphrase (to keep the recovered key): ',
+            'SECRETS_PASSPHRASE_REQUIRED',
+          )
+        : await promptHidden(
+            'New passphrase for this machine (8+ characters): ',
+            'SECRETS_PASSPHRASE_REQUIRED',
+          );
+      if (st.initialized) await rt.secrets.unlock({ passphrase });
+    }
+    const r = await rt.secrets.unlockWithRecoveryKey(text, {
+      passphrase: st.initialized ? undefined : passphrase,
+    });
+    const resolution = rt.secrets.resolveAll(rt.store!.db);
+    return {
+      exit: EXIT.ok,
+      json: { ...r, resolution },
+      text: `Recovered data key ${r.keyId}${r.saved ? ' and kept it in this machine’s keyring' : ' for this run only'}; ${resolution.resolved} of ${resolution.total} secret reference(s) resolve.\n`,
+    };
+  } finally {
+    rt.close();
+  }
+}
+
 async function migrate(where: ResolvedDataDir, dryRun: boolean): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
   const inspection = inspectDatabase(layout.db);
@@ -433,7 +650,11 @@ async function demo(
 }
 
 /** Run the CLI; resolves to the exit code. Never rejects. */
-export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: CliIo = defaultIo,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<number> {
   // Known before parsing, so even a usage error is reported as JSON.
   let json = argv.includes('--json');
   try {
@@ -470,7 +691,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       throw usageError(
         `"${command}" needs ${command === 'promote' ? 'a restore id' : 'a backup file or id'}.`,
       );
-    if (rest.length > (takesArg ? 1 : 0))
+    const takesArgs = ['secret', 'key'].includes(command);
+    if (!takesArgs && rest.length > (takesArg ? 1 : 0))
       throw usageError(`Unexpected argument "${rest[takesArg ? 1 : 0]}".`);
     const arg = rest[0] ?? '';
     const onlyFor = (flag: boolean | string | undefined, name: string, cmds: string[]) => {
@@ -508,6 +730,12 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         break;
       case 'promote':
         outcome = await promote(where, arg, values.yes === true);
+        break;
+      case 'secret':
+        outcome = await secretCommand(where, rest, io, stdin);
+        break;
+      case 'key':
+        outcome = await keyCommand(where, rest, io, stdin);
         break;
       case 'demo':
         outcome = await demo(

@@ -17,6 +17,7 @@ import { BackupService } from './backup/service.ts';
 import type { BackupResult } from './backup/engine.ts';
 import { createBackup } from './backup/engine.ts';
 import { RestoreService } from './restore/service.ts';
+import { SecretService } from './secrets/service.ts';
 import type { Recovery } from './restore/promote.ts';
 import { recoverPromote } from './restore/promote.ts';
 
@@ -46,6 +47,7 @@ export class Runtime {
   readonly lock: DataDirLock | null;
   readonly backups: BackupService;
   readonly restores: RestoreService;
+  readonly secrets: SecretService;
   /** Paths the user picked in a native dialog; only these may be written to on the renderer's behalf. */
   readonly grantedPaths = new Set<string>();
   readonly now: () => number;
@@ -71,6 +73,7 @@ export class Runtime {
     this.currentStartup = startup;
     this.backups = new BackupService(this);
     this.restores = new RestoreService(this);
+    this.secrets = new SecretService(this);
     this.backups.verifiedAt = (id) => this.restores.verifiedAt(id);
   }
 
@@ -91,6 +94,7 @@ export class Runtime {
 
   close(): void {
     this.backups.stopScheduler();
+    this.secrets.lock();
     this.currentStore?.close();
     this.currentStore = null;
     this.lock?.release();
@@ -220,6 +224,16 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
           `removed ${removed.length} unfinished backup file(s) left by a crash: ${removed.join(', ')}`,
         );
       rt.restores.syncDrillIndex();
+    }
+    // A key file (automation) unlocks secrets on its own; a passphrase is asked for by the UI or CLI.
+    if (process.env.STATEWARD_KEY_FILE) {
+      try {
+        await rt.secrets.unlock();
+      } catch (e) {
+        if (!isAppError(e)) throw e;
+        if (e.code !== 'SECRETS_NOT_SET_UP')
+          logger.log('warn', `secrets stay locked: ${e.code}: ${e.message}`);
+      }
     }
   }
   return rt;

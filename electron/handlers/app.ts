@@ -44,6 +44,11 @@ export function appStatus(rt: Runtime): AppStatus {
 }
 
 export const appHandlers: HandlerMap = {
-  'app.startup': (_input, rt) => rt.startup,
+  // The refusal screen needs this version's schema to tell which backups it can open.
+  'app.startup': (_input, rt) => ({
+    ...rt.startup,
+    appVersion: APP_VERSION,
+    appSchemaVersion: MIGRATIONS[MIGRATIONS.length - 1]!.version,
+  }),
   'app.status': (_input, rt) => appStatus(rt),
 };

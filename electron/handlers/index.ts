@@ -3,6 +3,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { appHandlers } from './app.ts';
 import { backupHandlers } from './backups.ts';
 import { restoreHandlers } from './restores.ts';
+import { secretHandlers } from './secrets.ts';
 import { deploymentHandlers } from './deployments.ts';
 import { demoHandlers } from './demo.ts';
 import { projectHandlers } from './projects.ts';

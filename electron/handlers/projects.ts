@@ -63,7 +63,10 @@ export const projectHandlers: HandlerMap = {
     auditedWrite(
       rt,
       'snapshots',
-      (db, now) => createSnapshot(db, input, now),
+      (db, now) => {
+        rt.secrets.assertNoSecretValues(input.environmentId, input.content);
+        return createSnapshot(db, input, now);
+      },
       (s) => ({
         action: 'snapshot.created',
         target: `environment:${s.environmentId}`,

@@ -1,7 +1,8 @@
-// Hook point for Secrets (DESIGN.md): the app wraps the data key with the OS
-// keychain through safeStorage; the CLI and host use a passphrase instead. Core
-// will take an object of this shape; nothing calls it yet. Use after app ready.
+// The OS keychain for Secrets (DESIGN.md): the app wraps the data key with
+// safeStorage; the CLI and host use a passphrase or key file instead. Core takes
+// an object of this shape (rt.secrets.setKeychain). Use after app ready.
 import { safeStorage } from 'electron';
+import type { KeyWrapper as CoreKeyWrapper } from '../core/secrets/keyring.ts';
 
 export interface KeychainStatus {
   available: boolean;
@@ -21,7 +22,7 @@ export interface KeyWrapper {
   unwrap(wrapped: Buffer): Promise<{ key: Buffer; rewrap: boolean }>;
 }
 
-export const osKeychain: KeyWrapper = {
+export const osKeychain: KeyWrapper & CoreKeyWrapper = {
   kind: 'os-keychain',
   async status() {
     const available = await safeStorage.isAsyncEncryptionAvailable();

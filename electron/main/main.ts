@@ -11,6 +11,7 @@ import { startRuntime } from '../core/runtime.ts';
 import { createRegistry } from '../handlers/index.ts';
 import { dialogHandlers } from './dialogs.ts';
 import { notify } from './notify.ts';
+import { osKeychain } from './keychain.ts';
 import { registerIpc } from './ipc.ts';
 import { dataDirFlag, exeDirFor } from './launch-args.ts';
 import { buildMenu } from './menu.ts';
@@ -150,6 +151,17 @@ async function start(): Promise<void> {
   mainWindow = createWindow(rt);
 
   if (rt.store) {
+    // The OS keychain protects the data key where it is real; on Linux's basic_text
+    // fallback the core refuses it and asks for a passphrase instead.
+    rt.secrets.setKeychain(osKeychain);
+    rt.secrets
+      .unlock()
+      .catch((e: unknown) =>
+        rt.logger.log(
+          'info',
+          `secrets stay locked until unlocked in the UI: ${(e as Error).message}`,
+        ),
+      );
     // Scheduled backups run in the main process; their failures reach the desktop too.
     const stopNotifying = rt.events.on('backup.failed', (f) => {
       notify(

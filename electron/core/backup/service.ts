@@ -177,6 +177,7 @@ export class BackupService {
         outDir,
         kind: opts.kind,
         compact: opts.compact,
+        dataKeyId: this.rt.secrets.activeKeyId(),
         signal: abort.signal,
         now: this.rt.now,
         onProgress: (p) =>

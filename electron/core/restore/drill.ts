@@ -4,7 +4,13 @@
 // look at first. Every step has a timing and a plain-language result.
 import os from 'node:os';
 import crypto from 'node:crypto';
-import type { DrillReport, DrillStep, PreflightReport } from '../../../shared/domain.ts';
+import type {
+  DrillReport,
+  DrillStep,
+  PreflightReport,
+  SecretResolution,
+} from '../../../shared/domain.ts';
+import type { ReadableDB } from '../store/db.ts';
 import { isAppError } from '../../../shared/errors.ts';
 import { APP_VERSION } from '../version.ts';
 import { BackupWorker, replyOrThrow } from '../backup/engine.ts';
@@ -24,10 +30,14 @@ export interface DrillInput {
   /** How long staging (copy + hash) took, for the copy step. */
   copyMs: number;
   onStep?: (step: DrillStep, index: number, total: number) => void;
+  /** Which secret references in the copy resolve with this machine's unlocked keys. */
+  resolveSecrets?: (db: ReadableDB) => SecretResolution;
+  /** Whether this machine's secrets are unlocked (a locked keyring checks nothing). */
+  secretsUnlocked?: boolean;
   now?: () => number;
 }
 
-export const DRILL_STEP_COUNT = 6;
+export const DRILL_STEP_COUNT = 7;
 
 const plural = (n: number, word: string) =>
   `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
@@ -232,6 +242,46 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
           status: 'pass',
           detail: `${found.join('; ')}.`,
           facts: { projects: projects.total, newestDeploymentId: newest?.id ?? null },
+        };
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  if (ok && input.resolveSecrets) {
+    await timed('secrets', 'Secret references', () => {
+      const store = openStoreFile(input.copy);
+      try {
+        const r = input.resolveSecrets!(store.db);
+        if (r.total === 0)
+          return {
+            status: 'pass',
+            detail: 'This backup holds no secrets.',
+            facts: { total: 0, resolved: 0, unresolved: [] },
+          };
+        if (!input.secretsUnlocked) {
+          return {
+            status: 'warn',
+            detail: `${plural(r.total, 'secret reference')}: not checked, because secrets are locked on this machine. Unlock them and run the drill again.`,
+            facts: { total: r.total, resolved: 0, unresolved: r.unresolved },
+          };
+        }
+        if (r.unresolved.length === 0) {
+          return {
+            status: 'pass',
+            detail: `${r.total === 1 ? 'The secret reference resolves' : `All ${r.total} secret references resolve`} with this machine's key (no value was revealed).`,
+            facts: { ...r },
+          };
+        }
+        const names = r.unresolved
+          .slice(0, 5)
+          .map((u) => `${u.project}/${u.environment} ${u.name}`)
+          .join(', ');
+        return {
+          status: 'warn',
+          detail: `${r.resolved} of ${plural(r.total, 'secret reference')} resolve here; ${r.unresolved.length} must be re-bound (${names}${r.unresolved.length > 5 ? ', …' : ''}): unlock with the recovery key of the machine that stored them, or enter the values again.`,
+          facts: { ...r },
         };
       } finally {
         store.close();

@@ -4,9 +4,6 @@
 // before anything is copied; everything that needs SQLite runs on the copy.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { BackupManifest, PreflightFacts, PreflightReport } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
@@ -23,6 +20,7 @@ import {
   manifestSchema,
 } from '../backup/manifest.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../backup/worker.ts';
+import { sha256File } from '../backup/engine.ts';
 
 export const APP_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 const WAL_MAGIC = [0x377f0682, 0x377f0683];
@@ -149,37 +147,44 @@ function readSidecar(file: string, warnings: string[]): BackupManifest | null {
   return null;
 }
 
-/** Copy src → dest (owner-only) while hashing, with progress. */
+/**
+ * Copy src → dest (owner-only) and hash src, side by side: the kernel copies
+ * (copy_file_range, or a reflink) while this thread hashes the same bytes from
+ * the page cache. A source that changes meanwhile is refused.
+ */
 export async function copyHashing(
   src: string,
   dest: string,
   onBytes: (n: number) => void,
   signal?: AbortSignal,
 ): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  let n = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      n += chunk.length;
-      onBytes(n);
-      cb(null, chunk);
-    },
-  });
-  const out = fs.createWriteStream(dest, { flags: 'wx', mode: FILE_MODE });
-  await pipeline(
-    fs.createReadStream(src, { highWaterMark: 1024 * 1024 }),
-    tap,
-    out,
-    ...(signal ? [{ signal }] : []),
-  );
+  const before = await fs.promises.stat(src);
+  const [, sha256] = await Promise.all([
+    fs.promises.copyFile(src, dest, fs.constants.COPYFILE_EXCL),
+    sha256File(src, onBytes, signal),
+  ]);
+  await fs.promises.chmod(dest, FILE_MODE);
+  const [after, copied] = await Promise.all([fs.promises.stat(src), fs.promises.stat(dest)]);
+  if (
+    after.size !== before.size ||
+    after.mtimeMs !== before.mtimeMs ||
+    copied.size !== before.size
+  ) {
+    throw new AppError(
+      'BACKUP_UNREADABLE',
+      `${path.basename(src)} changed while it was being read.`,
+      {
+        hint: 'Something is still writing it. Wait until it is finished, then try again.',
+      },
+    );
+  }
   const fh = await fs.promises.open(dest, 'r+');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
-  return hash.digest('hex');
+  return sha256;
 }
 
 function readEmbedded(db: ReadableDB): Record<string, unknown> | null {

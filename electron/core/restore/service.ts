@@ -206,6 +206,11 @@ export class RestoreService {
         copyMs: pre.copyMs,
         now: this.rt.now,
         onStep: (step, i, total) => this.progress(opId, step.title, i, total, 'steps', started),
+        resolveSecrets: (db) => this.rt.secrets.resolveAll(db),
+        // No keyring at all on this machine: every reference must be re-bound (nothing is "locked").
+        secretsUnlocked: await this.rt.secrets
+          .status()
+          .then((st) => st.unlocked || !st.initialized),
       });
       this.saveDrill(report);
       this.writeRecord({
@@ -445,6 +450,11 @@ export class RestoreService {
   closePreview(id: string): void {
     this.previews.get(id)?.close();
     this.previews.delete(id);
+  }
+
+  /** Secret references in a drilled copy and whether they resolve here (for re-binding after a restore). */
+  secrets(id: string) {
+    return this.rt.secrets.resolveAll(this.previewDb(id));
   }
 
   compare(id: string): Comparison {

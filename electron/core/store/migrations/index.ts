@@ -7,6 +7,7 @@ import m0004 from './0004_runs_resources.ts';
 import m0005 from './0005_audit_metrics.ts';
 import m0006 from './0006_change_counter.ts';
 import m0007 from './0007_restores_drills.ts';
+import m0008 from './0008_secrets.ts';
 
 export interface MigrationSource {
   version: number;
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly MigrationSource[] = [
   { version: 5, name: '0005_audit_metrics', sql: m0005 },
   { version: 6, name: '0006_change_counter', sql: m0006 },
   { version: 7, name: '0007_restores_drills', sql: m0007 },
+  { version: 8, name: '0008_secrets', sql: m0008 },
 ];

@@ -1,0 +1,55 @@
+// Reading what must not be echoed or passed in argv: secret values from stdin,
+// passphrases from the terminal (/dev/tty) without echo.
+import fs from 'node:fs';
+import tty from 'node:tty';
+import { AppError } from '../../shared/errors.ts';
+
+/** All of stdin (for a secret value piped in); one trailing newline is dropped. */
+export async function readStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+/** Ask on the terminal with echo off. Throws SECRETS_LOCKED-style errors where there is no terminal. */
+export function promptHidden(
+  question: string,
+  code: 'SECRETS_LOCKED' | 'SECRETS_PASSPHRASE_REQUIRED' | 'BAD_INPUT' = 'SECRETS_LOCKED',
+): Promise<string> {
+  let fd: number;
+  try {
+    fd = fs.openSync('/dev/tty', 'r+');
+  } catch {
+    return Promise.reject(
+      new AppError(code, 'No terminal to ask on.', {
+        hint: 'Run it in a terminal, or set STATEWARD_KEY_FILE to a key file for unattended use.',
+      }),
+    );
+  }
+  const input = new tty.ReadStream(fd);
+  const output = fs.createWriteStream('', { fd, autoClose: false });
+  output.write(question);
+  input.setRawMode(true);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const done = (err: Error | null) => {
+      input.setRawMode(false);
+      input.pause();
+      input.removeAllListeners('data');
+      output.write('\n');
+      input.destroy();
+      if (err) reject(err);
+      else resolve(answer);
+    };
+    input.on('data', (buf: Buffer) => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(null);
+        if (ch === '\u0003') return done(new AppError('CANCELLED', 'Cancelled.'));
+        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
+        else answer += ch;
+      }
+    });
+  });
+}

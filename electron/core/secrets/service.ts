@@ -1,0 +1,505 @@
+// Secrets for one running data directory: the keyring (set up, unlock, rotate,
+// recovery key), and encrypted values per environment. Plain values exist only
+// in memory, only for the moment they are sealed or explicitly revealed.
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import type { SecretEntry, SecretResolution, SecretsStatus } from '../../../shared/domain.ts';
+import { AppError } from '../../../shared/errors.ts';
+import type { Runtime } from '../runtime.ts';
+import type { ReadableDB, WritableDB } from '../store/db.ts';
+import { appendAudit } from '../store/resources/audit.ts';
+import { getEnvironment } from '../store/resources/environments.ts';
+import {
+  allSecrets,
+  countSecrets,
+  deleteSecret,
+  secretById,
+  secretByName,
+  secretsOf,
+  upsertSecret,
+} from '../store/resources/secrets.ts';
+import type { SecretRow } from '../store/resources/secrets.ts';
+import type { ScryptParams } from './crypto.ts';
+import {
+  decodeRecoveryKey,
+  defaultScrypt,
+  encodeRecoveryKey,
+  hkdfKek,
+  KEY_BYTES,
+  keyIdOf,
+  open,
+  scryptKek,
+  seal,
+} from './crypto.ts';
+import type { Keyring, KeyWrapper, Wrap } from './keyring.ts';
+import { fromSealed, readKeyring, toSealed, writeKeyring } from './keyring.ts';
+
+const keyAad = (keyId: string) => `stateward-data-key:${keyId}`;
+const valueAad = (secretId: string) => `stateward-secret:${secretId}`;
+
+interface Keks {
+  passphrase?: { params: ScryptParams; kek: Buffer };
+  keyfile?: { fingerprint: string; kek: Buffer };
+}
+
+export class SecretService {
+  private readonly rt: Runtime;
+  private readonly keys = new Map<string, Buffer>();
+  private keks: Keks = {};
+  private keychain: KeyWrapper | null = null;
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  private db(): WritableDB {
+    if (!this.rt.store) throw new AppError('STORE_NOT_READY', 'The data directory is not open.');
+    return this.rt.store.db;
+  }
+
+  private ring(): Keyring | null {
+    try {
+      return readKeyring(this.rt.layout.keys);
+    } catch (e) {
+      throw new AppError('SECRETS_KEY_UNAVAILABLE', (e as Error).message, {
+        hint: 'Unlock with your recovery key to rebuild it.',
+      });
+    }
+  }
+
+  /** The Electron shell hands in the OS keychain (safeStorage). */
+  setKeychain(k: KeyWrapper | null): void {
+    this.keychain = k;
+  }
+
+  private keyFile(): { fingerprint: string; kek: Buffer } | null {
+    const file = process.env.STATEWARD_KEY_FILE;
+    if (!file) return null;
+    let material: Buffer;
+    try {
+      material = fs.readFileSync(file);
+    } catch (e) {
+      throw new AppError(
+        'SECRETS_KEY_UNAVAILABLE',
+        `Cannot read the key file named by STATEWARD_KEY_FILE (${(e as NodeJS.ErrnoException).code ?? 'error'}).`,
+        {
+          hint: 'Point STATEWARD_KEY_FILE at a readable file of at least 32 random bytes.',
+        },
+      );
+    }
+    if (material.length < KEY_BYTES) {
+      throw new AppError(
+        'SECRETS_KEY_UNAVAILABLE',
+        'The key file named by STATEWARD_KEY_FILE is shorter than 32 bytes.',
+        {
+          hint: 'Create one with: head -c 32 /dev/urandom > stateward.key',
+        },
+      );
+    }
+    return {
+      fingerprint: crypto.createHash('sha256').update(material).digest('hex').slice(0, 16),
+      kek: hkdfKek(material, 'stateward key file'),
+    };
+  }
+
+  async status(): Promise<SecretsStatus> {
+    const ring = this.ring();
+    const active = ring?.keys.find((k) => k.id === ring.active) ?? null;
+    return {
+      initialized: ring !== null && ring.active !== null,
+      unlocked: ring?.active ? this.keys.has(ring.active) : false,
+      activeKeyId: ring?.active ?? null,
+      providers: [...new Set((active?.wraps ?? []).map((w) => w.by))],
+      keychain: this.keychain ? await this.keychain.status() : null,
+      keyFileConfigured: Boolean(process.env.STATEWARD_KEY_FILE),
+      secretCount: this.rt.store ? countSecrets(this.rt.store.db) : 0,
+    };
+  }
+
+  private async wrapsFor(key: Buffer, keyId: string, passphrase?: string): Promise<Wrap[]> {
+    const wraps: Wrap[] = [];
+    if (passphrase !== undefined) {
+      const params = defaultScrypt();
+      this.keks.passphrase = { params, kek: scryptKek(passphrase, params) };
+    }
+    if (this.keks.passphrase) {
+      wraps.push({
+        by: 'passphrase',
+        kdf: this.keks.passphrase.params,
+        ...fromSealed(seal(this.keks.passphrase.kek, key, keyAad(keyId))),
+      });
+    }
+    const kf = this.keks.keyfile ?? this.keyFile();
+    if (kf) {
+      this.keks.keyfile = kf;
+      wraps.push({
+        by: 'keyfile',
+        fingerprint: kf.fingerprint,
+        ...fromSealed(seal(kf.kek, key, keyAad(keyId))),
+      });
+    }
+    if (this.keychain) {
+      const st = await this.keychain.status();
+      if (st.available && !st.weak)
+        wraps.push({ by: 'os-keychain', blob: (await this.keychain.wrap(key)).toString('base64') });
+    }
+    return wraps;
+  }
+
+  private async requireProvider(passphrase: string | undefined): Promise<void> {
+    if (passphrase !== undefined || this.keks.passphrase || this.keyFile()) return;
+    const st = this.keychain ? await this.keychain.status() : null;
+    if (st?.available && !st.weak) return;
+    throw new AppError(
+      'SECRETS_PASSPHRASE_REQUIRED',
+      st?.weak
+        ? `This system has no real keychain (only "${st.backend}", which merely obfuscates): choose a passphrase to protect secrets.`
+        : 'Choose a passphrase to protect secrets (or set STATEWARD_KEY_FILE for automation).',
+      { hint: 'The passphrase is asked when Stateward starts; it is never stored.' },
+    );
+  }
+
+  /** First use: create the data key. Returns the recovery key, shown once. */
+  async setup(opts: {
+    passphrase?: string | undefined;
+  }): Promise<{ recoveryKey: string; keyId: string }> {
+    if (this.ring()?.active)
+      throw new AppError(
+        'SECRETS_ALREADY_SET_UP',
+        'Secrets are already set up on this data directory.',
+      );
+    await this.requireProvider(opts.passphrase);
+    const key = crypto.randomBytes(KEY_BYTES);
+    const id = keyIdOf(key);
+    const wraps = await this.wrapsFor(key, id, opts.passphrase);
+    writeKeyring(this.rt.layout.keys, {
+      version: 1,
+      active: id,
+      keys: [{ id, createdAt: this.rt.now(), retiredAt: null, wraps }],
+    });
+    this.keys.set(id, key);
+    this.audit('secrets.key_created', `key:${id}`, { providers: wraps.map((w) => w.by) });
+    return { recoveryKey: encodeRecoveryKey(key), keyId: id };
+  }
+
+  /** Unlock every key this machine can: key file and keychain on their own, or with a passphrase. */
+  async unlock(opts: { passphrase?: string | undefined } = {}): Promise<SecretsStatus> {
+    const ring = this.ring();
+    if (!ring?.active)
+      throw new AppError('SECRETS_NOT_SET_UP', 'No secrets are set up on this data directory yet.');
+    const kf = this.keyFile();
+    let triedPassphrase = false;
+    for (const entry of ring.keys) {
+      if (this.keys.has(entry.id)) continue;
+      for (const w of entry.wraps) {
+        let key: Buffer | null = null;
+        if (w.by === 'keyfile' && kf && kf.fingerprint === w.fingerprint)
+          key = open(kf.kek, toSealed(w), keyAad(entry.id));
+        if (w.by === 'passphrase' && opts.passphrase !== undefined) {
+          triedPassphrase = true;
+          const kek = scryptKek(opts.passphrase, w.kdf);
+          key = open(kek, toSealed(w), keyAad(entry.id));
+          if (key) this.keks.passphrase = { params: w.kdf, kek };
+        }
+        if (w.by === 'os-keychain' && this.keychain) {
+          try {
+            key = (await this.keychain.unwrap(Buffer.from(w.blob, 'base64'))).key;
+          } catch {
+            key = null; // another machine's keychain: that wrap is not for here
+          }
+        }
+        if (key && keyIdOf(key) === entry.id) {
+          this.keys.set(entry.id, key);
+          if (w.by === 'keyfile') this.keks.keyfile = kf ?? undefined;
+          break;
+        }
+      }
+    }
+    if (!this.keys.has(ring.active)) {
+      if (triedPassphrase) {
+        this.audit('secrets.unlock_failed', 'keys', {});
+        throw new AppError(
+          'SECRETS_WRONG_PASSPHRASE',
+          'That passphrase does not unlock the secrets.',
+          { hint: 'Check it, or use the recovery key.' },
+        );
+      }
+      throw new AppError(
+        'SECRETS_LOCKED',
+        'Secrets are locked: enter the passphrase (or use the key file or recovery key).',
+      );
+    }
+    return this.status();
+  }
+
+  /** Unlock with a recovery key (e.g. a backup restored on another machine) and keep it in this keyring. */
+  async unlockWithRecoveryKey(
+    recoveryKey: string,
+    opts: { passphrase?: string | undefined } = {},
+  ): Promise<{ keyId: string; saved: boolean }> {
+    const key = decodeRecoveryKey(recoveryKey);
+    if (!key)
+      throw new AppError(
+        'SECRETS_RECOVERY_KEY_INVALID',
+        'That is not a valid recovery key (it should look like SWRK-XXXX-…; the last group is a checksum).',
+      );
+    const id = keyIdOf(key);
+    this.keys.set(id, key);
+    const ring = this.ring() ?? { version: 1 as const, active: null, keys: [] };
+    const known = ring.keys.find((k) => k.id === id);
+    const wraps = await this.wrapsFor(key, id, opts.passphrase);
+    if (wraps.length === 0) {
+      this.audit('secrets.recovery_used', `key:${id}`, { saved: false });
+      return { keyId: id, saved: false };
+    }
+    if (known) known.wraps = wraps;
+    else
+      ring.keys.push({
+        id,
+        createdAt: this.rt.now(),
+        retiredAt: ring.active ? this.rt.now() : null,
+        wraps,
+      });
+    if (!ring.active) ring.active = id;
+    writeKeyring(this.rt.layout.keys, ring);
+    this.audit('secrets.recovery_used', `key:${id}`, { saved: true });
+    return { keyId: id, saved: true };
+  }
+
+  private activeKey(): { id: string; key: Buffer } {
+    const ring = this.ring();
+    if (!ring?.active)
+      throw new AppError(
+        'SECRETS_NOT_SET_UP',
+        'Set up secrets first (a passphrase or key file protects them).',
+      );
+    const key = this.keys.get(ring.active);
+    if (!key) throw new AppError('SECRETS_LOCKED', 'Secrets are locked: unlock them first.');
+    return { id: ring.active, key };
+  }
+
+  private audit(action: string, target: string, detail: Record<string, unknown>): void {
+    if (!this.rt.store) return;
+    appendAudit(this.rt.store.db, { actor: this.rt.actor, action, target, detail }, this.rt.now());
+    this.rt.events.emit('data.changed', { area: 'audit' });
+  }
+
+  private entry(row: SecretRow): SecretEntry {
+    return {
+      id: row.id,
+      environmentId: row.environment_id,
+      name: row.name,
+      keyId: row.key_id,
+      resolves: this.decrypt(row) !== null,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  private decrypt(row: SecretRow): Buffer | null {
+    const key = this.keys.get(row.key_id);
+    return key
+      ? open(key, { iv: row.iv, tag: row.tag, ciphertext: row.ciphertext }, valueAad(row.id))
+      : null;
+  }
+
+  list(environmentId: number, db: ReadableDB = this.db()): SecretEntry[] {
+    getEnvironment(db, environmentId);
+    return secretsOf(db, environmentId).map((r) => this.entry(r));
+  }
+
+  set(environmentId: number, name: string, value: string): SecretEntry {
+    const db = this.db();
+    const { id: keyId, key } = this.activeKey();
+    getEnvironment(db, environmentId);
+    const existing = secretByName(db, environmentId, name);
+    const id = existing?.id ?? `sec_${crypto.randomBytes(10).toString('hex')}`;
+    const sealed = seal(key, Buffer.from(value, 'utf8'), valueAad(id));
+    const now = this.rt.now();
+    db.transaction(() => {
+      upsertSecret(db, {
+        id,
+        environment_id: environmentId,
+        name,
+        key_id: keyId,
+        iv: sealed.iv,
+        tag: sealed.tag,
+        ciphertext: sealed.ciphertext,
+        created_at: existing?.created_at ?? now,
+        updated_at: now,
+      });
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: existing ? 'secret.updated' : 'secret.created',
+          target: `environment:${environmentId}`,
+          detail: { name, ref: id },
+        },
+        now,
+      );
+    })();
+    this.rt.events.emit('data.changed', { area: 'environments' });
+    return this.entry(secretById(db, id)!);
+  }
+
+  unset(environmentId: number, name: string): void {
+    const db = this.db();
+    const row = secretByName(db, environmentId, name);
+    if (!row) throw new AppError('NOT_FOUND', `This environment has no secret named "${name}".`);
+    db.transaction(() => {
+      deleteSecret(db, row.id);
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'secret.deleted',
+          target: `environment:${environmentId}`,
+          detail: { name, ref: row.id },
+        },
+        this.rt.now(),
+      );
+    })();
+    this.rt.events.emit('data.changed', { area: 'environments' });
+  }
+
+  /** The one way a value leaves: explicit, audited. */
+  reveal(secretId: string): string {
+    const db = this.db();
+    const row = secretById(db, secretId);
+    if (!row) throw new AppError('NOT_FOUND', `There is no secret ${secretId}.`);
+    if (!this.keys.has(row.key_id)) {
+      throw new AppError(
+        'SECRETS_LOCKED',
+        'The key for this secret is not unlocked on this machine.',
+        {
+          hint: 'Unlock secrets, or use the recovery key of the machine that stored it.',
+        },
+      );
+    }
+    const plain = this.decrypt(row);
+    if (!plain)
+      throw new AppError(
+        'SECRETS_KEY_UNAVAILABLE',
+        'This secret cannot be decrypted (its ciphertext does not verify).',
+      );
+    appendAudit(
+      db,
+      {
+        actor: this.rt.actor,
+        action: 'secret.revealed',
+        target: `environment:${row.environment_id}`,
+        detail: { name: row.name, ref: row.id },
+      },
+      this.rt.now(),
+    );
+    this.rt.events.emit('data.changed', { area: 'audit' });
+    return plain.toString('utf8');
+  }
+
+  /** Plain values of one environment, for checks only (never returned to a caller). */
+  private valuesOf(environmentId: number): { name: string; value: string }[] {
+    const out: { name: string; value: string }[] = [];
+    for (const row of secretsOf(this.db(), environmentId)) {
+      const v = this.decrypt(row);
+      if (v) out.push({ name: row.name, value: v.toString('utf8') });
+    }
+    return out;
+  }
+
+  /** Refuse configuration that carries a secret's value instead of its reference. */
+  assertNoSecretValues(environmentId: number, content: unknown): void {
+    const text = JSON.stringify(content);
+    for (const { name, value } of this.valuesOf(environmentId)) {
+      if (value.length >= 4 && text.includes(JSON.stringify(value).slice(1, -1))) {
+        throw new AppError(
+          'BAD_INPUT',
+          `This configuration contains the value of secret ${name}. Snapshots keep references, never values.`,
+          {
+            hint: `Use {"$secret": "${name}"} where the value should go.`,
+            details: { field: 'content', secret: name },
+          },
+        );
+      }
+    }
+  }
+
+  /** Which secret references in a database resolve with the keys this machine has unlocked. */
+  resolveAll(db: ReadableDB): SecretResolution {
+    const rows = allSecrets(db);
+    const unresolved = rows
+      .filter((r) => this.decrypt(r) === null)
+      .map((r) => ({
+        id: r.id,
+        project: r.project_name,
+        environment: r.environment_name,
+        name: r.name,
+        keyId: r.key_id,
+      }));
+    return { total: rows.length, resolved: rows.length - unresolved.length, unresolved };
+  }
+
+  /** New data key; every value re-encrypted in one transaction; the old key is kept (retired) for old backups. */
+  async rotate(): Promise<{ recoveryKey: string; keyId: string; reencrypted: number }> {
+    const old = this.activeKey();
+    const ring = this.ring()!;
+    const key = crypto.randomBytes(KEY_BYTES);
+    const id = keyIdOf(key);
+    const wraps = await this.wrapsFor(key, id);
+    if (wraps.length === 0)
+      throw new AppError(
+        'SECRETS_PASSPHRASE_REQUIRED',
+        'Unlock with the passphrase first: the new key must be protected the same way.',
+      );
+    const db = this.db();
+    const now = this.rt.now();
+    let count = 0;
+    db.transaction(() => {
+      for (const row of allSecrets(db)) {
+        const plain = this.decrypt(row);
+        if (!plain) continue; // a reference from another machine's key stays as it is
+        const sealed = seal(key, plain, valueAad(row.id));
+        upsertSecret(db, {
+          ...row,
+          key_id: id,
+          iv: sealed.iv,
+          tag: sealed.tag,
+          ciphertext: sealed.ciphertext,
+          updated_at: now,
+        });
+        count++;
+      }
+      appendAudit(
+        db,
+        {
+          actor: this.rt.actor,
+          action: 'secrets.key_rotated',
+          target: `key:${id}`,
+          detail: { from: old.id, reencrypted: count },
+        },
+        now,
+      );
+    })();
+    for (const k of ring.keys) if (k.id === old.id) k.retiredAt = now;
+    ring.keys.push({ id, createdAt: now, retiredAt: null, wraps });
+    ring.active = id;
+    writeKeyring(this.rt.layout.keys, ring);
+    this.keys.set(id, key);
+    return { recoveryKey: encodeRecoveryKey(key), keyId: id, reencrypted: count };
+  }
+
+  /** The id of the active data key (for backup manifests), never the key. */
+  activeKeyId(): string | null {
+    try {
+      return this.ring()?.active ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  lock(): void {
+    for (const k of this.keys.values()) k.fill(0);
+    this.keys.clear();
+    for (const k of Object.values(this.keks) as { kek: Buffer }[]) k.kek.fill(0);
+    this.keks = {};
+  }
+}

@@ -1,0 +1,19 @@
+import type { HandlerMap } from './registry.ts';
+import { readDb } from './context.ts';
+
+export const secretHandlers: HandlerMap = {
+  'secrets.status': (_input, rt) => rt.secrets.status(),
+  'secrets.setup': (input, rt) => rt.secrets.setup(input),
+  'secrets.unlock': (input, rt) => rt.secrets.unlock(input),
+  'secrets.unlockWithRecoveryKey': (input, rt) =>
+    rt.secrets.unlockWithRecoveryKey(input.recoveryKey, input),
+  'secrets.list': (input, rt) => rt.secrets.list(input.environmentId, readDb(rt, input.restoreId)),
+  'secrets.set': (input, rt) => rt.secrets.set(input.environmentId, input.name, input.value),
+  'secrets.unset': (input, rt) => {
+    rt.secrets.unset(input.environmentId, input.name);
+    return { removed: true as const };
+  },
+  'secrets.reveal': (input, rt) => ({ value: rt.secrets.reveal(input.id) }),
+  'secrets.rotate': (_input, rt) => rt.secrets.rotate(),
+  'restores.secrets': (input, rt) => rt.restores.secrets(input.restoreId),
+};
