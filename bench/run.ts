@@ -10,6 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createBackup } from '../electron/core/backup/engine.ts';
+import { startRuntime } from '../electron/core/runtime.ts';
 import { generateDatabase } from './generate.ts';
 
 const { values } = parseArgs({
@@ -198,6 +199,42 @@ async function main(): Promise<void> {
     compactBytes = c.bytes;
     await removeBackup(c.path);
   }
+  // (e) restore + full drill vs the same copy + PRAGMA integrity_check done directly.
+  const backup = await createBackup({ source, outDir, kind: 'manual', compact: false });
+  const drillDir = fs.mkdtempSync(path.join(path.dirname(source), 'drill-'));
+  const rt = await startRuntime({
+    dir: drillDir,
+    source: 'flag',
+    transport: 'cli',
+    lockMode: 'bench',
+  });
+  const drillMs: number[] = [];
+  const directMs: number[] = [];
+  let drillPassed = true;
+  for (let i = 0; i < runs; i++) {
+    const direct = path.join(outDir, 'direct.sqlite');
+    const t0 = performance.now();
+    copyAndFsync(backup.path, direct);
+    const db = new Database(direct, { readonly: true });
+    const ok =
+      (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[])
+        .map((r) => r.integrity_check)
+        .join() === 'ok';
+    db.close();
+    directMs.push(performance.now() - t0);
+    await fs.promises.rm(direct, { force: true });
+    if (!ok) throw new Error('baseline integrity_check failed');
+    const t1 = performance.now();
+    const report = await rt.restores.verify({ path: backup.path });
+    drillMs.push(performance.now() - t1);
+    drillPassed &&= report.passed;
+    log(
+      `  drill run ${i + 1}: restore + drill ${secs(drillMs[i]!)}, cp + integrity_check ${secs(directMs[i]!)} (${report.steps.map((st) => `${st.key} ${st.ms} ms`).join(', ')})`,
+    );
+  }
+  rt.close();
+  fs.rmSync(drillDir, { recursive: true, force: true });
+  await removeBackup(backup.path);
   fs.rmSync(outDir, { recursive: true, force: true });
 
   const rows: [string, string, string, string][] = [
@@ -248,6 +285,12 @@ async function main(): Promise<void> {
       secs(median(compactTimes)),
       secs(median(whole)),
       `${(median(compactTimes) / median(whole)).toFixed(2)}×`,
+    ],
+    [
+      '(e) restore + full drill vs cp + integrity_check',
+      secs(median(drillMs)),
+      secs(median(directMs)),
+      `${(median(drillMs) / median(directMs)).toFixed(2)}× (target ≤ 1.3×)${drillPassed ? '' : ' DRILL FAILED'}`,
     ],
     [
       '(d) compact backup vs full backup: size',

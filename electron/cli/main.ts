@@ -216,6 +216,7 @@ async function backup(
       const r = await createBackup({
         source: layout.db,
         outDir: outDir ?? layout.backups,
+        ownFolder: outDir === undefined,
         kind: 'manual',
         compact,
         onProgress,

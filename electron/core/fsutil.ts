@@ -7,10 +7,13 @@ export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
 /** mkdir -p with 0700 on every folder it creates; tightens an existing folder we own. */
-export function ensureOwnerDir(dir: string): void {
+export function ensureOwnerDir(dir: string, opts: { tightenExisting?: boolean } = {}): void {
   try {
+    const existed = fs.existsSync(dir);
     mkdirp(path.resolve(dir));
-    if (process.platform !== 'win32') fs.chmodSync(dir, DIR_MODE);
+    // Folders of the data dir are ours to tighten; a folder the user chose (--out, off-site) is not.
+    if (process.platform !== 'win32' && (!existed || opts.tightenExisting !== false))
+      fs.chmodSync(dir, DIR_MODE);
   } catch (e) {
     throw new AppError(
       'DATA_DIR_UNUSABLE',

@@ -143,6 +143,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
         preUpgrade = await createBackup({
           source: layout.db,
           outDir: layout.backups,
+          ownFolder: true,
           kind: 'pre-upgrade',
           compact: false,
           now,

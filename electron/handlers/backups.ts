@@ -25,9 +25,15 @@ export const backupHandlers: HandlerMap = {
       retention: { ...rt.backups.settings().retention, ...(input.retention ?? {}) },
     };
     if (input.offsiteDir) {
+      if (!path.isAbsolute(input.offsiteDir)) {
+        throw new AppError('BAD_INPUT', 'The off-site folder must be an absolute path.', {
+          hint: 'For example /media/usb/stateward-backups.',
+          details: { field: 'offsiteDir' },
+        });
+      }
       const dir = path.resolve(input.offsiteDir);
       try {
-        ensureOwnerDir(dir);
+        ensureOwnerDir(dir, { tightenExisting: false });
         fs.accessSync(dir, fs.constants.W_OK);
       } catch {
         throw new AppError(
@@ -35,6 +41,7 @@ export const backupHandlers: HandlerMap = {
           `The off-site folder ${dir} cannot be created or written.`,
           {
             hint: 'Check that the drive is mounted and that you may write there.',
+            details: { field: 'offsiteDir' },
           },
         );
       }

@@ -16,6 +16,8 @@ export const coreHandlers: HandlerMap[] = [
   deploymentHandlers,
   demoHandlers,
   backupHandlers,
+  restoreHandlers,
+  secretHandlers,
 ];
 
 /** A registry with every core handler plus the transport's own (dialogs). */

@@ -12,7 +12,9 @@ import type { Route } from './stores/nav.ts';
 import { useNav } from './stores/nav.ts';
 import type { ThemeChoice } from './stores/theme.ts';
 import { useTheme } from './stores/theme.ts';
+import { BackupWizard } from './dialogs/BackupWizard.tsx';
 import { Audit } from './screens/Audit.tsx';
+import { Backups } from './screens/Backups.tsx';
 import { Dashboard } from './screens/Dashboard.tsx';
 import { AllDeployments, EnvironmentScreen } from './screens/Deployments.tsx';
 import { ProjectScreen } from './screens/Project.tsx';
@@ -33,6 +35,7 @@ const NAV: { label: string; icon: IconName; route: Route; matches: Route['view']
     route: { view: 'deployments' },
     matches: ['deployments'],
   },
+  { label: 'Backups', icon: 'backup', route: { view: 'backups' }, matches: ['backups'] },
   { label: 'Audit log', icon: 'audit', route: { view: 'audit' }, matches: ['audit'] },
 ];
 
@@ -146,6 +149,8 @@ function Screen() {
       return <AllDeployments />;
     case 'audit':
       return <Audit />;
+    case 'backups':
+      return <Backups />;
   }
 }
 
@@ -157,6 +162,7 @@ function Shell({ children }: { children: ReactNode }) {
       <main className="content" id="content">
         {children}
       </main>
+      <BackupWizard />
     </div>
   );
 }

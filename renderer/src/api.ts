@@ -102,6 +102,7 @@ function createHttpBridge(): StatewardBridge {
             'deployments',
             'snapshots',
             'audit',
+            'backups',
           ] as const)
             dispatch('data.changed', { area });
         }

@@ -71,3 +71,32 @@ export const STATUS_LABEL = {
   cancelled: 'Cancelled',
   rolled_back: 'Rolled back',
 } as const;
+
+/** A rounded span of time: "40 s", "5 min", "3 h", "2 d", "4 mo", "2 y". */
+function spanText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(ms / 60_000);
+  if (m < 60) return `${m} min`;
+  const h = Math.round(ms / 3_600_000);
+  if (h < 48) return `${h} h`;
+  const d = Math.round(ms / 86_400_000);
+  if (d < 60) return `${d} d`;
+  const mo = Math.round(d / 30.44);
+  if (mo < 24) return `${mo} mo`;
+  return `${Math.round(d / 365.25)} y`;
+}
+
+/** "3 h ago" (pair it with the exact time in a title). A time slightly ahead reads "just now". */
+export function formatAgo(ms: number, now: number): string {
+  const d = now - ms;
+  if (d < 45_000) return 'just now';
+  return `${spanText(d)} ago`;
+}
+
+/** "in 5 h", or "due now" when the time has come. */
+export function formatIn(ms: number, now: number): string {
+  const d = ms - now;
+  if (d <= 30_000) return 'due now';
+  return `in ${spanText(d)}`;
+}

@@ -12,7 +12,8 @@ test('every main screen with demo data', async ({ page, host }) => {
   await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible({
     timeout: 30_000,
   });
-  await expect(page.getByText('No backups yet')).toBeVisible();
+  // The host took a scheduled catch-up backup of the new data dir at start.
+  await expect(page.getByTestId('safety-last-backup')).toContainText('Scheduled');
   await expect(page.getByText('No restore drill yet')).toBeVisible();
   await expect(page.getByRole('button', { name: /400\s+Deployments/ })).toBeVisible();
   await shot(page, '02-dashboard');
@@ -75,7 +76,7 @@ test('every main screen with demo data', async ({ page, host }) => {
   await expect(page.getByRole('listbox', { name: 'Audit log' })).toBeVisible();
   await shot(page, '10-dark-audit');
   await nav.getByRole('button', { name: 'Dashboard' }).click();
-  await expect(page.getByText('No backups yet')).toBeVisible();
+  await expect(page.getByTestId('safety-last-backup')).toBeVisible();
   await shot(page, '11-dark-dashboard');
   await nav.getByRole('button', { name: 'All deployments' }).click();
   await page.getByRole('listbox', { name: 'Deployments' }).getByRole('option').first().click();

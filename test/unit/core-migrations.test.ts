@@ -279,6 +279,54 @@ const CASES: MigrationCase[] = [
       );
     },
   },
+  {
+    version: 7,
+    seed: (db) => {
+      db.prepare(
+        `INSERT INTO restores (id, created_at, status, file_name) VALUES ('0123456789abcdef', 1, 'ready', 'b.sqlite')`,
+      ).run();
+      db.prepare(
+        `INSERT INTO drills (id, file_name, started_at, finished_at, passed, summary) VALUES ('fedcba9876543210', 'b.sqlite', 1, 2, 1, 'Passed')`,
+      ).run();
+    },
+    use: (db) => {
+      expect(() =>
+        db
+          .prepare(
+            `INSERT INTO restores (id, created_at, status, file_name) VALUES ('x', 1, 'bogus', 'f')`,
+          )
+          .run(),
+      ).toThrow(/CHECK/);
+      const passed = db
+        .prepare(`SELECT passed FROM drills WHERE id = 'fedcba9876543210'`)
+        .get() as { passed: number };
+      expect(passed.passed).toBe(1);
+    },
+  },
+  {
+    version: 8,
+    seed: (db) => {
+      db.prepare(
+        `INSERT INTO secrets (id, environment_id, name, key_id, iv, tag, ciphertext, created_at, updated_at)
+         VALUES ('sec_0123456789abcdef0123', 1, 'API_TOKEN', 'k1', x'00', x'00', x'00', 1, 1)`,
+      ).run();
+    },
+    use: (db) => {
+      const seq = () =>
+        (db.prepare(`SELECT seq FROM change_counter WHERE id = 1`).get() as { seq: number }).seq;
+      const start = seq();
+      db.prepare(`UPDATE secrets SET updated_at = 2 WHERE id = 'sec_0123456789abcdef0123'`).run();
+      expect(seq()).toBe(start + 1);
+      expect(() =>
+        db
+          .prepare(
+            `INSERT INTO secrets (id, environment_id, name, key_id, iv, tag, ciphertext, created_at, updated_at)
+             VALUES ('sec_other', 1, 'API_TOKEN', 'k1', x'00', x'00', x'00', 1, 1)`,
+          )
+          .run(),
+      ).toThrow(/UNIQUE/);
+    },
+  },
 ];
 
 describe('each migration: migrate to N-1, insert, migrate to N, assert', () => {
@@ -317,12 +365,15 @@ describe('the whole chain', () => {
     'config_snapshots',
     'deployment_logs',
     'deployments',
+    'drills',
     'environments',
     'metrics',
     'projects',
     'resource_status',
+    'restores',
     'runs',
     'schema_migrations',
+    'secrets',
     'settings',
   ];
   const EXPECTED_INDEXES = [
@@ -333,11 +384,15 @@ describe('the whole chain', () => {
     'deployments_snapshot',
     'deployments_started',
     'deployments_status_started',
+    'drills_backup',
+    'drills_started',
     'environments_project_name',
     'metrics_name_ts',
     'projects_name_nocase',
     'projects_updated',
+    'restores_created',
     'runs_kind_started',
+    'secrets_env_name',
   ];
 
   it('ends in the expected schema, clean, identified and versioned', () => {
@@ -364,6 +419,7 @@ describe('the whole chain', () => {
       'deployments',
       'environments',
       'projects',
+      'secrets',
     ];
     expect(triggers).toEqual(
       [

@@ -217,12 +217,24 @@ describe('a refused data directory', () => {
       state: 'refused',
       code: 'NOT_A_STATEWARD_DB',
     });
-    expect(AVAILABLE_WHEN_REFUSED).toEqual(['app.startup']);
+    // The rollback path needs backups, restores, drills and secrets status; nothing that writes live data.
+    for (const name of AVAILABLE_WHEN_REFUSED) {
+      expect(name, name).toMatch(
+        /^(app\.startup|backups\.list|restores\.|drills\.|secrets\.(status|unlock)|dialog\.openFile|projects\.(list|get)|environments\.(list|get)|snapshots\.list|deployments\.(list|get)|audit\.list)/,
+      );
+    }
+  });
+
+  it('reads of live data without a restored copy are STORE_NOT_READY', async () => {
+    const { registry } = await refused();
+    for (const name of ['projects.list', 'deployments.list', 'audit.list'] as const) {
+      expectFail(await registry.dispatch(name, {}), 'STORE_NOT_READY');
+    }
   });
 
   it('every other command is STORE_NOT_READY', async () => {
     const { registry } = await refused();
-    const others = COMMAND_NAMES.filter((n) => n !== 'app.startup');
+    const others = COMMAND_NAMES.filter((n) => !AVAILABLE_WHEN_REFUSED.includes(n));
     expect(others.length).toBeGreaterThan(10);
     for (const name of others) {
       expect(name in VALID_INPUTS, `VALID_INPUTS lacks ${name}`).toBe(true);

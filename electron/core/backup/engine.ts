@@ -34,6 +34,8 @@ export interface BackupRequest {
   onProgress?: ((p: BackupProgress) => void) | undefined;
   dataKeyId?: string | null;
   now?: () => number;
+  /** outDir is the data dir's own backups folder: keep it owner-only even if someone loosened it. */
+  ownFolder?: boolean;
 }
 
 export interface BackupResult {
@@ -186,7 +188,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const now = req.now ?? Date.now;
   const started = Date.now();
   try {
-    ensureOwnerDir(req.outDir);
+    ensureOwnerDir(req.outDir, { tightenExisting: req.ownFolder === true });
   } catch (e) {
     throw new AppError(
       'BACKUP_DESTINATION_UNWRITABLE',
@@ -200,7 +202,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
   const id = newBackupId();
   const createdAt = now();
-  const tmp = path.join(req.outDir, `${TEMP_PREFIX}${id}.sqlite`);
+  const tmp = path.join(req.outDir, tempName(`${id}.sqlite`));
   const header = readHeader(req.source);
   const expected = Math.max(header.pageCount * header.pageSize, header.size, 1);
   const report = (phase: BackupPhase, done: number, total: number, phaseStart: number) => {
@@ -215,7 +217,11 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   };
 
   // Reserve the temp name owner-only before SQLite creates it with its default mode.
-  fs.closeSync(fs.openSync(tmp, 'wx', FILE_MODE));
+  try {
+    fs.closeSync(fs.openSync(tmp, 'wx', FILE_MODE));
+  } catch (e) {
+    throw classifyFailure(e, req.outDir);
+  }
   const worker = new BackupWorker();
   const onAbort = () => void worker.stop();
   req.signal?.addEventListener('abort', onAbort, { once: true });
@@ -320,18 +326,40 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   }
 }
 
-/** Remove temporaries a crash left in a backups folder. Returns the names removed. */
+/** A temporary name that says which process writes it: `.tmp-<pid>-<rest>`. */
+export function tempName(rest: string): string {
+  return `${TEMP_PREFIX}${process.pid}-${rest}`;
+}
+
+function writerAlive(name: string): boolean {
+  const m = /^\.tmp-(\d+)-/.exec(name);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove temporaries a crash left in a backups folder. A temporary whose writer
+ * is still running (a CLI backup next to the app) is left alone. Returns the names removed.
+ */
 export function cleanupTemporaries(dir: string): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return [];
     throw e;
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (name.startsWith(TEMP_PREFIX) || (name.startsWith('.') && name.endsWith('.tmp'))) {
+    const temp = name.startsWith(TEMP_PREFIX) || (name.startsWith('.') && name.endsWith('.tmp'));
+    if (temp && !writerAlive(name.replace(/-journal$/, ''))) {
       fs.rmSync(path.join(dir, name), { force: true });
       removed.push(name);
     }

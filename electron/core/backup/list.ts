@@ -38,7 +38,8 @@ export function listBackupFiles(
   try {
     names = fs.readdirSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    // No folder, or something that is not one: there are no backups to list (taking one reports why).
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return [];
     throw e;
   }
   const entries: BackupEntry[] = [];
@@ -52,7 +53,9 @@ export function listBackupFiles(
       continue; // removed while listing
     }
     if (!stat.isFile()) continue;
-    const manifest = readManifest(path.join(dir, manifestNameFor(name)));
+    const sidecar = readManifest(path.join(dir, manifestNameFor(name)));
+    // A sidecar that describes another file (copied or renamed beside it) is not this backup's.
+    const manifest = sidecar && sidecar.fileName === name ? sidecar : null;
     const fromName = parseBackupFileName(name);
     const id = manifest?.id ?? fromName?.id ?? name.slice(0, -BACKUP_EXT.length);
     let offsite = { copied: false, verifiedAt: null as number | null };

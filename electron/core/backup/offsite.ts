@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import { ensureOwnerDir, FILE_MODE, fsyncDir } from '../fsutil.ts';
-import { sha256OfFile } from './engine.ts';
-import { manifestNameFor, TEMP_PREFIX } from './manifest.ts';
+import { sha256OfFile, tempName } from './engine.ts';
+import { manifestNameFor } from './manifest.ts';
 
 export async function copyOffsite(
   backupPath: string,
@@ -14,9 +14,9 @@ export async function copyOffsite(
   offsiteDir: string,
 ): Promise<string> {
   const name = path.basename(backupPath);
-  const tmp = path.join(offsiteDir, `${TEMP_PREFIX}${name}`);
+  const tmp = path.join(offsiteDir, tempName(name));
   try {
-    ensureOwnerDir(offsiteDir);
+    ensureOwnerDir(offsiteDir, { tightenExisting: false });
     await fs.promises.copyFile(backupPath, tmp);
     await fs.promises.chmod(tmp, FILE_MODE);
     const fh = await fs.promises.open(tmp, 'r+');
@@ -46,8 +46,8 @@ export async function copyOffsite(
     fsyncDir(offsiteDir);
     return dest;
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
-    if (e instanceof AppError) throw e;
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined); // the folder itself may be the problem
+    if (e instanceof AppError && e.code === 'OFFSITE_COPY_FAILED') throw e;
     throw new AppError(
       'OFFSITE_COPY_FAILED',
       `Could not copy ${name} to ${offsiteDir}: ${(e as Error).message}`,

@@ -116,6 +116,7 @@ export class BackupService {
       ) {
         throw new AppError('BAD_INPUT', 'The off-site folder must be outside the data directory.', {
           hint: 'Pick a folder on another drive or a synced folder.',
+          details: { field: 'offsiteDir' },
         });
       }
     }
@@ -166,9 +167,9 @@ export class BackupService {
     const opId = opts.opId ?? crypto.randomUUID();
     const abort = new AbortController();
     const startedAt = this.rt.now();
-    this.running = { opId, kind: opts.kind, startedAt, abort };
     const db = this.db();
     const settings = this.settings();
+    this.running = { opId, kind: opts.kind, startedAt, abort };
     const runId = startRun(db, 'backup', { kind: opts.kind, compact: opts.compact }, startedAt);
     try {
       const outDir = opts.outDir ?? this.rt.layout.backups;
@@ -178,6 +179,7 @@ export class BackupService {
         kind: opts.kind,
         compact: opts.compact,
         dataKeyId: this.rt.secrets.activeKeyId(),
+        ownFolder: outDir === this.rt.layout.backups,
         signal: abort.signal,
         now: this.rt.now,
         onProgress: (p) =>
@@ -483,7 +485,16 @@ export class BackupService {
           'This portable install keeps its backups inside its own folder only: losing the stick loses the backups too.',
       });
     }
-    if (failure && (!last || failure.at > last.createdAt)) {
+    if (failure && failure.code === 'OFFSITE_COPY_FAILED' && last && failure.at >= last.createdAt) {
+      warnings.push({
+        code: 'OFFSITE_COPY_FAILED',
+        message: `The newest backup is safe in the backups folder, but its off-site copy failed: ${failure.message}`,
+      });
+    } else if (
+      failure &&
+      failure.code !== 'OFFSITE_COPY_FAILED' &&
+      (!last || failure.at > last.createdAt)
+    ) {
       warnings.push({
         code: 'LAST_BACKUP_FAILED',
         message: `The last backup attempt failed: ${failure.message}`,

@@ -20,7 +20,7 @@ import type { Runtime } from '../runtime.ts';
 import { ensureOwnerDir, fsyncDir, writeFileAtomic } from '../fsutil.ts';
 import type { ReadableDB } from '../store/db.ts';
 import { openReadOnly } from '../store/db.ts';
-import { openStore, tableCounts } from '../store/store.ts';
+import { openStore } from '../store/store.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
 import { createBackup } from '../backup/engine.ts';
@@ -555,6 +555,7 @@ export class RestoreService {
             await createBackup({
               source: layout.db,
               outDir: layout.backups,
+              ownFolder: true,
               kind: 'pre-restore',
               compact: false,
               now: this.rt.now,

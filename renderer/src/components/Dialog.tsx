@@ -1,5 +1,6 @@
 // A modal built on <dialog>: the browser traps focus and turns Escape into
-// `cancel`, which closes it. Children render only while open.
+// `cancel`, which closes it. Children render only while open; on opening, the
+// element marked `data-autofocus` (if any) gets the focus.
 import type { ReactNode } from 'react';
 import { useEffect, useId, useRef } from 'react';
 import { Icon } from './Icon.tsx';
@@ -20,7 +21,11 @@ export function Dialog(props: {
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // React's autoFocus runs before the dialog is shown; `data-autofocus` marks what to focus then.
+      d.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
 

@@ -19,8 +19,11 @@ export function ListBox<T>(props: {
   rowKey(item: T): string | number;
   onOpen?(item: T): void;
   busy?: boolean;
+  /** The row whose details are open elsewhere (highlighted). */
+  selectedKey?: string | number | null;
+  onEscape?(): void;
 }) {
-  const { label, items, columns, rowKey, onOpen, busy } = props;
+  const { label, items, columns, rowKey, onOpen, busy, selectedKey, onEscape } = props;
   const id = useId();
   const [active, setActive] = useState(-1);
   const current = Math.min(active, items.length - 1);
@@ -53,7 +56,14 @@ export function ListBox<T>(props: {
         aria-busy={busy || undefined}
         tabIndex={0}
         aria-activedescendant={current >= 0 ? `${id}-row-${current}` : undefined}
-        onKeyDown={onKeyDown}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && onEscape) {
+            e.preventDefault();
+            onEscape();
+            return;
+          }
+          onKeyDown(e);
+        }}
         onFocus={() => {
           if (active < 0 && items.length > 0) setActive(0);
         }}
@@ -64,7 +74,15 @@ export function ListBox<T>(props: {
             id={`${id}-row-${i}`}
             role="option"
             aria-selected={i === current}
-            className={i === current ? 'row row-active' : 'row'}
+            className={[
+              'row',
+              i === current ? 'row-active' : '',
+              selectedKey !== undefined && selectedKey !== null && rowKey(item) === selectedKey
+                ? 'row-selected'
+                : '',
+            ]
+              .filter(Boolean)
+              .join(' ')}
             onClick={() => {
               setActive(i);
               onOpen?.(item);

@@ -12,6 +12,7 @@ import { useApp } from '../stores/app.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import { FirstRun } from './FirstRun.tsx';
+import { SafetyPanel } from './SafetyPanel.tsx';
 
 export function Dashboard() {
   const status = useApp((s) => s.status);
@@ -78,6 +79,45 @@ function DashboardBody({ status }: { status: AppStatus }) {
         ))}
       </div>
       <div className="dash-grid">
+        <SafetyPanel />
+        <section className="card" aria-labelledby="dash-recent">
+          <h2 id="dash-recent" className="card-title">
+            <Icon name="deployments" /> Recent deployments
+          </h2>
+          {recent.error ? (
+            <ErrorState error={recent.error} onRetry={recent.reload} />
+          ) : !recent.data ? (
+            <Loading />
+          ) : recent.data.items.length === 0 ? (
+            <p className="muted">No deployments recorded yet.</p>
+          ) : (
+            <ul className="recent-list">
+              {recent.data.items.map((d) => (
+                <li key={d.id}>
+                  <button
+                    type="button"
+                    className="recent-item"
+                    onClick={() => {
+                      go({ view: 'deployments' });
+                      openDeployment(d.id);
+                    }}
+                  >
+                    <span className="recent-main">
+                      <span className="truncate">
+                        {d.projectName} / {d.environmentName}
+                      </span>
+                      <span className="muted mono">{d.version}</span>
+                    </span>
+                    <span>
+                      <StatusBadge status={d.status} />
+                    </span>
+                    <span className="muted small nowrap cell-end">{formatTime(d.startedAt)}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
         <section className="card" aria-labelledby="dash-data">
           <h2 id="dash-data" className="card-title">
             <Icon name="database" /> Data directory
@@ -119,65 +159,6 @@ function DashboardBody({ status }: { status: AppStatus }) {
                   : status.transport}
             </Row>
           </dl>
-        </section>
-        <section className="card" aria-labelledby="dash-safety">
-          <h2 id="dash-safety" className="card-title">
-            <Icon name="shield" /> Safety
-          </h2>
-          <ul className="safety-list">
-            <li className="safety-row safety-warn">
-              <Icon name="warning" />
-              <div>
-                <strong>No backups yet</strong>
-                <p>Backups are not available in this version of Stateward.</p>
-              </div>
-            </li>
-            <li className="safety-row safety-warn">
-              <Icon name="warning" />
-              <div>
-                <strong>No restore drill yet</strong>
-                <p>Restore drills are not available in this version of Stateward.</p>
-              </div>
-            </li>
-          </ul>
-        </section>
-        <section className="card" aria-labelledby="dash-recent">
-          <h2 id="dash-recent" className="card-title">
-            <Icon name="deployments" /> Recent deployments
-          </h2>
-          {recent.error ? (
-            <ErrorState error={recent.error} onRetry={recent.reload} />
-          ) : !recent.data ? (
-            <Loading />
-          ) : recent.data.items.length === 0 ? (
-            <p className="muted">No deployments recorded yet.</p>
-          ) : (
-            <ul className="recent-list">
-              {recent.data.items.map((d) => (
-                <li key={d.id}>
-                  <button
-                    type="button"
-                    className="recent-item"
-                    onClick={() => {
-                      go({ view: 'deployments' });
-                      openDeployment(d.id);
-                    }}
-                  >
-                    <span className="recent-main">
-                      <span className="truncate">
-                        {d.projectName} / {d.environmentName}
-                      </span>
-                      <span className="muted mono">{d.version}</span>
-                    </span>
-                    <span>
-                      <StatusBadge status={d.status} />
-                    </span>
-                    <span className="muted small nowrap cell-end">{formatTime(d.startedAt)}</span>
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )}
         </section>
       </div>
     </div>

@@ -8,7 +8,8 @@ export type Route =
   | { view: 'project'; projectId: number }
   | { view: 'environment'; projectId: number; environmentId: number }
   | { view: 'deployments' }
-  | { view: 'audit' };
+  | { view: 'audit' }
+  | { view: 'backups' };
 
 const KEY = 'stateward.route';
 
@@ -22,6 +23,7 @@ function isRoute(x: unknown): x is Route {
     case 'projects':
     case 'deployments':
     case 'audit':
+    case 'backups':
       return true;
     case 'project':
       return id('projectId');
@@ -32,38 +34,49 @@ function isRoute(x: unknown): x is Route {
   }
 }
 
-function read(): { route: Route; deploymentId: number | null } {
+type Saved = { route: Route; deploymentId: number | null; backupId: string | null };
+
+function read(): Saved {
   try {
     const saved = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as {
       route?: unknown;
       deploymentId?: unknown;
+      backupId?: unknown;
     } | null;
     if (saved && isRoute(saved.route)) {
       return {
         route: saved.route,
         deploymentId: typeof saved.deploymentId === 'number' ? saved.deploymentId : null,
+        backupId: typeof saved.backupId === 'string' ? saved.backupId : null,
       };
     }
   } catch (e) {
     console.warn('stateward: ignoring unreadable saved route', e);
   }
-  return { route: { view: 'dashboard' }, deploymentId: null };
+  return { route: { view: 'dashboard' }, deploymentId: null, backupId: null };
 }
 
 interface NavState {
   route: Route;
   /** The deployment whose detail panel is open, on deployment screens. */
   deploymentId: number | null;
+  /** The backup whose detail panel is open on the Backups page. */
+  backupId: string | null;
   go(route: Route): void;
   openDeployment(id: number | null): void;
+  openBackup(id: string | null): void;
 }
 
 export const useNav = create<NavState>((set) => ({
   ...read(),
-  go: (route) => set({ route, deploymentId: null }),
+  go: (route) => set({ route, deploymentId: null, backupId: null }),
   openDeployment: (deploymentId) => set({ deploymentId }),
+  openBackup: (backupId) => set({ backupId }),
 }));
 
 useNav.subscribe((s) => {
-  sessionStorage.setItem(KEY, JSON.stringify({ route: s.route, deploymentId: s.deploymentId }));
+  sessionStorage.setItem(
+    KEY,
+    JSON.stringify({ route: s.route, deploymentId: s.deploymentId, backupId: s.backupId }),
+  );
 });

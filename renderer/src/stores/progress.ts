@@ -8,6 +8,8 @@ interface ProgressState {
   ops: Record<string, Progress>;
   update(p: Events['progress']): void;
   clear(op: string): void;
+  /** Forget one operation (by its id) once its owner has shown the outcome. */
+  drop(opId: string): void;
 }
 
 export const useProgress = create<ProgressState>((set) => ({
@@ -17,6 +19,8 @@ export const useProgress = create<ProgressState>((set) => ({
     set((s) => ({
       ops: Object.fromEntries(Object.entries(s.ops).filter(([, p]) => p.op !== op)),
     })),
+  drop: (opId) =>
+    set((s) => ({ ops: Object.fromEntries(Object.entries(s.ops).filter(([k]) => k !== opId)) })),
 }));
 
 /** The most recently updated progress of an operation kind (e.g. 'demo.seed'), if any. */

@@ -1,0 +1,279 @@
+// Schedule & retention: when scheduled backups run, which are kept, and the
+// optional off-site folder. Saves only what changed; the backend validates
+// (BAD_INPUT lands on the field it is about).
+import { useState } from 'react';
+import type { BackupSettings } from '../../../shared/domain.ts';
+import type { AppErrorShape } from '../../../shared/errors.ts';
+import type { CommandInput } from '../../../shared/contract.ts';
+import { invoke } from '../api.ts';
+import { INTERVALS } from '../backups.ts';
+import { Field } from '../components/Field.tsx';
+import { Icon } from '../components/Icon.tsx';
+import { FormError } from '../dialogs/FormError.tsx';
+import type { FieldErrors } from '../errors.ts';
+import { fieldErrorsOf } from '../errors.ts';
+import { useData } from '../stores/data.ts';
+import { toastSuccess } from '../stores/toasts.ts';
+
+const RETENTION = [
+  { key: 'keepLast', label: 'Keep last' },
+  { key: 'daily', label: 'Daily' },
+  { key: 'weekly', label: 'Weekly' },
+  { key: 'monthly', label: 'Monthly' },
+] as const;
+type RetentionKey = (typeof RETENTION)[number]['key'];
+
+const FIELDS = [
+  'scheduleEnabled',
+  'intervalMinutes',
+  'onlyIfChanged',
+  'compactScheduled',
+  'retention.keepLast',
+  'retention.daily',
+  'retention.weekly',
+  'retention.monthly',
+  'offsiteDir',
+] as const;
+type F = (typeof FIELDS)[number];
+
+interface Form {
+  scheduleEnabled: boolean;
+  intervalMinutes: number;
+  onlyIfChanged: boolean;
+  compactScheduled: boolean;
+  retention: Record<RetentionKey, string>;
+  offsiteDir: string;
+}
+
+function toForm(s: BackupSettings): Form {
+  return {
+    scheduleEnabled: s.scheduleEnabled,
+    intervalMinutes: s.intervalMinutes,
+    onlyIfChanged: s.onlyIfChanged,
+    compactScheduled: s.compactScheduled,
+    retention: {
+      keepLast: String(s.retention.keepLast),
+      daily: String(s.retention.daily),
+      weekly: String(s.retention.weekly),
+      monthly: String(s.retention.monthly),
+    },
+    offsiteDir: s.offsiteDir ?? '',
+  };
+}
+
+const isAbsolutePath = (p: string) =>
+  p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+
+export function BackupSettingsCard({ settings }: { settings: BackupSettings }) {
+  // A new key (the settings changed elsewhere, or were saved) starts the form afresh.
+  return <SettingsForm key={JSON.stringify(settings)} settings={settings} />;
+}
+
+function SettingsForm({ settings }: { settings: BackupSettings }) {
+  const initial = toForm(settings);
+  const [form, setForm] = useState<Form>(initial);
+  const [errors, setErrors] = useState<FieldErrors<F>>({});
+  const [formError, setFormError] = useState<AppErrorShape | null>(null);
+  const [busy, setBusy] = useState(false);
+  const dirty = JSON.stringify(form) !== JSON.stringify(initial);
+  const custom = !INTERVALS.some((i) => i.minutes === form.intervalMinutes);
+
+  const update = (patch: Partial<Form>, field?: F) => {
+    setForm((f) => ({ ...f, ...patch }));
+    if (field) setErrors((e) => ({ ...e, [field]: undefined }));
+  };
+
+  async function save() {
+    if (busy) return;
+    const local: FieldErrors<F> = {};
+    const patch: CommandInput<'backups.updateSettings'> = {};
+    if (form.scheduleEnabled !== settings.scheduleEnabled)
+      patch.scheduleEnabled = form.scheduleEnabled;
+    if (form.intervalMinutes !== settings.intervalMinutes)
+      patch.intervalMinutes = form.intervalMinutes;
+    if (form.onlyIfChanged !== settings.onlyIfChanged) patch.onlyIfChanged = form.onlyIfChanged;
+    if (form.compactScheduled !== settings.compactScheduled)
+      patch.compactScheduled = form.compactScheduled;
+    const retention: Partial<Record<RetentionKey, number>> = {};
+    for (const { key } of RETENTION) {
+      const text = form.retention[key].trim();
+      if (!/^\d+$/.test(text)) {
+        local[`retention.${key}`] = 'Enter a whole number.';
+        continue;
+      }
+      const n = Number(text);
+      if (n !== settings.retention[key]) retention[key] = n;
+    }
+    if (Object.keys(retention).length > 0) patch.retention = retention;
+    const dir = form.offsiteDir.trim();
+    if (dir !== '' && !isAbsolutePath(dir)) {
+      local.offsiteDir = 'Enter an absolute path, like /media/usb/stateward or D:\\Backups.';
+    }
+    const nextDir = dir === '' ? null : dir;
+    if (nextDir !== settings.offsiteDir) patch.offsiteDir = nextDir;
+    if (Object.keys(local).length > 0) {
+      setErrors(local);
+      setFormError(null);
+      return;
+    }
+    setBusy(true);
+    const r = await invoke('backups.updateSettings', patch);
+    setBusy(false);
+    if (r.ok) {
+      setErrors({});
+      setFormError(null);
+      toastSuccess('Backup settings saved');
+      // The overview (and this form's key) refresh from the new settings.
+      useData.getState().bump('backups');
+      return;
+    }
+    const { fields, placed } = fieldErrorsOf(r.error, FIELDS);
+    // The off-site checks (cannot write there, inside the data directory) name no field.
+    if (!placed && r.error.code === 'BAD_INPUT' && /off-site/i.test(r.error.message)) {
+      setErrors({
+        offsiteDir: r.error.hint ? `${r.error.message} ${r.error.hint}` : r.error.message,
+      });
+      setFormError(null);
+      return;
+    }
+    setErrors(fields);
+    setFormError(placed ? null : r.error);
+  }
+
+  return (
+    <section className="card settings-card" aria-labelledby="backup-settings-title">
+      <h2 id="backup-settings-title" className="card-title">
+        <Icon name="clock" /> Schedule &amp; retention
+      </h2>
+      <form
+        noValidate
+        className="settings-form"
+        aria-labelledby="backup-settings-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <FormError error={formError} />
+        <div className="settings-grid">
+          <fieldset className="settings-group">
+            <legend>Schedule</legend>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={form.scheduleEnabled}
+                onChange={(e) => update({ scheduleEnabled: e.target.checked }, 'scheduleEnabled')}
+              />
+              Back up on a schedule
+            </label>
+            <Field label="Interval" error={errors.intervalMinutes}>
+              <select
+                className="input"
+                value={form.intervalMinutes}
+                onChange={(e) =>
+                  update({ intervalMinutes: Number(e.target.value) }, 'intervalMinutes')
+                }
+              >
+                {custom && (
+                  <option value={form.intervalMinutes}>Every {form.intervalMinutes} minutes</option>
+                )}
+                {INTERVALS.map((i) => (
+                  <option key={i.minutes} value={i.minutes}>
+                    {i.label}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={form.onlyIfChanged}
+                onChange={(e) => update({ onlyIfChanged: e.target.checked }, 'onlyIfChanged')}
+              />
+              <span>
+                Only if something changed
+                <span className="check-help">
+                  Skip a run when nothing changed since the newest backup.
+                </span>
+              </span>
+            </label>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={form.compactScheduled}
+                onChange={(e) => update({ compactScheduled: e.target.checked }, 'compactScheduled')}
+              />
+              <span>
+                Compact scheduled backups
+                <span className="check-help">
+                  Smaller files; metrics and resource status are left out.
+                </span>
+              </span>
+            </label>
+          </fieldset>
+          <fieldset className="settings-group">
+            <legend>Retention</legend>
+            <p className="muted small">
+              Keep the newest backups (Keep last), plus the newest backup of each of the last so
+              many days, weeks and months. Applied after each scheduled backup; the newest verified
+              and the newest pre-upgrade backup are always kept.
+            </p>
+            <div className="retention-grid">
+              {RETENTION.map(({ key, label }) => (
+                <Field key={key} label={label} error={errors[`retention.${key}`]}>
+                  <input
+                    className="input"
+                    inputMode="numeric"
+                    value={form.retention[key]}
+                    onChange={(e) =>
+                      update(
+                        { retention: { ...form.retention, [key]: e.target.value } },
+                        `retention.${key}`,
+                      )
+                    }
+                  />
+                </Field>
+              ))}
+            </div>
+          </fieldset>
+          <fieldset className="settings-group settings-group-wide">
+            <legend>Off-site folder</legend>
+            <Field
+              label="Folder"
+              optional
+              error={errors.offsiteDir}
+              help="An absolute path on another drive or a synced folder. Each new backup is copied there and checked. Leave empty for none."
+            >
+              <input
+                className="input input-mono"
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="/media/usb/stateward-backups"
+                value={form.offsiteDir}
+                onChange={(e) => update({ offsiteDir: e.target.value }, 'offsiteDir')}
+              />
+            </Field>
+          </fieldset>
+        </div>
+        <div className="settings-actions">
+          {dirty && <span className="muted small">Unsaved changes</span>}
+          <button
+            type="button"
+            className="button"
+            disabled={!dirty || busy}
+            onClick={() => {
+              setForm(initial);
+              setErrors({});
+              setFormError(null);
+            }}
+          >
+            Revert
+          </button>
+          <button type="submit" className="button button-primary" disabled={!dirty || busy}>
+            {busy ? 'Saving…' : 'Save settings'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,120 @@
+// The Dashboard's safety facts: the backup overview's warnings first, then the
+// last backup, the next scheduled run, and the restore drill status.
+import { invoke } from '../api.ts';
+import { BACKUP_KIND_LABEL, intervalLabel } from '../backups.ts';
+import { WarningRow } from '../components/BackupWarnings.tsx';
+import { Icon } from '../components/Icon.tsx';
+import { ErrorState, Loading } from '../components/States.tsx';
+import { formatAgo, formatBytes, formatCount, formatIn, formatTimeExact } from '../format.ts';
+import { useNow } from '../hooks/useNow.ts';
+import { useQuery } from '../hooks/useQuery.ts';
+import { useBackupWizard } from '../stores/backupWizard.ts';
+import { useRevision } from '../stores/data.ts';
+import { useNav } from '../stores/nav.ts';
+
+export function SafetyPanel() {
+  const rev = useRevision('backups');
+  const overview = useQuery('backups-overview', () => invoke('backups.overview', {}), rev);
+  const showWizard = useBackupWizard((s) => s.show);
+  const go = useNav((s) => s.go);
+  const now = useNow();
+  const o = overview.data;
+
+  return (
+    <section className="card safety" aria-labelledby="dash-safety" data-testid="safety-panel">
+      <div className="card-title-row">
+        <h2 id="dash-safety" className="card-title">
+          <Icon name="shield" /> Safety
+        </h2>
+        <div className="button-row">
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => go({ view: 'backups' })}
+          >
+            Open Backups
+          </button>
+          <button type="button" className="button button-primary button-small" onClick={showWizard}>
+            <Icon name="backup" /> Back up now
+          </button>
+        </div>
+      </div>
+      {overview.error ? (
+        <ErrorState
+          title="Could not read the backup overview"
+          error={overview.error}
+          onRetry={overview.reload}
+        />
+      ) : !o ? (
+        <Loading />
+      ) : (
+        <ul className="safety-list">
+          {o.warnings.map((w) => (
+            <WarningRow key={w.code} warning={w} failureCode={o.lastFailure?.code} />
+          ))}
+          {o.running && (
+            <li className="safety-row safety-info">
+              <span className="spinner" aria-hidden="true" />
+              <div>
+                <strong>A {o.running.kind} backup is running</strong>
+                <p>Started {formatAgo(o.running.startedAt, now)}.</p>
+              </div>
+            </li>
+          )}
+          {o.lastBackup && (
+            <li className="safety-row safety-ok" data-testid="safety-last-backup">
+              <Icon name="check" />
+              <div>
+                <strong>
+                  Last backup{' '}
+                  <span title={formatTimeExact(o.lastBackup.createdAt)}>
+                    {formatAgo(o.lastBackup.createdAt, now)}
+                  </span>
+                </strong>
+                <p>
+                  {BACKUP_KIND_LABEL[o.lastBackup.kind]}
+                  {o.lastBackup.compact ? ' · compact' : ' · full'} ·{' '}
+                  {formatBytes(o.lastBackup.bytes)}. {formatCount(o.count)}{' '}
+                  {o.count === 1 ? 'backup' : 'backups'}, {formatBytes(o.totalBytes)} in total.
+                </p>
+              </div>
+            </li>
+          )}
+          <li className="safety-row safety-info" data-testid="safety-schedule">
+            <Icon name="clock" />
+            <div>
+              {o.nextScheduledAt === null ? (
+                <>
+                  <strong>Schedule off</strong>
+                  <p>Backups are taken only when you ask. Turn the schedule on in Backups.</p>
+                </>
+              ) : (
+                <>
+                  <strong>
+                    Next scheduled backup{' '}
+                    <span title={formatTimeExact(o.nextScheduledAt)}>
+                      {formatIn(o.nextScheduledAt, now)}
+                    </span>
+                  </strong>
+                  <p>
+                    {intervalLabel(o.settings.intervalMinutes).replace(/^./, (c) =>
+                      c.toUpperCase(),
+                    )}
+                    {o.settings.onlyIfChanged ? ', only if something changed' : ''}.
+                  </p>
+                </>
+              )}
+            </div>
+          </li>
+          <li className="safety-row safety-warn">
+            <Icon name="warning" />
+            <div>
+              <strong>No restore drill yet</strong>
+              <p>Restore drills are not available in this version of Stateward.</p>
+            </div>
+          </li>
+        </ul>
+      )}
+    </section>
+  );
+}
