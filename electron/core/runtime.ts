@@ -19,7 +19,7 @@ import { createBackup } from './backup/engine.ts';
 import { RestoreService } from './restore/service.ts';
 import { SecretService } from './secrets/service.ts';
 import type { Recovery } from './restore/promote.ts';
-import { recoverPromote } from './restore/promote.ts';
+import { clearJournal, recoverPromote } from './restore/promote.ts';
 
 export type Transport = 'electron' | 'http' | 'cli';
 
@@ -215,6 +215,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
         recovery.journal.aside,
         recovery.journal.preRestoreBackup !== null,
       );
+      clearJournal(layout);
     }
     if (lock) {
       // Only the process that owns the data dir cleans up after crashed backups.

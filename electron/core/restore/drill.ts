@@ -110,7 +110,8 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     const a = new BackupWorker();
     const b = new BackupWorker();
     try {
-      const [integrity, fk] = await Promise.all([
+      // Both run; a damaged file can make one of them throw, and the other's findings still count.
+      const [ic, fkr] = await Promise.allSettled([
         a
           .request({ type: 'integrityCheck', file: input.copy })
           .then((r) => replyOrThrow(r, 'integrityCheck-done')),
@@ -118,6 +119,10 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
           .request({ type: 'foreignKeyCheck', file: input.copy })
           .then((r) => replyOrThrow(r, 'foreignKeyCheck-done')),
       ]);
+      if (ic.status === 'rejected') throw ic.reason;
+      const integrity = ic.value;
+      if (integrity.problems.length === 0 && fkr.status === 'rejected') throw fkr.reason;
+      const fk = fkr.status === 'fulfilled' ? fkr.value : { total: 0, violations: [] };
       if (integrity.problems.length) {
         return {
           status: 'fail',

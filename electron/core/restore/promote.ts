@@ -106,7 +106,7 @@ export function recoverPromote(layout: DataDirLayout): Recovery | null {
         fs.renameSync(f, path.join(j.aside, `${path.basename(f)}.late`));
     }
     fsyncDir(layout.dir);
-    clearJournal(layout);
+    // The journal stays until the caller has done the bookkeeping (afterPromote), then clears it.
     return { outcome: 'finished', journal: j };
   }
   // Not swapped: put back whatever was moved aside.

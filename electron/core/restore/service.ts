@@ -19,7 +19,7 @@ import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { ensureOwnerDir, fsyncDir, writeFileAtomic } from '../fsutil.ts';
 import type { ReadableDB } from '../store/db.ts';
-import { openReadOnly } from '../store/db.ts';
+import { openReadOnly, openWritable } from '../store/db.ts';
 import { openStore } from '../store/store.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
@@ -212,6 +212,15 @@ export class RestoreService {
           .status()
           .then((st) => st.unlocked || !st.initialized),
       });
+      // Leave the copy as a single file (rollback-journal mode): a read-only preview then creates nothing beside it.
+      if (report.passed) {
+        const db = openWritable(path.join(this.dirOf(restoreId), 'stateward.db'));
+        try {
+          db.pragma('journal_mode = DELETE');
+        } finally {
+          db.close();
+        }
+      }
       this.saveDrill(report);
       this.writeRecord({
         ...record,
@@ -603,9 +612,11 @@ export class RestoreService {
       swapIn(layout, journal);
       const store = openStore(layout);
       this.rt.setStore(store);
+      faultPoint('promote:reopened');
+      // The journal goes only after the bookkeeping: a crash in between is finished at the next start.
+      this.afterPromote(journal.restoreId, journal.aside, pre !== null);
       clearJournal(layout);
       faultPoint('promote:done');
-      this.afterPromote(journal.restoreId, journal.aside, pre !== null);
       return { preRestoreBackup: pre };
     } catch (e) {
       if (fs.existsSync(journalPath(layout))) {
@@ -652,6 +663,9 @@ export class RestoreService {
     });
     // With a verified pre-restore backup taken, the old files aside are redundant.
     if (backedUp) fs.rmSync(aside, { recursive: true, force: true });
+    // The copy moved into place; what a read-only preview left beside it goes too.
+    for (const f of ['stateward.db-wal', 'stateward.db-shm'])
+      fs.rmSync(path.join(dir, f), { force: true });
     fs.rmSync(path.join(dir, 'preflight.json'), { force: true });
     fsyncDir(this.rt.layout.dir);
     this.rt.events.emit('data.changed', { area: 'projects' });
