@@ -336,7 +336,7 @@ export const commands = {
     result: returns<{ value: string }>(),
   },
   'secrets.rotate': {
-    input: z.object({}).strict(),
+    input: z.object({ passphrase: z.string().max(1024).optional() }).strict(),
     result: returns<{ recoveryKey: string; keyId: string; reencrypted: number }>(),
   },
 

@@ -468,6 +468,16 @@ async function secretCommand(
       };
     }
     const st = await rt.secrets.status();
+    // The value first: a bad one must not leave a key set up whose recovery key nobody saw.
+    const value = (stdin as { isTTY?: boolean }).isTTY
+      ? await promptHidden(`Value of ${name}: `, 'BAD_INPUT')
+      : await readStdin(stdin);
+    if (value === '')
+      throw new AppError(
+        'BAD_INPUT',
+        'The value is empty: pipe it in on stdin or type it at the prompt.',
+      );
+    if (value.length > 65536) throw new AppError('BAD_INPUT', 'The value is longer than 64 KiB.');
     let recoveryKey: string | null = null;
     if (!st.initialized) {
       let passphrase: string | undefined;
@@ -485,15 +495,6 @@ async function secretCommand(
     } else {
       await unlockSecrets(rt);
     }
-    const value = (stdin as { isTTY?: boolean }).isTTY
-      ? await promptHidden(`Value of ${name}: `, 'BAD_INPUT')
-      : await readStdin(stdin);
-    if (value === '')
-      throw new AppError(
-        'BAD_INPUT',
-        'The value is empty: pipe it in on stdin or type it at the prompt.',
-      );
-    if (value.length > 65536) throw new AppError('BAD_INPUT', 'The value is longer than 64 KiB.');
     const entry = rt.secrets.set(env.environmentId, name, value);
     if (recoveryKey) {
       io.stderr(
@@ -537,7 +538,18 @@ async function keyCommand(
     }
     if (sub === 'rotate') {
       await unlockSecrets(rt);
-      const r = await rt.secrets.rotate();
+      const st = await rt.secrets.status();
+      const needsPassphrase = st.providers.includes('passphrase') && !st.keyFileConfigured;
+      const r = await rt.secrets.rotate(
+        needsPassphrase
+          ? {
+              passphrase: await promptHidden(
+                'Stateward passphrase: ',
+                'SECRETS_PASSPHRASE_REQUIRED',
+              ),
+            }
+          : {},
+      );
       io.stderr(
         `\nNew recovery key (shown once; the old one still opens older backups):\n\n    ${r.recoveryKey}\n\n`,
       );

@@ -90,3 +90,13 @@ export function fileSize(file: string): number {
     throw e;
   }
 }
+
+/** The names in a folder; none when it does not exist (or is not a folder). Other errors throw. */
+export function listDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (e) {
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return [];
+    throw e;
+  }
+}

@@ -14,6 +14,6 @@ export const secretHandlers: HandlerMap = {
     return { removed: true as const };
   },
   'secrets.reveal': (input, rt) => ({ value: rt.secrets.reveal(input.id) }),
-  'secrets.rotate': (_input, rt) => rt.secrets.rotate(),
+  'secrets.rotate': (input, rt) => rt.secrets.rotate(input),
   'restores.secrets': (input, rt) => rt.restores.secrets(input.restoreId),
 };

@@ -10,7 +10,7 @@ import type { BackupKind, BackupManifest } from '../../../shared/domain.ts';
 import { BACKUP_FORMAT_VERSION } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { APP_VERSION } from '../version.ts';
-import { ensureOwnerDir, FILE_MODE, fsyncDir, writeFileAtomic } from '../fsutil.ts';
+import { ensureOwnerDir, FILE_MODE, fsyncDir, listDir, writeFileAtomic } from '../fsutil.ts';
 import { readHeader } from '../store/db.ts';
 import { backupFileName, manifestNameFor, TEMP_PREFIX } from './manifest.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
@@ -349,13 +349,7 @@ function writerAlive(name: string): boolean {
  * is still running (a CLI backup next to the app) is left alone. Returns the names removed.
  */
 export function cleanupTemporaries(dir: string): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (e) {
-    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return [];
-    throw e;
-  }
+  const names = listDir(dir);
   const removed: string[] = [];
   for (const name of names) {
     const temp = name.startsWith(TEMP_PREFIX) || (name.startsWith('.') && name.endsWith('.tmp'));

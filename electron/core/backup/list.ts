@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupEntry, BackupManifest } from '../../../shared/domain.ts';
+import { listDir } from '../fsutil.ts';
 import {
   BACKUP_EXT,
   manifestNameFor,
@@ -34,14 +35,8 @@ export function listBackupFiles(
   offsiteDir: string | null,
   verifiedAt: (id: string) => number | null,
 ): BackupEntry[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (e) {
-    // No folder, or something that is not one: there are no backups to list (taking one reports why).
-    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return [];
-    throw e;
-  }
+  // No folder, or something that is not one: there are no backups to list (taking one reports why).
+  const names = listDir(dir);
   const entries: BackupEntry[] = [];
   for (const name of names) {
     if (!name.endsWith(BACKUP_EXT) || name.startsWith(TEMP_PREFIX)) continue;

@@ -17,7 +17,7 @@ import type {
 } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { Runtime } from '../runtime.ts';
-import { ensureOwnerDir, fsyncDir, writeFileAtomic } from '../fsutil.ts';
+import { ensureOwnerDir, fsyncDir, listDir, writeFileAtomic } from '../fsutil.ts';
 import type { ReadableDB } from '../store/db.ts';
 import { openReadOnly, openWritable } from '../store/db.ts';
 import { openStore } from '../store/store.ts';
@@ -208,9 +208,10 @@ export class RestoreService {
         onStep: (step, i, total) => this.progress(opId, step.title, i, total, 'steps', started),
         resolveSecrets: (db) => this.rt.secrets.resolveAll(db),
         // No keyring at all on this machine: every reference must be re-bound (nothing is "locked").
-        secretsUnlocked: await this.rt.secrets
-          .status()
-          .then((st) => st.unlocked || !st.initialized),
+        secretsUnlocked: await this.rt.secrets.status().then(
+          (st) => st.unlocked || !st.initialized,
+          () => false, // a damaged keyring: the step says what it could not check; the drill still runs
+        ),
       });
       // Leave the copy as a single file (rollback-journal mode): a read-only preview then creates nothing beside it.
       if (report.passed) {
@@ -316,12 +317,7 @@ export class RestoreService {
 
   /** Drill reports on disk, newest first (the durable record: they survive a promote). */
   drillReports(): DrillReport[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.rt.layout.drills);
-    } catch {
-      return [];
-    }
+    const names = listDir(this.rt.layout.drills);
     const out: DrillReport[] = [];
     for (const n of names) {
       if (!/^[0-9a-f]{16}\.json$/.test(n)) continue;
@@ -404,12 +400,7 @@ export class RestoreService {
   }
 
   list(): RestoreCopy[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.rt.layout.restores);
-    } catch {
-      return [];
-    }
+    const names = listDir(this.rt.layout.restores);
     const out: RestoreCopy[] = [];
     for (const n of names) {
       if (!/^[0-9a-f]{16}$/.test(n)) continue;

@@ -22,7 +22,9 @@ export function seal(key: Buffer, plaintext: Buffer, aad: string): Sealed {
 /** Decrypt, or null when the key is wrong or the data was changed (GCM authentication fails). */
 export function open(key: Buffer, sealed: Sealed, aad: string): Buffer | null {
   try {
-    const decipher = crypto.createDecipheriv('aes-256-gcm', key, sealed.iv);
+    // A full 16-byte tag only: a shortened tag would be far easier to forge.
+    if (sealed.tag.length !== 16) return null;
+    const decipher = crypto.createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: 16 });
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(sealed.tag);
     return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
@@ -76,13 +78,32 @@ export function keyIdOf(key: Buffer): string {
 
 const B32 = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no I, O, 0, 1
 
-/** Recovery key: the data key itself, base32 in groups of 4 with a 2-symbol checksum, e.g. SWRK-ABCD-…. */
+/** Luhn mod 32 check symbol: catches every single-symbol substitution and most swaps. */
+function luhn32(symbols: string): string {
+  let factor = 2;
+  let sum = 0;
+  for (let i = symbols.length - 1; i >= 0; i--) {
+    let addend = factor * B32.indexOf(symbols[i]!);
+    factor = factor === 2 ? 1 : 2;
+    addend = Math.floor(addend / 32) + (addend % 32);
+    sum += addend;
+  }
+  return B32[(32 - (sum % 32)) % 32]!;
+}
+
+const hashSymbol = (key: Buffer) => B32[crypto.createHash('sha256').update(key).digest()[0]! & 31]!;
+
+/**
+ * Recovery key: the data key itself, base32 (52 symbols, the last one's 4 spare
+ * bits zero), then a Luhn mod 32 check symbol and a hash symbol, in groups of
+ * four: SWRK-ABCD-…. Typos are caught rather than decoded into a wrong key.
+ */
 export function encodeRecoveryKey(key: Buffer): string {
   let bits = 0;
   let value = 0;
   let out = '';
   for (const byte of key) {
-    value = (value << 8) | byte;
+    value = ((value << 8) | byte) & 0xffff;
     bits += 8;
     while (bits >= 5) {
       out += B32[(value >>> (bits - 5)) & 31];
@@ -90,33 +111,29 @@ export function encodeRecoveryKey(key: Buffer): string {
     }
   }
   if (bits > 0) out += B32[(value << (5 - bits)) & 31];
-  const sum = crypto.createHash('sha256').update(key).digest();
-  out += B32[sum[0]! & 31]! + B32[sum[1]! & 31]!;
+  out += luhn32(out) + hashSymbol(key);
   return `SWRK-${out.match(/.{1,4}/g)!.join('-')}`;
 }
 
 export function decodeRecoveryKey(text: string): Buffer | null {
-  const clean = text
-    .trim()
-    .toUpperCase()
-    .replace(/^SWRK-/, '')
-    .replace(/[\s-]/g, '');
+  const clean = text.toUpperCase().replace(/[\s-]/g, '').replace(/^SWRK/, '');
   if (!/^[A-HJ-NP-Z2-9]+$/.test(clean) || clean.length !== 54) return null;
   const body = clean.slice(0, 52);
+  if (luhn32(body) !== clean[52]) return null;
   let bits = 0;
   let value = 0;
   const bytes: number[] = [];
   for (const ch of body) {
-    value = (value << 5) | B32.indexOf(ch);
+    value = ((value << 5) | B32.indexOf(ch)) & 0xffff;
     bits += 5;
     if (bits >= 8) {
       bytes.push((value >>> (bits - 8)) & 255);
       bits -= 8;
     }
-    value &= (1 << bits) - 1;
   }
+  // 52 × 5 = 260 bits: the 4 left over must be the zero padding the encoder wrote.
+  if ((value & ((1 << bits) - 1)) !== 0) return null;
   const key = Buffer.from(bytes.slice(0, KEY_BYTES));
-  if (key.length !== KEY_BYTES) return null;
-  const sum = crypto.createHash('sha256').update(key).digest();
-  return clean.slice(52) === B32[sum[0]! & 31]! + B32[sum[1]! & 31]! ? key : null;
+  if (key.length !== KEY_BYTES || bytes.length !== KEY_BYTES) return null;
+  return clean[53] === hashSymbol(key) ? key : null;
 }

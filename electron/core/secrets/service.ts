@@ -32,7 +32,7 @@ import {
   seal,
 } from './crypto.ts';
 import type { Keyring, KeyWrapper, Wrap } from './keyring.ts';
-import { fromSealed, readKeyring, toSealed, writeKeyring } from './keyring.ts';
+import { fromSealed, keyringPath, readKeyring, toSealed, writeKeyring } from './keyring.ts';
 
 const keyAad = (keyId: string) => `stateward-data-key:${keyId}`;
 const valueAad = (secretId: string) => `stateward-secret:${secretId}`;
@@ -245,7 +245,15 @@ export class SecretService {
       );
     const id = keyIdOf(key);
     this.keys.set(id, key);
-    const ring = this.ring() ?? { version: 1 as const, active: null, keys: [] };
+    let ring: Keyring;
+    try {
+      ring = readKeyring(this.rt.layout.keys) ?? { version: 1, active: null, keys: [] };
+    } catch {
+      // A damaged keyring is kept aside and rebuilt from the recovery key.
+      const file = keyringPath(this.rt.layout.keys);
+      fs.renameSync(file, `${file}.damaged-${this.rt.now()}`);
+      ring = { version: 1, active: null, keys: [] };
+    }
     const known = ring.keys.find((k) => k.id === id);
     const wraps = await this.wrapsFor(key, id, opts.passphrase);
     if (wraps.length === 0) {
@@ -396,27 +404,37 @@ export class SecretService {
     return plain.toString('utf8');
   }
 
-  /** Plain values of one environment, for checks only (never returned to a caller). */
-  private valuesOf(environmentId: number): { name: string; value: string }[] {
-    const out: { name: string; value: string }[] = [];
-    for (const row of secretsOf(this.db(), environmentId)) {
-      const v = this.decrypt(row);
-      if (v) out.push({ name: row.name, value: v.toString('utf8') });
-    }
-    return out;
-  }
-
-  /** Refuse configuration that carries a secret's value instead of its reference. */
-  assertNoSecretValues(environmentId: number, content: unknown): void {
+  /**
+   * Refuse configuration that carries any secret's value (of any environment)
+   * instead of its reference. While locked nothing can be compared, so a
+   * snapshot is refused until secrets are unlocked (only when secrets exist).
+   */
+  assertNoSecretValues(_environmentId: number, content: unknown): void {
+    const rows = allSecrets(this.db());
+    if (rows.length === 0) return;
     const text = JSON.stringify(content);
-    for (const { name, value } of this.valuesOf(environmentId)) {
+    const ours = new Set(this.ring()?.keys.map((k) => k.id) ?? []);
+    for (const row of rows) {
+      const plain = this.decrypt(row);
+      // A reference under another machine's key (a restored backup not yet re-bound) cannot be compared.
+      if (!plain && !ours.has(row.key_id)) continue;
+      if (!plain) {
+        throw new AppError(
+          'SECRETS_LOCKED',
+          'Unlock secrets first: a configuration snapshot is checked for secret values before it is stored.',
+          {
+            hint: 'Unlock with the passphrase (Keys & secrets), then save the snapshot again.',
+          },
+        );
+      }
+      const value = plain.toString('utf8');
       if (value.length >= 4 && text.includes(JSON.stringify(value).slice(1, -1))) {
         throw new AppError(
           'BAD_INPUT',
-          `This configuration contains the value of secret ${name}. Snapshots keep references, never values.`,
+          `This configuration contains the value of secret ${row.name} (${row.project_name}/${row.environment_name}). Snapshots keep references, never values.`,
           {
-            hint: `Use {"$secret": "${name}"} where the value should go.`,
-            details: { field: 'content', secret: name },
+            hint: `Use {"$secret": "${row.name}"} where the value should go.`,
+            details: { field: 'content', secret: row.name },
           },
         );
       }
@@ -439,19 +457,54 @@ export class SecretService {
   }
 
   /** New data key; every value re-encrypted in one transaction; the old key is kept (retired) for old backups. */
-  async rotate(): Promise<{ recoveryKey: string; keyId: string; reencrypted: number }> {
+  async rotate(
+    opts: { passphrase?: string | undefined } = {},
+  ): Promise<{ recoveryKey: string; keyId: string; reencrypted: number }> {
     const old = this.activeKey();
     const ring = this.ring()!;
+    const oldEntry = ring.keys.find((k) => k.id === old.id)!;
+    // The new key is protected exactly as the old one was: each provider must be at hand.
+    if (oldEntry.wraps.some((w) => w.by === 'passphrase') && !this.keks.passphrase) {
+      if (opts.passphrase === undefined) {
+        throw new AppError(
+          'SECRETS_PASSPHRASE_REQUIRED',
+          'Enter the passphrase to rotate the key: the new key is protected by it too.',
+        );
+      }
+      const w = oldEntry.wraps.find(
+        (x): x is Extract<Wrap, { by: 'passphrase' }> => x.by === 'passphrase',
+      )!;
+      const kek = scryptKek(opts.passphrase, w.kdf);
+      if (!open(kek, toSealed(w), keyAad(old.id))) {
+        throw new AppError(
+          'SECRETS_WRONG_PASSPHRASE',
+          'That passphrase does not unlock the secrets.',
+        );
+      }
+      this.keks.passphrase = { params: w.kdf, kek };
+    }
     const key = crypto.randomBytes(KEY_BYTES);
     const id = keyIdOf(key);
     const wraps = await this.wrapsFor(key, id);
-    if (wraps.length === 0)
+    const missing = [...new Set(oldEntry.wraps.map((w) => w.by))].filter(
+      (by) => !wraps.some((w) => w.by === by),
+    );
+    if (missing.length > 0 || wraps.length === 0) {
       throw new AppError(
-        'SECRETS_PASSPHRASE_REQUIRED',
-        'Unlock with the passphrase first: the new key must be protected the same way.',
+        'SECRETS_KEY_UNAVAILABLE',
+        `The new key cannot be protected by ${missing.join(', ') || 'anything'} here, so nothing was rotated.`,
+        {
+          hint: 'Unlock with every way the key is protected (passphrase, key file, keychain), then rotate.',
+        },
       );
-    const db = this.db();
+    }
     const now = this.rt.now();
+    // 1. The new key is saved (not yet active) before any value depends on it.
+    ring.keys.push({ id, createdAt: now, retiredAt: null, wraps });
+    writeKeyring(this.rt.layout.keys, ring);
+    this.keys.set(id, key);
+    // 2. Every value re-encrypted in one transaction.
+    const db = this.db();
     let count = 0;
     db.transaction(() => {
       for (const row of allSecrets(db)) {
@@ -479,11 +532,10 @@ export class SecretService {
         now,
       );
     })();
-    for (const k of ring.keys) if (k.id === old.id) k.retiredAt = now;
-    ring.keys.push({ id, createdAt: now, retiredAt: null, wraps });
+    // 3. Only then does it become active; the old key stays (retired) for older backups.
+    oldEntry.retiredAt = now;
     ring.active = id;
     writeKeyring(this.rt.layout.keys, ring);
-    this.keys.set(id, key);
     return { recoveryKey: encodeRecoveryKey(key), keyId: id, reencrypted: count };
   }
 
