@@ -294,7 +294,7 @@ describe('BackupService.prune on real files', () => {
     expect(files(offsite)).toHaveLength(made.length * 2);
 
     rt.backups.saveSettings({ retention: { keepLast: 2, daily: 0, weekly: 0, monthly: 0 } });
-    const removed = rt.backups.prune();
+    const removed = await rt.backups.prune();
     // Newest two scheduled (days 6 and 4) stay, the pre-upgrade stays, manual stays.
     expect([...removed].sort()).toEqual([made[0]!.id, made[2]!.id].sort());
     for (const m of made) {
@@ -321,7 +321,7 @@ describe('BackupService.prune on real files', () => {
     const pruned = listAudit(readyDb(rt), { offset: 0, limit: 50, action: 'backup.pruned' }).items;
     expect(pruned.map((a) => a.target).sort()).toEqual(removed.map((id) => `backup:${id}`).sort());
     // Idempotent: nothing more to prune.
-    expect(rt.backups.prune()).toEqual([]);
+    expect(await rt.backups.prune()).toEqual([]);
   });
 
   it('a scheduled run prunes by the settings; manual runs never prune', async () => {

@@ -10,7 +10,7 @@ import type { BackupKind, BackupManifest } from '../../../shared/domain.ts';
 import { BACKUP_FORMAT_VERSION } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { APP_VERSION } from '../version.ts';
-import { ensureOwnerDir, FILE_MODE, fsyncDir, listDir, writeFileAtomic } from '../fsutil.ts';
+import { ensureOwnerDir, FILE_MODE, listDir, writeFileAtomicAsync } from '../fsutil.ts';
 import { readHeader } from '../store/db.ts';
 import { backupFileName, manifestNameFor, TEMP_PREFIX } from './manifest.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
@@ -223,7 +223,11 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     throw classifyFailure(e, req.outDir);
   }
   const worker = new BackupWorker();
-  const onAbort = () => void worker.stop();
+  let counter: BackupWorker | null = null;
+  const onAbort = () => {
+    void worker.stop();
+    void counter?.stop();
+  };
   req.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // 1. Snapshot, with progress from the copy's growth.
@@ -265,12 +269,17 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     const size = fs.statSync(tmp).size;
     const verifyStart = Date.now();
     // The fsync (libuv's thread pool) overlaps the two reads; none of it blocks this thread.
-    const [check, sha256] = await Promise.all([
+    // Row counts for the manifest come from a second worker at the same time.
+    counter = new BackupWorker();
+    const [check, sha256, , counts] = await Promise.all([
       worker
         .request({ type: 'quickCheck', file: tmp })
         .then((r) => replyOrThrow(r, 'quickCheck-done')),
       sha256File(tmp, (n) => report('verify', n, size, verifyStart), req.signal),
       fsyncFile(tmp),
+      counter
+        .request({ type: 'rowCounts', file: tmp })
+        .then((r) => replyOrThrow(r, 'rowCounts-done')),
     ]);
     if (check.result !== 'ok') {
       throw new AppError(
@@ -301,7 +310,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       sha256,
       pageSize: h.pageSize,
       pageCount: h.pageCount,
-      rowCounts: snap.rowCounts,
+      rowCounts: counts.rowCounts,
       newestDeploymentAt: snap.newestDeploymentAt,
       dataKeyId: req.dataKeyId ?? null,
       quickCheck: 'ok',
@@ -309,10 +318,9 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       durationMs: Date.now() - started,
     };
     if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
-    fs.renameSync(tmp, finalPath);
+    await fs.promises.rename(tmp, finalPath);
     const manifestPath = path.join(req.outDir, manifestNameFor(fileName));
-    writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    fsyncDir(req.outDir);
+    await writeFileAtomicAsync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     report('finalize', 1, 1, Date.now());
     return { path: finalPath, manifestPath, manifest };
   } catch (e) {
@@ -322,7 +330,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     throw classifyFailure(e, req.outDir);
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
-    await worker.stop();
+    await Promise.all([worker.stop(), counter?.stop()]);
   }
 }
 

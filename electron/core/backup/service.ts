@@ -198,7 +198,7 @@ export class BackupService {
       if (settings.offsiteDir && outDir === this.rt.layout.backups) {
         offsiteError = await this.copyOffsite(result, settings.offsiteDir);
       }
-      if (opts.kind === 'scheduled') this.prune(settings);
+      if (opts.kind === 'scheduled') await this.prune(settings);
       const entry = this.list().find((e) => e.id === result.manifest.id) ?? entryFromResult(result);
       this.rt.events.emit('backup.finished', { entry });
       this.rt.events.emit('data.changed', { area: 'backups' });
@@ -328,7 +328,7 @@ export class BackupService {
   }
 
   /** Apply retention to the backups folder (and the off-site copies of what it deletes). */
-  prune(settings: BackupSettings = this.settings()): string[] {
+  async prune(settings: BackupSettings = this.settings()): Promise<string[]> {
     const entries = this.list();
     const doomed = new Set(
       selectForDeletion(
@@ -347,8 +347,9 @@ export class BackupService {
       if (!doomed.has(e.id)) continue;
       const dirs = [this.rt.layout.backups, ...(settings.offsiteDir ? [settings.offsiteDir] : [])];
       for (const dir of dirs) {
-        fs.rmSync(path.join(dir, manifestNameFor(e.fileName)), { force: true });
-        fs.rmSync(path.join(dir, e.fileName), { force: true });
+        // Async: unlinking a large file can hold the event loop for a noticeable time.
+        await fs.promises.rm(path.join(dir, manifestNameFor(e.fileName)), { force: true });
+        await fs.promises.rm(path.join(dir, e.fileName), { force: true });
       }
       removed.push(e.id);
       appendAudit(

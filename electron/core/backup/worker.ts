@@ -18,18 +18,19 @@ export type WorkerRequest =
       facts: Record<string, unknown>;
     }
   | { type: 'quickCheck'; file: string }
+  | { type: 'rowCounts'; file: string }
   | { type: 'integrityCheck'; file: string }
   | { type: 'foreignKeyCheck'; file: string };
 
 export type WorkerReply =
   | {
       type: 'snapshot-done';
-      rowCounts: Record<string, number>;
       newestDeploymentAt: number | null;
       changeSeq: number;
       schemaVersion: number;
     }
   | { type: 'quickCheck-done'; result: string }
+  | { type: 'rowCounts-done'; rowCounts: Record<string, number> }
   | { type: 'integrityCheck-done'; problems: string[] }
   | {
       type: 'foreignKeyCheck-done';
@@ -82,11 +83,8 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
       for (const t of COMPACT_STRIPPED_TABLES)
         if (tableExists(db, t)) db.exec(`DELETE FROM "${t}"`);
     }
-    const rowCounts: Record<string, number> = {};
-    for (const t of COUNTED_TABLES) {
-      if (tableExists(db, t))
-        rowCounts[t] = (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n;
-    }
+    // Row counts are not taken here: counting scans whole tables, so the engine
+    // counts the finished copy in parallel with its check and hash instead.
     const newest = tableExists(db, 'deployments')
       ? ((db.prepare(`SELECT max(started_at) AS t FROM deployments`).get() as { t: number | null })
           .t ?? null)
@@ -100,7 +98,6 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
     const schemaVersion = db.pragma('user_version', { simple: true }) as number;
     const facts = {
       ...req.facts,
-      rowCounts,
       newestDeploymentAt: newest,
       changeSeq,
       schemaVersion,
@@ -117,7 +114,6 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
     if (req.compact) db.exec('VACUUM');
     return {
       type: 'snapshot-done',
-      rowCounts,
       newestDeploymentAt: newest,
       changeSeq,
       schemaVersion,
@@ -163,8 +159,25 @@ function foreignKeyCheck(file: string): WorkerReply {
   }
 }
 
+/** Row counts of the key tables of a finished copy (for its manifest). */
+function rowCounts(file: string): WorkerReply {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const counts: Record<string, number> = {};
+    for (const t of COUNTED_TABLES) {
+      if (tableExists(db, t))
+        counts[t] = (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n;
+    }
+    return { type: 'rowCounts-done', rowCounts: counts };
+  } finally {
+    db.close();
+  }
+}
+
 function handle(req: WorkerRequest): Promise<WorkerReply> | WorkerReply {
   switch (req.type) {
+    case 'rowCounts':
+      return rowCounts(req.file);
     case 'snapshot':
       return snapshot(req);
     case 'quickCheck':
