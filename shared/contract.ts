@@ -335,6 +335,8 @@ export const commands = {
     input: z.object({ id: z.string().regex(/^sec_[0-9a-f]{20}$/) }).strict(),
     result: returns<{ value: string }>(),
   },
+  /** Forget the unlocked keys now (they are never written anywhere in plain form). */
+  'secrets.lock': { input: z.object({}).strict(), result: returns<{ locked: true }>() },
   'secrets.rotate': {
     input: z.object({ passphrase: z.string().max(1024).optional() }).strict(),
     result: returns<{ recoveryKey: string; keyId: string; reencrypted: number }>(),

@@ -4,7 +4,8 @@ import type { BackupEntry, BackupKind } from './domain.ts';
 export interface Events {
   /** Something in the store changed; lists showing `area` should refresh. */
   'data.changed': {
-    area: 'projects' | 'environments' | 'deployments' | 'snapshots' | 'audit' | 'backups';
+    area:
+      'projects' | 'environments' | 'deployments' | 'snapshots' | 'audit' | 'backups' | 'secrets';
   };
   /** Progress of a long operation (demo seeding now; backup, restore, verify later). */
   progress: {

@@ -14,6 +14,10 @@ export const secretHandlers: HandlerMap = {
     return { removed: true as const };
   },
   'secrets.reveal': (input, rt) => ({ value: rt.secrets.reveal(input.id) }),
+  'secrets.lock': (_input, rt) => {
+    rt.secrets.lock();
+    return { locked: true as const };
+  },
   'secrets.rotate': (input, rt) => rt.secrets.rotate(input),
   'restores.secrets': (input, rt) => rt.restores.secrets(input.restoreId),
 };

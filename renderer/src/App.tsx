@@ -20,6 +20,14 @@ import { AllDeployments, EnvironmentScreen } from './screens/Deployments.tsx';
 import { ProjectScreen } from './screens/Project.tsx';
 import { Projects } from './screens/Projects.tsx';
 import { RefusalScreen, UnreachableScreen } from './screens/Refusal.tsx';
+import { PREVIEW_NAV, PreviewBanner } from './components/PreviewBanner.tsx';
+import { RestoreWizard } from './dialogs/RestoreWizard.tsx';
+import { VerifyWizard } from './dialogs/VerifyWizard.tsx';
+import { Compare } from './screens/Compare.tsx';
+import { DrillReportScreen } from './screens/DrillReport.tsx';
+import { Restores } from './screens/Restores.tsx';
+import { usePreviewId, worksInPreview } from './stores/preview.ts';
+import { SecretsScreen } from './screens/SecretsScreen.tsx';
 
 const NAV: { label: string; icon: IconName; route: Route; matches: Route['view'][] }[] = [
   { label: 'Dashboard', icon: 'dashboard', route: { view: 'dashboard' }, matches: ['dashboard'] },
@@ -36,6 +44,13 @@ const NAV: { label: string; icon: IconName; route: Route; matches: Route['view']
     matches: ['deployments'],
   },
   { label: 'Backups', icon: 'backup', route: { view: 'backups' }, matches: ['backups'] },
+  {
+    label: 'Restore & drills',
+    icon: 'restore',
+    route: { view: 'restores' },
+    matches: ['restores', 'drill', 'compare'],
+  },
+  { label: 'Keys & secrets', icon: 'shield', route: { view: 'secrets' }, matches: ['secrets'] },
   { label: 'Audit log', icon: 'audit', route: { view: 'audit' }, matches: ['audit'] },
 ];
 
@@ -100,10 +115,12 @@ function Sidebar() {
   const route = useNav((s) => s.route);
   const go = useNav((s) => s.go);
   const status = useApp((s) => s.status);
+  // While a restored copy is previewed, only the screens that can read it.
+  const previewing = usePreviewId() !== undefined;
   return (
     <nav className="sidebar" aria-label="Main">
       <ul>
-        {NAV.map((n) => {
+        {(previewing ? PREVIEW_NAV : NAV).map((n) => {
           const current = n.matches.includes(route.view);
           return (
             <li key={n.label}>
@@ -130,6 +147,8 @@ function Sidebar() {
 
 function Screen() {
   const route = useNav((s) => s.route);
+  const previewing = usePreviewId() !== undefined;
+  if (previewing && !worksInPreview(route.view)) return <Compare />;
   switch (route.view) {
     case 'dashboard':
       return <Dashboard />;
@@ -151,24 +170,38 @@ function Screen() {
       return <Audit />;
     case 'backups':
       return <Backups />;
+    case 'restores':
+      return <Restores />;
+    case 'drill':
+      return <DrillReportScreen key={route.drillId} drillId={route.drillId} />;
+    case 'compare':
+      return <Compare />;
+    case 'secrets':
+      return <SecretsScreen />;
   }
 }
 
 function Shell({ children }: { children: ReactNode }) {
+  const previewing = usePreviewId() !== undefined;
   return (
-    <div className="app">
+    <div className={previewing ? 'app app-preview' : 'app'}>
       <Header />
+      <PreviewBanner />
       <Sidebar />
       <main className="content" id="content">
         {children}
       </main>
       <BackupWizard />
+      <RestoreWizard />
+      <VerifyWizard />
     </div>
   );
 }
 
 export function App() {
   const boot = useApp((s) => s.boot);
+  // Screens remount when the data source changes (live ↔ a restored copy).
+  const source = usePreviewId() ?? 'live';
   let body: ReactNode;
   switch (boot.phase) {
     case 'loading':
@@ -183,7 +216,7 @@ export function App() {
     case 'ready':
       body = (
         <Shell>
-          <Screen />
+          <Screen key={source} />
         </Shell>
       );
   }

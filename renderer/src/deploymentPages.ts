@@ -12,6 +12,8 @@ export interface DeploymentFilter {
   projectId?: number;
   environmentId?: number;
   status?: DeploymentStatus;
+  /** Read a restored copy being previewed instead of live. */
+  restoreId?: string;
 }
 
 export class DeploymentPages {

@@ -130,13 +130,18 @@ test('wizard, Backups page, files on disk, download and Dashboard', async ({ pag
   await wizard(page).getByRole('button', { name: 'Run full backup' }).click();
   await expect(wizard(page).getByRole('heading', { name: 'Backup complete' })).toBeVisible();
   await expect(wizard(page).getByTestId('result-mode')).toHaveText('Full');
-  // "Verify" leads to that backup on the Backups page, which says it is not verified.
+  // "Verify" opens the Verify wizard on that backup, over its detail on the Backups page,
+  // which says it is not verified yet.
   await wizard(page).getByRole('button', { name: 'Verify this backup (restore drill)' }).click();
+  await expect(wizard(page).getByRole('heading', { name: 'Verify backups' })).toBeVisible();
+  await expect(wizard(page).locator('input[type="checkbox"]:checked')).toHaveCount(1);
+  await wizard(page).getByRole('button', { name: 'Close' }).first().click();
   await expect(wizard(page)).toBeHidden();
   const detail = page.getByRole('complementary', { name: 'Backup details' });
   await expect(detail.getByTestId('backup-not-verified')).toContainText(
-    'Restore drills arrive with the restore feature',
+    'no restore drill has restored and opened it yet',
   );
+  await expect(detail.getByRole('button', { name: 'Verify this backup' })).toBeVisible();
   await expect(detail.getByTestId('detail-mode')).toHaveText('Full');
   await expect(manual).toHaveCount(2);
   await expect(chart.locator('circle.chart-point[data-kind="manual"]')).toHaveCount(2);

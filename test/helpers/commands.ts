@@ -48,6 +48,7 @@ export const VALID_INPUTS: { [N in CommandName]: CommandInput<N> } = {
   'secrets.set': { environmentId: 1, name: 'API_TOKEN', value: 'x' },
   'secrets.unset': { environmentId: 1, name: 'API_TOKEN' },
   'secrets.reveal': { id: 'sec_0123456789abcdef0123' },
+  'secrets.lock': {},
   'secrets.rotate': {},
   'dialog.openFile': {},
   'dialog.saveFile': { defaultName: 'backup.sqlite' },

@@ -178,6 +178,7 @@ export class SecretService {
       keys: [{ id, createdAt: this.rt.now(), retiredAt: null, wraps }],
     });
     this.keys.set(id, key);
+    this.changed();
     this.audit('secrets.key_created', `key:${id}`, { providers: wraps.map((w) => w.by) });
     return { recoveryKey: encodeRecoveryKey(key), keyId: id };
   }
@@ -229,6 +230,7 @@ export class SecretService {
         'Secrets are locked: enter the passphrase (or use the key file or recovery key).',
       );
     }
+    this.changed();
     return this.status();
   }
 
@@ -245,6 +247,7 @@ export class SecretService {
       );
     const id = keyIdOf(key);
     this.keys.set(id, key);
+    this.changed();
     let ring: Keyring;
     try {
       ring = readKeyring(this.rt.layout.keys) ?? { version: 1, active: null, keys: [] };
@@ -284,6 +287,11 @@ export class SecretService {
     const key = this.keys.get(ring.active);
     if (!key) throw new AppError('SECRETS_LOCKED', 'Secrets are locked: unlock them first.');
     return { id: ring.active, key };
+  }
+
+  /** Status changed (set up, unlocked, locked, rotated): every window refreshes its view of it. */
+  private changed(): void {
+    this.rt.events.emit('data.changed', { area: 'secrets' });
   }
 
   private audit(action: string, target: string, detail: Record<string, unknown>): void {
@@ -536,6 +544,7 @@ export class SecretService {
     oldEntry.retiredAt = now;
     ring.active = id;
     writeKeyring(this.rt.layout.keys, ring);
+    this.changed();
     return { recoveryKey: encodeRecoveryKey(key), keyId: id, reencrypted: count };
   }
 
@@ -549,6 +558,7 @@ export class SecretService {
   }
 
   lock(): void {
+    this.changed();
     for (const k of this.keys.values()) k.fill(0);
     this.keys.clear();
     for (const k of Object.values(this.keks) as { kek: Buffer }[]) k.kek.fill(0);

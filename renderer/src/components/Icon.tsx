@@ -23,6 +23,10 @@ const PATHS = {
   download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
   copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
   clock: 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 7v5l3 2',
+  restore: 'M4 12a8 8 0 1 0 2.3-5.6M4 4v4h4M12 8v4l3 2',
+  minus: 'M6 12h12',
+  eye: 'M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12zM12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z',
+  compare: 'M3 5h7v14H3zM14 5h7v14h-7zM5.5 9h2M16.5 9h2M5.5 12h2M16.5 12h2',
 } as const;
 
 export type IconName = keyof typeof PATHS;

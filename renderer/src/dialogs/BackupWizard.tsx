@@ -24,6 +24,7 @@ import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import type { Progress } from '../stores/progress.ts';
 import { useProgress } from '../stores/progress.ts';
+import { useVerifyWizard } from '../stores/verifyWizard.ts';
 import { FormError } from './FormError.tsx';
 
 const STEPS: { step: WizardStep; label: string }[] = [
@@ -346,6 +347,7 @@ function DoneResult(props: {
   const close = useBackupWizard((s) => s.close);
   const go = useNav((s) => s.go);
   const openBackup = useNav((s) => s.openBackup);
+  const showVerify = useVerifyWizard((s) => s.show);
   return (
     <div className="result">
       <div className="result-banner result-ok" role="status">
@@ -379,6 +381,7 @@ function DoneResult(props: {
             close();
             go({ view: 'backups' });
             openBackup(entry.id);
+            showVerify([entry.id]);
           }}
         >
           <Icon name="shield" /> Verify this backup (restore drill)

@@ -130,7 +130,11 @@ export function RecordDeploymentDialog(props: {
           const s = await invoke('snapshots.create', { environmentId, content });
           if (!s.ok) {
             const { fields } = fieldErrorsOf(s.error, ['content', 'environmentId'] as const);
-            if (fields.content) setErrors({ snapshot: fields.content });
+            // A secret's value in the configuration: say how to refer to it instead.
+            const secret = s.error.details?.['secret'];
+            if (fields.content && typeof secret === 'string' && s.error.hint)
+              setErrors({ snapshot: `${fields.content} ${s.error.hint}` });
+            else if (fields.content) setErrors({ snapshot: fields.content });
             else if (fields.environmentId) setErrors({ environmentId: fields.environmentId });
             else setFormError(s.error);
             return;
@@ -312,7 +316,10 @@ export function RecordDeploymentDialog(props: {
         label="Configuration snapshot (JSON)"
         optional
         error={errors.snapshot}
-        help="Saved as a new snapshot version of the environment and linked to this deployment."
+        help={
+          'Saved as a new snapshot version of the environment and linked to this deployment. ' +
+          'Refer to a secret as {"$secret": "NAME"}, never by its value.'
+        }
       >
         <textarea
           className="input input-mono"

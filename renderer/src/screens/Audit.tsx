@@ -12,6 +12,7 @@ import { formatTimeExact } from '../format.ts';
 import { useDebounced } from '../hooks/useDebounced.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
+import { usePreviewId } from '../stores/preview.ts';
 
 const PAGE = 100;
 
@@ -61,9 +62,11 @@ export function Audit() {
   const [action, setAction] = useState('');
   const filter = useDebounced(action.trim(), 250);
   const rev = useRevision('audit');
+  // A restored copy being previewed is read instead of live.
+  const restoreId = usePreviewId();
   const list = useQuery(
-    `audit:${filter}:${offset}`,
-    () => invoke('audit.list', { offset, limit: PAGE, action: filter || undefined }),
+    `audit:${restoreId ?? 'live'}:${filter}:${offset}`,
+    () => invoke('audit.list', { offset, limit: PAGE, action: filter || undefined, restoreId }),
     rev,
   );
 

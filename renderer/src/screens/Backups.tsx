@@ -34,6 +34,7 @@ import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import { toastError, toastSuccess } from '../stores/toasts.ts';
 import { BackupSettingsCard } from './BackupSettings.tsx';
+import { RestoreActions } from './BackupRestoreActions.tsx';
 
 export function Backups() {
   const rev = useRevision('backups');
@@ -327,8 +328,7 @@ function BackupDetailPanel(props: {
                 <p>
                   {entry.hasManifest
                     ? 'It passed quick_check and its SHA-256 was recorded when it was made, but no restore drill has restored and opened it yet. '
-                    : 'No restore drill has restored and opened it yet. '}
-                  Restore drills arrive with the restore feature.
+                    : 'No restore drill has restored and opened it yet.'}
                 </p>
               </div>
             </div>
@@ -343,6 +343,7 @@ function BackupDetailPanel(props: {
               </div>
             </div>
           )}
+          <RestoreActions entry={entry} />
         </section>
         <section aria-labelledby="backup-offsite">
           <h3 id="backup-offsite">Off-site copy</h3>

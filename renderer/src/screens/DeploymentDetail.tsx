@@ -11,6 +11,7 @@ import { StatusBadge } from '../components/StatusBadge.tsx';
 import { formatClock, formatDuration, formatTimeExact, STATUS_LABEL } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
+import { usePreviewId } from '../stores/preview.ts';
 import { toastError, toastSuccess } from '../stores/toasts.ts';
 
 const ACTION_LABEL: Record<DeploymentStatus, string> = {
@@ -24,7 +25,13 @@ const ACTION_LABEL: Record<DeploymentStatus, string> = {
 
 export function DeploymentDetailPanel({ id, onClose }: { id: number; onClose(): void }) {
   const rev = useRevision('deployments');
-  const detail = useQuery(`deployment:${id}`, () => invoke('deployments.get', { id }), rev);
+  // A restored copy being previewed is read instead of live, and cannot be changed.
+  const restoreId = usePreviewId();
+  const detail = useQuery(
+    `deployment:${restoreId ?? 'live'}:${id}`,
+    () => invoke('deployments.get', { id, restoreId }),
+    rev,
+  );
   const panelRef = useRef<HTMLElement>(null);
 
   useEffect(() => {
@@ -59,13 +66,13 @@ export function DeploymentDetailPanel({ id, onClose }: { id: number; onClose(): 
       ) : !detail.data ? (
         <Loading />
       ) : (
-        <DetailBody d={detail.data} />
+        <DetailBody d={detail.data} readOnly={restoreId !== undefined} />
       )}
     </aside>
   );
 }
 
-function DetailBody({ d }: { d: DeploymentDetail }) {
+function DetailBody({ d, readOnly }: { d: DeploymentDetail; readOnly: boolean }) {
   const [busy, setBusy] = useState<DeploymentStatus | null>(null);
   const next = DEPLOYMENT_TRANSITIONS[d.status];
 
@@ -99,7 +106,9 @@ function DetailBody({ d }: { d: DeploymentDetail }) {
 
       <section aria-labelledby="detail-status">
         <h3 id="detail-status">Status</h3>
-        {next.length === 0 ? (
+        {readOnly ? (
+          <p className="muted small">Read-only: this is the restored copy, not live data.</p>
+        ) : next.length === 0 ? (
           <p className="muted small">
             {STATUS_LABEL[d.status]} is final; the status cannot change any more.
           </p>

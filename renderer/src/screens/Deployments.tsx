@@ -14,8 +14,10 @@ import { STATUS_LABEL } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
+import { usePreviewId } from '../stores/preview.ts';
 import { DeploymentDetailPanel } from './DeploymentDetail.tsx';
 import { DeploymentList } from './DeploymentList.tsx';
+import { SecretsEnvironmentTabs, SecretsPanel, useEnvironmentTab } from './SecretsPanel.tsx';
 
 function DeploymentsView(props: {
   filter: DeploymentFilter;
@@ -71,9 +73,11 @@ function DeploymentsView(props: {
                 icon="deployments"
                 title="No deployments recorded yet"
                 action={
-                  <button type="button" className="button button-primary" onClick={onRecord}>
-                    <Icon name="plus" /> Record deployment
-                  </button>
+                  filter.restoreId ? undefined : (
+                    <button type="button" className="button button-primary" onClick={onRecord}>
+                      <Icon name="plus" /> Record deployment
+                    </button>
+                  )
                 }
               >
                 Record what was deployed where, how it went, and the configuration it ran with.
@@ -89,6 +93,8 @@ function DeploymentsView(props: {
 
 export function AllDeployments() {
   const [recording, setRecording] = useState(false);
+  // A restored copy being previewed is read instead of live, and cannot be changed.
+  const restoreId = usePreviewId();
   const openDeployment = useNav((s) => s.openDeployment);
   const record = () => setRecording(true);
   return (
@@ -97,12 +103,14 @@ export function AllDeployments() {
         title="All deployments"
         subtitle="Every deployment of every project, newest first."
         actions={
-          <button type="button" className="button button-primary" onClick={record}>
-            <Icon name="plus" /> Record deployment
-          </button>
+          restoreId ? undefined : (
+            <button type="button" className="button button-primary" onClick={record}>
+              <Icon name="plus" /> Record deployment
+            </button>
+          )
         }
       />
-      <DeploymentsView filter={{}} showProject onRecord={record} />
+      <DeploymentsView filter={restoreId ? { restoreId } : {}} showProject onRecord={record} />
       {recording && (
         <RecordDeploymentDialog
           onClose={() => setRecording(false)}
@@ -118,18 +126,21 @@ export function EnvironmentScreen(props: { projectId: number; environmentId: num
   const go = useNav((s) => s.go);
   const openDeployment = useNav((s) => s.openDeployment);
   const rev = useRevision('projects', 'environments');
+  // A restored copy being previewed is read instead of live, and cannot be changed.
+  const restoreId = usePreviewId();
   const project = useQuery(
-    `project:${projectId}`,
-    () => invoke('projects.get', { id: projectId }),
+    `project:${restoreId ?? 'live'}:${projectId}`,
+    () => invoke('projects.get', { id: projectId, restoreId }),
     rev,
   );
   const env = useQuery(
-    `environment:${environmentId}`,
-    () => invoke('environments.get', { id: environmentId }),
+    `environment:${restoreId ?? 'live'}:${environmentId}`,
+    () => invoke('environments.get', { id: environmentId, restoreId }),
     rev,
   );
   const [editing, setEditing] = useState(false);
   const [recording, setRecording] = useState(false);
+  const [tab, setTab] = useEnvironmentTab();
   const record = () => setRecording(true);
   const crumbs = [
     { label: 'Projects', onClick: () => go({ view: 'projects' }) },
@@ -162,17 +173,28 @@ export function EnvironmentScreen(props: { projectId: number; environmentId: num
         }
         subtitle={e.description || undefined}
         actions={
-          <>
-            <button type="button" className="button" onClick={() => setEditing(true)}>
-              <Icon name="edit" /> Edit environment
-            </button>
-            <button type="button" className="button button-primary" onClick={record}>
-              <Icon name="plus" /> Record deployment
-            </button>
-          </>
+          restoreId ? undefined : (
+            <>
+              <button type="button" className="button" onClick={() => setEditing(true)}>
+                <Icon name="edit" /> Edit environment
+              </button>
+              <button type="button" className="button button-primary" onClick={record}>
+                <Icon name="plus" /> Record deployment
+              </button>
+            </>
+          )
         }
       />
-      <DeploymentsView filter={{ environmentId }} showProject={false} onRecord={record} />
+      <SecretsEnvironmentTabs environmentId={environmentId} tab={tab} onTab={setTab} />
+      {tab === 'secrets' ? (
+        <SecretsPanel environmentId={environmentId} environmentName={e.name} />
+      ) : (
+        <DeploymentsView
+          filter={restoreId ? { environmentId, restoreId } : { environmentId }}
+          showProject={false}
+          onRecord={record}
+        />
+      )}
       {editing && (
         <EnvironmentDialog
           projectId={projectId}

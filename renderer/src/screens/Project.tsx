@@ -14,6 +14,7 @@ import { formatCount, formatTime } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
+import { usePreviewId } from '../stores/preview.ts';
 
 const COLUMNS: Column<Environment>[] = [
   {
@@ -59,14 +60,16 @@ export function ProjectScreen({ projectId }: { projectId: number }) {
   const go = useNav((s) => s.go);
   const projectRev = useRevision('projects', 'environments', 'deployments');
   const envRev = useRevision('environments', 'deployments');
+  // A restored copy being previewed is read instead of live, and cannot be changed.
+  const restoreId = usePreviewId();
   const project = useQuery(
-    `project:${projectId}`,
-    () => invoke('projects.get', { id: projectId }),
+    `project:${restoreId ?? 'live'}:${projectId}`,
+    () => invoke('projects.get', { id: projectId, restoreId }),
     projectRev,
   );
   const envs = useQuery(
-    `project-envs:${projectId}`,
-    () => invoke('environments.list', { projectId }),
+    `project-envs:${restoreId ?? 'live'}:${projectId}`,
+    () => invoke('environments.list', { projectId, restoreId }),
     envRev,
   );
   const [editing, setEditing] = useState(false);
@@ -90,7 +93,7 @@ export function ProjectScreen({ projectId }: { projectId: number }) {
   if (!project.data) return <Loading />;
   const p = project.data;
 
-  const newButton = (
+  const newButton = restoreId ? undefined : (
     <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
       <Icon name="plus" /> New environment
     </button>
@@ -124,12 +127,14 @@ export function ProjectScreen({ projectId }: { projectId: number }) {
         title={p.name}
         subtitle={p.description || undefined}
         actions={
-          <>
-            <button type="button" className="button" onClick={() => setEditing(true)}>
-              <Icon name="edit" /> Edit project
-            </button>
-            {newButton}
-          </>
+          restoreId ? undefined : (
+            <>
+              <button type="button" className="button" onClick={() => setEditing(true)}>
+                <Icon name="edit" /> Edit project
+              </button>
+              {newButton}
+            </>
+          )
         }
       />
       <p className="meta-line muted">

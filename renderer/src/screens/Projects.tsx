@@ -14,6 +14,7 @@ import { useDebounced } from '../hooks/useDebounced.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
+import { usePreviewId } from '../stores/preview.ts';
 
 const PAGE = 50;
 
@@ -60,13 +61,15 @@ export function Projects() {
   // Projects show environment and deployment counts, so any of these changes them.
   const rev = useRevision('projects', 'environments', 'deployments');
   const go = useNav((s) => s.go);
+  // A restored copy being previewed is read instead of live, and cannot be changed.
+  const restoreId = usePreviewId();
   const list = useQuery(
-    `projects:${query}:${offset}`,
-    () => invoke('projects.list', { query: query || undefined, offset, limit: PAGE }),
+    `projects:${restoreId ?? 'live'}:${query}:${offset}`,
+    () => invoke('projects.list', { query: query || undefined, offset, limit: PAGE, restoreId }),
     rev,
   );
 
-  const newButton = (
+  const newButton = restoreId ? undefined : (
     <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
       <Icon name="plus" /> New project
     </button>

@@ -5,6 +5,11 @@ import type { AppErrorShape } from '../../../shared/errors.ts';
 import { Icon } from '../components/Icon.tsx';
 import type { Refusal } from '../stores/app.ts';
 import { useApp } from '../stores/app.ts';
+import { RestoreWizard } from '../dialogs/RestoreWizard.tsx';
+import { RefusalRestore } from './RefusalRestore.tsx';
+
+/** Refusals where this process does not hold the data dir: a restore could not be promoted. */
+const NO_RESTORE = new Set(['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE']);
 
 function Frame(props: { title: string; children: ReactNode }) {
   const start = useApp((s) => s.start);
@@ -52,6 +57,12 @@ export function RefusalScreen({ refusal }: { refusal: Refusal }) {
         Nothing in the data directory was changed. Stateward opens it again once the problem is
         fixed.
       </p>
+      {!NO_RESTORE.has(refusal.code) && (
+        <>
+          <RefusalRestore />
+          <RestoreWizard />
+        </>
+      )}
     </Frame>
   );
 }

@@ -1,8 +1,10 @@
 // The Dashboard's safety facts: the backup overview's warnings first, then the
-// last backup, the next scheduled run, and the restore drill status.
+// last backup, the next scheduled run, and the restore drill status (the last
+// successful drill and the drill warnings, with a button to run one).
 import { invoke } from '../api.ts';
 import { BACKUP_KIND_LABEL, intervalLabel } from '../backups.ts';
 import { WarningRow } from '../components/BackupWarnings.tsx';
+import { DrillRows } from '../components/DrillOverview.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
 import { formatAgo, formatBytes, formatCount, formatIn, formatTimeExact } from '../format.ts';
@@ -106,13 +108,7 @@ export function SafetyPanel() {
               )}
             </div>
           </li>
-          <li className="safety-row safety-warn">
-            <Icon name="warning" />
-            <div>
-              <strong>No restore drill yet</strong>
-              <p>Restore drills are not available in this version of Stateward.</p>
-            </div>
-          </li>
+          <DrillRows />
         </ul>
       )}
     </section>

@@ -9,7 +9,13 @@ export type Route =
   | { view: 'environment'; projectId: number; environmentId: number }
   | { view: 'deployments' }
   | { view: 'audit' }
-  | { view: 'backups' };
+  | { view: 'backups' }
+  // Restore & drills: restored copies, the drill history, one drill report, copy vs live.
+  | { view: 'restores' }
+  | { view: 'drill'; drillId: string }
+  | { view: 'compare' }
+  // Keys & secrets: how secrets are protected, unlock, recovery key, rotation.
+  | { view: 'secrets' };
 
 const KEY = 'stateward.route';
 
@@ -24,7 +30,12 @@ function isRoute(x: unknown): x is Route {
     case 'deployments':
     case 'audit':
     case 'backups':
+    case 'restores':
+    case 'compare':
+    case 'secrets':
       return true;
+    case 'drill':
+      return typeof r['drillId'] === 'string' && /^[0-9a-f]{16}$/.test(r['drillId']);
     case 'project':
       return id('projectId');
     case 'environment':

@@ -1,0 +1,92 @@
+// What the renderer says about restores and restore drills, in one place: the
+// drill's steps and their labels, which backups this version can open, the
+// comparison's table names, and downloading a drill report for auditors.
+import type {
+  BackupEntry,
+  DrillReport,
+  DrillStep,
+  DrillStepStatus,
+  PreflightFacts,
+} from '../../shared/domain.ts';
+import type { AppErrorShape } from '../../shared/errors.ts';
+import { invoke } from './api.ts';
+import { withHint } from './backups.ts';
+
+/** The drill's steps in the order the host runs them (titles as the host reports them). */
+export const DRILL_STEPS: readonly { key: DrillStep['key']; title: string }[] = [
+  { key: 'preflight', title: 'Preflight' },
+  { key: 'copy', title: 'Copy into a private folder' },
+  { key: 'integrity', title: 'Integrity and foreign keys' },
+  { key: 'migrations', title: 'Migrations' },
+  { key: 'boot', title: 'Boots with the app’s own store' },
+  { key: 'probes', title: 'Your data reads back' },
+  { key: 'secrets', title: 'Secret references' },
+];
+
+export const STEP_STATUS_LABEL: Record<DrillStepStatus, string> = {
+  pass: 'Passed',
+  warn: 'Warning',
+  fail: 'Failed',
+  skip: 'Skipped',
+};
+
+/** Row counts in the comparison, named as a person would. */
+export const TABLE_LABEL: Record<string, string> = {
+  projects: 'Projects',
+  environments: 'Environments',
+  config_snapshots: 'Configuration snapshots',
+  deployments: 'Deployments',
+  deployment_logs: 'Deployment log lines',
+  runs: 'Runs',
+  resource_status: 'Resource status rows',
+  audit_log: 'Audit entries',
+  metrics: 'Metric samples',
+};
+
+/** Why this version cannot restore a backup, or null when it can. */
+export function cannotOpenReason(entry: BackupEntry, appSchemaVersion: number): string | null {
+  if (entry.hasManifest && entry.schemaVersion > appSchemaVersion) {
+    return `Made by a newer Stateward (schema ${entry.schemaVersion}); this version reads schema ${appSchemaVersion} and older. Restore it with the same or a newer version.`;
+  }
+  return null;
+}
+
+/** A short name for what a restore started from. */
+export function sourceName(facts: Pick<PreflightFacts, 'fileName'>): string {
+  return facts.fileName;
+}
+
+/** The unresolved secret references the drill's secrets step reported, if any. */
+export function unresolvedSecrets(
+  report: DrillReport,
+): { project: string; environment: string; name: string }[] {
+  const step = report.steps.find((s) => s.key === 'secrets');
+  const list = step?.facts?.['unresolved'];
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (u): u is { project: string; environment: string; name: string } =>
+      typeof u === 'object' && u !== null && 'name' in u,
+  );
+}
+
+/** Downloads a drill report (Markdown or HTML) through the browser, in Electron too. */
+export async function exportDrill(
+  id: string,
+  format: 'markdown' | 'html',
+): Promise<{ ok: true; fileName: string } | { ok: false; error: AppErrorShape }> {
+  const r = await invoke('drills.export', { id, format });
+  if (!r.ok) return { ok: false, error: withHint(r.error) };
+  const blob = new Blob([r.value.content], { type: `${r.value.mime};charset=utf-8` });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = r.value.fileName;
+  a.rel = 'noopener';
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The download has taken its copy by the next task; free the blob a little later.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return { ok: true, fileName: r.value.fileName };
+}
