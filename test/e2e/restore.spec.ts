@@ -7,6 +7,7 @@
 // Every wizard step is saved under test-results/screens/ (light; the banner and
 // the comparison in dark too).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
@@ -329,6 +330,142 @@ test('a corrupted backup is refused at preflight with the reason', async ({ page
   await expect(d.getByRole('heading', { name: 'Restore a backup' })).toBeVisible();
   // Nothing was staged for it.
   expect(await invokeHttp<unknown[]>(host, 'restores.list', {})).toEqual([]);
+  await d.getByRole('button', { name: 'Close' }).first().click();
+
+  // Verifying it records a failed drill, which the Dashboard shows as an alert.
+  await page.getByRole('button', { name: 'Verify backups…' }).click();
+  await expect(d.locator('input[type="checkbox"]:checked')).toHaveCount(0);
+  await d.locator(`[data-backup-id="${backup.id}"] input`).check();
+  await d.getByRole('button', { name: 'Run the restore drill' }).click();
+  await expect(d.getByTestId('verify-summary')).toHaveText('0 of 1 backups passed.');
+  const report = d.getByTestId('verify-report');
+  await expect(report.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'false');
+  await expect(report.locator('.drill-step[data-step="preflight"]')).toHaveAttribute(
+    'data-status',
+    'fail',
+  );
+  await expect(report.locator('.drill-step-notrun')).toHaveCount(6);
+  await shot(page, '85b-verify-failed-report');
+  await d.getByRole('button', { name: 'Done' }).click();
+  await nav(page).getByRole('button', { name: 'Dashboard' }).click();
+  const failed = page.getByTestId('safety-panel').locator('[data-warning="LAST_DRILL_FAILED"]');
+  await expect(failed).toHaveAttribute('role', 'alert');
+  await expect(failed).toContainText('The last restore drill failed');
+  await expect(failed).toContainText('BACKUP_HASH_MISMATCH');
+  await dismissToasts(page);
+  await shot(page, '88-dashboard-drill-failed');
+
+  // Overdue needs a month without a passing drill; the overview is given that state here to
+  // check how the Dashboard shows it (the rule itself is the backend's).
+  await page.route('**/api/invoke/drills.overview', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as {
+      ok: true;
+      value: { lastPassed: unknown; warnings: { code: string; message: string }[] };
+    };
+    const at = Date.now() - 41 * 86_400_000;
+    body.value.lastPassed = {
+      id: '0123456789abcdef',
+      restoreId: null,
+      backupId: backup.id,
+      fileName: backup.fileName,
+      startedAt: at,
+      finishedAt: at,
+      passed: true,
+      summary: 'Passed.',
+    };
+    body.value.warnings = [
+      {
+        code: 'DRILL_OVERDUE',
+        message: 'The last successful restore drill was 41 days ago (more than 30).',
+      },
+    ];
+    await route.fulfill({ response, json: body });
+  });
+  await page.reload();
+  const overdue = page.getByTestId('safety-panel').locator('[data-warning="DRILL_OVERDUE"]');
+  await expect(overdue).toHaveAttribute('role', 'alert');
+  await expect(overdue).toContainText('Restore drill overdue');
+  await expect(page.getByTestId('safety-last-drill')).toContainText('41 d ago');
+  await expect(overdue).toBeInViewport();
+  await shot(page, '89-dashboard-drill-overdue');
+});
+
+test('restored on another machine: secret references re-bound with the recovery key', async ({
+  page,
+  host,
+}) => {
+  // "Machine A": its own data dir with secrets set up, one secret, and a backup.
+  const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-e2e-other-'));
+  let backup!: BackupEntry;
+  let recoveryKey = '';
+  try {
+    await withHost(otherDir, async (a) => {
+      await invokeHttp(a, 'demo.seed', { projects: 2, deployments: 20 });
+      const setup = await invokeHttp<{ recoveryKey: string }>(a, 'secrets.setup', {
+        passphrase: 'correct horse battery staple',
+      });
+      recoveryKey = setup.recoveryKey;
+      const projects = await invokeHttp<ListPage<Project>>(a, 'projects.list', {});
+      const envs = await invokeHttp<{ id: number }[]>(a, 'environments.list', {
+        projectId: projects.items[0]!.id,
+      });
+      await invokeHttp(a, 'secrets.set', {
+        environmentId: envs[0]!.id,
+        name: 'DATABASE_URL',
+        value: 'postgres://app:s3cret@db/app',
+      });
+      backup = await backupNow(a);
+    });
+    // "Machine B" (this host) gets the backup file and its manifest.
+    fs.mkdirSync(path.join(host.dataDir, 'backups'), { recursive: true, mode: 0o700 });
+    for (const name of [backup.fileName, backup.fileName.replace(/\.sqlite$/, '.manifest.json')])
+      fs.copyFileSync(
+        path.join(otherDir, 'backups', name),
+        path.join(host.dataDir, 'backups', name),
+      );
+  } finally {
+    fs.rmSync(otherDir, { recursive: true, force: true });
+  }
+
+  await page.goto(host.url);
+  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+  await page.getByRole('button', { name: 'Restore a backup…' }).click();
+  const d = dialog(page);
+  await d.locator(`[data-backup-id="${backup.id}"] input`).check();
+  await d.getByRole('button', { name: 'Check this backup' }).click();
+  await d.getByRole('button', { name: 'Restore and run the drill' }).click();
+  await expect(d.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'true');
+  await expect(d.locator('.drill-step[data-step="secrets"]')).toHaveAttribute(
+    'data-status',
+    'warn',
+  );
+  const rebind = d.getByTestId('secrets-rebind');
+  await expect(rebind).toContainText('1 secret reference needs to be re-bound');
+  await expect(rebind).toContainText('DATABASE_URL');
+  // Until a choice is made, the preview waits.
+  await expect(d.getByRole('button', { name: 'Preview the copy' })).toHaveAttribute(
+    'aria-disabled',
+    'true',
+  );
+  await rebind.scrollIntoViewIfNeeded();
+  await shot(page, '86-restore-secrets-rebind');
+
+  await rebind.getByRole('button', { name: 'Unlock with recovery key' }).click();
+  await rebind.getByLabel('Recovery key').fill('SWRK-not-a-real-key');
+  await rebind.getByRole('button', { name: 'Unlock and check again' }).click();
+  await expect(rebind.getByRole('alert')).toContainText('SECRETS_RECOVERY_KEY_INVALID');
+  await rebind.getByLabel('Recovery key').fill(recoveryKey);
+  await shot(page, '86b-restore-secrets-recovery-key');
+  await rebind.getByLabel('Recovery key').press('Enter');
+  await expect(d.getByTestId('secrets-resolved')).toContainText('1 of 1 resolve');
+  await expect(d.getByRole('button', { name: 'Preview the copy' })).not.toHaveAttribute(
+    'aria-disabled',
+    'true',
+  );
+  await shot(page, '87-restore-secrets-resolved');
+  // The value itself never reached the page.
+  expect(await page.content()).not.toContain('s3cret');
 });
 
 /** Runs a host on `dataDir` for `fn`, then stops it (SIGTERM) and waits for it to exit. */
@@ -419,9 +556,9 @@ test('rollback from the refusal screen: restore an older backup, drill, promote'
   await expect(page.getByTestId('refusal-code')).toHaveText('SCHEMA_FROM_NEWER_VERSION');
   await expect(page.getByTestId('refusal-message')).toContainText('9.9.9');
   const section = page.getByRole('region', { name: 'Restore an older backup' });
-  await expect(section).toContainText('1 newer ones need a newer Stateward');
+  await expect(section).toContainText('1 newer one needs a newer Stateward');
   await expect(section.locator(`[data-backup-id="${backup.id}"]`)).toContainText(
-    'taken before the upgrade',
+    'before the upgrade',
   );
   await expect(section.locator(`[data-backup-id="${newerId}"]`)).toHaveCount(0);
   await shot(page, '90-refusal-restore');

@@ -615,7 +615,10 @@ function SecretsRebind({
               placeholder="SWRK-XXXX-XXXX-…"
               value={key}
               autoFocus
-              onChange={(e) => setKey(e.target.value)}
+              onChange={(e) => {
+                setKey(e.target.value);
+                setError(null);
+              }}
               onKeyDown={(e) => {
                 if (e.key === 'Enter') {
                   e.preventDefault();

@@ -20,7 +20,7 @@ import { WizardSteps } from '../components/WizardSteps.tsx';
 import { formatCount, formatTime } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
-import { cannotOpenReason } from '../restores.ts';
+import { cannotOpenReason, DRILL_STEPS } from '../restores.ts';
 import { useRevision } from '../stores/data.ts';
 import type { VerifyItem, VerifyStep } from '../stores/verifyWizard.ts';
 import { useVerifyWizard } from '../stores/verifyWizard.ts';
@@ -208,6 +208,10 @@ function RunStep() {
   );
 }
 
+function stepsLabel(n: number): string {
+  return n < DRILL_STEPS.length ? `Steps (${n} of ${DRILL_STEPS.length} run)` : `Steps (${n})`;
+}
+
 function ReportsStep() {
   const w = useVerifyWizard();
   const passed = w.queue.filter((e) => {
@@ -243,7 +247,7 @@ function ReportsStep() {
               <>
                 <DrillVerdict report={item.report} />
                 <details className="drill-details" open={!item.report.passed}>
-                  <summary>Steps ({item.report.steps.length})</summary>
+                  <summary>{stepsLabel(item.report.steps.length)}</summary>
                   <DrillSteps report={item.report} />
                 </details>
                 <ExportButtons drillId={item.report.id} small />

@@ -47,7 +47,12 @@ export function RefusalRestore() {
           <p>
             This version (schema {appSchema}) can open {formatCount(openable.length)} of the{' '}
             {formatCount(all.length)} backups in the backups folder
-            {newer > 0 ? `; ${formatCount(newer)} newer ones need a newer Stateward` : ''}.
+            {newer === 1
+              ? '; 1 newer one needs a newer Stateward'
+              : newer > 1
+                ? `; ${formatCount(newer)} newer ones need a newer Stateward`
+                : ''}
+            .
           </p>
           <ul className="refusal-backups" aria-label="Backups this version can open">
             {ordered.slice(0, SHOWN).map((e) => (
@@ -64,13 +69,11 @@ export function RefusalRestore() {
                 >
                   <KindBadge entry={e} />
                   <span title={formatTimeExact(e.createdAt)}>{formatAgo(e.createdAt, now)}</span>
-                  <span className="muted small">
+                  <span className="muted small refusal-backup-facts">
                     {formatBytes(e.bytes)} · schema {e.schemaVersion}
                   </span>
                   {e.kind === 'pre-upgrade' && (
-                    <span className="pill pill-ok">
-                      <Icon name="shield" size={12} /> taken before the upgrade
-                    </span>
+                    <span className="pill pill-ok">before the upgrade</span>
                   )}
                   <span className="refusal-backup-go">
                     Restore… <Icon name="chevron" size={12} />
