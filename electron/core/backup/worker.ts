@@ -7,6 +7,7 @@
 //   quickCheck: PRAGMA quick_check of a finished copy.
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { countRows, tableExists } from '../store/introspect.ts';
 
 export type WorkerRequest =
   | {
@@ -53,13 +54,6 @@ export const COUNTED_TABLES = [
   'metrics',
 ];
 export const EMBEDDED_MANIFEST_TABLE = 'stateward_backup';
-
-function tableExists(db: Database.Database, name: string): boolean {
-  return (
-    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name) !==
-    undefined
-  );
-}
 
 async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Promise<WorkerReply> {
   const src = new Database(req.source, { readonly: true, fileMustExist: true });
@@ -165,8 +159,8 @@ function rowCounts(file: string): WorkerReply {
   try {
     const counts: Record<string, number> = {};
     for (const t of COUNTED_TABLES) {
-      if (tableExists(db, t))
-        counts[t] = (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n;
+      const n = countRows(db, t);
+      if (n !== null) counts[t] = n;
     }
     return { type: 'rowCounts-done', rowCounts: counts };
   } finally {

@@ -13,6 +13,7 @@ import { APPLICATION_ID, classifySqliteError, readHeader } from '../store/db.ts'
 import { MIGRATIONS } from '../store/migrations/index.ts';
 import { planMigrations, readHistory } from '../store/migrate.ts';
 import type { ReadableDB } from '../store/db.ts';
+import { tableExists } from '../store/introspect.ts';
 import {
   BACKUP_EXT,
   MANIFEST_SUFFIX,
@@ -188,10 +189,7 @@ export async function copyHashing(
 }
 
 function readEmbedded(db: ReadableDB): Record<string, unknown> | null {
-  const exists = db
-    .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`)
-    .get(EMBEDDED_MANIFEST_TABLE);
-  if (!exists) return null;
+  if (!tableExists(db, EMBEDDED_MANIFEST_TABLE)) return null;
   const out: Record<string, unknown> = {};
   for (const row of db.prepare(`SELECT key, value FROM ${EMBEDDED_MANIFEST_TABLE}`).all() as {
     key: string;

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { z } from 'zod';
 import type {
   Comparison,
@@ -21,13 +22,15 @@ import { ensureOwnerDir, fsyncDir, listDir, writeFileAtomic } from '../fsutil.ts
 import type { ReadableDB } from '../store/db.ts';
 import { openReadOnly, openWritable } from '../store/db.ts';
 import { openStore } from '../store/store.ts';
+import { countRows } from '../store/introspect.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
 import { createBackup } from '../backup/engine.ts';
 import { faultPoint } from '../fault.ts';
 import { stageRestore } from './preflight.ts';
 import { runDrill } from './drill.ts';
-import { clearJournal, journalPath, swapIn, writeJournal } from './promote.ts';
+import { clearJournal, journalPath, recoverPromote, swapIn, writeJournal } from './promote.ts';
+import { APP_VERSION } from '../version.ts';
 
 const RECORD = 'restore.json';
 const DAY = 86_400_000;
@@ -248,8 +251,8 @@ export class RestoreService {
         finishedAt: now,
         passed: false,
         summary: `Refused at preflight (${staged.report.code}): ${staged.report.reason}`,
-        appVersion: '',
-        machine: '',
+        appVersion: APP_VERSION,
+        machine: os.hostname(),
         source: staged.report.facts,
         steps: [
           {
@@ -263,9 +266,6 @@ export class RestoreService {
         ],
         warnings: staged.report.warnings,
       };
-      const { APP_VERSION } = await import('../version.ts');
-      report.appVersion = APP_VERSION;
-      report.machine = (await import('node:os')).hostname();
       this.saveDrill(report);
       return report;
     }
@@ -471,14 +471,7 @@ export class RestoreService {
       'audit_log',
       'metrics',
     ];
-    const count = (db: ReadableDB, t: string): number | null => {
-      const exists = db
-        .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`)
-        .get(t);
-      return exists
-        ? (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n
-        : null;
-    };
+    const count = countRows;
     const newest = (db: ReadableDB) => {
       const d = newestDeployment(db);
       return d
@@ -612,7 +605,6 @@ export class RestoreService {
     } catch (e) {
       if (fs.existsSync(journalPath(layout))) {
         // Failed mid-swap in this process: the same recovery as after a crash.
-        const { recoverPromote } = await import('./promote.ts');
         recoverPromote(layout);
         if (!this.rt.store) {
           try {

@@ -5,6 +5,7 @@ import { AppError } from '../../../shared/errors.ts';
 import { APP_VERSION } from '../version.ts';
 import type { ReadableDB, WritableDB } from './db.ts';
 import { APPLICATION_ID } from './db.ts';
+import { tableExists } from './introspect.ts';
 import type { MigrationSource } from './migrations/index.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 
@@ -38,15 +39,8 @@ const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   app_version TEXT NOT NULL
 )`;
 
-function hasTable(db: ReadableDB, name: string): boolean {
-  return (
-    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name) !==
-    undefined
-  );
-}
-
 export function readHistory(db: ReadableDB): AppliedMigration[] {
-  if (!hasTable(db, 'schema_migrations')) return [];
+  if (!tableExists(db, 'schema_migrations')) return [];
   return (
     db
       .prepare(

@@ -6,6 +6,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { DataDirLayout } from '../paths.ts';
 import { tightenFiles } from '../fsutil.ts';
 import type { ReadableDB, WritableDB } from './db.ts';
+import { countRows } from './introspect.ts';
 import {
   applyConnectionSettings,
   classifySqliteError,
@@ -84,14 +85,7 @@ const NO_COUNTS: TableCounts = { projects: 0, environments: 0, deployments: 0, a
 
 /** Row counts of the key tables that exist (an older schema may lack some). */
 export function tableCounts(db: ReadableDB): TableCounts {
-  const count = (table: string): number => {
-    const exists = db
-      .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`)
-      .get(table);
-    return exists
-      ? (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n
-      : 0;
-  };
+  const count = (table: string): number => countRows(db, table) ?? 0;
   return {
     projects: count('projects'),
     environments: count('environments'),

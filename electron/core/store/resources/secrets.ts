@@ -2,6 +2,7 @@
 // seal and open them with the data key (core/secrets/service.ts).
 import type { ReadableDB, WritableDB } from '../db.ts';
 import { assertOneChange } from '../db.ts';
+import { countRows, tableExists } from '../introspect.ts';
 
 export interface SecretRow {
   id: string;
@@ -24,10 +25,8 @@ export function secretsOf(db: ReadableDB, environmentId: number): SecretRow[] {
 export function allSecrets(
   db: ReadableDB,
 ): (SecretRow & { environment_name: string; project_name: string })[] {
-  const exists = db
-    .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'secrets'`)
-    .get();
-  if (!exists) return [];
+  // A restored copy from before secrets existed has no table: no secrets.
+  if (!tableExists(db, 'secrets')) return [];
   return db
     .prepare(
       `SELECT s.*, e.name AS environment_name, p.name AS project_name FROM secrets s
@@ -67,8 +66,5 @@ export function deleteSecret(db: WritableDB, id: string): void {
 }
 
 export function countSecrets(db: ReadableDB): number {
-  const exists = db
-    .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'secrets'`)
-    .get();
-  return exists ? (db.prepare(`SELECT count(*) AS n FROM secrets`).get() as { n: number }).n : 0;
+  return countRows(db, 'secrets') ?? 0;
 }
