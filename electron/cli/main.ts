@@ -16,6 +16,7 @@ import { promptHidden, readStdin } from './prompt.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { createBackup } from '../core/backup/engine.ts';
 import { listBackupFiles } from '../core/backup/list.ts';
+import { readDrillReports } from '../core/restore/service.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { APP_VERSION } from '../core/version.ts';
@@ -114,6 +115,8 @@ function status(where: ResolvedDataDir): Outcome {
       ? { pid: held.pid, host: held.host, mode: held.mode, since: held.since }
       : null;
   const inspection = inspectDatabase(layout.db);
+  const lastBackup = listBackupFiles(layout.backups, null, () => null)[0] ?? null;
+  const lastDrill = readDrillReports(layout.drills)[0] ?? null;
   const base = {
     dataDir: where.dir,
     dataDirSource: where.source,
@@ -125,8 +128,23 @@ function status(where: ResolvedDataDir): Outcome {
     dbBytes: fileSize(layout.db),
     walBytes: fileSize(layout.wal),
     lock,
-    lastBackup: null,
-    lastDrill: null,
+    lastBackup: lastBackup
+      ? {
+          fileName: lastBackup.fileName,
+          kind: lastBackup.kind,
+          createdAt: lastBackup.createdAt,
+          bytes: lastBackup.bytes,
+        }
+      : null,
+    lastDrill: lastDrill
+      ? {
+          id: lastDrill.id,
+          passed: lastDrill.passed,
+          finishedAt: lastDrill.finishedAt,
+          fileName: lastDrill.source.fileName,
+          summary: lastDrill.summary,
+        }
+      : null,
   };
   if (inspection.error) {
     const err = inspection.error.toShape();
@@ -143,6 +161,8 @@ function status(where: ResolvedDataDir): Outcome {
     `Database   ${inspection.exists ? `${human(base.dbBytes)} + WAL ${human(base.walBytes)}` : 'not created yet'}`,
     `Contents   ${c.projects} projects, ${c.environments} environments, ${c.deployments} deployments, ${c.auditEntries} audit entries`,
     `In use by  ${lock ? `${lock.mode}, pid ${lock.pid} on ${lock.host}` : 'nobody'}`,
+    `Backup     ${lastBackup ? `${lastBackup.kind}, ${age(Date.now() - lastBackup.createdAt)} ago (${lastBackup.fileName})` : 'none yet'}`,
+    `Drill      ${lastDrill ? `${lastDrill.passed ? 'passed' : 'FAILED'}, ${age(Date.now() - lastDrill.finishedAt)} ago (${lastDrill.source.fileName})` : 'none yet'}`,
   ];
   return { exit: EXIT.ok, json: { ...base, counts: c }, text: `${lines.join('\n')}\n` };
 }

@@ -112,6 +112,27 @@ describe('demo and status', () => {
     expect(r.stdout).toMatch(/In use by\s+nobody/);
   });
 
+  it('status reports the last backup and the last restore drill', async () => {
+    const dir = world.dir();
+    expect((await cli('--data-dir', dir, 'demo', '--deployments', '5')).code).toBe(0);
+    let s = onlyJson(await cli('--data-dir', dir, 'status', '--json'));
+    expect(s.lastBackup).toBeNull();
+    expect(s.lastDrill).toBeNull();
+    expect((await cli('--data-dir', dir, 'status')).stdout).toMatch(
+      /Backup\s+none yet[\s\S]*Drill\s+none yet/,
+    );
+    const backup = await cli('--data-dir', dir, 'backup');
+    expect(backup.code).toBe(0);
+    const file = backup.lines[0]!;
+    expect((await cli('--data-dir', dir, 'verify', file)).code).toBe(0);
+    s = onlyJson(await cli('--data-dir', dir, 'status', '--json'));
+    expect(s.lastBackup).toMatchObject({ fileName: path.basename(file), kind: 'manual' });
+    expect(s.lastDrill).toMatchObject({ passed: true, fileName: path.basename(file) });
+    const text = (await cli('--data-dir', dir, 'status')).stdout;
+    expect(text).toContain(`Backup     manual`);
+    expect(text).toContain('Drill      passed');
+  });
+
   it('status on a new data dir creates nothing', async () => {
     const dir = world.dir();
     const r = await cli('--data-dir', dir, '--json', 'status');

@@ -317,19 +317,9 @@ export class RestoreService {
 
   /** Drill reports on disk, newest first (the durable record: they survive a promote). */
   drillReports(): DrillReport[] {
-    const names = listDir(this.rt.layout.drills);
-    const out: DrillReport[] = [];
-    for (const n of names) {
-      if (!/^[0-9a-f]{16}\.json$/.test(n)) continue;
-      try {
-        out.push(
-          JSON.parse(fs.readFileSync(path.join(this.rt.layout.drills, n), 'utf8')) as DrillReport,
-        );
-      } catch {
-        this.rt.logger.log('warn', `ignored unreadable drill report ${n}`);
-      }
-    }
-    return out.sort((a, b) => b.finishedAt - a.finishedAt);
+    return readDrillReports(this.rt.layout.drills, (n) =>
+      this.rt.logger.log('warn', `ignored unreadable drill report ${n}`),
+    );
   }
 
   /** Bring the live database's drill index up to date with the files (after a promote replaced it). */
@@ -667,6 +657,23 @@ export class RestoreService {
       return { fileName: `stateward-drill-${r.id}.md`, mime: 'text/markdown', content: md };
     return { fileName: `stateward-drill-${r.id}.html`, mime: 'text/html', content: drillHtml(r) };
   }
+}
+
+/** Drill reports in a drills folder, newest first; unreadable files are skipped (and reported). */
+export function readDrillReports(
+  dir: string,
+  onUnreadable: (name: string) => void = () => {},
+): DrillReport[] {
+  const out: DrillReport[] = [];
+  for (const n of listDir(dir)) {
+    if (!/^[0-9a-f]{16}\.json$/.test(n)) continue;
+    try {
+      out.push(JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as DrillReport);
+    } catch {
+      onUnreadable(n);
+    }
+  }
+  return out.sort((a, b) => b.finishedAt - a.finishedAt);
 }
 
 const fmtTime = (t: number | null) =>
