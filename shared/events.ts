@@ -7,7 +7,7 @@ export interface Events {
     area:
       'projects' | 'environments' | 'deployments' | 'snapshots' | 'audit' | 'backups' | 'secrets';
   };
-  /** Progress of a long operation (demo seeding now; backup, restore, verify later). */
+  /** Progress of a long operation: demo seeding, backup, restore and drill. */
   progress: {
     opId: string;
     op: string;

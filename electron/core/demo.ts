@@ -53,11 +53,40 @@ export interface DemoResult {
   deployments: number;
 }
 
+type DemoOptions = { projects: number; deployments: number; actor: string; now: number };
+
+/** Fill an empty database in one go (CLI, tests, benchmarks). */
 export function seedDemo(
   db: WritableDB,
-  opts: { projects: number; deployments: number; actor: string; now: number },
+  opts: DemoOptions,
   onProgress: (done: number, total: number) => void = () => {},
 ): DemoResult {
+  const steps = seedDemoSteps(db, opts, onProgress);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** The same, yielding to the event loop between chunks of 5,000 deployments (the app and the host). */
+export async function seedDemoAsync(
+  db: WritableDB,
+  opts: DemoOptions,
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<DemoResult> {
+  const steps = seedDemoSteps(db, opts, onProgress);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function* seedDemoSteps(
+  db: WritableDB,
+  opts: DemoOptions,
+  onProgress: (done: number, total: number) => void,
+): Generator<void, DemoResult> {
   if (countProjects(db) > 0) {
     throw new AppError(
       'DEMO_NEEDS_EMPTY_DATA_DIR',
@@ -198,6 +227,7 @@ export function seedDemo(
       }
     })();
     onProgress(end, total);
+    yield;
   }
   db.transaction(() => {
     insRun.run(

@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
 import type { HandlerMap } from './registry.ts';
 import { storeOf } from './context.ts';
-import { seedDemo } from '../core/demo.ts';
+import { seedDemoAsync } from '../core/demo.ts';
 
 export const demoHandlers: HandlerMap = {
-  'demo.seed': (input, rt) => {
+  'demo.seed': async (input, rt) => {
     const opId = crypto.randomUUID();
     const started = Date.now();
-    const result = seedDemo(
+    const result = await seedDemoAsync(
       storeOf(rt),
       { ...input, actor: rt.actor, now: rt.now() },
       (done, total) => {
