@@ -20,7 +20,7 @@ import { AllDeployments, EnvironmentScreen } from './screens/Deployments.tsx';
 import { ProjectScreen } from './screens/Project.tsx';
 import { Projects } from './screens/Projects.tsx';
 import { RefusalScreen, UnreachableScreen } from './screens/Refusal.tsx';
-import { PREVIEW_NAV, PreviewBanner } from './components/PreviewBanner.tsx';
+import { PreviewBanner } from './components/PreviewBanner.tsx';
 import { RestoreWizard } from './dialogs/RestoreWizard.tsx';
 import { VerifyWizard } from './dialogs/VerifyWizard.tsx';
 import { Compare } from './screens/Compare.tsx';
@@ -29,20 +29,31 @@ import { Restores } from './screens/Restores.tsx';
 import { usePreviewId, worksInPreview } from './stores/preview.ts';
 import { SecretsScreen } from './screens/SecretsScreen.tsx';
 
-const NAV: { label: string; icon: IconName; route: Route; matches: Route['view'][] }[] = [
+type NavItem = { label: string; icon: IconName; route: Route; matches: Route['view'][] };
+
+const PROJECTS: NavItem = {
+  label: 'Projects',
+  icon: 'projects',
+  route: { view: 'projects' },
+  matches: ['projects', 'project', 'environment'],
+};
+const DEPLOYMENTS: NavItem = {
+  label: 'All deployments',
+  icon: 'deployments',
+  route: { view: 'deployments' },
+  matches: ['deployments'],
+};
+const AUDIT: NavItem = {
+  label: 'Audit log',
+  icon: 'audit',
+  route: { view: 'audit' },
+  matches: ['audit'],
+};
+
+const NAV: NavItem[] = [
   { label: 'Dashboard', icon: 'dashboard', route: { view: 'dashboard' }, matches: ['dashboard'] },
-  {
-    label: 'Projects',
-    icon: 'projects',
-    route: { view: 'projects' },
-    matches: ['projects', 'project', 'environment'],
-  },
-  {
-    label: 'All deployments',
-    icon: 'deployments',
-    route: { view: 'deployments' },
-    matches: ['deployments'],
-  },
+  PROJECTS,
+  DEPLOYMENTS,
   { label: 'Backups', icon: 'backup', route: { view: 'backups' }, matches: ['backups'] },
   {
     label: 'Restore & drills',
@@ -51,7 +62,15 @@ const NAV: { label: string; icon: IconName; route: Route; matches: Route['view']
     matches: ['restores', 'drill', 'compare'],
   },
   { label: 'Keys & secrets', icon: 'shield', route: { view: 'secrets' }, matches: ['secrets'] },
-  { label: 'Audit log', icon: 'audit', route: { view: 'audit' }, matches: ['audit'] },
+  AUDIT,
+];
+
+/** The sidebar while previewing: the screens that read the copy, and the comparison. */
+const PREVIEW_NAV: NavItem[] = [
+  { label: 'Compare with live', icon: 'compare', route: { view: 'compare' }, matches: ['compare'] },
+  PROJECTS,
+  DEPLOYMENTS,
+  AUDIT,
 ];
 
 const THEME_NEXT: Record<ThemeChoice, ThemeChoice> = {

@@ -8,6 +8,7 @@ import type { CommandInput, CommandName, CommandResult } from '../../shared/cont
 import type { AppErrorShape, ErrorCode, Result } from '../../shared/errors.ts';
 import type { EventName, Events } from '../../shared/events.ts';
 import { SseParser } from './sse.ts';
+import { LIST_AREAS } from './stores/data.ts';
 import {
   EVENT_NAMES,
   HTTP_EVENTS_PATH,
@@ -96,15 +97,7 @@ function createHttpBridge(): StatewardBridge {
         if (!res.ok || !res.body) throw new Error(`event stream answered HTTP ${res.status}`);
         // Events may have been missed while disconnected: let every list refresh.
         if (connectedBefore) {
-          for (const area of [
-            'projects',
-            'environments',
-            'deployments',
-            'snapshots',
-            'audit',
-            'backups',
-          ] as const)
-            dispatch('data.changed', { area });
+          for (const area of LIST_AREAS) dispatch('data.changed', { area });
         }
         connectedBefore = true;
         delay = 500;

@@ -111,15 +111,20 @@ export async function saveBackupCopy(entry: BackupEntry): Promise<CopyOutcome> {
   }
   const r = await invoke('backups.downloadLink', { id: entry.id });
   if (!r.ok) return { state: 'failed', error: withHint(r.error) };
+  download(r.value.url, r.value.fileName);
+  return { state: 'downloading', fileName: r.value.fileName };
+}
+
+/** Has the browser download `href` as `fileName`, through a hidden link. */
+export function download(href: string, fileName: string): void {
   const a = document.createElement('a');
-  a.href = r.value.url;
-  a.download = r.value.fileName;
+  a.href = href;
+  a.download = fileName;
   a.rel = 'noopener';
   a.hidden = true;
   document.body.append(a);
   a.click();
   a.remove();
-  return { state: 'downloading', fileName: r.value.fileName };
 }
 
 /** One line about a copy's outcome, for a toast or the wizard's result. */

@@ -10,7 +10,7 @@ import type {
 } from '../../shared/domain.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { invoke } from './api.ts';
-import { withHint } from './backups.ts';
+import { download, withHint } from './backups.ts';
 
 /** The drill's steps in the order the host runs them (titles as the host reports them). */
 export const DRILL_STEPS: readonly { key: DrillStep['key']; title: string }[] = [
@@ -78,14 +78,7 @@ export async function exportDrill(
   if (!r.ok) return { ok: false, error: withHint(r.error) };
   const blob = new Blob([r.value.content], { type: `${r.value.mime};charset=utf-8` });
   const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = r.value.fileName;
-  a.rel = 'noopener';
-  a.hidden = true;
-  document.body.append(a);
-  a.click();
-  a.remove();
+  download(url, r.value.fileName);
   // The download has taken its copy by the next task; free the blob a little later.
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return { ok: true, fileName: r.value.fileName };

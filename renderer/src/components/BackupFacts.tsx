@@ -2,6 +2,7 @@
 // Backups page's detail panel), and small badges for a backup's kind and state.
 import type { BackupEntry } from '../../../shared/domain.ts';
 import { BACKUP_KIND_LABEL } from '../backups.ts';
+import { copyText } from '../clipboard.ts';
 import {
   formatAgo,
   formatBytes,
@@ -10,7 +11,7 @@ import {
   formatTime,
   formatTimeExact,
 } from '../format.ts';
-import { toastError, toastSuccess } from '../stores/toasts.ts';
+import { toastSuccess } from '../stores/toasts.ts';
 import { Icon } from './Icon.tsx';
 
 export function KindBadge({ entry }: { entry: Pick<BackupEntry, 'kind'> }) {
@@ -63,16 +64,8 @@ export function OffsitePill(props: { entry: BackupEntry; offsiteDir: string | nu
 
 export function HashLine({ sha256, testId }: { sha256: string; testId?: string }) {
   async function copy() {
-    try {
-      await navigator.clipboard.writeText(sha256);
+    if (await copyText(sha256, 'Select the hash and copy it with the keyboard instead.'))
       toastSuccess('SHA-256 copied');
-    } catch (e) {
-      toastError('Could not copy', {
-        code: 'UNSUPPORTED_HERE',
-        message: `The clipboard refused: ${String(e)}`,
-        hint: 'Select the hash and copy it with the keyboard instead.',
-      });
-    }
   }
   return (
     <div className="copy-line">

@@ -61,3 +61,24 @@ export function Dialog(props: {
     </dialog>
   );
 }
+
+/** The footer of a form dialog: Cancel, and the submit button, disabled while busy. */
+export function DialogButtons(props: {
+  onCancel(): void;
+  busy: boolean;
+  /** The submit button's text while busy ("Saving…"). */
+  busyLabel: string;
+  children: ReactNode;
+}) {
+  const { onCancel, busy, busyLabel, children } = props;
+  return (
+    <>
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? busyLabel : children}
+      </button>
+    </>
+  );
+}

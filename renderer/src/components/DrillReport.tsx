@@ -10,6 +10,7 @@ import { useProgress } from '../stores/progress.ts';
 import { toastError } from '../stores/toasts.ts';
 import type { IconName } from './Icon.tsx';
 import { Icon } from './Icon.tsx';
+import { StepProgress } from './ProgressBar.tsx';
 
 const STATUS_ICON: Record<DrillStepStatus, IconName> = {
   pass: 'check',
@@ -213,33 +214,17 @@ export function RestoreProgress(props: {
           );
         })}
       </ol>
-      <div className="progress" role="status" aria-live="polite">
-        <div className="progress-label">
-          <span data-testid="restore-phase">{label}</span>
-          {pct !== null && <span data-testid="restore-percent">{pct}%</span>}
-        </div>
-        <div
-          className={pct === null ? 'progress-track progress-indeterminate' : 'progress-track'}
-          role="progressbar"
-          aria-label={label}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={pct ?? undefined}
-        >
-          <div className="progress-fill" style={pct === null ? undefined : { width: `${pct}%` }} />
-        </div>
-        <div className="progress-label muted small">
-          <span data-testid="restore-bytes">
-            {copying
-              ? byteProgress
-                ? `${formatBytes(byteProgress.done)} of ${formatBytes(byteProgress.total)} copied`
-                : 'Reading the file'
-              : copiedBytes !== null
-                ? `Copy done (${formatCount(copiedBytes)} bytes); ${done} of ${total} steps finished`
-                : `${done} of ${total} steps finished`}
-          </span>
-        </div>
-      </div>
+      <StepProgress testIdPrefix="restore" text={label} label={label} pct={pct}>
+        <span data-testid="restore-bytes">
+          {copying
+            ? byteProgress
+              ? `${formatBytes(byteProgress.done)} of ${formatBytes(byteProgress.total)} copied`
+              : 'Reading the file'
+            : copiedBytes !== null
+              ? `Copy done (${formatCount(copiedBytes)} bytes); ${done} of ${total} steps finished`
+              : `${done} of ${total} steps finished`}
+        </span>
+      </StepProgress>
     </div>
   );
 }

@@ -12,7 +12,7 @@ export interface Column<T> {
   align?: 'end';
 }
 
-export function ListBox<T>(props: {
+export interface ListBoxProps<T> {
   label: string;
   items: readonly T[];
   columns: readonly Column<T>[];
@@ -22,7 +22,9 @@ export function ListBox<T>(props: {
   /** The row whose details are open elsewhere (highlighted). */
   selectedKey?: string | number | null;
   onEscape?(): void;
-}) {
+}
+
+export function ListBox<T>(props: ListBoxProps<T>) {
   const { label, items, columns, rowKey, onOpen, busy, selectedKey, onEscape } = props;
   const id = useId();
   const [active, setActive] = useState(-1);
@@ -33,6 +35,7 @@ export function ListBox<T>(props: {
     active: current,
     setActive,
     onOpen: onOpen ? (i) => onOpen(items[i] as T) : undefined,
+    onEscape,
   });
 
   useEffect(() => {
@@ -56,14 +59,7 @@ export function ListBox<T>(props: {
         aria-busy={busy || undefined}
         tabIndex={0}
         aria-activedescendant={current >= 0 ? `${id}-row-${current}` : undefined}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && onEscape) {
-            e.preventDefault();
-            onEscape();
-            return;
-          }
-          onKeyDown(e);
-        }}
+        onKeyDown={onKeyDown}
         onFocus={() => {
           if (active < 0 && items.length > 0) setActive(0);
         }}

@@ -1,4 +1,6 @@
 import { formatCount } from '../format.ts';
+import type { ListBoxProps } from './ListBox.tsx';
+import { ListBox } from './ListBox.tsx';
 
 export function Pager(props: {
   offset: number;
@@ -32,5 +34,32 @@ export function Pager(props: {
         Next
       </button>
     </nav>
+  );
+}
+
+/** One page of a longer list: the rows, then the pager under them. */
+export function PagedListBox<T>(
+  props: Omit<ListBoxProps<T>, 'items'> & {
+    page: { items: readonly T[]; total: number };
+    /** What the rows are, for the pager ("projects"). */
+    noun: string;
+    offset: number;
+    limit: number;
+    onOffset(offset: number): void;
+  },
+) {
+  const { page, noun, offset, limit, onOffset, ...list } = props;
+  return (
+    <>
+      <ListBox {...list} items={page.items} />
+      <Pager
+        noun={noun}
+        offset={offset}
+        limit={limit}
+        total={page.total}
+        shown={page.items.length}
+        onOffset={onOffset}
+      />
+    </>
   );
 }

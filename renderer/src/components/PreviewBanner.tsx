@@ -9,32 +9,7 @@ import { useNav } from '../stores/nav.ts';
 import { usePreview } from '../stores/preview.ts';
 import { useRestoreWizard } from '../stores/restoreWizard.ts';
 import { toastError } from '../stores/toasts.ts';
-import type { IconName } from './Icon.tsx';
 import { Icon } from './Icon.tsx';
-import type { Route } from '../stores/nav.ts';
-
-/** The sidebar while previewing: the screens that read the copy, and the comparison. */
-export const PREVIEW_NAV: {
-  label: string;
-  icon: IconName;
-  route: Route;
-  matches: Route['view'][];
-}[] = [
-  { label: 'Compare with live', icon: 'compare', route: { view: 'compare' }, matches: ['compare'] },
-  {
-    label: 'Projects',
-    icon: 'projects',
-    route: { view: 'projects' },
-    matches: ['projects', 'project', 'environment'],
-  },
-  {
-    label: 'All deployments',
-    icon: 'deployments',
-    route: { view: 'deployments' },
-    matches: ['deployments'],
-  },
-  { label: 'Audit log', icon: 'audit', route: { view: 'audit' }, matches: ['audit'] },
-];
 
 export function PreviewBanner() {
   const source = usePreview((s) => s.source);

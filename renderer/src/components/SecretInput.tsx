@@ -4,7 +4,7 @@
 // The toggle changes only this field, never another one on the same form.
 import type { ChangeEvent, Ref } from 'react';
 import { useState } from 'react';
-import { SecretIcon } from './SecretIcon.tsx';
+import { Icon } from './Icon.tsx';
 
 export function SecretInput(props: {
   inputRef: Ref<HTMLInputElement>;
@@ -49,7 +49,7 @@ export function SecretInput(props: {
         title={shown ? `Hide ${what}` : `Show ${what}`}
         onClick={() => setShown((s) => !s)}
       >
-        <SecretIcon name={shown ? 'eyeOff' : 'eye'} />
+        <Icon name={shown ? 'eyeOff' : 'eye'} />
       </button>
     </div>
   );

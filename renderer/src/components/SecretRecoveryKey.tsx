@@ -3,9 +3,9 @@
 // caller requires before moving on. The key lives only in the caller's
 // component state and is dropped when the dialog closes.
 import { useEffect, useRef, useState } from 'react';
+import { copyText } from '../clipboard.ts';
 import { toastError } from '../stores/toasts.ts';
 import { Icon } from './Icon.tsx';
-import { SecretIcon } from './SecretIcon.tsx';
 
 /**
  * Prints a page holding just the key and what to do with it. A same-origin,
@@ -87,22 +87,14 @@ export function SecretRecoveryKey(props: {
   useEffect(() => box.current?.focus(), []);
 
   async function copy() {
-    try {
-      await navigator.clipboard.writeText(recoveryKey);
+    if (await copyText(recoveryKey, 'Select the key and copy it with the keyboard instead.'))
       setCopied(true);
-    } catch (e) {
-      toastError('Could not copy', {
-        code: 'UNSUPPORTED_HERE',
-        message: `The clipboard refused: ${String(e)}`,
-        hint: 'Select the key and copy it with the keyboard instead.',
-      });
-    }
   }
 
   return (
     <div className="secret-recovery" data-testid="recovery-key-step" ref={box} tabIndex={-1}>
       <div className="result-banner result-ok" role="status">
-        <SecretIcon name="key" size={20} />
+        <Icon name="key" size={20} />
         <div>
           <strong>{rotated ? 'New recovery key' : 'Your recovery key'}</strong>
           <p>
@@ -126,7 +118,7 @@ export function SecretRecoveryKey(props: {
             className="button"
             onClick={() => printRecoveryKey(recoveryKey, keyId)}
           >
-            <SecretIcon name="print" /> Print
+            <Icon name="print" /> Print
           </button>
         </div>
       </div>

@@ -5,9 +5,9 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { SecretEntry } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
+import { copyText } from '../clipboard.ts';
 import { toastError, toastSuccess } from '../stores/toasts.ts';
 import { Icon } from './Icon.tsx';
-import { SecretIcon } from './SecretIcon.tsx';
 
 export const REVEAL_SECONDS = 30;
 const MASK = '•'.repeat(16);
@@ -62,19 +62,11 @@ export function SecretReveal({ secret }: { secret: SecretEntry }) {
 
   async function copy() {
     if (value === null) return;
-    try {
-      await navigator.clipboard.writeText(value);
+    if (await copyText(value, 'Show the value and select it instead.'))
       toastSuccess(
         `${secret.name} copied`,
         'The clipboard keeps it until you copy something else.',
       );
-    } catch (e) {
-      toastError('Could not copy', {
-        code: 'UNSUPPORTED_HERE',
-        message: `The clipboard refused: ${String(e)}`,
-        hint: 'Show the value and select it instead.',
-      });
-    }
   }
 
   return (
@@ -90,7 +82,7 @@ export function SecretReveal({ secret }: { secret: SecretEntry }) {
         title={secret.resolves ? undefined : 'This machine has no key that decrypts this secret'}
         onClick={() => void reveal()}
       >
-        <SecretIcon name={open ? 'eyeOff' : 'eye'} /> {open ? 'Hide' : 'Reveal'}
+        <Icon name={open ? 'eyeOff' : 'eye'} /> {open ? 'Hide' : 'Reveal'}
       </button>
       {open && (
         <div
@@ -137,7 +129,7 @@ export function SecretReveal({ secret }: { secret: SecretEntry }) {
               aria-pressed={unmasked}
               onClick={() => setUnmasked((u) => !u)}
             >
-              <SecretIcon name={unmasked ? 'eyeOff' : 'eye'} /> {unmasked ? 'Mask' : 'Show'}
+              <Icon name={unmasked ? 'eyeOff' : 'eye'} /> {unmasked ? 'Mask' : 'Show'}
             </button>
             <button type="button" className="button button-small" onClick={() => void copy()}>
               <Icon name="copy" /> Copy

@@ -10,7 +10,7 @@ import { SecretRecoveryUnlockDialog } from '../dialogs/SecretRecoveryUnlockDialo
 import { useSecrets } from '../stores/secrets.ts';
 import { toastSuccess } from '../stores/toasts.ts';
 import { Field } from './Field.tsx';
-import { SecretIcon } from './SecretIcon.tsx';
+import { Icon } from './Icon.tsx';
 import { SecretInput } from './SecretInput.tsx';
 
 export function SecretUnlockForm({ status }: { status: SecretsStatus }) {
@@ -61,7 +61,7 @@ export function SecretUnlockForm({ status }: { status: SecretsStatus }) {
         }}
       >
         <div className="secret-unlock-head">
-          <SecretIcon name="lock" size={20} />
+          <Icon name="lock" size={20} />
           <div>
             <strong>Secrets are locked</strong>
             <p className="muted small">
@@ -84,7 +84,7 @@ export function SecretUnlockForm({ status }: { status: SecretsStatus }) {
               />
             </Field>
             <button type="submit" className="button button-primary" disabled={busy}>
-              <SecretIcon name="unlock" /> {busy ? 'Unlocking…' : 'Unlock'}
+              <Icon name="unlock" /> {busy ? 'Unlocking…' : 'Unlock'}
             </button>
           </div>
         )}
@@ -96,7 +96,7 @@ export function SecretUnlockForm({ status }: { status: SecretsStatus }) {
               disabled={busy}
               onClick={() => void unlock(false)}
             >
-              <SecretIcon name="unlock" />{' '}
+              <Icon name="unlock" />{' '}
               {withoutPassphrase.includes('os-keychain')
                 ? 'Unlock with the OS keychain'
                 : 'Unlock with the key file'}

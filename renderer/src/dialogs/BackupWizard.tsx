@@ -15,6 +15,7 @@ import {
 import { KindBadge, ManifestFacts } from '../components/BackupFacts.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { StepProgress } from '../components/ProgressBar.tsx';
 import { formatBytes, formatDuration } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useApp } from '../stores/app.ts';
@@ -280,38 +281,25 @@ function RunStep({ opId, cancelRequested }: { opId: string | null; cancelRequest
           </li>
         ))}
       </ol>
-      <div className="progress" role="status" aria-live="polite">
-        <div className="progress-label">
-          <span data-testid="backup-phase">
-            {phase ? `Step ${at + 1} of ${PHASES.length}: ${label}` : label}
-          </span>
-          {pct !== null && <span data-testid="backup-percent">{pct}%</span>}
-        </div>
-        <div
-          className={pct === null ? 'progress-track progress-indeterminate' : 'progress-track'}
-          role="progressbar"
-          aria-label={label}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={pct ?? undefined}
-        >
-          <div className="progress-fill" style={pct === null ? undefined : { width: `${pct}%` }} />
-        </div>
-        <div className="progress-label muted small">
-          <span data-testid="backup-bytes">
-            {progress && phase !== 'finalize'
-              ? `${formatBytes(progress.done)} of ${formatBytes(progress.total)}`
-              : progress
-                ? 'Syncing to disk and renaming into place'
-                : 'Waiting for the first progress report'}
-          </span>
-          <span>
-            {progress?.etaMs != null && progress.done < progress.total
-              ? `about ${formatDuration(progress.etaMs)} left`
-              : ''}
-          </span>
-        </div>
-      </div>
+      <StepProgress
+        testIdPrefix="backup"
+        text={phase ? `Step ${at + 1} of ${PHASES.length}: ${label}` : label}
+        label={label}
+        pct={pct}
+      >
+        <span data-testid="backup-bytes">
+          {progress && phase !== 'finalize'
+            ? `${formatBytes(progress.done)} of ${formatBytes(progress.total)}`
+            : progress
+              ? 'Syncing to disk and renaming into place'
+              : 'Waiting for the first progress report'}
+        </span>
+        <span>
+          {progress?.etaMs != null && progress.done < progress.total
+            ? `about ${formatDuration(progress.etaMs)} left`
+            : ''}
+        </span>
+      </StepProgress>
       <p className="muted small">
         {cancelRequested
           ? 'Cancelling: the half-written file is being removed.'

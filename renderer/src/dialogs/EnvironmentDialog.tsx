@@ -4,12 +4,13 @@ import type { Environment, EnvironmentKind } from '../../../shared/domain.ts';
 import { ENVIRONMENT_KINDS } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
-import { Dialog } from '../components/Dialog.tsx';
-import { Field } from '../components/Field.tsx';
+import { Dialog, DialogButtons } from '../components/Dialog.tsx';
+import { Field, OptionSelect } from '../components/Field.tsx';
 import type { FieldErrors } from '../errors.ts';
 import { fieldErrorsOf } from '../errors.ts';
 import { toastSuccess } from '../stores/toasts.ts';
 import { FormError } from './FormError.tsx';
+import { DescriptionField, NameField } from './NameFields.tsx';
 
 const FIELDS = ['name', 'kind', 'description'] as const;
 type F = (typeof FIELDS)[number];
@@ -64,55 +65,36 @@ export function EnvironmentDialog(props: {
       onClose={onClose}
       onSubmit={() => void submit()}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : environment ? 'Save' : 'Create environment'}
-          </button>
-        </>
+        <DialogButtons onCancel={onClose} busy={busy} busyLabel="Saving…">
+          {environment ? 'Save' : 'Create environment'}
+        </DialogButtons>
       }
     >
       <FormError error={formError} />
-      <Field label="Name" error={errors.name}>
-        <input
-          className="input"
-          autoFocus
-          autoComplete="off"
-          spellCheck={false}
-          value={name}
-          maxLength={200}
-          onChange={(e) => {
-            setName(e.target.value);
-            setErrors((x) => ({ ...x, name: undefined }));
-          }}
-        />
-      </Field>
+      <NameField
+        value={name}
+        error={errors.name}
+        onChange={(v) => {
+          setName(v);
+          setErrors((x) => ({ ...x, name: undefined }));
+        }}
+      />
       <Field label="Kind" error={errors.kind}>
-        <select
-          className="input"
+        <OptionSelect
           value={kind}
-          onChange={(e) => setKind(e.target.value as EnvironmentKind)}
-        >
-          {ENVIRONMENT_KINDS.map((k) => (
-            <option key={k} value={k}>
-              {KIND_LABEL[k]}
-            </option>
-          ))}
-        </select>
-      </Field>
-      <Field label="Description" optional error={errors.description}>
-        <textarea
-          className="input"
-          rows={3}
-          value={description}
-          onChange={(e) => {
-            setDescription(e.target.value);
-            setErrors((x) => ({ ...x, description: undefined }));
-          }}
+          options={ENVIRONMENT_KINDS}
+          labels={KIND_LABEL}
+          onChange={setKind}
         />
       </Field>
+      <DescriptionField
+        value={description}
+        error={errors.description}
+        onChange={(v) => {
+          setDescription(v);
+          setErrors((x) => ({ ...x, description: undefined }));
+        }}
+      />
     </Dialog>
   );
 }

@@ -4,12 +4,12 @@ import { useState } from 'react';
 import type { Project } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
-import { Dialog } from '../components/Dialog.tsx';
-import { Field } from '../components/Field.tsx';
+import { Dialog, DialogButtons } from '../components/Dialog.tsx';
 import type { FieldErrors } from '../errors.ts';
 import { fieldErrorsOf } from '../errors.ts';
 import { toastSuccess } from '../stores/toasts.ts';
 import { FormError } from './FormError.tsx';
+import { DescriptionField, NameField } from './NameFields.tsx';
 
 const FIELDS = ['name', 'description'] as const;
 type F = (typeof FIELDS)[number];
@@ -55,42 +55,28 @@ export function ProjectDialog(props: {
       onClose={onClose}
       onSubmit={() => void submit()}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : project ? 'Save' : 'Create project'}
-          </button>
-        </>
+        <DialogButtons onCancel={onClose} busy={busy} busyLabel="Saving…">
+          {project ? 'Save' : 'Create project'}
+        </DialogButtons>
       }
     >
       <FormError error={formError} />
-      <Field label="Name" error={errors.name}>
-        <input
-          className="input"
-          autoFocus
-          autoComplete="off"
-          spellCheck={false}
-          value={name}
-          maxLength={200}
-          onChange={(e) => {
-            setName(e.target.value);
-            setErrors((x) => ({ ...x, name: undefined }));
-          }}
-        />
-      </Field>
-      <Field label="Description" optional error={errors.description}>
-        <textarea
-          className="input"
-          rows={3}
-          value={description}
-          onChange={(e) => {
-            setDescription(e.target.value);
-            setErrors((x) => ({ ...x, description: undefined }));
-          }}
-        />
-      </Field>
+      <NameField
+        value={name}
+        error={errors.name}
+        onChange={(v) => {
+          setName(v);
+          setErrors((x) => ({ ...x, name: undefined }));
+        }}
+      />
+      <DescriptionField
+        value={description}
+        error={errors.description}
+        onChange={(v) => {
+          setDescription(v);
+          setErrors((x) => ({ ...x, description: undefined }));
+        }}
+      />
     </Dialog>
   );
 }

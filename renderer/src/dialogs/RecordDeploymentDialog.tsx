@@ -6,8 +6,8 @@ import type { DeploymentDetail, DeploymentStatus } from '../../../shared/domain.
 import { DEPLOYMENT_STATUSES } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
-import { Dialog } from '../components/Dialog.tsx';
-import { Field } from '../components/Field.tsx';
+import { Dialog, DialogButtons } from '../components/Dialog.tsx';
+import { Field, OptionSelect } from '../components/Field.tsx';
 import type { FieldErrors } from '../errors.ts';
 import { fieldErrorsOf } from '../errors.ts';
 import { STATUS_LABEL } from '../format.ts';
@@ -180,14 +180,9 @@ export function RecordDeploymentDialog(props: {
       onClose={onClose}
       onSubmit={() => void submit()}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Recording…' : 'Record deployment'}
-          </button>
-        </>
+        <DialogButtons onCancel={onClose} busy={busy} busyLabel="Recording…">
+          Record deployment
+        </DialogButtons>
       }
     >
       <FormError error={formError ?? projects.error ?? environments.error} />
@@ -274,17 +269,12 @@ export function RecordDeploymentDialog(props: {
           />
         </Field>
         <Field label="Status" error={errors.status}>
-          <select
-            className="input"
+          <OptionSelect
             value={status}
-            onChange={(e) => setStatus(e.target.value as DeploymentStatus)}
-          >
-            {DEPLOYMENT_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {STATUS_LABEL[s]}
-              </option>
-            ))}
-          </select>
+            options={DEPLOYMENT_STATUSES}
+            labels={STATUS_LABEL}
+            onChange={setStatus}
+          />
         </Field>
       </div>
       <Field label="Access URL" optional error={errors.accessUrl}>

@@ -4,7 +4,7 @@ import { useRef, useState } from 'react';
 import type { SecretEntry } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
-import { Dialog } from '../components/Dialog.tsx';
+import { Dialog, DialogButtons } from '../components/Dialog.tsx';
 import { Field } from '../components/Field.tsx';
 import { SecretInput } from '../components/SecretInput.tsx';
 import type { FieldErrors } from '../errors.ts';
@@ -72,14 +72,9 @@ export function SecretEditDialog(props: {
       onClose={onClose}
       onSubmit={() => void submit()}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : secret || replaces ? 'Update secret' : 'Add secret'}
-          </button>
-        </>
+        <DialogButtons onCancel={onClose} busy={busy} busyLabel="Saving…">
+          {secret || replaces ? 'Update secret' : 'Add secret'}
+        </DialogButtons>
       }
     >
       <FormError error={formError} />

@@ -6,8 +6,8 @@ import { useRef, useState } from 'react';
 import type { SecretsStatus } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
-import { Dialog } from '../components/Dialog.tsx';
-import { Field } from '../components/Field.tsx';
+import { Dialog, DialogButtons } from '../components/Dialog.tsx';
+import { CheckField, Field } from '../components/Field.tsx';
 import { SecretInput } from '../components/SecretInput.tsx';
 import {
   readNewPassphrase,
@@ -89,14 +89,9 @@ export function SecretRecoveryUnlockDialog(props: { status: SecretsStatus; onClo
       onClose={onClose}
       onSubmit={() => void submit()}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Checking…' : 'Unlock'}
-          </button>
-        </>
+        <DialogButtons onCancel={onClose} busy={busy} busyLabel="Checking…">
+          Unlock
+        </DialogButtons>
       }
     >
       <p>
@@ -121,30 +116,21 @@ export function SecretRecoveryUnlockDialog(props: { status: SecretsStatus; onClo
         </p>
       ) : (
         <>
-          <label className="check">
-            <input
-              type="checkbox"
+          {status.initialized ? (
+            <CheckField
               checked={savePassphrase}
-              onChange={(e) => setSavePassphrase(e.target.checked)}
+              onChange={setSavePassphrase}
+              label="Set a new passphrase (if the current one is forgotten)"
+              help="Otherwise secrets stay unlocked until Stateward stops and the current passphrase keeps working."
             />
-            {status.initialized ? (
-              <span>
-                Set a new passphrase (if the current one is forgotten)
-                <span className="check-help">
-                  Otherwise secrets stay unlocked until Stateward stops and the current passphrase
-                  keeps working.
-                </span>
-              </span>
-            ) : (
-              <span>
-                Keep it on this machine under a passphrase
-                <span className="check-help">
-                  Otherwise it is unlocked only until Stateward stops, and you need the recovery key
-                  again next time.
-                </span>
-              </span>
-            )}
-          </label>
+          ) : (
+            <CheckField
+              checked={savePassphrase}
+              onChange={setSavePassphrase}
+              label="Keep it on this machine under a passphrase"
+              help="Otherwise it is unlocked only until Stateward stops, and you need the recovery key again next time."
+            />
+          )}
           {savePassphrase && (
             <SecretPassphraseFields
               passRef={passRef}

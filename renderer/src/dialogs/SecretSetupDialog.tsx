@@ -4,7 +4,8 @@ import { useRef, useState } from 'react';
 import type { SecretsStatus } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke, platform } from '../api.ts';
-import { Dialog } from '../components/Dialog.tsx';
+import { Dialog, DialogButtons } from '../components/Dialog.tsx';
+import { CheckField } from '../components/Field.tsx';
 import { Icon } from '../components/Icon.tsx';
 import {
   readNewPassphrase,
@@ -150,14 +151,9 @@ export function SecretSetupDialog(props: {
       onClose={close}
       onSubmit={() => void submit()}
       footer={
-        <>
-          <button type="button" className="button" onClick={close}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Setting up…' : 'Set up secrets'}
-          </button>
-        </>
+        <DialogButtons onCancel={close} busy={busy} busyLabel="Setting up…">
+          Set up secrets
+        </DialogButtons>
       }
     >
       <p>
@@ -168,20 +164,17 @@ export function SecretSetupDialog(props: {
       <SecretProtectionNote status={status} />
       <FormError error={formError} />
       {!required && (
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={addPassphrase}
-            onChange={(e) => setAddPassphrase(e.target.checked)}
-          />
-          <span>
-            Also protect it with a passphrase
-            <span className="check-help">
+        <CheckField
+          checked={addPassphrase}
+          onChange={setAddPassphrase}
+          label="Also protect it with a passphrase"
+          help={
+            <>
               Lets you unlock from the command line or if the{' '}
               {status.keyFileConfigured ? 'key file' : 'keychain'} is lost.
-            </span>
-          </span>
-        </label>
+            </>
+          }
+        />
       )}
       {askPassphrase && (
         <SecretPassphraseFields

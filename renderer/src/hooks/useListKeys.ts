@@ -1,6 +1,7 @@
 // Keyboard navigation for a list whose container holds focus: arrows, Home/End,
-// PageUp/PageDown move the active row, Enter opens it. The active row is exposed
-// through aria-activedescendant, which works for virtualized lists too.
+// PageUp/PageDown move the active row, Enter opens it, Escape calls `onEscape`
+// (even on an empty list). The active row is exposed through
+// aria-activedescendant, which works for virtualized lists too.
 import type { KeyboardEvent } from 'react';
 import { useCallback } from 'react';
 
@@ -9,12 +10,18 @@ export function useListKeys(opts: {
   active: number;
   setActive(index: number): void;
   onOpen?(index: number): void;
+  onEscape?(): void;
   /** Rows per PageUp/PageDown; a function is asked at key time (e.g. from the viewport). */
   pageSize?: number | (() => number);
 }): (e: KeyboardEvent<HTMLElement>) => void {
-  const { count, active, setActive, onOpen, pageSize = 10 } = opts;
+  const { count, active, setActive, onOpen, onEscape, pageSize = 10 } = opts;
   return useCallback(
     (e: KeyboardEvent<HTMLElement>) => {
+      if (e.key === 'Escape' && onEscape) {
+        e.preventDefault();
+        onEscape();
+        return;
+      }
       if (count === 0 || e.altKey || e.ctrlKey || e.metaKey) return;
       const clamp = (i: number) => Math.max(0, Math.min(count - 1, i));
       const from = active < 0 ? -1 : active;
@@ -51,6 +58,6 @@ export function useListKeys(opts: {
       e.preventDefault();
       setActive(next);
     },
-    [count, active, setActive, onOpen, pageSize],
+    [count, active, setActive, onOpen, onEscape, pageSize],
   );
 }

@@ -2,11 +2,10 @@
 import { useState } from 'react';
 import type { AuditEntry } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
-import { Icon } from '../components/Icon.tsx';
 import type { Column } from '../components/ListBox.tsx';
-import { ListBox } from '../components/ListBox.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { Pager } from '../components/Pager.tsx';
+import { PagedListBox } from '../components/Pager.tsx';
+import { SearchBox } from '../components/SearchBox.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { formatTimeExact } from '../format.ts';
 import { useDebounced } from '../hooks/useDebounced.ts';
@@ -85,45 +84,31 @@ export function Audit() {
     );
   else
     body = (
-      <>
-        <ListBox
-          label="Audit log"
-          items={list.data.items}
-          columns={COLUMNS}
-          rowKey={(a) => a.id}
-          busy={list.loading}
-        />
-        <Pager
-          noun="entries"
-          offset={offset}
-          limit={PAGE}
-          total={list.data.total}
-          shown={list.data.items.length}
-          onOffset={setOffset}
-        />
-      </>
+      <PagedListBox
+        label="Audit log"
+        page={list.data}
+        columns={COLUMNS}
+        rowKey={(a) => a.id}
+        busy={list.loading}
+        noun="entries"
+        offset={offset}
+        limit={PAGE}
+        onOffset={setOffset}
+      />
     );
 
   return (
     <div className="page">
       <PageHeader title="Audit log" subtitle="Who changed what, newest first." />
-      <div className="toolbar">
-        <label className="search">
-          <Icon name="search" />
-          <input
-            className="input"
-            type="search"
-            placeholder="Filter by action, e.g. project.created"
-            aria-label="Filter by action"
-            value={action}
-            maxLength={120}
-            onChange={(e) => {
-              setAction(e.target.value);
-              setOffset(0);
-            }}
-          />
-        </label>
-      </div>
+      <SearchBox
+        label="Filter by action"
+        placeholder="Filter by action, e.g. project.created"
+        value={action}
+        onChange={(v) => {
+          setAction(v);
+          setOffset(0);
+        }}
+      />
       {body}
     </div>
   );

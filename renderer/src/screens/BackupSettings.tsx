@@ -7,7 +7,7 @@ import type { AppErrorShape } from '../../../shared/errors.ts';
 import type { CommandInput } from '../../../shared/contract.ts';
 import { invoke } from '../api.ts';
 import { INTERVALS } from '../backups.ts';
-import { Field } from '../components/Field.tsx';
+import { CheckField, Field } from '../components/Field.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { FormError } from '../dialogs/FormError.tsx';
 import type { FieldErrors } from '../errors.ts';
@@ -184,32 +184,18 @@ function SettingsForm({ settings }: { settings: BackupSettings }) {
                 ))}
               </select>
             </Field>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={form.onlyIfChanged}
-                onChange={(e) => update({ onlyIfChanged: e.target.checked }, 'onlyIfChanged')}
-              />
-              <span>
-                Only if something changed
-                <span className="check-help">
-                  Skip a run when nothing changed since the newest backup.
-                </span>
-              </span>
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={form.compactScheduled}
-                onChange={(e) => update({ compactScheduled: e.target.checked }, 'compactScheduled')}
-              />
-              <span>
-                Compact scheduled backups
-                <span className="check-help">
-                  Smaller files; metrics and resource status are left out.
-                </span>
-              </span>
-            </label>
+            <CheckField
+              checked={form.onlyIfChanged}
+              onChange={(v) => update({ onlyIfChanged: v }, 'onlyIfChanged')}
+              label="Only if something changed"
+              help="Skip a run when nothing changed since the newest backup."
+            />
+            <CheckField
+              checked={form.compactScheduled}
+              onChange={(v) => update({ compactScheduled: v }, 'compactScheduled')}
+              label="Compact scheduled backups"
+              help="Smaller files; metrics and resource status are left out."
+            />
           </fieldset>
           <fieldset className="settings-group">
             <legend>Retention</legend>

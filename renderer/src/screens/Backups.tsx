@@ -1,7 +1,7 @@
 // The Backups page: the overview's facts and warnings, backup size over time,
 // every backup in the backups folder (keyboard navigable) with a detail panel,
 // and the schedule & retention settings.
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { BackupEntry, BackupOverview } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
 import {
@@ -14,6 +14,7 @@ import {
 import { BackupChart } from '../components/BackupChart.tsx';
 import { KindBadge, ManifestFacts, OffsitePill, VerifiedPill } from '../components/BackupFacts.tsx';
 import { WarningRow } from '../components/BackupWarnings.tsx';
+import { DetailPanel } from '../components/DetailPanel.tsx';
 import { Icon } from '../components/Icon.tsx';
 import type { Column } from '../components/ListBox.tsx';
 import { ListBox } from '../components/ListBox.tsx';
@@ -267,12 +268,7 @@ function BackupDetailPanel(props: {
   onClose(): void;
 }) {
   const { entry, offsiteDir, now, onClose } = props;
-  const panelRef = useRef<HTMLElement>(null);
   const [saving, setSaving] = useState(false);
-
-  useEffect(() => {
-    panelRef.current?.focus();
-  }, [entry.id]);
 
   async function saveCopy() {
     setSaving(true);
@@ -283,27 +279,19 @@ function BackupDetailPanel(props: {
   }
 
   return (
-    <aside
-      ref={panelRef}
+    <DetailPanel
       className="detail backup-detail"
-      aria-label="Backup details"
-      tabIndex={-1}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.preventDefault();
-          onClose();
-        }
-      }}
-    >
-      <header className="detail-header">
-        <h2 className="backup-detail-title">
+      label="Backup details"
+      title={
+        <>
           <KindBadge entry={entry} />
           <span title={formatTimeExact(entry.createdAt)}>{formatAgo(entry.createdAt, now)}</span>
-        </h2>
-        <button type="button" className="icon-button" aria-label="Close details" onClick={onClose}>
-          <Icon name="close" />
-        </button>
-      </header>
+        </>
+      }
+      titleClassName="backup-detail-title"
+      showing={entry.id}
+      onClose={onClose}
+    >
       <div className="detail-body">
         <div className="button-row">
           <button
@@ -361,6 +349,6 @@ function BackupDetailPanel(props: {
           <ManifestFacts entry={entry} testIdPrefix="detail" />
         </section>
       </div>
-    </aside>
+    </DetailPanel>
   );
 }

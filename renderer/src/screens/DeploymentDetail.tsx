@@ -1,11 +1,11 @@
 // The detail panel of one deployment: status with its allowed transitions,
 // times, access URL (as text; never navigated), diagnostics, logs and the
 // configuration snapshot it ran with.
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { DeploymentDetail, DeploymentStatus } from '../../../shared/domain.ts';
 import { DEPLOYMENT_TRANSITIONS } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
-import { Icon } from '../components/Icon.tsx';
+import { DetailPanel } from '../components/DetailPanel.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { formatClock, formatDuration, formatTimeExact, STATUS_LABEL } from '../format.ts';
@@ -32,31 +32,15 @@ export function DeploymentDetailPanel({ id, onClose }: { id: number; onClose(): 
     () => invoke('deployments.get', { id, restoreId }),
     rev,
   );
-  const panelRef = useRef<HTMLElement>(null);
-
-  useEffect(() => {
-    panelRef.current?.focus();
-  }, [id]);
 
   return (
-    <aside
-      ref={panelRef}
+    <DetailPanel
       className="detail"
-      aria-label="Deployment details"
-      tabIndex={-1}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.preventDefault();
-          onClose();
-        }
-      }}
+      label="Deployment details"
+      title={<>Deployment #{id}</>}
+      showing={id}
+      onClose={onClose}
     >
-      <header className="detail-header">
-        <h2>Deployment #{id}</h2>
-        <button type="button" className="icon-button" aria-label="Close details" onClick={onClose}>
-          <Icon name="close" />
-        </button>
-      </header>
       {detail.error ? (
         <ErrorState
           title="Could not open this deployment"
@@ -68,7 +52,7 @@ export function DeploymentDetailPanel({ id, onClose }: { id: number; onClose(): 
       ) : (
         <DetailBody d={detail.data} readOnly={restoreId !== undefined} />
       )}
-    </aside>
+    </DetailPanel>
   );
 }
 

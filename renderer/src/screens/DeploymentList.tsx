@@ -76,6 +76,7 @@ export function DeploymentList(props: {
       const d = pages.row(i);
       if (d) onOpen(d);
     },
+    onEscape,
   });
 
   if (pages.error && pages.total === null) {
@@ -115,14 +116,7 @@ export function DeploymentList(props: {
           aria-busy={pages.total === null || undefined}
           tabIndex={0}
           aria-activedescendant={current >= 0 ? `${id}-d-${current}` : undefined}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape' && onEscape) {
-              e.preventDefault();
-              onEscape();
-              return;
-            }
-            onKeyDown(e);
-          }}
+          onKeyDown={onKeyDown}
           onFocus={() => {
             if (active < 0 && total > 0) setActive(firstVisible);
           }}

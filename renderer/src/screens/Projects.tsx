@@ -3,10 +3,10 @@ import { useState } from 'react';
 import type { Project } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
 import type { Column } from '../components/ListBox.tsx';
-import { ListBox } from '../components/ListBox.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { Pager } from '../components/Pager.tsx';
+import { PagedListBox } from '../components/Pager.tsx';
+import { SearchBox } from '../components/SearchBox.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { ProjectDialog } from '../dialogs/ProjectDialog.tsx';
 import { formatCount, formatTime } from '../format.ts';
@@ -90,46 +90,32 @@ export function Projects() {
     );
   else
     body = (
-      <>
-        <ListBox
-          label="Projects"
-          items={list.data.items}
-          columns={COLUMNS}
-          rowKey={(p) => p.id}
-          busy={list.loading}
-          onOpen={(p) => go({ view: 'project', projectId: p.id })}
-        />
-        <Pager
-          noun="projects"
-          offset={offset}
-          limit={PAGE}
-          total={list.data.total}
-          shown={list.data.items.length}
-          onOffset={setOffset}
-        />
-      </>
+      <PagedListBox
+        label="Projects"
+        page={list.data}
+        columns={COLUMNS}
+        rowKey={(p) => p.id}
+        busy={list.loading}
+        onOpen={(p) => go({ view: 'project', projectId: p.id })}
+        noun="projects"
+        offset={offset}
+        limit={PAGE}
+        onOffset={setOffset}
+      />
     );
 
   return (
     <div className="page">
       <PageHeader title="Projects" actions={newButton} />
-      <div className="toolbar">
-        <label className="search">
-          <Icon name="search" />
-          <input
-            className="input"
-            type="search"
-            placeholder="Search projects by name"
-            aria-label="Search projects by name"
-            value={search}
-            maxLength={120}
-            onChange={(e) => {
-              setSearch(e.target.value);
-              setOffset(0);
-            }}
-          />
-        </label>
-      </div>
+      <SearchBox
+        label="Search projects by name"
+        placeholder="Search projects by name"
+        value={search}
+        onChange={(v) => {
+          setSearch(v);
+          setOffset(0);
+        }}
+      />
       {body}
       {creating && (
         <ProjectDialog

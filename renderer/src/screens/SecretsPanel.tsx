@@ -5,9 +5,9 @@
 import { useId, useState } from 'react';
 import type { SecretEntry, SecretsStatus } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
+import { copyText } from '../clipboard.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
-import { SecretIcon } from '../components/SecretIcon.tsx';
 import { SecretReveal } from '../components/SecretReveal.tsx';
 import { SecretUnlockForm } from '../components/SecretUnlockForm.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
@@ -86,7 +86,7 @@ export function SecretsEnvironmentTabs(props: {
             }
           }}
         >
-          {t.id === 'secrets' ? <SecretIcon name="key" /> : <Icon name="deployments" />}
+          {t.id === 'secrets' ? <Icon name="key" /> : <Icon name="deployments" />}
           {t.label}
           {t.badge !== undefined && <span className="tab-count">{t.badge}</span>}
         </button>
@@ -100,7 +100,7 @@ function StatePill({ secret, status }: { secret: SecretEntry; status: SecretsSta
   if (status.initialized && !status.unlocked)
     return (
       <span className="pill" title="Unlock secrets to check this value">
-        <SecretIcon name="lock" size={12} /> locked
+        <Icon name="lock" size={12} /> locked
       </span>
     );
   return (
@@ -114,16 +114,8 @@ function StatePill({ secret, status }: { secret: SecretEntry; status: SecretsSta
 }
 
 async function copyReference(secret: SecretEntry) {
-  try {
-    await navigator.clipboard.writeText(secret.id);
+  if (await copyText(secret.id, 'Select the reference and copy it with the keyboard instead.'))
     toastSuccess('Reference copied', secret.id);
-  } catch (e) {
-    toastError('Could not copy', {
-      code: 'UNSUPPORTED_HERE',
-      message: `The clipboard refused: ${String(e)}`,
-      hint: 'Select the reference and copy it with the keyboard instead.',
-    });
-  }
 }
 
 function RemoveDialog(props: { secret: SecretEntry; environmentName: string; onClose(): void }) {
@@ -248,7 +240,7 @@ export function SecretsPanel(props: {
               title="Secrets are not set up yet"
               action={
                 <button type="button" className="button button-primary" onClick={add}>
-                  <SecretIcon name="key" /> Set up secrets and add one
+                  <Icon name="key" /> Set up secrets and add one
                 </button>
               }
             >
@@ -355,7 +347,7 @@ export function SecretsPanel(props: {
     <section className="card secrets-panel" aria-labelledby={titleId}>
       <div className="card-title-row">
         <h2 id={titleId} className="card-title">
-          <SecretIcon name="key" /> Secrets
+          <Icon name="key" /> Secrets
         </h2>
         <div className="button-row">
           <button

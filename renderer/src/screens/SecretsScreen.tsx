@@ -6,7 +6,6 @@ import type { SecretsStatus } from '../../../shared/domain.ts';
 import { platform } from '../api.ts';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { SecretIcon } from '../components/SecretIcon.tsx';
 import { SecretUnlockForm } from '../components/SecretUnlockForm.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
 import { SecretRecoveryUnlockDialog } from '../dialogs/SecretRecoveryUnlockDialog.tsx';
@@ -37,11 +36,11 @@ function StatusCard({ status }: { status: SecretsStatus }) {
             <span className="muted">—</span>
           ) : status.unlocked ? (
             <span className="pill pill-ok">
-              <SecretIcon name="unlock" size={12} /> Unlocked
+              <Icon name="unlock" size={12} /> Unlocked
             </span>
           ) : (
             <span className="pill pill-warn">
-              <SecretIcon name="lock" size={12} /> Locked
+              <Icon name="lock" size={12} /> Locked
             </span>
           )}
         </dd>
@@ -97,7 +96,7 @@ export function SecretsScreen() {
       actions={
         status && !status.initialized ? (
           <button type="button" className="button button-primary" onClick={() => setSetup(true)}>
-            <SecretIcon name="key" /> Set up secrets
+            <Icon name="key" /> Set up secrets
           </button>
         ) : undefined
       }
@@ -147,7 +146,7 @@ export function SecretsScreen() {
           {!status.initialized && (
             <section className="card" aria-labelledby="keys-setup">
               <h2 id="keys-setup" className="card-title">
-                <SecretIcon name="key" /> Not set up yet
+                <Icon name="key" /> Not set up yet
               </h2>
               <div className="keys-card-body">
                 <p>
@@ -161,7 +160,7 @@ export function SecretsScreen() {
                     className="button button-primary"
                     onClick={() => setSetup(true)}
                   >
-                    <SecretIcon name="key" /> Set up secrets
+                    <Icon name="key" /> Set up secrets
                   </button>
                 </div>
               </div>
@@ -169,7 +168,7 @@ export function SecretsScreen() {
           )}
           <section className="card" aria-labelledby="keys-recovery">
             <h2 id="keys-recovery" className="card-title">
-              <SecretIcon name="key" /> Recovery key
+              <Icon name="key" /> Recovery key
             </h2>
             <div className="keys-card-body">
               <p>
@@ -184,7 +183,7 @@ export function SecretsScreen() {
               </p>
               <div className="button-row">
                 <button type="button" className="button" onClick={() => setRecovering(true)}>
-                  <SecretIcon name="key" /> Unlock with recovery key
+                  <Icon name="key" /> Unlock with recovery key
                 </button>
               </div>
             </div>
@@ -192,7 +191,7 @@ export function SecretsScreen() {
           {status.initialized && (
             <section className="card" aria-labelledby="keys-rotate">
               <h2 id="keys-rotate" className="card-title">
-                <SecretIcon name="rotate" /> Rotate key
+                <Icon name="rotate" /> Rotate key
               </h2>
               <div className="keys-card-body">
                 <p>
@@ -206,7 +205,7 @@ export function SecretsScreen() {
                     disabled={!status.unlocked}
                     onClick={() => setRotating(true)}
                   >
-                    <SecretIcon name="rotate" /> Rotate key…
+                    <Icon name="rotate" /> Rotate key…
                   </button>
                   {!status.unlocked && <span className="muted small">Unlock secrets first.</span>}
                 </div>

@@ -5,6 +5,16 @@ import type { Events } from '../../../shared/events.ts';
 
 export type Area = Events['data.changed']['area'];
 
+/** Every area but secrets: all refreshed when changes may have been missed or the data replaced. */
+export const LIST_AREAS: readonly Area[] = [
+  'projects',
+  'environments',
+  'deployments',
+  'snapshots',
+  'audit',
+  'backups',
+];
+
 interface DataState {
   /** Areas never changed so far are absent (revision 0). */
   rev: Partial<Record<Area, number>>;

@@ -15,8 +15,7 @@ import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
 import { newOpId, withHint } from '../backups.ts';
 import { useApp } from './app.ts';
-import type { Area } from './data.ts';
-import { useData } from './data.ts';
+import { LIST_AREAS, useData } from './data.ts';
 import { useNav } from './nav.ts';
 import type { PreviewSource } from './preview.ts';
 import { usePreview } from './preview.ts';
@@ -85,15 +84,6 @@ const FRESH = {
   secretsAcknowledged: false,
   promoted: null,
 };
-
-const ALL_AREAS: Area[] = [
-  'projects',
-  'environments',
-  'deployments',
-  'snapshots',
-  'audit',
-  'backups',
-];
 
 function copyOf(staged: Staged): PreviewSource | null {
   if (!staged.restoreId) return null;
@@ -236,7 +226,7 @@ export const useRestoreWizard = create<RestoreWizardState>((set, get) => ({
     }
     set({ busy: null, promoted: r.value, step: 'done' });
     usePreview.getState().drop();
-    for (const area of ALL_AREAS) useData.getState().bump(area);
+    for (const area of LIST_AREAS) useData.getState().bump(area);
   },
   async discard() {
     const { copy, busy } = get();
