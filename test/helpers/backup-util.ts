@@ -156,9 +156,18 @@ export interface LineChild {
   kill(): Promise<void>;
 }
 
-/** Spawn `node <args>` in the repo root, collecting stdout lines; killed after the test. */
-export function spawnLines(world: World, args: string[]): LineChild {
-  const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawn `node <args>` in the repo root (extra env optional), collecting stdout lines; killed after the test. */
+export function spawnLines(
+  world: World,
+  args: string[],
+  env: Record<string, string> = {},
+  defaultTimeoutMs = 15_000,
+): LineChild {
+  const proc = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const lines: string[] = [];
   let partial = '';
   let err = '';
@@ -185,7 +194,7 @@ export function spawnLines(world: World, args: string[]): LineChild {
     pid: proc.pid!,
     lines,
     stderr: () => err,
-    waitLine(match, timeoutMs = 15_000) {
+    waitLine(match, timeoutMs = defaultTimeoutMs) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const hit = lines.find(match);

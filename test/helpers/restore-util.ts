@@ -2,7 +2,6 @@
 // snapshots of folders and of the live database, backups edited into the
 // shapes a restore must refuse, and child processes with an env.
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import type { CommandRegistry } from '../../electron/handlers/registry.ts';
 import type { CommandName } from '../../shared/contract.ts';
 import type { Result } from '../../shared/errors.ts';
 import type { LineChild } from './backup-util.ts';
-import { REPO_ROOT } from './child.ts';
+import { spawnLines } from './backup-util.ts';
 import { readyDb } from './runtime.ts';
 import { tableNames } from './store.ts';
 import type { World } from './world.ts';
@@ -283,63 +282,7 @@ export function loosePermissions(dir: string): string[] {
 
 /** `node <args>` in the repo root with extra env, collecting stdout lines; killed after the test. */
 export function spawnNode(world: World, args: string[], env: Record<string, string>): LineChild {
-  const proc = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const lines: string[] = [];
-  let partial = '';
-  let err = '';
-  const waiters = new Set<() => void>();
-  proc.stdout!.on('data', (c: Buffer) => {
-    partial += c.toString('utf8');
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      lines.push(partial.slice(0, nl));
-      partial = partial.slice(nl + 1);
-    }
-    for (const w of [...waiters]) w();
-  });
-  proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('close', (code, signal) => {
-      for (const w of [...waiters]) w();
-      resolve({ code, signal });
-    }),
-  );
-  const child: LineChild = {
-    proc,
-    pid: proc.pid!,
-    lines,
-    stderr: () => err,
-    waitLine(match, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching line in ${timeoutMs} ms: ${JSON.stringify(lines)} ${err}`));
-        }, timeoutMs);
-        const check = () => {
-          const hit = lines.find(match);
-          const gone = proc.exitCode !== null || proc.signalCode !== null;
-          if (hit === undefined && !gone) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (hit !== undefined) resolve(hit);
-          else reject(new Error(`child exited without the line: ${JSON.stringify(lines)} ${err}`));
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    exited,
-    async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-  world.defer(() => child.kill());
-  return child;
+  return spawnLines(world, args, env, 20_000);
 }
 
 /** The value after `prefix ` on the first stdout line that starts with it. */
