@@ -74,7 +74,7 @@ export class Runtime {
     this.backups = new BackupService(this);
     this.restores = new RestoreService(this);
     this.secrets = new SecretService(this);
-    this.backups.verifiedAt = (id) => this.restores.verifiedAt(id);
+    this.backups.verifiedLookup = () => this.restores.verifiedLookup();
   }
 
   /** Null while the data dir is refused (or during a promote's swap). */

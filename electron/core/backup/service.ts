@@ -71,8 +71,11 @@ export class BackupService {
   } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
-  /** Resolves the time a backup last passed a restore drill; the restore feature provides it. */
-  verifiedAt: (id: string) => number | null = () => null;
+  /**
+   * When each backup last passed a restore drill, looked up once per listing (the
+   * restore feature provides it; it reads the drill reports a single time).
+   */
+  verifiedLookup: () => (id: string) => number | null = () => () => null;
 
   constructor(rt: Runtime) {
     this.rt = rt;
@@ -143,7 +146,7 @@ export class BackupService {
     return listBackupFiles(
       this.rt.layout.backups,
       this.rt.store ? this.settings().offsiteDir : null,
-      this.verifiedAt,
+      this.verifiedLookup(),
     );
   }
 

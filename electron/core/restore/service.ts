@@ -358,10 +358,14 @@ export class RestoreService {
     }
   }
 
-  /** When a backup last passed a drill (for the backups list). */
-  verifiedAt(backupId: string): number | null {
-    const r = this.drillReports().find((d) => d.passed && d.source.backupId === backupId);
-    return r ? r.finishedAt : null;
+  /** When each backup last passed a drill: the reports are read once, then looked up per backup. */
+  verifiedLookup(): (backupId: string) => number | null {
+    const newest = new Map<string, number>();
+    for (const d of this.drillReports()) {
+      const id = d.source.backupId;
+      if (d.passed && id && !newest.has(id)) newest.set(id, d.finishedAt); // reports are newest first
+    }
+    return (backupId) => newest.get(backupId) ?? null;
   }
 
   overview(): DrillOverview {
