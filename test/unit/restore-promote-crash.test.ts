@@ -48,6 +48,7 @@ const FAULTS = [
   'promote:live-aside',
   'promote:renamed-in',
   'promote:synced',
+  'promote:reopened',
   'promote:done',
 ] as const;
 /** The design: the copy is live from the rename on; before it, the old database is. */
