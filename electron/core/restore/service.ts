@@ -49,6 +49,17 @@ type RestoreRecord = z.infer<typeof restoreRecordSchema>;
 
 const newId = () => crypto.randomBytes(8).toString('hex');
 
+/** A record as the UI sees it: a copy still waiting for its drill is shown as ready. */
+const toCopy = (r: RestoreRecord): RestoreCopy => ({
+  id: r.id,
+  createdAt: r.createdAt,
+  status: r.status === 'staged' ? 'ready' : r.status,
+  source: r.source as unknown as RestoreCopy['source'],
+  drillId: r.drillId,
+  passed: r.passed,
+  schemaVersion: r.schemaVersion,
+});
+
 export class RestoreService {
   private readonly rt: Runtime;
   private readonly previews = new Map<string, ReadableDB>();
@@ -394,21 +405,11 @@ export class RestoreService {
   }
 
   list(): RestoreCopy[] {
-    const names = listDir(this.rt.layout.restores);
     const out: RestoreCopy[] = [];
-    for (const n of names) {
+    for (const n of listDir(this.rt.layout.restores)) {
       if (!/^[0-9a-f]{16}$/.test(n)) continue;
       try {
-        const r = this.readRecord(n);
-        out.push({
-          id: r.id,
-          createdAt: r.createdAt,
-          status: r.status === 'staged' ? 'ready' : r.status,
-          source: r.source as unknown as RestoreCopy['source'],
-          drillId: r.drillId,
-          passed: r.passed,
-          schemaVersion: r.schemaVersion,
-        });
+        out.push(toCopy(this.readRecord(n)));
       } catch (e) {
         if (!isAppError(e)) throw e;
       }
@@ -416,10 +417,9 @@ export class RestoreService {
     return out.sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /** One restored copy: its own record, without reading every other one. */
   get(id: string): RestoreCopy {
-    const c = this.list().find((r) => r.id === id);
-    if (!c) throw new AppError('RESTORE_NOT_FOUND', `There is no restored copy "${id}".`);
-    return c;
+    return toCopy(this.readRecord(id));
   }
 
   /** A read-only handle on a drilled copy, for browsing it with the live screens. */
