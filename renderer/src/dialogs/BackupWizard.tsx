@@ -16,6 +16,7 @@ import { KindBadge, ManifestFacts } from '../components/BackupFacts.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { StepProgress } from '../components/ProgressBar.tsx';
+import { WizardSteps } from '../components/WizardSteps.tsx';
 import { formatBytes, formatDuration } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useApp } from '../stores/app.ts';
@@ -34,26 +35,6 @@ const STEPS: { step: WizardStep; label: string }[] = [
   { step: 'run', label: 'Run' },
   { step: 'result', label: 'Result' },
 ];
-
-function Steps({ current }: { current: WizardStep }) {
-  const at = STEPS.findIndex((s) => s.step === current);
-  return (
-    <ol className="wizard-steps" aria-label="Steps">
-      {STEPS.map((s, i) => (
-        <li
-          key={s.step}
-          className={i < at ? 'wizard-step done' : i === at ? 'wizard-step current' : 'wizard-step'}
-          aria-current={i === at ? 'step' : undefined}
-        >
-          <span className="wizard-step-n" aria-hidden="true">
-            {i < at ? <Icon name="check" size={12} /> : i + 1}
-          </span>
-          {s.label}
-        </li>
-      ))}
-    </ol>
-  );
-}
 
 export function BackupWizard() {
   const w = useBackupWizard();
@@ -151,7 +132,7 @@ export function BackupWizard() {
       // click would submit the next step too.
       footer={<Fragment key={w.step}>{footer}</Fragment>}
     >
-      <Steps current={w.step} />
+      <WizardSteps steps={STEPS} current={w.step} />
       <div className="wizard-body" data-step={w.step} data-testid="wizard-step">
         {body}
       </div>
