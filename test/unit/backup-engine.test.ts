@@ -41,6 +41,20 @@ import { sha256File } from '../helpers/store.ts';
 import { isRoot, makeTempDir, modeOf, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+
+/** The first folder on the way to `file` that other users cannot search, or null. */
+function unreachableByOthers(file: string): string | null {
+  let dir = path.dirname(path.resolve(file));
+  const chain: string[] = [];
+  for (;;) {
+    chain.unshift(dir);
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  for (const d of chain) if ((fs.statSync(d).mode & 0o001) === 0) return d;
+  return null;
+}
 const SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 // Live data dirs shared by the tests that only read them through createBackup:
@@ -409,7 +423,18 @@ describe('destinations that cannot take the backup', () => {
       ctx.skip('covered by the chmod case above when not running as root');
       return;
     }
-    // As root, run the backup in a child that drops to uid 65534 (nobody).
+    // As root, run the backup in a child that drops to uid 65534 (nobody). That user
+    // must be able to reach the repository's code: a checkout inside a 0700 folder
+    // (e.g. under `mktemp -d`) cannot be read by it, and then the case cannot be produced.
+    const blocked = unreachableByOthers(
+      path.join(HELPERS_DIR, '..', '..', 'electron', 'core', 'backup', 'engine.ts'),
+    );
+    if (blocked) {
+      const reason = `other users cannot reach the code (${blocked} is not searchable by others), so uid 65534 cannot run it`;
+      console.warn(`skipped read-only destination (unprivileged user): ${reason}`);
+      ctx.skip(reason);
+      return;
+    }
     const NOBODY = 65534;
     const d = world.dir();
     fs.chmodSync(d, 0o755);
