@@ -46,6 +46,12 @@ export const ERROR_CODES = [
   'SECRETS_RECOVERY_KEY_INVALID',
   'SECRETS_KEY_UNAVAILABLE',
   'OFFSITE_COPY_FAILED',
+  /** The disk holding the data directory (or the file being written) is full; nothing was changed. */
+  'DISK_FULL',
+  /** Another process held a write transaction longer than the busy timeout; retry. */
+  'DATA_DIR_BUSY',
+  /** The chosen off-site folder is refused (system folder, home, the data dir) or failed its write proof. */
+  'OFFSITE_DIR_REFUSED',
   'INTERNAL',
 ] as const;
 

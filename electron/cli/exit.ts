@@ -24,6 +24,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DEMO_NEEDS_EMPTY_DATA_DIR':
     case 'UNSUPPORTED_HERE':
     case 'BACKUP_DISK_FULL':
+    case 'DISK_FULL':
+    case 'OFFSITE_DIR_REFUSED':
     case 'BACKUP_DESTINATION_UNWRITABLE':
     case 'BACKUP_UNREADABLE':
     case 'BACKUP_EMPTY':
@@ -44,6 +46,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'FORBIDDEN':
     case 'UNTRUSTED_SENDER':
     case 'BACKUP_IN_PROGRESS':
+    case 'DATA_DIR_BUSY':
     case 'PRE_UPGRADE_BACKUP_FAILED':
     case 'RESTORE_NOT_VERIFIED':
     case 'SECRETS_LOCKED':
