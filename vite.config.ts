@@ -9,9 +9,10 @@ import react from '@vitejs/plugin-react';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 
-// Electron loads the built page from file://, where response headers (and so the
-// host's CSP header) do not exist: the built index.html carries the same policy
-// as a meta tag. Not in dev, where Vite's inline refresh script must run.
+// The built index.html carries the CSP as a meta tag too, beside the header that
+// Electron's app:// handler and the HTTP host send. Not in dev, where Vite's inline
+// refresh script must run. `base: './'` keeps asset URLs relative, so the same build
+// works at app://stateward/ and at the host's http://127.0.0.1:<port>/.
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 const cspMeta: Plugin = {

@@ -1,33 +1,26 @@
 // The IPC transport: one invoke channel for every command of the contract. The
-// sender must be the app's own top-level page (else an UNTRUSTED_SENDER Result);
+// sender must be the app's own top-level page, app://stateward/index.html or the dev
+// server in development (else an UNTRUSTED_SENDER Result);
 // the registry does the rest (validation, dispatch, Result) and never throws.
 import { ipcMain } from 'electron';
-import type { IpcMainInvokeEvent } from 'electron';
 import { IPC_INVOKE_CHANNEL } from '../../shared/events.ts';
 import type { Result } from '../../shared/errors.ts';
 import { fail } from '../../shared/errors.ts';
 import type { CommandRegistry } from '../handlers/registry.ts';
 import type { Logger } from '../core/log.ts';
-
-export type SenderCheck = (url: string) => boolean;
-
-/** The frame URL if this event comes from a trusted top-level frame, else null. */
-export function trustedSenderUrl(event: IpcMainInvokeEvent, isTrusted: SenderCheck): string | null {
-  const frame = event.senderFrame;
-  if (!frame || frame.parent !== null) return null;
-  return isTrusted(frame.url) ? frame.url : null;
-}
+import { isTrustedSender } from './trusted-url.ts';
 
 /** Register the invoke handler; returns a function that removes it. */
 export function registerIpc(
   registry: CommandRegistry,
-  isTrusted: SenderCheck,
+  /** The dev server's URL in development (its pages are the app's then), else null. */
+  devServerUrl: string | null,
   logger: Logger,
 ): () => void {
   ipcMain.handle(
     IPC_INVOKE_CHANNEL,
     async (event, name: unknown, input: unknown): Promise<Result<unknown>> => {
-      if (trustedSenderUrl(event, isTrusted) === null) {
+      if (!isTrustedSender(event.senderFrame, devServerUrl)) {
         const command = JSON.stringify(String(name)).slice(0, 100);
         const url = (event.senderFrame?.url ?? '(no frame)').slice(0, 200);
         logger.log('warn', `refused IPC ${command} from untrusted sender ${url}`);

@@ -2,7 +2,7 @@
 // data directory, registers the IPC transport, and owns the one window, its menu
 // and its hardening. Everything about state lives in core and the handlers.
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu } from 'electron';
 import { IPC_EVENT_CHANNEL } from '../../shared/events.ts';
 import { resolveDataDirHere } from '../core/paths.ts';
@@ -16,14 +16,16 @@ import { registerIpc } from './ipc.ts';
 import { dataDirFlag, exeDirFor } from './launch-args.ts';
 import { buildMenu } from './menu.ts';
 import type { AppPages } from './security.ts';
-import { installSecurity, isAppPage } from './security.ts';
+import { installSecurity, isAppPage, registerAppScheme } from './security.ts';
+import { APP_INDEX_URL } from './trusted-url.ts';
 
 const APP_ID = 'dev.stateward.app';
 
-// dist-electron/main.js → dist-electron/preload.cjs and dist/renderer/index.html (also inside app.asar).
+// dist-electron/main.js → dist-electron/preload.cjs and dist/renderer/ (also inside app.asar),
+// the folder app://stateward/ serves.
 const bundleDir = path.dirname(fileURLToPath(import.meta.url));
 const preloadPath = path.join(bundleDir, 'preload.cjs');
-const indexFile = path.join(bundleDir, '..', 'dist', 'renderer', 'index.html');
+const rendererDir = path.join(bundleDir, '..', 'dist', 'renderer');
 
 function devServerUrl(): string | null {
   const raw = process.env.VITE_DEV_SERVER_URL;
@@ -37,7 +39,7 @@ function devServerUrl(): string | null {
 }
 
 const pages: AppPages = {
-  indexFileUrl: pathToFileURL(indexFile).href,
+  rendererDir,
   devServerUrl: devServerUrl(),
 };
 
@@ -82,7 +84,7 @@ function createWindow(rt: Runtime): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
-  const url = pages.devServerUrl ?? pages.indexFileUrl;
+  const url = pages.devServerUrl ?? APP_INDEX_URL;
   win.loadURL(url).catch((e: unknown) => {
     rt.logger.log('error', `could not load ${url}`, e);
   });
@@ -129,7 +131,7 @@ async function start(): Promise<void> {
 
   try {
     const registry = createRegistry(rt, dialogHandlers(currentWindow, rt.grantedPaths));
-    unregisterIpc = registerIpc(registry, (url) => isAppPage(pages, url), rt.logger);
+    unregisterIpc = registerIpc(registry, pages.devServerUrl, rt.logger);
   } catch (e) {
     rt.logger.log('error', 'could not register commands', e);
     dialog.showErrorBox('Stateward cannot start', (e as Error).message);
@@ -183,6 +185,8 @@ async function start(): Promise<void> {
 
 // Every renderer is sandboxed, whatever its webPreferences say.
 app.enableSandbox();
+// Privileged schemes can only be registered before ready.
+registerAppScheme();
 
 if (!app.requestSingleInstanceLock()) {
   // Another Stateward is running: it focuses its window (second-instance) and we leave.

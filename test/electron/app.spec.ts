@@ -78,6 +78,25 @@ test.describe('Electron shell', () => {
       await expect(page).toHaveTitle(/Stateward/);
       await expect(page.locator('#root')).not.toBeEmpty();
 
+      // Served from the privileged app:// scheme, never from file:.
+      expect(page.url()).toBe('app://stateward/index.html');
+      const probes = await page.evaluate(async () => {
+        const status = async (url: string): Promise<number> => {
+          try {
+            return (await fetch(url)).status;
+          } catch {
+            return 0; // refused before any response (CSP, unknown scheme)
+          }
+        };
+        return {
+          index: await status('app://stateward/index.html'),
+          traversal: await status('app://stateward/..%2f..%2fpackage.json'),
+          missing: await status('app://stateward/no-such-file.js'),
+          file: await status('file:///etc/passwd'),
+        };
+      });
+      expect(probes).toEqual({ index: 200, traversal: 403, missing: 404, file: 0 });
+
       const exposed = await page.evaluate(() => {
         const g = globalThis as unknown as Record<string, unknown>;
         const bridge = g.stateward as Record<string, unknown> | undefined;

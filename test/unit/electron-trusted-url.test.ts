@@ -1,143 +1,140 @@
 import { describe, expect, it } from 'vitest';
 import {
+  APP_INDEX_URL,
   contentSecurityPolicy,
   isAppUrl,
   isSafeExternalUrl,
+  isTrustedSender,
 } from '../../electron/main/trusted-url.ts';
 
-const INDEX = 'file:///opt/Stateward/resources/app.asar/dist/renderer/index.html';
+const INDEX = 'app://stateward/index.html';
+const FILE_INDEX = 'file:///opt/Stateward/resources/app.asar/dist/renderer/index.html';
 const DEV = 'http://localhost:5173/';
 
-describe('isAppUrl: the bundled page', () => {
-  it('accepts the index file itself', () => {
-    expect(isAppUrl(INDEX, INDEX, null)).toBe(true);
+describe('isAppUrl: the bundled page on app://stateward', () => {
+  it('is the URL the window loads', () => {
+    expect(APP_INDEX_URL).toBe(INDEX);
+    expect(isAppUrl(INDEX, null)).toBe(true);
   });
 
-  it('accepts the same document with a query or a hash (hash routing)', () => {
-    expect(isAppUrl(`${INDEX}?x`, INDEX, null)).toBe(true);
-    expect(isAppUrl(`${INDEX}#/projects/3`, INDEX, null)).toBe(true);
+  it('accepts the index with a query or a hash, and the bare origin', () => {
+    expect(isAppUrl(`${INDEX}?x`, null)).toBe(true);
+    expect(isAppUrl(`${INDEX}#/projects/3`, null)).toBe(true);
+    expect(isAppUrl('app://stateward/', null)).toBe(true);
+    expect(isAppUrl('app://stateward', null)).toBe(true);
+    // Chromium lower-cases a standard scheme's host; the parser here does not.
+    expect(isAppUrl('app://STATEWARD/index.html', null)).toBe(true);
   });
 
-  it('accepts equivalent spellings of the same file', () => {
-    expect(
-      isAppUrl(
-        'file://localhost/opt/Stateward/resources/app.asar/dist/renderer/index.html',
-        INDEX,
-        null,
-      ),
-    ).toBe(true);
-    expect(
-      isAppUrl(
-        'file:///opt/Stateward/resources/app.asar/dist/renderer/../renderer/index.html',
-        INDEX,
-        null,
-      ),
-    ).toBe(true);
-    expect(
-      isAppUrl('file:///opt/Statew%61rd/resources/app.asar/dist/renderer/index.html', INDEX, null),
-    ).toBe(true);
+  it('rejects file: URLs, including the bundled index.html itself', () => {
+    expect(isAppUrl(FILE_INDEX, null)).toBe(false);
+    expect(isAppUrl(FILE_INDEX, DEV)).toBe(false);
+    expect(isAppUrl('file:///etc/passwd', null)).toBe(false);
+    expect(isAppUrl('file://stateward/index.html', null)).toBe(false);
   });
 
-  it('handles paths with spaces and Windows drive letters', () => {
-    const win = 'file:///C:/Program%20Files/Stateward/resources/app.asar/dist/renderer/index.html';
-    expect(isAppUrl(win, win, null)).toBe(true);
-    expect(isAppUrl(win.replace('/C:/', '/c:/'), win, null)).toBe(true);
-    expect(isAppUrl(win.replace('Program%20Files', 'Program Files'), win, null)).toBe(true);
-    expect(
-      isAppUrl(
-        'file:///D:/Program%20Files/Stateward/resources/app.asar/dist/renderer/index.html',
-        win,
-        null,
-      ),
-    ).toBe(false);
+  it('rejects another host, a port, userinfo or a look-alike scheme', () => {
+    expect(isAppUrl('app://evil/index.html', null)).toBe(false);
+    expect(isAppUrl('app://stateward.evil.com/index.html', null)).toBe(false);
+    expect(isAppUrl('app://stateward./index.html', null)).toBe(false);
+    expect(isAppUrl('app://stateward:80/index.html', null)).toBe(false);
+    expect(isAppUrl('app://x@stateward/index.html', null)).toBe(false);
+    expect(isAppUrl('app://stateward@evil/index.html', null)).toBe(false);
+    expect(isAppUrl('app:///index.html', null)).toBe(false);
+    expect(isAppUrl('app:index.html', null)).toBe(false);
+    expect(isAppUrl('apps://stateward/index.html', null)).toBe(false);
+    expect(isAppUrl('http://stateward/index.html', null)).toBe(false);
+    expect(isAppUrl('https://stateward/index.html', null)).toBe(false);
   });
 
-  it('rejects other files, however close', () => {
-    expect(
-      isAppUrl('file:///opt/Stateward/resources/app.asar/dist/renderer/other.html', INDEX, null),
-    ).toBe(false);
-    expect(
-      isAppUrl('file:///opt/Stateward/resources/app.asar/dist/renderer/index.html/x', INDEX, null),
-    ).toBe(false);
-    expect(
-      isAppUrl('file:///opt/Stateward/resources/app.asar/dist/renderer/index.htm', INDEX, null),
-    ).toBe(false);
-    expect(isAppUrl('file:///tmp/evil/dist/renderer/index.html', INDEX, null)).toBe(false);
-    expect(isAppUrl('file:///home/u/Downloads/index.html', INDEX, null)).toBe(false);
-    expect(
-      isAppUrl(
-        'file:///opt/Stateward/resources/app.asar/dist/renderer/index.html%00.evil',
-        INDEX,
-        null,
-      ),
-    ).toBe(false);
-  });
-
-  it('rejects a file URL on another host (UNC share)', () => {
-    expect(
-      isAppUrl(
-        'file://evil.com/opt/Stateward/resources/app.asar/dist/renderer/index.html',
-        INDEX,
-        null,
-      ),
-    ).toBe(false);
+  it('rejects other documents of the app origin', () => {
+    expect(isAppUrl('app://stateward/other.html', null)).toBe(false);
+    expect(isAppUrl('app://stateward/index.html/x', null)).toBe(false);
+    expect(isAppUrl('app://stateward/index.htm', null)).toBe(false);
+    expect(isAppUrl('app://stateward/assets/index.js', null)).toBe(false);
+    expect(isAppUrl('app://stateward/index.html%00.evil', null)).toBe(false);
+    expect(isAppUrl('app://stateward/%2e%2e/index.html/x', null)).toBe(false);
   });
 
   it('rejects remote pages that merely contain the app URL', () => {
-    expect(isAppUrl(`https://evil.com/${INDEX}`, INDEX, null)).toBe(false);
-    expect(isAppUrl(`https://evil.com/?u=${encodeURIComponent(INDEX)}`, INDEX, null)).toBe(false);
-    expect(isAppUrl(`https://evil.com/#${INDEX}`, INDEX, null)).toBe(false);
-    expect(isAppUrl(`https://evil.com/${INDEX}`, INDEX, DEV)).toBe(false);
+    expect(isAppUrl(`https://evil.com/${INDEX}`, null)).toBe(false);
+    expect(isAppUrl(`https://evil.com/?u=${encodeURIComponent(INDEX)}`, null)).toBe(false);
+    expect(isAppUrl(`https://evil.com/#${INDEX}`, null)).toBe(false);
+    expect(isAppUrl(`https://evil.com/${INDEX}`, DEV)).toBe(false);
   });
 
   it('rejects scripts, data, blobs and garbage', () => {
-    expect(isAppUrl('javascript:alert(1)//index.html', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('data:text/html,<script>1</script>', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('blob:file:///opt/x', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('about:blank', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('not a url', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('/dist/renderer/index.html', INDEX, DEV)).toBe(false);
+    expect(isAppUrl('javascript:alert(1)//index.html', DEV)).toBe(false);
+    expect(isAppUrl('data:text/html,<script>1</script>', DEV)).toBe(false);
+    expect(isAppUrl('blob:app://stateward/0b1c', DEV)).toBe(false);
+    expect(isAppUrl('about:blank', DEV)).toBe(false);
+    expect(isAppUrl('', DEV)).toBe(false);
+    expect(isAppUrl('not a url', DEV)).toBe(false);
+    expect(isAppUrl('/index.html', DEV)).toBe(false);
   });
 
   it('does not accept any http page when there is no dev server', () => {
-    expect(isAppUrl('http://localhost:5173/', INDEX, null)).toBe(false);
+    expect(isAppUrl('http://localhost:5173/', null)).toBe(false);
   });
 });
 
 describe('isAppUrl: the dev server', () => {
   it('accepts any page of the exact dev-server origin', () => {
-    expect(isAppUrl('http://localhost:5173/', INDEX, DEV)).toBe(true);
-    expect(isAppUrl('http://localhost:5173/projects?x=1#y', INDEX, DEV)).toBe(true);
-    expect(isAppUrl('http://LOCALHOST:5173/', INDEX, DEV)).toBe(true);
+    expect(isAppUrl('http://localhost:5173/', DEV)).toBe(true);
+    expect(isAppUrl('http://localhost:5173/projects?x=1#y', DEV)).toBe(true);
+    expect(isAppUrl('http://LOCALHOST:5173/', DEV)).toBe(true);
   });
 
   it('still accepts the bundled page in development', () => {
-    expect(isAppUrl(INDEX, INDEX, DEV)).toBe(true);
+    expect(isAppUrl(INDEX, DEV)).toBe(true);
   });
 
   it('rejects another port, scheme or host', () => {
-    expect(isAppUrl('http://localhost:5174/', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('http://localhost/', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('https://localhost:5173/', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('ws://localhost:5173/', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('http://127.0.0.1:5173/', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('http://localhost.evil.com:5173/', INDEX, DEV)).toBe(false);
+    expect(isAppUrl('http://localhost:5174/', DEV)).toBe(false);
+    expect(isAppUrl('http://localhost/', DEV)).toBe(false);
+    expect(isAppUrl('https://localhost:5173/', DEV)).toBe(false);
+    expect(isAppUrl('ws://localhost:5173/', DEV)).toBe(false);
+    expect(isAppUrl('http://127.0.0.1:5173/', DEV)).toBe(false);
+    expect(isAppUrl('http://localhost.evil.com:5173/', DEV)).toBe(false);
   });
 
   it('rejects userinfo tricks', () => {
-    expect(isAppUrl('http://localhost:5173@evil.com/', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('http://localhost:5173:x@evil.com:5173/', INDEX, DEV)).toBe(false);
-    expect(isAppUrl('http://user:pass@localhost:5173/', INDEX, DEV)).toBe(false);
+    expect(isAppUrl('http://localhost:5173@evil.com/', DEV)).toBe(false);
+    expect(isAppUrl('http://localhost:5173:x@evil.com:5173/', DEV)).toBe(false);
+    expect(isAppUrl('http://user:pass@localhost:5173/', DEV)).toBe(false);
   });
 
   it('treats a default port as the same origin', () => {
-    expect(isAppUrl('http://localhost/', INDEX, 'http://localhost:80/')).toBe(true);
+    expect(isAppUrl('http://localhost/', 'http://localhost:80/')).toBe(true);
   });
 
   it('ignores a dev server URL that is not http(s)', () => {
-    expect(isAppUrl('file:///x', 'file:///y', 'file:///x')).toBe(false);
-    expect(isAppUrl('javascript:1', INDEX, 'javascript:1')).toBe(false);
+    expect(isAppUrl('file:///x', 'file:///x')).toBe(false);
+    expect(isAppUrl('javascript:1', 'javascript:1')).toBe(false);
+  });
+});
+
+describe('isTrustedSender: who may invoke commands over IPC', () => {
+  const top = (url: string) => ({ url, parent: null });
+
+  it('accepts the app page as a top-level frame', () => {
+    expect(isTrustedSender(top(INDEX), null)).toBe(true);
+    expect(isTrustedSender(top(`${INDEX}#/backups`), null)).toBe(true);
+    expect(isTrustedSender(top('http://localhost:5173/'), DEV)).toBe(true);
+  });
+
+  it('refuses the old file: page, http pages and other app:// hosts', () => {
+    expect(isTrustedSender(top(FILE_INDEX), null)).toBe(false);
+    expect(isTrustedSender(top('file:///etc/passwd'), DEV)).toBe(false);
+    expect(isTrustedSender(top('http://localhost:5173/'), null)).toBe(false);
+    expect(isTrustedSender(top('https://evil.com/'), DEV)).toBe(false);
+    expect(isTrustedSender(top('app://evil/index.html'), null)).toBe(false);
+  });
+
+  it('refuses a subframe, even one showing the app page, and a missing frame', () => {
+    expect(isTrustedSender({ url: INDEX, parent: top(INDEX) }, null)).toBe(false);
+    expect(isTrustedSender(null, null)).toBe(false);
+    expect(isTrustedSender(undefined, DEV)).toBe(false);
   });
 });
 
