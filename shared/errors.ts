@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'BACKUP_EMPTY',
   'NOT_SQLITE',
   'BACKUP_FACTS_MISMATCH',
+  /** A backup's sidecar manifest is there but cannot be read, is not JSON or is not a Stateward manifest. */
+  'BACKUP_MANIFEST_UNREADABLE',
   'RESTORE_NOT_FOUND',
   'RESTORE_NOT_VERIFIED',
   'PROMOTE_FAILED',

@@ -9,6 +9,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BACKUP_CHECK_FAILED':
     case 'BACKUP_HASH_MISMATCH':
     case 'BACKUP_FACTS_MISMATCH':
+    case 'BACKUP_MANIFEST_UNREADABLE':
     case 'DRILL_FAILED':
     case 'OFFSITE_COPY_FAILED':
       return EXIT.checkFailed;

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { z } from 'zod';
 import type { BackupManifest, PreflightFacts, PreflightReport } from '../../../shared/domain.ts';
+import { BACKUP_FORMAT_VERSION } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { ErrorCode } from '../../../shared/errors.ts';
 import { FILE_MODE } from '../fsutil.ts';
@@ -19,6 +21,8 @@ import {
   MANIFEST_SUFFIX,
   manifestNameFor,
   manifestSchema,
+  parseBackupFileName,
+  stampOf,
 } from '../backup/manifest.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../backup/worker.ts';
 import { sha256File } from '../backup/engine.ts';
@@ -46,6 +50,10 @@ export interface HeaderVerdict {
   bytes: number;
   walMode: boolean;
   userVersion: number;
+  pageSize: number;
+  pageCount: number;
+  /** The header's page count is current (SQLite: version-valid-for equals the change counter). */
+  pageCountValid: boolean;
 }
 
 /** Checks that need only fs reads of the source: readable, not empty, SQLite, ours, not from the future. */
@@ -118,34 +126,89 @@ export function checkSourceHeader(file: string): HeaderVerdict {
       { dbSchema: h.userVersion, appSchema: APP_SCHEMA_VERSION },
     );
   }
-  const walMode = (() => {
-    const b = Buffer.alloc(2);
-    const fd = fs.openSync(file, 'r');
-    fs.readSync(fd, b, 0, 2, 18);
+  const b = Buffer.alloc(100);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, b, 0, 100, 0);
+  } finally {
     fs.closeSync(fd);
-    return b[0] === 2 || b[1] === 2;
-  })();
-  return { bytes: stat.size, walMode, userVersion: h.userVersion };
+  }
+  return {
+    bytes: stat.size,
+    walMode: b[18] === 2 || b[19] === 2,
+    userVersion: h.userVersion,
+    pageSize: h.pageSize,
+    pageCount: h.pageCount,
+    pageCountValid: h.pageCount > 0 && b.readUInt32BE(24) === b.readUInt32BE(92),
+  };
 }
 
-function readSidecar(file: string, warnings: string[]): BackupManifest | null {
+const bytesText = (n: number) => `${n.toLocaleString('en-US')} byte${n === 1 ? '' : 's'}`;
+
+/**
+ * The file's size must be the page size × page count its own header states:
+ * bytes past the end were appended after SQLite wrote it; fewer mean it was cut
+ * short. Skipped where the header's count is not current (SQLite then uses the
+ * file size itself) and for a WAL database with its -wal beside it (the two are
+ * one database until a checkpoint).
+ */
+function checkSize(file: string, h: HeaderVerdict): void {
+  if (!h.pageCountValid || (h.walMode && fs.existsSync(`${file}-wal`))) return;
+  const expected = h.pageSize * h.pageCount;
+  if (h.bytes === expected) return;
+  const name = path.basename(file);
+  const described = `its header describes ${h.pageCount.toLocaleString('en-US')} pages of ${bytesText(h.pageSize)} (${bytesText(expected)})`;
+  if (h.bytes > expected) {
+    throw refusal(
+      'BACKUP_FACTS_MISMATCH',
+      `${name} has ${bytesText(h.bytes - expected)} past the end of the database: ${described}, the file is ${bytesText(h.bytes)}. Something was added to it after it was written.`,
+      'Use another copy of this backup (e.g. the off-site one) or another backup.',
+      { fields: ['bytes'], expectedBytes: expected, bytes: h.bytes },
+    );
+  }
+  throw refusal(
+    'DB_CORRUPT',
+    `${name} is cut short: ${described}, the file is only ${bytesText(h.bytes)}.`,
+    'The copy was interrupted or the disk lost part of it. Use another copy of this backup or another backup.',
+    { expectedBytes: expected, bytes: h.bytes },
+  );
+}
+
+/**
+ * The sidecar manifest beside `file`: null only when there is none. One that is
+ * there but cannot be read, is not JSON or is not a Stateward manifest refuses
+ * the file: a damaged manifest must not turn a hash check into "no manifest".
+ */
+function readSidecar(file: string): BackupManifest | null {
   const p = sidecarPathFor(file);
+  const name = path.basename(p);
+  const damaged = (what: string) =>
+    refusal(
+      'BACKUP_MANIFEST_UNREADABLE',
+      `The manifest beside ${path.basename(file)} (${name}) ${what}, so the file cannot be checked against it.`,
+      'Use the backup together with its own, intact manifest (e.g. the off-site copy of both). To restore the file on its own merits, move the manifest away first.',
+    );
   let text: string;
   try {
     text = fs.readFileSync(p, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const parsed = manifestSchema.safeParse(JSON.parse(text));
-    if (parsed.success) return parsed.data;
   } catch (e) {
-    if (!(e instanceof SyntaxError)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw damaged(`is there but cannot be read (${code ?? (e as Error).message})`);
   }
-  warnings.push(
-    `The manifest beside it (${path.basename(p)}) is unreadable or not a Stateward manifest; it was ignored.`,
-  );
-  return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw damaged('is not valid JSON');
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const format = (json as { format?: unknown } | null)?.format;
+  if (typeof format === 'number' && format > BACKUP_FORMAT_VERSION)
+    throw damaged(`was written by a newer Stateward (manifest format ${format})`);
+  const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '(root)')))];
+  throw damaged(`is not a Stateward manifest (${fields.slice(0, 6).join(', ')} missing or wrong)`);
 }
 
 /**
@@ -188,7 +251,18 @@ export async function copyHashing(
   return sha256;
 }
 
-function readEmbedded(db: ReadableDB): Record<string, unknown> | null {
+/** The facts a backup carries inside itself (the stateward_backup table): everything but size, hash and pages. */
+const embeddedSchema = manifestSchema
+  .pick({ id: true, kind: true, createdAt: true, schemaVersion: true })
+  .extend(
+    manifestSchema
+      .pick({ format: true, appVersion: true, compact: true, rowCounts: true, dataKeyId: true })
+      .partial().shape,
+  );
+type EmbeddedFacts = z.infer<typeof embeddedSchema>;
+
+/** The embedded facts of the (copied) file; null when it has none; refused when they are damaged. */
+function readEmbedded(db: ReadableDB, fileName: string): EmbeddedFacts | null {
   if (!tableExists(db, EMBEDDED_MANIFEST_TABLE)) return null;
   const out: Record<string, unknown> = {};
   for (const row of db.prepare(`SELECT key, value FROM ${EMBEDDED_MANIFEST_TABLE}`).all() as {
@@ -201,12 +275,89 @@ function readEmbedded(db: ReadableDB): Record<string, unknown> | null {
       out[row.key] = row.value;
     }
   }
-  return out;
+  const parsed = embeddedSchema.safeParse(out);
+  if (parsed.success) return parsed.data;
+  const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '(table)')))];
+  throw refusal(
+    'BACKUP_FACTS_MISMATCH',
+    `The facts inside ${fileName} (its ${EMBEDDED_MANIFEST_TABLE} table) are damaged: ${fields.join(', ')} missing or wrong.`,
+    'The file was edited after the backup was taken. Use another copy of it or another backup.',
+    { fields },
+  );
 }
 
 const sameCounts = (a: Record<string, number>, b: Record<string, number>) =>
   Object.keys(a).length === Object.keys(b).length &&
   Object.entries(a).every(([k, v]) => b[k] === v);
+
+const FACT_ORDER = [
+  'id',
+  'kind',
+  'createdAt',
+  'schemaVersion',
+  'compact',
+  'rowCounts',
+  'fileName',
+  'pageSize',
+  'pageCount',
+] as const;
+type Fact = (typeof FACT_ORDER)[number];
+
+/**
+ * Everything recorded about a file must agree: the manifest beside it, the facts
+ * inside it, its own header and (for a Stateward backup name) its name. A hash
+ * proves the bytes only against a manifest that belongs to them; the facts
+ * inside cannot hold the file's own hash, so without a manifest they prove who
+ * the file is, not that it is unchanged.
+ */
+function crossCheck(
+  fileName: string,
+  header: HeaderVerdict,
+  sidecar: BackupManifest | null,
+  embedded: EmbeddedFacts | null,
+): void {
+  const found = new Map<Fact, Set<string>>();
+  const differ = (fact: Fact, a: string, b: string) =>
+    found.set(fact, (found.get(fact) ?? new Set()).add(a).add(b));
+  const named = parseBackupFileName(fileName);
+  const sources: [string, EmbeddedFacts][] = [];
+  if (sidecar) sources.push(['the manifest beside it', sidecar]);
+  if (embedded) sources.push(['the facts inside it', embedded]);
+  for (const [label, f] of sources) {
+    if (named) {
+      if (f.id !== named.id) differ('id', label, 'its name');
+      if (f.kind !== named.kind) differ('kind', label, 'its name');
+      if (stampOf(f.createdAt) !== stampOf(named.createdAt)) differ('createdAt', label, 'its name');
+    }
+    if (f.schemaVersion !== header.userVersion) differ('schemaVersion', label, 'its header');
+  }
+  if (sidecar) {
+    if (named && sidecar.fileName !== fileName)
+      differ('fileName', 'the manifest beside it', 'its name');
+    if (sidecar.pageSize !== header.pageSize)
+      differ('pageSize', 'the manifest beside it', 'its header');
+    if (sidecar.pageCount !== header.pageCount)
+      differ('pageCount', 'the manifest beside it', 'its header');
+  }
+  if (sidecar && embedded) {
+    for (const k of ['id', 'kind', 'createdAt', 'schemaVersion', 'compact'] as const)
+      if (embedded[k] !== undefined && JSON.stringify(embedded[k]) !== JSON.stringify(sidecar[k]))
+        differ(k, 'the manifest beside it', 'the facts inside it');
+    if (embedded.rowCounts && !sameCounts(embedded.rowCounts, sidecar.rowCounts))
+      differ('rowCounts', 'the manifest beside it', 'the facts inside it');
+  }
+  if (found.size === 0) return;
+  const fields = FACT_ORDER.filter((f) => found.has(f));
+  const between = [...new Set(fields.flatMap((f) => [...found.get(f)!]))];
+  throw refusal(
+    'BACKUP_FACTS_MISMATCH',
+    `${fileName} does not match what is recorded about it: ${fields.join(', ')} differ between ${between.slice(0, -1).join(', ')} and ${between[between.length - 1]}.`,
+    sidecar
+      ? 'The manifest belongs to another backup, or one of them was edited. Use the backup with its own manifest.'
+      : 'The file was renamed or edited after the backup was taken. Use another copy of it or another backup.',
+    { fields },
+  );
+}
 
 export interface StageResult {
   report: PreflightReport;
@@ -221,7 +372,12 @@ export interface StageResult {
 export async function stageRestore(
   source: string,
   dir: string,
-  opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+  opts: {
+    onProgress?: (done: number, total: number) => void;
+    signal?: AbortSignal;
+    /** Creates `dir` once the cheap checks passed (default: mkdir); `dir` is removed again on any failure. */
+    prepareDir?: () => void;
+  } = {},
 ): Promise<StageResult> {
   const warnings: string[] = [];
   const facts: PreflightFacts = {
@@ -243,8 +399,18 @@ export async function stageRestore(
     const header = checkSourceHeader(source);
     facts.bytes = header.bytes;
     facts.schemaVersion = header.userVersion;
-    const sidecar = readSidecar(source, warnings);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const sidecar = readSidecar(source);
+    if (sidecar && sidecar.bytes !== header.bytes) {
+      throw refusal(
+        'BACKUP_HASH_MISMATCH',
+        `${facts.fileName} does not match its manifest: it is ${bytesText(header.bytes)}, the manifest records ${bytesText(sidecar.bytes)} (so its SHA-256 cannot match either).`,
+        'The file changed or was damaged after the backup was taken. Use another copy of it (e.g. the off-site one) or another backup.',
+        { recordedBytes: sidecar.bytes, bytes: header.bytes, recorded: sidecar.sha256 },
+      );
+    }
+    checkSize(source, header);
+    if (opts.prepareDir) opts.prepareDir();
+    else fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const sha256 = await copyHashing(
       source,
       copy,
@@ -267,10 +433,10 @@ export async function stageRestore(
     }
     if (sidecar) {
       facts.manifest = 'sidecar';
-      if (sidecar.sha256 !== sha256 || sidecar.bytes !== header.bytes) {
+      if (sidecar.sha256 !== sha256) {
         throw refusal(
           'BACKUP_HASH_MISMATCH',
-          `${facts.fileName} does not match its manifest: the recorded SHA-256 is ${sidecar.sha256.slice(0, 12)}…, the file's is ${sha256.slice(0, 12)}…${sidecar.bytes !== header.bytes ? ` (and its size changed from ${sidecar.bytes} to ${header.bytes} bytes)` : ''}.`,
+          `${facts.fileName} does not match its manifest: the recorded SHA-256 is ${sidecar.sha256.slice(0, 12)}…, the file's is ${sha256.slice(0, 12)}….`,
           'The file changed or was damaged after the backup was taken. Use another copy of it (e.g. the off-site one) or another backup.',
           { recorded: sidecar.sha256, actual: sha256 },
         );
@@ -280,26 +446,9 @@ export async function stageRestore(
     const db = new Database(copy) as unknown as ReadableDB;
     try {
       db.pragma('busy_timeout = 5000');
-      const embedded = readEmbedded(db);
-      const expected = sidecar ?? (embedded as Partial<BackupManifest> | null);
-      if (sidecar && embedded) {
-        const mismatched = (
-          ['id', 'kind', 'createdAt', 'schemaVersion', 'compact'] as const
-        ).filter((k) => JSON.stringify(embedded[k]) !== JSON.stringify(sidecar[k]));
-        if (
-          embedded.rowCounts &&
-          !sameCounts(embedded.rowCounts as Record<string, number>, sidecar.rowCounts)
-        )
-          mismatched.push('rowCounts' as never);
-        if (mismatched.length) {
-          throw refusal(
-            'BACKUP_FACTS_MISMATCH',
-            `${facts.fileName} does not match its manifest: ${mismatched.join(', ')} differ between the manifest and the facts inside the file.`,
-            'The manifest belongs to another backup, or one of them was edited. Use the backup with its own manifest.',
-            { fields: mismatched },
-          );
-        }
-      }
+      const embedded = readEmbedded(db, facts.fileName);
+      crossCheck(facts.fileName, header, sidecar, embedded);
+      const expected: Partial<BackupManifest> | null = sidecar ?? embedded;
       if (!sidecar && embedded) {
         facts.manifest = 'embedded';
         warnings.push(
@@ -312,11 +461,11 @@ export async function stageRestore(
         );
       }
       if (expected) {
-        facts.backupId = typeof expected.id === 'string' ? expected.id : null;
-        facts.kind = (expected.kind as PreflightFacts['kind']) ?? null;
-        facts.createdAt = typeof expected.createdAt === 'number' ? expected.createdAt : null;
-        facts.appVersion = typeof expected.appVersion === 'string' ? expected.appVersion : null;
-        facts.rowCounts = (expected.rowCounts as Record<string, number> | undefined) ?? null;
+        facts.backupId = expected.id ?? null;
+        facts.kind = expected.kind ?? null;
+        facts.createdAt = expected.createdAt ?? null;
+        facts.appVersion = expected.appVersion ?? null;
+        facts.rowCounts = expected.rowCounts ?? null;
       }
       const history = readHistory(db);
       if (history.length === 0) {
