@@ -1,10 +1,20 @@
 // The data-dir lock: one process at a time owns a data directory for exclusive
 // work (the app or host for its lifetime; CLI migrate/demo/promote). Ordinary
 // reads and small writes from other processes go through SQLite's own locking.
+//
+// Exactly one owner, with any number of processes starting at once:
+// - The lock file only ever appears complete: it is a hard link to a temp file
+//   that was written and fsynced first, and link() fails if the name is taken.
+// - A stale lock (its process is gone) is removed only by the one process that
+//   creates its takeover marker, `<lock>.takeover-<id>`, named after that very
+//   file (inode and content): the marker is itself taken the same way, so of
+//   all the processes that saw the same stale lock, exactly one removes it, and
+//   a lock written meanwhile by someone else is never mistaken for it.
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import crypto from 'node:crypto';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, isAppError } from '../../shared/errors.ts';
 import { FILE_MODE } from './fsutil.ts';
 
 export interface LockInfo {
@@ -15,16 +25,18 @@ export interface LockInfo {
   token: string;
 }
 
-function readText(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
+/**
+ * A lock file that is not a complete lock (empty, torn, foreign) and was written
+ * this recently may still be being written (by an older version, or on a file
+ * system without hard links): respect it until then.
+ */
+export const TORN_GRACE_MS = 5_000;
+const TAKEOVER = '.takeover-';
+/** Markers of markers exist only when a taker itself crashed; bounded all the same. */
+const MAX_TAKEOVER_DEPTH = 3;
+const ATTEMPTS = 20;
 
-function parseLock(text: string): LockInfo {
+function parseLock(text: string): LockInfo | null {
   try {
     const v = JSON.parse(text) as Partial<LockInfo> | null;
     if (
@@ -44,13 +56,60 @@ function parseLock(text: string): LockInfo {
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e;
   }
-  // A torn or foreign lock file names no live process: it counts as stale.
-  return { pid: 0, host: os.hostname(), mode: 'unknown', since: 0, token: '' };
+  return null;
+}
+
+/** A torn or foreign lock file names no live process. */
+const NOBODY = (): LockInfo => ({
+  pid: 0,
+  host: os.hostname(),
+  mode: 'unknown',
+  since: 0,
+  token: '',
+});
+
+interface Seen {
+  text: string;
+  /** This very file: its inode and content (a replaced or rewritten file has another id). */
+  id: string;
+  mtimeMs: number;
+}
+
+function see(file: string): Seen | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    const text = fs.readFileSync(fd, 'utf8');
+    const id = crypto
+      .createHash('sha256')
+      .update(`${st.dev}:${st.ino}:${text}`)
+      .digest('hex')
+      .slice(0, 16);
+    return { text, id, mtimeMs: Number(st.mtimeMs) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The name of the takeover marker for the lock file as it is now (null when there is none). */
+export function takeoverMarkerOf(file: string): string | null {
+  const seen = see(file);
+  return seen === null ? null : markerName(file, seen);
+}
+
+function markerName(file: string, seen: Seen): string {
+  return `${file}${TAKEOVER}${seen.id}`;
 }
 
 export function readLock(file: string): LockInfo | null {
-  const text = readText(file);
-  return text === null ? null : parseLock(text);
+  const seen = see(file);
+  return seen === null ? null : (parseLock(seen.text) ?? NOBODY());
 }
 
 function processAlive(pid: number): boolean {
@@ -67,6 +126,140 @@ function processAlive(pid: number): boolean {
 export function lockIsLive(info: LockInfo): boolean {
   if (info.host !== os.hostname()) return true; // cannot check another machine: respect it
   return processAlive(info.pid);
+}
+
+/** Who holds `seen`, or null when it is stale (its process is gone, or it is an old torn file). */
+function liveHolder(seen: Seen): LockInfo | null {
+  const info = parseLock(seen.text);
+  if (info === null) {
+    if (Math.abs(Date.now() - seen.mtimeMs) < TORN_GRACE_MS)
+      return { ...NOBODY(), since: Math.round(seen.mtimeMs) };
+    return null;
+  }
+  return lockIsLive(info) ? info : null;
+}
+
+const NO_HARD_LINKS = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'];
+
+/**
+ * Create `file` holding `text` only if nothing is there. True when created,
+ * false when the name is taken. Never leaves a temp file or a partial `file`.
+ */
+function createExclusive(file: string, text: string): boolean {
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`,
+  );
+  const writeWhole = (target: string, flags: string) => {
+    const fd = fs.openSync(target, flags, FILE_MODE);
+    try {
+      fs.writeSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  try {
+    writeWhole(tmp, 'wx');
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.includes(code) || !fs.existsSync(tmp)) throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  // A file system without hard links: create and write in place (readers give it TORN_GRACE_MS).
+  try {
+    writeWhole(file, 'wx');
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    fs.rmSync(file, { force: true }); // ours: 'wx' created it
+    throw e;
+  }
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Take `file` for `info`: null once we hold it, else the live holder. A stale
+ * file is removed only under its takeover marker (taken the same way).
+ */
+function take(file: string, info: LockInfo, depth: number): LockInfo | null {
+  let holder: LockInfo | null = null;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (createExclusive(file, JSON.stringify(info))) return null;
+    const seen = see(file);
+    if (seen === null) continue; // released meanwhile
+    holder = liveHolder(seen);
+    if (holder) return holder;
+    if (depth >= MAX_TAKEOVER_DEPTH) break;
+    const marker = markerName(file, seen);
+    const taker = take(marker, { ...info, mode: 'takeover' }, depth + 1);
+    if (taker) {
+      // Another process is taking this stale lock over right now; see who ends up with it.
+      holder = taker;
+      pause(5 + attempt * 5);
+      continue;
+    }
+    try {
+      // Only the marker's owner removes this file, so it cannot change between look and remove.
+      if (see(file)?.id === seen.id) fs.rmSync(file, { force: true });
+    } finally {
+      fs.rmSync(marker, { force: true });
+    }
+  }
+  return holder ?? NOBODY();
+}
+
+/** Takeover markers of other (gone) lock files, and lock temp files of exited processes. */
+function removeLeftovers(file: string, own: string | null): void {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const tmp = new RegExp(
+    `^\\.${esc(base)}(?:${esc(TAKEOVER)}[0-9a-f]+)*\\.(\\d+)\\.[0-9a-f]+\\.tmp$`,
+  );
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // best effort: a leftover never stops a start
+  }
+  for (const name of names) {
+    const isMarker = name.startsWith(`${base}${TAKEOVER}`);
+    const temp = tmp.exec(name);
+    if (!isMarker && !temp) continue;
+    if (isMarker && own !== null && name.startsWith(`${base}${TAKEOVER}${own}`)) continue;
+    if (temp && processAlive(Number(temp[1]))) continue;
+    const p = path.join(dir, name);
+    try {
+      if (fs.lstatSync(p).isFile()) fs.rmSync(p, { force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove: leave it
+    }
+  }
+}
+
+function ioError(file: string, e: unknown): AppError {
+  if (isAppError(e)) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new AppError(
+      'DISK_FULL',
+      `The disk holding ${path.dirname(file)} is full: the lock file cannot be written.`,
+      { hint: 'Free some space on that disk and try again; nothing was changed.', cause: e },
+    );
+  }
+  return new AppError(
+    'DATA_DIR_UNUSABLE',
+    `Cannot use the lock file ${file}: ${(e as Error).message}`,
+    { cause: e },
+  );
 }
 
 export class DataDirLock {
@@ -86,38 +279,33 @@ export class DataDirLock {
       since: Date.now(),
       token: crypto.randomUUID(),
     };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = fs.openSync(file, 'wx', FILE_MODE);
-        try {
-          fs.writeSync(fd, JSON.stringify(info));
-          fs.fsyncSync(fd);
-        } finally {
-          fs.closeSync(fd);
-        }
-        return new DataDirLock(file, info);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new AppError(
-            'DATA_DIR_UNUSABLE',
-            `Cannot write the lock file ${file}: ${(e as Error).message}`,
-            { cause: e },
-          );
-        }
-      }
-      const heldText = readText(file);
-      if (heldText === null) continue; // released meanwhile
-      const held = parseLock(heldText);
-      if (lockIsLive(held)) throw lockedError(file, held);
-      // Stale: its process is gone. Remove it only if nobody replaced it meanwhile.
-      if (readText(file) === heldText) fs.rmSync(file, { force: true });
+    let holder: LockInfo | null;
+    try {
+      holder = take(file, info, 0);
+    } catch (e) {
+      throw ioError(file, e);
     }
-    throw new AppError('DATA_DIR_LOCKED', `Could not take the data directory lock ${file}.`, {
-      hint: 'Another process keeps taking it; try again in a moment.',
-    });
+    if (holder !== null) {
+      if (holder.pid === 0)
+        throw new AppError(
+          'DATA_DIR_LOCKED',
+          `Another process is taking the data directory lock ${file} right now.`,
+          { hint: 'Try again in a moment.' },
+        );
+      throw lockedError(file, holder);
+    }
+    let own: string | null = null;
+    try {
+      own = see(file)?.id ?? null;
+    } catch {
+      // keep every marker then
+    }
+    removeLeftovers(file, own);
+    return new DataDirLock(file, info);
   }
 
   release(): void {
+    // Ours cannot be taken over while we live, so it cannot change between look and remove.
     const held = readLock(this.file);
     if (held && held.token === this.info.token) fs.rmSync(this.file, { force: true });
   }
