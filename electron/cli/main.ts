@@ -285,11 +285,8 @@ async function restoreRuntime(where: ResolvedDataDir, lockMode: string | null): 
     preUpgradeBackup: lockMode !== null,
     ...(lockMode === null ? { store: 'none' as const } : {}),
   });
-  if (
-    lockMode !== null &&
-    rt.startup.state === 'refused' &&
-    rt.startup.code === 'DATA_DIR_LOCKED'
-  ) {
+  // It needed the lock and did not get it (held, disk full, unusable folder): say why, not "held".
+  if (lockMode !== null && rt.lock === null && rt.startup.state === 'refused') {
     const err = refusal(rt);
     rt.close();
     throw err;
