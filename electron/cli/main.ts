@@ -25,6 +25,7 @@ import type { ResolvedDataDir } from '../core/paths.ts';
 import { fileSize } from '../core/fsutil.ts';
 import { readLock, lockIsLive } from '../core/lock.ts';
 import { inspectDatabase } from '../core/store/store.ts';
+import { resourceFailure } from '../core/store/db.ts';
 import { MIGRATIONS } from '../core/store/migrations/index.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { seedDemo } from '../core/demo.ts';
@@ -687,6 +688,7 @@ export async function runCli(
 ): Promise<number> {
   // Known before parsing, so even a usage error is reported as JSON.
   let json = argv.includes('--json');
+  let dataDir: string | null = null;
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -737,6 +739,7 @@ export async function runCli(
     onlyFor(values.yes, '--yes', ['promote']);
     if (values['data-dir'] === '') throw usageError('--data-dir must not be empty.');
     const where = resolveDataDirHere(values['data-dir'], null);
+    dataDir = where.dir;
     let outcome: Outcome;
     switch (command) {
       case 'status':
@@ -784,11 +787,14 @@ export async function runCli(
     else io.stderr(outcome.text);
     return outcome.exit;
   } catch (e) {
+    const resource = resourceFailure(e, dataDir);
     const err: AppErrorShape = isAppError(e)
       ? e.toShape()
-      : (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-        ? usageError((e as Error).message).toShape()
-        : { code: 'INTERNAL', message: `Something went wrong: ${(e as Error).message}` };
+      : resource
+        ? resource.toShape()
+        : (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+          ? usageError((e as Error).message).toShape()
+          : { code: 'INTERNAL', message: `Something went wrong: ${(e as Error).message}` };
     if (err.code === 'INTERNAL') io.stderr(`${(e as Error).stack ?? String(e)}\n`);
     if (json) io.stdout(`${JSON.stringify({ error: err })}\n`);
     io.stderr(`stateward: ${err.code}: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`);

@@ -1,4 +1,5 @@
 // Owner-only file system helpers: every folder the app creates is 0700, every file 0600.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.ts';
@@ -112,16 +113,61 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** writeFileAtomic off the event loop: on a disk busy with a large write, an fsync can take long. */
-export async function writeFileAtomicAsync(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fh = await fs.promises.open(tmp, 'w', FILE_MODE);
+/** Write a new file (owner-only, exclusive create) and fsync it, off the event loop; removed again if that fails. */
+export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const fh = await fs.promises.open(file, 'wx', FILE_MODE);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    removeFileQuietly(file);
+    throw e;
   }
-  await fs.promises.rename(tmp, file);
-  await fsyncDirAsync(path.dirname(file));
+}
+
+/**
+ * Temporary names only Stateward writes: `.stateward-tmp-<pid>-<8 hex>-<name>`.
+ * The pid says which process writes it, so clean-up never takes a live writer's file.
+ */
+export const TEMP_PREFIX = '.stateward-tmp-';
+const TEMP_NAME_RE = /^\.stateward-tmp-(\d{1,10})-[0-9a-f]{8}-./;
+
+export function tempNameFor(name: string): string {
+  return `${TEMP_PREFIX}${process.pid}-${crypto.randomBytes(4).toString('hex')}-${name}`;
+}
+
+/** The writer's pid of a temporary name made by tempNameFor, or null for any other name. */
+export function tempWriterPid(name: string): number | null {
+  const m = TEMP_NAME_RE.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+/** Is process `pid` (on this machine) still running? This process counts as running. */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove `file` only if it is a regular file (never a folder, never through a
+ * symlink); never throws. True when it was removed.
+ */
+export function removeFileQuietly(file: string): boolean {
+  try {
+    if (!fs.lstatSync(file).isFile()) return false;
+    fs.unlinkSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -11,6 +11,7 @@ import {
 import type { Result } from '../../shared/errors.ts';
 import { fail, isAppError, ok } from '../../shared/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { resourceFailure } from '../core/store/db.ts';
 
 export type Handler<N extends CommandName> = (
   input: CommandParsedInput<N>,
@@ -81,6 +82,9 @@ export class CommandRegistry {
       return ok(await handler(parsed.data as never, this.rt));
     } catch (e) {
       if (isAppError(e)) return fail(e.toShape());
+      // A full disk or a busy database is not a bug: give its stable code (DISK_FULL, DATA_DIR_BUSY).
+      const resource = resourceFailure(e, this.rt.layout.dir);
+      if (resource) return fail(resource.toShape());
       this.rt.logger.log('error', `command ${name} failed unexpectedly`, e);
       return fail({
         code: 'INTERNAL',

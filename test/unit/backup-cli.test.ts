@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { manifestSchema } from '../../electron/core/backup/manifest.ts';
+import { manifestSchema, TEMP_PREFIX } from '../../electron/core/backup/manifest.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
 import type { BackupEntry } from '../../shared/domain.ts';
@@ -223,7 +223,7 @@ describe('a lock holder starting while a CLI backup runs', () => {
       try {
         return fs
           .readdirSync(backups)
-          .some((n) => n.startsWith('.tmp-') && fs.statSync(path.join(backups, n)).size > 0);
+          .some((n) => n.startsWith(TEMP_PREFIX) && fs.statSync(path.join(backups, n)).size > 0);
       } catch {
         return false;
       }

@@ -76,8 +76,9 @@ function checkBackupsFolder(
       continue;
     }
     if (name.endsWith('.manifest.json')) {
+      // The manifest is renamed in just before its backup: alone, it is a leftover for the next start.
       const backup = path.join(dir, name.replace(/\.manifest\.json$/, '.sqlite'));
-      expect(fs.existsSync(backup), `${label}: manifest ${name} without its backup`).toBe(true);
+      if (!fs.existsSync(backup)) temps.push(name);
       continue;
     }
     expect(name, `${label}: unexpected file in backups/`).toMatch(/\.sqlite$/);
@@ -101,6 +102,7 @@ function checkBackupsFolder(
     } else {
       withoutManifest++;
     }
+    expect(withoutManifest, `${label}: ${name} is listed without its manifest`).toBe(0);
   }
   return { temps, whole, withoutManifest };
 }
@@ -189,7 +191,16 @@ describe('a backup process killed at random moments', () => {
         );
         const left = fs
           .readdirSync(rt.layout.backups)
-          .filter((n) => n.startsWith(TEMP_PREFIX) || n.endsWith('.tmp') || n.endsWith('-journal'));
+          .filter(
+            (n) =>
+              n.startsWith(TEMP_PREFIX) ||
+              n.endsWith('.tmp') ||
+              n.endsWith('-journal') ||
+              (n.endsWith('.manifest.json') &&
+                !fs.existsSync(
+                  path.join(rt.layout.backups, n.replace(/\.manifest\.json$/, '.sqlite')),
+                )),
+          );
         expect(left, `${label}: temporaries after the next start`).toEqual([]);
         const db = readyDb(rt);
         const integrity = (db.prepare('PRAGMA integrity_check').raw().all() as unknown[][])

@@ -35,7 +35,7 @@ import {
   seededRuntime,
   spawnLines,
 } from '../helpers/backup-util.ts';
-import { HELPERS_DIR } from '../helpers/child.ts';
+import { exitedPid, HELPERS_DIR } from '../helpers/child.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { sha256File } from '../helpers/store.ts';
 import { isRoot, makeTempDir, modeOf, useWorld } from '../helpers/world.ts';
@@ -546,7 +546,7 @@ describe('destinations that cannot take the backup', () => {
 });
 
 describe('temporaries', () => {
-  it('cleanupTemporaries removes .tmp-* and .*.tmp files only', async () => {
+  it('cleanupTemporaries removes only Stateward’s own temporaries of processes that are gone', async () => {
     const out = world.dir();
     const r = await createBackup({
       source: small.layout.db,
@@ -554,16 +554,19 @@ describe('temporaries', () => {
       kind: 'manual',
       compact: false,
     });
+    const dead = await exitedPid();
     const temps = [
-      '.tmp-0123456789abcdef.sqlite',
-      '.tmp-0123456789abcdef.sqlite-journal',
-      '.20261121T213000Z-manual-0123456789abcdef.manifest.json.4242.tmp',
+      `.stateward-tmp-${dead}-0a1b2c3d-0123456789abcdef.sqlite`,
+      `.stateward-tmp-${dead}-0a1b2c3d-0123456789abcdef.sqlite-journal`,
+      `.stateward-tmp-${dead}-0a1b2c3e-20261121T213000Z-manual-0123456789abcdef.manifest.json`,
     ];
-    for (const t of temps) fs.writeFileSync(path.join(out, t), 'half');
-    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
+    // Names Stateward never writes, and a temporary of this (live) process.
+    const kept = ['.tmp-0123456789abcdef.sqlite', '.notes.tmp', 'notes.txt'];
+    const live = `.stateward-tmp-${process.pid}-0a1b2c3d-fedcba9876543210.sqlite`;
+    for (const t of [...temps, ...kept, live]) fs.writeFileSync(path.join(out, t), 'half');
     expect(cleanupTemporaries(out).sort()).toEqual([...temps].sort());
     expect(filesIn(out)).toEqual(
-      [path.basename(r.path), path.basename(r.manifestPath), 'notes.txt'].sort(),
+      [path.basename(r.path), path.basename(r.manifestPath), ...kept, live].sort(),
     );
     expect(cleanupTemporaries(path.join(out, 'missing'))).toEqual([]);
   });
@@ -575,10 +578,12 @@ describe('temporaries', () => {
     await rt.backups.run({ kind: 'manual', compact: false });
     const dir = rt.layout.dir;
     rt.close();
-    fs.writeFileSync(path.join(rt.layout.backups, '.tmp-aaaaaaaaaaaaaaaa.sqlite'), 'half');
-    fs.writeFileSync(path.join(offsite, '.tmp-x.sqlite'), 'half');
+    const dead = await exitedPid();
+    const mine = `.stateward-tmp-${dead}-0a1b2c3d-aaaaaaaaaaaaaaaa.sqlite`;
+    fs.writeFileSync(path.join(rt.layout.backups, mine), 'half');
+    fs.writeFileSync(path.join(offsite, mine), 'half');
     const shared2 = await startTestRuntime(world, dir, { lockMode: null });
-    expect(fs.existsSync(path.join(rt.layout.backups, '.tmp-aaaaaaaaaaaaaaaa.sqlite'))).toBe(true);
+    expect(fs.existsSync(path.join(rt.layout.backups, mine))).toBe(true);
     shared2.close();
     await startTestRuntime(world, dir);
     expect(filesIn(rt.layout.backups).filter((n) => n.startsWith('.'))).toEqual([]);

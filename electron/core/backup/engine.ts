@@ -1,6 +1,9 @@
 // Taking one backup: snapshot (worker) → quick_check (worker) ∥ SHA-256 (here,
-// streamed) → fsync → rename into place → sidecar manifest → fsync the folder.
-// A crash at any point leaves only a `.tmp-*` file (removed at next start) or a
+// streamed) → fsync → sidecar manifest (temp, fsync, rename) → backup renamed
+// into place last → fsync the folder. The list shows a backup only by its
+// .sqlite, so it never shows one without its manifest. A crash leaves only
+// `.stateward-tmp-*` files or a manifest whose backup never arrived (both
+// removed by the next start or the next backup into that folder) or a
 // complete, checked backup — never a half backup that looks whole.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,9 +13,26 @@ import type { BackupKind, BackupManifest } from '../../../shared/domain.ts';
 import { BACKUP_FORMAT_VERSION } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { APP_VERSION } from '../version.ts';
-import { ensureOwnerDir, FILE_MODE, listDir, writeFileAtomicAsync } from '../fsutil.ts';
-import { readHeader } from '../store/db.ts';
-import { backupFileName, manifestNameFor, TEMP_PREFIX } from './manifest.ts';
+import {
+  ensureOwnerDir,
+  FILE_MODE,
+  fsyncDirAsync,
+  listDir,
+  processAlive,
+  removeFileQuietly,
+  tempNameFor,
+  tempWriterPid,
+  writeFileDurable,
+} from '../fsutil.ts';
+import { diskIsFull, readHeader } from '../store/db.ts';
+import {
+  backupFileName,
+  BACKUP_EXT,
+  MANIFEST_SUFFIX,
+  manifestNameFor,
+  parseBackupFileName,
+} from './manifest.ts';
+import { readManifest } from './list.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
 
 export type BackupPhase = 'snapshot' | 'verify' | 'finalize';
@@ -96,7 +116,15 @@ function classifyFailure(e: unknown, outDir: string): AppError {
   if (isAppError(e)) return e;
   const code = String((e as { code?: string; errno?: string }).code ?? '');
   const msg = (e as Error).message ?? String(e);
-  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || /database or disk is full|ENOSPC/i.test(msg)) {
+  // SQLite reports some writes that hit a full disk as a plain I/O error: look at the disk.
+  const ioError = code.startsWith('SQLITE_IOERR') || code === 'EIO';
+  if (
+    code === 'ENOSPC' ||
+    code === 'EDQUOT' ||
+    code === 'SQLITE_FULL' ||
+    /database or disk is full|ENOSPC/i.test(msg) ||
+    (ioError && diskIsFull(outDir))
+  ) {
     return new AppError(
       'BACKUP_DISK_FULL',
       `The backup did not fit: the disk holding ${outDir} is full.`,
@@ -180,8 +208,7 @@ async function fsyncFile(file: string): Promise<void> {
 }
 
 function removeTemp(tmp: string): void {
-  for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`])
-    fs.rmSync(f, { force: true });
+  for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`]) removeFileQuietly(f);
 }
 
 export async function createBackup(req: BackupRequest): Promise<BackupResult> {
@@ -200,9 +227,11 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     );
   }
   if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
+  // What a killed backup left in this folder goes first (never a live writer's files).
+  cleanupTemporaries(req.outDir, { ownFolder: req.ownFolder === true });
   const id = newBackupId();
   const createdAt = now();
-  const tmp = path.join(req.outDir, tempName(`${id}.sqlite`));
+  const tmp = path.join(req.outDir, tempNameFor(`${id}${BACKUP_EXT}`));
   const header = readHeader(req.source);
   const expected = Math.max(header.pageCount * header.pageSize, header.size, 1);
   const report = (phase: BackupPhase, done: number, total: number, phaseStart: number) => {
@@ -224,6 +253,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   }
   const worker = new BackupWorker();
   let counter: BackupWorker | null = null;
+  let manifestTmp: string | null = null;
   const onAbort = () => {
     void worker.stop();
     void counter?.stop();
@@ -318,53 +348,91 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       durationMs: Date.now() - started,
     };
     if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
-    await fs.promises.rename(tmp, finalPath);
+    // The manifest first (durable under a temp name, then its real name), the backup
+    // itself last: whoever sees the .sqlite also sees its manifest.
     const manifestPath = path.join(req.outDir, manifestNameFor(fileName));
-    await writeFileAtomicAsync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    manifestTmp = path.join(req.outDir, tempNameFor(manifestNameFor(fileName)));
+    await writeFileDurable(manifestTmp, `${JSON.stringify(manifest, null, 2)}\n`);
+    await fs.promises.rename(manifestTmp, manifestPath);
+    manifestTmp = manifestPath;
+    await fs.promises.rename(tmp, finalPath);
+    manifestTmp = null;
+    await fsyncDirAsync(req.outDir);
     report('finalize', 1, 1, Date.now());
     return { path: finalPath, manifestPath, manifest };
   } catch (e) {
+    // Classify before removing anything: a full disk is only seen as full while the temp fills it.
+    const err = classifyFailure(e, req.outDir);
     removeTemp(tmp);
+    if (manifestTmp) removeFileQuietly(manifestTmp);
     if (req.signal?.aborted)
       throw new AppError('CANCELLED', 'The backup was cancelled; nothing was kept.');
-    throw classifyFailure(e, req.outDir);
+    throw err;
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
     await Promise.all([worker.stop(), counter?.stop()]);
   }
 }
 
-/** A temporary name that says which process writes it: `.tmp-<pid>-<rest>`. */
-export function tempName(rest: string): string {
-  return `${TEMP_PREFIX}${process.pid}-${rest}`;
+/** Remove a finished backup again (the backup first, its manifest last); never throws. */
+export function removeBackupPair(r: Pick<BackupResult, 'path' | 'manifestPath'>): void {
+  removeFileQuietly(r.path);
+  removeFileQuietly(r.manifestPath);
 }
 
-function writerAlive(name: string): boolean {
-  const m = /^\.tmp-(\d+)-/.exec(name);
-  if (!m) return false;
-  const pid = Number(m[1]);
-  if (pid === process.pid) return true;
+// Names a Stateward of an earlier version wrote (crash leftovers in its own backups folder).
+const LEGACY_TEMP_RE =
+  /^\.(?:tmp-(\d{1,10})-[0-9a-f]{16}\.sqlite(?:-journal)?|\d{8}T\d{6}Z-[a-z-]+-[a-z0-9]{8,32}\.manifest\.json\.(\d{1,10})\.tmp)$/;
+
+/**
+ * A manifest is renamed in just before its backup. It is orphaned (its backup will
+ * never arrive) when no running process still holds that backup under a temp
+ * name and the backup is not there. Checked in that order, afresh: a rename
+ * between the two checks makes the backup appear, never both vanish.
+ */
+function manifestOrphaned(dir: string, name: string, backup: string, id: string): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    // Only a manifest Stateward wrote for exactly that backup.
+    if (readManifest(path.join(dir, name))?.fileName !== backup) return false;
+  } catch {
+    return false;
   }
+  const pending = listDir(dir).some((n) => {
+    const pid = tempWriterPid(n);
+    return pid !== null && n.endsWith(`-${id}${BACKUP_EXT}`) && processAlive(pid);
+  });
+  return !pending && !fs.existsSync(path.join(dir, backup));
 }
 
 /**
- * Remove temporaries a crash left in a backups folder. A temporary whose writer
- * is still running (a CLI backup next to the app) is left alone. Returns the names removed.
+ * Remove what a killed backup left in a folder: Stateward's own temporary names
+ * only (`.stateward-tmp-<pid>-…`, a manifest of ours whose backup never arrived,
+ * and in the data dir's own backups folder the names older versions used), regular
+ * files only (never a folder, never through a symlink), never a temporary of a
+ * process that is still running. Never throws. Returns the names removed.
  */
-export function cleanupTemporaries(dir: string): string[] {
-  const names = listDir(dir);
+export function cleanupTemporaries(dir: string, opts: { ownFolder?: boolean } = {}): string[] {
+  let names: string[];
+  try {
+    names = listDir(dir);
+  } catch {
+    return [];
+  }
   const removed: string[] = [];
+  const present = new Set(names);
   for (const name of names) {
-    const temp = name.startsWith(TEMP_PREFIX) || (name.startsWith('.') && name.endsWith('.tmp'));
-    if (temp && !writerAlive(name.replace(/-journal$/, ''))) {
-      fs.rmSync(path.join(dir, name), { force: true });
-      removed.push(name);
+    let pid = tempWriterPid(name);
+    if (pid === null && opts.ownFolder) {
+      const legacy = LEGACY_TEMP_RE.exec(name);
+      if (legacy) pid = Number(legacy[1] ?? legacy[2]);
     }
+    let doomed = pid !== null && !processAlive(pid);
+    if (!doomed && name.endsWith(MANIFEST_SUFFIX)) {
+      const backup = name.slice(0, -MANIFEST_SUFFIX.length) + BACKUP_EXT;
+      const parsed = parseBackupFileName(backup);
+      if (parsed && !present.has(backup)) doomed = manifestOrphaned(dir, name, backup, parsed.id);
+    }
+    if (doomed && removeFileQuietly(path.join(dir, name))) removed.push(name);
   }
   return removed;
 }

@@ -5,13 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupEntry, BackupManifest } from '../../../shared/domain.ts';
 import { listDir } from '../fsutil.ts';
-import {
-  BACKUP_EXT,
-  manifestNameFor,
-  manifestSchema,
-  parseBackupFileName,
-  TEMP_PREFIX,
-} from './manifest.ts';
+import { BACKUP_EXT, manifestNameFor, manifestSchema, parseBackupFileName } from './manifest.ts';
 
 export function readManifest(file: string): BackupManifest | null {
   let text: string;
@@ -39,7 +33,8 @@ export function listBackupFiles(
   const names = listDir(dir);
   const entries: BackupEntry[] = [];
   for (const name of names) {
-    if (!name.endsWith(BACKUP_EXT) || name.startsWith(TEMP_PREFIX)) continue;
+    // Hidden names are temporaries (ours, or another program's), never a backup.
+    if (!name.endsWith(BACKUP_EXT) || name.startsWith('.')) continue;
     const file = path.join(dir, name);
     let stat: fs.Stats;
     try {

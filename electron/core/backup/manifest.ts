@@ -6,7 +6,7 @@ import { BACKUP_FORMAT_VERSION, BACKUP_KINDS } from '../../../shared/domain.ts';
 
 export const BACKUP_EXT = '.sqlite';
 export const MANIFEST_SUFFIX = '.manifest.json';
-export const TEMP_PREFIX = '.tmp-';
+export { TEMP_PREFIX } from '../fsutil.ts';
 
 export const manifestSchema = z.object({
   format: z.literal(BACKUP_FORMAT_VERSION),

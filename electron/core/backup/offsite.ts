@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
-import { ensureOwnerDir, FILE_MODE, fsyncDir } from '../fsutil.ts';
-import { sha256OfFile, tempName } from './engine.ts';
+import { ensureOwnerDir, FILE_MODE, fsyncDir, removeFileQuietly, tempNameFor } from '../fsutil.ts';
+import { sha256OfFile } from './engine.ts';
 import { manifestNameFor } from './manifest.ts';
 
 export async function copyOffsite(
@@ -14,17 +14,12 @@ export async function copyOffsite(
   offsiteDir: string,
 ): Promise<string> {
   const name = path.basename(backupPath);
-  const tmp = path.join(offsiteDir, tempName(name));
+  const manifestName = manifestNameFor(name);
+  const tmp = path.join(offsiteDir, tempNameFor(name));
+  const manifestTmp = path.join(offsiteDir, tempNameFor(manifestName));
   try {
     ensureOwnerDir(offsiteDir, { tightenExisting: false });
-    await fs.promises.copyFile(backupPath, tmp);
-    await fs.promises.chmod(tmp, FILE_MODE);
-    const fh = await fs.promises.open(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await copyDurable(backupPath, tmp);
     const copyHash = await sha256OfFile(tmp);
     if (copyHash !== sha256) {
       throw new AppError(
@@ -35,18 +30,17 @@ export async function copyOffsite(
         },
       );
     }
+    // As in the backups folder: the manifest first, the backup last.
+    await copyDurable(path.join(path.dirname(backupPath), manifestName), manifestTmp);
+    await fs.promises.rename(manifestTmp, path.join(offsiteDir, manifestName));
     const dest = path.join(offsiteDir, name);
     await fs.promises.rename(tmp, dest);
-    const manifestName = manifestNameFor(name);
-    await fs.promises.copyFile(
-      path.join(path.dirname(backupPath), manifestName),
-      path.join(offsiteDir, manifestName),
-    );
-    await fs.promises.chmod(path.join(offsiteDir, manifestName), FILE_MODE);
     fsyncDir(offsiteDir);
     return dest;
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined); // the folder itself may be the problem
+    // The folder itself may be the problem: removing never throws.
+    removeFileQuietly(tmp);
+    removeFileQuietly(manifestTmp);
     if (e instanceof AppError && e.code === 'OFFSITE_COPY_FAILED') throw e;
     throw new AppError(
       'OFFSITE_COPY_FAILED',
@@ -56,6 +50,18 @@ export async function copyOffsite(
         cause: e,
       },
     );
+  }
+}
+
+/** Copy to a new owner-only file and fsync it. */
+async function copyDurable(from: string, to: string): Promise<void> {
+  await fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+  await fs.promises.chmod(to, FILE_MODE);
+  const fh = await fs.promises.open(to, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -18,8 +18,10 @@ import type { WritableDB } from '../store/db.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { finishRun, startRun } from '../store/resources/runs.ts';
 import { getSetting, setSetting } from '../store/resources/settings.ts';
+import { processAlive } from '../fsutil.ts';
+import { resourceFailure } from '../store/db.ts';
 import type { BackupResult } from './engine.ts';
-import { cleanupTemporaries, createBackup } from './engine.ts';
+import { cleanupTemporaries, createBackup, removeBackupPair } from './engine.ts';
 import { listBackupFiles } from './list.ts';
 import { manifestNameFor } from './manifest.ts';
 import { copyOffsite, sameFileSystem } from './offsite.ts';
@@ -172,11 +174,23 @@ export class BackupService {
     const startedAt = this.rt.now();
     const db = this.db();
     const settings = this.settings();
+    let runId: number;
+    try {
+      // The pid lets the next start tell a crashed run from one a live CLI process is doing.
+      runId = startRun(
+        db,
+        'backup',
+        { kind: opts.kind, compact: opts.compact, pid: process.pid },
+        startedAt,
+      );
+    } catch (e) {
+      throw this.asAppError(e); // a full or busy database: nothing was started
+    }
     this.running = { opId, kind: opts.kind, startedAt, abort };
-    const runId = startRun(db, 'backup', { kind: opts.kind, compact: opts.compact }, startedAt);
+    let result: BackupResult | null = null;
     try {
       const outDir = opts.outDir ?? this.rt.layout.backups;
-      const result = await createBackup({
+      result = await createBackup({
         source: this.rt.layout.db,
         outDir,
         kind: opts.kind,
@@ -197,43 +211,81 @@ export class BackupService {
           }),
       });
       this.recordCreated(result, runId);
+      const made = result;
+      result = null; // recorded: from here on it is kept and reported, whatever happens next
+      return await this.afterCreated(made, opts.kind, settings, outDir);
+    } catch (e) {
+      // A backup that cannot be recorded (full or busy database) is not reported, so it must not stay.
+      if (result) removeBackupPair(result);
+      const err = this.asAppError(e);
+      this.bestEffort('recording a failed backup', () => {
+        finishRun(
+          db,
+          runId,
+          err.code === 'CANCELLED' ? 'cancelled' : 'failed',
+          { code: err.code, message: err.message },
+          this.rt.now(),
+        );
+        if (err.code !== 'CANCELLED') this.reportFailure(opts.kind, err);
+        else
+          appendAudit(
+            db,
+            {
+              actor: this.rt.actor,
+              action: 'backup.cancelled',
+              target: 'backups',
+              detail: { kind: opts.kind },
+            },
+            this.rt.now(),
+          );
+      });
+      throw err;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** Off-site copy, retention and events for a recorded backup; never fails the backup itself. */
+  private async afterCreated(
+    result: BackupResult,
+    kind: BackupKind,
+    settings: BackupSettings,
+    outDir: string,
+  ): Promise<BackupEntry> {
+    try {
       let offsiteError: AppError | null = null;
       if (settings.offsiteDir && outDir === this.rt.layout.backups) {
         offsiteError = await this.copyOffsite(result, settings.offsiteDir);
       }
-      if (opts.kind === 'scheduled') await this.prune(settings);
-      const entry = this.list().find((e) => e.id === result.manifest.id) ?? entryFromResult(result);
-      this.rt.events.emit('backup.finished', { entry });
-      this.rt.events.emit('data.changed', { area: 'backups' });
-      if (offsiteError) this.reportFailure(opts.kind, offsiteError);
-      return entry;
+      if (kind === 'scheduled') await this.prune(settings);
+      if (offsiteError) this.reportFailure(kind, offsiteError);
     } catch (e) {
-      const err = isAppError(e)
-        ? e
-        : new AppError('INTERNAL', `The backup failed: ${(e as Error).message}`, { cause: e });
-      if (!isAppError(e)) this.rt.logger.log('error', 'backup failed unexpectedly', e);
-      finishRun(
-        db,
-        runId,
-        err.code === 'CANCELLED' ? 'cancelled' : 'failed',
-        { code: err.code, message: err.message },
-        this.rt.now(),
-      );
-      if (err.code !== 'CANCELLED') this.reportFailure(opts.kind, err);
-      else
-        appendAudit(
-          db,
-          {
-            actor: this.rt.actor,
-            action: 'backup.cancelled',
-            target: 'backups',
-            detail: { kind: opts.kind },
-          },
-          this.rt.now(),
-        );
-      throw err;
-    } finally {
-      this.running = null;
+      this.rt.logger.log('warn', `after backup ${result.manifest.id}: ${(e as Error).message}`, e);
+    }
+    const entry =
+      (outDir === this.rt.layout.backups
+        ? this.list().find((e) => e.id === result.manifest.id)
+        : undefined) ?? entryFromResult(result);
+    this.rt.events.emit('backup.finished', { entry });
+    this.rt.events.emit('data.changed', { area: 'backups' });
+    return entry;
+  }
+
+  /** A raw failure as an AppError: full disk / busy database get their codes, anything else is INTERNAL (and logged). */
+  private asAppError(e: unknown): AppError {
+    if (isAppError(e)) return e;
+    const known = resourceFailure(e, this.rt.layout.dir);
+    if (known) return known;
+    this.rt.logger.log('error', 'backup failed unexpectedly', e);
+    return new AppError('INTERNAL', `The backup failed: ${(e as Error).message}`, { cause: e });
+  }
+
+  /** Bookkeeping after a failure must not hide the failure itself (the disk may be full). */
+  private bestEffort(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.rt.logger.log('warn', `${what} failed too`, e);
     }
   }
 
@@ -351,8 +403,10 @@ export class BackupService {
       const dirs = [this.rt.layout.backups, ...(settings.offsiteDir ? [settings.offsiteDir] : [])];
       for (const dir of dirs) {
         // Async: unlinking a large file can hold the event loop for a noticeable time.
-        await fs.promises.rm(path.join(dir, manifestNameFor(e.fileName)), { force: true });
+        // The backup first, its manifest last: a crash between leaves only a lone manifest
+        // (removed at the next start), never a listed backup without one.
         await fs.promises.rm(path.join(dir, e.fileName), { force: true });
+        await fs.promises.rm(path.join(dir, manifestNameFor(e.fileName)), { force: true });
       }
       removed.push(e.id);
       appendAudit(
@@ -444,12 +498,49 @@ export class BackupService {
     this.running?.abort.abort();
   }
 
+  /**
+   * At start, by the process that owns the data dir: remove what killed backups
+   * left (see cleanupTemporaries) and mark their `running` runs as failed
+   * (interrupted). Never throws: a start-up must not fail over leftovers.
+   */
   cleanupTemporaries(): string[] {
-    const settings = this.rt.store ? this.settings() : null;
-    return [
-      ...cleanupTemporaries(this.rt.layout.backups),
-      ...(settings?.offsiteDir ? cleanupTemporaries(settings.offsiteDir) : []),
-    ];
+    const removed = cleanupTemporaries(this.rt.layout.backups, { ownFolder: true });
+    this.bestEffort('cleaning up after crashed backups', () => {
+      const offsiteDir = this.rt.store ? this.settings().offsiteDir : null;
+      if (offsiteDir) removed.push(...cleanupTemporaries(offsiteDir));
+      this.markInterruptedRuns();
+    });
+    return removed;
+  }
+
+  /** Backup runs left `running` by a process that is gone: failed, code INTERRUPTED in the detail. */
+  markInterruptedRuns(): number {
+    const db = this.db();
+    const rows = db
+      .prepare(`SELECT id, detail FROM runs WHERE kind = 'backup' AND status = 'running'`)
+      .all() as { id: number; detail: string }[];
+    let marked = 0;
+    for (const row of rows) {
+      let pid: unknown = null;
+      try {
+        pid = (JSON.parse(row.detail) as { pid?: unknown }).pid;
+      } catch {
+        // unreadable detail: the run is not one a live process can still finish
+      }
+      if (typeof pid === 'number' && processAlive(pid)) continue;
+      finishRun(
+        db,
+        row.id,
+        'failed',
+        {
+          code: 'INTERRUPTED',
+          message: 'The backup was interrupted (the process stopped before it finished).',
+        },
+        this.rt.now(),
+      );
+      marked++;
+    }
+    return marked;
   }
 
   overview(): BackupOverview {

@@ -3,6 +3,7 @@
 // so a function that writes cannot be handed a read-only handle.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
+import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 
 /** 'StWd': identifies a Stateward database in the SQLite header (offset 68). */
@@ -75,11 +76,66 @@ export function readHeader(file: string): HeaderFacts {
   }
 }
 
+/**
+ * A full disk or a busy database, from a raw SQLite or file-system error, as a
+ * stable code (null for anything else). `near` is a path on the disk concerned:
+ * SQLite reports some writes that hit a full disk as a plain I/O error, so an
+ * I/O error there counts as "full" when that disk has (almost) no room left.
+ */
+export function resourceFailure(e: unknown, near: string | null): AppError | null {
+  if (isAppError(e)) return null;
+  const code = String((e as { code?: string }).code ?? '');
+  const msg = (e as Error)?.message ?? String(e);
+  const ioError = code.startsWith('SQLITE_IOERR') || code === 'EIO';
+  if (
+    code === 'SQLITE_FULL' ||
+    code === 'ENOSPC' ||
+    code === 'EDQUOT' ||
+    (ioError && near !== null && diskIsFull(near))
+  ) {
+    return new AppError(
+      'DISK_FULL',
+      `The disk is full${near ? ` (where ${near} is)` : ''}: ${msg}`,
+      { hint: 'Free some space on that disk and try again; nothing was changed.', cause: e },
+    );
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new AppError(
+      'DATA_DIR_BUSY',
+      'The database is busy: another process kept a write open longer than Stateward waits.',
+      {
+        hint: 'Try again in a moment; if it persists, check for a script or tool writing to the data directory.',
+        details: { retryable: true },
+        cause: e,
+      },
+    );
+  }
+  return null;
+}
+
+/** The file system holding `p` (or its nearest existing parent) has less than 1 MiB or no inode left. */
+export function diskIsFull(p: string): boolean {
+  let at = path.resolve(p);
+  for (;;) {
+    try {
+      const s = fs.statfsSync(at);
+      // Some file systems (btrfs) report no inode counts at all: only a real count of 0 free is "full".
+      return s.bavail * s.bsize < 1024 * 1024 || (s.files > 0 && s.ffree === 0);
+    } catch {
+      const parent = path.dirname(at);
+      if (parent === at) return false;
+      at = parent;
+    }
+  }
+}
+
 /** Map a SQLite error on a file to a stable code. */
 export function classifySqliteError(e: unknown, file: string): AppError {
   if (isAppError(e)) return e;
   const code = (e as { code?: string }).code ?? '';
   const msg = (e as Error).message ?? String(e);
+  const resource = resourceFailure(e, file);
+  if (resource) return resource;
   if (code === 'SQLITE_NOTADB') {
     return new AppError('NOT_A_STATEWARD_DB', `${file} is not a SQLite database.`, { cause: e });
   }
