@@ -83,22 +83,94 @@ function refuse(res: http.ServerResponse, status: number, error: AppErrorShape):
   sendJson(res, status, { ok: false, error });
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** After a refusal, the rest of a body is read and dropped (so the client gets the answer, not a reset), up to this much. */
+const DRAIN_LIMIT = 64 * MAX_BODY;
+
+const TOO_LARGE: AppErrorShape = {
+  code: 'BAD_INPUT',
+  message: 'The request body is larger than 1 MiB.',
+  hint: 'Send less at once.',
+  details: { limitBytes: MAX_BODY },
+};
+
+/** Read and drop what is left of a body we will not use; a client that keeps sending is cut off. */
+function discardBody(req: http.IncomingMessage, alreadyRead = 0): void {
+  let size = alreadyRead;
+  req.removeAllListeners('data');
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > DRAIN_LIMIT) req.destroy();
+  });
+  req.resume();
+}
+
+/** The body as text: null when it grew past MAX_BODY (the rest is then dropped unread). */
+function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new Error('too large'));
-        req.destroy();
+        chunks.length = 0;
+        discardBody(req, size);
+        resolve(null);
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A string that cannot be stored as UTF-8 (a lone surrogate from a \uD800-style escape). */
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return /\p{Cs}/u.test(v);
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
+  if (v !== null && typeof v === 'object')
+    return Object.entries(v).some(([k, x]) => hasLoneSurrogate(k) || hasLoneSurrogate(x));
+  return false;
+}
+
+/** The JSON input of an invoke, or the refusal to send. */
+async function readInput(
+  req: http.IncomingMessage,
+): Promise<{ input: unknown } | { status: number; error: AppErrorShape }> {
+  const announced = Number(req.headers['content-length'] ?? 0);
+  if (announced > MAX_BODY) {
+    discardBody(req);
+    return { status: 413, error: TOO_LARGE };
+  }
+  const body = await readBody(req);
+  if (body === null) return { status: 413, error: TOO_LARGE };
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    return {
+      status: 400,
+      error: { code: 'BAD_INPUT', message: 'The request body is not valid UTF-8.' },
+    };
+  }
+  let input: unknown;
+  try {
+    input = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    return { status: 400, error: { code: 'BAD_INPUT', message: 'The body is not valid JSON.' } };
+  }
+  if (hasLoneSurrogate(input)) {
+    return {
+      status: 400,
+      error: {
+        code: 'BAD_INPUT',
+        message: 'The body holds text that is not valid Unicode (a lone surrogate).',
+      },
+    };
+  }
+  return { input };
 }
 
 export async function startHost(opts: HostOptions): Promise<Host> {
@@ -146,17 +218,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       refuse(res, 415, { code: 'BAD_INPUT', message: 'The body must be application/json.' });
       return;
     }
-    let input: unknown;
-    try {
-      const text = await readBody(req);
-      input = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
-    } catch {
-      refuse(res, 400, {
-        code: 'BAD_INPUT',
-        message: 'The body is not valid JSON (or larger than 1 MiB).',
-      });
+    const read = await readInput(req);
+    if ('error' in read) {
+      refuse(res, read.status, read.error);
       return;
     }
+    const input = read.input;
     let commandName: string;
     try {
       commandName = decodeURIComponent(name);

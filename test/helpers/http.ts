@@ -21,8 +21,10 @@ export function request(
     method?: string;
     path?: string;
     headers?: Record<string, string>;
-    body?: string;
+    body?: string | Buffer;
     host?: string;
+    /** Send the body in pieces of this many bytes, chunked (no Content-Length). */
+    chunkBytes?: number;
   },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -48,7 +50,15 @@ export function request(
       req.destroy(new Error(`no response to ${opts.method ?? 'GET'} ${opts.path ?? '/'}`)),
     );
     req.on('error', reject);
-    req.end(opts.body);
+    const body = opts.body;
+    if (opts.chunkBytes === undefined || body === undefined) {
+      req.end(body);
+      return;
+    }
+    const bytes = Buffer.from(body);
+    for (let at = 0; at < bytes.length; at += opts.chunkBytes)
+      req.write(bytes.subarray(at, at + opts.chunkBytes));
+    req.end();
   });
 }
 
