@@ -6,6 +6,7 @@ import type { IconName } from './components/Icon.tsx';
 import { Icon } from './components/Icon.tsx';
 import { Loading } from './components/States.tsx';
 import { Toasts } from './components/Toasts.tsx';
+import { ConnectionBanner } from './components/ConnectionBanner.tsx';
 import { SOURCE_LABEL } from './format.ts';
 import { useApp } from './stores/app.ts';
 import type { Route } from './stores/nav.ts';
@@ -242,6 +243,7 @@ export function App() {
   return (
     <>
       {body}
+      <ConnectionBanner />
       <Toasts />
     </>
   );

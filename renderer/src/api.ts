@@ -8,6 +8,7 @@ import type { CommandInput, CommandName, CommandResult } from '../../shared/cont
 import type { AppErrorShape, ErrorCode, Result } from '../../shared/errors.ts';
 import type { EventName, Events } from '../../shared/events.ts';
 import { SseParser } from './sse.ts';
+import { retryNow, useConnection, waitForRetry } from './stores/connection.ts';
 import { LIST_AREAS } from './stores/data.ts';
 import {
   EVENT_NAMES,
@@ -68,7 +69,8 @@ function takeToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The longest wait between two attempts to reach a host that went away. */
+const MAX_RETRY_MS = 5_000;
 
 function createHttpBridge(): StatewardBridge {
   const token = takeToken();
@@ -94,12 +96,18 @@ function createHttpBridge(): StatewardBridge {
           headers: { [HTTP_TOKEN_HEADER]: token ?? '', accept: 'text/event-stream' },
           cache: 'no-store',
         });
+        if (res.status === 401 || res.status === 403) {
+          // A host is back on this address, but it was started with a new token.
+          useConnection.getState().set('unauthorized');
+          throw new Error(`event stream answered HTTP ${res.status}`);
+        }
         if (!res.ok || !res.body) throw new Error(`event stream answered HTTP ${res.status}`);
         // Events may have been missed while disconnected: let every list refresh.
         if (connectedBefore) {
           for (const area of LIST_AREAS) dispatch('data.changed', { area });
         }
         connectedBefore = true;
+        useConnection.getState().set('connected');
         delay = 500;
         const parser = new SseParser((name, data) => {
           if (!(EVENT_NAMES as readonly string[]).includes(name)) return;
@@ -119,8 +127,11 @@ function createHttpBridge(): StatewardBridge {
       } catch (e) {
         console.warn('stateward: event stream dropped; reconnecting', e);
       }
-      await sleep(delay + Math.random() * 250);
-      delay = Math.min(delay * 2, 15_000);
+      const wait = delay + Math.random() * 250;
+      const conn = useConnection.getState();
+      conn.set(conn.state === 'unauthorized' ? 'unauthorized' : 'disconnected', Date.now() + wait);
+      await waitForRetry(wait);
+      delay = Math.min(delay * 2, MAX_RETRY_MS);
     }
   }
 
@@ -147,6 +158,8 @@ function createHttpBridge(): StatewardBridge {
           cache: 'no-store',
         });
       } catch (e) {
+        // The event stream notices too; this only makes it try again at once.
+        retryNow();
         return transportError(
           'unreachable',
           'INTERNAL',

@@ -18,6 +18,8 @@ export interface Host {
   dataDir: string;
   /** Everything the host wrote to stderr so far. */
   stderr(): string;
+  /** Stops the host (SIGTERM, as Ctrl+C would) and waits until it has exited (fixture hosts). */
+  stop?(): Promise<void>;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -55,7 +57,14 @@ function spawnHost(dataDir: string): { child: ChildProcess; ready: Promise<Host>
       const m = URL_RE.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[0], origin: m[1]!, token: m[2]!, dataDir, stderr: () => err });
+        resolve({
+          url: m[0],
+          origin: m[1]!,
+          token: m[2]!,
+          dataDir,
+          stderr: () => err,
+          stop: () => stop(child),
+        });
       }
     });
     child.once('exit', (code, signal) => {
@@ -112,6 +121,25 @@ export async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** Calls a command over the host's HTTP API with the page's own token, as the renderer does. */
+/** Starts a host on a given port and token (test/e2e/host-at.ts); returns a function that stops it. */
+export async function hostAt(
+  dataDir: string,
+  port: number,
+  token: string,
+): Promise<() => Promise<void>> {
+  const child = spawn(process.execPath, ['test/e2e/host-at.ts', dataDir, String(port), token], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`host-at exited (${code}):\n${err}`)));
+  });
+  return () => stop(child);
+}
+
 export async function invokeHttp<T>(host: Host, name: string, input: unknown): Promise<T> {
   const res = await fetch(`${host.origin}/api/invoke/${name}`, {
     method: 'POST',

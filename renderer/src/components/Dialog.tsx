@@ -1,9 +1,28 @@
 // A modal built on <dialog>: the browser traps focus and turns Escape into
-// `cancel`, which closes it. Children render only while open; on opening, the
-// element marked `data-autofocus` (if any) gets the focus.
+// `cancel`, which closes it. Children render only while open. On opening, the
+// focus goes to the element marked `data-autofocus`, else the first field, else
+// the safe default button — never the × (typing would do nothing and Enter would
+// close it) and never a destructive button (Enter would run it).
 import type { ReactNode } from 'react';
 import { useEffect, useId, useRef } from 'react';
 import { Icon } from './Icon.tsx';
+
+const FIELD =
+  'input:not([type="hidden"]):not(:disabled), select:not(:disabled), textarea:not(:disabled)';
+/** Buttons Enter may safely press: not destructive, not the header's ×. */
+const SAFE_BUTTON =
+  '.dialog-footer button:not(:disabled):not([aria-disabled="true"]):not(.button-danger):not(.button-danger-solid)';
+
+/** Where the focus goes when a dialog opens (exported for the wizards that change step in place). */
+export function initialFocusOf(root: HTMLElement): HTMLElement | null {
+  return (
+    root.querySelector<HTMLElement>('[data-autofocus]') ??
+    root.querySelector<HTMLElement>(`.dialog-body :is(${FIELD})`) ??
+    root.querySelector<HTMLElement>(`${SAFE_BUTTON}[type="submit"]`) ??
+    root.querySelector<HTMLElement>(SAFE_BUTTON) ??
+    root.querySelector<HTMLElement>('.dialog-body')
+  );
+}
 
 export function Dialog(props: {
   open: boolean;
@@ -24,7 +43,7 @@ export function Dialog(props: {
     if (open && !d.open) {
       d.showModal();
       // React's autoFocus runs before the dialog is shown; `data-autofocus` marks what to focus then.
-      d.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+      initialFocusOf(d)?.focus();
     }
     if (!open && d.open) d.close();
   }, [open]);
@@ -54,7 +73,9 @@ export function Dialog(props: {
               <Icon name="close" />
             </button>
           </header>
-          <div className="dialog-body">{children}</div>
+          <div className="dialog-body" tabIndex={-1}>
+            {children}
+          </div>
           {footer && <footer className="dialog-footer">{footer}</footer>}
         </form>
       )}

@@ -9,14 +9,18 @@ export interface Crumb {
 export function PageHeader(props: {
   title: ReactNode;
   crumbs?: Crumb[];
+  /** The last crumb, this page's name (defaults to the title when that is text). */
+  current?: string;
   subtitle?: ReactNode;
   actions?: ReactNode;
 }) {
   const { title, crumbs, subtitle, actions } = props;
+  const current = props.current ?? (typeof title === 'string' ? title : null);
   return (
     <div className="page-header">
       <div className="page-header-text">
         {crumbs && crumbs.length > 0 && (
+          // The trail ends at this page ("Projects › billing-api"), never on a bare "›".
           <nav className="crumbs" aria-label="Breadcrumb">
             {crumbs.map((c, i) => (
               <span key={i} className="crumb">
@@ -30,6 +34,11 @@ export function PageHeader(props: {
                 <Icon name="chevron" size={12} />
               </span>
             ))}
+            {current !== null && (
+              <span className="crumb crumb-current" aria-current="page">
+                {current}
+              </span>
+            )}
           </nav>
         )}
         <h1>{title}</h1>

@@ -2,7 +2,7 @@
 // copy elsewhere), watch it run with real progress (and cancel it), then read
 // what the manifest recorded. The state lives in stores/backupWizard.ts.
 import type { ReactNode } from 'react';
-import { Fragment } from 'react';
+import { Fragment, useEffect, useRef } from 'react';
 import { invoke, platform } from '../api.ts';
 import type { Phase } from '../backups.ts';
 import {
@@ -84,10 +84,10 @@ export function BackupWizard() {
     case 'run':
       body = <RunStep opId={w.opId} cancelRequested={w.cancelRequested} />;
       footer = (
+        // Never focused by default: an Enter meant for "Run backup" must not cancel it.
         <button
           type="button"
           className="button button-danger"
-          autoFocus
           disabled={w.cancelRequested}
           onClick={() => void w.cancel()}
         >
@@ -237,8 +237,11 @@ function RunStep({ opId, cancelRequested }: { opId: string | null; cancelRequest
       ? Math.min(100, Math.round((progress.done / progress.total) * 100))
       : null;
   const label = phase ? PHASE_LABEL[phase] : 'Starting…';
+  // The focus rests on the progress itself (the Run button it was on is gone), not on Cancel.
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => ref.current?.focus(), []);
   return (
-    <div className="run-step">
+    <div className="run-step" ref={ref} tabIndex={-1} data-testid="backup-run">
       <ol className="phase-list">
         {PHASES.map((p, i) => (
           <li

@@ -166,6 +166,7 @@ export function EnvironmentScreen(props: { projectId: number; environmentId: num
     <div className="page page-fill">
       <PageHeader
         crumbs={crumbs}
+        current={e.name}
         title={
           <>
             {e.name} <span className={`pill pill-kind-${e.kind}`}>{KIND_LABEL[e.kind]}</span>

@@ -1,5 +1,7 @@
 // Where the user is: the current screen and the open deployment. Kept in
-// sessionStorage so a reload returns to the same place.
+// sessionStorage so a reload returns to the same place, and in the browser's
+// history (one entry per screen, the address unchanged) so Back and Forward move
+// between screens instead of leaving the app.
 import { create } from 'zustand';
 
 export type Route =
@@ -78,16 +80,49 @@ interface NavState {
   openBackup(id: string | null): void;
 }
 
-export const useNav = create<NavState>((set) => ({
-  ...read(),
-  go: (route) => set({ route, deploymentId: null, backupId: null }),
+/** What a history entry holds: the place, under a key no other history user writes. */
+type Entry = { stateward: Saved };
+
+function entryOf(x: unknown): Saved | null {
+  if (typeof x !== 'object' || x === null || !('stateward' in x)) return null;
+  const saved = (x as Entry).stateward;
+  return isRoute(saved.route) ? saved : null;
+}
+
+const sameRoute = (a: Route, b: Route) => JSON.stringify(a) === JSON.stringify(b);
+
+function saved(s: NavState): Saved {
+  return { route: s.route, deploymentId: s.deploymentId, backupId: s.backupId };
+}
+
+export const useNav = create<NavState>((set, get) => ({
+  ...(entryOf(history.state) ?? read()),
+  go: (route) => {
+    const place: Saved = { route, deploymentId: null, backupId: null };
+    // A new screen is a new history entry (so Back returns here); the same screen again is not.
+    if (!sameRoute(route, get().route)) history.pushState({ stateward: place } satisfies Entry, '');
+    set(place);
+  },
   openDeployment: (deploymentId) => set({ deploymentId }),
   openBackup: (backupId) => set({ backupId }),
 }));
 
+// The entry the page was opened on describes where it starts (the address stays as it is).
+history.replaceState(
+  { ...(history.state as object | null), stateward: saved(useNav.getState()) },
+  '',
+);
+
+window.addEventListener('popstate', (e) => {
+  const place = entryOf(e.state);
+  if (place) useNav.setState(place);
+});
+
 useNav.subscribe((s) => {
-  sessionStorage.setItem(
-    KEY,
-    JSON.stringify({ route: s.route, deploymentId: s.deploymentId, backupId: s.backupId }),
-  );
+  sessionStorage.setItem(KEY, JSON.stringify(saved(s)));
+  // Keep the current entry up to date (an opened detail panel), so Back/Forward return to it.
+  const entry = entryOf(history.state);
+  if (!entry || JSON.stringify(entry) !== JSON.stringify(saved(s))) {
+    history.replaceState({ ...(history.state as object | null), stateward: saved(s) }, '');
+  }
 });
