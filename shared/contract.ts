@@ -341,6 +341,15 @@ export const commands = {
     input: z.object({ passphrase: z.string().max(1024).optional() }).strict(),
     result: returns<{ recoveryKey: string; keyId: string; reencrypted: number }>(),
   },
+  /** Recovery keys never confirmed as stored (of unlocked keys): shown until acknowledged. */
+  'secrets.pendingRecoveryKeys': {
+    input: z.object({}).strict(),
+    result: returns<{ keyId: string; recoveryKey: string; active: boolean }[]>(),
+  },
+  'secrets.acknowledgeRecoveryKey': {
+    input: z.object({ keyId: z.string().regex(/^[0-9a-f]{16}$/) }).strict(),
+    result: returns<SecretsStatus>(),
+  },
 
   'dialog.openFile': {
     input: z.object({ title: z.string().max(200).default('Open') }).strict(),

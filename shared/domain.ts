@@ -333,6 +333,8 @@ export interface SecretsStatus {
   providers: ('passphrase' | 'keyfile' | 'os-keychain')[];
   keychain: { available: boolean; weak: boolean; backend: string } | null;
   keyFileConfigured: boolean;
+  /** Keys whose recovery key was never confirmed as stored: shown again until acknowledged. */
+  recoveryPending: string[];
   secretCount: number;
 }
 

@@ -10,6 +10,7 @@ import type {
   BackupManifest,
   DrillReport,
   RestoreSource,
+  SecretEntry,
 } from '../../shared/domain.ts';
 import { ensureOwnerDir } from '../core/fsutil.ts';
 import { promptHidden, readStdin } from './prompt.ts';
@@ -54,6 +55,7 @@ Commands:
   key status                           is the data key set up, unlocked, and how it is protected
   key rotate                           new data key; every value re-encrypted in one transaction
   key recovery                         unlock with a recovery key (read from stdin or a prompt)
+  key ack <key-id>                     confirm a shown recovery key is stored (else it is shown again)
   migrate [--dry-run]                  apply pending migrations (or list them)
   demo [--projects N] [--deployments M]  fill an empty data dir with sample data
 
@@ -419,6 +421,29 @@ async function unlockSecrets(rt: Runtime): Promise<void> {
   }
 }
 
+/**
+ * Recovery keys never confirmed as stored (the first one, a rotation's, or one a
+ * crash kept from being printed) go to stderr after every secret or key command
+ * that has their key unlocked — even one that then fails — until `key ack`.
+ */
+function recoveryKeyNotice(
+  rt: Runtime,
+  io: CliIo,
+): { recoveryKey?: string; pendingRecoveryKeys?: { keyId: string; recoveryKey: string }[] } {
+  const pending = rt.secrets.pendingRecoveryKeys();
+  if (pending.length === 0) return {};
+  for (const p of pending) {
+    io.stderr(
+      `\n${p.active ? 'Recovery key' : 'Recovery key of an older data key (it opens older backups)'} — key ${p.keyId}; store it somewhere safe, away from this machine:\n\n    ${p.recoveryKey}\n\nIt unlocks these secrets on another machine after a restore. It is shown again until you confirm it is stored: stateward key ack ${p.keyId}\n\n`,
+    );
+  }
+  const active = pending.find((p) => p.active);
+  return {
+    ...(active ? { recoveryKey: active.recoveryKey } : {}),
+    pendingRecoveryKeys: pending.map(({ keyId, recoveryKey }) => ({ keyId, recoveryKey })),
+  };
+}
+
 function envArg(rt: Runtime, arg: string): { environmentId: number; label: string } {
   const m = /^([^/]+)\/([^/]+)$/.exec(arg);
   if (!m) throw usageError(`"${arg}" is not <project>/<environment>.`);
@@ -461,9 +486,10 @@ async function secretCommand(
       const rows = envs.flatMap((e) =>
         rt.secrets.list(e.environmentId).map((s) => ({ ...s, environment: e.label })),
       );
+      const shown = recoveryKeyNotice(rt, io);
       return {
         exit: EXIT.ok,
-        json: { secrets: rows },
+        json: { secrets: rows, ...shown },
         text: rows.length
           ? `${rows.map((r) => `${r.environment}  ${r.name}  ${r.id}  ${r.resolves ? 'resolves' : 'does not resolve here (re-bind or unlock)'}`).join('\n')}\n`
           : 'No secrets.\n',
@@ -496,7 +522,6 @@ async function secretCommand(
         'The value is empty: pipe it in on stdin or type it at the prompt.',
       );
     if (value.length > 65536) throw new AppError('BAD_INPUT', 'The value is longer than 64 KiB.');
-    let recoveryKey: string | null = null;
     if (!st.initialized) {
       let passphrase: string | undefined;
       if (!st.keyFileConfigured) {
@@ -509,19 +534,21 @@ async function secretCommand(
         if ((await promptHidden('Repeat it: ', 'SECRETS_PASSPHRASE_REQUIRED')) !== passphrase)
           throw new AppError('BAD_INPUT', 'The passphrases differ.');
       }
-      recoveryKey = (await rt.secrets.setup({ passphrase })).recoveryKey;
+      await rt.secrets.setup({ passphrase });
     } else {
       await unlockSecrets(rt);
     }
-    const entry = rt.secrets.set(env.environmentId, name, value);
-    if (recoveryKey) {
-      io.stderr(
-        `\nRecovery key (shown once: store it somewhere safe, away from this machine):\n\n    ${recoveryKey}\n\nIt unlocks these secrets on another machine after a restore.\n\n`,
-      );
+    let entry: SecretEntry;
+    try {
+      entry = rt.secrets.set(env.environmentId, name, value);
+    } catch (e) {
+      recoveryKeyNotice(rt, io); // the key may exist by now: its recovery key is not lost with the value
+      throw e;
     }
+    const shown = recoveryKeyNotice(rt, io);
     return {
       exit: EXIT.ok,
-      json: { secret: entry, ...(recoveryKey ? { recoveryKey } : {}) },
+      json: { secret: entry, ...shown },
       text: `Stored ${name} in ${env.label} (reference ${entry.id}).\n`,
     };
   } finally {
@@ -536,8 +563,23 @@ async function keyCommand(
   stdin: NodeJS.ReadableStream,
 ): Promise<Outcome> {
   const [sub] = args;
+  if (sub === 'ack') {
+    if (args.length !== 2 || !/^[0-9a-f]{16}$/.test(args[1]!))
+      throw usageError('Use: key ack <key-id> (the id printed with the recovery key).');
+    const rt = await secretsRuntime(where, null);
+    try {
+      const st = await rt.secrets.acknowledgeRecoveryKey(args[1]!);
+      return {
+        exit: EXIT.ok,
+        json: st,
+        text: `Recovery key of data key ${args[1]} confirmed as stored; it is not shown again.\n`,
+      };
+    } finally {
+      rt.close();
+    }
+  }
   if (args.length !== 1 || !['status', 'rotate', 'recovery'].includes(sub ?? ''))
-    throw usageError('Use: key status|rotate|recovery');
+    throw usageError('Use: key status|rotate|recovery|ack');
   // Rotation rewrites every secret and the keyring: it needs the data directory to itself.
   const rt = await secretsRuntime(where, sub === 'rotate' ? 'cli-key-rotate' : null);
   try {
@@ -546,35 +588,41 @@ async function keyCommand(
       if (st.initialized && !st.unlocked && process.env.STATEWARD_KEY_FILE)
         await rt.secrets.unlock().catch(() => undefined);
       const now = await rt.secrets.status();
+      const shown = recoveryKeyNotice(rt, io);
+      const unseen = now.recoveryPending.length - (shown.pendingRecoveryKeys?.length ?? 0);
       return {
         exit: EXIT.ok,
-        json: now,
-        text: now.initialized
-          ? `Data key ${now.activeKeyId}: ${now.unlocked ? 'unlocked' : 'locked'}; protected by ${now.providers.join(', ') || 'nothing on this machine'}; ${now.secretCount} secret(s).\n`
-          : `No data key yet: it is created when the first secret is stored. ${now.secretCount} secret(s).\n`,
+        json: { ...now, ...shown },
+        text:
+          (now.initialized
+            ? `Data key ${now.activeKeyId}: ${now.unlocked ? 'unlocked' : 'locked'}; protected by ${now.providers.join(', ') || 'nothing on this machine'}; ${now.secretCount} secret(s).\n`
+            : `No data key yet: it is created when the first secret is stored. ${now.secretCount} secret(s).\n`) +
+          (unseen > 0
+            ? `${unseen} recovery key(s) were never confirmed as stored: unlock secrets (e.g. \`stateward secret list\` with the passphrase) to see them.\n`
+            : ''),
       };
     }
     if (sub === 'rotate') {
       await unlockSecrets(rt);
       const st = await rt.secrets.status();
       const needsPassphrase = st.providers.includes('passphrase') && !st.keyFileConfigured;
-      const r = await rt.secrets.rotate(
-        needsPassphrase
-          ? {
-              passphrase: await promptHidden(
-                'Stateward passphrase: ',
-                'SECRETS_PASSPHRASE_REQUIRED',
-              ),
-            }
-          : {},
-      );
-      io.stderr(
-        `\nNew recovery key (shown once; the old one still opens older backups):\n\n    ${r.recoveryKey}\n\n`,
-      );
+      const passphrase = needsPassphrase
+        ? await promptHidden('Stateward passphrase: ', 'SECRETS_PASSPHRASE_REQUIRED')
+        : undefined;
+      let r: { recoveryKey: string; keyId: string; reencrypted: number };
+      try {
+        r = await rt.secrets.rotate(passphrase === undefined ? {} : { passphrase });
+      } catch (e) {
+        recoveryKeyNotice(rt, io);
+        throw e;
+      }
+      // The new key's recovery key is pending (shown again until `key ack`); the old one
+      // still opens older backups.
+      const shown = recoveryKeyNotice(rt, io);
       return {
         exit: EXIT.ok,
-        json: r,
-        text: `Rotated to data key ${r.keyId}; re-encrypted ${r.reencrypted} secret(s).\n`,
+        json: { ...r, ...shown, recoveryKey: r.recoveryKey },
+        text: `Rotated to data key ${r.keyId}; re-encrypted ${r.reencrypted} secret(s). The old recovery key still opens backups taken before now.\n`,
       };
     }
     const text = (stdin as { isTTY?: boolean }).isTTY
@@ -598,9 +646,10 @@ async function keyCommand(
       passphrase: st.initialized ? undefined : passphrase,
     });
     const resolution = rt.secrets.resolveAll(rt.store!.db);
+    const shown = recoveryKeyNotice(rt, io);
     return {
       exit: EXIT.ok,
-      json: { ...r, resolution },
+      json: { ...r, resolution, ...shown },
       text: `Recovered data key ${r.keyId}${r.saved ? ' and kept it in this machine’s keyring' : ' for this run only'}; ${resolution.resolved} of ${resolution.total} secret reference(s) resolve.\n`,
     };
   } finally {

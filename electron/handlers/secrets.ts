@@ -19,5 +19,7 @@ export const secretHandlers: HandlerMap = {
     return { locked: true as const };
   },
   'secrets.rotate': (input, rt) => rt.secrets.rotate(input),
+  'secrets.pendingRecoveryKeys': (_input, rt) => rt.secrets.pendingRecoveryKeys(),
+  'secrets.acknowledgeRecoveryKey': (input, rt) => rt.secrets.acknowledgeRecoveryKey(input.keyId),
   'restores.secrets': (input, rt) => rt.restores.secrets(input.restoreId),
 };

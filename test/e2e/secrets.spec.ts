@@ -159,7 +159,7 @@ test('secrets: set up, add, reveal, drill, restart and unlock', async ({
   expect(await clipboard(page)).toBe(recoveryKey);
   await d.getByRole('button', { name: 'Print' }).click();
   await page.keyboard.press('Escape');
-  await expect(d.getByText('it will not be shown again')).toBeVisible();
+  await expect(d.getByText('until then it is shown again')).toBeVisible();
   await expect(d.getByTestId('recovery-key')).toHaveText(recoveryKey);
   await shot(page, '42-secrets-recovery-key');
   await d.getByRole('checkbox', { name: 'I have stored the recovery key somewhere safe' }).check();

@@ -50,6 +50,8 @@ export const VALID_INPUTS: { [N in CommandName]: CommandInput<N> } = {
   'secrets.reveal': { id: 'sec_0123456789abcdef0123' },
   'secrets.lock': {},
   'secrets.rotate': {},
+  'secrets.pendingRecoveryKeys': {},
+  'secrets.acknowledgeRecoveryKey': { keyId: '0123456789abcdef' },
   'dialog.openFile': {},
   'dialog.saveFile': { defaultName: 'backup.sqlite' },
   'demo.seed': { projects: 1, deployments: 1 },

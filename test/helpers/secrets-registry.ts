@@ -20,6 +20,8 @@ export const SECRET_COMMANDS: readonly CommandName[] = [
   'secrets.unset',
   'secrets.reveal',
   'secrets.rotate',
+  'secrets.pendingRecoveryKeys',
+  'secrets.acknowledgeRecoveryKey',
   'restores.secrets',
 ];
 

@@ -67,13 +67,22 @@ describe('secret set', () => {
     expect(outputOf(r)).not.toContain(value);
     expect(outputOf(r)).not.toContain('cli-Pw-5531');
 
-    // The recovery key is the active data key; the second secret prints none.
+    // The recovery key is the active data key; it is shown again until `key ack`, then no more.
     const st = json(await sw(dir, ['--json', 'key', 'status'])) as unknown as SecretsStatus;
     expect(st.activeKeyId).toBe(keyIdOf(decodeRecoveryKey(rk!)!));
+    expect(st.recoveryPending).toEqual([st.activeKeyId]);
+    const again = await sw(dir, ['secret', 'set', 'shop/prod', 'API_KEY'], 'sk_live_cli_0041');
+    expect(again.code, again.stderr).toBe(0);
+    expect(RECOVERY_KEY_RE.exec(again.stderr)?.[0]).toBe(rk);
+    expect(again.stderr).toContain(`stateward key ack ${st.activeKeyId}`);
+    const ack = await sw(dir, ['key', 'ack', st.activeKeyId!]);
+    expect(ack.code, ack.stderr).toBe(0);
     const second = await sw(dir, ['secret', 'set', 'shop/prod', 'API_KEY'], 'sk_live_cli_0042');
     expect(second.code, second.stderr).toBe(0);
     expect(outputOf(second)).not.toMatch(/SWRK|recovery key/i);
     expect(outputOf(second)).not.toContain('sk_live_cli_0042');
+    const acked = json(await sw(dir, ['--json', 'key', 'status'])) as unknown as SecretsStatus;
+    expect(acked.recoveryPending).toEqual([]);
 
     // Stored exactly (one trailing newline dropped), readable by the app with the same key file.
     const rt = await startTestRuntime(world, dir);
@@ -101,6 +110,8 @@ describe('secret set', () => {
     expect(r.stderr).toContain(out.recoveryKey);
     expect(out.secret).toMatchObject({ name: 'TOKEN', resolves: true });
     expect(outputOf(r)).not.toContain('tok-json-7781');
+    const keyId = keyIdOf(decodeRecoveryKey(out.recoveryKey)!);
+    expect((await sw(dir, ['key', 'ack', keyId])).code).toBe(0);
     const again = await sw(dir, ['--json', 'secret', 'set', 'shop/staging', 'TOKEN'], 'tok-json-2');
     expect(again.code).toBe(0);
     expect(json(again)).not.toHaveProperty('recoveryKey');

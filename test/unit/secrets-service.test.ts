@@ -110,6 +110,7 @@ describe('before set-up', () => {
       providers: [],
       keychain: null,
       keyFileConfigured: false,
+      recoveryPending: [],
       secretCount: 0,
     });
     const set = await callError(m.reg, 'secrets.set', {

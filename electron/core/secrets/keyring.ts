@@ -38,6 +38,12 @@ const keyringSchema = z.object({
       createdAt: z.number(),
       retiredAt: z.number().nullable(),
       wraps: z.array(wrapSchema),
+      /**
+       * True until the user confirms the recovery key is stored: a key whose
+       * recovery key was never shown (a crash, a lost output) is shown again
+       * at the next chance. Absent in keyrings written before this existed.
+       */
+      recoveryPending: z.boolean().optional(),
     }),
   ),
 });

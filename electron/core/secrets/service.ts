@@ -112,6 +112,7 @@ export class SecretService {
       providers: [...new Set((active?.wraps ?? []).map((w) => w.by))],
       keychain: this.keychain ? await this.keychain.status() : null,
       keyFileConfigured: Boolean(process.env.STATEWARD_KEY_FILE),
+      recoveryPending: (ring?.keys ?? []).filter((k) => k.recoveryPending).map((k) => k.id),
       secretCount: this.rt.store ? countSecrets(this.rt.store.db) : 0,
     };
   }
@@ -172,15 +173,102 @@ export class SecretService {
     const key = crypto.randomBytes(KEY_BYTES);
     const id = keyIdOf(key);
     const wraps = await this.wrapsFor(key, id, opts.passphrase);
-    writeKeyring(this.rt.layout.keys, {
-      version: 1,
-      active: id,
-      keys: [{ id, createdAt: this.rt.now(), retiredAt: null, wraps }],
-    });
+    const previous = this.ring();
+    this.commitWithKeyring(
+      {
+        version: 1,
+        active: id,
+        keys: [{ id, createdAt: this.rt.now(), retiredAt: null, wraps, recoveryPending: true }],
+      },
+      previous,
+      (db) =>
+        appendAudit(
+          db,
+          {
+            actor: this.rt.actor,
+            action: 'secrets.key_created',
+            target: `key:${id}`,
+            detail: { providers: wraps.map((w) => w.by) },
+          },
+          this.rt.now(),
+        ),
+    );
     this.keys.set(id, key);
     this.changed();
-    this.audit('secrets.key_created', `key:${id}`, { providers: wraps.map((w) => w.by) });
+    this.rt.events.emit('data.changed', { area: 'audit' });
     return { recoveryKey: encodeRecoveryKey(key), keyId: id };
+  }
+
+  /**
+   * Key material and the database change commit together: `work` runs in one
+   * write transaction (the write lock is taken first, so a busy database fails
+   * before anything is written) and the keyring is written inside it, last. A
+   * crash before COMMIT leaves the keyring ahead of the database — never
+   * behind it — with the new key's recovery key still pending; a COMMIT that
+   * fails puts the previous keyring back.
+   */
+  private commitWithKeyring(
+    next: Keyring,
+    previous: Keyring | null,
+    work: (db: WritableDB) => void,
+  ): void {
+    const db = this.db();
+    const keysDir = this.rt.layout.keys;
+    let written = false;
+    try {
+      db.transaction(() => {
+        work(db);
+        writeKeyring(keysDir, next);
+        written = true;
+      }).immediate();
+    } catch (e) {
+      if (written) {
+        try {
+          if (previous) writeKeyring(keysDir, previous);
+          else fs.rmSync(keyringPath(keysDir), { force: true });
+        } catch {
+          // The keyring stays ahead of the database: every key in it still resolves, and
+          // a new key's recovery key stays pending until it is shown and acknowledged.
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Recovery keys never confirmed as stored (a crash before they were shown, a
+   * lost output): shown again at every chance until acknowledged. Only keys
+   * unlocked here can be shown; `status().recoveryPending` lists them all.
+   */
+  pendingRecoveryKeys(): { keyId: string; recoveryKey: string; active: boolean }[] {
+    const ring = this.ring();
+    if (!ring) return [];
+    const out: { keyId: string; recoveryKey: string; active: boolean }[] = [];
+    for (const k of ring.keys) {
+      const key = this.keys.get(k.id);
+      if (k.recoveryPending && key)
+        out.push({
+          keyId: k.id,
+          recoveryKey: encodeRecoveryKey(key),
+          active: k.id === ring.active,
+        });
+    }
+    return out;
+  }
+
+  /** The user confirmed the recovery key of `keyId` is stored: it is not shown again. */
+  async acknowledgeRecoveryKey(keyId: string): Promise<SecretsStatus> {
+    const ring = this.ring();
+    const entry = ring?.keys.find((k) => k.id === keyId);
+    if (!ring || !entry)
+      throw new AppError('NOT_FOUND', `There is no data key ${keyId} in this keyring.`);
+    if (entry.recoveryPending) {
+      delete entry.recoveryPending;
+      writeKeyring(this.rt.layout.keys, ring);
+      this.audit('secrets.recovery_key_acknowledged', `key:${keyId}`, {});
+      this.changed();
+    }
+    return this.status();
   }
 
   /** Unlock every key this machine can: key file and keychain on their own, or with a passphrase. */
@@ -263,8 +351,10 @@ export class SecretService {
       this.audit('secrets.recovery_used', `key:${id}`, { saved: false });
       return { keyId: id, saved: false };
     }
-    if (known) known.wraps = wraps;
-    else
+    if (known) {
+      known.wraps = wraps;
+      delete known.recoveryPending; // whoever typed it has it stored
+    } else
       ring.keys.push({
         id,
         createdAt: this.rt.now(),
@@ -507,44 +597,48 @@ export class SecretService {
       );
     }
     const now = this.rt.now();
-    // 1. The new key is saved (not yet active) before any value depends on it.
-    ring.keys.push({ id, createdAt: now, retiredAt: null, wraps });
-    writeKeyring(this.rt.layout.keys, ring);
     this.keys.set(id, key);
-    // 2. Every value re-encrypted in one transaction.
-    const db = this.db();
-    let count = 0;
-    db.transaction(() => {
-      for (const row of allSecrets(db)) {
-        const plain = this.decrypt(row);
-        if (!plain) continue; // a reference from another machine's key stays as it is
-        const sealed = seal(key, plain, valueAad(row.id));
-        upsertSecret(db, {
-          ...row,
-          key_id: id,
-          iv: sealed.iv,
-          tag: sealed.tag,
-          ciphertext: sealed.ciphertext,
-          updated_at: now,
-        });
-        count++;
-      }
-      appendAudit(
-        db,
-        {
-          actor: this.rt.actor,
-          action: 'secrets.key_rotated',
-          target: `key:${id}`,
-          detail: { from: old.id, reencrypted: count },
-        },
-        now,
-      );
-    })();
-    // 3. Only then does it become active; the old key stays (retired) for older backups.
+    // The values are re-encrypted and the new key made active in one transaction; the
+    // keyring (new key active and its recovery key pending, the old one retired but kept
+    // for older backups) is written inside it before COMMIT.
+    const previous = structuredClone(ring);
     oldEntry.retiredAt = now;
+    ring.keys.push({ id, createdAt: now, retiredAt: null, wraps, recoveryPending: true });
     ring.active = id;
-    writeKeyring(this.rt.layout.keys, ring);
+    let count = 0;
+    try {
+      this.commitWithKeyring(ring, previous, (db) => {
+        for (const row of allSecrets(db)) {
+          const plain = this.decrypt(row);
+          if (!plain) continue; // a reference from another machine's key stays as it is
+          const sealed = seal(key, plain, valueAad(row.id));
+          upsertSecret(db, {
+            ...row,
+            key_id: id,
+            iv: sealed.iv,
+            tag: sealed.tag,
+            ciphertext: sealed.ciphertext,
+            updated_at: now,
+          });
+          count++;
+        }
+        appendAudit(
+          db,
+          {
+            actor: this.rt.actor,
+            action: 'secrets.key_rotated',
+            target: `key:${id}`,
+            detail: { from: old.id, reencrypted: count },
+          },
+          now,
+        );
+      });
+    } catch (e) {
+      this.keys.delete(id);
+      throw e;
+    }
     this.changed();
+    this.rt.events.emit('data.changed', { area: 'audit' });
     return { recoveryKey: encodeRecoveryKey(key), keyId: id, reencrypted: count };
   }
 

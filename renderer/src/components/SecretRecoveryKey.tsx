@@ -1,4 +1,4 @@
-// The recovery key, shown exactly once (after setup and after a key rotation):
+// The recovery key, shown after setup and after a key rotation (and again until confirmed):
 // what it is for, Copy and Print, and the "I have stored it" confirmation the
 // caller requires before moving on. The key lives only in the caller's
 // component state and is dropped when the dialog closes.
@@ -124,7 +124,8 @@ export function SecretRecoveryKey(props: {
       </div>
       <ul className="secret-notes">
         <li>
-          It is shown <strong>only this once</strong>: Stateward keeps no copy it could show again.
+          It is shown again until you confirm below that it is stored; Stateward never writes it
+          down anywhere.
         </li>
         <li>Store it in a password manager or print it and keep the sheet somewhere safe.</li>
         {rotated && (

@@ -9,6 +9,7 @@ import { SecretRecoveryKey } from '../components/SecretRecoveryKey.tsx';
 import { useSecrets } from '../stores/secrets.ts';
 import { toastSuccess } from '../stores/toasts.ts';
 import { FormError } from './FormError.tsx';
+import { acknowledgeRecoveryKey } from './SecretPendingRecovery.tsx';
 
 export function SecretRotateDialog(props: { activeKeyId: string | null; onClose(): void }) {
   const { activeKeyId, onClose } = props;
@@ -39,6 +40,7 @@ export function SecretRotateDialog(props: { activeKeyId: string | null; onClose(
       setCloseWarning(true);
       return;
     }
+    if (rotated) void acknowledgeRecoveryKey(rotated.keyId);
     if (rotated)
       toastSuccess(
         'Key rotated',
@@ -77,7 +79,7 @@ export function SecretRotateDialog(props: { activeKeyId: string | null; onClose(
         />
         {closeWarning && (
           <p className="field-error" role="alert">
-            Confirm that you stored the new recovery key first: it will not be shown again.
+            Confirm that you stored the new recovery key first: until then it is shown again.
           </p>
         )}
       </Dialog>

@@ -15,6 +15,7 @@ import { SecretRecoveryKey } from '../components/SecretRecoveryKey.tsx';
 import { fieldErrorsOf } from '../errors.ts';
 import { protectedWithoutPassphrase, useSecrets } from '../stores/secrets.ts';
 import { FormError } from './FormError.tsx';
+import { acknowledgeRecoveryKey } from './SecretPendingRecovery.tsx';
 
 type Errors = { passphrase?: string | undefined; confirm?: string | undefined };
 
@@ -107,8 +108,11 @@ export function SecretSetupDialog(props: {
       setCloseWarning(true);
       return;
     }
-    if (created) onDone();
-    else onClose();
+    if (created) {
+      // Confirmed stored: it is not offered again (on failure the banner keeps offering it).
+      void acknowledgeRecoveryKey(created.keyId);
+      onDone();
+    } else onClose();
   }
 
   if (created) {
@@ -136,7 +140,7 @@ export function SecretSetupDialog(props: {
         />
         {closeWarning && (
           <p className="field-error" role="alert">
-            Confirm that you stored the recovery key first: it will not be shown again.
+            Confirm that you stored the recovery key first: until then it is shown again.
           </p>
         )}
       </Dialog>
@@ -186,8 +190,8 @@ export function SecretSetupDialog(props: {
         />
       )}
       <p className="muted small">
-        Next you get a <strong>recovery key</strong>, shown once. Store it: it is what restores a
-        backup&apos;s secrets on another machine.
+        Next you get a <strong>recovery key</strong>. Store it: it is what restores a backup&apos;s
+        secrets on another machine.
       </p>
     </Dialog>
   );

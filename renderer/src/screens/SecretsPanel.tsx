@@ -12,6 +12,7 @@ import { SecretReveal } from '../components/SecretReveal.tsx';
 import { SecretUnlockForm } from '../components/SecretUnlockForm.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { SecretEditDialog } from '../dialogs/SecretEditDialog.tsx';
+import { SecretPendingRecoveryBanner } from '../dialogs/SecretPendingRecovery.tsx';
 import { SecretSetupDialog } from '../dialogs/SecretSetupDialog.tsx';
 import { formatAgo, formatTimeExact } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
@@ -216,6 +217,7 @@ export function SecretsPanel(props: {
         {!readOnly && status.initialized && !status.unlocked && (
           <SecretUnlockForm status={status} />
         )}
+        {!readOnly && !setup && <SecretPendingRecoveryBanner status={status} />}
         {unresolved > 0 && (
           <div className="secret-warning" role="note">
             <Icon name="warning" />

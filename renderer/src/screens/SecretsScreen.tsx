@@ -8,6 +8,7 @@ import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { SecretUnlockForm } from '../components/SecretUnlockForm.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
+import { SecretPendingRecoveryBanner } from '../dialogs/SecretPendingRecovery.tsx';
 import { SecretRecoveryUnlockDialog } from '../dialogs/SecretRecoveryUnlockDialog.tsx';
 import { SecretRotateDialog } from '../dialogs/SecretRotateDialog.tsx';
 import { SecretProtectionNote, SecretSetupDialog } from '../dialogs/SecretSetupDialog.tsx';
@@ -121,6 +122,7 @@ export function SecretsScreen() {
   return (
     <div className="page">
       {header}
+      {!setup && !rotating && <SecretPendingRecoveryBanner status={status} />}
       {status.keychain?.weak && (
         <div className="secret-warning secret-warning-strong" role="alert">
           <Icon name="warning" size={20} />
@@ -172,8 +174,8 @@ export function SecretsScreen() {
             </h2>
             <div className="keys-card-body">
               <p>
-                The recovery key was shown once, when secrets were set up or the key last rotated.
-                It is what makes a backup&apos;s secrets readable{' '}
+                The recovery key is shown when secrets are set up or the key is rotated, and again
+                until you confirm it is stored. It is what makes a backup&apos;s secrets readable{' '}
                 <strong>on another machine</strong>: restore the backup there, then choose{' '}
                 <em>Unlock with recovery key</em>.
               </p>
