@@ -320,7 +320,8 @@ function crossCheck(
   const differ = (fact: Fact, a: string, b: string) =>
     found.set(fact, (found.get(fact) ?? new Set()).add(a).add(b));
   const named = parseBackupFileName(fileName);
-  const sources: [string, EmbeddedFacts][] = [];
+  const sources: [string, Pick<EmbeddedFacts, 'id' | 'kind' | 'createdAt' | 'schemaVersion'>][] =
+    [];
   if (sidecar) sources.push(['the manifest beside it', sidecar]);
   if (embedded) sources.push(['the facts inside it', embedded]);
   for (const [label, f] of sources) {
