@@ -391,6 +391,41 @@ export function isCommandName(s: unknown): s is CommandName {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(commands, s);
 }
 
+/**
+ * Commands that never write to the live database or the data dir. They keep
+ * working while a promote runs; every other command (any new one too) is then
+ * refused with PROMOTE_IN_PROGRESS.
+ */
+export const READ_ONLY_COMMANDS: readonly CommandName[] = [
+  'app.startup',
+  'app.status',
+  'projects.list',
+  'projects.get',
+  'environments.list',
+  'environments.get',
+  'snapshots.list',
+  'deployments.list',
+  'deployments.get',
+  'audit.list',
+  'backups.overview',
+  'backups.list',
+  'backups.cancel',
+  'backups.downloadLink',
+  'restores.list',
+  'restores.compare',
+  'restores.diff',
+  'restores.secrets',
+  'drills.list',
+  'drills.get',
+  'drills.overview',
+  'drills.export',
+  'secrets.status',
+  'secrets.list',
+  'secrets.lock',
+  'dialog.openFile',
+  'dialog.saveFile',
+];
+
 /** Commands that work while the store refuses the data dir (the refusal screen uses them). */
 export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = [
   'app.startup',

@@ -54,6 +54,8 @@ export const ERROR_CODES = [
   'DATA_DIR_BUSY',
   /** The chosen off-site folder is refused (system folder, home, the data dir) or failed its write proof. */
   'OFFSITE_DIR_REFUSED',
+  /** A restored copy is being made live: writes are refused until it is done; retry (details.retryAfterMs). */
+  'PROMOTE_IN_PROGRESS',
   'INTERNAL',
 ] as const;
 

@@ -48,6 +48,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNTRUSTED_SENDER':
     case 'BACKUP_IN_PROGRESS':
     case 'DATA_DIR_BUSY':
+    case 'PROMOTE_IN_PROGRESS':
     case 'PRE_UPGRADE_BACKUP_FAILED':
     case 'RESTORE_NOT_VERIFIED':
     case 'SECRETS_LOCKED':

@@ -4,6 +4,7 @@
 import { AppError } from '../../shared/errors.ts';
 import type { DeploymentStatus, EnvironmentKind } from '../../shared/domain.ts';
 import type { WritableDB } from './store/db.ts';
+import { applyConnectionSettings, openWritable } from './store/db.ts';
 import { appendAudit } from './store/resources/audit.ts';
 import { countProjects } from './store/resources/projects.ts';
 import { canonicalJson } from './store/resources/snapshots.ts';
@@ -55,30 +56,59 @@ export interface DemoResult {
 
 type DemoOptions = { projects: number; deployments: number; actor: string; now: number };
 
-/** Fill an empty database in one go (CLI, tests, benchmarks). */
+/**
+ * Fill an empty database in one go (CLI, tests, benchmarks), in one transaction:
+ * a crash leaves the data dir as empty as it was, never part of a demo.
+ */
 export function seedDemo(
   db: WritableDB,
   opts: DemoOptions,
   onProgress: (done: number, total: number) => void = () => {},
 ): DemoResult {
-  const steps = seedDemoSteps(db, opts, onProgress);
-  for (;;) {
-    const next = steps.next();
-    if (next.done) return next.value;
-  }
+  return db
+    .transaction(() => {
+      const steps = seedDemoSteps(db, opts, onProgress);
+      for (;;) {
+        const next = steps.next();
+        if (next.done) return next.value;
+      }
+    })
+    .immediate();
 }
 
-/** The same, yielding to the event loop between chunks of 5,000 deployments (the app and the host). */
+/**
+ * The same for the app and the host, yielding to the event loop between chunks
+ * of 5,000 deployments so progress reaches the UI. All or nothing as well: it
+ * seeds on a connection of its own inside one write transaction (committed at
+ * the end; a crash rolls it back). Meanwhile the live connection keeps reading
+ * the database as it was, and a write from this process is refused at once
+ * (DATA_DIR_BUSY, retryable) instead of waiting for the lock with the event
+ * loop blocked.
+ */
 export async function seedDemoAsync(
   db: WritableDB,
   opts: DemoOptions,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<DemoResult> {
-  const steps = seedDemoSteps(db, opts, onProgress);
-  for (;;) {
-    const next = steps.next();
-    if (next.done) return next.value;
-    await new Promise((resolve) => setImmediate(resolve));
+  const seeder = openWritable(db.name);
+  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  try {
+    applyConnectionSettings(seeder);
+    seeder.exec('BEGIN IMMEDIATE');
+    db.pragma('busy_timeout = 0');
+    const steps = seedDemoSteps(seeder, opts, onProgress);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) {
+        seeder.exec('COMMIT');
+        return next.value;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    if (seeder.inTransaction) seeder.exec('ROLLBACK');
+    db.pragma(`busy_timeout = ${busyTimeout}`);
+    seeder.close();
   }
 }
 

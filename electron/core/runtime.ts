@@ -20,6 +20,7 @@ import { RestoreService } from './restore/service.ts';
 import { SecretService } from './secrets/service.ts';
 import type { Recovery } from './restore/promote.ts';
 import { clearJournal, recoverPromote } from './restore/promote.ts';
+import { dropPromoteGuardFile } from './restore/guard.ts';
 
 export type Transport = 'electron' | 'http' | 'cli';
 
@@ -124,6 +125,8 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
     if (opts.lockMode !== null) {
       lock = DataDirLock.acquire(layout.lock, opts.lockMode);
       recovery = recoverPromote(layout);
+      // The old database is live again: writes it refused during the promote are allowed again.
+      if (recovery?.outcome === 'rolled-back') dropPromoteGuardFile(layout.db, logger);
       if (recovery)
         logger.log(
           'warn',

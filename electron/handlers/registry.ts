@@ -7,10 +7,12 @@ import {
   commands,
   COMMAND_NAMES,
   isCommandName,
+  READ_ONLY_COMMANDS,
 } from '../../shared/contract.ts';
-import type { Result } from '../../shared/errors.ts';
+import type { AppError, Result } from '../../shared/errors.ts';
 import { fail, isAppError, ok } from '../../shared/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { isPromoteGuardError, promoteInProgress } from '../core/restore/guard.ts';
 import { resourceFailure } from '../core/store/db.ts';
 
 export type Handler<N extends CommandName> = (
@@ -70,6 +72,10 @@ export class CommandRegistry {
         details: { issues },
       });
     }
+    // The write barrier of a promote: a write accepted now could land after the pre-restore backup.
+    if (this.rt.restores.promoting && !READ_ONLY_COMMANDS.includes(name)) {
+      return fail(promoteInProgress().toShape());
+    }
     if (this.rt.startup.state === 'refused' && !AVAILABLE_WHEN_REFUSED.includes(name)) {
       return fail({
         code: 'STORE_NOT_READY',
@@ -82,6 +88,8 @@ export class CommandRegistry {
       return ok(await handler(parsed.data as never, this.rt));
     } catch (e) {
       if (isAppError(e)) return fail(e.toShape());
+      // Another process is promoting: this write was refused by the old database's guard.
+      if (isPromoteGuardError(e)) return fail(this.refusedByGuard().toShape());
       // A full disk or a busy database is not a bug: give its stable code (DISK_FULL, DATA_DIR_BUSY).
       const resource = resourceFailure(e, this.rt.layout.dir);
       if (resource) return fail(resource.toShape());
@@ -94,5 +102,15 @@ export class CommandRegistry {
           : 'Details were written to the error output.',
       });
     }
+  }
+
+  /** A write aborted by a promote's guard; once that promote is over, the next one goes to the new database. */
+  private refusedByGuard(): AppError {
+    try {
+      this.rt.restores.followPromote();
+    } catch (reopen) {
+      this.rt.logger.log('warn', 'could not reopen the live database after a promote', reopen);
+    }
+    return promoteInProgress();
   }
 }

@@ -17,6 +17,7 @@ import type {
   RestoreSource,
 } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
+import type { WritableDB } from '../store/db.ts';
 import type { Runtime } from '../runtime.ts';
 import { ensureOwnerDir, fsyncDir, listDir, writeFileAtomic } from '../fsutil.ts';
 import type { ReadableDB } from '../store/db.ts';
@@ -30,6 +31,7 @@ import { faultPoint } from '../fault.ts';
 import { stageRestore } from './preflight.ts';
 import { runDrill } from './drill.ts';
 import { clearJournal, journalPath, recoverPromote, swapIn, writeJournal } from './promote.ts';
+import { addPromoteGuard, dropPromoteGuard } from './guard.ts';
 import { APP_VERSION } from '../version.ts';
 
 const RECORD = 'restore.json';
@@ -64,6 +66,8 @@ export class RestoreService {
   private readonly rt: Runtime;
   private readonly previews = new Map<string, ReadableDB>();
   private busy: string | null = null;
+  /** True while a promote runs: the command registry refuses every write then (PROMOTE_IN_PROGRESS). */
+  private promoteRunning = false;
 
   constructor(rt: Runtime) {
     this.rt = rt;
@@ -505,9 +509,31 @@ export class RestoreService {
     this.rt.events.emit('data.changed', { area: 'backups' });
   }
 
+  /** A promote is running: writes must be refused (the registry's write barrier). */
+  get promoting(): boolean {
+    return this.promoteRunning;
+  }
+
+  /**
+   * Another process promoted a copy while this one (without the lock) had the old
+   * database open, so its writes hit the write guard. Once that promote is over
+   * (no journal), reopen the live database: the next write goes to the new one.
+   */
+  followPromote(): void {
+    const old = this.rt.store;
+    const over = !fs.existsSync(journalPath(this.rt.layout));
+    if (this.rt.lock || !old || !over) return;
+    this.rt.setStore(openStore(this.rt.layout));
+    old.close();
+  }
+
   /**
    * Make a drilled, passing copy the live database: a pre-restore backup of live,
    * then the crash-safe swap, then reopen. Requires this process to hold the lock.
+   * No acknowledged write is lost: from the start, this process refuses writes
+   * (promoting) and the live connection holds the write lock, so the backup holds
+   * everything committed; the old database then refuses writes of other processes
+   * (the guard triggers) before it is moved aside.
    */
   async promote(id: string): Promise<{ preRestoreBackup: string | null }> {
     if (!this.rt.lock) {
@@ -532,8 +558,13 @@ export class RestoreService {
       );
     }
     this.busy = `promote ${id}`;
+    this.promoteRunning = true;
     const layout = this.rt.layout;
+    const live = this.rt.store?.db ?? null;
     try {
+      // 0. Hold the write lock of live until it is closed; guard triggers, created in
+      //    this transaction, abort any write of this process that is already under way.
+      if (live) this.lockLive(live);
       // 1. A pre-restore backup of live (even a refused database is copied: nothing is lost).
       let pre: string | null = null;
       if (fs.existsSync(layout.db) && fs.statSync(layout.db).size > 0) {
@@ -580,15 +611,16 @@ export class RestoreService {
       };
       writeJournal(layout, journal);
       faultPoint('promote:journal-written');
-      // 2. Close live (FULL sync for the last checkpoint), swap, reopen.
-      if (this.rt.store) {
-        this.rt.store.db.pragma('synchronous = FULL');
-        this.rt.store.close();
-      }
+      // 2. Commit the guard (with the journal written, a crash from here on is rolled back
+      //    or finished, and a rollback drops it), close live (FULL sync), swap, reopen.
+      if (live) live.exec('COMMIT');
+      this.rt.store?.close();
       this.rt.setStore(null);
       faultPoint('promote:live-closed');
       swapIn(layout, journal);
       const store = openStore(layout);
+      // A copy of a database backed up mid-promote by another process carries the guard.
+      dropPromoteGuard(store.db);
       this.rt.setStore(store);
       faultPoint('promote:reopened');
       // The journal goes only after the bookkeeping: a crash in between is finished at the next start.
@@ -597,9 +629,12 @@ export class RestoreService {
       faultPoint('promote:done');
       return { preRestoreBackup: pre };
     } catch (e) {
+      // Not committed yet: the guard goes with the transaction; live stays as it was.
+      if (live?.open && live.inTransaction) live.exec('ROLLBACK');
+      if (live?.open) live.pragma('synchronous = NORMAL');
       if (fs.existsSync(journalPath(layout))) {
         // Failed mid-swap in this process: the same recovery as after a crash.
-        recoverPromote(layout);
+        const recovery = recoverPromote(layout);
         if (!this.rt.store) {
           try {
             this.rt.setStore(openStore(layout));
@@ -611,6 +646,9 @@ export class RestoreService {
             );
           }
         }
+        // The old database is live again: the guard committed into it goes.
+        if (recovery?.outcome === 'rolled-back' && this.rt.store)
+          dropPromoteGuard(this.rt.store.db);
       }
       if (isAppError(e)) throw e;
       this.rt.logger.log('error', 'promote failed', e);
@@ -620,8 +658,29 @@ export class RestoreService {
         { cause: e },
       );
     } finally {
+      this.promoteRunning = false;
       this.busy = null;
     }
+  }
+
+  /** Take the write lock of live and add the guard in that open transaction. */
+  private lockLive(live: WritableDB): void {
+    // FULL sync for the guard's commit and the last checkpoint (a transaction cannot change it).
+    live.pragma('synchronous = FULL');
+    try {
+      live.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      live.pragma('synchronous = NORMAL');
+      if (String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY')) {
+        throw new AppError(
+          'DATA_DIR_BUSY',
+          'Another process is writing to the live database, so the promote did not start; nothing was changed.',
+          { hint: 'Try again when that process is done.', cause: e },
+        );
+      }
+      throw e;
+    }
+    addPromoteGuard(live);
   }
 
   /** Bookkeeping once a promoted copy is live (also after a crash-interrupted promote is finished). */

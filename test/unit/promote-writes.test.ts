@@ -1,0 +1,285 @@
+// A promote never loses a write it already confirmed (issue 8.2). A writer
+// creates deployments in a loop while a drilled copy is promoted — in the same
+// process (the command registry), through the HTTP host (another process owns
+// the data dir and promotes), and from another process that has the live
+// database open as the CLI does. Every write that answered ok must be in the
+// pre-restore backup or in live afterwards; a write arriving during the promote
+// is refused with a stable code (PROMOTE_IN_PROGRESS, or DATA_DIR_BUSY for the
+// other process when it waited on the write lock), never acknowledged and lost.
+// A crash after the guard is committed leaves the old database, and writable.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataDirLayout } from '../../electron/core/paths.ts';
+import { startRuntime } from '../../electron/core/runtime.ts';
+import { seedDemo } from '../../electron/core/demo.ts';
+import { HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
+import type { Result } from '../../shared/errors.ts';
+import { HELPERS_DIR, REPO_ROOT, spawnUntilLine } from '../helpers/child.ts';
+import { spawnLines } from '../helpers/backup-util.ts';
+import {
+  emptyLog,
+  figures,
+  findAcked,
+  guardTriggersIn,
+  PROMOTE_REFUSALS,
+  preRestoreBackupIn,
+  record,
+  writeInput,
+} from '../helpers/promote-writes.ts';
+import type { Found, WriteLog } from '../helpers/promote-writes.ts';
+import { call, integrityOf } from '../helpers/restore-util.ts';
+import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { makeTempDir, useWorld } from '../helpers/world.ts';
+
+const world = useWorld();
+/** Writes each writer still makes after the promote answered (they must land in the new live). */
+const AFTER = 20;
+/** Writes acknowledged before the promote starts. */
+const BEFORE = 200;
+const REFUSED_PAUSE_MS = 2;
+
+let template = '';
+let backupId = '';
+let environmentId = 0;
+
+beforeAll(async () => {
+  template = makeTempDir();
+  const rt = await startRuntime({ dir: template, source: 'flag', transport: 'cli', lockMode: 't' });
+  const db = readyDb(rt);
+  seedDemo(db, { projects: 2, deployments: 40, actor: 'test', now: Date.now() });
+  backupId = (await rt.backups.run({ kind: 'manual', compact: false })).id;
+  environmentId = (
+    db.prepare('SELECT id FROM environments ORDER BY id LIMIT 1').get() as { id: number }
+  ).id;
+  rt.close();
+});
+
+afterAll(() => {
+  if (template) fs.rmSync(template, { recursive: true, force: true });
+});
+
+function freshDataDir(): string {
+  const dir = world.dir();
+  fs.cpSync(template, dir, { recursive: true });
+  return dir;
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+/** A refused writer waits a little before it tries again (as a client honouring retryAfterMs would). */
+const pause = (r: Result<unknown>) =>
+  r.ok ? tick() : new Promise((resolve) => setTimeout(resolve, REFUSED_PAUSE_MS));
+
+/** The invariant, the refusal codes, no guard left in either file; prints the figures. */
+function expectNothingLost(variant: string, log: WriteLog, dir: string): Found {
+  const layout = dataDirLayout(dir);
+  const backup = preRestoreBackupIn(layout.backups);
+  const found = findAcked(log, backup, layout.db);
+  console.log(figures(variant, found));
+  expect(found.lost, `${variant}: acknowledged writes in neither file`).toEqual([]);
+  for (const code of Object.keys(log.refused)) expect(PROMOTE_REFUSALS, variant).toContain(code);
+  expect(guardTriggersIn(backup), `${variant}: guard in the pre-restore backup`).toEqual([]);
+  expect(guardTriggersIn(layout.db), `${variant}: guard in the new live database`).toEqual([]);
+  return found;
+}
+
+describe('a promote keeps every acknowledged write', () => {
+  it('writer in the same process (command registry): writes during the promote are refused, reads work', async () => {
+    const dir = freshDataDir();
+    const rt = await startTestRuntime(world, dir);
+    const reg = testRegistry(rt);
+    const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
+      source: { backupId },
+    });
+    await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+
+    const log = emptyLog();
+    let seq = 0;
+    const write = async () => {
+      const input = writeInput(environmentId, 'same', ++seq);
+      const r = await reg.dispatch('deployments.create', input);
+      record(log, input.version, r);
+      return r;
+    };
+    let promoted = false;
+    let after = 0;
+    const writer = (async () => {
+      while (after < AFTER) {
+        const r = await write();
+        if (promoted) after++;
+        await pause(r);
+      }
+    })();
+    while (log.acked.length < BEFORE) await tick();
+
+    const promote = reg.dispatch('restores.promote', {
+      restoreId: staged.restoreId,
+      confirm: true,
+    });
+    // The promote has started: a write now is refused (retryable); a read still answers.
+    const during = await write();
+    const read = await reg.dispatch('deployments.list', {});
+    const r = await promote;
+    expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+    promoted = true;
+    await writer;
+
+    const found = expectNothingLost('same process', log, dir);
+    expect(found.inLive).toBeGreaterThanOrEqual(AFTER);
+    expect(integrityOf(readyDb(rt))).toBe('ok');
+    expect(during).toMatchObject({
+      ok: false,
+      error: { code: 'PROMOTE_IN_PROGRESS', details: { retryable: true } },
+    });
+    expect(!during.ok && Number(during.error.details?.retryAfterMs)).toBeGreaterThan(0);
+    expect(read.ok).toBe(true);
+  });
+
+  it('writer through the HTTP host while the host promotes', async () => {
+    const dir = freshDataDir();
+    const staticDir = world.dir();
+    fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html>');
+    const { line } = await spawnUntilLine(world, [
+      path.join(HELPERS_DIR, 'host-child.ts'),
+      dir,
+      staticDir,
+    ]);
+    const { port, token } = JSON.parse(line) as { port: number; token: string };
+    const invoke = async (name: string, input: unknown): Promise<Result<unknown>> => {
+      const res = await fetch(`http://127.0.0.1:${port}${HTTP_INVOKE_PATH}${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [HTTP_TOKEN_HEADER]: token },
+        body: JSON.stringify(input),
+      });
+      return (await res.json()) as Result<unknown>;
+    };
+    const value = async <T>(name: string, input: unknown): Promise<T> => {
+      const r = await invoke(name, input);
+      if (!r.ok) throw new Error(`${name}: ${JSON.stringify(r.error)}`);
+      return r.value as T;
+    };
+    const { restoreId } = await value<{ restoreId: string }>('restores.preflight', {
+      source: { backupId },
+    });
+    expect(await value<{ passed: boolean }>('restores.drill', { restoreId })).toMatchObject({
+      passed: true,
+    });
+
+    const log = emptyLog();
+    let seq = 0;
+    let promoted = false;
+    // Two clients, as a busy automation script would send them.
+    const client = async () => {
+      let after = 0;
+      while (after < AFTER) {
+        const input = writeInput(environmentId, 'http', ++seq);
+        const r = await invoke('deployments.create', input);
+        record(log, input.version, r);
+        if (promoted) after++;
+        if (!r.ok) await pause(r);
+      }
+    };
+    const clients = [client(), client()];
+    while (log.acked.length < BEFORE) await tick();
+    const r = await invoke('restores.promote', { restoreId, confirm: true });
+    expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+    promoted = true;
+    await Promise.all(clients);
+
+    const found = expectNothingLost('HTTP host', log, dir);
+    expect(found.inLive).toBeGreaterThanOrEqual(2 * AFTER);
+  });
+
+  it('writer in another process with the live database open (as the CLI opens it)', async () => {
+    const dir = freshDataDir();
+    const rt = await startTestRuntime(world, dir);
+    const staged = await rt.restores.stage({ backupId });
+    expect((await rt.restores.drill(staged.restoreId!)).passed).toBe(true);
+
+    const child = spawnLines(world, [
+      path.join(HELPERS_DIR, 'promote-writer-child.ts'),
+      dir,
+      String(environmentId),
+    ]);
+    await child.waitLine((l) => l === 'ready');
+    const countOther = () =>
+      (
+        readyDb(rt)
+          .prepare(`SELECT count(*) AS n FROM deployments WHERE version LIKE 'other-%'`)
+          .get() as { n: number }
+      ).n;
+    const sleep = () => new Promise((resolve) => setTimeout(resolve, 10));
+    while (countOther() < BEFORE) await sleep();
+    const r = await rt.restores.promote(staged.restoreId!);
+    expect(r.preRestoreBackup).not.toBeNull();
+    // The child goes on writing, into the new live database (it reopens it after the guard refused it).
+    while (countOther() < AFTER) await sleep();
+    const live = readyDb(rt);
+    child.proc.kill('SIGTERM');
+    const exit = await child.exited;
+    expect(exit.code, child.stderr()).toBe(0);
+    const log = JSON.parse(child.lines.at(-1)!) as WriteLog;
+
+    expectNothingLost('another process', log, dir);
+    expect(integrityOf(live)).toBe('ok');
+  });
+});
+
+const haveStrace = fs.existsSync('/usr/bin/strace');
+
+describe('a crash after the guard is committed', () => {
+  it.skipIf(!haveStrace)(
+    'killed at moving the old database aside (strace): the next start has the old state, writable, without the guard',
+    async () => {
+      const dir = freshDataDir();
+      const layout = dataDirLayout(dir);
+      const renames = 'rename,renameat,renameat2';
+      const proc = spawn(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-o',
+          '/dev/null',
+          '-P',
+          layout.db,
+          '-e',
+          `trace=${renames}`,
+          '-e',
+          `inject=${renames}:signal=KILL`,
+          process.execPath,
+          path.join(HELPERS_DIR, 'restore-promote-child.ts'),
+          dir,
+          backupId,
+        ],
+        { cwd: REPO_ROOT, stdio: 'ignore' },
+      );
+      world.defer(() => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      });
+      const exit = await new Promise((resolve) =>
+        proc.once('exit', (code, signal) => resolve(signal ?? code)),
+      );
+      // strace exits as its tracee did: killed by SIGKILL.
+      expect(exit).toBe('SIGKILL');
+      // The guard is in the old database, which is still where it was.
+      expect(guardTriggersIn(layout.db).length).toBeGreaterThan(0);
+
+      const rt = await startTestRuntime(world, dir);
+      expect(rt.startup).toEqual({ state: 'ready' });
+      expect(guardTriggersIn(layout.db)).toEqual([]);
+      const reg = testRegistry(rt);
+      const created = await reg.dispatch(
+        'deployments.create',
+        writeInput(environmentId, 'after-crash', 1),
+      );
+      expect(created, JSON.stringify(created)).toMatchObject({ ok: true });
+      expect(
+        readyDb(rt)
+          .prepare(`SELECT count(*) AS n FROM projects WHERE name LIKE 'written-by-child-%'`)
+          .get(),
+      ).toEqual({ n: 1 });
+    },
+  );
+});
