@@ -6,6 +6,8 @@ import type { DataDirSource, StartupState } from '../../shared/domain.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { EventBus } from './events.ts';
 import { ensureOwnerDir } from './fsutil.ts';
+import type { PermissionRepair } from './permissions.ts';
+import { describeRepair, repairPermissions } from './permissions.ts';
 import { DataDirLock } from './lock.ts';
 import type { Logger } from './log.ts';
 import { fileLogger } from './log.ts';
@@ -51,6 +53,8 @@ export class Runtime {
   readonly secrets: SecretService;
   /** Paths the user picked in a native dialog; only these may be written to on the renderer's behalf. */
   readonly grantedPaths = new Set<string>();
+  /** The owner-only repair done at this start (null when it did not own the data dir). */
+  permissionRepair: PermissionRepair | null = null;
   readonly now: () => number;
   private currentStore: Store | null;
   private currentStartup: StartupState;
@@ -116,6 +120,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   const logger = fileLogger(layout.logs);
   const now = opts.now ?? Date.now;
   let lock: DataDirLock | null = null;
+  let permissionRepair: PermissionRepair | null = null;
   let store: Store | null = null;
   let startup: StartupState = { state: 'ready' };
   let preUpgrade: BackupResult | null = null;
@@ -124,6 +129,9 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
     ensureOwnerDir(layout.dir);
     if (opts.lockMode !== null) {
       lock = DataDirLock.acquire(layout.lock, opts.lockMode);
+      // What an older version, a copy or a umask left readable by others is made owner-only.
+      permissionRepair = repairPermissions(layout);
+      for (const line of describeRepair(permissionRepair)) logger.log('warn', line);
       recovery = recoverPromote(layout);
       // The old database is live again: writes it refused during the promote are allowed again.
       if (recovery?.outcome === 'rolled-back') dropPromoteGuardFile(layout.db, logger);
@@ -210,6 +218,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
     };
   }
   const rt = new Runtime(opts, layout, logger, lock, store, startup);
+  rt.permissionRepair = permissionRepair;
   if (store) {
     if (preUpgrade) rt.backups.recordEarlier(preUpgrade);
     if (recovery?.outcome === 'finished') {
