@@ -617,12 +617,12 @@ async function keyCommand(
         throw e;
       }
       // The new key's recovery key is pending (shown again until `key ack`); the old one
-      // still opens older backups.
+      // still opens older backups (the notice says so when it is pending too).
       const shown = recoveryKeyNotice(rt, io);
       return {
         exit: EXIT.ok,
         json: { ...r, ...shown, recoveryKey: r.recoveryKey },
-        text: `Rotated to data key ${r.keyId}; re-encrypted ${r.reencrypted} secret(s). The old recovery key still opens backups taken before now.\n`,
+        text: `Rotated to data key ${r.keyId}; re-encrypted ${r.reencrypted} secret(s).\n`,
       };
     }
     const text = (stdin as { isTTY?: boolean }).isTTY

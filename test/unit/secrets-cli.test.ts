@@ -260,6 +260,7 @@ describe('key rotate', () => {
     const first = await sw(dir, ['secret', 'set', 'shop/prod', 'TOKEN'], 'rotate-me-value-1');
     expect(first.code).toBe(0);
     const oldKey = RECOVERY_KEY_RE.exec(first.stderr)![0];
+    expect((await sw(dir, ['key', 'ack', keyIdOf(decodeRecoveryKey(oldKey)!)])).code).toBe(0);
     const ring = keyringPath(path.join(dir, 'keys'));
     const before = crypto.createHash('sha256').update(fs.readFileSync(ring)).digest('hex');
 

@@ -57,6 +57,29 @@ export class SecretService {
     return this.rt.store.db;
   }
 
+  /**
+   * Writes that drop or replace a ciphertext (unset, a new value, rotation) leave
+   * nothing of the old one behind: secure_delete zeroes what SQLite frees, and
+   * afterwards the WAL is checkpointed and truncated so its old frames go too.
+   * (Backups taken before still hold the older, encrypted values.)
+   */
+  private scrubbing<T>(work: (db: WritableDB) => T): T {
+    const db = this.db();
+    db.pragma('secure_delete = ON');
+    const out = work(db);
+    try {
+      const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (r?.busy)
+        this.rt.logger.log(
+          'warn',
+          'a reader kept the WAL from being truncated after a secret changed; the next checkpoint clears it',
+        );
+    } catch (e) {
+      this.rt.logger.log('warn', 'could not checkpoint after a secret changed', e);
+    }
+    return out;
+  }
+
   private ring(): Keyring | null {
     try {
       return readKeyring(this.rt.layout.keys);
@@ -421,29 +444,31 @@ export class SecretService {
     const id = existing?.id ?? `sec_${crypto.randomBytes(10).toString('hex')}`;
     const sealed = seal(key, Buffer.from(value, 'utf8'), valueAad(id));
     const now = this.rt.now();
-    db.transaction(() => {
-      upsertSecret(db, {
-        id,
-        environment_id: environmentId,
-        name,
-        key_id: keyId,
-        iv: sealed.iv,
-        tag: sealed.tag,
-        ciphertext: sealed.ciphertext,
-        created_at: existing?.created_at ?? now,
-        updated_at: now,
-      });
-      appendAudit(
-        db,
-        {
-          actor: this.rt.actor,
-          action: existing ? 'secret.updated' : 'secret.created',
-          target: `environment:${environmentId}`,
-          detail: { name, ref: id },
-        },
-        now,
-      );
-    })();
+    this.scrubbing(() =>
+      db.transaction(() => {
+        upsertSecret(db, {
+          id,
+          environment_id: environmentId,
+          name,
+          key_id: keyId,
+          iv: sealed.iv,
+          tag: sealed.tag,
+          ciphertext: sealed.ciphertext,
+          created_at: existing?.created_at ?? now,
+          updated_at: now,
+        });
+        appendAudit(
+          db,
+          {
+            actor: this.rt.actor,
+            action: existing ? 'secret.updated' : 'secret.created',
+            target: `environment:${environmentId}`,
+            detail: { name, ref: id },
+          },
+          now,
+        );
+      })(),
+    );
     this.rt.events.emit('data.changed', { area: 'environments' });
     return this.entry(secretById(db, id)!);
   }
@@ -452,19 +477,21 @@ export class SecretService {
     const db = this.db();
     const row = secretByName(db, environmentId, name);
     if (!row) throw new AppError('NOT_FOUND', `This environment has no secret named "${name}".`);
-    db.transaction(() => {
-      deleteSecret(db, row.id);
-      appendAudit(
-        db,
-        {
-          actor: this.rt.actor,
-          action: 'secret.deleted',
-          target: `environment:${environmentId}`,
-          detail: { name, ref: row.id },
-        },
-        this.rt.now(),
-      );
-    })();
+    this.scrubbing(() =>
+      db.transaction(() => {
+        deleteSecret(db, row.id);
+        appendAudit(
+          db,
+          {
+            actor: this.rt.actor,
+            action: 'secret.deleted',
+            target: `environment:${environmentId}`,
+            detail: { name, ref: row.id },
+          },
+          this.rt.now(),
+        );
+      })(),
+    );
     this.rt.events.emit('data.changed', { area: 'environments' });
   }
 
@@ -607,32 +634,34 @@ export class SecretService {
     ring.active = id;
     let count = 0;
     try {
-      this.commitWithKeyring(ring, previous, (db) => {
-        for (const row of allSecrets(db)) {
-          const plain = this.decrypt(row);
-          if (!plain) continue; // a reference from another machine's key stays as it is
-          const sealed = seal(key, plain, valueAad(row.id));
-          upsertSecret(db, {
-            ...row,
-            key_id: id,
-            iv: sealed.iv,
-            tag: sealed.tag,
-            ciphertext: sealed.ciphertext,
-            updated_at: now,
-          });
-          count++;
-        }
-        appendAudit(
-          db,
-          {
-            actor: this.rt.actor,
-            action: 'secrets.key_rotated',
-            target: `key:${id}`,
-            detail: { from: old.id, reencrypted: count },
-          },
-          now,
-        );
-      });
+      this.scrubbing(() =>
+        this.commitWithKeyring(ring, previous, (db) => {
+          for (const row of allSecrets(db)) {
+            const plain = this.decrypt(row);
+            if (!plain) continue; // a reference from another machine's key stays as it is
+            const sealed = seal(key, plain, valueAad(row.id));
+            upsertSecret(db, {
+              ...row,
+              key_id: id,
+              iv: sealed.iv,
+              tag: sealed.tag,
+              ciphertext: sealed.ciphertext,
+              updated_at: now,
+            });
+            count++;
+          }
+          appendAudit(
+            db,
+            {
+              actor: this.rt.actor,
+              action: 'secrets.key_rotated',
+              target: `key:${id}`,
+              detail: { from: old.id, reencrypted: count },
+            },
+            now,
+          );
+        }),
+      );
     } catch (e) {
       this.keys.delete(id);
       throw e;

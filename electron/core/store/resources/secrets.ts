@@ -61,7 +61,17 @@ export function upsertSecret(db: WritableDB, row: SecretRow): void {
   assertOneChange(info, 'secret');
 }
 
+/** Delete a secret, its iv, tag and ciphertext overwritten with zeros first (in place, same sizes). */
 export function deleteSecret(db: WritableDB, id: string): void {
+  assertOneChange(
+    db
+      .prepare(
+        `UPDATE secrets SET iv = zeroblob(length(iv)), tag = zeroblob(length(tag)),
+           ciphertext = zeroblob(length(ciphertext)) WHERE id = ?`,
+      )
+      .run(id),
+    'secret',
+  );
   assertOneChange(db.prepare(`DELETE FROM secrets WHERE id = ?`).run(id), 'secret');
 }
 
