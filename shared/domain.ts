@@ -284,7 +284,17 @@ export interface DrillSummary {
   summary: string;
 }
 
-export type RestoreStatus = 'ready' | 'failed' | 'promoted' | 'discarded';
+/**
+ * ready/failed: drilled. in-progress: being copied or drilled (or waiting for its drill) by a
+ * running process. interrupted: that process died before the drill finished; it can only be discarded.
+ */
+export type RestoreStatus =
+  | 'in-progress'
+  | 'interrupted'
+  | 'ready'
+  | 'failed'
+  | 'promoted'
+  | 'discarded';
 
 export interface RestoreCopy {
   id: string;

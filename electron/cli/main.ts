@@ -353,7 +353,12 @@ async function restore(where: ResolvedDataDir, arg: string, io: CliIo): Promise<
           r.hint ? { hint: r.hint } : {},
         );
       }
-      const report = await rt.restores.drill(staged.restoreId);
+      const restoreId = staged.restoreId;
+      // A drill that could not run at all (not one that failed a step) leaves no copy behind.
+      const report = await rt.restores.drill(restoreId).catch((e: unknown) => {
+        rt.restores.discard(restoreId, { quiet: true });
+        throw e;
+      });
       const copy = path.join(rt.layout.restores, staged.restoreId, 'stateward.db');
       return {
         exit: exitForReport(report),

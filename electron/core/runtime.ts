@@ -219,6 +219,8 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   }
   const rt = new Runtime(opts, layout, logger, lock, store, startup);
   rt.permissionRepair = permissionRepair;
+  // Only the process that owns the data dir removes what crashed restores left (never failing the start).
+  if (lock) rt.restores.cleanupLeftovers();
   if (store) {
     if (preUpgrade) rt.backups.recordEarlier(preUpgrade);
     if (recovery?.outcome === 'finished') {

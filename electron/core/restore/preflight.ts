@@ -26,6 +26,7 @@ import {
 } from '../backup/manifest.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../backup/worker.ts';
 import { sha256File } from '../backup/engine.ts';
+import { removeCopyDir } from './records.ts';
 
 export const APP_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 const WAL_MAGIC = [0x377f0682, 0x377f0683];
@@ -360,6 +361,24 @@ function crossCheck(
   );
 }
 
+/** The facts of a file before anything is known about it. */
+export function initialFacts(fileName: string): PreflightFacts {
+  return {
+    fileName,
+    bytes: 0,
+    sha256: null,
+    manifest: 'none',
+    backupId: null,
+    kind: null,
+    createdAt: null,
+    appVersion: null,
+    schemaVersion: 0,
+    appSchemaVersion: APP_SCHEMA_VERSION,
+    pendingMigrations: [],
+    rowCounts: null,
+  };
+}
+
 export interface StageResult {
   report: PreflightReport;
   /** The staged copy (restores/<id>/stateward.db), present only when the report is ok. */
@@ -381,20 +400,7 @@ export async function stageRestore(
   } = {},
 ): Promise<StageResult> {
   const warnings: string[] = [];
-  const facts: PreflightFacts = {
-    fileName: path.basename(source),
-    bytes: 0,
-    sha256: null,
-    manifest: 'none',
-    backupId: null,
-    kind: null,
-    createdAt: null,
-    appVersion: null,
-    schemaVersion: 0,
-    appSchemaVersion: APP_SCHEMA_VERSION,
-    pendingMigrations: [],
-    rowCounts: null,
-  };
+  const facts = initialFacts(path.basename(source));
   const copy = path.join(dir, 'stateward.db');
   try {
     const header = checkSourceHeader(source);
@@ -497,7 +503,11 @@ export async function stageRestore(
         : `Schema ${facts.schemaVersion}: the same as this version; no migration needed.`;
     return { report: { ok: true, code: null, reason, hint: null, warnings, facts }, copy };
   } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      removeCopyDir(dir);
+    } catch {
+      // what is left is removed with its folder at the next locking start, or shown as interrupted
+    }
     let err = isAppError(e) ? e : classifySqliteError(e, facts.fileName);
     const sqliteCode = String((e as { code?: string }).code ?? '');
     if (err.code === 'INTERNAL' && sqliteCode.startsWith('SQLITE_')) {

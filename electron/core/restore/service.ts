@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { z } from 'zod';
 import type {
   Comparison,
   DrillOverview,
@@ -28,39 +27,33 @@ import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
 import { createBackup } from '../backup/engine.ts';
 import { faultPoint } from '../fault.ts';
-import { stageRestore } from './preflight.ts';
+import { initialFacts, stageRestore } from './preflight.ts';
+import type { RestoreRecord } from './records.ts';
+import {
+  RECORD,
+  RESTORE_ID_RE,
+  THIS_PROCESS,
+  cleanupRestoreLeftovers,
+  copyStatus,
+  createCopyDir,
+  discardCopyDir,
+  inProgress,
+  ownerAlive,
+  restoreRecordSchema,
+  toCopy,
+} from './records.ts';
 import { runDrill } from './drill.ts';
 import { clearJournal, journalPath, recoverPromote, swapIn, writeJournal } from './promote.ts';
 import { addPromoteGuard, dropPromoteGuard } from './guard.ts';
 import { APP_VERSION } from '../version.ts';
 
-const RECORD = 'restore.json';
 const DAY = 86_400_000;
 export const DRILL_WARNING_DAYS = 30;
 
-const restoreRecordSchema = z.object({
-  id: z.string(),
-  createdAt: z.number(),
-  status: z.enum(['staged', 'ready', 'failed', 'promoted', 'discarded']),
-  source: z.record(z.string(), z.unknown()),
-  drillId: z.string().nullable(),
-  passed: z.boolean(),
-  schemaVersion: z.number(),
-});
-type RestoreRecord = z.infer<typeof restoreRecordSchema>;
-
 const newId = () => crypto.randomBytes(8).toString('hex');
 
-/** A record as the UI sees it: a copy still waiting for its drill is shown as ready. */
-const toCopy = (r: RestoreRecord): RestoreCopy => ({
-  id: r.id,
-  createdAt: r.createdAt,
-  status: r.status === 'staged' ? 'ready' : r.status,
-  source: r.source as unknown as RestoreCopy['source'],
-  drillId: r.drillId,
-  passed: r.passed,
-  schemaVersion: r.schemaVersion,
-});
+/** Statuses the live database's index of copies knows; the others are in the files only. */
+const INDEXED: readonly string[] = ['ready', 'failed', 'promoted', 'discarded'];
 
 export class RestoreService {
   private readonly rt: Runtime;
@@ -74,7 +67,7 @@ export class RestoreService {
   }
 
   private dirOf(id: string): string {
-    if (!/^[0-9a-f]{16}$/.test(id))
+    if (!RESTORE_ID_RE.test(id))
       throw new AppError('RESTORE_NOT_FOUND', `There is no restored copy "${id}".`);
     return path.join(this.rt.layout.restores, id);
   }
@@ -99,7 +92,7 @@ export class RestoreService {
   private writeRecord(r: RestoreRecord): void {
     writeFileAtomic(path.join(this.dirOf(r.id), RECORD), JSON.stringify(r, null, 2));
     const db = this.rt.store?.db;
-    if (db) {
+    if (db && INDEXED.includes(r.status)) {
       db.prepare(
         `INSERT INTO restores (id, created_at, status, backup_id, file_name, sha256, drill_id, passed, detail)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}')
@@ -107,7 +100,7 @@ export class RestoreService {
       ).run(
         r.id,
         r.createdAt,
-        r.status === 'staged' ? 'ready' : r.status,
+        r.status,
         (r.source.backupId as string | null) ?? null,
         String(r.source.fileName ?? ''),
         (r.source.sha256 as string | null) ?? null,
@@ -160,18 +153,37 @@ export class RestoreService {
     });
   }
 
-  /** Preflight a backup and stage its copy. A refused file comes back as a report with ok: false. */
+  /**
+   * Preflight a backup and stage its copy. A refused file comes back as a report with ok: false.
+   * The copy's folder exists only with its record (copying, owned by this process): if the
+   * process dies, the copy shows as interrupted; a verify's temporary copy is removed at the
+   * next locking start.
+   */
   async stage(
     source: RestoreSource,
     opId: string = crypto.randomUUID(),
+    opts: { temporary?: boolean } = {},
   ): Promise<{ restoreId: string | null; report: PreflightReport; copyMs: number }> {
     const file = this.resolveSource(source);
-    ensureOwnerDir(this.rt.layout.restores);
+    const restores = this.rt.layout.restores;
+    ensureOwnerDir(restores);
     const id = newId();
     const dir = this.dirOf(id);
+    const record: RestoreRecord = {
+      id,
+      createdAt: this.rt.now(),
+      status: 'copying',
+      source: { ...initialFacts(path.basename(file)), ...('backupId' in source ? source : {}) },
+      drillId: null,
+      passed: false,
+      schemaVersion: 0,
+      owner: THIS_PROCESS,
+      ...(opts.temporary ? { temporary: true } : {}),
+    };
     const started = Date.now();
     const { report } = await stageRestore(file, dir, {
       onProgress: (done, total) => this.progress(opId, 'copy', done, total, 'bytes', started),
+      prepareDir: () => createCopyDir(restores, record),
     });
     const copyMs = Date.now() - started;
     if (!report.ok) {
@@ -181,17 +193,14 @@ export class RestoreService {
       });
       return { restoreId: null, report, copyMs };
     }
-    this.writeRecord({
-      id,
-      createdAt: this.rt.now(),
-      status: 'staged',
-      source: { ...report.facts },
-      drillId: null,
-      passed: false,
-      schemaVersion: report.facts.schemaVersion,
-    });
     fs.writeFileSync(path.join(dir, 'preflight.json'), JSON.stringify({ report, copyMs }), {
       mode: 0o600,
+    });
+    this.writeRecord({
+      ...record,
+      status: 'staged',
+      source: { ...report.facts },
+      schemaVersion: report.facts.schemaVersion,
     });
     this.audit('restore.staged', `restore:${id}`, {
       fileName: report.facts.fileName,
@@ -207,12 +216,31 @@ export class RestoreService {
         hint: 'Wait for it to finish.',
       });
     this.busy = `drill ${restoreId}`;
+    /** The record as it was, once the drill has started (and not yet finished). */
+    let before: RestoreRecord | null = null;
     try {
       const record = this.readRecord(restoreId);
+      const status = copyStatus(record);
+      if (status === 'interrupted') {
+        throw new AppError(
+          'CONFLICT',
+          `Restored copy ${restoreId} was interrupted before its drill finished (the process working on it stopped).`,
+          { hint: 'Discard it and restore the backup again.' },
+        );
+      }
       if (record.status !== 'staged' && record.status !== 'ready' && record.status !== 'failed') {
-        throw new AppError('CONFLICT', `Restored copy ${restoreId} is ${record.status}.`);
+        throw new AppError(
+          'CONFLICT',
+          status === 'in-progress'
+            ? `Restored copy ${restoreId} is being ${record.status === 'copying' ? 'copied' : 'drilled'} by another process (${record.owner?.pid}).`
+            : `Restored copy ${restoreId} is ${status}.`,
+          { hint: 'Wait for it to finish.' },
+        );
       }
       this.closePreview(restoreId);
+      // From here until the report is saved, a crash leaves the copy interrupted, whatever it was.
+      this.writeRecord({ ...record, status: 'drilling', passed: false, owner: THIS_PROCESS });
+      before = record;
       const pre = JSON.parse(
         fs.readFileSync(path.join(this.dirOf(restoreId), 'preflight.json'), 'utf8'),
       ) as { report: PreflightReport; copyMs: number };
@@ -241,22 +269,34 @@ export class RestoreService {
         }
       }
       this.saveDrill(report);
-      this.writeRecord({
-        ...record,
-        status: report.passed ? 'ready' : 'failed',
-        drillId: report.id,
-        passed: report.passed,
-        schemaVersion: report.source.appSchemaVersion,
-      });
+      // A verify's copy is discarded next: it never becomes one that could be promoted.
+      if (!record.temporary)
+        this.writeRecord({
+          ...record,
+          status: report.passed ? 'ready' : 'failed',
+          drillId: report.id,
+          passed: report.passed,
+          schemaVersion: report.source.appSchemaVersion,
+          owner: null,
+        });
+      before = null;
       return report;
     } finally {
+      // A drill that threw (not one that failed a step) leaves the record as it was before.
+      if (before) {
+        try {
+          this.writeRecord(before);
+        } catch (e) {
+          this.rt.logger.log('warn', `could not restore the record of copy ${restoreId}`, e);
+        }
+      }
       this.busy = null;
     }
   }
 
   /** Verify: stage into a temporary copy, drill, and discard the copy; the report stays. */
   async verify(source: RestoreSource, opId: string = crypto.randomUUID()): Promise<DrillReport> {
-    const staged = await this.stage(source, opId);
+    const staged = await this.stage(source, opId, { temporary: true });
     if (!staged.restoreId) {
       const now = this.rt.now();
       const report: DrillReport = {
@@ -411,14 +451,34 @@ export class RestoreService {
   list(): RestoreCopy[] {
     const out: RestoreCopy[] = [];
     for (const n of listDir(this.rt.layout.restores)) {
-      if (!/^[0-9a-f]{16}$/.test(n)) continue;
+      if (!RESTORE_ID_RE.test(n)) continue;
       try {
-        out.push(toCopy(this.readRecord(n)));
+        const record = this.readRecord(n);
+        // A verify's copy while its verify runs is not a restored copy (one whose verify died is listed, as interrupted).
+        if (record.temporary && ownerAlive(record.owner)) continue;
+        out.push(toCopy(record));
       } catch (e) {
         if (!isAppError(e)) throw e;
       }
     }
     return out.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /**
+   * At a locking start: remove what crashed restores left (a verify's copy, a folder
+   * half made or half removed). Never throws; returns the names removed.
+   */
+  cleanupLeftovers(): string[] {
+    const { restores, drills } = this.rt.layout;
+    const removed = cleanupRestoreLeftovers(restores, drills, (m, e) =>
+      this.rt.logger.log('warn', m, e),
+    );
+    if (removed.length)
+      this.rt.logger.log(
+        'warn',
+        `removed what ${removed.length === 1 ? 'a crashed restore' : 'crashed restores'} left: ${removed.join(', ')}`,
+      );
+    return removed;
   }
 
   /** One restored copy: its own record, without reading every other one. */
@@ -431,7 +491,14 @@ export class RestoreService {
     const open = this.previews.get(id);
     if (open) return open;
     const record = this.readRecord(id);
-    if (!record.drillId) {
+    const status = copyStatus(record);
+    if (status === 'interrupted')
+      throw new AppError(
+        'RESTORE_NOT_VERIFIED',
+        'This copy was interrupted before its drill finished, so it cannot be browsed.',
+        { hint: 'Discard it and restore the backup again.' },
+      );
+    if (!record.drillId || status === 'in-progress') {
       throw new AppError(
         'RESTORE_NOT_VERIFIED',
         'Run the restore drill on this copy before browsing it.',
@@ -497,10 +564,30 @@ export class RestoreService {
     };
   }
 
+  /**
+   * Remove a restored copy (only the files Stateward wrote in its folder). Refused
+   * while a live process is copying or drilling it; an interrupted copy can always go.
+   */
   discard(id: string, opts: { quiet?: boolean } = {}): void {
     const record = this.readRecord(id);
+    const mine = record.owner?.token === THIS_PROCESS.token;
+    if (
+      this.busy === `drill ${id}` ||
+      (record.status !== 'staged' && inProgress(record) && !mine)
+    ) {
+      throw new AppError(
+        'CONFLICT',
+        `Restored copy ${id} is being ${record.status === 'copying' ? 'copied' : 'drilled'} right now${!mine && record.owner ? ` (by process ${record.owner.pid})` : ''}.`,
+        { hint: 'Wait for it to finish, then discard it.' },
+      );
+    }
     this.closePreview(id);
-    fs.rmSync(this.dirOf(id), { recursive: true, force: true });
+    const kept = discardCopyDir(this.rt.layout.restores, id);
+    if (kept.length)
+      this.rt.logger.log(
+        'warn',
+        `discarded copy ${id}: kept files Stateward did not write in its folder (${kept.join(', ')})`,
+      );
     if (this.rt.store) {
       this.rt.store.db.prepare(`UPDATE restores SET status = 'discarded' WHERE id = ?`).run(id);
     }
