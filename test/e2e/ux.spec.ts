@@ -190,3 +190,135 @@ test('no request fails while the app loads', async ({ page, host }) => {
   await expect(page.getByRole('heading', { name: 'Welcome to Stateward' })).toBeVisible();
   expect(failures).toEqual([]);
 });
+
+/**
+ * Every visible piece of text whose contrast against what is behind it is below WCAG AA
+ * (4.5:1; 3:1 for large text), computed in the page: the text colour (with the opacity
+ * of it and its ancestors) over the first opaque background found walking up (semi-
+ * transparent ones blended on the way). Text over an image or a gradient is skipped,
+ * as are disabled controls (WCAG exempts them).
+ */
+const LOW_CONTRAST = `(() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, bottom) => {
+    const a = top[3];
+    return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat(1);
+  };
+  const lum = (c) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => {
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.backgroundImage !== 'none' && !s.backgroundImage.startsWith('url(')) return null;
+      const c = parse(s.backgroundColor);
+      if (c && c[3] > 0) {
+        layers.push(c);
+        if (c[3] >= 1) break;
+      }
+    }
+    let bg = parse(getComputedStyle(document.documentElement).backgroundColor) ?? [255, 255, 255, 1];
+    if (bg[3] < 1) bg = [255, 255, 255, 1];
+    for (const l of layers.reverse()) bg = over(l, bg);
+    return bg;
+  };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || seen.has(el) || !n.textContent.trim()) continue;
+    seen.add(el);
+    if (el.closest('[disabled], [aria-disabled="true"], option, .visually-hidden')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) continue;
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden') continue;
+    let opacity = 1;
+    for (let e = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+    if (opacity === 0) continue;
+    const bg = background(el);
+    if (!bg) continue;
+    const fg = parse(s.color);
+    const color = over([fg[0], fg[1], fg[2], fg[3] * opacity], bg);
+    const size = parseFloat(s.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(s.fontWeight) >= 700);
+    const got = ratio(color, bg);
+    if (got < (large ? 3 : 4.5)) {
+      out.push(got.toFixed(2) + ' ' + el.tagName.toLowerCase() + '.' + String(el.className).replace(/ /g, '.') + ' "' + n.textContent.trim().slice(0, 30) + '" ' + s.color + ' on rgb(' + bg.slice(0, 3).map(Math.round).join(',') + ')');
+    }
+  }
+  return out;
+})()`;
+
+test('every text meets WCAG AA contrast on every main screen, light and dark', async ({
+  page,
+  host,
+}) => {
+  test.setTimeout(120_000);
+  await loadDemo(page, host.url);
+  const b = await invokeHttp<{ id: string }>(host, 'backups.create', {});
+  await invokeHttp(host, 'restores.verify', { source: { backupId: b.id } });
+  await invokeHttp(host, 'backups.create', {});
+  const problems: string[] = [];
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate(`document.documentElement.setAttribute('data-theme', '${theme}')`);
+    const check = async (where: string) => {
+      await expect(page.locator('.state-loading')).toHaveCount(0);
+      await page.evaluate(
+        'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))',
+      );
+      for (const p of (await page.evaluate(LOW_CONTRAST)) as string[]) {
+        problems.push(`${theme} ${where}: ${p}`);
+      }
+    };
+    for (const item of [
+      'Dashboard',
+      'Projects',
+      'All deployments',
+      'Backups',
+      'Restore & drills',
+      'Keys & secrets',
+      'Audit log',
+    ]) {
+      await nav(page).getByRole('button', { name: item }).click();
+      await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+      await check(item);
+    }
+    await nav(page).getByRole('button', { name: 'All deployments' }).click();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('listbox', { name: 'Deployments' }).getByRole('option').first().click();
+    await expect(page.getByRole('complementary', { name: 'Deployment details' })).toBeVisible();
+    await check('deployment detail');
+    await nav(page).getByRole('button', { name: 'Backups' }).click();
+    await page.locator('.backup-split [role="option"]').first().click();
+    await check('backup detail');
+    await page.getByRole('button', { name: 'Back up now' }).first().click();
+    await check('backup wizard');
+    await page.keyboard.press('Escape');
+    await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+    await page.getByRole('listbox', { name: 'Restore drills' }).getByRole('option').first().click();
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await check('drill report');
+    await nav(page).getByRole('button', { name: 'Projects' }).click();
+    await page.getByRole('button', { name: 'New project' }).click();
+    await page.keyboard.press('Enter');
+    await check('project dialog with an error');
+    await page.keyboard.press('Escape');
+  }
+  expect(problems).toEqual([]);
+});
