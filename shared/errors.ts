@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   'SECRETS_PASSPHRASE_REQUIRED',
   'SECRETS_RECOVERY_KEY_INVALID',
   'SECRETS_KEY_UNAVAILABLE',
+  'SECRET_TAMPERED',
   'OFFSITE_COPY_FAILED',
   /** The disk holding the data directory (or the file being written) is full; nothing was changed. */
   'DISK_FULL',
@@ -56,6 +57,10 @@ export const ERROR_CODES = [
   'OFFSITE_DIR_REFUSED',
   /** A restored copy is being made live: writes are refused until it is done; retry (details.retryAfterMs). */
   'PROMOTE_IN_PROGRESS',
+  /** A crash interrupted a promote; the next start with the data-dir lock finishes or rolls it back (details.nextStart). */
+  'PROMOTE_INTERRUPTED',
+  /** A crash left a write of the database unfinished (a hot -journal); the next start with the data-dir lock rolls it back. */
+  'DB_NEEDS_RECOVERY',
   'INTERNAL',
 ] as const;
 

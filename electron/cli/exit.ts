@@ -12,6 +12,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BACKUP_MANIFEST_UNREADABLE':
     case 'DRILL_FAILED':
     case 'OFFSITE_COPY_FAILED':
+    case 'SECRET_TAMPERED':
       return EXIT.checkFailed;
     case 'BAD_INPUT':
     case 'UNKNOWN_COMMAND':
@@ -49,6 +50,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BACKUP_IN_PROGRESS':
     case 'DATA_DIR_BUSY':
     case 'PROMOTE_IN_PROGRESS':
+    case 'PROMOTE_INTERRUPTED':
+    case 'DB_NEEDS_RECOVERY':
     case 'PRE_UPGRADE_BACKUP_FAILED':
     case 'RESTORE_NOT_VERIFIED':
     case 'SECRETS_LOCKED':

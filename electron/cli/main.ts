@@ -26,6 +26,7 @@ import type { ResolvedDataDir } from '../core/paths.ts';
 import { fileSize } from '../core/fsutil.ts';
 import { readLock, lockIsLive } from '../core/lock.ts';
 import { inspectDatabase } from '../core/store/store.ts';
+import { pendingPromote, promotePendingError } from '../core/restore/promote.ts';
 import { resourceFailure } from '../core/store/db.ts';
 import { MIGRATIONS } from '../core/store/migrations/index.ts';
 import { startRuntime } from '../core/runtime.ts';
@@ -117,7 +118,12 @@ function status(where: ResolvedDataDir): Outcome {
     held && lockIsLive(held)
       ? { pid: held.pid, host: held.host, mode: held.mode, since: held.since }
       : null;
-  const inspection = inspectDatabase(layout.db);
+  // An unfinished promote: look at the database that is live once the next start has
+  // finished or rolled it back (decided as that start decides), and say so.
+  const promote = pendingPromote(layout);
+  const promoteProblem = promote ? promotePendingError(promote, lock) : null;
+  const dbFile = promote?.liveAfter ?? layout.db;
+  const inspection = inspectDatabase(dbFile);
   const lastBackup = listBackupFiles(layout.backups, null, () => null)[0] ?? null;
   const lastDrill = readDrillReports(layout.drills)[0] ?? null;
   const base = {
@@ -128,9 +134,13 @@ function status(where: ResolvedDataDir): Outcome {
     initialized: inspection.exists,
     schemaVersion: inspection.schemaVersion,
     pendingMigrations: inspection.plan?.pending.map((m) => m.name) ?? [],
-    dbBytes: fileSize(layout.db),
-    walBytes: fileSize(layout.wal),
+    dbBytes: fileSize(dbFile),
+    walBytes: fileSize(`${dbFile}-wal`),
     lock,
+    promote:
+      promote && promoteProblem
+        ? { state: lock ? 'in-progress' : 'interrupted', ...promoteProblem.details }
+        : null,
     lastBackup: lastBackup
       ? {
           fileName: lastBackup.fileName,
@@ -149,7 +159,7 @@ function status(where: ResolvedDataDir): Outcome {
         }
       : null,
   };
-  if (inspection.error) {
+  if (inspection.error && !promoteProblem) {
     const err = inspection.error.toShape();
     return {
       exit: exitCodeFor(err.code),
@@ -158,16 +168,41 @@ function status(where: ResolvedDataDir): Outcome {
     };
   }
   const c = inspection.counts;
+  const problem = promoteProblem?.toShape();
+  const placement =
+    promote?.nextStart === 'finished'
+      ? ' (the restored copy, in place)'
+      : promote && promote.liveAfter !== layout.db
+        ? ` (moved aside to ${path.dirname(promote.liveAfter)}; back in place at the next start)`
+        : '';
   const lines = [
     `Data dir   ${where.dir} (${where.source})`,
-    `Version    Stateward ${APP_VERSION}, schema ${inspection.schemaVersion}/${appSchema}${base.pendingMigrations.length ? ` (${base.pendingMigrations.length} pending)` : ''}`,
-    `Database   ${inspection.exists ? `${human(base.dbBytes)} + WAL ${human(base.walBytes)}` : 'not created yet'}`,
-    `Contents   ${c.projects} projects, ${c.environments} environments, ${c.deployments} deployments, ${c.auditEntries} audit entries`,
+    ...(problem
+      ? [`Problem    ${problem.code}: ${problem.message}`, `           ${problem.hint}`]
+      : []),
+    `Version    Stateward ${APP_VERSION}, schema ${inspection.error ? '?' : inspection.schemaVersion}/${appSchema}${base.pendingMigrations.length ? ` (${base.pendingMigrations.length} pending)` : ''}`,
+    `Database   ${inspection.exists ? `${human(base.dbBytes)} + WAL ${human(base.walBytes)}${placement}` : 'not created yet'}`,
+    `Contents   ${inspection.error ? `not readable until the next start (${inspection.error.code})` : `${c.projects} projects, ${c.environments} environments, ${c.deployments} deployments, ${c.auditEntries} audit entries`}`,
     `In use by  ${lock ? `${lock.mode}, pid ${lock.pid} on ${lock.host}` : 'nobody'}`,
     `Backup     ${lastBackup ? `${lastBackup.kind}, ${age(Date.now() - lastBackup.createdAt)} ago (${lastBackup.fileName})` : 'none yet'}`,
     `Drill      ${lastDrill ? `${lastDrill.passed ? 'passed' : 'FAILED'}, ${age(Date.now() - lastDrill.finishedAt)} ago (${lastDrill.source.fileName})` : 'none yet'}`,
   ];
+  if (problem)
+    return {
+      exit: exitCodeFor(problem.code),
+      json: { ...base, ...(inspection.error ? {} : { counts: c }), error: problem },
+      text: `${lines.join('\n')}\n`,
+    };
   return { exit: EXIT.ok, json: { ...base, counts: c }, text: `${lines.join('\n')}\n` };
+}
+
+/** Lockless commands cannot work while a promote is unfinished: say so, and what the next start does. */
+function refuseWhilePromotePending(dir: string): void {
+  const layout = dataDirLayout(dir);
+  const pending = pendingPromote(layout);
+  if (!pending) return;
+  const held = readLock(layout.lock);
+  throw promotePendingError(pending, held && lockIsLive(held) ? held : null);
 }
 
 function age(ms: number): string {
@@ -189,6 +224,7 @@ function progressLine(io: CliIo, label: string) {
 
 /** Open the data dir for read-mostly work without the lock, when its schema is current. */
 async function openShared(where: ResolvedDataDir): Promise<Runtime | null> {
+  refuseWhilePromotePending(where.dir);
   const inspection = inspectDatabase(dataDirLayout(where.dir).db);
   if (inspection.error) throw inspection.error;
   if (!inspection.exists || !inspection.plan || inspection.plan.pending.length > 0) return null;
@@ -213,6 +249,7 @@ async function backup(
   io: CliIo,
 ): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
+  refuseWhilePromotePending(where.dir);
   if (!fs.existsSync(layout.db)) {
     throw new AppError('BAD_INPUT', `There is no Stateward database in ${where.dir} to back up.`, {
       hint: 'Check --data-dir (or run `stateward demo` to create sample data).',
@@ -664,8 +701,12 @@ async function keyCommand(
 
 async function migrate(where: ResolvedDataDir, dryRun: boolean): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
+  // An interrupted promote or an unfinished write is what the locking start below recovers.
+  if (dryRun) refuseWhilePromotePending(where.dir);
   const inspection = inspectDatabase(layout.db);
-  if (inspection.error) throw inspection.error;
+  const recoverable =
+    !dryRun && (pendingPromote(layout) !== null || inspection.error?.code === 'DB_NEEDS_RECOVERY');
+  if (inspection.error && !recoverable) throw inspection.error;
   const pending = inspection.plan
     ? inspection.plan.pending.map((m) => m.name)
     : MIGRATIONS.map((m) => m.name);
@@ -687,12 +728,20 @@ async function migrate(where: ResolvedDataDir, dryRun: boolean): Promise<Outcome
   try {
     if (rt.startup.state === 'refused') throw refusal(rt);
     const applied = rt.store!.applied;
+    const recovered = rt.recovered.map((r) => `Recovered: ${r}.\n`).join('');
     return {
       exit: EXIT.ok,
-      json: { dryRun: false, applied, schemaVersion: rt.store!.plan.target },
-      text: applied.length
-        ? `Applied ${applied.length} migration(s):\n${applied.map((p) => `  ${p}`).join('\n')}\n`
-        : 'Up to date: nothing to apply.\n',
+      json: {
+        dryRun: false,
+        applied,
+        schemaVersion: rt.store!.plan.target,
+        recovered: rt.recovered,
+      },
+      text:
+        recovered +
+        (applied.length
+          ? `Applied ${applied.length} migration(s):\n${applied.map((p) => `  ${p}`).join('\n')}\n`
+          : 'Up to date: nothing to apply.\n'),
     };
   } finally {
     rt.close();

@@ -8,7 +8,7 @@ import { EventBus } from './events.ts';
 import { ensureOwnerDir } from './fsutil.ts';
 import type { PermissionRepair } from './permissions.ts';
 import { describeRepair, repairPermissions } from './permissions.ts';
-import { DataDirLock } from './lock.ts';
+import { DataDirLock, lockIsLive, readLock } from './lock.ts';
 import type { Logger } from './log.ts';
 import { fileLogger } from './log.ts';
 import type { DataDirLayout } from './paths.ts';
@@ -21,7 +21,13 @@ import { createBackup } from './backup/engine.ts';
 import { RestoreService } from './restore/service.ts';
 import { SecretService } from './secrets/service.ts';
 import type { Recovery } from './restore/promote.ts';
-import { clearJournal, recoverPromote } from './restore/promote.ts';
+import {
+  clearJournal,
+  pendingPromote,
+  promotePendingError,
+  recoverPromote,
+} from './restore/promote.ts';
+import { rollBackHotJournal } from './store/db.ts';
 import { dropPromoteGuardFile } from './restore/guard.ts';
 
 export type Transport = 'electron' | 'http' | 'cli';
@@ -51,6 +57,8 @@ export class Runtime {
   readonly backups: BackupService;
   readonly restores: RestoreService;
   readonly secrets: SecretService;
+  /** What this start-up recovered from a crash (an interrupted promote, an unfinished write), in words. */
+  readonly recovered: string[] = [];
   /** Paths the user picked in a native dialog; only these may be written to on the renderer's behalf. */
   readonly grantedPaths = new Set<string>();
   /** The owner-only repair done at this start (null when it did not own the data dir). */
@@ -106,6 +114,8 @@ export class Runtime {
   }
 }
 
+const JOURNAL_ROLLED_BACK = 'rolled back a write a crash left unfinished (stateward.db-journal)';
+
 const NOT_OURS_TO_HOLD: readonly string[] = ['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE'];
 
 /**
@@ -125,6 +135,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   let startup: StartupState = { state: 'ready' };
   let preUpgrade: BackupResult | null = null;
   let recovery: Recovery | null = null;
+  const recovered: string[] = [];
   try {
     ensureOwnerDir(layout.dir);
     if (opts.lockMode !== null) {
@@ -133,6 +144,12 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       permissionRepair = repairPermissions(layout);
       for (const line of describeRepair(permissionRepair)) logger.log('warn', line);
       recovery = recoverPromote(layout);
+      // Before anything reads it read-only: a write a crash cut off (in rollback-journal
+      // mode, e.g. a promoted copy switching to WAL) is rolled back, as SQLite would.
+      if (rollBackHotJournal(layout.db)) {
+        recovered.push(JOURNAL_ROLLED_BACK);
+        logger.log('warn', JOURNAL_ROLLED_BACK);
+      }
       // The old database is live again: writes it refused during the promote are allowed again.
       if (recovery?.outcome === 'rolled-back') dropPromoteGuardFile(layout.db, logger);
       if (recovery)
@@ -145,6 +162,14 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       throw new AppError('STORE_NOT_READY', 'The live database is not opened by this command.', {
         hint: 'Nothing to do.',
       });
+    }
+    if (!lock) {
+      // Only the lock holder recovers: until then the database in place may be the wrong one, or none.
+      const pending = pendingPromote(layout);
+      if (pending) {
+        const held = readLock(layout.lock);
+        throw promotePendingError(pending, held && lockIsLive(held) ? held : null);
+      }
     }
     const inspection = inspectDatabase(layout.db);
     if (inspection.error) throw inspection.error;
@@ -219,6 +244,11 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   }
   const rt = new Runtime(opts, layout, logger, lock, store, startup);
   rt.permissionRepair = permissionRepair;
+  if (recovery)
+    recovered.unshift(
+      `${recovery.outcome === 'finished' ? 'finished' : 'rolled back'} the interrupted promote of restored copy ${recovery.journal.restoreId}`,
+    );
+  rt.recovered.push(...recovered);
   // Only the process that owns the data dir removes what crashed restores left (never failing the start).
   if (lock) rt.restores.cleanupLeftovers();
   if (store) {

@@ -4,9 +4,11 @@
 // different database would be replayed into it), then the copy is renamed in.
 // At start-up, an interrupted promote is finished if the copy was already in
 // place, and rolled back otherwise: either the old or the new state is live.
+// Read-only commands ask pendingPromote() what that start will do (it changes nothing).
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { AppError } from '../../../shared/errors.ts';
 import { fsyncDir, writeFileAtomic } from '../fsutil.ts';
 import type { DataDirLayout } from '../paths.ts';
 import { faultPoint } from '../fault.ts';
@@ -36,7 +38,17 @@ const inode = (file: string): number | null => {
   }
 };
 
-const liveFiles = (layout: DataDirLayout) => [layout.wal, layout.shm, layout.db];
+/**
+ * The live database's files, in the order they move aside. A rollback journal
+ * moves with its database: left beside the promoted copy, SQLite would roll the
+ * old database's pages into it.
+ */
+const liveFiles = (layout: DataDirLayout) => [
+  layout.wal,
+  layout.shm,
+  `${layout.db}-journal`,
+  layout.db,
+];
 
 /** Steps 1–4 of the swap; the live connection must be closed by the caller before. */
 export function swapIn(layout: DataDirLayout, journal: PromoteJournal): void {
@@ -87,6 +99,77 @@ export interface Recovery {
   journal: PromoteJournal;
 }
 
+/** The copy is live once it has been renamed into place: then the promote is finished, else rolled back. */
+function decide(layout: DataDirLayout, j: PromoteJournal): Recovery['outcome'] {
+  const liveNow = inode(layout.db);
+  return liveNow !== null && liveNow === j.copyIno ? 'finished' : 'rolled-back';
+}
+
+/** An unfinished promote (its journal) and what the next locking start will do with it. */
+export interface PendingPromote {
+  journal: PromoteJournal;
+  nextStart: Recovery['outcome'];
+  /** The database file that will be live once it is done. */
+  liveAfter: string;
+}
+
+/** What recoverPromote would do now, decided the same way, without changing anything. */
+export function pendingPromote(layout: DataDirLayout): PendingPromote | null {
+  const j = readJournal(layout);
+  if (!j) return null;
+  const nextStart = decide(layout, j);
+  const asideDb = path.join(j.aside, path.basename(layout.db));
+  return {
+    journal: j,
+    nextStart,
+    liveAfter:
+      nextStart === 'rolled-back' && !fs.existsSync(layout.db) && fs.existsSync(asideDb)
+        ? asideDb
+        : layout.db,
+  };
+}
+
+/**
+ * The refusal of a command that cannot work on the data directory while a
+ * promote is unfinished: still running (`holder`: the live lock's owner) or
+ * interrupted by a crash (the next start with the lock finishes or rolls it back).
+ */
+export function promotePendingError(
+  p: PendingPromote,
+  holder: { pid: number; host: string } | null,
+): AppError {
+  const j = p.journal;
+  const details = {
+    restoreId: j.restoreId,
+    startedAt: j.startedAt,
+    nextStart: p.nextStart,
+    preRestoreBackup: j.preRestoreBackup,
+    aside: j.aside,
+  };
+  if (holder) {
+    return new AppError(
+      'PROMOTE_IN_PROGRESS',
+      `Restored copy ${j.restoreId} is being made live by process ${holder.pid} on ${holder.host}.`,
+      {
+        hint: 'Try again in a moment: the promote takes a few seconds.',
+        details: { ...details, retryable: true },
+      },
+    );
+  }
+  const what =
+    p.nextStart === 'finished'
+      ? 'The restored copy is already in place: the next start of Stateward on this data directory finishes the promote.'
+      : `The restored copy was not in place yet: the next start of Stateward on this data directory rolls the promote back, and the previous database${path.dirname(p.liveAfter) === j.aside ? ` (moved aside to ${j.aside})` : ''} is live again.`;
+  return new AppError(
+    'PROMOTE_INTERRUPTED',
+    `A promote of restored copy ${j.restoreId} (started ${new Date(j.startedAt).toISOString()}) was interrupted. ${what}`,
+    {
+      hint: `Open the app, start the host, or run \`stateward migrate\` once (each takes the data directory and recovers), then try again.${j.preRestoreBackup ? ` The data from before the promote is in ${j.preRestoreBackup}.` : ''}`,
+      details,
+    },
+  );
+}
+
 /**
  * Finish or roll back an interrupted promote. Called at start-up by the process
  * that holds the lock, before the database is opened.
@@ -98,8 +181,7 @@ export function recoverPromote(layout: DataDirLayout): Recovery | null {
     if (fs.existsSync(journalPath(layout))) fs.rmSync(journalPath(layout), { force: true });
     return null;
   }
-  const liveNow = inode(layout.db);
-  if (liveNow !== null && liveNow === j.copyIno) {
+  if (decide(layout, j) === 'finished') {
     // The copy is live: anything of the old database still in the data dir goes aside too.
     for (const f of [layout.wal, layout.shm]) {
       if (fs.existsSync(f) && fs.existsSync(j.aside))

@@ -76,6 +76,60 @@ export function readHeader(file: string): HeaderFacts {
   }
 }
 
+const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+
+/**
+ * The rollback journal beside `file` when it is hot: a write in rollback-journal
+ * mode was cut off after its journal was complete (SQLite writes the magic last),
+ * so the database may hold half of it until the journal is rolled back. Only a
+ * writable connection can do that; a read-only open fails. Reads, never writes.
+ */
+export function hotJournalOf(file: string): string | null {
+  const journal = `${file}-journal`;
+  let fd: number;
+  try {
+    fd = fs.openSync(journal, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const head = Buffer.alloc(JOURNAL_MAGIC.length);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    return n === head.length && head.equals(JOURNAL_MAGIC) ? journal : null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** True when `file` carries Stateward's application_id in its header (ours to recover). */
+export function isStatewardFile(file: string): boolean {
+  try {
+    const h = readHeader(file);
+    return h.isSqlite && h.applicationId === APPLICATION_ID;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Roll back the hot journal a crash left beside one of Stateward's databases, as
+ * SQLite does on the first read of a writable connection. Only for a file that
+ * is Stateward's (a foreign file is left alone for the store to refuse); the
+ * caller holds the data-dir lock. Returns whether a journal was rolled back.
+ */
+export function rollBackHotJournal(file: string): boolean {
+  if (!hotJournalOf(file) || !isStatewardFile(file)) return false;
+  const db = openWritable(file);
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_schema').get();
+  } catch (e) {
+    throw classifySqliteError(e, file);
+  } finally {
+    db.close();
+  }
+  return true;
+}
+
 /**
  * A full disk or a busy database, from a raw SQLite or file-system error, as a
  * stable code (null for anything else). `near` is a path on the disk concerned:

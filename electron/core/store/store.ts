@@ -10,6 +10,8 @@ import { countRows } from './introspect.ts';
 import {
   applyConnectionSettings,
   classifySqliteError,
+  hotJournalOf,
+  isStatewardFile,
   openReadOnly,
   openWritable,
   readHeader,
@@ -94,6 +96,26 @@ export function tableCounts(db: ReadableDB): TableCounts {
   };
 }
 
+/** Why a database with a hot journal cannot be looked at read-only, and what happens to it. */
+function hotJournalError(file: string, journal: string): AppError {
+  if (!isStatewardFile(file)) {
+    return new AppError(
+      'NOT_A_STATEWARD_DB',
+      `${file} is not one of Stateward's databases, and a crash left a write in it unfinished (${journal}).`,
+      {
+        hint: 'Move both files away (they are not Stateward data) or choose another data directory.',
+      },
+    );
+  }
+  return new AppError(
+    'DB_NEEDS_RECOVERY',
+    `A crash left a write of ${file} unfinished (${journal}); it is rolled back at the next start.`,
+    {
+      hint: 'Open the app, start the host, or run `stateward migrate` once (each takes the data directory and rolls it back), then try again. Do not delete the -journal file: the database needs it.',
+    },
+  );
+}
+
 /** Look at a data dir's database without changing anything (CLI status, dry runs). */
 export function inspectDatabase(file: string): Inspection {
   if (!fs.existsSync(file) || fs.statSync(file).size === 0) {
@@ -102,6 +124,9 @@ export function inspectDatabase(file: string): Inspection {
   let db: ReadableDB | null = null;
   try {
     preflightFile(file);
+    // A read-only connection cannot roll a hot journal back (SQLite refuses to read past it).
+    const journal = hotJournalOf(file);
+    if (journal) throw hotJournalError(file, journal);
     db = openReadOnly(file);
     const identity = checkIdentity(db, file);
     if (identity === 'empty')
