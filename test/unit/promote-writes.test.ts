@@ -202,84 +202,128 @@ describe('a promote keeps every acknowledged write', () => {
       dir,
       String(environmentId),
     ]);
-    await child.waitLine((l) => l === 'ready');
-    const countOther = () =>
-      (
-        readyDb(rt)
-          .prepare(`SELECT count(*) AS n FROM deployments WHERE version LIKE 'other-%'`)
-          .get() as { n: number }
-      ).n;
-    const sleep = () => new Promise((resolve) => setTimeout(resolve, 10));
-    while (countOther() < BEFORE) await sleep();
+    const acked = (n: number) => child.waitLine((l) => l === `acked ${n}`);
+    await acked(BEFORE);
     const r = await rt.restores.promote(staged.restoreId!);
     expect(r.preRestoreBackup).not.toBeNull();
-    // The child goes on writing, into the new live database (it reopens it after the guard refused it).
-    while (countOther() < AFTER) await sleep();
+    // The child goes on writing (into the new live database, once the guard refused it and it reopened).
+    const last = child.lines.filter((l) => l.startsWith('acked ')).at(-1)!;
+    await acked(Number(last.slice('acked '.length)) + AFTER);
     const live = readyDb(rt);
     child.proc.kill('SIGTERM');
     const exit = await child.exited;
     expect(exit.code, child.stderr()).toBe(0);
     const log = JSON.parse(child.lines.at(-1)!) as WriteLog;
 
-    expectNothingLost('another process', log, dir);
+    const found = expectNothingLost('another process', log, dir);
+    expect(found.inLive).toBeGreaterThan(0);
     expect(integrityOf(live)).toBe('ok');
   });
 });
 
 const haveStrace = fs.existsSync('/usr/bin/strace');
+const CHILD = path.join(HELPERS_DIR, 'restore-promote-child.ts');
 
-describe('a crash after the guard is committed', () => {
+/** The child promotes and is SIGKILLed right at its first rename of the live database (strace). */
+function killedAtMoveAside(dir: string): Promise<unknown> {
+  const renames = 'rename,renameat,renameat2';
+  const proc = spawn(
+    'strace',
+    [
+      '-f',
+      '-qq',
+      '-o',
+      '/dev/null',
+      '-P',
+      dataDirLayout(dir).db,
+      '-e',
+      `trace=${renames}`,
+      '-e',
+      `inject=${renames}:signal=KILL`,
+      process.execPath,
+      CHILD,
+      dir,
+      backupId,
+    ],
+    { cwd: REPO_ROOT, stdio: 'ignore' },
+  );
+  world.defer(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+  // strace exits as its tracee did.
+  return new Promise((resolve) => proc.once('exit', (code, signal) => resolve(signal ?? code)));
+}
+
+/** The child promotes and is SIGKILLed at a fault point (STATEWARD_FAULT). */
+async function killedAtFault(dir: string, fault: string): Promise<unknown> {
+  const exit = await spawnLines(world, [CHILD, dir, backupId], { STATEWARD_FAULT: fault }).exited;
+  return exit.signal ?? exit.code;
+}
+
+/** After the crash: the next start rolls back to the old state, without the guard, and writes work. */
+async function expectOldAndWritable(dir: string): Promise<void> {
+  const rt = await startTestRuntime(world, dir);
+  expect(rt.startup).toEqual({ state: 'ready' });
+  expect(guardTriggersIn(dataDirLayout(dir).db)).toEqual([]);
+  const created = await testRegistry(rt).dispatch(
+    'deployments.create',
+    writeInput(environmentId, 'after-crash', 1),
+  );
+  expect(created, JSON.stringify(created)).toMatchObject({ ok: true });
+  // The old state: the project the child wrote into live just before promoting is there.
+  expect(
+    readyDb(rt)
+      .prepare(`SELECT count(*) AS n FROM projects WHERE name LIKE 'written-by-child-%'`)
+      .get(),
+  ).toEqual({ n: 1 });
+}
+
+describe('a promote that fails after the guard is committed leaves the old database writable', () => {
   it.skipIf(!haveStrace)(
-    'killed at moving the old database aside (strace): the next start has the old state, writable, without the guard',
+    'killed at moving the old database aside (strace kill-after-syscall)',
     async () => {
       const dir = freshDataDir();
-      const layout = dataDirLayout(dir);
-      const renames = 'rename,renameat,renameat2';
-      const proc = spawn(
-        'strace',
-        [
-          '-f',
-          '-qq',
-          '-o',
-          '/dev/null',
-          '-P',
-          layout.db,
-          '-e',
-          `trace=${renames}`,
-          '-e',
-          `inject=${renames}:signal=KILL`,
-          process.execPath,
-          path.join(HELPERS_DIR, 'restore-promote-child.ts'),
-          dir,
-          backupId,
-        ],
-        { cwd: REPO_ROOT, stdio: 'ignore' },
-      );
-      world.defer(() => {
-        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      });
-      const exit = await new Promise((resolve) =>
-        proc.once('exit', (code, signal) => resolve(signal ?? code)),
-      );
-      // strace exits as its tracee did: killed by SIGKILL.
-      expect(exit).toBe('SIGKILL');
-      // The guard is in the old database, which is still where it was.
-      expect(guardTriggersIn(layout.db).length).toBeGreaterThan(0);
-
-      const rt = await startTestRuntime(world, dir);
-      expect(rt.startup).toEqual({ state: 'ready' });
-      expect(guardTriggersIn(layout.db)).toEqual([]);
-      const reg = testRegistry(rt);
-      const created = await reg.dispatch(
-        'deployments.create',
-        writeInput(environmentId, 'after-crash', 1),
-      );
-      expect(created, JSON.stringify(created)).toMatchObject({ ok: true });
-      expect(
-        readyDb(rt)
-          .prepare(`SELECT count(*) AS n FROM projects WHERE name LIKE 'written-by-child-%'`)
-          .get(),
-      ).toEqual({ n: 1 });
+      expect(await killedAtMoveAside(dir)).toBe('SIGKILL');
+      // The guard is committed in the old database, which is still in place.
+      expect(guardTriggersIn(dataDirLayout(dir).db).length).toBeGreaterThan(0);
+      await expectOldAndWritable(dir);
     },
   );
+
+  it('killed at promote:live-closed and at promote:moved-db (fault points)', async () => {
+    const dirs = [freshDataDir(), freshDataDir()];
+    const exits = await Promise.all([
+      killedAtFault(dirs[0]!, 'promote:live-closed'),
+      killedAtFault(dirs[1]!, 'promote:moved-db'),
+    ]);
+    expect(exits).toEqual(['SIGKILL', 'SIGKILL']);
+    for (const dir of dirs) await expectOldAndWritable(dir);
+  });
+
+  it('a failure inside this process after the commit (the swap cannot start) is rolled back and writable', async () => {
+    const dir = freshDataDir();
+    const rt = await startTestRuntime(world, dir);
+    const reg = testRegistry(rt);
+    const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
+      source: { backupId },
+    });
+    await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+    // Something already at the aside path: swapIn cannot create it, after the guard was committed.
+    fs.mkdirSync(path.join(dir, `promote-aside-${staged.restoreId}`));
+    const failed = await reg.dispatch('restores.promote', {
+      restoreId: staged.restoreId,
+      confirm: true,
+    });
+    expect(failed).toMatchObject({ ok: false, error: { code: 'PROMOTE_FAILED' } });
+    expect(guardTriggersIn(rt.layout.db)).toEqual([]);
+    const created = await reg.dispatch(
+      'deployments.create',
+      writeInput(environmentId, 'after-failure', 1),
+    );
+    expect(created, JSON.stringify(created)).toMatchObject({ ok: true });
+    // And the promote works the next time.
+    expect(
+      await reg.dispatch('restores.promote', { restoreId: staged.restoreId, confirm: true }),
+    ).toMatchObject({ ok: true });
+  });
 });
