@@ -13,6 +13,7 @@ import type {
   DrillSummary,
   PreflightReport,
   RestoreCopy,
+  RestoreDiff,
   SecretEntry,
   SecretResolution,
   SecretsStatus,
@@ -26,6 +27,7 @@ import type {
   StartupState,
 } from './domain.ts';
 import { DEPLOYMENT_STATUSES, ENVIRONMENT_KINDS, LOG_LEVELS } from './domain.ts';
+import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from './domain.ts';
 
 /** Phantom marker carrying a result type; never inspected at run time. */
 const returns = <T>(): T => undefined as T;
@@ -269,6 +271,22 @@ export const commands = {
   },
   'restores.list': { input: z.object({}).strict(), result: returns<RestoreCopy[]>() },
   'restores.compare': { input: z.object({ restoreId }).strict(), result: returns<Comparison>() },
+  /** What a promote changes, by name: a summary (first page) and pages of items, keyset-paged. */
+  'restores.diff': {
+    input: z
+      .object({
+        restoreId,
+        kind: z.enum(RESTORE_DIFF_KINDS).optional(),
+        change: z.enum(RESTORE_DIFF_CHANGES).optional(),
+        cursor: z
+          .string()
+          .regex(/^[a-z]{1,20}:[A-Za-z0-9_-]{1,400}$/, 'must be a cursor from the previous page')
+          .optional(),
+        limit: z.number().int().min(1).max(200).default(50),
+      })
+      .strict(),
+    result: returns<RestoreDiff>(),
+  },
   'restores.promote': {
     input: z
       .object({ restoreId, confirm: z.literal(true, { error: 'promote needs confirm: true' }) })

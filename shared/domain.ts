@@ -328,6 +328,63 @@ export interface Comparison {
   };
 }
 
+/** What a diff between live and a restored copy names, in list order. */
+export const RESTORE_DIFF_KINDS = [
+  'project',
+  'environment',
+  'deployment',
+  'secret',
+  'snapshot',
+] as const;
+export type RestoreDiffKind = (typeof RESTORE_DIFF_KINDS)[number];
+/**
+ * Seen from live: removed = live has it and the copy does not (a promote loses it);
+ * added = only the copy has it (a promote brings it back); changed = both, different.
+ */
+export const RESTORE_DIFF_CHANGES = ['removed', 'added', 'changed'] as const;
+export type RestoreDiffChange = (typeof RESTORE_DIFF_CHANGES)[number];
+
+export interface RestoreDiffCount {
+  kind: RestoreDiffKind;
+  added: number;
+  removed: number;
+  changed: number;
+  /** The oldest of the removed ones (deployments: started; others: created), or null. */
+  removedSince: number | null;
+}
+
+/** One field that differs; a secret's value is named but never shown (both null). */
+export interface RestoreDiffField {
+  field: string;
+  live: string | number | null;
+  copy: string | number | null;
+}
+
+export interface RestoreDiffItem {
+  kind: RestoreDiffKind;
+  change: RestoreDiffChange;
+  /** The primary key (a secret's reference id). */
+  id: number | string;
+  /** Project or environment name, deployment version, secret name, snapshot "v3". */
+  name: string;
+  /** Where it belongs: the project, or "project/environment"; null for a project. */
+  context: string | null;
+  /** Deployments: started; others: created. */
+  at: number | null;
+  /** Deployments: status (the copy's, for a changed one). */
+  status: string | null;
+  fields: RestoreDiffField[];
+}
+
+export interface RestoreDiff {
+  restoreId: string;
+  /** Counts per kind; on the first page only (no cursor). */
+  summary: RestoreDiffCount[] | null;
+  items: RestoreDiffItem[];
+  /** Pass back as cursor for the next page; null on the last. */
+  nextCursor: string | null;
+}
+
 export interface DrillOverview {
   last: DrillSummary | null;
   lastPassed: DrillSummary | null;

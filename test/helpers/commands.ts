@@ -33,6 +33,7 @@ export const VALID_INPUTS: { [N in CommandName]: CommandInput<N> } = {
   'restores.verify': { source: { backupId: 'abcdef12' } },
   'restores.list': {},
   'restores.compare': { restoreId: '0123456789abcdef' },
+  'restores.diff': { restoreId: '0123456789abcdef' },
   'restores.promote': { restoreId: '0123456789abcdef', confirm: true },
   'restores.discard': { restoreId: '0123456789abcdef' },
   'restores.secrets': { restoreId: '0123456789abcdef' },

@@ -57,6 +57,7 @@ export const RESTORE_COMMANDS: readonly CommandName[] = [
   'restores.verify',
   'restores.list',
   'restores.compare',
+  'restores.diff',
   'restores.promote',
   'restores.discard',
   'drills.list',
