@@ -11,6 +11,7 @@ import type {
   DrillOverview,
   DrillReport,
   DrillSummary,
+  OffsiteCheck,
   PreflightReport,
   RestoreCopy,
   RestoreDiff,
@@ -237,10 +238,12 @@ export const commands = {
           })
           .strict()
           .optional(),
+        /** In the desktop app, only a folder picked with dialog.openFolder. */
         offsiteDir: z.string().min(1).max(4096).nullable().optional(),
       })
       .strict(),
-    result: returns<BackupSettings>(),
+    /** offsiteCheck: what saving a new off-site folder proved (null when it was not changed). */
+    result: returns<BackupSettings & { offsiteCheck: OffsiteCheck | null }>(),
   },
   /** Electron: copy a backup (and its manifest) to a path the user chose with dialog.saveFile. */
   'backups.export': {
@@ -373,6 +376,11 @@ export const commands = {
     input: z.object({ title: z.string().max(200).default('Open') }).strict(),
     result: returns<{ path: string | null }>(),
   },
+  /** Electron: pick a folder (the off-site folder); the chosen path is granted to this process. */
+  'dialog.openFolder': {
+    input: z.object({ title: z.string().max(200).default('Choose a folder') }).strict(),
+    result: returns<{ path: string | null }>(),
+  },
   'dialog.saveFile': {
     input: z
       .object({
@@ -441,6 +449,7 @@ export const READ_ONLY_COMMANDS: readonly CommandName[] = [
   'secrets.list',
   'secrets.lock',
   'dialog.openFile',
+  'dialog.openFolder',
   'dialog.saveFile',
 ];
 

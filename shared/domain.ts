@@ -196,6 +196,17 @@ export interface BackupSettings {
   offsiteDir: string | null;
 }
 
+/** What saving an off-site folder proved about it (a probe file written, fsynced, read back, removed). */
+export interface OffsiteCheck {
+  dir: string;
+  /** The folder did not exist and was created (its parent did). */
+  created: boolean;
+  /** On the same file system (drive) as the data directory: one disk failure would lose both. */
+  sameDrive: boolean;
+  freeBytes: number | null;
+  checkedAt: number;
+}
+
 export const DEFAULT_BACKUP_SETTINGS: BackupSettings = {
   scheduleEnabled: true,
   intervalMinutes: 24 * 60,

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { HandlerMap } from './registry.ts';
 import { AppError } from '../../shared/errors.ts';
-import type { BackupEntry, BackupSettings } from '../../shared/domain.ts';
+import type { BackupEntry, BackupSettings, OffsiteCheck } from '../../shared/domain.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { ensureOwnerDir, FILE_MODE, fsyncDir } from '../core/fsutil.ts';
+import { FILE_MODE, fsyncDir } from '../core/fsutil.ts';
+import { proveOffsiteDir } from '../core/backup/offsite.ts';
 import { manifestNameFor } from '../core/backup/manifest.ts';
 
 export function findBackup(rt: Runtime, id: string): BackupEntry {
@@ -24,6 +26,7 @@ export const backupHandlers: HandlerMap = {
       ...input,
       retention: { ...rt.backups.settings().retention, ...(input.retention ?? {}) },
     };
+    let offsiteCheck: OffsiteCheck | null = null;
     if (input.offsiteDir) {
       if (!path.isAbsolute(input.offsiteDir)) {
         throw new AppError('BAD_INPUT', 'The off-site folder must be an absolute path.', {
@@ -31,23 +34,19 @@ export const backupHandlers: HandlerMap = {
           details: { field: 'offsiteDir' },
         });
       }
-      const dir = path.resolve(input.offsiteDir);
-      try {
-        ensureOwnerDir(dir, { tightenExisting: false });
-        fs.accessSync(dir, fs.constants.W_OK);
-      } catch {
-        throw new AppError(
-          'BAD_INPUT',
-          `The off-site folder ${dir} cannot be created or written.`,
-          {
-            hint: 'Check that the drive is mounted and that you may write there.',
-            details: { field: 'offsiteDir' },
-          },
-        );
+      // The desktop app takes a new folder only from the native folder dialog (as Save As does).
+      const unchanged = input.offsiteDir === rt.backups.settings().offsiteDir;
+      if (rt.transport === 'electron' && !unchanged && !rt.grantedPaths.has(input.offsiteDir)) {
+        throw new AppError('BAD_INPUT', 'Choose the off-site folder with “Choose folder…”.', {
+          hint: 'Only a folder picked in the folder dialog can be the off-site folder.',
+          details: { field: 'offsiteDir' },
+        });
       }
-      patch.offsiteDir = dir;
+      offsiteCheck = proveOffsiteDir(input.offsiteDir, rt.layout.dir, os.homedir(), rt.now());
+      rt.grantedPaths.delete(input.offsiteDir);
+      patch.offsiteDir = offsiteCheck.dir;
     }
-    return rt.backups.saveSettings(patch);
+    return { ...rt.backups.saveSettings(patch), offsiteCheck };
   },
   'backups.export': async (input, rt) => {
     if (!rt.grantedPaths.has(input.path)) {

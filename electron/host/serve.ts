@@ -22,6 +22,7 @@ const unsupportedDialog = (): never => {
 export function hostTransportHandlers(downloads: DownloadTickets): HandlerMap {
   return {
     'dialog.openFile': unsupportedDialog,
+    'dialog.openFolder': unsupportedDialog,
     'dialog.saveFile': unsupportedDialog,
     'backups.downloadLink': ({ id }, rt) => {
       const entry = findBackup(rt, id);

@@ -12,7 +12,7 @@ function parentWindow(fallback: () => BrowserWindow | null): BrowserWindow | nul
 
 /**
  * `granted` collects the paths the user chose; commands that write a file on the
- * renderer's behalf (backup export) accept only those.
+ * renderer's behalf (backup export, the off-site folder) accept only those.
  */
 export function dialogHandlers(
   mainWindow: () => BrowserWindow | null,
@@ -27,6 +27,19 @@ export function dialogHandlers(
     },
     'dialog.openFile': async ({ title }) => {
       const options: OpenDialogOptions = { title, properties: ['openFile'] };
+      const win = parentWindow(mainWindow);
+      const r = win
+        ? await dialog.showOpenDialog(win, options)
+        : await dialog.showOpenDialog(options);
+      const picked = r.canceled ? null : (r.filePaths[0] ?? null);
+      if (picked) granted.add(picked);
+      return { path: picked };
+    },
+    'dialog.openFolder': async ({ title }) => {
+      const options: OpenDialogOptions = {
+        title,
+        properties: ['openDirectory', 'createDirectory'],
+      };
       const win = parentWindow(mainWindow);
       const r = win
         ? await dialog.showOpenDialog(win, options)

@@ -55,5 +55,6 @@ export const VALID_INPUTS: { [N in CommandName]: CommandInput<N> } = {
   'secrets.acknowledgeRecoveryKey': { keyId: '0123456789abcdef' },
   'dialog.openFile': {},
   'dialog.saveFile': { defaultName: 'backup.sqlite' },
+  'dialog.openFolder': {},
   'demo.seed': { projects: 1, deployments: 1 },
 };

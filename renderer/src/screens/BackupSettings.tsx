@@ -2,11 +2,12 @@
 // optional off-site folder. Saves only what changed; the backend validates
 // (BAD_INPUT lands on the field it is about).
 import { useState } from 'react';
-import type { BackupSettings } from '../../../shared/domain.ts';
+import type { BackupSettings, OffsiteCheck } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import type { CommandInput } from '../../../shared/contract.ts';
-import { invoke } from '../api.ts';
+import { invoke, platform } from '../api.ts';
 import { INTERVALS } from '../backups.ts';
+import { formatBytes } from '../format.ts';
 import { CheckField, Field } from '../components/Field.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { FormError } from '../dialogs/FormError.tsx';
@@ -63,6 +64,16 @@ function toForm(s: BackupSettings): Form {
 
 const isAbsolutePath = (p: string) =>
   p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+
+/** What saving the off-site folder proved, in plain words (shown with the "saved" toast). */
+export function offsiteProofText(check: OffsiteCheck): string {
+  const free = check.freeBytes === null ? '' : ` ${formatBytes(check.freeBytes)} free.`;
+  return `Off-site folder ${check.dir}${check.created ? ' (created)' : ''}: Stateward wrote, synced, read back and removed a test file there. ${
+    check.sameDrive
+      ? 'It is on the same drive as the data directory: one disk failure would lose both.'
+      : 'It is on another drive than the data directory.'
+  }${free}`;
+}
 
 export function BackupSettingsCard({ settings }: { settings: BackupSettings }) {
   // A new key (the settings changed elsewhere, or were saved) starts the form afresh.
@@ -122,9 +133,19 @@ function SettingsForm({ settings }: { settings: BackupSettings }) {
     if (r.ok) {
       setErrors({});
       setFormError(null);
-      toastSuccess('Backup settings saved');
+      const check = r.value.offsiteCheck;
+      if (check) toastSuccess('Backup settings saved', offsiteProofText(check));
+      else toastSuccess('Backup settings saved');
       // The overview (and this form's key) refresh from the new settings.
       useData.getState().bump('backups');
+      return;
+    }
+    if (r.error.code === 'OFFSITE_DIR_REFUSED' || r.error.details?.['field'] === 'offsiteDir') {
+      // Why the folder is refused, and what to do, next to the folder.
+      setErrors({
+        offsiteDir: r.error.hint ? `${r.error.message} ${r.error.hint}` : r.error.message,
+      });
+      setFormError(null);
       return;
     }
     const { fields, placed } = fieldErrorsOf(r.error, FIELDS);
@@ -138,6 +159,12 @@ function SettingsForm({ settings }: { settings: BackupSettings }) {
     }
     setErrors(fields);
     setFormError(placed ? null : r.error);
+  }
+
+  async function chooseFolder() {
+    const r = await invoke('dialog.openFolder', { title: 'Choose the off-site folder' });
+    if (!r.ok) setErrors((e) => ({ ...e, offsiteDir: r.error.message }));
+    else if (r.value.path) update({ offsiteDir: r.value.path }, 'offsiteDir');
   }
 
   return (
@@ -228,7 +255,11 @@ function SettingsForm({ settings }: { settings: BackupSettings }) {
               label="Folder"
               optional
               error={errors.offsiteDir}
-              help="An absolute path on another drive or a synced folder. Each new backup is copied there and checked. Leave empty for none."
+              help={
+                platform === 'electron'
+                  ? 'A folder on another drive or a synced folder, chosen with “Choose folder…”. On save, Stateward writes, syncs, reads back and removes a test file there. Each new backup is copied there and checked.'
+                  : 'An absolute path on another drive or a synced folder (its parent folder must exist). On save, Stateward writes, syncs, reads back and removes a test file there. Each new backup is copied there and checked. Leave empty for none.'
+              }
             >
               <input
                 className="input input-mono"
@@ -236,9 +267,32 @@ function SettingsForm({ settings }: { settings: BackupSettings }) {
                 spellCheck={false}
                 placeholder="/media/usb/stateward-backups"
                 value={form.offsiteDir}
+                readOnly={platform === 'electron'}
                 onChange={(e) => update({ offsiteDir: e.target.value }, 'offsiteDir')}
               />
             </Field>
+            {platform === 'electron' && (
+              <div className="settings-actions">
+                <button
+                  type="button"
+                  className="button"
+                  disabled={busy}
+                  onClick={() => void chooseFolder()}
+                >
+                  Choose folder…
+                </button>
+                {form.offsiteDir !== '' && (
+                  <button
+                    type="button"
+                    className="button"
+                    disabled={busy}
+                    onClick={() => update({ offsiteDir: '' }, 'offsiteDir')}
+                  >
+                    No off-site folder
+                  </button>
+                )}
+              </div>
+            )}
           </fieldset>
         </div>
         <div className="settings-actions">
