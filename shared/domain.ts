@@ -116,6 +116,8 @@ export interface AppStatus {
   empty: boolean;
   lock: { pid: number; host: string; mode: string; since: number } | null;
   transport: 'electron' | 'http' | 'cli';
+  /** What the start-up found about the data dir's permissions (loose ones tightened, files of another user); absent when all was in order. */
+  permissionNotes?: string[];
 }
 
 /** What the app is at start-up: ready, or refusing the data dir with a reason. */

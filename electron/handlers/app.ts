@@ -3,6 +3,7 @@ import type { HandlerMap } from './registry.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { fileSize } from '../core/fsutil.ts';
 import { readLock } from '../core/lock.ts';
+import { describeRepair } from '../core/permissions.ts';
 import { MIGRATIONS } from '../core/store/migrations/index.ts';
 import { countProjects } from '../core/store/resources/projects.ts';
 import { countEnvironments } from '../core/store/resources/environments.ts';
@@ -40,7 +41,13 @@ export function appStatus(rt: Runtime): AppStatus {
         }
       : null,
     transport: rt.transport,
+    ...permissionNotes(rt),
   };
+}
+
+function permissionNotes(rt: Runtime): { permissionNotes?: string[] } {
+  const notes = rt.permissionRepair ? describeRepair(rt.permissionRepair) : [];
+  return notes.length ? { permissionNotes: notes } : {};
 }
 
 export const appHandlers: HandlerMap = {

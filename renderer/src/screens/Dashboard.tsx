@@ -136,6 +136,13 @@ function DashboardBody({ status }: { status: AppStatus }) {
                 ? `Held by pid ${status.lock.pid} on ${status.lock.host} (${status.lock.mode}) since ${formatTime(status.lock.since)}`
                 : 'Not held'}
             </Row>
+            {status.permissionNotes && (
+              <Row label="Permissions" testId="permission-notes">
+                {status.permissionNotes.map((note) => (
+                  <div key={note}>{note}</div>
+                ))}
+              </Row>
+            )}
           </dl>
         </section>
         <section className="card" aria-labelledby="dash-version">
