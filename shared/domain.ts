@@ -433,4 +433,6 @@ export interface SecretResolution {
   total: number;
   resolved: number;
   unresolved: { id: string; project: string; environment: string; name: string; keyId: string }[];
+  /** Of the unresolved: their key is here, yet they do not verify (moved, renamed or edited outside Stateward). */
+  tampered: { id: string; project: string; environment: string; name: string; keyId: string }[];
 }

@@ -123,7 +123,7 @@ describe('on the machine that stored them', () => {
     expect(report.passed, report.summary).toBe(true);
     const step = secretsStep(report);
     expect(step.status, step.detail).toBe('pass');
-    expect(step.facts).toEqual({ total: 4, resolved: 4, unresolved: [] });
+    expect(step.facts).toEqual({ total: 4, resolved: 4, unresolved: [], tampered: [] });
     const json = JSON.stringify(report);
     for (const [, , , value] of REFS) expect(json).not.toContain(value);
 
@@ -134,6 +134,7 @@ describe('on the machine that stored them', () => {
       total: 4,
       resolved: 4,
       unresolved: [],
+      tampered: [],
     });
     const preview = await call<SecretEntry[]>(a.reg, 'secrets.list', {
       environmentId: a.envs['shop/prod']!.env.id,
@@ -169,13 +170,19 @@ describe('on another machine', () => {
     expect(step.status, step.detail).toBe('warn');
     expect(step.detail).toMatch(/re-bound/);
     expect(step.detail).not.toMatch(/locked/i);
-    expect(step.facts).toEqual({ total: 4, resolved: 0, unresolved: expectedUnresolved(a) });
+    expect(step.facts).toEqual({
+      total: 4,
+      resolved: 0,
+      unresolved: expectedUnresolved(a),
+      tampered: [],
+    });
     for (const [p, e, name] of REFS) expect(step.detail).toContain(`${p}/${e} ${name}`);
 
     expect(await call<SecretResolution>(b.reg, 'restores.secrets', { restoreId })).toEqual({
       total: 4,
       resolved: 0,
       unresolved: expectedUnresolved(a),
+      tampered: [],
     });
     const preview = await call<SecretEntry[]>(b.reg, 'secrets.list', {
       environmentId: a.envs['shop/prod']!.env.id,
@@ -204,6 +211,7 @@ describe('on another machine', () => {
       total: 4,
       resolved: 4,
       unresolved: [],
+      tampered: [],
     });
     const again = await call<DrillReport>(b.reg, 'restores.drill', { restoreId });
     expect(again.passed, again.summary).toBe(true);
@@ -242,11 +250,17 @@ describe('on another machine', () => {
     expect(step.status, step.detail).toBe('warn');
     expect(step.detail).not.toMatch(/locked/i);
     expect(step.detail).toMatch(/re-bound/);
-    expect(step.facts).toEqual({ total: 4, resolved: 0, unresolved: expectedUnresolved(a) });
+    expect(step.facts).toEqual({
+      total: 4,
+      resolved: 0,
+      unresolved: expectedUnresolved(a),
+      tampered: [],
+    });
     expect(await call<SecretResolution>(c.reg, 'restores.secrets', { restoreId })).toEqual({
       total: 4,
       resolved: 0,
       unresolved: expectedUnresolved(a),
+      tampered: [],
     });
 
     expect(

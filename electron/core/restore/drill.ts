@@ -216,7 +216,7 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
         if (newest) {
           const d = getDeployment(db, newest.id);
           found.push(
-            `newest deployment ${d.projectName}/${d.environmentName} ${d.version} is ${d.status}${d.diagnosticSummary ? ` ("${d.diagnosticSummary.slice(0, 80)}")` : ''}`,
+            `newest deployment ${d.projectName}/${d.environmentName} ${d.version} (${d.status.replace('_', ' ')})${d.diagnosticSummary ? ` ("${d.diagnosticSummary.slice(0, 80)}")` : ''}`,
           );
           const snaps = listSnapshots(db, d.environmentId);
           found.push(
@@ -270,6 +270,18 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
             status: 'warn',
             detail: `${plural(r.total, 'secret reference')}: not checked, because secrets are locked on this machine. Unlock them and run the drill again.`,
             facts: { total: r.total, resolved: 0, unresolved: r.unresolved },
+          };
+        }
+        if (r.tampered.length > 0) {
+          // The key that stored them is here, yet they do not verify: changed outside Stateward.
+          const which = r.tampered
+            .slice(0, 5)
+            .map((u) => `${u.project}/${u.environment} ${u.name}`)
+            .join(', ');
+          return {
+            status: 'fail',
+            detail: `${plural(r.tampered.length, 'secret')} ${r.tampered.length === 1 ? 'was' : 'were'} tampered with (${which}${r.tampered.length > 5 ? ', …' : ''}): moved to another environment, renamed or edited outside Stateward, so ${r.tampered.length === 1 ? 'it does' : 'they do'} not verify with the key that stored ${r.tampered.length === 1 ? 'it' : 'them'}.`,
+            facts: { ...r, code: 'SECRET_TAMPERED' },
           };
         }
         if (r.unresolved.length === 0) {

@@ -35,7 +35,41 @@ import type { Keyring, KeyWrapper, Wrap } from './keyring.ts';
 import { fromSealed, keyringPath, readKeyring, toSealed, writeKeyring } from './keyring.ts';
 
 const keyAad = (keyId: string) => `stateward-data-key:${keyId}`;
-const valueAad = (secretId: string) => `stateward-secret:${secretId}`;
+/** Values stored before v2 were bound to the secret id only: they still open, and are re-sealed on unlock. */
+const legacyValueAad = (secretId: string) => `stateward-secret:${secretId}`;
+/** v2: a value is bound to its id, environment, name and key, so a row moved or renamed no longer opens. */
+const valueAad = (r: Pick<SecretRow, 'id' | 'environment_id' | 'name' | 'key_id'>) =>
+  JSON.stringify(['stateward-secret', 2, r.id, r.environment_id, r.name, r.key_id]);
+/**
+ * The stored iv says which binding a value has, without a schema change: a v2 iv is
+ * one version byte (2) and the 12-byte nonce; a legacy one is the bare nonce.
+ */
+const AAD_V2 = 2;
+
+function sealValue(
+  key: Buffer,
+  plain: Buffer,
+  r: Pick<SecretRow, 'id' | 'environment_id' | 'name' | 'key_id'>,
+): Pick<SecretRow, 'iv' | 'tag' | 'ciphertext'> {
+  const sealed = seal(key, plain, valueAad(r));
+  return {
+    iv: Buffer.concat([Buffer.from([AAD_V2]), sealed.iv]),
+    tag: sealed.tag,
+    ciphertext: sealed.ciphertext,
+  };
+}
+
+function openValue(key: Buffer, row: SecretRow): Buffer | null {
+  const v2 = row.iv.length === 13 && row.iv[0] === AAD_V2;
+  if (!v2 && row.iv.length !== 12) return null;
+  return open(
+    key,
+    { iv: v2 ? row.iv.subarray(1) : row.iv, tag: row.tag, ciphertext: row.ciphertext },
+    v2 ? valueAad(row) : legacyValueAad(row.id),
+  );
+}
+
+const isLegacy = (row: SecretRow) => row.iv.length === 12;
 
 interface Keks {
   passphrase?: { params: ScryptParams; kek: Buffer };
@@ -341,6 +375,7 @@ export class SecretService {
         'Secrets are locked: enter the passphrase (or use the key file or recovery key).',
       );
     }
+    this.upgradeLegacyValuesSafely();
     this.changed();
     return this.status();
   }
@@ -358,6 +393,7 @@ export class SecretService {
       );
     const id = keyIdOf(key);
     this.keys.set(id, key);
+    this.upgradeLegacyValuesSafely();
     this.changed();
     let ring: Keyring;
     try {
@@ -426,9 +462,7 @@ export class SecretService {
 
   private decrypt(row: SecretRow): Buffer | null {
     const key = this.keys.get(row.key_id);
-    return key
-      ? open(key, { iv: row.iv, tag: row.tag, ciphertext: row.ciphertext }, valueAad(row.id))
-      : null;
+    return key ? openValue(key, row) : null;
   }
 
   list(environmentId: number, db: ReadableDB = this.db()): SecretEntry[] {
@@ -442,7 +476,12 @@ export class SecretService {
     getEnvironment(db, environmentId);
     const existing = secretByName(db, environmentId, name);
     const id = existing?.id ?? `sec_${crypto.randomBytes(10).toString('hex')}`;
-    const sealed = seal(key, Buffer.from(value, 'utf8'), valueAad(id));
+    const sealed = sealValue(key, Buffer.from(value, 'utf8'), {
+      id,
+      environment_id: environmentId,
+      name,
+      key_id: keyId,
+    });
     const now = this.rt.now();
     this.scrubbing(() =>
       db.transaction(() => {
@@ -512,8 +551,9 @@ export class SecretService {
     const plain = this.decrypt(row);
     if (!plain)
       throw new AppError(
-        'SECRETS_KEY_UNAVAILABLE',
-        'This secret cannot be decrypted (its ciphertext does not verify).',
+        'SECRET_TAMPERED',
+        'This secret does not verify with the key that stored it: it was changed, moved or renamed outside Stateward.',
+        { hint: 'Set its value again (or restore a backup from before the change).' },
       );
     appendAudit(
       db,
@@ -566,19 +606,56 @@ export class SecretService {
     }
   }
 
-  /** Which secret references in a database resolve with the keys this machine has unlocked. */
+  /**
+   * Which secret references in a database resolve with the keys this machine has
+   * unlocked. A reference whose key is here but that does not verify was changed
+   * outside Stateward (moved to another environment, renamed, edited): tampered.
+   */
   resolveAll(db: ReadableDB): SecretResolution {
     const rows = allSecrets(db);
-    const unresolved = rows
-      .filter((r) => this.decrypt(r) === null)
-      .map((r) => ({
-        id: r.id,
-        project: r.project_name,
-        environment: r.environment_name,
-        name: r.name,
-        keyId: r.key_id,
-      }));
-    return { total: rows.length, resolved: rows.length - unresolved.length, unresolved };
+    const ref = (r: (typeof rows)[number]) => ({
+      id: r.id,
+      project: r.project_name,
+      environment: r.environment_name,
+      name: r.name,
+      keyId: r.key_id,
+    });
+    const failing = rows.filter((r) => this.decrypt(r) === null);
+    return {
+      total: rows.length,
+      resolved: rows.length - failing.length,
+      unresolved: failing.map(ref),
+      tampered: failing.filter((r) => this.keys.has(r.key_id)).map(ref),
+    };
+  }
+
+  /**
+   * Values stored before they were bound to environment, name and key are sealed
+   * again with that binding (same key), once their key is unlocked here.
+   */
+  private upgradeLegacyValuesSafely(): void {
+    try {
+      this.upgradeLegacyValues();
+    } catch (e) {
+      // They still resolve under the old binding; the next unlock tries again.
+      this.rt.logger.log('warn', 'could not re-seal older secret values with their binding', e);
+    }
+  }
+
+  private upgradeLegacyValues(): void {
+    if (!this.rt.store) return;
+    const db = this.rt.store.db;
+    const legacy = allSecrets(db).filter((r) => isLegacy(r) && this.keys.has(r.key_id));
+    if (legacy.length === 0) return;
+    this.scrubbing(() =>
+      db.transaction(() => {
+        for (const row of legacy) {
+          const plain = this.decrypt(row);
+          if (!plain) continue; // does not verify even under the old binding: left for the drill to report
+          upsertSecret(db, { ...row, ...sealValue(this.keys.get(row.key_id)!, plain, row) });
+        }
+      })(),
+    );
   }
 
   /** New data key; every value re-encrypted in one transaction; the old key is kept (retired) for old backups. */
@@ -639,7 +716,7 @@ export class SecretService {
           for (const row of allSecrets(db)) {
             const plain = this.decrypt(row);
             if (!plain) continue; // a reference from another machine's key stays as it is
-            const sealed = seal(key, plain, valueAad(row.id));
+            const sealed = sealValue(key, plain, { ...row, key_id: id });
             upsertSecret(db, {
               ...row,
               key_id: id,
