@@ -228,6 +228,16 @@ test('schedule & retention settings, off-site warnings, reload', async ({ page, 
   await expect(folder).toHaveAttribute('aria-invalid', 'true');
   await expect(settings.getByText('Enter an absolute path')).toBeVisible();
 
+  // A folder on a drive that is not there is refused with the reason (was: saved, and every
+  // backup then "not copied"); nothing is created.
+  await folder.fill('/nonexistent/usb/stateward');
+  await save.click();
+  await expect(
+    settings.getByText('Stateward creates only the last folder of the path'),
+  ).toBeVisible();
+  await expect(folder).toHaveAttribute('aria-invalid', 'true');
+  expect(fs.existsSync('/nonexistent')).toBe(false);
+
   // The backend refuses a folder inside the data directory; the error lands on the field.
   await folder.fill(path.join(host.dataDir, 'backups', 'elsewhere'));
   await save.click();
@@ -251,6 +261,11 @@ test('schedule & retention settings, off-site warnings, reload', async ({ page, 
     await settings.getByRole('checkbox', { name: /Only if something changed/ }).uncheck();
     await save.click();
     await expect(page.getByText('Backup settings saved')).toBeVisible();
+    // What the save proved about the folder, in the toast.
+    await expect(
+      page.getByText('wrote, synced, read back and removed a test file there'),
+    ).toContainText('It is on the same drive as the data directory');
+    expect(fs.readdirSync(offsite), 'the probe file is gone').toEqual([]);
     await expect(sameFs).toContainText('The off-site folder is on the same drive');
     await expect(save).toBeDisabled();
 
