@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import type { Page } from '@playwright/test';
 import type { BackupEntry, Page as ListPage, Project } from '../../shared/domain.ts';
@@ -389,6 +389,51 @@ test('a corrupted backup is refused at preflight with the reason', async ({ page
   await expect(page.getByTestId('safety-last-drill')).toContainText('41 d ago');
   await expect(overdue).toBeInViewport();
   await shot(page, '89-dashboard-drill-overdue');
+});
+
+test('a restore killed before its drill finished shows as interrupted, with discard', async ({
+  page,
+  host,
+}) => {
+  await invokeHttp(host, 'demo.seed', {});
+  const backup = await backupNow(host);
+  // What `stateward restore` leaves when it is killed mid-drill: the copy, its record
+  // naming the process that was drilling it, and that process gone.
+  const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+  const id = 'c0ffee00c0ffee00';
+  const dir = path.join(host.dataDir, 'restores', id);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.copyFileSync(
+    path.join(host.dataDir, 'backups', backup.fileName),
+    path.join(dir, 'stateward.db'),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'restore.json'),
+    JSON.stringify({
+      id,
+      createdAt: Date.now() - 60_000,
+      status: 'drilling',
+      source: { fileName: backup.fileName, backupId: backup.id, createdAt: backup.createdAt },
+      drillId: null,
+      passed: false,
+      schemaVersion: backup.schemaVersion,
+      owner: { pid: gone, token: '0123456789abcdef' },
+    }),
+  );
+
+  await page.goto(host.url);
+  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+  const row = page.locator(`.copy-row[data-restore-id="${id}"]`);
+  await expect(row).toHaveAttribute('data-status', 'interrupted');
+  await expect(row).toContainText('interrupted');
+  await expect(row).toContainText('stopped before its drill finished');
+  await expect(row.getByRole('button', { name: /Preview|Promote/ })).toHaveCount(0);
+  await shot(page, '86-restore-interrupted');
+  await row.getByRole('button', { name: 'Discard' }).click();
+  await expect(row).toHaveCount(0);
+  await expect(page.getByText('No restored copy is waiting.', { exact: false })).toBeVisible();
+  expect(fs.existsSync(dir)).toBe(false);
+  expect(fs.readdirSync(path.join(host.dataDir, 'restores'))).toEqual([]);
 });
 
 test('restored on another machine: secret references re-bound with the recovery key', async ({

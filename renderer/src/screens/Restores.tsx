@@ -75,7 +75,9 @@ export function Restores() {
   const showVerify = useVerifyWizard((s) => s.show);
   const go = useNav((s) => s.go);
   const now = useNow();
-  const waiting = (copies.data ?? []).filter((c) => c.status === 'ready' || c.status === 'failed');
+  const waiting = (copies.data ?? []).filter(
+    (c) => c.status !== 'promoted' && c.status !== 'discarded',
+  );
 
   return (
     <div className="page">
@@ -168,15 +170,28 @@ function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
     }
   }
   const drilled = copy.drillId !== null;
+  const interrupted = copy.status === 'interrupted';
+  const working = copy.status === 'in-progress';
   return (
-    <li className="copy-row" data-restore-id={copy.id}>
+    <li className="copy-row" data-restore-id={copy.id} data-status={copy.status}>
       <div className="copy-row-main">
         <strong className="truncate path">{copy.source.fileName}</strong>
         <span className="muted small">
           Restored{' '}
           <span title={formatTimeExact(copy.createdAt)}>{formatAgo(copy.createdAt, now)}</span> ·
           schema {copy.schemaVersion} ·{' '}
-          {drilled ? (
+          {interrupted ? (
+            <>
+              <span className="pill pill-warn">
+                <Icon name="warning" size={12} /> interrupted
+              </span>{' '}
+              stopped before its drill finished: discard it and restore again
+            </>
+          ) : working ? (
+            <span className="pill">
+              <Icon name="clock" size={12} /> in progress
+            </span>
+          ) : drilled ? (
             <>
               drill <ResultPill passed={copy.passed} />
             </>
@@ -186,7 +201,7 @@ function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
         </span>
       </div>
       <div className="button-row">
-        {drilled && (
+        {drilled && !interrupted && !working && (
           <button
             type="button"
             className="button button-small"
@@ -195,7 +210,7 @@ function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
             Report
           </button>
         )}
-        {copy.passed && (
+        {copy.passed && copy.status === 'ready' && (
           <>
             <button type="button" className="button button-small" onClick={() => enter(source)}>
               <Icon name="eye" /> Preview
