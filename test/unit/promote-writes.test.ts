@@ -10,14 +10,17 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
+import { addPromoteGuard } from '../../electron/core/restore/guard.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
 import type { Result } from '../../shared/errors.ts';
 import { HELPERS_DIR, REPO_ROOT, spawnUntilLine } from '../helpers/child.ts';
 import { spawnLines } from '../helpers/backup-util.ts';
+import { cli } from '../helpers/cli.ts';
 import {
   emptyLog,
   figures,
@@ -325,5 +328,21 @@ describe('a promote that fails after the guard is committed leaves the old datab
     expect(
       await reg.dispatch('restores.promote', { restoreId: staged.restoreId, confirm: true }),
     ).toMatchObject({ ok: true });
+  });
+});
+
+describe('a process that had the old database open before the promote', () => {
+  it('its CLI write hitting the guard is refused with PROMOTE_IN_PROGRESS (exit 3), not INTERNAL', async () => {
+    // The old database as another process's promote leaves it between its commit and the swap
+    // (a CLI started then is refused at start-up by the promote journal; one started before is not).
+    const dir = freshDataDir();
+    const db = new Database(dataDirLayout(dir).db);
+    db.exec('BEGIN IMMEDIATE');
+    addPromoteGuard(db);
+    db.exec('COMMIT');
+    db.close();
+    const r = await cli('--data-dir', dir, 'backup');
+    expect(r.stderr).toMatch(/PROMOTE_IN_PROGRESS/);
+    expect(r.code, r.stderr).toBe(3);
   });
 });

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
+import { isPromoteGuardError, promoteInProgress } from '../restore/guard.ts';
 
 /** 'StWd': identifies a Stateward database in the SQLite header (offset 68). */
 export const APPLICATION_ID = 0x53745764;
@@ -131,13 +132,16 @@ export function rollBackHotJournal(file: string): boolean {
 }
 
 /**
- * A full disk or a busy database, from a raw SQLite or file-system error, as a
- * stable code (null for anything else). `near` is a path on the disk concerned:
- * SQLite reports some writes that hit a full disk as a plain I/O error, so an
- * I/O error there counts as "full" when that disk has (almost) no room left.
+ * A full disk, a busy database or a promote under way, from a raw SQLite or
+ * file-system error, as a stable code (null for anything else). `near` is a
+ * path on the disk concerned: SQLite reports some writes that hit a full disk
+ * as a plain I/O error, so an I/O error there counts as "full" when that disk
+ * has (almost) no room left.
  */
 export function resourceFailure(e: unknown, near: string | null): AppError | null {
   if (isAppError(e)) return null;
+  // A write aborted by the guard of a promote: another process is making a restored copy live.
+  if (isPromoteGuardError(e)) return promoteInProgress();
   const code = String((e as { code?: string }).code ?? '');
   const msg = (e as Error)?.message ?? String(e);
   const ioError = code.startsWith('SQLITE_IOERR') || code === 'EIO';
@@ -231,11 +235,26 @@ export function applyConnectionSettings(db: WritableDB): void {
 }
 
 export function openReadOnly(file: string): ReadableDB {
+  let db: Database.Database | null = null;
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
+    // The first read takes the shared lock: a hot journal stops a read-only connection here.
+    db.pragma('schema_version');
     return db as ReadableDB;
   } catch (e) {
+    db?.close();
+    const journal = hotJournalOf(file);
+    if (journal) {
+      throw new AppError(
+        'DB_NEEDS_RECOVERY',
+        `A crash left a write of ${file} unfinished (${journal}); it cannot be read until that write is rolled back.`,
+        {
+          hint: 'For the live database, start Stateward once (the app, the host or `stateward migrate`): that rolls it back. Do not delete the -journal file.',
+          cause: e,
+        },
+      );
+    }
     throw classifySqliteError(e, file);
   }
 }
