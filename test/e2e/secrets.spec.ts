@@ -11,8 +11,10 @@ import type { BackupEntry, DrillReport } from '../../shared/domain.ts';
 import { expect, invokeHttp, shot, test } from './fixtures.ts';
 
 // The default scrypt cost is 128 MiB per derivation; the hosts this file starts
-// inherit a cheap one (the fixture copies process.env into the child).
+// inherit a cheap one (the fixture copies process.env into the child). The app
+// obeys STATEWARD_SCRYPT_N only under a test runner (NODE_ENV=test or VITEST).
 process.env['STATEWARD_SCRYPT_N'] = '1024';
+process.env['NODE_ENV'] = 'test';
 
 const PASSPHRASE = 'orbit lantern pebble 42';
 const NAME = 'DATABASE_URL';

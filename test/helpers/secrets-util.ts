@@ -20,7 +20,8 @@ type EnvName = (typeof ENV_NAMES)[number];
 
 /**
  * Call at file level: before each test STATEWARD_KEY_FILE is unset and
- * STATEWARD_SCRYPT_N is 1024 (cheap passphrases); after it both are restored.
+ * STATEWARD_SCRYPT_N is 1024 (cheap passphrases; obeyed only because VITEST is set);
+ * after it both are restored.
  */
 export function useSecretsEnv(): { set(name: EnvName, value: string | undefined): void } {
   const saved = new Map<EnvName, string | undefined>(ENV_NAMES.map((n) => [n, process.env[n]]));

@@ -2,6 +2,7 @@
 // wrapping the data key; scrypt (memory-hard) for passphrases; HKDF for key
 // files and recovery keys, which are already high-entropy.
 import crypto from 'node:crypto';
+import { AppError } from '../../../shared/errors.ts';
 
 export const KEY_BYTES = 32;
 
@@ -40,13 +41,51 @@ export interface ScryptParams {
   salt: string;
 }
 
-/** Default scrypt cost: 2^17 × 8 → 128 MiB of memory, a few hundred ms. Tests may lower N. */
-export function defaultScrypt(): ScryptParams {
-  const N = Number(process.env.STATEWARD_SCRYPT_N ?? 131072);
-  return { N, r: 8, p: 1, salt: crypto.randomBytes(16).toString('base64') };
+/** The scrypt cost of every new passphrase wrap: 2^17 × 8 → 128 MiB of memory, a few hundred ms. */
+export const SCRYPT_N = 2 ** 17;
+const SCRYPT_MIN_TEST_N = 2 ** 10;
+/** Parameters read back from a keyring are capped: no file may make a derivation take more than this. */
+const SCRYPT_MAX_MEMORY = 256 * 1024 * 1024;
+
+const isPowerOfTwo = (n: number) => Number.isSafeInteger(n) && n >= 2 && (n & (n - 1)) === 0;
+
+/**
+ * The N for a new passphrase wrap. STATEWARD_SCRYPT_N (a power of two from 2^10
+ * to 2^17) is obeyed only under the test runner — VITEST is set, or
+ * NODE_ENV=test — so tests stay fast; anywhere else it is ignored, because a
+ * cheap N set by mistake would leave the passphrase wrap easy to brute-force.
+ */
+export function scryptCost(env: NodeJS.ProcessEnv = process.env): number {
+  const testing = Boolean(env.VITEST) || env.NODE_ENV === 'test';
+  const asked = Number(env.STATEWARD_SCRYPT_N);
+  return testing && isPowerOfTwo(asked) && asked >= SCRYPT_MIN_TEST_N && asked <= SCRYPT_N
+    ? asked
+    : SCRYPT_N;
 }
 
+export function defaultScrypt(): ScryptParams {
+  return { N: scryptCost(), r: 8, p: 1, salt: crypto.randomBytes(16).toString('base64') };
+}
+
+/** Why scrypt parameters (e.g. read back from a keyring) are refused, or null when they are usable. */
+export function scryptParamsProblem(params: ScryptParams): string | null {
+  const { N, r, p } = params;
+  if (!isPowerOfTwo(N)) return `N = ${N} is not a power of two`;
+  if (!Number.isSafeInteger(r) || r < 1 || r > 32) return `r = ${r} is out of range (1–32)`;
+  if (!Number.isSafeInteger(p) || p < 1 || p > 16) return `p = ${p} is out of range (1–16)`;
+  if (128 * N * r > SCRYPT_MAX_MEMORY) return `N = ${N}, r = ${r} would need more than 256 MiB`;
+  return null;
+}
+
+/** Derive a passphrase's key-encryption key; refuses parameters outside the caps instead of trying them. */
 export function scryptKek(passphrase: string, params: ScryptParams): Buffer {
+  const problem = scryptParamsProblem(params);
+  if (problem)
+    throw new AppError(
+      'SECRETS_KEY_UNAVAILABLE',
+      `The passphrase protection in keys/keyring.json has unusable scrypt parameters (${problem}).`,
+      { hint: 'Unlock with the recovery key or the key file to rebuild it.' },
+    );
   return crypto.scryptSync(
     passphrase.normalize('NFKC'),
     Buffer.from(params.salt, 'base64'),

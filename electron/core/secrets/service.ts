@@ -28,6 +28,7 @@ import {
   KEY_BYTES,
   keyIdOf,
   open,
+  scryptCost,
   scryptKek,
   seal,
 } from './crypto.ts';
@@ -375,9 +376,36 @@ export class SecretService {
         'Secrets are locked: enter the passphrase (or use the key file or recovery key).',
       );
     }
+    if (opts.passphrase !== undefined) this.strengthenPassphraseWraps(opts.passphrase);
     this.upgradeLegacyValuesSafely();
     this.changed();
     return this.status();
+  }
+
+  /**
+   * A passphrase wrap made with a cheaper scrypt cost than today's (e.g. a keyring
+   * written while STATEWARD_SCRYPT_N was obeyed everywhere) is made again with
+   * today's cost, for every key unlocked here, once the passphrase is known.
+   */
+  private strengthenPassphraseWraps(passphrase: string): void {
+    const current = this.keks.passphrase;
+    if (!current || current.params.N >= scryptCost()) return;
+    const ring = this.ring();
+    if (!ring) return;
+    const params = defaultScrypt();
+    const kek = scryptKek(passphrase, params);
+    for (const entry of ring.keys) {
+      const key = this.keys.get(entry.id);
+      if (!key) continue;
+      entry.wraps = entry.wraps.map((w) =>
+        w.by === 'passphrase'
+          ? { by: 'passphrase', kdf: params, ...fromSealed(seal(kek, key, keyAad(entry.id))) }
+          : w,
+      );
+    }
+    writeKeyring(this.rt.layout.keys, ring);
+    this.keks.passphrase = { params, kek };
+    this.audit('secrets.passphrase_rewrapped', 'keys', { N: params.N });
   }
 
   /** Unlock with a recovery key (e.g. a backup restored on another machine) and keep it in this keyring. */
