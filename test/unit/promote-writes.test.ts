@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { addPromoteGuard } from '../../electron/core/restore/guard.ts';
+import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
@@ -328,6 +329,37 @@ describe('a promote that fails after the guard is committed leaves the old datab
     expect(
       await reg.dispatch('restores.promote', { restoreId: staged.restoreId, confirm: true }),
     ).toMatchObject({ ok: true });
+  });
+});
+
+describe('a promote that cannot take the write lock', () => {
+  it('another process holding a write transaction past the busy timeout: DATA_DIR_BUSY, nothing changed, writes work again', async () => {
+    const dir = freshDataDir();
+    const rt = await startTestRuntime(world, dir);
+    const reg = testRegistry(rt);
+    const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
+      source: { backupId },
+    });
+    await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+    const before = fs.readdirSync(rt.layout.backups).sort();
+    const holder = spawnLines(world, [path.join(HELPERS_DIR, 'tx-holder.ts'), rt.layout.db]);
+    await holder.waitLine((l) => l.startsWith('holding'));
+    const refused = await reg.dispatch('restores.promote', {
+      restoreId: staged.restoreId,
+      confirm: true,
+    });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'DATA_DIR_BUSY' } });
+    await holder.kill();
+    // Nothing was done: no pre-restore backup, no journal, no guard, the copy still ready.
+    expect(fs.readdirSync(rt.layout.backups).sort()).toEqual(before);
+    expect(fs.existsSync(path.join(dir, PROMOTE_JOURNAL))).toBe(false);
+    expect(guardTriggersIn(rt.layout.db)).toEqual([]);
+    expect(rt.restores.get(staged.restoreId).status).toBe('ready');
+    const created = await reg.dispatch(
+      'deployments.create',
+      writeInput(environmentId, 'after-busy', 1),
+    );
+    expect(created, JSON.stringify(created)).toMatchObject({ ok: true });
   });
 });
 
