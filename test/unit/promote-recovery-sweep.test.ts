@@ -12,6 +12,7 @@ import { dataDirLayout } from '../../electron/core/paths.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
+import { openReadOnly } from '../../electron/core/store/db.ts';
 import { createProject } from '../../electron/core/store/resources/projects.ts';
 import { holdLockInChild } from '../helpers/child.ts';
 import { cli, onlyJson } from '../helpers/cli.ts';
@@ -58,6 +59,15 @@ beforeAll(async () => {
 afterAll(() => {
   if (template) fs.rmSync(template, { recursive: true, force: true });
 });
+
+function codeOf(fn: () => void): string | null {
+  try {
+    fn();
+    return null;
+  } catch (e) {
+    return String((e as { code?: unknown }).code);
+  }
+}
 
 function freshDataDir(): string {
   const dir = world.dir();
@@ -128,6 +138,8 @@ describe('killed while the promoted copy switches to WAL (its rollback journal i
       );
       expect(run.signal, run.stderr).toBe('SIGKILL');
       expect(fs.statSync(`${layout.db}-journal`).size).toBeGreaterThan(0);
+      // A read-only open says why it cannot read, instead of "attempt to write a readonly database".
+      expect(codeOf(() => openReadOnly(layout.db).close())).toBe('DB_NEEDS_RECOVERY');
 
       const st = await statusOf(dir);
       expect(st.code, st.text).toBe(3);
