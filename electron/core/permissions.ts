@@ -107,17 +107,19 @@ export function describeRepair(r: PermissionRepair): string[] {
 export function repairPermissions(layout: DataDirLayout): PermissionRepair {
   const out: PermissionRepair = { tightened: [], foreign: [], failed: [] };
   if (process.platform === 'win32') return out; // modes do not apply; ACLs are inherited there
-  let dir: string;
-  let names: string[];
   try {
-    // The data dir itself may be a link the user made; what is inside it is never followed.
-    dir = fs.realpathSync(layout.dir);
-    names = fs.readdirSync(dir);
+    repairInto(layout, out);
   } catch (e) {
-    out.failed.push(`.: ${errText(e)}`);
-    return out;
+    out.failed.push(`.: ${errText(e)}`); // never a reason not to start
   }
-  if (!tighten(dir, '.', out)?.isDirectory()) return out;
+  return out;
+}
+
+function repairInto(layout: DataDirLayout, out: PermissionRepair): void {
+  // The data dir itself may be a link the user made; what is inside it is never followed.
+  const dir = fs.realpathSync(layout.dir);
+  const names = fs.readdirSync(dir);
+  if (!tighten(dir, '.', out)?.isDirectory()) return;
   const files = [layout.db, layout.wal, layout.shm, `${layout.db}-journal`, layout.lock];
   for (const name of [...files.map((f) => path.basename(f)), PROMOTE_JOURNAL])
     tighten(path.join(dir, name), name, out);
@@ -125,5 +127,4 @@ export function repairPermissions(layout: DataDirLayout): PermissionRepair {
   // Folders an interrupted promote set aside hold whole databases.
   for (const name of names)
     if (name.startsWith('promote-aside-')) walk(path.join(dir, name), name, 0, out);
-  return out;
 }
