@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { addPromoteGuard } from '../../electron/core/restore/guard.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
+import { createBackup } from '../../electron/core/backup/engine.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
@@ -360,6 +361,26 @@ describe('a promote that cannot take the write lock', () => {
       writeInput(environmentId, 'after-busy', 1),
     );
     expect(created, JSON.stringify(created)).toMatchObject({ ok: true });
+  });
+});
+
+describe('the guard never travels in a backup', () => {
+  it('a backup of a guarded database (taken by another process mid-promote) has no guard', async () => {
+    const dir = freshDataDir();
+    const db = new Database(dataDirLayout(dir).db);
+    db.exec('BEGIN IMMEDIATE');
+    addPromoteGuard(db);
+    db.exec('COMMIT');
+    db.close();
+    for (const compact of [false, true]) {
+      const backup = await createBackup({
+        source: dataDirLayout(dir).db,
+        outDir: world.dir(),
+        kind: 'manual',
+        compact,
+      });
+      expect(guardTriggersIn(backup.path), `compact: ${compact}`).toEqual([]);
+    }
   });
 });
 

@@ -8,6 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { countRows, tableExists } from '../store/introspect.ts';
+import { dropPromoteGuard } from '../restore/guard.ts';
 
 export type WorkerRequest =
   | {
@@ -73,6 +74,8 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
     db.pragma('journal_mode = DELETE');
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
+    // Taken while another process's promote had guarded the old database: no backup keeps that guard.
+    dropPromoteGuard(db);
     if (req.compact) {
       for (const t of COMPACT_STRIPPED_TABLES)
         if (tableExists(db, t)) db.exec(`DELETE FROM "${t}"`);
