@@ -1,12 +1,11 @@
 // Repair loose permissions at start: everything Stateward keeps in the data
-// directory is owner-only (folders 0700, files 0600), including what an older
+// directory is owner-only (no group or other bits), including what an older
 // version, a copy, an archive tool or a umask left readable by others. Only the
 // known sub-paths are touched; symbolic links are never followed (nor changed);
 // a file that belongs to another user is reported. Never throws: start-up goes on.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataDirLayout } from './paths.ts';
-import { DIR_MODE, FILE_MODE } from './fsutil.ts';
 import { PROMOTE_JOURNAL } from './restore/promote.ts';
 
 export interface PermissionRepair {
@@ -38,11 +37,13 @@ function tighten(p: string, rel: string, out: PermissionRepair): fs.Stats | null
   if (!st.isDirectory() && !st.isFile()) return null; // links, sockets, fifos: not ours to change
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) out.foreign.push(rel);
-  const want = st.isDirectory() ? DIR_MODE : FILE_MODE;
-  if ((st.mode & 0o777) === want) return st;
+  // Only what others may do is taken away: an owner's own choice (a read-only 0400 file) stays.
+  const mode = st.mode & 0o777;
+  if ((mode & 0o077) === 0) return st;
+  const want = mode & 0o700;
   try {
     chmodNoFollow(p, st, want);
-    out.tightened.push(`${rel} (${(st.mode & 0o777).toString(8)} → ${want.toString(8)})`);
+    out.tightened.push(`${rel} (${mode.toString(8)} → ${want.toString(8)})`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.failed.push(`${rel}: ${errText(e)}`);
   }

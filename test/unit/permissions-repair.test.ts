@@ -54,6 +54,17 @@ describe('permission repair at start', () => {
     expect(logText(rt)).toContain('keys/keyring.json');
   });
 
+  it("only what others may do is taken away: an owner's read-only file stays read-only", async () => {
+    const dir = await populatedDataDir();
+    const backup = fs.readdirSync(path.join(dir, 'backups')).find((n) => n.endsWith('.sqlite'))!;
+    const file = path.join(dir, 'backups', backup);
+    fs.chmodSync(file, 0o444);
+    const rt = await startTestRuntime(world, dir);
+    expect(rt.startup).toEqual({ state: 'ready' });
+    expect(modeOf(file)).toBe(0o400);
+    expect(rt.permissionRepair?.tightened).toEqual([`backups/${backup} (444 → 400)`]);
+  });
+
   it('all in order: nothing tightened, nothing to report', async () => {
     const dir = await populatedDataDir();
     const rt = await startTestRuntime(world, dir);
