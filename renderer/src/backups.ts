@@ -1,16 +1,11 @@
 // What the renderer says about backups, in one place: labels, hints for the
 // backup error codes, and saving a copy outside the backups folder (Save As in
 // Electron, a one-time download link in the browser).
-import type { BackupEntry, BackupKind } from '../../shared/domain.ts';
+import type { BackupEntry } from '../../shared/domain.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { invoke, platform } from './api.ts';
 
-export const BACKUP_KIND_LABEL: Record<BackupKind, string> = {
-  manual: 'Manual',
-  scheduled: 'Scheduled',
-  'pre-upgrade': 'Pre-upgrade',
-  'pre-restore': 'Pre-restore',
-};
+export { BACKUP_KIND_LABEL, backupTitle } from './names.ts';
 
 export const PHASES = ['snapshot', 'verify', 'finalize'] as const;
 export type Phase = (typeof PHASES)[number];

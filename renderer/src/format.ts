@@ -18,6 +18,14 @@ export function formatBytes(n: number): string {
 const number = new Intl.NumberFormat();
 export const formatCount = (n: number): string => number.format(n);
 
+/**
+ * A count with its noun: "1 environment", "2 environments", "1,204 deployments".
+ * `many` defaults to the noun plus "s" ("copy" → pass "copies").
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 const dateTime = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
   month: 'short',

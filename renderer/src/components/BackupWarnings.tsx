@@ -2,6 +2,7 @@
 // now (overdue, last attempt failed). Shared by the Dashboard and the Backups page.
 import type { BackupOverview } from '../../../shared/domain.ts';
 import { SEVERE_WARNINGS, WARNING_TITLE } from '../backups.ts';
+import { afterTitle } from '../names.ts';
 import { Icon } from './Icon.tsx';
 
 export function WarningRow(props: {
@@ -13,7 +14,7 @@ export function WarningRow(props: {
   const severe = SEVERE_WARNINGS.has(warning.code);
   const title =
     warning.code === 'LAST_BACKUP_FAILED' && failureCode === 'OFFSITE_COPY_FAILED'
-      ? WARNING_TITLE.OFFSITE_COPY_FAILED
+      ? (WARNING_TITLE.OFFSITE_COPY_FAILED ?? warning.code)
       : (WARNING_TITLE[warning.code] ?? warning.code);
   return (
     <li
@@ -24,7 +25,7 @@ export function WarningRow(props: {
       <Icon name={severe ? 'error' : 'warning'} />
       <div>
         <strong>{title}</strong>
-        <p>{warning.message}</p>
+        <p>{afterTitle(title, warning.message)}</p>
       </div>
     </li>
   );

@@ -5,6 +5,7 @@
 import type { DrillOverview } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
 import { formatAgo, formatTimeExact } from '../format.ts';
+import { afterTitle, backupTitle } from '../names.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
@@ -83,7 +84,7 @@ function DrillRowsOf({ overview, withButton }: { overview: DrillOverview; withBu
             <Icon name={severe ? 'error' : 'warning'} />
             <div className="safety-row-grow">
               <strong>{TITLE[w.code] ?? w.code}</strong>
-              <p>{w.message}</p>
+              <p>{afterTitle(TITLE[w.code] ?? w.code, w.message)}</p>
               {(w.code === 'LAST_DRILL_FAILED' || (withButton && w === overview.warnings[0])) && (
                 <div className="safety-row-actions">
                   {withButton && w === overview.warnings[0] && <RunDrillButton small primary />}
@@ -116,10 +117,10 @@ function DrillRowsOf({ overview, withButton }: { overview: DrillOverview; withBu
               <button
                 type="button"
                 className="link-button drill-file-link"
-                title="Open the drill report"
+                title={`Open the drill report (${last.fileName})`}
                 onClick={() => go({ view: 'drill', drillId: last.id })}
               >
-                {last.fileName}
+                {backupTitle(last)}
               </button>{' '}
               restored, booted and showed its data.
             </p>

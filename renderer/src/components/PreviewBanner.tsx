@@ -2,7 +2,8 @@
 // unmistakably not live, which copy it is, and the two ways out.
 import { useEffect } from 'react';
 import { invoke } from '../api.ts';
-import { formatTime, formatTimeExact } from '../format.ts';
+import { formatTimeExact } from '../format.ts';
+import { backupTitle } from '../names.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
@@ -51,14 +52,15 @@ export function PreviewBanner() {
       </span>
       <div className="preview-banner-text">
         <strong>Restored copy — read-only</strong>
+        <span className="preview-banner-name" title={source.fileName}>
+          {source.createdAt !== null ? (
+            <span title={formatTimeExact(source.createdAt)}>{backupTitle(source)}</span>
+          ) : (
+            backupTitle(source)
+          )}
+        </span>
         <span className="preview-banner-file" title={source.fileName}>
           {source.fileName}
-          {source.createdAt !== null && (
-            <span title={formatTimeExact(source.createdAt)}>
-              {' '}
-              · taken {formatTime(source.createdAt)}
-            </span>
-          )}
         </span>
       </div>
       <div className="preview-banner-actions">

@@ -17,7 +17,8 @@ import {
 } from '../components/DrillReport.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { WizardSteps } from '../components/WizardSteps.tsx';
-import { formatCount, formatTime } from '../format.ts';
+import { formatBytes, formatCount, formatTime, plural } from '../format.ts';
+import { backupTitle } from '../names.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { cannotOpenReason, DRILL_STEPS } from '../restores.ts';
@@ -183,15 +184,19 @@ function RunStep() {
   return (
     <div className="verify-run">
       <p className="muted" role="status" aria-live="polite" data-testid="verify-count">
-        {formatCount(done)} of {formatCount(w.queue.length)} backups drilled
+        {formatCount(done)} of {plural(w.queue.length, 'backup')} drilled
       </p>
       <ol className="verify-queue">
         {w.queue.map((e) => (
           <li key={e.id} className="verify-queue-item" data-status={itemStatus(w.items[e.id])}>
             <StepStatusIcon status={itemStatus(w.items[e.id])} />
             <KindBadge entry={e} />
-            <span className="truncate">{formatTime(e.createdAt)}</span>
-            <span className="muted small truncate">{e.fileName}</span>
+            <span className="truncate" title={e.fileName}>
+              {formatTime(e.createdAt)}
+            </span>
+            <span className="muted small truncate">
+              {formatBytes(e.bytes)} · {e.compact ? 'compact' : 'full'}
+            </span>
           </li>
         ))}
       </ol>
@@ -199,7 +204,7 @@ function RunStep() {
         <div className="verify-current">
           <p className="verify-now">
             <span className="muted">Now drilling</span>{' '}
-            <span className="path">{running.fileName}</span>
+            <span title={running.fileName}>{backupTitle(running)}</span>
           </p>
           <RestoreProgress opId={runningItem.opId} copiedBytes={running.bytes} phase="auto" />
         </div>
@@ -226,7 +231,7 @@ function ReportsStep() {
             ? w.queue.length === 1
               ? 'The backup passed its restore drill.'
               : `All ${formatCount(w.queue.length)} backups passed their restore drills.`
-            : `${formatCount(passed)} of ${formatCount(w.queue.length)} backups passed.`}
+            : `${formatCount(passed)} of ${plural(w.queue.length, 'backup')} passed.`}
         </strong>
       </p>
       {w.queue.map((e) => {
@@ -237,11 +242,14 @@ function ReportsStep() {
             className="verify-report"
             data-testid="verify-report"
             data-backup-id={e.id}
-            aria-label={`Report for ${e.fileName}`}
+            aria-label={`Report for the ${backupTitle(e)}`}
           >
             <header className="verify-report-head">
               <KindBadge entry={e} />
-              <span className="truncate path">{e.fileName}</span>
+              <span className="truncate" title={e.fileName}>
+                {formatTime(e.createdAt)} · {formatBytes(e.bytes)} ·{' '}
+                {e.compact ? 'compact' : 'full'}
+              </span>
             </header>
             {item?.state === 'done' ? (
               <>

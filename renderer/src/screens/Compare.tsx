@@ -5,7 +5,7 @@ import { ComparisonView } from '../components/Comparison.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
-import { formatTime } from '../format.ts';
+import { backupTitle } from '../names.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
@@ -52,8 +52,8 @@ export function Compare() {
         title="Compare with live"
         subtitle={
           <>
-            Live data beside the restored copy of <span className="path">{source.fileName}</span>
-            {source.createdAt !== null ? `, taken ${formatTime(source.createdAt)}` : ''}.
+            Live data beside the copy restored from{' '}
+            <span title={source.fileName}>{backupTitle(source)}</span>.
           </>
         }
         actions={

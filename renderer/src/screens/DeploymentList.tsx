@@ -9,7 +9,7 @@ import { ErrorState } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import type { DeploymentFilter } from '../deploymentPages.ts';
 import { DeploymentPages } from '../deploymentPages.ts';
-import { formatCount, formatDuration, formatTime } from '../format.ts';
+import { formatDuration, formatTime, plural } from '../format.ts';
 import { useListKeys } from '../hooks/useListKeys.ts';
 import { useRevision } from '../stores/data.ts';
 
@@ -86,7 +86,7 @@ export function DeploymentList(props: {
   return (
     <div className="dlist">
       <div className="dlist-summary muted small" aria-live="polite">
-        {pages.total === null ? 'Loading…' : `${formatCount(total)} deployments`}
+        {pages.total === null ? 'Loading…' : plural(total, 'deployment')}
         {pages.error && (
           <span className="inline-error">
             {' '}

@@ -7,7 +7,7 @@ import { Icon } from '../components/Icon.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { ProjectDialog } from '../dialogs/ProjectDialog.tsx';
 import { FormError } from '../dialogs/FormError.tsx';
-import { formatCount } from '../format.ts';
+import { plural } from '../format.ts';
 import { useApp } from '../stores/app.ts';
 import { useNav } from '../stores/nav.ts';
 import { latestOf, useProgress } from '../stores/progress.ts';
@@ -38,7 +38,7 @@ export function FirstRun({ status }: { status: AppStatus }) {
     if (r.ok) {
       toastSuccess(
         'Demo data loaded',
-        `${formatCount(r.value.projects)} projects, ${formatCount(r.value.environments)} environments, ${formatCount(r.value.deployments)} deployments.`,
+        `${plural(r.value.projects, 'project')}, ${plural(r.value.environments, 'environment')}, ${plural(r.value.deployments, 'deployment')}.`,
       );
       await refreshStatus();
     } else {

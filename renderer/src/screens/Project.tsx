@@ -10,7 +10,7 @@ import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { EnvironmentDialog, KIND_LABEL } from '../dialogs/EnvironmentDialog.tsx';
 import { ProjectDialog } from '../dialogs/ProjectDialog.tsx';
-import { formatCount, formatTime } from '../format.ts';
+import { formatCount, formatTime, plural } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
@@ -138,8 +138,8 @@ export function ProjectScreen({ projectId }: { projectId: number }) {
         }
       />
       <p className="meta-line muted">
-        {formatCount(p.environmentCount)} environments · {formatCount(p.deploymentCount)}{' '}
-        deployments · created {formatTime(p.createdAt)}
+        {plural(p.environmentCount, 'environment')} · {plural(p.deploymentCount, 'deployment')} ·
+        created {formatTime(p.createdAt)}
       </p>
       <h2 className="section-title">Environments</h2>
       {body}

@@ -3,10 +3,17 @@
 // can open, the pre-upgrade one first, restored through the same wizard
 // (preflight → drill → preview → promote) without leaving the screen.
 import { invoke } from '../api.ts';
-import { KindBadge } from '../components/BackupFacts.tsx';
+import { KindBadge, VerifiedPill } from '../components/BackupFacts.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
-import { formatAgo, formatBytes, formatCount, formatTimeExact } from '../format.ts';
+import {
+  formatAgo,
+  formatBytes,
+  formatCount,
+  formatTime,
+  formatTimeExact,
+  plural,
+} from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { cannotOpenReason } from '../restores.ts';
@@ -40,13 +47,15 @@ export function RefusalRestore() {
         <p className="muted" data-testid="refusal-no-backups">
           {all.length === 0
             ? 'There are no backups in this data directory’s backups folder.'
-            : `None of the ${formatCount(all.length)} backups can be opened by this version (schema ${appSchema}).`}
+            : all.length === 1
+              ? `The one backup cannot be opened by this version (schema ${appSchema}).`
+              : `None of the ${formatCount(all.length)} backups can be opened by this version (schema ${appSchema}).`}
         </p>
       ) : (
         <>
           <p>
             This version (schema {appSchema}) can open {formatCount(openable.length)} of the{' '}
-            {formatCount(all.length)} backups in the backups folder
+            {plural(all.length, 'backup')} in the backups folder
             {newer === 1
               ? '; 1 newer one needs a newer Stateward'
               : newer > 1
@@ -68,10 +77,16 @@ export function RefusalRestore() {
                   onClick={() => show({ mode: 'refused', backupId: e.id })}
                 >
                   <KindBadge entry={e} />
-                  <span title={formatTimeExact(e.createdAt)}>{formatAgo(e.createdAt, now)}</span>
-                  <span className="muted small refusal-backup-facts">
-                    {formatBytes(e.bytes)} · schema {e.schemaVersion}
+                  {/* Two backups minutes apart must not read alike: the exact time, mode and state. */}
+                  <span className="refusal-backup-when" title={formatTimeExact(e.createdAt)}>
+                    {formatTime(e.createdAt)}
+                    <span className="muted small"> · {formatAgo(e.createdAt, now)}</span>
                   </span>
+                  <span className="muted small refusal-backup-facts">
+                    {formatBytes(e.bytes)} · {e.compact ? 'compact' : 'full'} · schema{' '}
+                    {e.schemaVersion}
+                  </span>
+                  <VerifiedPill entry={e} now={now} />
                   {e.kind === 'pre-upgrade' && (
                     <span className="pill pill-ok">before the upgrade</span>
                   )}

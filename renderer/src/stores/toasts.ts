@@ -1,6 +1,7 @@
 // Toasts: the one place mutations report success and failure that is not shown inline.
 import { create } from 'zustand';
 import type { AppErrorShape } from '../../../shared/errors.ts';
+import { issueLines } from '../errors.ts';
 
 export interface Toast {
   id: number;
@@ -46,7 +47,8 @@ export function toastError(title: string, error: AppErrorShape): void {
   const toast: Omit<Toast, 'id'> = {
     kind: 'error',
     title,
-    message: error.message,
+    // Invalid input in words ("retention.keepLast: Must be at least 1"), not the validator's.
+    message: issueLines(error).join('; ') || error.message,
     code: error.code,
   };
   if (error.hint) toast.hint = error.hint;

@@ -6,6 +6,7 @@ import type { BackupEntry, DrillReport } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
 import { newOpId, withHint } from '../backups.ts';
+import { plural } from '../format.ts';
 import { useData } from './data.ts';
 import { useProgress } from './progress.ts';
 import { toastError, toastSuccess, useToasts } from './toasts.ts';
@@ -95,7 +96,7 @@ export const useVerifyWizard = create<VerifyWizardState>((set, get) => ({
       else
         toastError('A restore drill failed', {
           code: 'DRILL_FAILED',
-          message: `${failed} of ${items.length} backups did not pass. Open Restore & drills for the reports.`,
+          message: `${failed} of ${plural(items.length, 'backup')} did not pass. Open Restore & drills for the reports.`,
         });
     }
   },
