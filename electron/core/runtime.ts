@@ -150,8 +150,10 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
         recovered.push(JOURNAL_ROLLED_BACK);
         logger.log('warn', JOURNAL_ROLLED_BACK);
       }
-      // The old database is live again: writes it refused during the promote are allowed again.
-      if (recovery?.outcome === 'rolled-back') dropPromoteGuardFile(layout.db, logger);
+      // Writes refused during the promote are allowed again: after a rollback the old database
+      // carries the guard; after a finish the copy may (restored from a backup taken mid-promote,
+      // and the crash came before the promote dropped it).
+      if (recovery) dropPromoteGuardFile(layout.db, logger);
       if (recovery)
         logger.log(
           'warn',

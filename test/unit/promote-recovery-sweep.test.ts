@@ -10,13 +10,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
+import { addPromoteGuard } from '../../electron/core/restore/guard.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { openReadOnly } from '../../electron/core/store/db.ts';
 import { createProject } from '../../electron/core/store/resources/projects.ts';
 import { holdLockInChild } from '../helpers/child.ts';
 import { cli, onlyJson } from '../helpers/cli.ts';
-import { integrityOf, projectNames, projectNamesOfFile } from '../helpers/restore-util.ts';
+import {
+  editFile,
+  integrityOf,
+  projectNames,
+  projectNamesOfFile,
+} from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import type { FaultSpec } from '../helpers/syscall-sweep.ts';
 import {
@@ -220,6 +226,26 @@ describe('killed before the restored copy is renamed in (the live database is as
     expect(st.json.promote).toMatchObject({ state: 'in-progress', nextStart: 'rolled-back' });
     expect(st.text).toMatch(new RegExp(`being made live by process ${holder.pid}`));
   });
+});
+
+describe('a copy carrying the write guard (restored from a backup taken mid-promote)', () => {
+  it.skipIf(!HAVE_STRACE)(
+    'killed after it is renamed in, before the promote drops the guard: the finishing start drops it, live is writable',
+    { timeout: 30_000 },
+    async () => {
+      const dir = freshDataDir();
+      const layout = dataDirLayout(dir);
+      const copy = path.join(layout.restores, restoreId, 'stateward.db');
+      editFile(copy, (db) => addPromoteGuard(db));
+      // Killed at the sync of the copy's old folder, right after the rename: in place, never opened.
+      const run = await straceCli(
+        ['-o', '/dev/null', '-P', path.dirname(copy), '-e', 'inject=fsync:signal=KILL'],
+        promoteArgs(dir),
+      );
+      expect(run.signal, run.stderr).toBe('SIGKILL');
+      expect(await startAfterCrash(dir, 'guarded copy')).toBe('new');
+    },
+  );
 });
 
 describe('promote killed before each of its syscalls on the data dir', () => {
