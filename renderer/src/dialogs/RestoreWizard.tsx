@@ -22,7 +22,14 @@ import {
 import { Icon } from '../components/Icon.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { WizardSteps } from '../components/WizardSteps.tsx';
-import { formatAgo, formatBytes, formatCount, formatTime, formatTimeExact } from '../format.ts';
+import {
+  formatAgo,
+  formatBytes,
+  formatCount,
+  formatTime,
+  formatTimeExact,
+  plural,
+} from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { cannotOpenReason, unresolvedSecrets } from '../restores.ts';
@@ -470,7 +477,7 @@ function CheckStep() {
         {f.rowCounts &&
           factsRow(
             'Contents',
-            `${formatCount(f.rowCounts['projects'] ?? 0)} projects · ${formatCount(f.rowCounts['environments'] ?? 0)} environments · ${formatCount(f.rowCounts['deployments'] ?? 0)} deployments`,
+            `${plural(f.rowCounts['projects'] ?? 0, 'project')} · ${plural(f.rowCounts['environments'] ?? 0, 'environment')} · ${plural(f.rowCounts['deployments'] ?? 0, 'deployment')}`,
           )}
       </dl>
       {f.manifest !== 'sidecar' && (
@@ -712,8 +719,8 @@ function InlinePreview() {
               <li key={p.id}>
                 <strong>{p.name}</strong>
                 <span className="muted small">
-                  {formatCount(p.environmentCount)} environments · {formatCount(p.deploymentCount)}{' '}
-                  deployments
+                  {plural(p.environmentCount, 'environment')} ·{' '}
+                  {plural(p.deploymentCount, 'deployment')}
                 </span>
               </li>
             ))}
