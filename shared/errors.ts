@@ -48,6 +48,7 @@ export const ERROR_CODES = [
   'SECRETS_RECOVERY_KEY_INVALID',
   'SECRETS_KEY_UNAVAILABLE',
   'SECRET_TAMPERED',
+  'SECRET_VALUE_REFUSED',
   'OFFSITE_COPY_FAILED',
   /** The disk holding the data directory (or the file being written) is full; nothing was changed. */
   'DISK_FULL',

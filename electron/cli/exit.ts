@@ -38,6 +38,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SECRETS_WRONG_PASSPHRASE':
     case 'SECRETS_PASSPHRASE_REQUIRED':
     case 'SECRETS_RECOVERY_KEY_INVALID':
+    case 'SECRET_VALUE_REFUSED':
       return EXIT.badInput;
     case 'DATA_DIR_LOCKED':
     case 'SCHEMA_FROM_NEWER_VERSION':

@@ -12,8 +12,10 @@ import { listAudit } from '../core/store/resources/audit.ts';
 export const deploymentHandlers: HandlerMap = {
   'deployments.list': (input, rt) => listDeployments(readDb(rt, input.restoreId), input),
   'deployments.get': (input, rt) => getDeployment(readDb(rt, input.restoreId), input.id),
-  'deployments.create': (input, rt) =>
-    auditedWrite(
+  // Secret values are checked for before each write's transaction: a refusal's audit entry stays.
+  'deployments.create': (input, rt) => {
+    rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
+    return auditedWrite(
       rt,
       'deployments',
       (db, now) => createDeployment(db, input, now),
@@ -22,9 +24,11 @@ export const deploymentHandlers: HandlerMap = {
         target: `deployment:${d.id}`,
         detail: { environmentId: d.environmentId, version: d.version, status: d.status },
       }),
-    ),
-  'deployments.setStatus': (input, rt) =>
-    auditedWrite(
+    );
+  },
+  'deployments.setStatus': (input, rt) => {
+    rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
+    return auditedWrite(
       rt,
       'deployments',
       (db, now) => setDeploymentStatus(db, input, now),
@@ -33,8 +37,10 @@ export const deploymentHandlers: HandlerMap = {
         target: `deployment:${d.id}`,
         detail: { status: d.status },
       }),
-    ),
+    );
+  },
   'deployments.appendLog': (input, rt) => {
+    rt.secrets.assertNoSecretValues('message', input.message);
     const db = storeOf(rt);
     const detail = db.transaction(() => appendDeploymentLog(db, input, rt.now()))();
     rt.events.emit('data.changed', { area: 'deployments' });

@@ -59,18 +59,18 @@ export const projectHandlers: HandlerMap = {
     ),
 
   'snapshots.list': (input, rt) => listSnapshots(readDb(rt, input.restoreId), input.environmentId),
-  'snapshots.create': (input, rt) =>
-    auditedWrite(
+  'snapshots.create': (input, rt) => {
+    // Checked before the write's transaction: the audit entry of a refusal must stay.
+    rt.secrets.assertNoSecretValues('content', input.content);
+    return auditedWrite(
       rt,
       'snapshots',
-      (db, now) => {
-        rt.secrets.assertNoSecretValues(input.environmentId, input.content);
-        return createSnapshot(db, input, now);
-      },
+      (db, now) => createSnapshot(db, input, now),
       (s) => ({
         action: 'snapshot.created',
         target: `environment:${s.environmentId}`,
         detail: { version: s.version, sha256: s.sha256 },
       }),
-    ),
+    );
+  },
 };

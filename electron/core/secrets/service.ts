@@ -72,6 +72,12 @@ function openValue(key: Buffer, row: SecretRow): Buffer | null {
 
 const isLegacy = (row: SecretRow) => row.iv.length === 12;
 
+const FIELD_WORDS = {
+  content: 'configuration',
+  diagnosticSummary: 'diagnostic summary',
+  message: 'log message',
+} as const;
+
 interface Keks {
   passphrase?: { params: ScryptParams; kek: Buffer };
   keyfile?: { fingerprint: string; kek: Buffer };
@@ -598,15 +604,20 @@ export class SecretService {
   }
 
   /**
-   * Refuse configuration that carries any secret's value (of any environment)
-   * instead of its reference. While locked nothing can be compared, so a
-   * snapshot is refused until secrets are unlocked (only when secrets exist).
+   * Refuse text about to be stored — a configuration snapshot, a deployment's
+   * diagnostic summary, a log line — that carries any secret's value (of any
+   * environment) instead of its reference. The refusal never says which secret
+   * matched, and every match is audited (so guessing values through it leaves a
+   * trail). Call it outside a transaction: the audit entry must outlive the
+   * refusal. While locked nothing can be compared, so the text is refused until
+   * secrets are unlocked (only when secrets exist).
    */
-  assertNoSecretValues(_environmentId: number, content: unknown): void {
+  assertNoSecretValues(field: 'content' | 'diagnosticSummary' | 'message', content: unknown): void {
     const rows = allSecrets(this.db());
-    if (rows.length === 0) return;
-    const text = JSON.stringify(content);
+    if (rows.length === 0 || content === null || content === undefined) return;
+    const text = typeof content === 'string' ? content : JSON.stringify(content);
     const ours = new Set(this.ring()?.keys.map((k) => k.id) ?? []);
+    const what = FIELD_WORDS[field];
     for (const row of rows) {
       const plain = this.decrypt(row);
       // A reference under another machine's key (a restored backup not yet re-bound) cannot be compared.
@@ -614,23 +625,27 @@ export class SecretService {
       if (!plain) {
         throw new AppError(
           'SECRETS_LOCKED',
-          'Unlock secrets first: a configuration snapshot is checked for secret values before it is stored.',
-          {
-            hint: 'Unlock with the passphrase (Keys & secrets), then save the snapshot again.',
-          },
+          `Unlock secrets first: ${what} is checked for secret values before it is stored.`,
+          { hint: 'Unlock with the passphrase (Keys & secrets), then try again.' },
         );
       }
       const value = plain.toString('utf8');
-      if (value.length >= 4 && text.includes(JSON.stringify(value).slice(1, -1))) {
-        throw new AppError(
-          'BAD_INPUT',
-          `This configuration contains the value of secret ${row.name} (${row.project_name}/${row.environment_name}). Snapshots keep references, never values.`,
-          {
-            hint: `Use {"$secret": "${row.name}"} where the value should go.`,
-            details: { field: 'content', secret: row.name },
-          },
-        );
-      }
+      plain.fill(0);
+      if (value.length < 4) continue;
+      const escaped = JSON.stringify(value).slice(1, -1);
+      if (!text.includes(value) && !text.includes(escaped)) continue;
+      this.audit('secret.value_refused', 'data-dir', { field });
+      throw new AppError(
+        'SECRET_VALUE_REFUSED',
+        `This ${what} contains the value of a secret stored in Stateward, so it was not stored. ${field === 'content' ? 'Snapshots keep references, never values.' : 'Values never go into deployment records.'}`,
+        {
+          hint:
+            field === 'content'
+              ? 'Use {"$secret": "NAME"} where the value should go.'
+              : 'Leave the value out (mention the secret by name instead).',
+          details: { field },
+        },
+      );
     }
   }
 
