@@ -127,11 +127,19 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A string that cannot be stored as UTF-8 (a lone surrogate from a \uD800-style escape). */
-function hasLoneSurrogate(v: unknown): boolean {
-  if (typeof v === 'string') return /\p{Cs}/u.test(v);
-  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
-  if (v !== null && typeof v === 'object')
-    return Object.entries(v).some(([k, x]) => hasLoneSurrogate(k) || hasLoneSurrogate(x));
+function hasLoneSurrogate(value: unknown): boolean {
+  // Iterative: a 1 MiB body can nest half a million levels deep.
+  const todo: unknown[] = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (typeof v === 'string') {
+      if (/\p{Cs}/u.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v as unknown[]) todo.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) todo.push(k, x);
+    }
+  }
   return false;
 }
 

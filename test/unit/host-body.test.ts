@@ -86,6 +86,18 @@ describe('body encoding', () => {
     expect(projectCount(h)).toBe(0);
   });
 
+  it('a body nested half a million levels deep, or half a million items wide, is a client error, not a 500', async () => {
+    const h = await startTestHost(world);
+    const deep = '['.repeat(500_000) + ']'.repeat(500_000);
+    const wide = `[${'"a",'.repeat(200_000)}"\\ud800"]`;
+    for (const body of [deep, wide]) {
+      const r = await post(h, body);
+      expect(r.status).toBeLessThan(500);
+      expect(JSON.parse(r.body)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    }
+    expect((await h.invoke('projects.list', {})).status).toBe(200);
+  });
+
   it('valid UTF-8 beyond ASCII (and a surrogate pair escape) is accepted unchanged', async () => {
     const h = await startTestHost(world);
     const r = await post(h, Buffer.from('{"name":"Zürich-東京-\\ud83d\\ude80"}', 'utf8'));
