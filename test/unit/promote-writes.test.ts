@@ -6,7 +6,12 @@
 // pre-restore backup or in live afterwards; a write arriving during the promote
 // is refused with a stable code (PROMOTE_IN_PROGRESS, or DATA_DIR_BUSY for the
 // other process when it waited on the write lock), never acknowledged and lost.
-// A crash after the guard is committed leaves the old database, and writable.
+// The figures (acknowledged vs found) are printed for the release note.
+// Around it: a promote that fails or is killed after its write guard is
+// committed leaves the old database live and writable (strace kill-after-
+// syscall, fault points, a failure in this process); a promote that cannot take
+// the write lock changes nothing; no backup carries the guard; a CLI write the
+// guard refuses says PROMOTE_IN_PROGRESS, not INTERNAL.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
