@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry, Deployment, Page } from '../../shared/domain.ts';
+import type { AppErrorShape } from '../../shared/errors.ts';
 import { call, callError } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import {
@@ -67,7 +68,7 @@ describe('a secret value in text about to be stored', () => {
       ['deployments.appendLog', { id: s.dep.id, message: `connecting to ${VALUE}` }, 'message'],
     ];
     for (const [command, input, field] of attempts) {
-      const err = await callError(s.reg, command as 'snapshots.create', input as never);
+      const err = (await callError(s.reg, command as 'snapshots.create', input)) as AppErrorShape;
       expect(err.code, command).toBe('SECRET_VALUE_REFUSED');
       expect(err.details, command).toEqual({ field });
       expect(JSON.stringify(err), command).not.toContain('DATABASE_URL');
