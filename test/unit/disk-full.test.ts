@@ -115,14 +115,10 @@ describe('the disk filling at each phase of a backup', () => {
     const bytes = fs.statSync(db).size;
     const failedIn = new Set<BackupPhase>();
     let succeeded = 0;
-    // From a disk that holds a third of the file to one with room to spare, a page at a time near the end.
-    const sizes: number[] = [];
-    for (
-      let kb = Math.floor(bytes / 3072);
-      kb < bytes / 1024 + 48;
-      kb += kb < bytes / 1024 - 16 ? 16 : 4
-    )
-      sizes.push(kb);
+    // A third, half and two thirds of the file, then a step of 8 KiB around its full size.
+    const total = Math.ceil(bytes / 1024);
+    const sizes = [Math.floor(total / 3), Math.floor(total / 2), Math.floor((2 * total) / 3)];
+    for (let kb = total - 16; kb < total + 48; kb += 8) sizes.push(kb);
     for (const kb of sizes) {
       for (const n of fs.readdirSync(out)) fs.rmSync(path.join(out, n), { force: true });
       execFileSync('mount', ['-o', `remount,size=${kb}k`, out]);
@@ -200,8 +196,13 @@ describe('the disk filling at each phase of a backup', () => {
     for (const n of fs.readdirSync(seedBackups)) fs.rmSync(path.join(seedBackups, n));
     const bytes = fs.statSync(dataDirLayout(seed).db).size;
     const outcomes = new Map<string, number>();
-    // From "the backup cannot fit" to "the backup fits, the bookkeeping after it may not".
-    for (let kb = Math.ceil(bytes / 1024) + 8; kb < (2 * bytes) / 1024 + 96; kb += 24) {
+    // From "the backup cannot fit" to "the backup fits, the bookkeeping after it may not",
+    // and one with room to spare.
+    const total = Math.ceil(bytes / 1024);
+    const sizes: number[] = [];
+    for (let kb = total + 8; kb < 2 * total + 96; kb += 32) sizes.push(kb);
+    sizes.push(4 * total);
+    for (const kb of sizes) {
       const dir = path.join(mnt, 'data');
       fs.rmSync(dir, { recursive: true, force: true });
       execFileSync('mount', ['-o', 'remount,size=64m', mnt]);
