@@ -659,3 +659,81 @@ test('rollback from the refusal screen: restore an older backup, drill, promote'
   for (const n of names.slice(0, 3)) await expect(projects).toContainText(n);
   await shot(page, '97-rollback-7-app');
 });
+
+test('compare and the promote dialog name what a promote loses', async ({ page, host }) => {
+  await invokeHttp(host, 'demo.seed', { projects: 2, deployments: 30 });
+  const backup = await backupNow(host);
+  // After the backup, live gains a project and a deployment: a promote would lose both.
+  await invokeHttp(host, 'projects.create', { name: 'made-after-the-backup' });
+  const inBackup = (await invokeHttp<ListPage<Project>>(host, 'projects.list', {})).items;
+  const [env] = await invokeHttp<{ id: number }[]>(host, 'environments.list', {
+    projectId: inBackup[0]!.id,
+  });
+  // And a project of the backup renamed: a promote changes its name back.
+  const renamed = inBackup.find((p) => p.name !== 'made-after-the-backup')!;
+  await invokeHttp(host, 'projects.update', { id: renamed.id, name: 'renamed-after-backup' });
+  await invokeHttp(host, 'deployments.create', { environmentId: env!.id, version: '9.9.9-lost' });
+  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
+    source: { backupId: backup.id },
+  });
+  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
+
+  await page.setViewportSize({ width: 1000, height: 900 });
+  await page.goto(host.url);
+  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+  await page
+    .locator(`[data-restore-id="${staged.restoreId}"]`)
+    .getByRole('button', { name: 'Preview' })
+    .click();
+  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
+
+  // The summary first, then the entities by name.
+  const diff = page.getByTestId('restore-diff');
+  await expect(diff.getByTestId('restore-diff-headline')).toContainText(
+    'Promoting this copy loses 1 project created since',
+  );
+  await expect(diff.getByTestId('restore-diff-headline')).toContainText(
+    '1 deployment recorded since',
+  );
+  const summary = diff.getByTestId('restore-diff-summary');
+  await expect(summary.locator('tr[data-kind="deployment"] td[data-change="removed"]')).toHaveText(
+    '1',
+  );
+  const rows = diff.getByRole('table', { name: 'Changes by name' }).locator('tbody tr');
+  const lost = rows.filter({ hasText: '9.9.9-lost' });
+  await expect(lost).toHaveAttribute('data-change', 'removed');
+  await expect(lost).toContainText('Lost');
+  await expect(rows.filter({ hasText: 'made-after-the-backup' })).toHaveAttribute(
+    'data-change',
+    'removed',
+  );
+  const back = rows.and(page.locator('[data-kind="project"][data-change="changed"]'));
+  await expect(back).toContainText(`name: renamed-after-backup → ${renamed.name}`);
+  await diff.scrollIntoViewIfNeeded();
+  await shot(page, '76b-compare-by-name-all-1000');
+  // A count in the summary filters the list to its kind and class.
+  await summary.getByRole('button', { name: 'Show the 1 deployment lost by promoting' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('9.9.9-lost');
+  await dismissToasts(page);
+  await shot(page, '76b-compare-by-name-1000');
+  await setTheme(page, 'dark');
+  await shot(page, '76c-dark-compare-by-name-1000');
+  await setTheme(page, 'light');
+
+  // The promote dialog says what will be lost, with the list one click away (light, then dark).
+  for (const theme of ['light', 'dark'] as const) {
+    await setTheme(page, theme);
+    await page.getByRole('button', { name: 'Promote…' }).first().click();
+    const d = dialog(page);
+    const loss = d.getByTestId('promote-loss');
+    await expect(loss).toContainText('You will lose: 1 project created since');
+    await expect(loss).toContainText('1 deployment recorded since');
+    await loss.getByRole('button', { name: 'See them by name' }).click();
+    await expect(loss.locator('tbody tr').filter({ hasText: '9.9.9-lost' })).toHaveCount(1);
+    await shot(page, `77b-${theme}-promote-lists-loss-1000`);
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await expect(d).toBeHidden();
+  }
+  await setTheme(page, 'light');
+});

@@ -11,7 +11,7 @@ import { invoke, platform } from '../api.ts';
 import { withHint } from '../backups.ts';
 import { BackupPicker } from '../components/BackupPicker.tsx';
 import { KindBadge, HashLine } from '../components/BackupFacts.tsx';
-import { ComparisonView } from '../components/Comparison.tsx';
+import { ComparisonView, PromoteLoss } from '../components/Comparison.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import {
   DrillSteps,
@@ -824,6 +824,8 @@ function PromoteStep() {
           </span>
         </div>
       )}
+      {/* By name: what live has that the copy lacks (needs live open, so not on the refusal screen). */}
+      {!refused && restoreId && <PromoteLoss restoreId={restoreId} />}
       {unresolved > 0 && (
         <div className="safety-row safety-warn">
           <Icon name="warning" />
