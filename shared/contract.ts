@@ -448,6 +448,7 @@ export const READ_ONLY_COMMANDS: readonly CommandName[] = [
   'secrets.status',
   'secrets.list',
   'secrets.lock',
+  'secrets.pendingRecoveryKeys',
   'dialog.openFile',
   'dialog.openFolder',
   'dialog.saveFile',
