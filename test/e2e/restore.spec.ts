@@ -219,7 +219,13 @@ test('the click-through restore drill: preflight, drill, export, preview, compar
   await expect(safety.getByTestId('safety-last-drill')).toContainText(
     'Last successful restore drill',
   );
-  await expect(safety.getByTestId('safety-last-drill')).toContainText(backup.fileName);
+  // Named by kind and time; the file name is one hover away.
+  await expect(safety.getByTestId('safety-last-drill')).toContainText('Manual backup of');
+  await expect(safety.getByTestId('safety-last-drill')).not.toContainText('.sqlite');
+  await expect(safety.getByRole('button', { name: /^Manual backup of/ })).toHaveAttribute(
+    'title',
+    `Open the drill report (${backup.fileName})`,
+  );
   await expect(safety.locator('[data-warning="NO_DRILL"]')).toHaveCount(0);
   await dismissToasts(page);
   await shot(page, '79-dashboard-after-drill');
@@ -337,7 +343,7 @@ test('a corrupted backup is refused at preflight with the reason', async ({ page
   await expect(d.locator('input[type="checkbox"]:checked')).toHaveCount(0);
   await d.locator(`[data-backup-id="${backup.id}"] input`).check();
   await d.getByRole('button', { name: 'Run the restore drill' }).click();
-  await expect(d.getByTestId('verify-summary')).toHaveText('0 of 1 backups passed.');
+  await expect(d.getByTestId('verify-summary')).toHaveText('0 of 1 backup passed.');
   const report = d.getByTestId('verify-report');
   await expect(report.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'false');
   await expect(report.locator('.drill-step[data-step="preflight"]')).toHaveAttribute(
