@@ -2,29 +2,40 @@
 // set to 0755/0644 beforehand (an older version, a copy, a umask), the owning
 // start leaves every known sub-path owner-only. Links are never followed, files
 // of another user are reported, and none of it ever stops a start.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loosePermissions } from '../helpers/restore-util.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { useSecretsEnv } from '../helpers/secrets-util.ts';
-import { isRoot, modeOf, useWorld } from '../helpers/world.ts';
+import { isRoot, makeTempDir, modeOf, useWorld } from '../helpers/world.ts';
 import type { Runtime } from '../../electron/core/runtime.ts';
 import { appStatus } from '../../electron/handlers/app.ts';
 
 const world = useWorld();
 useSecretsEnv();
 
+let template: string | null = null;
+afterAll(() => {
+  if (template) fs.rmSync(template, { recursive: true, force: true });
+});
+
 /** A data dir with something in every known place: keyring, backups, a restore, a drill report, logs. */
 async function populatedDataDir(): Promise<string> {
+  if (!template) {
+    // Built once (by the first test, under its secrets env), then copied for each test.
+    const built = makeTempDir();
+    const rt = await startTestRuntime(world, built);
+    await rt.secrets.setup({ passphrase: 'correct horse battery staple' });
+    const backup = await rt.backups.run({ kind: 'manual', compact: false });
+    const staged = await rt.restores.stage({ backupId: backup.id });
+    await rt.restores.drill(staged.restoreId!);
+    rt.close();
+    template = built;
+  }
   const dir = world.dir();
-  const rt = await startTestRuntime(world, dir);
-  await rt.secrets.setup({ passphrase: 'correct horse battery staple' });
-  const backup = await rt.backups.run({ kind: 'manual', compact: false });
-  const staged = await rt.restores.stage({ backupId: backup.id });
-  await rt.restores.drill(staged.restoreId!);
-  rt.close();
+  execFileSync('cp', ['-a', `${template}/.`, dir]); // modes as they were (fs.cpSync loosens folders)
   for (const sub of ['keys', 'backups', 'restores', 'drills', 'logs'])
     expect(fs.readdirSync(path.join(dir, sub)), `${sub} is populated`).not.toEqual([]);
   return dir;
