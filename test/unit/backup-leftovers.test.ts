@@ -111,6 +111,20 @@ describe.skipIf(!haveStrace)('a backup killed at the renames that finish it', ()
   });
 });
 
+describe('clean-up by the next copy', () => {
+  it('the next off-site copy removes what a killed copy left in the off-site folder', async () => {
+    const rt = await startTestRuntime(world);
+    const offsite = world.dir();
+    rt.backups.saveSettings({ offsiteDir: offsite });
+    const half = `.stateward-tmp-${await exitedPid()}-0a1b2c3d-20261121T213000Z-manual-0123456789abcdef.sqlite`;
+    fs.writeFileSync(path.join(offsite, half), 'half');
+    const entry = await rt.backups.run({ kind: 'manual', compact: false });
+    expect(filesIn(offsite)).toEqual(
+      [entry.fileName, path.basename(manifestPathOf(entry.fileName))].sort(),
+    );
+  });
+});
+
 describe('clean-up at start', () => {
   it('never fails start-up and removes only Stateward’s own temporaries (no folders, no symlinks, no foreign names)', async () => {
     const rt = await startTestRuntime(world);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { OffsiteCheck } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { FILE_MODE, fsyncDir, removeFileQuietly, tempNameFor } from '../fsutil.ts';
-import { sha256OfFile } from './engine.ts';
+import { cleanupTemporaries, sha256OfFile } from './engine.ts';
 import { manifestNameFor } from './manifest.ts';
 
 export async function copyOffsite(
@@ -22,6 +22,7 @@ export async function copyOffsite(
   try {
     // Never created here: a drive that is not mounted must not become a folder on this one.
     if (!fs.statSync(offsiteDir).isDirectory()) throw new Error('it is not a folder');
+    cleanupTemporaries(offsiteDir); // what a killed copy left there
     await copyDurable(backupPath, tmp);
     const copyHash = await sha256OfFile(tmp);
     if (copyHash !== sha256) {
