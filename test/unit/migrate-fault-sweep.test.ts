@@ -122,6 +122,46 @@ describe('migrate killed while it switches the database to WAL (its rollback jou
   );
 });
 
+describe('the first start of an empty data dir, killed at each of its first WAL writes', () => {
+  it.skipIf(!HAVE_STRACE)(
+    'the next start is ready and fully migrated (never NOT_A_STATEWARD_DB for a half-stamped new database)',
+    { timeout: 60_000 },
+    async () => {
+      // The first commits: the history table with the application_id, then the first migrations.
+      const whens = [1, 2, 3, 4, 5, 6, 7, 8];
+      const killed = await inPool(whens, 2, async (when) => {
+        const dir = world.dir();
+        const wal = dataDirLayout(dir).wal;
+        const r = await straceCli(
+          ['-o', '/dev/null', '-P', wal, '-e', `inject=pwrite64:signal=KILL:when=${when}`],
+          ['--data-dir', dir, 'migrate'],
+        );
+        const label = `pwrite64 -wal #${when}`;
+        const st = await cli('--data-dir', dir, 'status');
+        expect(st.stdout + st.stderr, label).not.toMatch(/INTERNAL|NOT_A_STATEWARD_DB/);
+        const rt = await startTestRuntime(world, dir);
+        expect(rt.startup, label).toEqual({ state: 'ready' });
+        expect(readyDb(rt).pragma('user_version', { simple: true }), label).toBe(APP_SCHEMA);
+        rt.close();
+        return r.signal === 'SIGKILL';
+      });
+      expect(killed.filter(Boolean).length).toBeGreaterThanOrEqual(6);
+    },
+  );
+
+  it('a new database holding only an empty migration history (left by an older version) starts', async () => {
+    const dir = world.dir();
+    const raw = new Database(dataDirLayout(dir).db);
+    raw.exec(`CREATE TABLE schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+      applied_at INTEGER NOT NULL, app_version TEXT NOT NULL)`);
+    raw.close();
+    const rt = await startTestRuntime(world, dir);
+    expect(rt.startup).toEqual({ state: 'ready' });
+    expect(readyDb(rt).pragma('user_version', { simple: true })).toBe(APP_SCHEMA);
+  });
+});
+
 describe('migrate killed before each of its syscalls on the data dir', () => {
   it.skipIf(!HAVE_STRACE)(
     'every kill: the old schema or the new one with the same data; status never INTERNAL; the next start is ready',

@@ -51,12 +51,19 @@ export function readHistory(db: ReadableDB): AppliedMigration[] {
   ).map((r) => ({ ...r }));
 }
 
-/** Identity check: Stateward's application_id, or an empty new database. */
+/**
+ * Identity check: Stateward's application_id, or an empty new database. A new
+ * database that holds only an empty migration history is empty too: a crash of
+ * an older version between creating that table and stamping the application_id
+ * left exactly that (now both happen in one transaction).
+ */
 export function checkIdentity(db: ReadableDB, file: string): 'stateward' | 'empty' {
   const appId = db.pragma('application_id', { simple: true }) as number;
   if (appId === APPLICATION_ID) return 'stateward';
-  const objects = db.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: number };
-  if (appId === 0 && objects.n === 0) return 'empty';
+  const objects = db.prepare(`SELECT name FROM sqlite_schema`).pluck().all() as string[];
+  const onlyHistory =
+    objects.length === 1 && objects[0] === 'schema_migrations' && readHistory(db).length === 0;
+  if (appId === 0 && (objects.length === 0 || onlyHistory)) return 'empty';
   throw new AppError(
     'NOT_A_STATEWARD_DB',
     `${file} is a SQLite database, but not one of Stateward's.`,
@@ -134,10 +141,13 @@ export function applyMigrations(
   now: () => number = Date.now,
 ): string[] {
   const applied: string[] = [];
-  db.exec(HISTORY_TABLE);
-  if ((db.pragma('application_id', { simple: true }) as number) !== APPLICATION_ID) {
-    db.pragma(`application_id = ${APPLICATION_ID}`);
-  }
+  // One transaction: a crash in between would leave a history table without the identity.
+  db.transaction(() => {
+    db.exec(HISTORY_TABLE);
+    if ((db.pragma('application_id', { simple: true }) as number) !== APPLICATION_ID) {
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }
+  })();
   const record = db.prepare(
     `INSERT INTO schema_migrations (version, name, checksum, applied_at, app_version) VALUES (?, ?, ?, ?, ?)`,
   );
