@@ -734,8 +734,17 @@ export class RestoreService {
           }
         }
         // The old database is live again: the guard committed into it goes.
-        if (recovery?.outcome === 'rolled-back' && this.rt.store)
-          dropPromoteGuard(this.rt.store.db);
+        if (recovery?.outcome === 'rolled-back' && this.rt.store) {
+          try {
+            dropPromoteGuard(this.rt.store.db);
+          } catch (drop) {
+            this.rt.logger.log(
+              'error',
+              'could not remove the write guard of a failed promote',
+              drop,
+            );
+          }
+        }
       }
       if (isAppError(e)) throw e;
       this.rt.logger.log('error', 'promote failed', e);
