@@ -711,14 +711,15 @@ describe('off-site copies', () => {
       kind: 'manual',
       compact: false,
     });
+    // The folder exists (saving it proved it); a copy never creates it (see offsite-settings).
     const offsite = path.join(world.dir(), 'drive', 'stateward');
+    fs.mkdirSync(offsite, { recursive: true, mode: 0o700 });
     const dest = await copyOffsite(r.path, r.manifest.sha256, offsite);
     expect(dest).toBe(path.join(offsite, r.manifest.fileName));
     expect(sha256File(dest)).toBe(r.manifest.sha256);
     expect(fs.readFileSync(manifestPathOf(dest), 'utf8')).toBe(
       fs.readFileSync(r.manifestPath, 'utf8'),
     );
-    expect(modeOf(offsite)).toBe(0o700);
     expect(modeOf(dest)).toBe(0o600);
     expect(modeOf(manifestPathOf(dest))).toBe(0o600);
     expect(filesIn(offsite)).toEqual(
