@@ -18,6 +18,8 @@ import type { Runtime } from '../core/runtime.ts';
 import { createBackup } from '../core/backup/engine.ts';
 import { listBackupFiles } from '../core/backup/list.ts';
 import { readDrillReports } from '../core/restore/service.ts';
+import { RESTORE_DIFF_MAX_PAGE, diffOfCopy } from '../core/restore/diff.ts';
+import type { RestoreDiffCount, RestoreDiffItem } from '../../shared/domain.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { APP_VERSION } from '../core/version.ts';
@@ -49,6 +51,7 @@ Commands:
   backups                              list backups with kind, age, size, schema, verified state
   verify <backup-file|id>              restore drill into a temporary copy; prints the report
   restore <backup-file|id>             restore into restores/<id> and drill it; prints its path
+  restore-diff <restore-id> [--limit N]  what promoting the copy changes, by name: lost, brought back, changed
   promote <restore-id> --yes           make a verified copy live (refused while the app runs)
   secret set <project>/<env> NAME      store a secret (value from stdin or a prompt, never argv)
   secret list [<project>/<env>]        names and references (never values)
@@ -411,12 +414,84 @@ async function restore(where: ResolvedDataDir, arg: string, io: CliIo): Promise<
   }
 }
 
-async function promote(where: ResolvedDataDir, restoreId: string, yes: boolean): Promise<Outcome> {
-  if (!yes) throw usageError('Promote replaces the live database: add --yes to confirm.');
+function checkRestoreId(restoreId: string): void {
   if (!/^[0-9a-f]{16}$/.test(restoreId))
     throw usageError(
       `"${restoreId}" is not a restore id (see the output of \`stateward restore\`).`,
     );
+}
+
+const DIFF_WORD = { removed: 'LOST', added: 'BACK', changed: 'CHANGES' } as const;
+
+function diffSummaryText(summary: readonly RestoreDiffCount[]): string[] {
+  const line = (what: string, pick: (s: RestoreDiffCount) => number, since: boolean) => {
+    const parts = summary
+      .filter((s) => pick(s) > 0)
+      .map(
+        (s) =>
+          `${pick(s)} ${s.kind}${pick(s) === 1 ? '' : 's'}${since && s.removedSince !== null ? ` (since ${new Date(s.removedSince).toISOString()})` : ''}`,
+      );
+    return parts.length ? [`  ${what}: ${parts.join(', ')}`] : [];
+  };
+  const out = [
+    ...line('loses (only in live)', (s) => s.removed, true),
+    ...line('brings back (only in the copy)', (s) => s.added, false),
+    ...line('changes back (live -> copy)', (s) => s.changed, false),
+  ];
+  return out.length ? out : ['  nothing: live and the copy hold the same entities'];
+}
+
+function diffItemText(i: RestoreDiffItem): string {
+  const fields = i.fields
+    .map((f) =>
+      f.field === 'value' ? 'value differs' : `${f.field}: ${f.live ?? '-'} -> ${f.copy ?? '-'}`,
+    )
+    .join('; ');
+  return `${DIFF_WORD[i.change].padEnd(8)}${i.kind.padEnd(12)}${i.name}${i.context ? `  (${i.context})` : ''}${fields ? `  ${fields}` : ''}`;
+}
+
+/** What promoting a copy changes, by name: the summary, then up to `limit` items, a page at a time. */
+async function restoreDiff(
+  where: ResolvedDataDir,
+  restoreId: string,
+  limit: number,
+): Promise<Outcome> {
+  checkRestoreId(restoreId);
+  const rt = await restoreRuntime(where, null);
+  try {
+    let summary: RestoreDiffCount[] | null = null;
+    const items: RestoreDiffItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = diffOfCopy(rt, restoreId, {
+        cursor,
+        limit: Math.min(RESTORE_DIFF_MAX_PAGE, limit - items.length),
+      });
+      summary ??= page.summary;
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined && items.length < limit);
+    const counts = summary ?? [];
+    const all = counts.reduce((n, s) => n + s.added + s.removed + s.changed, 0);
+    return {
+      exit: EXIT.ok,
+      json: { restoreId, summary: counts, items, more: cursor !== undefined },
+      text: [
+        `Promoting ${restoreId}:`,
+        ...diffSummaryText(counts),
+        ...(items.length ? ['', ...items.map(diffItemText)] : []),
+        ...(cursor !== undefined ? [`... ${all - items.length} more (--limit N shows more)`] : []),
+        '',
+      ].join('\n'),
+    };
+  } finally {
+    rt.close();
+  }
+}
+
+async function promote(where: ResolvedDataDir, restoreId: string, yes: boolean): Promise<Outcome> {
+  if (!yes) throw usageError('Promote replaces the live database: add --yes to confirm.');
+  checkRestoreId(restoreId);
   const rt = await restoreRuntime(where, 'cli-promote');
   try {
     const r = await rt.restores.promote(restoreId);
@@ -808,6 +883,7 @@ export async function runCli(
         compact: { type: 'boolean', default: false },
         out: { type: 'string' },
         yes: { type: 'boolean', default: false },
+        limit: { type: 'string' },
       },
     });
     json = values.json === true;
@@ -821,10 +897,10 @@ export async function runCli(
     }
     const [command, ...rest] = positionals;
     if (!command) throw usageError('No command given.');
-    const takesArg = ['verify', 'restore', 'promote'].includes(command);
+    const takesArg = ['verify', 'restore', 'restore-diff', 'promote'].includes(command);
     if (takesArg && rest.length === 0)
       throw usageError(
-        `"${command}" needs ${command === 'promote' ? 'a restore id' : 'a backup file or id'}.`,
+        `"${command}" needs ${command === 'promote' || command === 'restore-diff' ? 'a restore id' : 'a backup file or id'}.`,
       );
     const takesArgs = ['secret', 'key'].includes(command);
     if (!takesArgs && rest.length > (takesArg ? 1 : 0))
@@ -840,6 +916,7 @@ export async function runCli(
     onlyFor(values.compact, '--compact', ['backup']);
     onlyFor(values.out, '--out', ['backup']);
     onlyFor(values.yes, '--yes', ['promote']);
+    onlyFor(values.limit, '--limit', ['restore-diff']);
     if (values['data-dir'] === '') throw usageError('--data-dir must not be empty.');
     const where = resolveDataDirHere(values['data-dir'], null);
     dataDir = where.dir;
@@ -863,6 +940,13 @@ export async function runCli(
         break;
       case 'restore':
         outcome = await restore(where, arg, io);
+        break;
+      case 'restore-diff':
+        outcome = await restoreDiff(
+          where,
+          arg,
+          intOption(values.limit, '--limit', 1, 1_000_000, 200),
+        );
         break;
       case 'promote':
         outcome = await promote(where, arg, values.yes === true);

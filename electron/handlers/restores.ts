@@ -3,7 +3,7 @@ import type { HandlerMap } from './registry.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { RestoreSource } from '../../shared/domain.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { diffRestore } from '../core/restore/diff.ts';
+import { diffOfCopy } from '../core/restore/diff.ts';
 
 /** A file path from the renderer is accepted only if the user picked it in a native dialog. */
 function checkedSource(rt: Runtime, source: RestoreSource): RestoreSource {
@@ -28,16 +28,7 @@ export const restoreHandlers: HandlerMap = {
   'restores.verify': (input, rt) => rt.restores.verify(checkedSource(rt, input.source), input.opId),
   'restores.list': (_input, rt) => rt.restores.list(),
   'restores.compare': (input, rt) => rt.restores.compare(input.restoreId),
-  'restores.diff': (input, rt) => {
-    // A drilled copy only (RESTORE_NOT_VERIFIED otherwise); its own read-only handle names the file.
-    const copy = rt.restores.previewDb(input.restoreId);
-    if (!rt.store)
-      throw new AppError(
-        'STORE_NOT_READY',
-        'The live data is not open, so there is nothing to compare with.',
-      );
-    return diffRestore(input.restoreId, rt.layout.db, copy.name, input);
-  },
+  'restores.diff': (input, rt) => diffOfCopy(rt, input.restoreId, input),
   'restores.promote': async (input, rt) => {
     const r = await rt.restores.promote(input.restoreId);
     return { preRestoreBackup: r.preRestoreBackup !== null };

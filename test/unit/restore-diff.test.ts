@@ -28,6 +28,7 @@ import {
   useSecretsEnv,
 } from '../helpers/secrets-util.ts';
 import type { Needle } from '../helpers/secrets-util.ts';
+import { cli, onlyJson } from '../helpers/cli.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -276,6 +277,51 @@ describe('restores.diff names what a promote changes', () => {
     expect((await callError(reg, 'restores.diff', { restoreId: '0123456789abcdef' })).code).toBe(
       'RESTORE_NOT_FOUND',
     );
+  });
+});
+
+describe('stateward restore-diff', () => {
+  it('prints the summary and the entities by name, without secret values', async () => {
+    const { rt, restoreId } = await changedSinceBackup();
+    const dir = rt.layout.dir;
+    const text = await cli('--data-dir', dir, 'restore-diff', restoreId);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('loses (only in live): 1 project');
+    expect(text.stdout).toMatch(/2 deployments \(since \d{4}-/);
+    expect(text.lines).toContainEqual(
+      expect.stringMatching(/^LOST +deployment +1\.2\.0 +\(shop\/prod\)$/),
+    );
+    expect(text.lines).toContainEqual(
+      expect.stringMatching(/^CHANGES +project +journal .*name: journal -> blog/),
+    );
+    expect(text.lines).toContainEqual(expect.stringMatching(/^BACK +environment +old +\(blog\)$/));
+    expect(text.lines).toContainEqual(
+      expect.stringMatching(/^CHANGES +secret +DATABASE_URL .*value differs/),
+    );
+
+    // --limit bounds the items; JSON carries the same, and says there is more.
+    const json = onlyJson(
+      await cli('--data-dir', dir, '--json', 'restore-diff', restoreId, '--limit', '3'),
+    );
+    expect((json['items'] as unknown[]).length).toBe(3);
+    expect(json['more']).toBe(true);
+    expect((json['summary'] as { kind: string }[]).map((s) => s.kind)).toEqual([
+      ...RESTORE_DIFF_KINDS,
+    ]);
+    const needles = secretNeedles([]);
+    expect(
+      scanTexts(
+        [
+          { where: 'cli text', text: text.stdout },
+          { where: 'cli json', text: JSON.stringify(json) },
+        ],
+        needles,
+      ),
+    ).toEqual([]);
+
+    const bad = await cli('--data-dir', dir, 'restore-diff', 'not-an-id');
+    expect(bad.code).toBe(2);
+    expect((await cli('--data-dir', dir, 'restore-diff', restoreId, '--limit', '0')).code).toBe(2);
   });
 });
 

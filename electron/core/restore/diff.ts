@@ -15,6 +15,7 @@ import type {
 } from '../../../shared/domain.ts';
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
+import type { Runtime } from '../runtime.ts';
 import type { ReadableDB } from '../store/db.ts';
 import { openReadOnly } from '../store/db.ts';
 
@@ -414,4 +415,16 @@ export function diffRestore(
       nextCursor: more && last ? encodeCursor(last.kind, last.id) : null,
     };
   });
+}
+
+/** The diff of a restored copy of this runtime's data dir with its live database. */
+export function diffOfCopy(rt: Runtime, restoreId: string, q: RestoreDiffQuery = {}): RestoreDiff {
+  // A drilled copy only (RESTORE_NOT_VERIFIED otherwise); its read-only handle names the file.
+  const copy = rt.restores.previewDb(restoreId);
+  if (!rt.store)
+    throw new AppError(
+      'STORE_NOT_READY',
+      'The live data is not open, so there is nothing to compare the copy with.',
+    );
+  return diffRestore(restoreId, rt.layout.db, copy.name, q);
 }
