@@ -391,7 +391,7 @@ export interface RestoreDiffItem {
 
 export interface RestoreDiff {
   restoreId: string;
-  /** Counts per kind; on the first page only (no cursor). */
+  /** Counts per kind (a kind one side has no table for is left out); on the first page only (no cursor). */
   summary: RestoreDiffCount[] | null;
   items: RestoreDiffItem[];
   /** Pass back as cursor for the next page; null on the last. */

@@ -18,7 +18,7 @@ import type {
 } from '../../shared/domain.ts';
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from '../../shared/domain.ts';
 import type { CommandInput } from '../../shared/contract.ts';
-import { call, callError } from '../helpers/restore-util.ts';
+import { call, callError, editFile } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import {
   fullRegistry,
@@ -277,6 +277,41 @@ describe('restores.diff names what a promote changes', () => {
     expect((await callError(reg, 'restores.diff', { restoreId: '0123456789abcdef' })).code).toBe(
       'RESTORE_NOT_FOUND',
     );
+  });
+});
+
+describe('restores.diff across schema differences', () => {
+  it('compares only the columns both sides have, and leaves out a table one side lacks', async () => {
+    const { rt, reg, restoreId } = await changedSinceBackup();
+    readyDb(rt)
+      .prepare(`UPDATE projects SET description = 'edited in live' WHERE name = 'shop'`)
+      .run();
+    const before = await call<RestoreDiff>(reg, 'restores.diff', {
+      restoreId,
+      kind: 'project',
+      change: 'changed',
+    });
+    expect(before.items.find((i) => i.name === 'shop')?.fields).toEqual([
+      { field: 'description', live: 'edited in live', copy: '' },
+    ]);
+    // A copy whose projects have no description column and which has no secrets table at all.
+    const copyFile = rt.restores.previewDb(restoreId).name;
+    rt.restores.closePreview(restoreId);
+    editFile(copyFile, (db) => {
+      db.exec('ALTER TABLE projects DROP COLUMN description');
+      db.exec('DROP TABLE secrets');
+    });
+    const after = await call<RestoreDiff>(reg, 'restores.diff', { restoreId, limit: 200 });
+    expect(after.summary!.map((s) => s.kind)).toEqual([
+      'project',
+      'environment',
+      'deployment',
+      'snapshot',
+    ]);
+    expect(named(after.items.filter((i) => i.kind === 'project'))).toEqual([
+      'project changed journal',
+      'project removed docs',
+    ]);
   });
 });
 
