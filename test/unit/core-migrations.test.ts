@@ -327,6 +327,51 @@ const CASES: MigrationCase[] = [
       ).toThrow(/UNIQUE/);
     },
   },
+  {
+    version: 9,
+    seed: (db) => {
+      db.prepare(
+        `INSERT INTO deployments (environment_id, version, status, started_at) VALUES (1, '1.1.0', 'failed', ?)`,
+      ).run(T0 + 1);
+    },
+    use: (db) => {
+      const counts = () =>
+        db
+          .prepare(`SELECT environment_id, status, n FROM deployment_counts ORDER BY 1, 2`)
+          .raw()
+          .all();
+      // Filled from the rows already there (the 0003 seed), then kept by the triggers.
+      expect(counts()).toEqual([
+        [1, 'failed', 1],
+        [1, 'succeeded', 1],
+      ]);
+      const id = Number(
+        db
+          .prepare(
+            `INSERT INTO deployments (environment_id, version, status, started_at) VALUES (1, '1.2.0', 'queued', 2)`,
+          )
+          .run().lastInsertRowid,
+      );
+      db.prepare(`UPDATE deployments SET status = 'running' WHERE id = ?`).run(id);
+      db.prepare(`UPDATE deployments SET version = '1.2.1' WHERE id = ?`).run(id);
+      expect(counts()).toEqual([
+        [1, 'failed', 1],
+        [1, 'queued', 0],
+        [1, 'running', 1],
+        [1, 'succeeded', 1],
+      ]);
+      db.prepare(`DELETE FROM deployments WHERE id = ?`).run(id);
+      expect(counts()).toContainEqual([1, 'running', 0]);
+      const plan = db
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT id FROM deployments WHERE environment_id = 1 AND status = 'failed' ORDER BY started_at DESC, id DESC LIMIT 10`,
+        )
+        .all() as { detail: string }[];
+      expect(plan.map((r) => r.detail).join('\n')).toMatch(
+        /USING COVERING INDEX deployments_env_status_started \(environment_id=\? AND status=\?\)/,
+      );
+    },
+  },
 ];
 
 describe('each migration: migrate to N-1, insert, migrate to N, assert', () => {
@@ -363,6 +408,7 @@ describe('the whole chain', () => {
     'audit_log',
     'change_counter',
     'config_snapshots',
+    'deployment_counts',
     'deployment_logs',
     'deployments',
     'drills',
@@ -381,6 +427,7 @@ describe('the whole chain', () => {
     'audit_log_ts',
     'deployment_logs_deployment',
     'deployments_env_started',
+    'deployments_env_status_started',
     'deployments_snapshot',
     'deployments_started',
     'deployments_status_started',
@@ -425,6 +472,9 @@ describe('the whole chain', () => {
       [
         'config_snapshots_no_delete',
         'config_snapshots_no_update',
+        'deployment_counts_delete',
+        'deployment_counts_insert',
+        'deployment_counts_update',
         ...counted.flatMap((t) => ['delete', 'insert', 'update'].map((op) => `${t}_count_${op}`)),
       ].sort(),
     );

@@ -8,6 +8,7 @@ import m0005 from './0005_audit_metrics.ts';
 import m0006 from './0006_change_counter.ts';
 import m0007 from './0007_restores_drills.ts';
 import m0008 from './0008_secrets.ts';
+import m0009 from './0009_deployment_paging.ts';
 
 export interface MigrationSource {
   version: number;
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly MigrationSource[] = [
   { version: 6, name: '0006_change_counter', sql: m0006 },
   { version: 7, name: '0007_restores_drills', sql: m0007 },
   { version: 8, name: '0008_secrets', sql: m0008 },
+  { version: 9, name: '0009_deployment_paging', sql: m0009 },
 ];
