@@ -49,6 +49,13 @@ const clock = new Intl.DateTimeFormat(undefined, {
 });
 
 export const formatTime = (ms: number): string => dateTime.format(ms);
+const dateOnly = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+});
+/** The day only ("Nov 27, 2026"), for a column that puts the time of day beneath it. */
+export const formatDate = (ms: number): string => dateOnly.format(ms);
 /** Time of day only, for log lines (the full time is in their tooltip). */
 export const formatClock = (ms: number): string => clock.format(ms);
 export const formatTimeExact = (ms: number): string => dateTimeSeconds.format(ms);

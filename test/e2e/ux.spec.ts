@@ -3,6 +3,7 @@
 // away, readable contrast in both themes, and no failed request on load.
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
+import type { Host } from './fixtures.ts';
 import { expect, hostAt, invokeHttp, test } from './fixtures.ts';
 
 const SHOTS = '/tmp/shots';
@@ -19,6 +20,18 @@ async function loadDemo(page: Page, url: string): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible({
     timeout: 30_000,
   });
+}
+
+/** A manual backup, once the scheduled catch-up backup of a new data dir has finished. */
+async function backupNow(host: Host, compact = false): Promise<{ id: string }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await invokeHttp<{ id: string }>(host, 'backups.create', { compact });
+    } catch (e) {
+      if (attempt >= 200 || !String(e).includes('BACKUP_IN_PROGRESS')) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
@@ -271,9 +284,9 @@ test('every text meets WCAG AA contrast on every main screen, light and dark', a
 }) => {
   test.setTimeout(120_000);
   await loadDemo(page, host.url);
-  const b = await invokeHttp<{ id: string }>(host, 'backups.create', {});
+  const b = await backupNow(host);
   await invokeHttp(host, 'restores.verify', { source: { backupId: b.id } });
-  await invokeHttp(host, 'backups.create', {});
+  await backupNow(host);
   const problems: string[] = [];
   for (const theme of ['light', 'dark']) {
     await page.evaluate(`document.documentElement.setAttribute('data-theme', '${theme}')`);
@@ -321,4 +334,119 @@ test('every text meets WCAG AA contrast on every main screen, light and dark', a
     await page.keyboard.press('Escape');
   }
   expect(problems).toEqual([]);
+});
+
+/**
+ * Layout faults a person sees: short text (≤ 32 characters: a name, a date, a chip) cut
+ * off with "…" or clipped; a row or header wider than its list, so columns fall off the
+ * edge; a word broken across two lines (paths, hashes and code may break anywhere).
+ */
+const LAYOUT_FAULTS = `(() => {
+  const out = [];
+  const label = (el) => el.tagName.toLowerCase() + '.' + String(el.className).replace(/ /g, '.') + ' "' + el.textContent.trim().slice(0, 40) + '"';
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1 && getComputedStyle(el).visibility !== 'hidden';
+  };
+  for (const el of document.querySelectorAll('body *')) {
+    if (!visible(el) || el.closest('[aria-hidden="true"], .visually-hidden, .skeleton')) continue;
+    const s = getComputedStyle(el);
+    const text = el.textContent.trim();
+    const clips = s.overflowX === 'hidden' || s.overflowX === 'clip' || s.textOverflow === 'ellipsis';
+    if (clips && text.length > 0 && text.length <= 32 && el.scrollWidth > el.clientWidth + 1 && !el.querySelector('svg, input, select, textarea')) {
+      out.push('cut off: ' + label(el) + ' (' + el.clientWidth + ' of ' + el.scrollWidth + ' px)');
+    }
+    if (el.matches('.table-head, [role="option"]') && el.scrollWidth > el.clientWidth + 1) {
+      out.push('wider than its list: ' + label(el) + ' (' + el.scrollWidth + ' > ' + el.clientWidth + ' px)');
+    }
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || !visible(el) || el.closest('.path, .hash, code, pre, .mono, .log-msg, .secret-recovery-key, [aria-hidden="true"], .visually-hidden')) continue;
+    // Words of letters (DATABASE_URL, stateward), not ids or hashes, which may break.
+    const re = /\\b[A-Za-z_]{3,}\\b/g;
+    let m;
+    while ((m = re.exec(n.textContent))) {
+      const range = document.createRange();
+      range.setStart(n, m.index);
+      range.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (tops.size > 1) out.push('word broken: "' + m[0] + '" in ' + label(el));
+    }
+  }
+  return out;
+})()`;
+
+test('nothing short is cut off, no column falls off the edge, no word is broken (1000 px and 1360 px)', async ({
+  page,
+  host,
+}) => {
+  test.setTimeout(120_000);
+  await loadDemo(page, host.url);
+  const b = await backupNow(host);
+  await invokeHttp(host, 'restores.verify', { source: { backupId: b.id } });
+  await backupNow(host, true);
+  await invokeHttp(host, 'projects.create', { name: 'stateward', description: '' });
+  const problems: string[] = [];
+  for (const [theme, width] of [
+    ['light', 1360],
+    ['dark', 1000],
+    ['light', 1000],
+  ] as const) {
+    await page.setViewportSize({ width, height: 820 });
+    await page.evaluate(`document.documentElement.setAttribute('data-theme', '${theme}')`);
+    const check = async (where: string) => {
+      await expect(page.locator('.state-loading')).toHaveCount(0);
+      await page.evaluate(
+        'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))',
+      );
+      await look(page, `layout-${theme}-${width}-${where.replace(/[^a-z0-9]+/gi, '-')}`);
+      for (const p of (await page.evaluate(LAYOUT_FAULTS)) as string[]) {
+        problems.push(`${width} px ${where}: ${p}`);
+      }
+    };
+    await nav(page).getByRole('button', { name: 'Dashboard' }).click();
+    await check('dashboard');
+    await nav(page).getByRole('button', { name: 'Projects' }).click();
+    await check('projects');
+    await nav(page).getByRole('button', { name: 'All deployments' }).click();
+    await check('all deployments');
+    await page.getByRole('listbox', { name: 'Deployments' }).getByRole('option').first().click();
+    await check('all deployments with detail');
+    await page.keyboard.press('Escape');
+    await nav(page).getByRole('button', { name: 'Backups' }).click();
+    await check('backups');
+    await page.locator('.backup-split [role="option"]').first().click();
+    await check('backups with detail');
+    await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+    await check('restores');
+    await nav(page).getByRole('button', { name: 'Keys & secrets' }).click();
+    await check('secrets');
+    await nav(page).getByRole('button', { name: 'Audit log' }).click();
+    await check('audit');
+  }
+  expect(problems).toEqual([]);
+});
+
+test('the exported HTML drill report gives the step details room', async ({ page, host }) => {
+  await invokeHttp(host, 'demo.seed', { projects: 2, deployments: 20 });
+  const b = await backupNow(host);
+  const report = await invokeHttp<{ id: string }>(host, 'restores.verify', {
+    source: { backupId: b.id },
+  });
+  const html = await invokeHttp<{ content: string }>(host, 'drills.export', {
+    id: report.id,
+    format: 'html',
+  });
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await page.setContent(html.content);
+  await look(page, 'drill-report-html');
+  const widths = (await page.evaluate(`(() => {
+    const table = [...document.querySelectorAll('table')].pop();
+    const cells = [...table.rows[1].cells].map((c) => c.getBoundingClientRect().width);
+    return { table: table.getBoundingClientRect().width, cells };
+  })()`)) as { table: number; cells: number[] };
+  // Step, result and time take what they need; the detail gets most of the width.
+  expect(widths.cells[3]!).toBeGreaterThan(widths.table * 0.5);
 });

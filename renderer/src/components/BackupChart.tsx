@@ -1,114 +1,15 @@
 // Backup size over time, drawn as plain SVG: a time axis, a size axis with
 // "nice" binary steps, one point per backup colored by kind (hollow when
 // compact). Colors come from CSS variables, so it follows the theme.
-import type { RefObject } from 'react';
-import { useEffect, useRef, useState } from 'react';
 import type { BackupEntry, BackupKind } from '../../../shared/domain.ts';
 import { BACKUP_KINDS } from '../../../shared/domain.ts';
 import { BACKUP_KIND_LABEL } from '../backups.ts';
+import { byteTicks, formatTick, timeAxis } from '../chartAxis.ts';
 import { formatBytes, formatTimeExact } from '../format.ts';
+import { useWidth } from '../hooks/useWidth.ts';
 
 const HEIGHT = 200;
 const M = { top: 14, right: 20, bottom: 30, left: 68 };
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const TIME_STEPS = [
-  SECOND,
-  5 * SECOND,
-  10 * SECOND,
-  15 * SECOND,
-  30 * SECOND,
-  MINUTE,
-  5 * MINUTE,
-  10 * MINUTE,
-  15 * MINUTE,
-  30 * MINUTE,
-  HOUR,
-  3 * HOUR,
-  6 * HOUR,
-  12 * HOUR,
-  DAY,
-  2 * DAY,
-  7 * DAY,
-  14 * DAY,
-  30 * DAY,
-  91 * DAY,
-  365 * DAY,
-];
-
-const hms = new Intl.DateTimeFormat(undefined, {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-const hm = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayHm = new Intl.DateTimeFormat(undefined, {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
-const month = new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric' });
-
-/** Time ticks at round local times, at most `max` of them. */
-export function timeTicks(
-  from: number,
-  to: number,
-  max: number,
-): { ticks: number[]; step: number } {
-  const span = Math.max(to - from, 1);
-  const step = TIME_STEPS.find((s) => span / s <= max) ?? TIME_STEPS[TIME_STEPS.length - 1]!;
-  // Align to local midnight for day steps and bigger, else to the step itself.
-  const tz = new Date(from).getTimezoneOffset() * MINUTE;
-  const first = Math.ceil((from - tz) / step) * step + tz;
-  const ticks: number[] = [];
-  for (let t = first; t <= to; t += step) ticks.push(t);
-  return { ticks, step };
-}
-
-function formatTick(t: number, step: number, span: number): string {
-  if (step < MINUTE) return hms.format(t);
-  if (step < DAY) return span > DAY ? dayHm.format(t) : hm.format(t);
-  // Steps of a month or more are fixed day counts, so two ticks may share a month: show days.
-  if (step < 91 * DAY) return day.format(t);
-  return month.format(t);
-}
-
-/** A rounded maximum and step for a byte axis: 1, 2 or 5 × a power of ten of a binary unit. */
-export function byteTicks(max: number): number[] {
-  const top = Math.max(max, 1);
-  let unit = 1;
-  while (top / unit >= 1024) unit *= 1024;
-  const v = top / unit;
-  const raw = v / 4;
-  const pow = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * pow >= raw) ?? 10) * pow * unit;
-  const ticks: number[] = [];
-  for (let t = 0; t < top + step; t += step) {
-    ticks.push(t);
-    if (t >= top) break;
-  }
-  return ticks;
-}
-
-function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
-  const ref = useRef<T>(null);
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const ro = new ResizeObserver(([e]) => {
-      if (e) setWidth(Math.floor(e.contentRect.width));
-    });
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
-  return [ref, width];
-}
 
 export function BackupChart(props: {
   entries: readonly BackupEntry[];
@@ -116,31 +17,27 @@ export function BackupChart(props: {
   onSelect(entry: BackupEntry): void;
 }) {
   const { entries, selectedId, onSelect } = props;
-  const [ref, width] = useWidth<HTMLDivElement>();
+  const [ref, measured] = useWidth<HTMLDivElement>();
+  const width = measured ?? 0;
   const points = [...entries].sort((a, b) => a.createdAt - b.createdAt);
   const kinds = BACKUP_KINDS.filter((k) => points.some((p) => p.kind === k));
   const hasCompact = points.some((p) => p.compact);
 
-  let from = points[0]?.createdAt ?? 0;
-  let to = points[points.length - 1]?.createdAt ?? from;
-  // A few backups close together still get a readable axis: at least a minute, centred.
-  const minSpan = MINUTE;
-  if (to - from < minSpan) {
-    const mid = (from + to) / 2;
-    from = mid - minSpan / 2;
-    to = mid + minSpan / 2;
-  } else {
-    const pad = (to - from) * 0.04;
-    from -= pad;
-    to += pad;
-  }
   const yTicks = byteTicks(Math.max(...points.map((p) => p.bytes), 1));
   const yMax = yTicks[yTicks.length - 1]!;
   const innerW = Math.max(width - M.left - M.right, 10);
   const innerH = HEIGHT - M.top - M.bottom;
+  const {
+    from,
+    to,
+    ticks: xTicks,
+    step,
+  } = timeAxis(
+    points.map((p) => p.createdAt),
+    Math.max(2, Math.floor(innerW / 110)),
+  );
   const x = (t: number) => M.left + ((t - from) / (to - from)) * innerW;
   const y = (b: number) => M.top + innerH - (b / yMax) * innerH;
-  const { ticks: xTicks, step } = timeTicks(from, to, Math.max(2, Math.floor(innerW / 110)));
   const line = points.map((p, i) => `${i ? 'L' : 'M'}${x(p.createdAt)},${y(p.bytes)}`).join('');
   const sizes = points.map((p) => p.bytes);
   const summary =

@@ -7,7 +7,7 @@ import { PageHeader } from '../components/PageHeader.tsx';
 import { PagedListBox } from '../components/Pager.tsx';
 import { SearchBox } from '../components/SearchBox.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
-import { formatTimeExact } from '../format.ts';
+import { formatClock, formatDate, formatTimeExact } from '../format.ts';
 import { useDebounced } from '../hooks/useDebounced.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
@@ -21,34 +21,52 @@ function detailText(detail: Record<string, unknown>): string {
     .join(' · ');
 }
 
+/** "backup:7e9a6820918fe2e8" → the kind in words and a short id (the whole one in its title). */
+function Target({ target }: { target: string }) {
+  const m = /^([a-z-]+):(.+)$/.exec(target);
+  if (!m) return <span className="truncate">{target || '—'}</span>;
+  const [, kind, id] = m;
+  return (
+    <span className="nowrap" title={target}>
+      {kind} <code className="small">{id!.length > 10 ? `${id!.slice(0, 8)}…` : id}</code>
+    </span>
+  );
+}
+
 const COLUMNS: Column<AuditEntry>[] = [
   {
     title: 'Time',
-    width: '12.5rem',
-    render: (a) => <span className="nowrap">{formatTimeExact(a.ts)}</span>,
+    width: '7.5rem',
+    render: (a) => (
+      <span className="cell-stack nowrap" title={formatTimeExact(a.ts)}>
+        <span>{formatDate(a.ts)}</span>
+        <span className="muted small">{formatClock(a.ts)}</span>
+      </span>
+    ),
   },
   {
     title: 'Action',
-    width: 'minmax(9rem, 12rem)',
+    width: 'minmax(8rem, 11rem)',
     render: (a) => <code className="truncate">{a.action}</code>,
   },
   {
-    title: 'Target',
-    width: 'minmax(8rem, 11rem)',
-    render: (a) => <span className="truncate">{a.target || '—'}</span>,
-  },
-  {
-    title: 'Actor',
-    width: 'minmax(6rem, 9rem)',
-    render: (a) => <span className="truncate">{a.actor}</span>,
+    title: 'Target · actor',
+    width: 'minmax(8.5rem, 12rem)',
+    render: (a) => (
+      <span className="cell-stack">
+        <Target target={a.target} />
+        <span className="muted small truncate">by {a.actor}</span>
+      </span>
+    ),
   },
   {
     title: 'Detail',
-    width: 'minmax(10rem, 1fr)',
+    width: 'minmax(8rem, 1fr)',
     render: (a) => {
       const text = detailText(a.detail);
+      // Wraps (up to three lines) instead of cutting a short detail off.
       return (
-        <span className="muted truncate" title={text}>
+        <span className="muted audit-detail" title={text}>
           {text || '—'}
         </span>
       );

@@ -29,6 +29,7 @@ import {
   formatTimeExact,
 } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
+import { useWidth } from '../hooks/useWidth.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useBackupWizard } from '../stores/backupWizard.ts';
 import { useRevision } from '../stores/data.ts';
@@ -48,6 +49,9 @@ export function Backups() {
   const entries = list.data ?? [];
   const selected = entries.find((e) => e.id === backupId) ?? null;
   const offsiteDir = overview.data?.settings.offsiteDir ?? null;
+  // Beside the detail panel, or in a narrow window, the list keeps fewer, whole columns.
+  const [splitRef, splitWidth] = useWidth<HTMLDivElement>();
+  const narrow = selected !== null || (splitWidth !== null && splitWidth < FULL_LIST_MIN_PX);
   const close = () => {
     openBackup(null);
     document.querySelector<HTMLElement>('.backup-split [role="listbox"]')?.focus();
@@ -124,11 +128,14 @@ export function Backups() {
             <h2 id="backup-list-title" className="section-title">
               {formatCount(entries.length)} {entries.length === 1 ? 'backup' : 'backups'}
             </h2>
-            <div className={selected ? 'backup-split backup-split-open' : 'backup-split'}>
+            <div
+              ref={splitRef}
+              className={selected ? 'backup-split backup-split-open' : 'backup-split'}
+            >
               <ListBox
                 label="Backups"
                 items={entries}
-                columns={columnsFor(now, offsiteDir, selected !== null)}
+                columns={columnsFor(now, offsiteDir, narrow)}
                 rowKey={(e) => e.id}
                 selectedKey={backupId}
                 onOpen={(e) => openBackup(e.id)}
@@ -209,49 +216,63 @@ function Summary({ overview, now }: { overview: BackupOverview; now: number }) {
   );
 }
 
+/** Below this width the full column set (schema, mode and off-site) does not fit. */
+const FULL_LIST_MIN_PX = 960;
+
 function columnsFor(
   now: number,
   offsiteDir: string | null,
   narrow: boolean,
 ): Column<BackupEntry>[] {
+  const mode = (e: BackupEntry) =>
+    !e.hasManifest ? (
+      <span className="pill pill-warn" title="No sidecar manifest: its facts are unknown">
+        <Icon name="warning" size={12} /> no manifest
+      </span>
+    ) : e.compact ? (
+      <span className="pill">compact</span>
+    ) : (
+      <span className="muted">full</span>
+    );
   const cols: (Column<BackupEntry> | false)[] = [
-    { title: 'Kind', width: '8.5rem', render: (e) => <KindBadge entry={e} /> },
+    { title: 'Kind', width: '7.5rem', render: (e) => <KindBadge entry={e} /> },
     {
       title: 'Created',
-      width: 'minmax(7rem, 1fr)',
+      width: 'minmax(10rem, 1fr)',
       render: (e) => (
         <span className="cell-stack">
           <span title={formatTimeExact(e.createdAt)}>{formatAgo(e.createdAt, now)}</span>
-          <span className="muted small truncate">{formatTime(e.createdAt)}</span>
+          <span className="muted small nowrap">{formatTime(e.createdAt)}</span>
         </span>
       ),
     },
     {
-      title: 'Size',
-      width: '5.5rem',
+      title: narrow ? 'Size · mode' : 'Size',
+      width: narrow ? '6.5rem' : '5.5rem',
       align: 'end',
-      render: (e) => <span title={`${formatCount(e.bytes)} bytes`}>{formatBytes(e.bytes)}</span>,
+      render: (e) =>
+        narrow ? (
+          <span className="cell-stack" title={`${formatCount(e.bytes)} bytes`}>
+            <span>{formatBytes(e.bytes)}</span>
+            <span className="muted small">
+              {!e.hasManifest ? 'no manifest' : e.compact ? 'compact' : 'full'}
+            </span>
+          </span>
+        ) : (
+          <span title={`${formatCount(e.bytes)} bytes`}>{formatBytes(e.bytes)}</span>
+        ),
     },
     !narrow && {
       title: 'Schema',
       width: '4.5rem',
       render: (e) => (e.hasManifest ? `v${e.schemaVersion}` : <span className="muted">—</span>),
     },
+    !narrow && { title: 'Mode', width: '7rem', render: mode },
     {
-      title: 'Mode',
-      width: '7rem',
-      render: (e) =>
-        !e.hasManifest ? (
-          <span className="pill pill-warn" title="No sidecar manifest: its facts are unknown">
-            <Icon name="warning" size={12} /> no manifest
-          </span>
-        ) : e.compact ? (
-          <span className="pill">compact</span>
-        ) : (
-          <span className="muted">full</span>
-        ),
+      title: 'Verified',
+      width: '10.5rem',
+      render: (e) => <VerifiedPill entry={e} now={now} />,
     },
-    { title: 'Verified', width: '8.5rem', render: (e) => <VerifiedPill entry={e} now={now} /> },
     !narrow && {
       title: 'Off-site',
       width: '8.5rem',

@@ -102,11 +102,11 @@ function DashboardBody({ status }: { status: AppStatus }) {
                       openDeployment(d.id);
                     }}
                   >
-                    <span className="recent-main">
-                      <span className="truncate">
-                        {d.projectName} / {d.environmentName}
+                    <span className="recent-main" title={`${d.projectName} / ${d.environmentName}`}>
+                      <strong className="truncate">{d.projectName}</strong>
+                      <span className="muted small truncate">
+                        {d.environmentName} · <span className="mono">{d.version}</span>
                       </span>
-                      <span className="muted mono">{d.version}</span>
                     </span>
                     <span>
                       <StatusBadge status={d.status} />

@@ -11,9 +11,13 @@ import type { DeploymentFilter } from '../deploymentPages.ts';
 import { DeploymentPages } from '../deploymentPages.ts';
 import { formatDuration, formatTime, plural } from '../format.ts';
 import { useListKeys } from '../hooks/useListKeys.ts';
+import { useWidth } from '../hooks/useWidth.ts';
 import { useRevision } from '../stores/data.ts';
 
 const ROW_HEIGHT = 44;
+/** Below these widths the full column set (with the finish time) does not fit. */
+const FULL_MIN_PX = 900;
+const FULL_MIN_PX_NO_PROJECT = 740;
 
 export function DeploymentList(props: {
   filter: DeploymentFilter;
@@ -25,7 +29,12 @@ export function DeploymentList(props: {
   /** Narrow layout beside the detail panel: the finish time is left out. */
   compact: boolean;
 }) {
-  const { filter, selectedId, onOpen, onEscape, empty, showProject, compact } = props;
+  const { filter, selectedId, onOpen, onEscape, empty, showProject } = props;
+  // A narrow window gets the narrow layout too, rather than columns cut off at the edge.
+  const [rootRef, width] = useWidth<HTMLDivElement>();
+  const compact =
+    props.compact ||
+    (width !== null && width < (showProject ? FULL_MIN_PX : FULL_MIN_PX_NO_PROJECT));
   const cols = { showProject, compact };
   const template = columnsOf(cols);
   const filterKey = JSON.stringify(filter);
@@ -84,7 +93,7 @@ export function DeploymentList(props: {
   }
 
   return (
-    <div className="dlist">
+    <div className="dlist" ref={rootRef} data-compact={compact || undefined}>
       <div className="dlist-summary muted small" aria-live="polite">
         {pages.total === null ? 'Loading…' : plural(total, 'deployment')}
         {pages.error && (
@@ -173,8 +182,8 @@ function columnsOf({ showProject, compact }: ColumnOptions): string {
   if (compact) {
     // Beside the detail panel: names shrink first, the status and start time stay whole.
     return [
-      showProject ? 'minmax(0, 1.5fr)' : null,
-      'minmax(0, 0.8fr)',
+      showProject ? 'minmax(0, 1.6fr)' : null,
+      'minmax(3.5rem, 0.6fr)',
       '7.5rem',
       '10.5rem',
       '5.75rem',
@@ -198,9 +207,10 @@ function Cells({ d, showProject, compact }: ColumnOptions & { d: Deployment }) {
   return (
     <>
       {showProject && (
-        <span className="cell truncate" title={`${d.projectName} / ${d.environmentName}`}>
-          <strong>{d.projectName}</strong>
-          <span className="muted"> / {d.environmentName}</span>
+        // Two lines, so a narrow list still shows whole names.
+        <span className="cell cell-stack" title={`${d.projectName} / ${d.environmentName}`}>
+          <strong className="truncate">{d.projectName}</strong>
+          <span className="muted small truncate">{d.environmentName}</span>
         </span>
       )}
       <span className="cell mono truncate" title={d.version}>
