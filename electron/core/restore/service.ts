@@ -894,7 +894,7 @@ export function drillHtml(r: DrillReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>Stateward restore drill ${esc(r.id)}</title>
 <style>body{font:14px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#111}h1{font-size:1.4rem}
 table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f4f4f4;width:14rem}.pass b{color:#0a6b2a}.warn b{color:#8a5a00}.fail b{color:#b00020}.skip b{color:#666}
+th{background:#f4f4f4}table:first-of-type th{width:14rem}table:last-of-type td:nth-child(-n+3){width:1%;white-space:nowrap}.pass b{color:#0a6b2a}.warn b{color:#8a5a00}.fail b{color:#b00020}.skip b{color:#666}
 .verdict{font-size:1.1rem;padding:.5rem .75rem;border-radius:6px;background:${r.passed ? '#e6f4ea' : '#fde8ea'}}code{font-size:12px}</style></head>
 <body><h1>Stateward restore drill — ${r.passed ? 'PASSED' : 'FAILED'}</h1>
 <p class="verdict">${esc(r.summary)}</p>
