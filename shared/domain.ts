@@ -102,6 +102,24 @@ export interface Page<T> {
   offset: number;
 }
 
+/**
+ * A page of the deployments list, newest first, paged by keyset cursors (opaque;
+ * each holds the sort key of the row it continues from), so a page deep in a
+ * million rows costs what the first one does.
+ */
+export interface CursorPage<T> {
+  items: T[];
+  /** How many rows match the filter (kept counts, not a count of the rows). */
+  total: number;
+  /** Pass as `cursor` for the rows after the last item (older); null when there are none. */
+  next: string | null;
+  /** Pass as `cursor` for the rows before the first item (newer); null when there are none. */
+  prev: string | null;
+}
+
+/** At most this many rows are stepped over by one `deployments.list` call (`skip`). */
+export const DEPLOYMENT_SKIP_MAX = 20_000;
+
 export type DataDirSource = 'flag' | 'env' | 'portable' | 'default';
 
 export interface AppStatus {
@@ -177,9 +195,36 @@ export interface BackupEntry {
   /** False for a lone .sqlite without a sidecar manifest. */
   hasManifest: boolean;
   offsite: { copied: boolean; verifiedAt: number | null };
-  /** Filled by restore drills: when this backup last passed one. */
+  /** verification.at when verification.state is 'verified', else null (never an older pass). */
   verifiedAt: number | null;
+  /** What the newest evidence says about this backup (see BackupVerification). */
+  verification: BackupVerification;
   manifest: BackupManifest | null;
+}
+
+/**
+ * A backup's verified state, from all the evidence, newest first: the file as it is
+ * now (a manifest that cannot be read, or a size or hash that changed since the last
+ * drill, is 'damaged'), else its newest restore drill (passed: 'verified'; refused at
+ * preflight because the file is damaged: 'damaged'; any other failed step: 'failed'),
+ * else 'not-verified'. Computed in one place (electron/core/backup/verification.ts).
+ */
+export type BackupVerificationState = 'verified' | 'failed' | 'damaged' | 'not-verified';
+
+export interface BackupVerification {
+  state: BackupVerificationState;
+  /** When the deciding evidence was found (the drill's end); null when none, or the file's state now. */
+  at: number | null;
+  /** The drill report the state rests on, if any. */
+  drillId: string | null;
+  /** Stable code of the failure or damage (e.g. BACKUP_HASH_MISMATCH, DB_CORRUPT); null otherwise. */
+  code: string | null;
+  /** Why, in one plain sentence. */
+  reason: string;
+  /** The drill passed on a backup with no projects and no deployments: the file restores, no data is proven. */
+  empty: boolean;
+  /** When a drill of this backup last passed, even if newer evidence overrides it; null if never. */
+  lastPassedAt: number | null;
 }
 
 export interface RetentionPolicy {
@@ -228,6 +273,14 @@ export interface BackupOverview {
   warnings: { code: string; message: string }[];
   count: number;
   totalBytes: number;
+  /**
+   * Live user data (projects, environments, snapshots, deployments and their logs, secrets)
+   * changed since the newest backup was taken, by the change counter: `changes` is how many
+   * rows changed (null when it cannot be counted: the live counter is behind the backup's,
+   * e.g. after a restored copy was made live). Null when nothing changed or there is no
+   * backup with a manifest to compare with.
+   */
+  changedSinceLastBackup: { changes: number | null; since: number } | null;
 }
 
 /** Where a restore starts from: a backup in the backups folder, or any file. */
@@ -284,6 +337,11 @@ export interface DrillReport {
   source: PreflightFacts;
   steps: DrillStep[];
   warnings: string[];
+  /**
+   * The copy held no projects and no deployments: the drill proves the file restores,
+   * not that any data does (absent in reports made before this was recorded).
+   */
+  empty?: boolean;
 }
 
 export interface DrillSummary {
@@ -295,6 +353,8 @@ export interface DrillSummary {
   finishedAt: number;
   passed: boolean;
   summary: string;
+  /** Passed on an empty backup (see DrillReport.empty): never the dashboard's last successful drill. */
+  empty: boolean;
 }
 
 /**
@@ -302,12 +362,7 @@ export interface DrillSummary {
  * running process. interrupted: that process died before the drill finished; it can only be discarded.
  */
 export type RestoreStatus =
-  | 'in-progress'
-  | 'interrupted'
-  | 'ready'
-  | 'failed'
-  | 'promoted'
-  | 'discarded';
+  'in-progress' | 'interrupted' | 'ready' | 'failed' | 'promoted' | 'discarded';
 
 export interface RestoreCopy {
   id: string;
@@ -404,13 +459,40 @@ export interface DrillOverview {
   warnings: { code: string; message: string }[];
 }
 
+/**
+ * Whether this machine can decrypt with one data key (by key id), the same in
+ * core, drill reports and UI:
+ * - 'unlocked': the key is in memory here;
+ * - 'locked': this machine's keyring holds it, wrapped, not unlocked yet — the
+ *   passphrase (or key file, keychain) unlocks it; the recovery key is a fallback;
+ * - 'missing': this machine's keyring has no such key — only its recovery key helps;
+ * - 'wrong': what was tried does not open it: an unwrap attempt failed (a wrong
+ *   passphrase), or, for values, the key is here but does not decrypt them
+ *   (changed outside Stateward).
+ */
+export type KeyState = 'unlocked' | 'locked' | 'missing' | 'wrong';
+
+export type KeyProvider = 'passphrase' | 'keyfile' | 'os-keychain';
+
+/** One data key referenced by secrets, and whether this machine can use it. */
+export interface KeyAvailability {
+  keyId: string;
+  state: KeyState;
+  /** How this machine's keyring can unlock it (passphrase first); empty when missing. */
+  unlockWith: KeyProvider[];
+  /** How many of the secrets looked at are encrypted with it. */
+  references: number;
+}
+
 export interface SecretsStatus {
   /** A data key exists (keys/keyring.json). */
   initialized: boolean;
   unlocked: boolean;
+  /** The active key's state (null before setup): 'unlocked', 'locked' or 'wrong' (a passphrase tried failed). */
+  keyState: KeyState | null;
   activeKeyId: string | null;
   /** How the active key can be unlocked on this machine. */
-  providers: ('passphrase' | 'keyfile' | 'os-keychain')[];
+  providers: KeyProvider[];
   keychain: { available: boolean; weak: boolean; backend: string } | null;
   keyFileConfigured: boolean;
   /** Keys whose recovery key was never confirmed as stored: shown again until acknowledged. */
@@ -426,6 +508,8 @@ export interface SecretEntry {
   keyId: string;
   /** The value can be decrypted with a key this machine has unlocked. */
   resolves: boolean;
+  /** Of its key, for this value: 'wrong' also when the key is here but the value does not verify. */
+  keyState: KeyState;
   updatedAt: number;
 }
 
@@ -435,4 +519,12 @@ export interface SecretResolution {
   unresolved: { id: string; project: string; environment: string; name: string; keyId: string }[];
   /** Of the unresolved: their key is here, yet they do not verify (moved, renamed or edited outside Stateward). */
   tampered: { id: string; project: string; environment: string; name: string; keyId: string }[];
+  /** Every key the references use, with its state on this machine. */
+  keys: KeyAvailability[];
+  /**
+   * What decides the next step, null without references: 'wrong' (something tampered,
+   * or a passphrase tried failed) over 'locked' (unlock first) over 'missing' (recovery
+   * key) over 'unlocked' (everything resolves).
+   */
+  keyState: KeyState | null;
 }

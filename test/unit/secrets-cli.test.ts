@@ -333,7 +333,13 @@ describe('key recovery', () => {
     const out = json(r) as { keyId: string; saved: boolean; resolution: SecretResolution };
     expect(out.saved).toBe(true);
     expect(out.keyId).toBe(keyIdOf(decodeRecoveryKey(rk)!));
-    expect(out.resolution).toEqual({ total: 2, resolved: 2, unresolved: [], tampered: [] });
+    expect(out.resolution).toMatchObject({
+      total: 2,
+      resolved: 2,
+      unresolved: [],
+      tampered: [],
+      keyState: 'unlocked',
+    });
     expect(outputOf(r)).not.toContain('recover-me');
 
     // Kept: a later run (same key file) resolves them, and B's own key is still the active one.

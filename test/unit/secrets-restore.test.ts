@@ -11,6 +11,8 @@ import type {
   BackupEntry,
   DrillReport,
   DrillStep,
+  KeyProvider,
+  KeyState,
   PreflightReport,
   SecretEntry,
   SecretResolution,
@@ -104,6 +106,12 @@ const secretsStep = (r: DrillReport): DrillStep => {
   return s;
 };
 
+/** The one key A's references use, in the state this machine sees it (a resolution's `keys`). */
+const keyOf = (a: First, state: KeyState, unlockWith: KeyProvider[] = []) => ({
+  keys: [{ keyId: a.keyId, state, unlockWith, references: 4 }],
+  keyState: state,
+});
+
 /** The references as the drill and restores.secrets list them. */
 const expectedUnresolved = (a: First) =>
   REFS.map(([project, environment, name]) => ({
@@ -123,7 +131,13 @@ describe('on the machine that stored them', () => {
     expect(report.passed, report.summary).toBe(true);
     const step = secretsStep(report);
     expect(step.status, step.detail).toBe('pass');
-    expect(step.facts).toEqual({ total: 4, resolved: 4, unresolved: [], tampered: [] });
+    expect(step.facts).toEqual({
+      total: 4,
+      resolved: 4,
+      unresolved: [],
+      tampered: [],
+      ...keyOf(a, 'unlocked', ['passphrase']),
+    });
     const json = JSON.stringify(report);
     for (const [, , , value] of REFS) expect(json).not.toContain(value);
 
@@ -135,6 +149,7 @@ describe('on the machine that stored them', () => {
       resolved: 4,
       unresolved: [],
       tampered: [],
+      ...keyOf(a, 'unlocked', ['passphrase']),
     });
     const preview = await call<SecretEntry[]>(a.reg, 'secrets.list', {
       environmentId: a.envs['shop/prod']!.env.id,
@@ -175,6 +190,7 @@ describe('on another machine', () => {
       resolved: 0,
       unresolved: expectedUnresolved(a),
       tampered: [],
+      ...keyOf(a, 'missing'),
     });
     for (const [p, e, name] of REFS) expect(step.detail).toContain(`${p}/${e} ${name}`);
 
@@ -183,6 +199,7 @@ describe('on another machine', () => {
       resolved: 0,
       unresolved: expectedUnresolved(a),
       tampered: [],
+      ...keyOf(a, 'missing'),
     });
     const preview = await call<SecretEntry[]>(b.reg, 'secrets.list', {
       environmentId: a.envs['shop/prod']!.env.id,
@@ -212,6 +229,7 @@ describe('on another machine', () => {
       resolved: 4,
       unresolved: [],
       tampered: [],
+      ...keyOf(a, 'unlocked', ['keyfile']),
     });
     const again = await call<DrillReport>(b.reg, 'restores.drill', { restoreId });
     expect(again.passed, again.summary).toBe(true);
@@ -255,12 +273,14 @@ describe('on another machine', () => {
       resolved: 0,
       unresolved: expectedUnresolved(a),
       tampered: [],
+      ...keyOf(a, 'missing'),
     });
     expect(await call<SecretResolution>(c.reg, 'restores.secrets', { restoreId })).toEqual({
       total: 4,
       resolved: 0,
       unresolved: expectedUnresolved(a),
       tampered: [],
+      ...keyOf(a, 'missing'),
     });
 
     expect(
@@ -289,6 +309,17 @@ describe('on another machine', () => {
     if (!r.ok) return;
     const report = r.value as DrillReport;
     expect(report.steps.slice(0, 6).every((s) => s.status === 'pass')).toBe(true);
-    expect(secretsStep(report).status).toBe('warn');
+    // The key unlocked in memory still opens every value; after a restart the damaged keyring
+    // holds no usable key, so the key is missing and the recovery key (which rebuilds it) is asked.
+    expect(secretsStep(report).status).toBe('pass');
+    const dir = a.rt.layout.dir;
+    a.rt.close();
+    const again = await machine(dir);
+    const later = await call<DrillReport>(again.reg, 'restores.verify', {
+      source: { backupId: a.backup.id },
+    });
+    expect(secretsStep(later).status).toBe('warn');
+    expect(secretsStep(later).facts).toMatchObject({ keyState: 'missing' });
+    expect(secretsStep(later).detail).toMatch(/recovery key/);
   });
 });

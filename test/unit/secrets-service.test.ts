@@ -106,6 +106,7 @@ describe('before set-up', () => {
     expect(await status(m)).toEqual({
       initialized: false,
       unlocked: false,
+      keyState: null,
       activeKeyId: null,
       providers: [],
       keychain: null,

@@ -22,6 +22,7 @@ import { getDeployment, newestDeployment } from '../store/resources/deployments.
 import { listSnapshots } from '../store/resources/snapshots.ts';
 import { listAudit } from '../store/resources/audit.ts';
 import { listEnvironments } from '../store/resources/environments.ts';
+import { unresolvedSecretsStep } from '../secrets/keystate.ts';
 
 export interface DrillInput {
   copy: string;
@@ -32,7 +33,7 @@ export interface DrillInput {
   onStep?: (step: DrillStep, index: number, total: number) => void;
   /** Which secret references in the copy resolve with this machine's unlocked keys. */
   resolveSecrets?: (db: ReadableDB) => SecretResolution;
-  /** Whether this machine's secrets are unlocked (a locked keyring checks nothing). */
+  /** Unused: each key's state now comes with `resolveSecrets` (locked, missing, wrong). */
   secretsUnlocked?: boolean;
   now?: () => number;
 }
@@ -265,13 +266,6 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
             detail: 'This backup holds no secrets.',
             facts: { total: 0, resolved: 0, unresolved: [] },
           };
-        if (!input.secretsUnlocked) {
-          return {
-            status: 'warn',
-            detail: `${plural(r.total, 'secret reference')}: not checked, because secrets are locked on this machine. Unlock them and run the drill again.`,
-            facts: { total: r.total, resolved: 0, unresolved: r.unresolved },
-          };
-        }
         if (r.tampered.length > 0) {
           // The key that stored them is here, yet they do not verify: changed outside Stateward.
           const which = r.tampered
@@ -291,15 +285,8 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
             facts: { ...r },
           };
         }
-        const names = r.unresolved
-          .slice(0, 5)
-          .map((u) => `${u.project}/${u.environment} ${u.name}`)
-          .join(', ');
-        return {
-          status: 'warn',
-          detail: `${r.resolved} of ${plural(r.total, 'secret reference')} resolve here; ${r.unresolved.length} must be re-bound (${names}${r.unresolved.length > 5 ? ', …' : ''}): unlock with the recovery key of the machine that stored them, or enter the values again.`,
-          facts: { ...r },
-        };
+        // Locked is not missing: the passphrase for a key this machine holds, the recovery key for one it lacks.
+        return unresolvedSecretsStep(r);
       } finally {
         store.close();
       }

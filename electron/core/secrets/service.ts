@@ -3,7 +3,12 @@
 // in memory, only for the moment they are sealed or explicitly revealed.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import type { SecretEntry, SecretResolution, SecretsStatus } from '../../../shared/domain.ts';
+import type {
+  KeyState,
+  SecretEntry,
+  SecretResolution,
+  SecretsStatus,
+} from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadableDB, WritableDB } from '../store/db.ts';
@@ -34,6 +39,7 @@ import {
 } from './crypto.ts';
 import type { Keyring, KeyWrapper, Wrap } from './keyring.ts';
 import { fromSealed, keyringPath, readKeyring, toSealed, writeKeyring } from './keyring.ts';
+import { keyAvailability, overallKeyState } from './keystate.ts';
 
 const keyAad = (keyId: string) => `stateward-data-key:${keyId}`;
 /** Values stored before v2 were bound to the secret id only: they still open, and are re-sealed on unlock. */
@@ -88,6 +94,8 @@ export class SecretService {
   private readonly keys = new Map<string, Buffer>();
   private keks: Keks = {};
   private keychain: KeyWrapper | null = null;
+  /** Keys an unwrap attempt failed for (a wrong passphrase), until they are unlocked or locked again. */
+  private readonly failed = new Set<string>();
 
   constructor(rt: Runtime) {
     this.rt = rt;
@@ -131,6 +139,22 @@ export class SecretService {
     }
   }
 
+  /** The keyring, or null when there is none or it cannot be read (then every key not in memory is missing). */
+  private ringOrNull(): Keyring | null {
+    try {
+      return this.ring();
+    } catch {
+      return null;
+    }
+  }
+
+  /** The state of one key here (see KeyState); `ring` as read once by the caller. */
+  private keyState(keyId: string, ring: Keyring | null): KeyState {
+    if (this.keys.has(keyId)) return 'unlocked';
+    if (!ring?.keys.some((k) => k.id === keyId)) return 'missing';
+    return this.failed.has(keyId) ? 'wrong' : 'locked';
+  }
+
   /** The Electron shell hands in the OS keychain (safeStorage). */
   setKeychain(k: KeyWrapper | null): void {
     this.keychain = k;
@@ -172,6 +196,7 @@ export class SecretService {
     return {
       initialized: ring !== null && ring.active !== null,
       unlocked: ring?.active ? this.keys.has(ring.active) : false,
+      keyState: ring?.active ? this.keyState(ring.active, ring) : null,
       activeKeyId: ring?.active ?? null,
       providers: [...new Set((active?.wraps ?? []).map((w) => w.by))],
       keychain: this.keychain ? await this.keychain.status() : null,
@@ -363,13 +388,22 @@ export class SecretService {
         }
         if (key && keyIdOf(key) === entry.id) {
           this.keys.set(entry.id, key);
+          this.failed.delete(entry.id);
           if (w.by === 'keyfile') this.keks.keyfile = kf ?? undefined;
           break;
         }
       }
+      // A passphrase was given and this key has a passphrase wrap, yet it stays locked: wrong.
+      if (
+        opts.passphrase !== undefined &&
+        !this.keys.has(entry.id) &&
+        entry.wraps.some((w) => w.by === 'passphrase')
+      )
+        this.failed.add(entry.id);
     }
     if (!this.keys.has(ring.active)) {
       if (triedPassphrase) {
+        this.changed(); // the key's state is 'wrong' now: every view says so
         this.audit('secrets.unlock_failed', 'keys', {});
         throw new AppError(
           'SECRETS_WRONG_PASSPHRASE',
@@ -427,8 +461,8 @@ export class SecretService {
       );
     const id = keyIdOf(key);
     this.keys.set(id, key);
+    this.failed.delete(id);
     this.upgradeLegacyValuesSafely();
-    this.changed();
     let ring: Keyring;
     try {
       ring = readKeyring(this.rt.layout.keys) ?? { version: 1, active: null, keys: [] };
@@ -441,6 +475,7 @@ export class SecretService {
     const known = ring.keys.find((k) => k.id === id);
     const wraps = await this.wrapsFor(key, id, opts.passphrase);
     if (wraps.length === 0) {
+      this.changed();
       this.audit('secrets.recovery_used', `key:${id}`, { saved: false });
       return { keyId: id, saved: false };
     }
@@ -456,6 +491,8 @@ export class SecretService {
       });
     if (!ring.active) ring.active = id;
     writeKeyring(this.rt.layout.keys, ring);
+    // Only now: a view refreshing on this event reads the keyring as it is from here on.
+    this.changed();
     this.audit('secrets.recovery_used', `key:${id}`, { saved: true });
     return { keyId: id, saved: true };
   }
@@ -483,13 +520,17 @@ export class SecretService {
     this.rt.events.emit('data.changed', { area: 'audit' });
   }
 
-  private entry(row: SecretRow): SecretEntry {
+  private entry(row: SecretRow, ring: Keyring | null = this.ringOrNull()): SecretEntry {
+    const resolves = this.decrypt(row) !== null;
+    const state = this.keyState(row.key_id, ring);
     return {
       id: row.id,
       environmentId: row.environment_id,
       name: row.name,
       keyId: row.key_id,
-      resolves: this.decrypt(row) !== null,
+      resolves,
+      // The key is here, yet the value does not verify with it: changed outside Stateward.
+      keyState: state === 'unlocked' && !resolves ? 'wrong' : state,
       updatedAt: row.updated_at,
     };
   }
@@ -501,7 +542,8 @@ export class SecretService {
 
   list(environmentId: number, db: ReadableDB = this.db()): SecretEntry[] {
     getEnvironment(db, environmentId);
-    return secretsOf(db, environmentId).map((r) => this.entry(r));
+    const ring = this.ringOrNull();
+    return secretsOf(db, environmentId).map((r) => this.entry(r, ring));
   }
 
   set(environmentId: number, name: string, value: string): SecretEntry {
@@ -664,11 +706,20 @@ export class SecretService {
       keyId: r.key_id,
     });
     const failing = rows.filter((r) => this.decrypt(r) === null);
+    const tampered = failing.filter((r) => this.keys.has(r.key_id)).map(ref);
+    const ring = this.ringOrNull();
+    const keys = keyAvailability(
+      rows.map((r) => r.key_id),
+      (id) => this.keyState(id, ring),
+      (id) => ring?.keys.find((k) => k.id === id)?.wraps.map((w) => w.by) ?? [],
+    );
     return {
       total: rows.length,
       resolved: rows.length - failing.length,
       unresolved: failing.map(ref),
-      tampered: failing.filter((r) => this.keys.has(r.key_id)).map(ref),
+      tampered,
+      keys,
+      keyState: overallKeyState(keys, tampered.length),
     };
   }
 
@@ -801,10 +852,11 @@ export class SecretService {
   }
 
   lock(): void {
-    this.changed();
     for (const k of this.keys.values()) k.fill(0);
     this.keys.clear();
+    this.failed.clear();
     for (const k of Object.values(this.keks) as { kek: Buffer }[]) k.kek.fill(0);
     this.keks = {};
+    this.changed();
   }
 }
