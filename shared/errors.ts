@@ -54,6 +54,8 @@ export const ERROR_CODES = [
   'DISK_FULL',
   /** Another process held a write transaction longer than the busy timeout; retry. */
   'DATA_DIR_BUSY',
+  /** An uploaded file is larger than the host accepts (details.limitBytes); nothing was kept. */
+  'UPLOAD_TOO_LARGE',
   /** The chosen off-site folder is refused (system folder, home, the data dir) or failed its write proof. */
   'OFFSITE_DIR_REFUSED',
   /** A restored copy is being made live: writes are refused until it is done; retry (details.retryAfterMs). */

@@ -37,3 +37,13 @@ export const IPC_EVENT_CHANNEL = 'stateward:event';
 export const HTTP_INVOKE_PATH = '/api/invoke/';
 export const HTTP_EVENTS_PATH = '/api/events';
 export const HTTP_TOKEN_HEADER = 'x-stateward-token';
+/**
+ * Restore from a file the browser uploads: POST the file's bytes as
+ * application/octet-stream, with the token, its name (URI-encoded) in
+ * HTTP_UPLOAD_NAME_HEADER and optionally an operation id for the progress events in
+ * HTTP_OP_ID_HEADER. The answer is the Result of restores.preflight (plus the
+ * upload's size and SHA-256). GET on the same path gives the size limit.
+ */
+export const HTTP_UPLOAD_RESTORE_PATH = '/api/upload/restore';
+export const HTTP_UPLOAD_NAME_HEADER = 'x-stateward-file-name';
+export const HTTP_OP_ID_HEADER = 'x-stateward-op-id';

@@ -27,6 +27,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNSUPPORTED_HERE':
     case 'BACKUP_DISK_FULL':
     case 'DISK_FULL':
+    case 'UPLOAD_TOO_LARGE':
     case 'OFFSITE_DIR_REFUSED':
     case 'BACKUP_DESTINATION_UNWRITABLE':
     case 'BACKUP_UNREADABLE':

@@ -64,6 +64,8 @@ export class Runtime {
   /** The owner-only repair done at this start (null when it did not own the data dir). */
   permissionRepair: PermissionRepair | null = null;
   readonly now: () => number;
+  /** Why this process does not hold the data-dir lock it asked for (held elsewhere, a full disk, an unusable folder). */
+  lockError: AppError | null = null;
   private currentStore: Store | null;
   private currentStartup: StartupState;
 
@@ -136,6 +138,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   let preUpgrade: BackupResult | null = null;
   let recovery: Recovery | null = null;
   const recovered: string[] = [];
+  let lockError: AppError | null = null;
   try {
     ensureOwnerDir(layout.dir);
     if (opts.lockMode !== null) {
@@ -237,6 +240,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
     startup = {
       state: 'refused',
       code: err.code,
+    if (opts.lockMode !== null && !lock) lockError = err;
       message: err.message,
       hint: err.hint ?? 'See the log file for details.',
       dataDir: layout.dir,
@@ -249,6 +253,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   if (recovery)
     recovered.unshift(
       `${recovery.outcome === 'finished' ? 'finished' : 'rolled back'} the interrupted promote of restored copy ${recovery.journal.restoreId}`,
+  rt.lockError = lockError;
     );
   rt.recovered.push(...recovered);
   // Only the process that owns the data dir removes what crashed restores left (never failing the start).

@@ -9,7 +9,7 @@ import {
   isCommandName,
   READ_ONLY_COMMANDS,
 } from '../../shared/contract.ts';
-import type { AppError, Result } from '../../shared/errors.ts';
+import type { AppError, AppErrorShape, Result } from '../../shared/errors.ts';
 import { fail, isAppError, ok } from '../../shared/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { isPromoteGuardError, promoteInProgress } from '../core/restore/guard.ts';
@@ -21,6 +21,32 @@ export type Handler<N extends CommandName> = (
 ) => CommandResult<N> | Promise<CommandResult<N>>;
 
 export type HandlerMap = { [N in CommandName]?: Handler<N> };
+
+/**
+ * A string in `value` that cannot be stored as UTF-8 (a lone surrogate: from a
+ * \uD800-style JSON escape, or a JS string cut in half). Iterative: a 1 MiB body
+ * can nest half a million levels deep.
+ */
+export function hasLoneSurrogate(value: unknown): boolean {
+  const todo: unknown[] = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (typeof v === 'string') {
+      if (/\p{Cs}/u.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v as unknown[]) todo.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) todo.push(k, x);
+    }
+  }
+  return false;
+}
+
+export const NOT_UNICODE: AppErrorShape = {
+  code: 'BAD_INPUT',
+  message: 'The input holds text that is not valid Unicode (a lone surrogate).',
+  hint: 'Check the text for a broken character and send it again.',
+};
 
 export class CommandRegistry {
   private readonly handlers = new Map<CommandName, Handler<CommandName>>();
@@ -59,6 +85,8 @@ export class CommandRegistry {
         message: `Unknown command: ${JSON.stringify(String(name)).slice(0, 100)}.`,
       });
     }
+    // Every transport (IPC, CLI, HTTP): text that cannot be stored as UTF-8 never reaches a handler.
+    if (hasLoneSurrogate(rawInput)) return fail(NOT_UNICODE);
     const parsed = commands[name].input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({
@@ -72,20 +100,35 @@ export class CommandRegistry {
         details: { issues },
       });
     }
+    const handler = this.handlers.get(name)!;
+    return this.run(name, () => handler(parsed.data as never, this.rt));
+  }
+
+  /** Why command `name` may not run now (a promote's write barrier, a refused data dir), or null. */
+  barrier(name: CommandName): AppErrorShape | null {
     // The write barrier of a promote: a write accepted now could land after the pre-restore backup.
     if (this.rt.restores.promoting && !READ_ONLY_COMMANDS.includes(name)) {
-      return fail(promoteInProgress().toShape());
+      return promoteInProgress().toShape();
     }
     if (this.rt.startup.state === 'refused' && !AVAILABLE_WHEN_REFUSED.includes(name)) {
-      return fail({
+      return {
         code: 'STORE_NOT_READY',
         message: `The data directory is not open: ${this.rt.startup.message}`,
         hint: this.rt.startup.hint,
-      });
+      };
     }
-    const handler = this.handlers.get(name)!;
+    return null;
+  }
+
+  /**
+   * Do the work of command `name` (its handler, or the HTTP host's upload of a restore)
+   * behind the same barrier, with every outcome turned into a Result the same way.
+   */
+  async run<T>(name: CommandName, work: () => T | Promise<T>): Promise<Result<T>> {
+    const barred = this.barrier(name);
+    if (barred) return fail(barred);
     try {
-      return ok(await handler(parsed.data as never, this.rt));
+      return ok(await work());
     } catch (e) {
       if (isAppError(e)) return fail(e.toShape());
       // Another process is promoting: this write was refused by the old database's guard.

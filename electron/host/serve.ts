@@ -1,5 +1,5 @@
 // `npm run serve`: the app in a normal browser, for headless machines and e2e tests.
-//   node electron/host/serve.ts [--data-dir DIR] [--port N]
+//   node electron/host/serve.ts [--data-dir DIR] [--port N] [--max-upload-bytes N]
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,12 @@ import { startRuntime } from '../core/runtime.ts';
 import { createRegistry } from '../handlers/index.ts';
 import type { HandlerMap } from '../handlers/registry.ts';
 import { DownloadTickets, HTTP_DOWNLOAD_PATH, startHost } from './server.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './upload.ts';
 import { findBackup } from '../handlers/backups.ts';
 
 const unsupportedDialog = (): never => {
   throw new AppError('UNSUPPORTED_HERE', 'Native file dialogs exist only in the desktop app.', {
-    hint: 'In the browser, use the list of backups or downloads instead.',
+    hint: 'In the browser, use the list of backups, an upload or a download instead.',
   });
 };
 
@@ -34,12 +35,23 @@ export function hostTransportHandlers(downloads: DownloadTickets): HandlerMap {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'data-dir': { type: 'string' }, port: { type: 'string', default: '0' } },
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string', default: '0' },
+      'max-upload-bytes': { type: 'string', default: String(DEFAULT_MAX_UPLOAD_BYTES) },
+    },
     strict: true,
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`serve: --port must be 0..65535, got ${values.port}\n`);
+    process.exit(2);
+  }
+  const maxUploadBytes = Number(values['max-upload-bytes']);
+  if (!Number.isSafeInteger(maxUploadBytes) || maxUploadBytes < 1) {
+    process.stderr.write(
+      `serve: --max-upload-bytes must be a whole number of bytes, got ${values['max-upload-bytes']}\n`,
+    );
     process.exit(2);
   }
   const staticDir = path.resolve(
@@ -67,7 +79,7 @@ async function main(): Promise<void> {
   }
   const downloads = new DownloadTickets();
   const registry = createRegistry(rt, hostTransportHandlers(downloads));
-  const host = await startHost({ rt, registry, staticDir, port, downloads });
+  const host = await startHost({ rt, registry, staticDir, port, downloads, maxUploadBytes });
   if (rt.store) rt.backups.startScheduler();
   process.stdout.write(`Stateward (data: ${resolved.dir}) is running at ${host.url}\n`);
   process.stdout.write('Open that URL in a browser; press Ctrl+C to stop.\n');

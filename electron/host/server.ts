@@ -6,10 +6,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { HTTP_EVENTS_PATH, HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
+import {
+  HTTP_EVENTS_PATH,
+  HTTP_INVOKE_PATH,
+  HTTP_OP_ID_HEADER,
+  HTTP_TOKEN_HEADER,
+  HTTP_UPLOAD_NAME_HEADER,
+  HTTP_UPLOAD_RESTORE_PATH,
+} from '../../shared/events.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import type { CommandRegistry } from '../handlers/registry.ts';
+import { hasLoneSurrogate, NOT_UNICODE } from '../handlers/registry.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { removeFileQuietly } from '../core/fsutil.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, uploadFileName } from './upload.ts';
 
 const MAX_BODY = 1024 * 1024;
 const CONTENT_TYPES: Record<string, string> = {
@@ -53,6 +63,8 @@ export interface HostOptions {
   staticDir: string;
   port: number;
   token?: string;
+  /** The largest file a restore upload may be (default 8 GiB). */
+  maxUploadBytes?: number;
 }
 
 export interface Host {
@@ -126,23 +138,6 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A string that cannot be stored as UTF-8 (a lone surrogate from a \uD800-style escape). */
-function hasLoneSurrogate(value: unknown): boolean {
-  // Iterative: a 1 MiB body can nest half a million levels deep.
-  const todo: unknown[] = [value];
-  while (todo.length > 0) {
-    const v = todo.pop();
-    if (typeof v === 'string') {
-      if (/\p{Cs}/u.test(v)) return true;
-    } else if (Array.isArray(v)) {
-      for (const x of v as unknown[]) todo.push(x);
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) todo.push(k, x);
-    }
-  }
-  return false;
-}
-
 /** The JSON input of an invoke, or the refusal to send. */
 async function readInput(
   req: http.IncomingMessage,
@@ -169,15 +164,7 @@ async function readInput(
   } catch {
     return { status: 400, error: { code: 'BAD_INPUT', message: 'The body is not valid JSON.' } };
   }
-  if (hasLoneSurrogate(input)) {
-    return {
-      status: 400,
-      error: {
-        code: 'BAD_INPUT',
-        message: 'The body holds text that is not valid Unicode (a lone surrogate).',
-      },
-    };
-  }
+  if (hasLoneSurrogate(input)) return { status: 400, error: NOT_UNICODE };
   return { input };
 }
 
@@ -241,6 +228,76 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     }
     const result = await opts.registry.dispatch(commandName, input);
     sendJson(res, 200, result);
+  }
+
+  const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+
+  /**
+   * A restore from an uploaded file: GET gives the size limit; POST streams the file to a
+   * temporary in restores/, then runs the same preflight and copy as a restore from a
+   * chosen file (restores.preflight's barrier and Result), and removes the temporary.
+   */
+  async function handleUpload(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'POST' && req.method !== 'GET') {
+      refuse(res, 405, { code: 'BAD_INPUT', message: 'Use POST to upload a file.' });
+      return;
+    }
+    if (!checkApi(req, res)) return;
+    if (req.method === 'GET') {
+      sendJson(res, 200, { ok: true, value: { maxBytes: maxUpload } });
+      return;
+    }
+    const early = (status: number, error: AppErrorShape) => {
+      discardBody(req);
+      refuse(res, status, error);
+    };
+    if (!(req.headers['content-type'] ?? '').startsWith('application/octet-stream')) {
+      early(415, { code: 'BAD_INPUT', message: 'The body must be application/octet-stream.' });
+      return;
+    }
+    const fileName = uploadFileName(req.headers[HTTP_UPLOAD_NAME_HEADER]);
+    if (fileName === null) {
+      early(400, {
+        code: 'BAD_INPUT',
+        message: `The ${HTTP_UPLOAD_NAME_HEADER} header must hold the file's name (URI-encoded).`,
+      });
+      return;
+    }
+    const opHeader = req.headers[HTTP_OP_ID_HEADER];
+    const opId =
+      typeof opHeader === 'string' && /^[\w-]{1,100}$/.test(opHeader)
+        ? opHeader
+        : crypto.randomUUID();
+    const barred = opts.registry.barrier('restores.preflight');
+    if (barred) {
+      early(409, barred);
+      return;
+    }
+    const got = await receiveUpload(req, opts.rt.layout.restores, maxUpload);
+    if (!got.ok) {
+      if (got.read === null) {
+        if (!res.headersSent) refuse(res, got.status, got.error);
+        return;
+      }
+      discardBody(req, got.read);
+      refuse(res, got.status, got.error);
+      return;
+    }
+    try {
+      const result = await opts.registry.run('restores.preflight', async () => {
+        const r = await opts.rt.restores.stage({ path: got.file }, opId, {
+          upload: { fileName, sha256: got.sha256 },
+        });
+        return {
+          restoreId: r.restoreId,
+          report: r.report,
+          upload: { bytes: got.bytes, sha256: got.sha256 },
+        };
+      });
+      sendJson(res, result.ok || result.error.code !== 'DISK_FULL' ? 200 : 507, result);
+    } finally {
+      removeFileQuietly(got.file);
+    }
   }
 
   function handleEvents(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -356,6 +413,17 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         opts.rt.logger.log('error', 'HTTP invoke failed', e);
         if (!res.headersSent)
           refuse(res, 500, { code: 'INTERNAL', message: 'Something went wrong.' });
+      });
+      return;
+    }
+    if (url.pathname === HTTP_UPLOAD_RESTORE_PATH) {
+      handleUpload(req, res).catch((e: unknown) => {
+        opts.rt.logger.log('error', 'HTTP upload failed', e);
+        if (!res.headersSent)
+          refuse(res, 500, {
+            code: 'INTERNAL',
+            message: 'Something went wrong; nothing was kept.',
+          });
       });
       return;
     }

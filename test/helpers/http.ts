@@ -76,12 +76,15 @@ export interface TestHost {
 export const INDEX_HTML = '<!doctype html><title>Stateward test</title><div id="root"></div>';
 
 /** A runtime on a temp data dir and the HTTP host serving a temp static dir; closed after the test. */
-export async function startTestHost(world: World): Promise<TestHost> {
+export async function startTestHost(
+  world: World,
+  opts: { dataDir?: string; maxUploadBytes?: number } = {},
+): Promise<TestHost> {
   const root = world.dir();
   const staticDir = path.join(root, 'static');
   fs.mkdirSync(staticDir);
   fs.writeFileSync(path.join(staticDir, 'index.html'), INDEX_HTML);
-  const rt = await startTestRuntime(world);
+  const rt = await startTestRuntime(world, opts.dataDir);
   const downloads = new DownloadTickets();
   const host = await startHost({
     rt,
@@ -89,6 +92,7 @@ export async function startTestHost(world: World): Promise<TestHost> {
     staticDir,
     port: 0,
     downloads,
+    ...(opts.maxUploadBytes === undefined ? {} : { maxUploadBytes: opts.maxUploadBytes }),
   });
   world.defer(() => host.close());
   const invoke = (name: string, input: unknown, headers: Record<string, string> = {}) =>

@@ -57,8 +57,11 @@ export interface HeaderVerdict {
   pageCountValid: boolean;
 }
 
-/** Checks that need only fs reads of the source: readable, not empty, SQLite, ours, not from the future. */
-export function checkSourceHeader(file: string): HeaderVerdict {
+/**
+ * Checks that need only fs reads of the source: readable, not empty, SQLite, ours, not from the
+ * future. `name` is what messages call the file (an upload's own name, not its temporary's).
+ */
+export function checkSourceHeader(file: string, name = path.basename(file)): HeaderVerdict {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -68,7 +71,7 @@ export function checkSourceHeader(file: string): HeaderVerdict {
     throw refusal(
       'BACKUP_UNREADABLE',
       orphanWal
-        ? `${path.basename(file)} does not exist; only its -wal file is there, which holds no database on its own.`
+        ? `${name} does not exist; only its -wal file is there, which holds no database on its own.`
         : `Cannot read ${file}: ${code === 'ENOENT' ? 'there is no such file' : (code ?? (e as Error).message)}.`,
       'Check the path, and that the drive holding it is connected.',
     );
@@ -83,7 +86,7 @@ export function checkSourceHeader(file: string): HeaderVerdict {
   if (stat.size === 0) {
     throw refusal(
       'BACKUP_EMPTY',
-      `${path.basename(file)} is empty (0 bytes): it holds no database.`,
+      `${name} is empty (0 bytes): it holds no database.`,
       'Choose another backup; this one was never written.',
     );
   }
@@ -104,17 +107,17 @@ export function checkSourceHeader(file: string): HeaderVerdict {
     throw refusal(
       'NOT_SQLITE',
       isWal
-        ? `${path.basename(file)} is a SQLite -wal file, not a database.`
+        ? `${name} is a SQLite -wal file, not a database.`
         : stat.size < 100
-          ? `${path.basename(file)} is too short (${stat.size} bytes) to be a SQLite database.`
-          : `${path.basename(file)} is not a SQLite database (no SQLite header).`,
+          ? `${name} is too short (${stat.size} bytes) to be a SQLite database.`
+          : `${name} is not a SQLite database (no SQLite header).`,
       isWal ? 'Choose the database file beside it.' : 'Choose a Stateward backup (.sqlite) file.',
     );
   }
   if (h.applicationId !== APPLICATION_ID) {
     throw refusal(
       'NOT_A_STATEWARD_DB',
-      `${path.basename(file)} is a SQLite database, but not one of Stateward's (application id ${h.applicationId}).`,
+      `${name} is a SQLite database, but not one of Stateward's (application id ${h.applicationId}).`,
       'Choose a backup made by Stateward.',
       { applicationId: h.applicationId },
     );
@@ -122,7 +125,7 @@ export function checkSourceHeader(file: string): HeaderVerdict {
   if (h.userVersion > APP_SCHEMA_VERSION) {
     throw refusal(
       'SCHEMA_FROM_NEWER_VERSION',
-      `${path.basename(file)} has schema ${h.userVersion}; this Stateward knows schema ${APP_SCHEMA_VERSION}.`,
+      `${name} has schema ${h.userVersion}; this Stateward knows schema ${APP_SCHEMA_VERSION}.`,
       'Restore it with the same or a newer version of Stateward, or pick an older backup (such as a pre-upgrade one).',
       { dbSchema: h.userVersion, appSchema: APP_SCHEMA_VERSION },
     );
@@ -153,11 +156,10 @@ const bytesText = (n: number) => `${n.toLocaleString('en-US')} byte${n === 1 ? '
  * file size itself) and for a WAL database with its -wal beside it (the two are
  * one database until a checkpoint).
  */
-function checkSize(file: string, h: HeaderVerdict): void {
-  if (!h.pageCountValid || (h.walMode && fs.existsSync(`${file}-wal`))) return;
+function checkSize(file: string, h: HeaderVerdict, name: string, alone: boolean): void {
+  if (!h.pageCountValid || (h.walMode && !alone && fs.existsSync(`${file}-wal`))) return;
   const expected = h.pageSize * h.pageCount;
   if (h.bytes === expected) return;
-  const name = path.basename(file);
   const described = `its header describes ${h.pageCount.toLocaleString('en-US')} pages of ${bytesText(h.pageSize)} (${bytesText(expected)})`;
   if (h.bytes > expected) {
     throw refusal(
@@ -397,16 +399,23 @@ export async function stageRestore(
     signal?: AbortSignal;
     /** Creates `dir` once the cheap checks passed (default: mkdir); `dir` is removed again on any failure. */
     prepareDir?: () => void;
+    /**
+     * An uploaded file: checked under the name it was sent with, on its own (nothing beside
+     * its temporary is looked at: no manifest, no -wal), and its bytes must hash to what
+     * the upload hashed.
+     */
+    upload?: { fileName: string; sha256: string };
   } = {},
 ): Promise<StageResult> {
   const warnings: string[] = [];
-  const facts = initialFacts(path.basename(source));
+  const upload = opts.upload ?? null;
+  const facts = initialFacts(upload?.fileName ?? path.basename(source));
   const copy = path.join(dir, 'stateward.db');
   try {
-    const header = checkSourceHeader(source);
+    const header = checkSourceHeader(source, facts.fileName);
     facts.bytes = header.bytes;
     facts.schemaVersion = header.userVersion;
-    const sidecar = readSidecar(source);
+    const sidecar = upload ? null : readSidecar(source);
     if (sidecar && sidecar.bytes !== header.bytes) {
       throw refusal(
         'BACKUP_HASH_MISMATCH',
@@ -415,7 +424,7 @@ export async function stageRestore(
         { recordedBytes: sidecar.bytes, bytes: header.bytes, recorded: sidecar.sha256 },
       );
     }
-    checkSize(source, header);
+    checkSize(source, header, facts.fileName, upload !== null);
     if (opts.prepareDir) opts.prepareDir();
     else fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const sha256 = await copyHashing(
@@ -425,9 +434,16 @@ export async function stageRestore(
       opts.signal,
     );
     facts.sha256 = sha256;
+    if (upload && upload.sha256 !== sha256) {
+      throw refusal(
+        'BACKUP_UNREADABLE',
+        `${facts.fileName} changed on this machine between its upload and its copy.`,
+        'Upload it again.',
+      );
+    }
     const wal = `${source}-wal`;
     if (header.walMode) {
-      if (fs.existsSync(wal)) {
+      if (!upload && fs.existsSync(wal)) {
         await copyHashing(wal, `${copy}-wal`, () => {}, opts.signal);
         warnings.push(
           'The file is a live-format (WAL) database; its -wal file beside it was restored with it.',

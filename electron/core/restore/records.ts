@@ -144,6 +144,23 @@ export function readRecordFile(dir: string): RestoreRecord | null {
   }
 }
 
+/**
+ * A file the HTTP host is receiving for a restore: restores/.stateward-upload-<pid>-<8 hex>.part,
+ * created owner-only and exclusively (never through a symlink). The pid says whose it is, so the
+ * clean-up at a locking start removes only those of processes that are gone.
+ */
+const UPLOAD_RE = /^\.stateward-upload-(\d{1,10})-[0-9a-f]{8}\.part$/;
+
+export function uploadTempName(): string {
+  return `.stateward-upload-${process.pid}-${crypto.randomBytes(4).toString('hex')}.part`;
+}
+
+/** The receiving process of an upload's temporary name, or null for any other name. */
+export function uploadWriterPid(name: string): number | null {
+  const m = UPLOAD_RE.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
 /** A drill report's temporary (writeFileAtomic's name, or tempNameFor's) and the pid that wrote it. */
 function drillTempWriter(name: string): number | null {
   const m = /^\.[0-9a-f]{16}\.json\.(\d{1,10})\.tmp$/.exec(name);
@@ -162,7 +179,7 @@ function namesIn(dir: string, warn: (message: string, e?: unknown) => void): str
 /**
  * What crashed restores and verifies left (for the process that holds the lock,
  * at start): in restores/, folders being made or removed by a process that is
- * gone and verify copies whose verify died; in drills/, a report's temporary
+ * gone, verify copies whose verify died and uploads whose receiver died; in drills/, a report's temporary
  * whose writer is gone. Copies a user restored stay (shown as interrupted, with
  * discard). Never throws: a problem is reported and skipped.
  */
@@ -179,6 +196,12 @@ export function cleanupRestoreLeftovers(
   }
   for (const name of namesIn(restores, warn)) {
     const dir = path.join(restores, name);
+    const uploader = uploadWriterPid(name);
+    if (uploader !== null) {
+      // An upload cut off by a crash: only a regular file goes (never a symlink's target).
+      if (!processAlive(uploader) && removeFileQuietly(dir)) removed.push(`restores/${name}`);
+      continue;
+    }
     try {
       const pid = tempWriterPid(name);
       let leftover = false;

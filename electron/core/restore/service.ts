@@ -162,9 +162,14 @@ export class RestoreService {
   async stage(
     source: RestoreSource,
     opId: string = crypto.randomUUID(),
-    opts: { temporary?: boolean } = {},
+    opts: {
+      temporary?: boolean;
+      /** The file is an upload the HTTP host received (source.path is its temporary). */
+      upload?: { fileName: string; sha256: string };
+    } = {},
   ): Promise<{ restoreId: string | null; report: PreflightReport; copyMs: number }> {
     const file = this.resolveSource(source);
+    const fileName = opts.upload?.fileName ?? path.basename(file);
     const restores = this.rt.layout.restores;
     ensureOwnerDir(restores);
     const id = newId();
@@ -173,7 +178,7 @@ export class RestoreService {
       id,
       createdAt: this.rt.now(),
       status: 'copying',
-      source: { ...initialFacts(path.basename(file)), ...('backupId' in source ? source : {}) },
+      source: { ...initialFacts(fileName), ...('backupId' in source ? source : {}) },
       drillId: null,
       passed: false,
       schemaVersion: 0,
@@ -184,10 +189,11 @@ export class RestoreService {
     const { report } = await stageRestore(file, dir, {
       onProgress: (done, total) => this.progress(opId, 'copy', done, total, 'bytes', started),
       prepareDir: () => createCopyDir(restores, record),
+      ...(opts.upload ? { upload: opts.upload } : {}),
     });
     const copyMs = Date.now() - started;
     if (!report.ok) {
-      this.audit('restore.refused', `file:${path.basename(file)}`, {
+      this.audit('restore.refused', `file:${fileName}`, {
         code: report.code,
         reason: report.reason,
       });
@@ -623,15 +629,7 @@ export class RestoreService {
    * (the guard triggers) before it is moved aside.
    */
   async promote(id: string): Promise<{ preRestoreBackup: string | null }> {
-    if (!this.rt.lock) {
-      throw new AppError(
-        'DATA_DIR_LOCKED',
-        'Promote needs the data directory to itself, and another process holds it.',
-        {
-          hint: 'Close the Stateward app (or the host) using this data directory, then try again.',
-        },
-      );
-    }
+    if (!this.rt.lock) throw this.noLock();
     if (this.busy)
       throw new AppError('CONFLICT', `A drill or promote is already running (${this.busy}).`);
     const record = this.readRecord(id);
@@ -775,6 +773,31 @@ export class RestoreService {
         );
       }
       throw e;
+  /** Why a promote cannot run in this process: the real reason its lock could not be taken. */
+  private noLock(): AppError {
+    const why = this.rt.lockError;
+    if (!why || why.code === 'DATA_DIR_LOCKED') {
+      return new AppError(
+        'DATA_DIR_LOCKED',
+        why
+          ? `Promote needs the data directory to itself, and another process holds it: ${why.message}`
+          : 'Promote needs the data directory to itself, and this process runs without its lock.',
+        {
+          hint: 'Close the Stateward app (or the host) using this data directory, then try again.',
+          ...(why?.details ? { details: why.details } : {}),
+        },
+      );
+    }
+    return new AppError(
+      why.code,
+      `Promote needs the data directory to itself, but this process could not lock it: ${why.message}`,
+      {
+        hint: `${why.hint ?? 'Fix that first.'} The lock is taken when Stateward starts: restart it on this data directory, then promote.`,
+        ...(why.details ? { details: why.details } : {}),
+      },
+    );
+  }
+
     }
     addPromoteGuard(live);
   }
