@@ -18,7 +18,8 @@ import type { Runtime } from '../core/runtime.ts';
 import { createBackup } from '../core/backup/engine.ts';
 import { listBackupFiles } from '../core/backup/list.ts';
 import { readDrillReports } from '../core/restore/service.ts';
-import { RESTORE_DIFF_MAX_PAGE, diffOfCopy } from '../core/restore/diff.ts';
+import { RESTORE_DIFF_MAX_PAGE } from '../core/restore/diff.ts';
+import { diffOfCopy } from '../core/restore/copy-diff.ts';
 import type { RestoreDiffCount, RestoreDiffItem } from '../../shared/domain.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
@@ -463,7 +464,7 @@ async function restoreDiff(
     const items: RestoreDiffItem[] = [];
     let cursor: string | undefined;
     do {
-      const page = diffOfCopy(rt, restoreId, {
+      const page = await diffOfCopy(rt, restoreId, {
         cursor,
         limit: Math.min(RESTORE_DIFF_MAX_PAGE, limit - items.length),
       });

@@ -3,7 +3,7 @@ import type { HandlerMap } from './registry.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { RestoreSource } from '../../shared/domain.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { diffOfCopy } from '../core/restore/diff.ts';
+import { diffOfCopy } from '../core/restore/copy-diff.ts';
 
 /** A file path from the renderer is accepted only if the user picked it in a native dialog. */
 function checkedSource(rt: Runtime, source: RestoreSource): RestoreSource {

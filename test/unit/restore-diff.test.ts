@@ -383,7 +383,15 @@ describe('restores.diff at scale', () => {
     db.prepare(`UPDATE deployments SET status = 'failed' WHERE id % 100 = 0 AND id <= ?`).run(N);
     const restoreId = await stageAndDrill(reg, backup);
 
-    const first = await call<RestoreDiff>(reg, 'restores.diff', { restoreId, limit: 200 });
+    // The diff runs off the event loop: a command sent after it is answered before it.
+    const order: string[] = [];
+    const diffing = call<RestoreDiff>(reg, 'restores.diff', { restoreId, limit: 200 }).then((d) => {
+      order.push('restores.diff');
+      return d;
+    });
+    await call(reg, 'projects.list', {}).then(() => order.push('projects.list'));
+    const first = await diffing;
+    expect(order).toEqual(['projects.list', 'restores.diff']);
     expect(first.summary!.find((s) => s.kind === 'deployment')).toEqual({
       kind: 'deployment',
       added: 0,

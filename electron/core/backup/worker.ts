@@ -5,10 +5,14 @@
 //               on every foreign write); then, on the copy only: rollback-journal
 //               mode, compact stripping, embedded manifest facts.
 //   quickCheck: PRAGMA quick_check of a finished copy.
+//   restoreDiff: what promoting a restored copy changes (restore/diff.ts), off the event loop.
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { countRows, tableExists } from '../store/introspect.ts';
 import { dropPromoteGuard } from '../restore/guard.ts';
+import type { RestoreDiffQuery } from '../restore/diff.ts';
+import { diffRestore } from '../restore/diff.ts';
+import type { RestoreDiff } from '../../../shared/domain.ts';
 
 export type WorkerRequest =
   | {
@@ -22,7 +26,8 @@ export type WorkerRequest =
   | { type: 'quickCheck'; file: string }
   | { type: 'rowCounts'; file: string }
   | { type: 'integrityCheck'; file: string }
-  | { type: 'foreignKeyCheck'; file: string };
+  | { type: 'foreignKeyCheck'; file: string }
+  | { type: 'restoreDiff'; restoreId: string; live: string; copy: string; query: RestoreDiffQuery };
 
 export type WorkerReply =
   | {
@@ -39,6 +44,7 @@ export type WorkerReply =
       violations: { table: string; rowid: number | null; parent: string }[];
       total: number;
     }
+  | { type: 'restoreDiff-done'; diff: RestoreDiff }
   | { type: 'error'; code: string; message: string; errno: string | null };
 
 /** Tables stripped from compact backups: re-creatable rows. */
@@ -183,6 +189,11 @@ function handle(req: WorkerRequest): Promise<WorkerReply> | WorkerReply {
       return integrityCheck(req.file);
     case 'foreignKeyCheck':
       return foreignKeyCheck(req.file);
+    case 'restoreDiff':
+      return {
+        type: 'restoreDiff-done',
+        diff: diffRestore(req.restoreId, req.live, req.copy, req.query),
+      };
   }
 }
 

@@ -15,7 +15,6 @@ import type {
 } from '../../../shared/domain.ts';
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
-import type { Runtime } from '../runtime.ts';
 import type { ReadableDB } from '../store/db.ts';
 import { openReadOnly } from '../store/db.ts';
 
@@ -167,6 +166,16 @@ export function decodeCursor(cursor: string): { kind: RestoreDiffKind; id: Key }
   if (!(typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id))))
     throw bad();
   return { kind, id };
+}
+
+/** A cursor this list handed out, for the kind asked for (BAD_INPUT otherwise). */
+export function checkCursor(cursor: string, kind: RestoreDiffKind | undefined) {
+  const from = decodeCursor(cursor);
+  if (kind && from.kind !== kind)
+    throw new AppError('BAD_INPUT', 'That page cursor belongs to another kind of item.', {
+      hint: 'Start again from the first page.',
+    });
+  return from;
 }
 
 /** A kind as both sides have it: only the columns both have are compared. */
@@ -381,11 +390,7 @@ export function diffRestore(
   q: RestoreDiffQuery = {},
 ): RestoreDiff {
   const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 50)), RESTORE_DIFF_MAX_PAGE);
-  const from = q.cursor === undefined ? null : decodeCursor(q.cursor);
-  if (from && q.kind && from.kind !== q.kind)
-    throw new AppError('BAD_INPUT', 'That page cursor belongs to another kind of item.', {
-      hint: 'Start again from the first page.',
-    });
+  const from = q.cursor === undefined ? null : checkCursor(q.cursor, q.kind);
   const changes = q.change ? [q.change] : RESTORE_DIFF_CHANGES;
   return withBoth(liveFile, copyFile, (db) => {
     const kinds = prepare(db);
@@ -415,16 +420,4 @@ export function diffRestore(
       nextCursor: more && last ? encodeCursor(last.kind, last.id) : null,
     };
   });
-}
-
-/** The diff of a restored copy of this runtime's data dir with its live database. */
-export function diffOfCopy(rt: Runtime, restoreId: string, q: RestoreDiffQuery = {}): RestoreDiff {
-  // A drilled copy only (RESTORE_NOT_VERIFIED otherwise); its read-only handle names the file.
-  const copy = rt.restores.previewDb(restoreId);
-  if (!rt.store)
-    throw new AppError(
-      'STORE_NOT_READY',
-      'The live data is not open, so there is nothing to compare the copy with.',
-    );
-  return diffRestore(restoreId, rt.layout.db, copy.name, q);
 }

@@ -1,0 +1,49 @@
+// The diff of a restored copy with live (diff.ts) for a runtime: checked here
+// (a drilled copy, live open, a cursor this list handed out), computed in the
+// backup worker thread so the host and the app keep answering meanwhile — a
+// summary over a million deployments takes seconds.
+import type { RestoreDiff } from '../../../shared/domain.ts';
+import { AppError } from '../../../shared/errors.ts';
+import { BackupWorker, replyOrThrow } from '../backup/engine.ts';
+import type { Runtime } from '../runtime.ts';
+import { classifySqliteError } from '../store/db.ts';
+import type { RestoreDiffQuery } from './diff.ts';
+import { checkCursor } from './diff.ts';
+
+/** What promoting `restoreId` changes in this runtime's data dir (restores.diff). */
+export async function diffOfCopy(
+  rt: Runtime,
+  restoreId: string,
+  q: RestoreDiffQuery = {},
+): Promise<RestoreDiff> {
+  // A drilled copy only (RESTORE_NOT_VERIFIED otherwise); its read-only handle names the file.
+  const copy = rt.restores.previewDb(restoreId).name;
+  if (!rt.store)
+    throw new AppError(
+      'STORE_NOT_READY',
+      'The live data is not open, so there is nothing to compare the copy with.',
+    );
+  // Bad input is refused here, with its code; the worker only meets SQLite's errors.
+  if (q.cursor !== undefined) checkCursor(q.cursor, q.kind);
+  const query: RestoreDiffQuery = {
+    kind: q.kind,
+    change: q.change,
+    cursor: q.cursor,
+    limit: q.limit,
+  };
+  const worker = new BackupWorker();
+  try {
+    const reply = await worker.request({
+      type: 'restoreDiff',
+      restoreId,
+      live: rt.layout.db,
+      copy,
+      query,
+    });
+    return replyOrThrow(reply, 'restoreDiff-done').diff;
+  } catch (e) {
+    throw classifySqliteError(e, copy);
+  } finally {
+    await worker.stop();
+  }
+}
