@@ -10,11 +10,15 @@ import type { EventName, Events } from '../../shared/events.ts';
 import { SseParser } from './sse.ts';
 import { retryNow, useConnection, waitForRetry } from './stores/connection.ts';
 import { LIST_AREAS } from './stores/data.ts';
+import type { PreflightReport } from '../../shared/domain.ts';
 import {
   EVENT_NAMES,
   HTTP_EVENTS_PATH,
   HTTP_INVOKE_PATH,
+  HTTP_OP_ID_HEADER,
   HTTP_TOKEN_HEADER,
+  HTTP_UPLOAD_NAME_HEADER,
+  HTTP_UPLOAD_RESTORE_PATH,
 } from '../../shared/events.ts';
 
 declare global {
@@ -72,8 +76,21 @@ function takeToken(): string | null {
 /** The longest wait between two attempts to reach a host that went away. */
 const MAX_RETRY_MS = 5_000;
 
+function noToken(): Result<never> {
+  return transportError(
+    'no-token',
+    'UNAUTHORIZED',
+    'This page was opened without its access token.',
+    'Open the full address that `npm run serve` printed (it ends with #token=…).',
+  );
+}
+
+/** The HTTP transport's token (null inside Electron, or when the page came without one). */
+let httpToken: string | null = null;
+
 function createHttpBridge(): StatewardBridge {
   const token = takeToken();
+  httpToken = token;
   const listeners = new Map<EventName, Set<Listener>>();
   let streaming = false;
 
@@ -141,14 +158,7 @@ function createHttpBridge(): StatewardBridge {
       name: N,
       input: CommandInput<N>,
     ): Promise<Result<CommandResult<N>>> {
-      if (!token) {
-        return transportError(
-          'no-token',
-          'UNAUTHORIZED',
-          'This page was opened without its access token.',
-          'Open the full address that `npm run serve` printed (it ends with #token=…).',
-        );
-      }
+      if (!token) return noToken();
       let res: Response;
       try {
         res = await fetch(HTTP_INVOKE_PATH + encodeURIComponent(name), {
@@ -242,4 +252,106 @@ export function invoke<N extends CommandName>(
 
 export function on<E extends EventName>(event: E, fn: (payload: Events[E]) => void): () => void {
   return bridge.on(event, fn);
+}
+
+/** What an upload for a restore gives: the preflight's answer, and what the host received. */
+export interface UploadedRestore {
+  restoreId: string | null;
+  report: PreflightReport;
+  upload: { bytes: number; sha256: string };
+}
+
+/**
+ * Restore from a file on this computer (the browser host only): the file is sent
+ * to the host as it is read, with progress (`onSent`); the host checks and copies
+ * it like any other backup file and answers as restores.preflight does. A file over
+ * the host's limit is refused here, before anything is sent.
+ */
+export async function uploadRestore(
+  file: File,
+  opId: string,
+  onSent: (sent: number, total: number) => void,
+): Promise<Result<UploadedRestore>> {
+  if (platform !== 'browser')
+    return {
+      ok: false,
+      error: {
+        code: 'UNSUPPORTED_HERE',
+        message: 'Uploads are for the browser; in the app, choose the file instead.',
+      },
+    };
+  const token = httpToken;
+  if (!token) return noToken();
+  let limit: number | null = null;
+  try {
+    const res = await fetch(HTTP_UPLOAD_RESTORE_PATH, {
+      headers: { [HTTP_TOKEN_HEADER]: token },
+      cache: 'no-store',
+    });
+    const body: unknown = await res.json().catch(() => null);
+    if (isResult(body) && body.ok) limit = (body.value as { maxBytes: number }).maxBytes;
+  } catch {
+    // the upload below says what is wrong with the connection
+  }
+  if (limit !== null && file.size > limit) {
+    return {
+      ok: false,
+      error: {
+        code: 'UPLOAD_TOO_LARGE',
+        message: `${file.name} is ${file.size.toLocaleString('en-US')} bytes; this host accepts files up to ${limit.toLocaleString('en-US')} bytes. Nothing was sent.`,
+        hint: 'Restore it in the desktop app or with `stateward restore`, or start the host with a larger --max-upload-bytes.',
+        details: { limitBytes: limit },
+      },
+    };
+  }
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', HTTP_UPLOAD_RESTORE_PATH);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader(HTTP_TOKEN_HEADER, token);
+    xhr.setRequestHeader(HTTP_UPLOAD_NAME_HEADER, encodeURIComponent(file.name));
+    xhr.setRequestHeader(HTTP_OP_ID_HEADER, opId);
+    xhr.upload.onprogress = (e) => onSent(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText) as unknown;
+      } catch {
+        // not JSON: answered below by its status
+      }
+      if (isResult(body)) resolve(body as Result<UploadedRestore>);
+      else if (xhr.status === 401 || xhr.status === 403)
+        resolve(
+          transportError(
+            'unauthorized',
+            'UNAUTHORIZED',
+            `The Stateward host refused this upload (HTTP ${xhr.status}).`,
+            'The access token is stale: open the address that `npm run serve` printed most recently.',
+            { status: xhr.status },
+          ),
+        );
+      else
+        resolve(
+          transportError(
+            'bad-response',
+            'INTERNAL',
+            `The Stateward host gave an unexpected answer to the upload (HTTP ${xhr.status}).`,
+            'Try again; if it persists, restart the host and check its output.',
+            { status: xhr.status },
+          ),
+        );
+    };
+    xhr.onerror = () => {
+      retryNow();
+      resolve(
+        transportError(
+          'unreachable',
+          'INTERNAL',
+          'The upload did not reach the Stateward host (the connection broke off).',
+          'Check that `npm run serve` is still running, then upload the file again.',
+        ),
+      );
+    };
+    xhr.send(file);
+  });
 }

@@ -134,6 +134,7 @@ describe('upload a backup to restore it', () => {
     expect(refused).toMatchObject({ ok: false, code: 'NOT_SQLITE' });
     expect(refused.reason).toContain('holiday.jpg');
     expect(refused.reason).not.toMatch(UPLOAD_NAME);
+    expect(refused.facts).toMatchObject({ fileName: 'holiday.jpg', bytes: 64 * KiB });
 
     const foreign = path.join(world.dir(), 'other.sqlite');
     const db = new Database(foreign);

@@ -519,6 +519,14 @@ export async function stageRestore(
         : `Schema ${facts.schemaVersion}: the same as this version; no migration needed.`;
     return { report: { ok: true, code: null, reason, hint: null, warnings, facts }, copy };
   } catch (e) {
+    // A file refused by its header checks still says how big it is.
+    if (facts.bytes === 0) {
+      try {
+        facts.bytes = fs.statSync(source).size;
+      } catch {
+        // unreadable: the refusal says so
+      }
+    }
     try {
       removeCopyDir(dir);
     } catch {

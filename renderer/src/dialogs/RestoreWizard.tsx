@@ -23,10 +23,13 @@ import { Icon } from '../components/Icon.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { WizardSteps } from '../components/WizardSteps.tsx';
 import {
+import { StepProgress } from '../components/ProgressBar.tsx';
+import { useProgress } from '../stores/progress.ts';
   formatAgo,
   formatBytes,
   formatCount,
   formatTime,
+  formatDuration,
   formatTimeExact,
   plural,
 } from '../format.ts';
@@ -83,7 +86,7 @@ export function RestoreWizard() {
             className="button button-primary"
             aria-disabled={!w.choice || undefined}
           >
-            Check this backup
+            {w.choice?.kind === 'upload' ? 'Upload and check this file' : 'Check this backup'}
           </button>
         </>
       );
@@ -325,7 +328,7 @@ function PickStep() {
         <EmptyState icon="backup" title="No backups in the backups folder">
           {platform === 'electron'
             ? 'Choose a backup file from elsewhere instead.'
-            : 'There is nothing to restore from here yet.'}
+            : 'Upload a backup file from this computer instead.'}
         </EmptyState>
       ) : (
         <>
@@ -344,6 +347,7 @@ function PickStep() {
         </>
       )}
       {platform === 'electron' && (
+      {platform === 'browser' && <UploadPick />}
         <div className="restore-file">
           <button type="button" className="button" onClick={() => void chooseFile()}>
             <Icon name="projects" /> Choose a file…
@@ -365,6 +369,81 @@ function PickStep() {
 }
 
 function factsRow(label: string, value: ReactNode, testId?: string) {
+/** The browser host: a file on this computer, chosen or dropped, is uploaded when the check starts. */
+function UploadPick() {
+  const { choice, choose } = useRestoreWizard();
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const take = (files: FileList | null) => {
+    const file = files?.[0];
+    if (file) choose({ kind: 'upload', file });
+  };
+  return (
+    <div
+      className={over ? 'restore-file restore-drop restore-drop-over' : 'restore-file restore-drop'}
+      data-testid="restore-upload"
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        take(e.dataTransfer.files);
+      }}
+    >
+      <input
+        ref={input}
+        type="file"
+        hidden
+        accept=".sqlite,.sqlite3,.db,application/vnd.sqlite3,application/x-sqlite3"
+        onChange={(e) => {
+          take(e.target.files);
+          e.target.value = '';
+        }}
+      />
+      <button type="button" className="button" onClick={() => input.current?.click()}>
+        <Icon name="projects" /> Upload a file…
+      </button>
+      {choice?.kind === 'upload' ? (
+        <span className="inline-facts" data-testid="restore-file-choice">
+          <span className="path">{choice.file.name}</span>
+          <span className="muted">{formatBytes(choice.file.size)}</span>
+        </span>
+      ) : (
+        <span className="muted small">
+          Or drop a backup file here: from another machine, a USB drive, or a copy made with sqlite3
+          .backup. It is sent to this host, checked and copied there; never opened in place.
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** Sending the file to the host, then (same operation) the host's check and copy. */
+function UploadProgress({ opId, file }: { opId: string | null; file: File }) {
+  const progress = useProgress((s) => (opId ? s.ops[opId] : undefined));
+  if (progress && progress.phase !== 'upload')
+    return <RestoreProgress opId={opId} copiedBytes={null} phase="copy" />;
+  const pct =
+    progress && progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 0;
+  const text = `Uploading ${file.name}`;
+  return (
+    <div className="run-step" data-testid="upload-progress">
+      <StepProgress testIdPrefix="upload" text={text} label={text} pct={pct}>
+        <span data-testid="upload-bytes">
+          {formatBytes(progress?.done ?? 0)} of {formatBytes(file.size)} sent
+          {progress?.etaMs ? ` · about ${formatDuration(progress.etaMs)} left` : ''}
+        </span>
+      </StepProgress>
+      <p className="muted small">
+        Then the host checks the file and copies it into a private folder; live data is not touched.
+      </p>
+    </div>
+  );
+}
+
   return (
     <Fragment key={label}>
       <dt>{label}</dt>
@@ -397,7 +476,11 @@ function migrationLine(report: PreflightReport): ReactNode {
 function CheckStep() {
   const w = useRestoreWizard();
   if (w.busy === 'preflight') {
-    return <RestoreProgress opId={w.opId} copiedBytes={null} phase="copy" />;
+    return w.choice?.kind === 'upload' ? (
+      <UploadProgress opId={w.opId} file={w.choice.file} />
+    ) : (
+      <RestoreProgress opId={w.opId} copiedBytes={null} phase="copy" />
+    );
   }
   if (w.error) return <FormError error={w.error} />;
   const report = w.staged?.report;

@@ -12,7 +12,7 @@ import type {
   SecretResolution,
 } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
-import { invoke } from '../api.ts';
+import { invoke, uploadRestore } from '../api.ts';
 import { newOpId, withHint } from '../backups.ts';
 import { useApp } from './app.ts';
 import { LIST_AREAS, useData } from './data.ts';
@@ -24,7 +24,11 @@ import { toastError, toastSuccess, useToasts } from './toasts.ts';
 
 export type RestoreStep = 'pick' | 'check' | 'restore' | 'drill' | 'preview' | 'promote' | 'done';
 
-export type RestoreChoice = { kind: 'backup'; entry: BackupEntry } | { kind: 'file'; path: string };
+export type RestoreChoice =
+  | { kind: 'backup'; entry: BackupEntry }
+  | { kind: 'file'; path: string }
+  /** A file on this computer, uploaded to the browser host (which checks and copies it). */
+  | { kind: 'upload'; file: File };
 
 export interface Staged {
   restoreId: string | null;
@@ -105,6 +109,23 @@ async function discardQuietly(restoreId: string): Promise<void> {
   useData.getState().bump('backups');
 }
 
+/** Upload a file for a restore; its progress shows under the operation's id, as phase 'upload'. */
+function upload(file: File, opId: string) {
+  const started = Date.now();
+  return uploadRestore(file, opId, (done, total) => {
+    const elapsed = Date.now() - started;
+    useProgress.getState().update({
+      opId,
+      op: 'restore',
+      phase: 'upload',
+      done,
+      total,
+      unit: 'bytes',
+      etaMs: done > 0 && done < total ? Math.round((elapsed / done) * (total - done)) : null,
+    });
+  });
+}
+
 export const useRestoreWizard = create<RestoreWizardState>((set, get) => ({
   open: false,
   mode: 'live',
@@ -160,8 +181,14 @@ export const useRestoreWizard = create<RestoreWizardState>((set, get) => ({
     if (!choice || busy) return;
     const opId = newOpId();
     set({ step: 'check', busy: 'preflight', opId, staged: null, error: null, drill: null });
-    const source = choice.kind === 'backup' ? { backupId: choice.entry.id } : { path: choice.path };
-    const r = await invoke('restores.preflight', { source, opId });
+    const r =
+      choice.kind === 'upload'
+        ? await upload(choice.file, opId)
+        : await invoke('restores.preflight', {
+            source:
+              choice.kind === 'backup' ? { backupId: choice.entry.id } : { path: choice.path },
+            opId,
+          });
     useProgress.getState().drop(opId);
     if (!r.ok) {
       set({ busy: null, error: withHint(r.error) });
