@@ -157,6 +157,8 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       // carries the guard; after a finish the copy may (restored from a backup taken mid-promote,
       // and the crash came before the promote dropped it).
       if (recovery) dropPromoteGuardFile(layout.db, logger);
+      // A rollback is done once the guard is gone (a finish, after its bookkeeping below).
+      if (recovery?.outcome === 'rolled-back') clearJournal(layout);
       if (recovery)
         logger.log(
           'warn',

@@ -735,6 +735,8 @@ export class RestoreService {
         if (recovery?.outcome === 'rolled-back' && this.rt.store) {
           try {
             dropPromoteGuard(this.rt.store.db);
+            // Only now does the journal go: until then the next start redoes the rollback and the drop.
+            clearJournal(layout);
           } catch (drop) {
             this.rt.logger.log(
               'error',

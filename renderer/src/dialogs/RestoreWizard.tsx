@@ -22,14 +22,14 @@ import {
 import { Icon } from '../components/Icon.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { WizardSteps } from '../components/WizardSteps.tsx';
-import {
 import { StepProgress } from '../components/ProgressBar.tsx';
 import { useProgress } from '../stores/progress.ts';
+import {
   formatAgo,
   formatBytes,
   formatCount,
-  formatTime,
   formatDuration,
+  formatTime,
   formatTimeExact,
   plural,
 } from '../format.ts';
@@ -346,8 +346,8 @@ function PickStep() {
           />
         </>
       )}
-      {platform === 'electron' && (
       {platform === 'browser' && <UploadPick />}
+      {platform === 'electron' && (
         <div className="restore-file">
           <button type="button" className="button" onClick={() => void chooseFile()}>
             <Icon name="projects" /> Choose a file…
@@ -368,7 +368,6 @@ function PickStep() {
   );
 }
 
-function factsRow(label: string, value: ReactNode, testId?: string) {
 /** The browser host: a file on this computer, chosen or dropped, is uploaded when the check starts. */
 function UploadPick() {
   const { choice, choose } = useRestoreWizard();
@@ -444,6 +443,7 @@ function UploadProgress({ opId, file }: { opId: string | null; file: File }) {
   );
 }
 
+function factsRow(label: string, value: ReactNode, testId?: string) {
   return (
     <Fragment key={label}>
       <dt>{label}</dt>
