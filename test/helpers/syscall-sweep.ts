@@ -176,23 +176,34 @@ export function faultSpecs(
   return { specs, unreachable };
 }
 
+/** STATEWARD_SWEEP_FULL=1: sweep every data write point too (the default is sized for a 2-core machine). */
+export const SWEEP_FULL = process.env.STATEWARD_SWEEP_FULL === '1';
+
 /**
- * Which data writes of a Stateward data dir to kill at (a budget for a 2-core
- * machine): every fsync of the folder itself (each comes right after a rename or
- * unlink, so killing there is killing right after it), the rollback journal's
- * creation, first write and last sync, the database's last write, sync and
- * truncate, the WAL's first write and last sync.
+ * Which data writes of a Stateward data dir to kill at, besides every name change:
+ * the rollback journal's creation, first write and last sync (a hot journal is
+ * what a crash there leaves); with `full`, also every fsync of the folder itself
+ * (each comes right after a rename or unlink, so killing there is killing right
+ * after it), the database's last write, sync and truncate, the WAL's first write
+ * and last sync.
  */
-export function dataDirPicks(dir: string): {
+export function dataDirPicks(
+  dir: string,
+  full = SWEEP_FULL,
+): {
   dataFiles: string[];
   pickData: (e: TraceEvent, i: number, n: number) => boolean;
 } {
   const db = path.join(dir, 'stateward.db');
   const rules: Record<string, Record<string, 'all' | 'first' | 'last'>> = {
-    [dir]: { fsync: 'all' },
     [`${db}-journal`]: { openat: 'first', pwrite64: 'first', fsync: 'last' },
-    [db]: { pwrite64: 'last', fsync: 'last', ftruncate: 'last' },
-    [`${db}-wal`]: { pwrite64: 'first', fsync: 'last' },
+    ...(full
+      ? {
+          [dir]: { fsync: 'all' },
+          [db]: { pwrite64: 'last', fsync: 'last', ftruncate: 'last' },
+          [`${db}-wal`]: { pwrite64: 'first', fsync: 'last' },
+        }
+      : {}),
   };
   return {
     dataFiles: Object.keys(rules),

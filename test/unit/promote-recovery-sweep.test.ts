@@ -7,23 +7,15 @@
 // with exactly the old state or exactly the new one — the one status announced.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
 import { addPromoteGuard } from '../../electron/core/restore/guard.ts';
-import { startRuntime } from '../../electron/core/runtime.ts';
-import { seedDemo } from '../../electron/core/demo.ts';
 import { openReadOnly } from '../../electron/core/store/db.ts';
-import { createProject } from '../../electron/core/store/resources/projects.ts';
 import { holdLockInChild } from '../helpers/child.ts';
-import { cli, onlyJson } from '../helpers/cli.ts';
-import {
-  editFile,
-  integrityOf,
-  projectNames,
-  projectNamesOfFile,
-} from '../helpers/restore-util.ts';
-import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
+import { cli } from '../helpers/cli.ts';
+import { usePromoteFixture } from '../helpers/promote-sweep.ts';
+import { editFile } from '../helpers/restore-util.ts';
 import type { FaultSpec } from '../helpers/syscall-sweep.ts';
 import {
   HAVE_STRACE,
@@ -36,35 +28,13 @@ import {
   straceCli,
   traceCli,
 } from '../helpers/syscall-sweep.ts';
-import { makeTempDir, useWorld } from '../helpers/world.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
 
-let template = '';
-let restoreId = '';
-/** Live project names before the promote, and those of the drilled copy. */
-let oldNames: string[] = [];
-let newNames: string[] = [];
-
-beforeAll(async () => {
-  template = makeTempDir();
-  const rt = await startRuntime({ dir: template, source: 'flag', transport: 'cli', lockMode: 't' });
-  const db = readyDb(rt);
-  seedDemo(db, { projects: 2, deployments: 12, actor: 'test', now: Date.now() });
-  const backup = await rt.backups.run({ kind: 'manual', compact: false });
-  createProject(db, { name: 'made-after-the-backup', description: '' }, Date.now());
-  oldNames = projectNames(db).sort();
-  const staged = await rt.restores.stage({ backupId: backup.id });
-  restoreId = staged.restoreId!;
-  expect((await rt.restores.drill(restoreId)).passed).toBe(true);
-  rt.close();
-  newNames = projectNamesOfFile(path.join(template, 'restores', restoreId, 'stateward.db')).sort();
-  expect(newNames).not.toEqual(oldNames);
-});
-
-afterAll(() => {
-  if (template) fs.rmSync(template, { recursive: true, force: true });
-});
+const fx = usePromoteFixture(world);
+const { freshDataDir, promoteArgs, statusOf, startAfterCrash } = fx;
 
 function codeOf(fn: () => void): string | null {
   try {
@@ -72,54 +42,6 @@ function codeOf(fn: () => void): string | null {
     return null;
   } catch (e) {
     return String((e as { code?: unknown }).code);
-  }
-}
-
-function freshDataDir(): string {
-  const dir = world.dir();
-  fs.cpSync(template, dir, { recursive: true });
-  return dir;
-}
-
-const promoteArgs = (dir: string) => ['--data-dir', dir, 'promote', restoreId, '--yes'];
-
-interface StatusJson {
-  initialized: boolean;
-  promote: { state: string; nextStart: string; restoreId: string } | null;
-  error?: { code: string; message: string };
-}
-
-async function statusOf(dir: string): Promise<{ code: number; json: StatusJson; text: string }> {
-  const j = await cli('--data-dir', dir, '--json', 'status');
-  const t = await cli('--data-dir', dir, 'status');
-  return { code: j.code, json: onlyJson(j) as unknown as StatusJson, text: t.stdout + t.stderr };
-}
-
-/**
- * The next locking start: ready, writable, integrity ok, nothing of the promote
- * left behind; returns 'old' or 'new' by the live project names.
- */
-async function startAfterCrash(dir: string, label: string): Promise<'old' | 'new'> {
-  const rt = await startTestRuntime(world, dir);
-  try {
-    expect(rt.startup, `${label}: start-up after the kill`).toEqual({ state: 'ready' });
-    const db = readyDb(rt);
-    expect(integrityOf(db), label).toBe('ok');
-    const names = projectNames(db).sort();
-    const state = JSON.stringify(names) === JSON.stringify(newNames) ? 'new' : 'old';
-    expect(names, `${label}: live is neither the old state nor the new one`).toEqual(
-      state === 'new' ? newNames : oldNames,
-    );
-    expect(fs.existsSync(path.join(dir, PROMOTE_JOURNAL)), `${label}: promote.json left`).toBe(
-      false,
-    );
-    expect(fs.existsSync(`${dataDirLayout(dir).db}-journal`), `${label}: journal left`).toBe(false);
-    if (state === 'new') expect(rt.restores.get(restoreId).status, label).toBe('promoted');
-    // Writable again (no write guard of the promote left in the old database).
-    createProject(db, { name: `written-after-${state}`, description: '' }, Date.now());
-    return state;
-  } finally {
-    rt.close();
   }
 }
 
@@ -153,7 +75,7 @@ describe('killed while the promoted copy switches to WAL (its rollback journal i
       expect(st.json.promote).toMatchObject({
         state: 'interrupted',
         nextStart: 'finished',
-        restoreId,
+        restoreId: fx.restoreId,
       });
       expect(st.text).toMatch(/interrupted.*finishes the promote/);
       expect(st.text).not.toMatch(/not created yet|INTERNAL/);
@@ -175,7 +97,7 @@ describe('killed before the restored copy is renamed in (the live database is as
     async () => {
       const dir = freshDataDir();
       const layout = dataDirLayout(dir);
-      const copy = path.join(layout.restores, restoreId, 'stateward.db');
+      const copy = path.join(layout.restores, fx.restoreId, 'stateward.db');
       const run = await straceCli(
         ['-o', '/dev/null', '-P', copy, '-e', 'inject=rename:signal=KILL'],
         promoteArgs(dir),
@@ -189,7 +111,7 @@ describe('killed before the restored copy is renamed in (the live database is as
       expect(st.json.initialized).toBe(true);
       expect(st.text).toMatch(/rolls the promote back/);
       expect(st.text).toMatch(/moved aside to .*promote-aside-/);
-      expect(st.text).toMatch(new RegExp(`Contents +${oldNames.length} projects`));
+      expect(st.text).toMatch(new RegExp(`Contents +${fx.oldNames.length} projects`));
       expect(st.text).not.toMatch(/not created yet/);
 
       const backup = await cli('--data-dir', dir, 'backup');
@@ -211,11 +133,11 @@ describe('killed before the restored copy is renamed in (the live database is as
     fs.writeFileSync(
       path.join(dir, PROMOTE_JOURNAL),
       JSON.stringify({
-        restoreId,
-        copy: path.join(layout.restores, restoreId, 'stateward.db'),
-        copyIno: fs.statSync(path.join(layout.restores, restoreId, 'stateward.db')).ino,
+        restoreId: fx.restoreId,
+        copy: path.join(layout.restores, fx.restoreId, 'stateward.db'),
+        copyIno: fs.statSync(path.join(layout.restores, fx.restoreId, 'stateward.db')).ino,
         liveIno: fs.statSync(layout.db).ino,
-        aside: path.join(dir, `promote-aside-${restoreId}`),
+        aside: path.join(dir, `promote-aside-${fx.restoreId}`),
         startedAt: Date.now(),
         preRestoreBackup: null,
       }),
@@ -228,6 +150,38 @@ describe('killed before the restored copy is renamed in (the live database is as
   });
 });
 
+describe('a data dir copied elsewhere while a promote is interrupted (a restored file-level backup)', () => {
+  for (const c of [
+    { at: 'before the copy is renamed in', syscall: 'rename', outcome: 'old' },
+    { at: 'at the promoted copy journal', syscall: 'unlink', outcome: 'new' },
+  ] as const) {
+    it.skipIf(!HAVE_STRACE)(
+      `killed ${c.at}: the copy recovers from its own files (names, not the old paths or inodes)`,
+      { timeout: 30_000 },
+      async () => {
+        const dir = fx.freshDataDir();
+        const layout = dataDirLayout(dir);
+        const target =
+          c.syscall === 'rename'
+            ? path.join(layout.restores, fx.restoreId, 'stateward.db')
+            : `${layout.db}-journal`;
+        const run = await straceCli(
+          ['-o', '/dev/null', '-P', target, '-e', `inject=${c.syscall}:signal=KILL`],
+          fx.promoteArgs(dir),
+        );
+        expect(run.signal, run.stderr).toBe('SIGKILL');
+        const moved = world.dir();
+        fs.cpSync(dir, moved, { recursive: true });
+        fs.rmSync(dir, { recursive: true });
+        fs.mkdirSync(dir, { mode: 0o700 }); // the old place is empty now
+        const st = await fx.statusOf(moved);
+        expect(st.json.promote?.nextStart).toBe(c.outcome === 'new' ? 'finished' : 'rolled-back');
+        expect(await fx.startAfterCrash(moved, c.at)).toBe(c.outcome);
+      },
+    );
+  }
+});
+
 describe('a copy carrying the write guard (restored from a backup taken mid-promote)', () => {
   it.skipIf(!HAVE_STRACE)(
     'killed after it is renamed in, before the promote drops the guard: the finishing start drops it, live is writable',
@@ -235,7 +189,7 @@ describe('a copy carrying the write guard (restored from a backup taken mid-prom
     async () => {
       const dir = freshDataDir();
       const layout = dataDirLayout(dir);
-      const copy = path.join(layout.restores, restoreId, 'stateward.db');
+      const copy = path.join(layout.restores, fx.restoreId, 'stateward.db');
       editFile(copy, (db) => addPromoteGuard(db));
       // Killed at the sync of the copy's old folder, right after the rename: in place, never opened.
       const run = await straceCli(

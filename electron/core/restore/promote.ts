@@ -16,7 +16,7 @@ import { faultPoint } from '../fault.ts';
 export const PROMOTE_JOURNAL = 'promote.json';
 
 const journalSchema = z.object({
-  restoreId: z.string(),
+  restoreId: z.string().regex(/^[0-9a-f]{16}$/),
   copy: z.string(),
   copyIno: z.number(),
   liveIno: z.number().nullable(),
@@ -79,6 +79,23 @@ export function clearJournal(layout: DataDirLayout): void {
   fsyncDir(layout.dir);
 }
 
+/**
+ * The journal's files in this data dir, by their names (as RestoreService.promote
+ * names them), never by the absolute paths written in it: the folder may have been
+ * moved or copied since, and recovery must not rename files of another folder.
+ */
+function inThisDataDir(layout: DataDirLayout, j: PromoteJournal): PromoteJournal {
+  return {
+    ...j,
+    copy: path.join(layout.restores, j.restoreId, path.basename(layout.db)),
+    aside: path.join(layout.dir, `promote-aside-${j.restoreId}`),
+    preRestoreBackup:
+      j.preRestoreBackup === null
+        ? null
+        : path.join(layout.backups, path.basename(j.preRestoreBackup)),
+  };
+}
+
 export function readJournal(layout: DataDirLayout): PromoteJournal | null {
   let text: string;
   try {
@@ -88,7 +105,7 @@ export function readJournal(layout: DataDirLayout): PromoteJournal | null {
   }
   try {
     const parsed = journalSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
+    return parsed.success ? inThisDataDir(layout, parsed.data) : null;
   } catch {
     return null;
   }
@@ -99,10 +116,18 @@ export interface Recovery {
   journal: PromoteJournal;
 }
 
-/** The copy is live once it has been renamed into place: then the promote is finished, else rolled back. */
+/**
+ * The copy is live once it has been renamed into place: then the promote is
+ * finished, else rolled back. The inodes tell; when neither matches (the data dir
+ * was copied or moved to another disk since), the names do: the rename took the
+ * copy's name away from restores/<id>/.
+ */
 function decide(layout: DataDirLayout, j: PromoteJournal): Recovery['outcome'] {
   const liveNow = inode(layout.db);
-  return liveNow !== null && liveNow === j.copyIno ? 'finished' : 'rolled-back';
+  if (liveNow === null) return 'rolled-back';
+  if (liveNow === j.copyIno) return 'finished';
+  if (liveNow === j.liveIno) return 'rolled-back';
+  return fs.existsSync(j.copy) ? 'rolled-back' : 'finished';
 }
 
 /** An unfinished promote (its journal) and what the next locking start will do with it. */
@@ -191,7 +216,8 @@ export function recoverPromote(layout: DataDirLayout): Recovery | null {
     // The journal stays until the caller has done the bookkeeping (afterPromote), then clears it.
     return { outcome: 'finished', journal: j };
   }
-  // Not swapped: put back whatever was moved aside.
+  // Not swapped: put back whatever was moved aside. The journal stays until the caller
+  // has removed the promote's write guard from the old database, then clears it.
   if (fs.existsSync(j.aside)) {
     for (const f of liveFiles(layout)) {
       const moved = path.join(j.aside, path.basename(f));
@@ -200,6 +226,5 @@ export function recoverPromote(layout: DataDirLayout): Recovery | null {
     fsyncDir(layout.dir);
     if (fs.readdirSync(j.aside).length === 0) fs.rmdirSync(j.aside);
   }
-  clearJournal(layout);
   return { outcome: 'rolled-back', journal: j };
 }
