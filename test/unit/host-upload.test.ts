@@ -21,8 +21,10 @@ import type { PreflightReport, RestoreCopy, DrillReport } from '../../shared/dom
 import { createBackup } from '../../electron/core/backup/engine.ts';
 import { cleanupRestoreLeftovers } from '../../electron/core/restore/records.ts';
 import type { RawResponse, TestHost } from '../helpers/http.ts';
-import { request, startTestHost } from '../helpers/http.ts';
-import { mountTmpfs } from '../helpers/backup-util.ts';
+import { INDEX_HTML, request, startTestHost } from '../helpers/http.ts';
+import { HELPERS_DIR } from '../helpers/child.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import { mountTmpfs, spawnLines } from '../helpers/backup-util.ts';
 import { isRoot, useWorld } from '../helpers/world.ts';
 import type { World } from '../helpers/world.ts';
 
@@ -301,6 +303,43 @@ describe('limits and failures leave nothing behind', () => {
 });
 
 describe('crash leftovers', () => {
+  it('a host killed (SIGKILL) mid-upload leaves a partial file that the next locking start removes', async () => {
+    const dataDir = world.dir();
+    const staticDir = world.dir();
+    fs.writeFileSync(path.join(staticDir, 'index.html'), INDEX_HTML);
+    const child = spawnLines(world, [path.join(HELPERS_DIR, 'host-child.ts'), dataDir, staticDir]);
+    const { port, token } = JSON.parse(await child.waitLine((l) => l.startsWith('{'))) as {
+      port: number;
+      token: string;
+    };
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: HTTP_UPLOAD_RESTORE_PATH,
+      agent: false,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(4 * 1024 * KiB),
+        [HTTP_TOKEN_HEADER]: token,
+        [HTTP_UPLOAD_NAME_HEADER]: 'big.sqlite',
+      },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(512 * KiB));
+    const restores = path.join(dataDir, 'restores');
+    await eventually('the upload is being received', () => uploadsIn(restores).length === 1);
+    await child.kill();
+    req.destroy();
+    const left = uploadsIn(restores);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toContain(`-${child.pid}-`);
+
+    const rt = await startTestRuntime(world, dataDir);
+    expect(rt.lock).not.toBeNull();
+    expect(uploadsIn(restores)).toEqual([]);
+  });
+
   it('the locking start removes uploads of dead processes only, and never through a symlink', () => {
     const restores = world.dir();
     const drills = world.dir();
