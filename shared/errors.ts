@@ -49,6 +49,8 @@ export const ERROR_CODES = [
   'SECRETS_KEY_UNAVAILABLE',
   'SECRET_TAMPERED',
   'SECRET_VALUE_REFUSED',
+  /** A configuration snapshot refers ({"$secret": NAME}) to a secret its environment does not have (details.names). */
+  'SECRET_REFERENCE_UNKNOWN',
   'OFFSITE_COPY_FAILED',
   /** The disk holding the data directory (or the file being written) is full; nothing was changed. */
   'DISK_FULL',

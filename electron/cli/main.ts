@@ -128,7 +128,7 @@ function status(where: ResolvedDataDir): Outcome {
   const promoteProblem = promote ? promotePendingError(promote, lock) : null;
   const dbFile = promote?.liveAfter ?? layout.db;
   const inspection = inspectDatabase(dbFile);
-  const lastBackup = listBackupFiles(layout.backups, null, () => null)[0] ?? null;
+  const lastBackup = listBackupFiles(layout.backups, null)[0] ?? null;
   const lastDrill = readDrillReports(layout.drills)[0] ?? null;
   const base = {
     dataDir: where.dir,
@@ -300,15 +300,29 @@ async function backups(where: ResolvedDataDir): Promise<Outcome> {
   const rt = fs.existsSync(layout.db) ? await openShared(where).catch(() => null) : null;
   let list: BackupEntry[];
   try {
-    list = rt ? rt.backups.list() : listBackupFiles(layout.backups, null, () => null);
+    // Without the live database the drill reports on disk still say which backups are verified.
+    list = rt
+      ? rt.backups.list()
+      : listBackupFiles(layout.backups, null, readDrillReports(layout.drills));
   } finally {
     rt?.close();
   }
   const now = Date.now();
-  const rows = list.map(
-    (b) =>
-      `${b.fileName}  ${b.kind.padEnd(11)} ${age(now - b.createdAt).padStart(7)} ago  ${human(b.bytes).padStart(10)}  schema ${b.schemaVersion}  ${b.compact ? 'compact ' : ''}${b.verifiedAt ? `verified ${age(now - b.verifiedAt)} ago` : 'not verified'}${b.hasManifest ? '' : '  (no manifest)'}`,
-  );
+  const rows = list.map((b) => {
+    const v = b.verification;
+    const state =
+      v.state === 'verified'
+        ? `verified ${age(now - (v.at ?? now))} ago${v.empty ? ' (empty: no data proven)' : ''}`
+        : v.state === 'failed'
+          ? `FAILED its drill ${age(now - (v.at ?? now))} ago (${v.code})`
+          : v.state === 'damaged'
+            ? `DAMAGED (${v.code})`
+            : 'not verified';
+    const manifest =
+      v.code === 'BACKUP_MANIFEST_UNREADABLE' ? '' : b.hasManifest ? '' : '  (no manifest)';
+    const why = v.state === 'failed' || v.state === 'damaged' ? `\n    ${v.reason}` : '';
+    return `${b.fileName}  ${b.kind.padEnd(11)} ${age(now - b.createdAt).padStart(7)} ago  ${human(b.bytes).padStart(10)}  schema ${b.schemaVersion}  ${b.compact ? 'compact ' : ''}${state}${manifest}${why}`;
+  });
   return {
     exit: EXIT.ok,
     json: { dataDir: where.dir, backups: list },

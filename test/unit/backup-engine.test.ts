@@ -22,7 +22,7 @@ import { listAudit } from '../../electron/core/store/resources/audit.ts';
 import { listRuns } from '../../electron/core/store/resources/runs.ts';
 import { APP_VERSION } from '../../electron/core/version.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
-import type { BackupKind } from '../../shared/domain.ts';
+import type { BackupKind, DrillReport } from '../../shared/domain.ts';
 import { BACKUP_FORMAT_VERSION, BACKUP_KINDS } from '../../shared/domain.ts';
 import type { Events } from '../../shared/events.ts';
 import {
@@ -174,7 +174,7 @@ describe('files, names and manifests', () => {
       now,
     });
     expect(a.manifest.fileName).not.toBe(b.manifest.fileName);
-    expect(listBackupFiles(out, null, () => null)).toHaveLength(2);
+    expect(listBackupFiles(out, null)).toHaveLength(2);
   });
 
   it('the sidecar validates and the file embeds the same facts', async () => {
@@ -605,7 +605,15 @@ describe('listBackupFiles', () => {
 
   it('lists a backup with its manifest', async () => {
     const { out, r } = await folderWithOne();
-    const list = listBackupFiles(out, null, (id) => (id === r.manifest.id ? 123 : null));
+    // A passed drill of exactly this file (its id, size and hash) makes it verified, as of the drill's end.
+    const drill = {
+      id: 'd'.repeat(16),
+      passed: true,
+      finishedAt: 123,
+      source: { backupId: r.manifest.id, bytes: r.manifest.bytes, sha256: r.manifest.sha256 },
+      steps: [],
+    } as unknown as DrillReport;
+    const list = listBackupFiles(out, null, [drill]);
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({
       id: r.manifest.id,
@@ -626,7 +634,7 @@ describe('listBackupFiles', () => {
     const { out, r } = await folderWithOne();
     fs.rmSync(r.manifestPath);
     fs.copyFileSync(r.path, path.join(out, 'my-copy.sqlite'));
-    const list = listBackupFiles(out, null, () => null);
+    const list = listBackupFiles(out, null);
     expect(list).toHaveLength(2);
     const named = list.find((e) => e.fileName === r.manifest.fileName)!;
     expect(named).toMatchObject({
@@ -653,7 +661,7 @@ describe('listBackupFiles', () => {
   ])('a manifest that is %s is ignored, not a crash', async (_what, text) => {
     const { out, r } = await folderWithOne();
     fs.writeFileSync(r.manifestPath, text);
-    const list = listBackupFiles(out, null, () => null);
+    const list = listBackupFiles(out, null);
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ id: r.manifest.id, hasManifest: false, manifest: null });
   });
@@ -667,7 +675,7 @@ describe('listBackupFiles', () => {
       compact: false,
     });
     fs.copyFileSync(other.manifestPath, r.manifestPath);
-    const list = listBackupFiles(out, null, () => null);
+    const list = listBackupFiles(out, null);
     expect(list).toHaveLength(1);
     // The entry must describe the file that is there, not the one the stray manifest names.
     expect(list[0]!.id).toBe(r.manifest.id);
@@ -680,10 +688,8 @@ describe('listBackupFiles', () => {
     fs.writeFileSync(path.join(out, `${r.manifest.fileName}-journal`), 'j');
     fs.writeFileSync(path.join(out, 'readme.txt'), 'hi');
     fs.mkdirSync(path.join(out, 'folder.sqlite'));
-    expect(listBackupFiles(out, null, () => null).map((e) => e.fileName)).toEqual([
-      r.manifest.fileName,
-    ]);
-    expect(listBackupFiles(path.join(out, 'missing'), null, () => null)).toEqual([]);
+    expect(listBackupFiles(out, null).map((e) => e.fileName)).toEqual([r.manifest.fileName]);
+    expect(listBackupFiles(path.join(out, 'missing'), null)).toEqual([]);
   });
 
   it('is sorted newest first', async () => {
@@ -697,7 +703,7 @@ describe('listBackupFiles', () => {
         compact: false,
         now: () => t,
       });
-    expect(listBackupFiles(out, null, () => null).map((e) => e.createdAt)).toEqual(
+    expect(listBackupFiles(out, null).map((e) => e.createdAt)).toEqual(
       [...times].sort((a, b) => b - a),
     );
   });

@@ -55,7 +55,7 @@ function killedAtRename(when: number, args: string[]): Promise<NodeJS.Signals | 
 
 /** Every .sqlite in a folder has its manifest beside it (what a list must never show otherwise). */
 function loneBackups(dir: string): string[] {
-  return listBackupFiles(dir, null, () => null)
+  return listBackupFiles(dir, null)
     .filter((e) => !e.hasManifest)
     .map((e) => e.fileName);
 }

@@ -66,7 +66,7 @@ function errorCode(stdout: string): string {
 
 /** What a backups folder holds, as the list shows it: every entry must be whole. */
 function wholeBackups(dir: string): string[] {
-  const list = listBackupFiles(dir, null, () => null);
+  const list = listBackupFiles(dir, null);
   for (const e of list) {
     expect(e.hasManifest, `${e.fileName} listed without its manifest`).toBe(true);
     expect(inspectBackupFile(path.join(dir, e.fileName)).quickCheck).toBe('ok');
@@ -83,7 +83,7 @@ describe('a full data dir', () => {
     env.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
     const backups = dataDirLayout(dir).backups;
     const before = wholeBackups(backups);
-    const id = listBackupFiles(backups, null, () => null)[0]!.id;
+    const id = listBackupFiles(backups, null)[0]!.id;
     fill(mnt);
     const results: Record<string, string> = {};
     for (const args of [['backup'], ['verify', id], ['restore', id]]) {

@@ -10,6 +10,7 @@ import type {
   BackupKind,
   BackupOverview,
   BackupSettings,
+  DrillReport,
 } from '../../../shared/domain.ts';
 import { DEFAULT_BACKUP_SETTINGS } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
@@ -17,8 +18,7 @@ import type { Runtime } from '../runtime.ts';
 import type { WritableDB } from '../store/db.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { finishRun, startRun } from '../store/resources/runs.ts';
-import type { MachineKey } from '../machine-settings.ts';
-import { getMachineSetting, setMachineSettings } from '../machine-settings.ts';
+import { getSetting, setSetting } from '../store/resources/settings.ts';
 import { processAlive } from '../fsutil.ts';
 import { resourceFailure } from '../store/db.ts';
 import type { BackupResult } from './engine.ts';
@@ -27,6 +27,7 @@ import { listBackupFiles } from './list.ts';
 import { manifestNameFor } from './manifest.ts';
 import { copyOffsite, sameFileSystem } from './offsite.ts';
 import { selectForDeletion } from './retention.ts';
+import { countsAsVerified, verificationOf } from './verification.ts';
 
 export const settingsSchema = z.object({
   scheduleEnabled: z.boolean(),
@@ -51,10 +52,9 @@ export const settingsSchema = z.object({
     .nullable(),
 }) satisfies z.ZodType<BackupSettings>;
 
-// This machine's, in <data>/settings.json (machine-settings.ts): a promote never changes them.
-const SETTINGS_KEY: MachineKey = 'backup.settings';
-const LAST_SCHEDULED_KEY: MachineKey = 'backup.lastScheduledRunAt';
-const LAST_FAILURE_KEY: MachineKey = 'backup.lastFailure';
+const SETTINGS_KEY = 'backup.settings';
+const LAST_SCHEDULED_KEY = 'backup.lastScheduledRunAt';
+const LAST_FAILURE_KEY = 'backup.lastFailure';
 const SCHEDULER_TICK_MS = 60_000;
 
 export interface RunOptions {
@@ -76,10 +76,10 @@ export class BackupService {
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
   /**
-   * When each backup last passed a restore drill, looked up once per listing (the
-   * restore feature provides it; it reads the drill reports a single time).
+   * The restore drill reports, read once per listing: each backup's verified state is
+   * computed from them (the restore feature provides them).
    */
-  verifiedLookup: () => (id: string) => number | null = () => () => null;
+  drillReports: () => DrillReport[] = () => [];
 
   constructor(rt: Runtime) {
     this.rt = rt;
@@ -90,17 +90,8 @@ export class BackupService {
     return this.rt.store.db;
   }
 
-  /** A machine setting (the live database is read only for a data dir an older version left). */
-  private machine(key: MachineKey): unknown {
-    return getMachineSetting(this.rt.layout, key, this.rt.store?.db ?? null);
-  }
-
-  private setMachine(key: MachineKey, value: unknown): void {
-    setMachineSettings(this.rt.layout, { [key]: value }, this.rt.store?.db ?? null);
-  }
-
   settings(): BackupSettings {
-    const stored = this.machine(SETTINGS_KEY);
+    const stored = getSetting(this.db(), SETTINGS_KEY);
     const parsed = settingsSchema.safeParse({
       ...DEFAULT_BACKUP_SETTINGS,
       ...(stored as object | undefined),
@@ -138,8 +129,8 @@ export class BackupService {
     }
     const db = this.db();
     const now = this.rt.now();
-    // The audit entry commits only once the file is written (a refused audit writes neither).
     db.transaction(() => {
+      setSetting(db, SETTINGS_KEY, next.data, now);
       appendAudit(
         db,
         {
@@ -150,7 +141,6 @@ export class BackupService {
         },
         now,
       );
-      this.setMachine(SETTINGS_KEY, next.data);
     })();
     this.rt.events.emit('data.changed', { area: 'backups' });
     return next.data;
@@ -160,7 +150,7 @@ export class BackupService {
     return listBackupFiles(
       this.rt.layout.backups,
       this.rt.store ? this.settings().offsiteDir : null,
-      this.verifiedLookup(),
+      this.drillReports(),
     );
   }
 
@@ -378,7 +368,7 @@ export class BackupService {
     const db = this.db();
     const at = this.rt.now();
     db.transaction(() => {
-      this.setMachine(LAST_FAILURE_KEY, { at, code: err.code, message: err.message });
+      setSetting(db, LAST_FAILURE_KEY, { at, code: err.code, message: err.message }, at);
       appendAudit(
         db,
         {
@@ -403,7 +393,8 @@ export class BackupService {
           id: e.id,
           kind: e.kind,
           createdAt: e.createdAt,
-          verified: e.verifiedAt !== null,
+          // Its newest evidence says verified (a later failed drill undoes an earlier pass), and not empty.
+          verified: countsAsVerified(e.verification),
         })),
         settings.retention,
       ),
@@ -442,8 +433,17 @@ export class BackupService {
     return row?.seq ?? 0;
   }
 
+  /** How much live user data changed since `last` was taken (its manifest records the counter then). */
+  private changedSince(last: BackupEntry | null): BackupOverview['changedSinceLastBackup'] {
+    if (!last?.manifest) return null;
+    const diff = this.currentChangeSeq() - last.manifest.changeSeq;
+    if (diff === 0) return null;
+    // Behind the backup's counter: not the data it holds (a restored copy was made live), amount unknown.
+    return { changes: diff > 0 ? diff : null, since: last.createdAt };
+  }
+
   lastScheduledRunAt(): number | null {
-    const v = this.machine(LAST_SCHEDULED_KEY);
+    const v = getSetting(this.db(), LAST_SCHEDULED_KEY);
     return typeof v === 'number' ? v : null;
   }
 
@@ -460,8 +460,7 @@ export class BackupService {
 
   /** One scheduler step: run a scheduled backup if one is due. Catch-up at start is the first tick. */
   async tick(): Promise<'ran' | 'skipped-unchanged' | 'not-due' | 'busy' | 'failed'> {
-    // A promote is replacing the database: the next tick runs on the new one.
-    if (this.ticking || this.running || this.rt.restores.promoting) return 'busy';
+    if (this.ticking || this.running) return 'busy';
     this.ticking = true;
     try {
       const settings = this.settings();
@@ -474,7 +473,7 @@ export class BackupService {
         newest?.manifest &&
         newest.manifest.changeSeq === this.currentChangeSeq()
       ) {
-        this.setMachine(LAST_SCHEDULED_KEY, now);
+        setSetting(this.db(), LAST_SCHEDULED_KEY, now, now);
         const runId = startRun(this.db(), 'backup', { kind: 'scheduled' }, now);
         finishRun(
           this.db(),
@@ -485,7 +484,7 @@ export class BackupService {
         );
         return 'skipped-unchanged';
       }
-      this.setMachine(LAST_SCHEDULED_KEY, now);
+      setSetting(this.db(), LAST_SCHEDULED_KEY, now, now);
       try {
         await this.run({ kind: 'scheduled', compact: settings.compactScheduled });
         return 'ran';
@@ -500,13 +499,8 @@ export class BackupService {
 
   startScheduler(): void {
     if (this.timer) return;
-    // A tick that throws (its record cannot be written: a full disk) is logged; the next one retries.
-    const tick = () =>
-      void this.tick().catch((e: unknown) =>
-        this.rt.logger.log('error', 'scheduler tick failed', e),
-      );
-    tick();
-    this.timer = setInterval(tick, SCHEDULER_TICK_MS);
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), SCHEDULER_TICK_MS);
     this.timer.unref();
   }
 
@@ -565,7 +559,8 @@ export class BackupService {
     const settings = this.settings();
     const entries = this.list();
     const last = entries[0] ?? null;
-    const failure = this.machine(LAST_FAILURE_KEY) as BackupOverview['lastFailure'] | undefined;
+    const failure = getSetting(this.db(), LAST_FAILURE_KEY) as
+      BackupOverview['lastFailure'] | undefined;
     const warnings: BackupOverview['warnings'] = [];
     const now = this.rt.now();
     if (!last)
@@ -615,6 +610,7 @@ export class BackupService {
     return {
       settings,
       lastBackup: last,
+      changedSinceLastBackup: this.changedSince(last),
       lastScheduledRunAt: this.lastScheduledRunAt(),
       nextScheduledAt: this.nextScheduledAt(settings),
       running: this.running
@@ -649,6 +645,10 @@ function entryFromResult(r: BackupResult): BackupEntry {
     hasManifest: true,
     offsite: { copied: false, verifiedAt: null },
     verifiedAt: null,
+    verification: verificationOf(
+      { id: m.id, fileName: m.fileName, bytes: m.bytes, sha256: m.sha256, damage: null },
+      [],
+    ),
     manifest: m,
   };
 }

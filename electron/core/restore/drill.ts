@@ -19,7 +19,7 @@ import { applyMigrations, planMigrations } from '../store/migrate.ts';
 import { openStoreFile, tableCounts } from '../store/store.ts';
 import { listProjects } from '../store/resources/projects.ts';
 import { getDeployment, newestDeployment } from '../store/resources/deployments.ts';
-import { listSnapshots } from '../store/resources/snapshots.ts';
+import { danglingSecretRefs, listSnapshots } from '../store/resources/snapshots.ts';
 import { listAudit } from '../store/resources/audit.ts';
 import { listEnvironments } from '../store/resources/environments.ts';
 import { unresolvedSecretsStep } from '../secrets/keystate.ts';
@@ -40,6 +40,9 @@ export interface DrillInput {
 
 export const DRILL_STEP_COUNT = 7;
 
+const EMPTY_WARNING =
+  'It proves the file restores, not that your data does: drill a backup taken since your data arrived.';
+
 const plural = (n: number, word: string) =>
   `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
@@ -48,6 +51,8 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
   const startedAt = now();
   const steps: DrillStep[] = [];
   const warnings = [...input.preflight.warnings];
+  /** The copy holds no projects and no deployments. */
+  let empty = false;
   const facts = input.preflight.facts;
   const push = (step: DrillStep) => {
     steps.push(step);
@@ -244,6 +249,16 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
             detail: `Mismatch: ${problems.join('; ')}.`,
             facts: { code: 'BACKUP_FACTS_MISMATCH' },
           };
+        if (projects.total === 0 && !newest) {
+          // It restores, but there is nothing in it to show: that proves the file, not your data.
+          empty = true;
+          warnings.push(EMPTY_WARNING);
+          return {
+            status: 'warn',
+            detail: `The backup is empty: no projects and no deployments. ${EMPTY_WARNING}`,
+            facts: { projects: 0, newestDeploymentId: null, empty: true },
+          };
+        }
         return {
           status: 'pass',
           detail: `${found.join('; ')}.`,
@@ -260,10 +275,31 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
       const store = openStoreFile(input.copy);
       try {
         const r = input.resolveSecrets!(store.db);
+        // Configuration that names a secret the backup does not hold (edited outside the app, or removed since).
+        const dangling = danglingSecretRefs(store.db);
+        if (dangling.length > 0) {
+          const which = dangling
+            .slice(0, 5)
+            .map((d) => `${d.project}/${d.environment} v${d.version} → "${d.name}"`)
+            .join(', ');
+          const line = `${plural(dangling.length, 'secret reference')} in the current configuration ${dangling.length === 1 ? 'points' : 'point'} at no secret (${which}${dangling.length > 5 ? ', …' : ''}).`;
+          warnings.push(line);
+          return {
+            status: 'warn',
+            detail: `${line} ${r.total === 0 ? 'The backup holds no secret values at all' : `It holds ${plural(r.total, 'secret')}`}; a deployment from this configuration would miss ${dangling.length === 1 ? 'that value' : 'those values'}. Add ${dangling.length === 1 ? 'it' : 'them'} after restoring, or correct the configuration.`,
+            facts: {
+              total: r.total,
+              resolved: r.resolved,
+              unresolved: r.unresolved,
+              dangling,
+              code: 'SECRET_REFERENCE_UNKNOWN',
+            },
+          };
+        }
         if (r.total === 0)
           return {
             status: 'pass',
-            detail: 'This backup holds no secrets.',
+            detail: 'This backup holds no secrets, and no configuration refers to one.',
             facts: { total: 0, resolved: 0, unresolved: [] },
           };
         if (r.tampered.length > 0) {
@@ -296,15 +332,19 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
   const failed = steps.find((s) => s.status === 'fail');
   const passed = !failed && ok;
   const finishedAt = now();
+  const counted = `${steps.length} steps${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''}`;
   return {
     id: crypto.randomBytes(8).toString('hex'),
     restoreId: input.restoreId,
     startedAt,
     finishedAt,
     passed,
-    summary: passed
-      ? `Passed: ${facts.fileName} restores, boots and shows its data (${steps.length} steps${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''}).`
-      : `Failed at “${failed?.title ?? 'a step'}”: ${failed?.detail ?? 'see the steps'}`,
+    ...(empty ? { empty: true } : {}),
+    summary: !passed
+      ? `Failed at “${failed?.title ?? 'a step'}”: ${failed?.detail ?? 'see the steps'}`
+      : empty
+        ? `Passed, but empty: ${facts.fileName} restores and boots, and holds no projects and no deployments (${counted}).`
+        : `Passed: ${facts.fileName} restores, boots and shows its data (${counted}).`,
     appVersion: APP_VERSION,
     machine: os.hostname(),
     source: facts,

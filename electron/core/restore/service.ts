@@ -197,6 +197,8 @@ export class RestoreService {
         code: report.code,
         reason: report.reason,
       });
+      // A backup of the backups folder refused on its way to a drill: that is its newest drill result.
+      if (!opts.temporary && 'backupId' in source) this.saveRefusal(source, { report, copyMs });
       return { restoreId: null, report, copyMs };
     }
     fs.writeFileSync(path.join(dir, 'preflight.json'), JSON.stringify({ report, copyMs }), {
@@ -303,38 +305,52 @@ export class RestoreService {
   /** Verify: stage into a temporary copy, drill, and discard the copy; the report stays. */
   async verify(source: RestoreSource, opId: string = crypto.randomUUID()): Promise<DrillReport> {
     const staged = await this.stage(source, opId, { temporary: true });
-    if (!staged.restoreId) {
-      const now = this.rt.now();
-      const report: DrillReport = {
-        id: newId(),
-        restoreId: null,
-        startedAt: now,
-        finishedAt: now,
-        passed: false,
-        summary: `Refused at preflight (${staged.report.code}): ${staged.report.reason}`,
-        appVersion: APP_VERSION,
-        machine: os.hostname(),
-        source: staged.report.facts,
-        steps: [
-          {
-            key: 'preflight',
-            title: 'Preflight',
-            status: 'fail',
-            ms: staged.copyMs,
-            detail: `${staged.report.reason}${staged.report.hint ? ` ${staged.report.hint}` : ''}`,
-            facts: { code: staged.report.code },
-          },
-        ],
-        warnings: staged.report.warnings,
-      };
-      this.saveDrill(report);
-      return report;
-    }
+    if (!staged.restoreId) return this.saveRefusal(source, staged);
     try {
       return await this.drill(staged.restoreId, opId);
     } finally {
       this.discard(staged.restoreId, { quiet: true });
     }
+  }
+
+  /**
+   * A drill refused at preflight, kept as a failed drill report: it is evidence about
+   * that backup (a hash mismatch makes it 'damaged' wherever its state is shown).
+   */
+  private saveRefusal(
+    source: RestoreSource,
+    staged: { report: PreflightReport; copyMs: number },
+  ): DrillReport {
+    const now = this.rt.now();
+    const facts = staged.report.facts;
+    const report: DrillReport = {
+      id: newId(),
+      restoreId: null,
+      startedAt: now,
+      finishedAt: now,
+      passed: false,
+      summary: `Refused at preflight (${staged.report.code}): ${staged.report.reason}`,
+      appVersion: APP_VERSION,
+      machine: os.hostname(),
+      // A refusal can come before the facts name the backup; the backup asked for is the one refused.
+      source: {
+        ...facts,
+        backupId: facts.backupId ?? ('backupId' in source ? source.backupId : null),
+      },
+      steps: [
+        {
+          key: 'preflight',
+          title: 'Preflight',
+          status: 'fail',
+          ms: staged.copyMs,
+          detail: `${staged.report.reason}${staged.report.hint ? ` ${staged.report.hint}` : ''}`,
+          facts: { code: staged.report.code },
+        },
+      ],
+      warnings: staged.report.warnings,
+    };
+    this.saveDrill(report);
+    return report;
   }
 
   private saveDrill(report: DrillReport): void {
@@ -404,6 +420,7 @@ export class RestoreService {
         finishedAt: r.finishedAt,
         passed: r.passed,
         summary: r.summary,
+        empty: r.empty === true,
       }));
   }
 
@@ -419,23 +436,20 @@ export class RestoreService {
     }
   }
 
-  /** When each backup last passed a drill: the reports are read once, then looked up per backup. */
-  verifiedLookup(): (backupId: string) => number | null {
-    const newest = new Map<string, number>();
-    for (const d of this.drillReports()) {
-      const id = d.source.backupId;
-      if (d.passed && id && !newest.has(id)) newest.set(id, d.finishedAt); // reports are newest first
-    }
-    return (backupId) => newest.get(backupId) ?? null;
-  }
-
   overview(): DrillOverview {
     const all = this.drills();
     const last = all[0] ?? null;
-    const lastPassed = all.find((d) => d.passed) ?? null;
+    // A drill of an empty backup proves the file restores, not that any data does: never "successful" here.
+    const lastPassed = all.find((d) => d.passed && !d.empty) ?? null;
     const warnings: DrillOverview['warnings'] = [];
     const now = this.rt.now();
-    if (!lastPassed)
+    if (!lastPassed && all.some((d) => d.passed))
+      warnings.push({
+        code: 'ONLY_EMPTY_DRILLED',
+        message:
+          'Only an empty backup was drilled (no projects, no deployments): that proves the file restores, not that your data does. Drill a backup taken since your data arrived.',
+      });
+    else if (!lastPassed)
       warnings.push({
         code: 'NO_DRILL',
         message: 'No restore drill has passed yet: nothing proves your backups restore.',

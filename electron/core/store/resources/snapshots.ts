@@ -6,6 +6,7 @@ import { AppError } from '../../../../shared/errors.ts';
 import type { ReadableDB, WritableDB } from '../db.ts';
 import { assertOneChange } from '../db.ts';
 import { getEnvironment } from './environments.ts';
+import { tableExists } from '../introspect.ts';
 
 interface SnapshotRow {
   id: number;
@@ -54,12 +55,80 @@ export function listSnapshots(db: ReadableDB, environmentId: number): ConfigSnap
   return rows.map(rowToSnapshot);
 }
 
+/** The secret names a configuration refers to as {"$secret": "NAME"}, in order, once each. */
+export function secretRefsOf(content: unknown): string[] {
+  const names = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if ('$secret' in o) names.add(String(o['$secret']));
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(content);
+  return [...names];
+}
+
+/** The names among `refs` that environment `environmentId` has no secret for. */
+function unknownRefs(db: ReadableDB, environmentId: number, refs: readonly string[]): string[] {
+  // A copy from before secrets existed has no secrets table: every reference dangles.
+  if (refs.length === 0) return [];
+  if (!tableExists(db, 'secrets')) return [...refs];
+  const has = db.prepare(`SELECT 1 FROM secrets WHERE environment_id = ? AND name = ?`);
+  return refs.filter((name) => has.get(environmentId, name) === undefined);
+}
+
+/**
+ * References that resolve to nothing: for each environment's newest snapshot (its
+ * current configuration), the {"$secret": NAME} whose secret the environment lacks.
+ * Older versions may refer to secrets removed since; that is history, not a fault.
+ */
+export function danglingSecretRefs(
+  db: ReadableDB,
+): { project: string; environment: string; version: number; name: string }[] {
+  const rows = db
+    .prepare(
+      `SELECT s.environment_id, s.version, s.content, e.name AS environment, p.name AS project
+       FROM config_snapshots s JOIN environments e ON e.id = s.environment_id JOIN projects p ON p.id = e.project_id
+       WHERE s.version = (SELECT max(version) FROM config_snapshots WHERE environment_id = s.environment_id)
+         AND s.content LIKE '%"$secret"%'
+       ORDER BY p.name, e.name`,
+    )
+    .all() as {
+    environment_id: number;
+    version: number;
+    content: string;
+    environment: string;
+    project: string;
+  }[];
+  return rows.flatMap((r) =>
+    unknownRefs(db, r.environment_id, secretRefsOf(JSON.parse(r.content))).map((name) => ({
+      project: r.project,
+      environment: r.environment,
+      version: r.version,
+      name,
+    })),
+  );
+}
+
 export function createSnapshot(
   db: WritableDB,
   input: { environmentId: number; content: Record<string, unknown> },
   now: number,
 ): ConfigSnapshot {
-  getEnvironment(db, input.environmentId);
+  const env = getEnvironment(db, input.environmentId);
+  const missing = unknownRefs(db, input.environmentId, secretRefsOf(input.content));
+  if (missing.length > 0) {
+    throw new AppError(
+      'SECRET_REFERENCE_UNKNOWN',
+      `This configuration refers to ${missing.length === 1 ? 'a secret' : 'secrets'} that ${env.name} does not have: ${missing.map((n) => JSON.stringify(n)).join(', ')}. Nothing was stored.`,
+      {
+        hint: `Add ${missing.length === 1 ? 'it' : 'them'} in the environment's Secrets tab first, or correct the name (names are case-sensitive).`,
+        details: { field: 'content', names: missing },
+      },
+    );
+  }
   const text = canonicalJson(input.content);
   const sha256 = crypto.createHash('sha256').update(text).digest('hex');
   const latest = db
