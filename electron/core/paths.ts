@@ -87,6 +87,8 @@ export function dataDirLayout(dir: string) {
     wal: path.join(dir, 'stateward.db-wal'),
     shm: path.join(dir, 'stateward.db-shm'),
     lock: path.join(dir, 'stateward.lock'),
+    /** This machine's settings (backup schedule, retention, off-site folder): never in the database. */
+    settings: path.join(dir, 'settings.json'),
     backups: path.join(dir, 'backups'),
     restores: path.join(dir, 'restores'),
     drills: path.join(dir, 'drills'),

@@ -121,7 +121,14 @@ function repairInto(layout: DataDirLayout, out: PermissionRepair): void {
   const dir = fs.realpathSync(layout.dir);
   const names = fs.readdirSync(dir);
   if (!tighten(dir, '.', out)?.isDirectory()) return;
-  const files = [layout.db, layout.wal, layout.shm, `${layout.db}-journal`, layout.lock];
+  const files = [
+    layout.db,
+    layout.wal,
+    layout.shm,
+    `${layout.db}-journal`,
+    layout.lock,
+    layout.settings,
+  ];
   for (const name of [...files.map((f) => path.basename(f)), PROMOTE_JOURNAL])
     tighten(path.join(dir, name), name, out);
   for (const name of OWN_TREES) walk(path.join(dir, name), name, 0, out);

@@ -29,6 +29,7 @@ import {
 } from './restore/promote.ts';
 import { rollBackHotJournal } from './store/db.ts';
 import { dropPromoteGuardFile } from './restore/guard.ts';
+import { adoptMachineSettings } from './machine-settings.ts';
 
 export type Transport = 'electron' | 'http' | 'cli';
 
@@ -271,6 +272,14 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       clearJournal(layout);
     }
     if (lock) {
+      // This machine's settings live beside the database, never in it (machine-settings.ts):
+      // an older version's are moved out once, and those a promoted copy brought are dropped.
+      try {
+        if (adoptMachineSettings(layout, store.db))
+          logger.log('info', `this machine's settings are kept in ${layout.settings}`);
+      } catch (e) {
+        logger.log('warn', "could not move this machine's settings out of the database", e);
+      }
       // Only the process that owns the data dir cleans up after crashed backups.
       const removed = rt.backups.cleanupTemporaries();
       if (removed.length)

@@ -18,7 +18,8 @@ import type { Runtime } from '../runtime.ts';
 import type { WritableDB } from '../store/db.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { finishRun, startRun } from '../store/resources/runs.ts';
-import { getSetting, setSetting } from '../store/resources/settings.ts';
+import type { MachineKey } from '../machine-settings.ts';
+import { getMachineSetting, setMachineSettings } from '../machine-settings.ts';
 import { processAlive } from '../fsutil.ts';
 import { resourceFailure } from '../store/db.ts';
 import type { BackupResult } from './engine.ts';
@@ -52,9 +53,10 @@ export const settingsSchema = z.object({
     .nullable(),
 }) satisfies z.ZodType<BackupSettings>;
 
-const SETTINGS_KEY = 'backup.settings';
-const LAST_SCHEDULED_KEY = 'backup.lastScheduledRunAt';
-const LAST_FAILURE_KEY = 'backup.lastFailure';
+// This machine's, in <data>/settings.json (machine-settings.ts): a promote never changes them.
+const SETTINGS_KEY: MachineKey = 'backup.settings';
+const LAST_SCHEDULED_KEY: MachineKey = 'backup.lastScheduledRunAt';
+const LAST_FAILURE_KEY: MachineKey = 'backup.lastFailure';
 const SCHEDULER_TICK_MS = 60_000;
 
 export interface RunOptions {
@@ -90,8 +92,17 @@ export class BackupService {
     return this.rt.store.db;
   }
 
+  /** A machine setting (the live database is read only for a data dir an older version left). */
+  private machine(key: MachineKey): unknown {
+    return getMachineSetting(this.rt.layout, key, this.rt.store?.db ?? null);
+  }
+
+  private setMachine(key: MachineKey, value: unknown): void {
+    setMachineSettings(this.rt.layout, { [key]: value }, this.rt.store?.db ?? null);
+  }
+
   settings(): BackupSettings {
-    const stored = getSetting(this.db(), SETTINGS_KEY);
+    const stored = this.machine(SETTINGS_KEY);
     const parsed = settingsSchema.safeParse({
       ...DEFAULT_BACKUP_SETTINGS,
       ...(stored as object | undefined),
@@ -129,8 +140,8 @@ export class BackupService {
     }
     const db = this.db();
     const now = this.rt.now();
+    // The audit entry commits only once the file is written (a refused audit writes neither).
     db.transaction(() => {
-      setSetting(db, SETTINGS_KEY, next.data, now);
       appendAudit(
         db,
         {
@@ -141,6 +152,7 @@ export class BackupService {
         },
         now,
       );
+      this.setMachine(SETTINGS_KEY, next.data);
     })();
     this.rt.events.emit('data.changed', { area: 'backups' });
     return next.data;
@@ -368,7 +380,7 @@ export class BackupService {
     const db = this.db();
     const at = this.rt.now();
     db.transaction(() => {
-      setSetting(db, LAST_FAILURE_KEY, { at, code: err.code, message: err.message }, at);
+      this.setMachine(LAST_FAILURE_KEY, { at, code: err.code, message: err.message });
       appendAudit(
         db,
         {
@@ -443,7 +455,7 @@ export class BackupService {
   }
 
   lastScheduledRunAt(): number | null {
-    const v = getSetting(this.db(), LAST_SCHEDULED_KEY);
+    const v = this.machine(LAST_SCHEDULED_KEY);
     return typeof v === 'number' ? v : null;
   }
 
@@ -460,7 +472,8 @@ export class BackupService {
 
   /** One scheduler step: run a scheduled backup if one is due. Catch-up at start is the first tick. */
   async tick(): Promise<'ran' | 'skipped-unchanged' | 'not-due' | 'busy' | 'failed'> {
-    if (this.ticking || this.running) return 'busy';
+    // A promote is replacing the database: the next tick runs on the new one.
+    if (this.ticking || this.running || this.rt.restores.promoting) return 'busy';
     this.ticking = true;
     try {
       const settings = this.settings();
@@ -473,7 +486,7 @@ export class BackupService {
         newest?.manifest &&
         newest.manifest.changeSeq === this.currentChangeSeq()
       ) {
-        setSetting(this.db(), LAST_SCHEDULED_KEY, now, now);
+        this.setMachine(LAST_SCHEDULED_KEY, now);
         const runId = startRun(this.db(), 'backup', { kind: 'scheduled' }, now);
         finishRun(
           this.db(),
@@ -484,7 +497,7 @@ export class BackupService {
         );
         return 'skipped-unchanged';
       }
-      setSetting(this.db(), LAST_SCHEDULED_KEY, now, now);
+      this.setMachine(LAST_SCHEDULED_KEY, now);
       try {
         await this.run({ kind: 'scheduled', compact: settings.compactScheduled });
         return 'ran';
@@ -499,8 +512,13 @@ export class BackupService {
 
   startScheduler(): void {
     if (this.timer) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), SCHEDULER_TICK_MS);
+    // A tick that throws (its record cannot be written: a full disk) is logged; the next one retries.
+    const tick = () =>
+      void this.tick().catch((e: unknown) =>
+        this.rt.logger.log('error', 'scheduler tick failed', e),
+      );
+    tick();
+    this.timer = setInterval(tick, SCHEDULER_TICK_MS);
     this.timer.unref();
   }
 
@@ -559,8 +577,7 @@ export class BackupService {
     const settings = this.settings();
     const entries = this.list();
     const last = entries[0] ?? null;
-    const failure = getSetting(this.db(), LAST_FAILURE_KEY) as
-      BackupOverview['lastFailure'] | undefined;
+    const failure = this.machine(LAST_FAILURE_KEY) as BackupOverview['lastFailure'] | undefined;
     const warnings: BackupOverview['warnings'] = [];
     const now = this.rt.now();
     if (!last)

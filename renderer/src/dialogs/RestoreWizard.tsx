@@ -12,6 +12,7 @@ import { withHint } from '../backups.ts';
 import { BackupPicker } from '../components/BackupPicker.tsx';
 import { KindBadge, HashLine } from '../components/BackupFacts.tsx';
 import { ComparisonView, PromoteLoss } from '../components/Comparison.tsx';
+import { PromoteKeeps } from '../components/PromoteKeeps.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import {
   DrillSteps,
@@ -895,6 +896,7 @@ function PromoteStep() {
             : 'Changes made after the backup was taken are only in the pre-restore backup.'}
         </li>
       </ol>
+      <PromoteKeeps />
       {c && projects && deployments && projects.live !== null && deployments.live !== null && (
         <div className="promote-diff" data-testid="promote-diff">
           <span>

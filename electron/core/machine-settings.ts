@@ -1,0 +1,158 @@
+// This machine's settings: how it backs up (schedule, retention, off-site folder)
+// and its scheduler's own record (when the last scheduled run was, the last
+// failed backup). They belong to the machine, not to the data in the database,
+// so they live in <data>/settings.json (0600, written atomically) and never in
+// stateward.db: restoring a backup (of this machine or another one) and
+// promoting it never changes them, even after a promote a crash cut short.
+//
+// Older versions kept them in the database's settings table. The process that
+// owns the data dir moves them into the file at start (once: the file's existence
+// says it is done) and drops the rows; a process without the lock that finds no
+// file yet reads the rows instead. Rows a promoted copy brings along are ignored
+// (the file exists) and dropped at the next start.
+import fs from 'node:fs';
+import { AppError, isAppError } from '../../shared/errors.ts';
+import { DataDirLock } from './lock.ts';
+import type { DataDirLayout } from './paths.ts';
+import type { ReadableDB, WritableDB } from './store/db.ts';
+import { tableExists } from './store/introspect.ts';
+import { getSetting } from './store/resources/settings.ts';
+import { writeFileAtomic } from './fsutil.ts';
+
+/** The keys that are the machine's (the names older versions used in the settings table). */
+export const MACHINE_KEYS = [
+  'backup.settings',
+  'backup.lastScheduledRunAt',
+  'backup.lastFailure',
+] as const;
+export type MachineKey = (typeof MACHINE_KEYS)[number];
+export type MachineValues = Partial<Record<MachineKey, unknown>>;
+
+const FILE_VERSION = 1;
+/** How long a writer waits for another process's write of the file. */
+const WAIT_MS = 5_000;
+
+/** What the file holds; null when there is none yet (a data dir no start of this version has owned). */
+function readFileValues(layout: DataDirLayout): MachineValues | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(layout.settings, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new AppError(
+      'DATA_DIR_UNUSABLE',
+      `Cannot read ${layout.settings}: ${(e as Error).message}`,
+      {
+        hint: 'Check that the file belongs to you and is readable.',
+        cause: e,
+      },
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  const out: MachineValues = {};
+  // A file edited by hand into something else: its values are not trusted (each
+  // caller falls back to its defaults), and the next write replaces it.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return out;
+  for (const k of MACHINE_KEYS) if (k in parsed) out[k] = (parsed as Record<string, unknown>)[k];
+  return out;
+}
+
+/** The values an older version kept in the database (none when it has no settings table). */
+function fromDatabase(db: ReadableDB | null): MachineValues {
+  const out: MachineValues = {};
+  if (!db || !tableExists(db, 'settings')) return out;
+  for (const k of MACHINE_KEYS) {
+    try {
+      const v = getSetting(db, k);
+      if (v !== undefined) out[k] = v;
+    } catch {
+      // a row that is not JSON: that setting falls back to its default
+    }
+  }
+  return out;
+}
+
+function current(layout: DataDirLayout, db: ReadableDB | null): MachineValues {
+  return readFileValues(layout) ?? fromDatabase(db);
+}
+
+/**
+ * One machine setting (undefined when it was never set). `db` is the live database,
+ * read only when the file does not exist yet.
+ */
+export function getMachineSetting(
+  layout: DataDirLayout,
+  key: MachineKey,
+  db: ReadableDB | null,
+): unknown {
+  return current(layout, db)[key];
+}
+
+/**
+ * Change machine settings: the whole file is rewritten atomically, one process at
+ * a time (a short lock file beside it), so a backup failure recorded by a CLI
+ * process never undoes a settings change the app saved at the same moment.
+ */
+export function setMachineSettings(
+  layout: DataDirLayout,
+  patch: MachineValues,
+  db: ReadableDB | null,
+): void {
+  withFileLock(`${layout.settings}.lock`, () => {
+    const next = { version: FILE_VERSION, ...current(layout, db), ...patch };
+    writeFileAtomic(layout.settings, `${JSON.stringify(next, null, 2)}\n`);
+  });
+}
+
+/**
+ * At a start that owns the data dir, with the live database open: make sure the
+ * file exists (moving the values of an older version out of the database into
+ * it; the defaults when there are none), then drop the machine rows from the
+ * database. Returns true when it created the file.
+ */
+export function adoptMachineSettings(layout: DataDirLayout, db: WritableDB): boolean {
+  let created = false;
+  if (!fs.existsSync(layout.settings)) {
+    setMachineSettings(layout, {}, db);
+    created = true;
+  }
+  if (tableExists(db, 'settings')) {
+    const placeholders = MACHINE_KEYS.map(() => '?').join(', ');
+    db.prepare(`DELETE FROM settings WHERE key IN (${placeholders})`).run(...MACHINE_KEYS);
+  }
+  return created;
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Run `fn` holding `lockFile` (taken as the data-dir lock is: complete or not at all, stale ones taken over). */
+function withFileLock<T>(lockFile: string, fn: () => T): T {
+  const until = Date.now() + WAIT_MS;
+  let lock: DataDirLock;
+  for (;;) {
+    try {
+      lock = DataDirLock.acquire(lockFile, 'settings');
+      break;
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'DATA_DIR_LOCKED') throw e;
+      if (Date.now() > until) {
+        throw new AppError(
+          'DATA_DIR_BUSY',
+          'Another Stateward process is saving this machine’s settings right now; nothing was changed.',
+          { hint: 'Try again in a moment.', cause: e },
+        );
+      }
+      sleepSync(10);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
