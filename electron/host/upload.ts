@@ -40,7 +40,7 @@ export function tooLarge(limit: number, size: number | null): AppErrorShape {
   return {
     code: 'UPLOAD_TOO_LARGE',
     message: `The file is larger than this host accepts (${fmtBytes(limit)}${size === null ? '' : `; it is ${size.toLocaleString('en-US')} bytes`}); nothing was kept.`,
-    hint: 'Restore it in the desktop app or with `stateward restore`, or start the host with a larger --max-upload-bytes.',
+    hint: 'Restore it in the desktop app or with the stateward restore command, or start the host with a larger --max-upload-bytes.',
     details: { limitBytes: limit },
   };
 }

@@ -7,6 +7,7 @@ import type { StatewardBridge } from '../../shared/bridge.ts';
 import type { CommandInput, CommandName, CommandResult } from '../../shared/contract.ts';
 import type { AppErrorShape, ErrorCode, Result } from '../../shared/errors.ts';
 import type { EventName, Events } from '../../shared/events.ts';
+import { formatBytes } from './format.ts';
 import { SseParser } from './sse.ts';
 import { retryNow, useConnection, waitForRetry } from './stores/connection.ts';
 import { LIST_AREAS } from './stores/data.ts';
@@ -298,8 +299,8 @@ export async function uploadRestore(
       ok: false,
       error: {
         code: 'UPLOAD_TOO_LARGE',
-        message: `${file.name} is ${file.size.toLocaleString('en-US')} bytes; this host accepts files up to ${limit.toLocaleString('en-US')} bytes. Nothing was sent.`,
-        hint: 'Restore it in the desktop app or with `stateward restore`, or start the host with a larger --max-upload-bytes.',
+        message: `${file.name} is ${formatBytes(file.size)}; this host accepts files up to ${formatBytes(limit)}. Nothing was sent.`,
+        hint: 'Restore it in the desktop app or with the stateward restore command, or start the host with a larger --max-upload-bytes.',
         details: { limitBytes: limit },
       },
     };

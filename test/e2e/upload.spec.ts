@@ -102,17 +102,21 @@ test('a backup file uploaded through the file chooser is checked, copied and dri
   expect(fs.readdirSync(path.join(host.dataDir, 'restores'))).toEqual([copies[0]!.id]);
 });
 
-test('an uploaded file that is not a database is refused by its name; nothing is kept', async ({
+test('a file dropped on the wizard that is not a database is refused by its name; nothing is kept', async ({
   page,
   host,
 }) => {
-  const file = test.info().outputPath('holiday-photo.jpg');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, Buffer.alloc(300 * 1024, 0xa5));
-
   await openWizard(page, host);
   const d = dialog(page);
-  await chooseUpload(page, file);
+  // Dropped from the desktop: a 300 KiB file that is no database at all.
+  const dropped = await page.evaluateHandle(() => {
+    const t = new DataTransfer();
+    t.items.add(new File([new Uint8Array(300 * 1024).fill(0xa5)], 'holiday-photo.jpg'));
+    return t;
+  });
+  await d.getByTestId('restore-upload').dispatchEvent('dragover', { dataTransfer: dropped });
+  await d.getByTestId('restore-upload').dispatchEvent('drop', { dataTransfer: dropped });
+  await expect(d.getByTestId('restore-file-choice')).toContainText('holiday-photo.jpg');
   await d.getByRole('button', { name: 'Upload and check this file' }).click();
   await expect(d.getByTestId('preflight-refused')).toBeVisible();
   await expect(d.getByTestId('preflight-code')).toHaveText('NOT_SQLITE');
@@ -127,4 +131,18 @@ test('an uploaded file that is not a database is refused by its name; nothing is
   // Back to the list, and the wizard offers the upload again.
   await d.getByRole('button', { name: 'Back: choose another backup' }).click();
   await expect(d.getByRole('button', { name: 'Upload a file…' })).toBeVisible();
+
+  // A host that takes less than the file: refused with its message before anything is sent.
+  await page.route('**/api/upload/restore', (route) =>
+    route.request().method() === 'GET'
+      ? route.fulfill({ json: { ok: true, value: { maxBytes: 100 * 1024 } } })
+      : route.abort(),
+  );
+  await d.getByTestId('restore-upload').dispatchEvent('drop', { dataTransfer: dropped });
+  await d.getByRole('button', { name: 'Upload and check this file' }).click();
+  await expect(d.getByRole('alert')).toContainText(
+    'holiday-photo.jpg is 300 KiB; this host accepts files up to 100 KiB. Nothing was sent.',
+  );
+  await expect(d.getByRole('alert')).toContainText('--max-upload-bytes');
+  await shot(page, '78-upload-6-too-large');
 });
