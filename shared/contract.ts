@@ -20,6 +20,7 @@ import type {
   SecretsStatus,
   AuditEntry,
   ConfigSnapshot,
+  CursorPage,
   Deployment,
   DeploymentDetail,
   Environment,
@@ -29,6 +30,7 @@ import type {
 } from './domain.ts';
 import { DEPLOYMENT_STATUSES, ENVIRONMENT_KINDS, LOG_LEVELS } from './domain.ts';
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from './domain.ts';
+import { DEPLOYMENT_SKIP_MAX } from './domain.ts';
 
 /** Phantom marker carrying a result type; never inspected at run time. */
 const returns = <T>(): T => undefined as T;
@@ -146,17 +148,30 @@ export const commands = {
     result: returns<ConfigSnapshot>(),
   },
 
+  /**
+   * Newest first, keyset-paged: the first page, then `cursor` = a page's `next`
+   * (older) or `prev` (newer). `from: 'oldest'` is the last page; `at` starts at
+   * the newest deployment started at or before that time; `skip` steps over up
+   * to DEPLOYMENT_SKIP_MAX rows first (a jump to a position, in bounded steps).
+   */
   'deployments.list': {
     input: z
       .object({
-        ...paging,
+        limit: paging.limit,
         ...preview,
         projectId: id.optional(),
         environmentId: id.optional(),
         status: z.enum(DEPLOYMENT_STATUSES).optional(),
+        cursor: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,200}$/, 'must be a cursor from a previous page')
+          .optional(),
+        from: z.enum(['newest', 'oldest']).default('newest'),
+        at: z.number().int().min(0).optional(),
+        skip: z.number().int().min(0).max(DEPLOYMENT_SKIP_MAX).default(0),
       })
       .strict(),
-    result: returns<Page<Deployment>>(),
+    result: returns<CursorPage<Deployment>>(),
   },
   'deployments.get': {
     input: z.object({ id, ...preview }).strict(),

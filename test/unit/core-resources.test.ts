@@ -440,25 +440,30 @@ describe('deployments', () => {
       qa2: deploy(qa.id, 400, 'queued').id, // same time: the higher id is newer
     };
     const list = (f: Parameters<typeof listDeployments>[1]) => listDeployments(db, f);
-    const all = list({ offset: 0, limit: 100 });
+    const all = list({ limit: 100 });
     expect(all.items.map((d) => d.id)).toEqual([ids.qa2, ids.qa1, ids.pa2, ids.pb1, ids.pa1]);
     expect(all.total).toBe(5);
-    expect(list({ offset: 0, limit: 100, projectId: p.id }).items.map((d) => d.id)).toEqual([
+    expect(list({ limit: 100, projectId: p.id }).items.map((d) => d.id)).toEqual([
       ids.pa2,
       ids.pb1,
       ids.pa1,
     ]);
-    expect(list({ offset: 0, limit: 100, environmentId: pa.id }).items.map((d) => d.id)).toEqual([
+    expect(list({ limit: 100, environmentId: pa.id }).items.map((d) => d.id)).toEqual([
       ids.pa2,
       ids.pa1,
     ]);
-    const succeededInP = list({ offset: 0, limit: 1, projectId: p.id, status: 'succeeded' });
+    const succeededInP = list({ limit: 1, projectId: p.id, status: 'succeeded' });
     expect(succeededInP.items.map((d) => d.id)).toEqual([ids.pb1]);
     expect(succeededInP.total).toBe(2);
     expect(
-      list({ offset: 1, limit: 1, projectId: p.id, status: 'succeeded' }).items.map((d) => d.id),
+      list({
+        limit: 1,
+        projectId: p.id,
+        status: 'succeeded',
+        cursor: succeededInP.next!,
+      }).items.map((d) => d.id),
     ).toEqual([ids.pa1]);
-    expect(list({ offset: 0, limit: 10, projectId: q.id, environmentId: pa.id }).total).toBe(0);
+    expect(list({ limit: 10, projectId: q.id, environmentId: pa.id }).total).toBe(0);
     expect(newestDeployment(db)?.id).toBe(ids.qa2);
     expect(countDeployments(db)).toBe(5);
   });

@@ -34,7 +34,7 @@ function rowToEnvironment(r: EnvironmentRow): Environment {
 
 const SELECT = `
   SELECT e.id, e.project_id, e.name, e.kind, e.description, e.created_at, e.updated_at,
-    (SELECT count(*) FROM deployments d WHERE d.environment_id = e.id) AS deployment_count,
+    (SELECT coalesce(sum(c.n), 0) FROM deployment_counts c WHERE c.environment_id = e.id) AS deployment_count,
     (SELECT d.started_at FROM deployments d WHERE d.environment_id = e.id ORDER BY d.started_at DESC, d.id DESC LIMIT 1) AS last_deployment_at,
     (SELECT d.status FROM deployments d WHERE d.environment_id = e.id ORDER BY d.started_at DESC, d.id DESC LIMIT 1) AS last_status
   FROM environments e`;

@@ -27,11 +27,15 @@ function rowToProject(r: ProjectRow): Project {
   };
 }
 
+// Per-project figures without reading a project's deployments: the kept counts
+// (deployment_counts) and one index probe per environment for the newest start.
 const SELECT = `
   SELECT p.id, p.name, p.description, p.created_at, p.updated_at,
     (SELECT count(*) FROM environments e WHERE e.project_id = p.id) AS environment_count,
-    (SELECT count(*) FROM deployments d JOIN environments e ON e.id = d.environment_id WHERE e.project_id = p.id) AS deployment_count,
-    (SELECT max(d.started_at) FROM deployments d JOIN environments e ON e.id = d.environment_id WHERE e.project_id = p.id) AS last_deployment_at
+    (SELECT coalesce(sum(c.n), 0) FROM deployment_counts c
+      WHERE c.environment_id IN (SELECT e.id FROM environments e WHERE e.project_id = p.id)) AS deployment_count,
+    (SELECT max((SELECT max(d.started_at) FROM deployments d WHERE d.environment_id = e.id))
+      FROM environments e WHERE e.project_id = p.id) AS last_deployment_at
   FROM projects p`;
 
 export function getProject(db: ReadableDB, id: number): Project {
