@@ -15,6 +15,7 @@ import { AppError, isAppError } from '../../shared/errors.ts';
 import { DataDirLock } from './lock.ts';
 import type { DataDirLayout } from './paths.ts';
 import type { ReadableDB, WritableDB } from './store/db.ts';
+import { openReadOnly } from './store/db.ts';
 import { tableExists } from './store/introspect.ts';
 import { getSetting } from './store/resources/settings.ts';
 import { writeFileAtomic } from './fsutil.ts';
@@ -65,7 +66,11 @@ function readFileValues(layout: DataDirLayout): MachineValues | null {
 /** The values an older version kept in the database (none when it has no settings table). */
 function fromDatabase(db: ReadableDB | null): MachineValues {
   const out: MachineValues = {};
-  if (!db || !tableExists(db, 'settings')) return out;
+  try {
+    if (!db || !tableExists(db, 'settings')) return out;
+  } catch {
+    return out; // a database that cannot be read (damaged): the defaults
+  }
   for (const k of MACHINE_KEYS) {
     try {
       const v = getSetting(db, k);
@@ -126,6 +131,29 @@ export function adoptMachineSettings(layout: DataDirLayout, db: WritableDB): boo
     db.prepare(`DELETE FROM settings WHERE key IN (${placeholders})`).run(...MACHINE_KEYS);
   }
   return created;
+}
+
+/**
+ * Before a promote replaces the database: if there is no file yet (the live
+ * database was refused at start, so its settings were never moved out), write it
+ * from the live database (read-only; the defaults when it cannot be read), so the
+ * promoted copy's settings, of this machine or another, never become this machine's.
+ */
+export function keepMachineSettings(layout: DataDirLayout, live: ReadableDB | null): void {
+  if (fs.existsSync(layout.settings)) return;
+  let opened: ReadableDB | null = null;
+  if (!live) {
+    try {
+      opened = openReadOnly(layout.db);
+    } catch {
+      // missing, damaged or needing recovery: this machine's settings are the defaults then
+    }
+  }
+  try {
+    setMachineSettings(layout, {}, live ?? opened);
+  } finally {
+    opened?.close();
+  }
 }
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -17,7 +17,7 @@ import { getSetting, setSetting } from '../../electron/core/store/resources/sett
 import { openWritable } from '../../electron/core/store/db.ts';
 import { setMachineSettings } from '../../electron/core/machine-settings.ts';
 import { HELPERS_DIR } from '../helpers/child.ts';
-import { lineValue, spawnNode } from '../helpers/restore-util.ts';
+import { lineValue, makeNewerSchema, spawnNode } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import type { TraceEvent } from '../helpers/syscall-sweep.ts';
 import { HAVE_STRACE, faultSpecs, inPool, killAt, traceCli } from '../helpers/syscall-sweep.ts';
@@ -82,6 +82,17 @@ async function stageAndDrill(rt: Runtime, source: { backupId: string } | { path:
   return staged.restoreId!;
 }
 
+/** A backup of another data dir, set up differently (every 15 min, its own off-site folder). */
+async function otherMachinesBackup(): Promise<string> {
+  const elsewhere = world.dir();
+  const other = await startTestRuntime(world, elsewhere);
+  seedDemo(readyDb(other), { projects: 1, deployments: 3, actor: 'test', now: Date.now() });
+  other.backups.saveSettings({ intervalMinutes: 15, offsiteDir: world.dir() });
+  const theirs = await other.backups.run({ kind: 'manual', compact: false });
+  other.close();
+  return path.join(elsewhere, 'backups', theirs.fileName);
+}
+
 function expectMachineKept(rt: Runtime, label: string): void {
   expect(summary(rt), label).toEqual(MACHINE_SUMMARY);
   expect(rt.backups.overview().lastScheduledRunAt, label).toBe(LAST_SCHEDULED);
@@ -115,18 +126,11 @@ describe('a promote keeps this machine’s backup settings', () => {
   });
 
   it('a backup of another data dir brings none of its settings (its off-site folder stays its own)', async () => {
-    const elsewhere = world.dir();
-    const theirOffsite = world.dir();
-    const other = await startTestRuntime(world, elsewhere);
-    seedDemo(readyDb(other), { projects: 1, deployments: 3, actor: 'test', now: Date.now() });
-    other.backups.saveSettings({ intervalMinutes: 15, offsiteDir: theirOffsite });
-    const theirs = await other.backups.run({ kind: 'manual', compact: false });
-    other.close();
-
+    const theirs = await otherMachinesBackup();
     // This machine never changed a setting: it keeps the defaults, not the other machine's.
     const dir = world.dir();
     const rt = await startTestRuntime(world, dir);
-    const id = await stageAndDrill(rt, { path: path.join(elsewhere, 'backups', theirs.fileName) });
+    const id = await stageAndDrill(rt, { path: theirs });
     await rt.restores.promote(id);
     expect(summary(rt)).toEqual(AT_BACKUP);
     expect(rt.backups.settings().intervalMinutes).toBe(24 * 60);
@@ -185,6 +189,18 @@ describe('upgrading a data dir whose settings are in the database', () => {
     const rt = await startTestRuntime(world, dir);
     expectMachineKept(rt, 'after the upgrade');
     expect(rt.backups.overview().lastFailure).toEqual(failure);
+  });
+
+  it('refused at start (a newer schema) before they were moved: promoting from the refusal screen keeps them, not the copy’s', async () => {
+    const dir = olderVersionDataDir();
+    makeNewerSchema(dataDirLayout(dir).db);
+    const theirs = await otherMachinesBackup();
+    const rt = await startTestRuntime(world, dir);
+    expect(rt.startup).toMatchObject({ state: 'refused' });
+    expect(rt.lock).not.toBeNull();
+    await rt.restores.promote(await stageAndDrill(rt, { path: theirs }));
+    expect(rt.startup).toEqual({ state: 'ready' });
+    expectMachineKept(rt, 'after promoting from the refusal screen');
   });
 
   it.skipIf(!HAVE_STRACE)(

@@ -44,6 +44,7 @@ import {
 } from './records.ts';
 import { runDrill } from './drill.ts';
 import { clearJournal, journalPath, recoverPromote, swapIn, writeJournal } from './promote.ts';
+import { keepMachineSettings } from '../machine-settings.ts';
 import { addPromoteGuard, dropPromoteGuard } from './guard.ts';
 import { APP_VERSION } from '../version.ts';
 
@@ -708,6 +709,8 @@ export class RestoreService {
         startedAt: this.rt.now(),
         preRestoreBackup: pre,
       };
+      // This machine's settings stay its own, never the copy's (machine-settings.ts).
+      keepMachineSettings(layout, live);
       writeJournal(layout, journal);
       faultPoint('promote:journal-written');
       // 2. Commit the guard (with the journal written, a crash from here on is rolled back
