@@ -215,6 +215,17 @@ export function dataDirPicks(
   };
 }
 
+/**
+ * Calls the promote and migrate sweeps leave to other tests: the data-dir lock's
+ * (the lock tests), the log's, and the SQLite side files of a backup's temporary
+ * snapshot (the backup crash tests); the backup's renames into place stay in.
+ */
+export function sweptElsewhere(e: TraceEvent): boolean {
+  return /stateward\.lock|\/logs(\/|$)|\/\.stateward-tmp-[^/]*\.sqlite-(journal|wal|shm)$/.test(
+    e.file ?? '',
+  );
+}
+
 export interface StraceRun {
   code: number | null;
   signal: NodeJS.Signals | null;

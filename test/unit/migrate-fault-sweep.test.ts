@@ -29,6 +29,7 @@ import {
   inPool,
   killAt,
   straceCli,
+  sweptElsewhere,
   traceCli,
 } from '../helpers/syscall-sweep.ts';
 import type { World } from '../helpers/world.ts';
@@ -179,7 +180,7 @@ describe('migrate killed before each of its syscalls on the data dir', () => {
       expect(run.code, run.stderr).toBe(0);
       const { specs, unreachable } = faultSpecs(events, base, {
         ...dataDirPicks(base),
-        skip: (e) => /stateward\.lock|\/logs(\/|$)/.test(e.file ?? ''),
+        skip: sweptElsewhere,
       });
       expect(specs.length).toBeGreaterThan(6);
       const outcomes = await inPool(specs, 2, async (spec, i) => {

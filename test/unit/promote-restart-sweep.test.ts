@@ -19,6 +19,7 @@ import {
   inPool,
   killAt,
   straceCli,
+  sweptElsewhere,
   traceCli,
 } from '../helpers/syscall-sweep.ts';
 import { useWorld } from '../helpers/world.ts';
@@ -64,7 +65,7 @@ describe('the recovering start killed before each of its syscalls', () => {
         expect(run.code, run.stderr).toBe(0);
         const { specs } = faultSpecs(events, base, {
           ...dataDirPicks(base),
-          skip: (e) => /stateward\.lock|\/logs(\/|$)/.test(e.file ?? ''),
+          skip: sweptElsewhere,
         });
         const kills = await inPool(specs, 2, async (spec, i) => {
           const dir = copyOfCrash();
