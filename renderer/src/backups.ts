@@ -16,6 +16,21 @@ export const PHASE_LABEL: Record<Phase, string> = {
   finalize: 'Writing it durably and adding its manifest',
 };
 
+/** Failed its newest drill, or damaged: never offered as safe (listed after the others, with why). */
+export function isUnsafeBackup(entry: Pick<BackupEntry, 'verification'>): boolean {
+  return entry.verification.state === 'failed' || entry.verification.state === 'damaged';
+}
+
+/** The same backups, the failed and damaged ones moved after the others (order kept otherwise). */
+export function safeFirst<T extends Pick<BackupEntry, 'verification'>>(entries: readonly T[]): T[] {
+  return [...entries.filter((e) => !isUnsafeBackup(e)), ...entries.filter(isUnsafeBackup)];
+}
+
+/** Its manifest is there but damaged (the list says so instead of "no manifest"). */
+export function manifestDamaged(entry: Pick<BackupEntry, 'verification'>): boolean {
+  return entry.verification.code === 'BACKUP_MANIFEST_UNREADABLE';
+}
+
 /** The schedule intervals offered; any other value (set elsewhere) is shown as custom. */
 export const INTERVALS: readonly { minutes: number; label: string }[] = [
   { minutes: 60, label: 'Hourly' },

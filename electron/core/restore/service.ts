@@ -448,7 +448,7 @@ export class RestoreService {
       warnings.push({
         code: 'ONLY_EMPTY_DRILLED',
         message:
-          'Only an empty backup was drilled (no projects, no deployments): that proves the file restores, not that your data does. Drill a backup taken since your data arrived.',
+          'Only an empty backup was drilled: it held no projects and no deployments, which proves the file restores, not that your data does. Drill a backup taken since your data arrived.',
       });
     else if (!lastPassed)
       warnings.push({

@@ -23,18 +23,88 @@ export function KindBadge({ entry }: { entry: Pick<BackupEntry, 'kind'> }) {
   );
 }
 
+/** The backup's verified state as a pill: what its newest evidence says (why, on hover). */
 export function VerifiedPill({ entry, now }: { entry: BackupEntry; now: number }) {
-  return entry.verifiedAt === null ? (
-    <span className="pill" title="No restore drill has opened this backup yet">
-      not verified
-    </span>
-  ) : (
-    <span
-      className="pill pill-ok"
-      title={`Restore drill passed ${formatTimeExact(entry.verifiedAt)}`}
+  const v = entry.verification;
+  const common = { 'data-state': v.state, title: v.reason };
+  switch (v.state) {
+    case 'verified':
+      return v.empty ? (
+        <span className="pill pill-warn" {...common}>
+          verified · empty
+        </span>
+      ) : (
+        <span className="pill pill-ok" {...common}>
+          verified {formatAgo(v.at ?? entry.createdAt, now)}
+        </span>
+      );
+    case 'failed':
+      return (
+        <span className="pill pill-danger" {...common}>
+          <Icon name="error" size={12} /> drill failed
+        </span>
+      );
+    case 'damaged':
+      return (
+        <span className="pill pill-danger" {...common}>
+          <Icon name="error" size={12} /> damaged
+        </span>
+      );
+    default:
+      return (
+        <span className="pill" {...common}>
+          not verified
+        </span>
+      );
+  }
+}
+
+/** The verified state as a row with its reason (the Backups detail panel). */
+export function VerificationRow({ entry, now }: { entry: BackupEntry; now: number }) {
+  const v = entry.verification;
+  const bad = v.state === 'failed' || v.state === 'damaged';
+  const ok = v.state === 'verified' && !v.empty;
+  const title =
+    v.state === 'verified'
+      ? `Verified ${formatAgo(v.at ?? entry.createdAt, now)}${v.empty ? ', but empty' : ''}`
+      : v.state === 'failed'
+        ? 'Its last restore drill failed'
+        : v.state === 'damaged'
+          ? 'Damaged: do not rely on it'
+          : 'Not verified';
+  return (
+    <div
+      className={`safety-row ${bad ? 'safety-danger' : ok ? 'safety-ok' : 'safety-warn'}`}
+      data-testid={v.state === 'not-verified' ? 'backup-not-verified' : 'backup-verification'}
+      data-state={v.state}
     >
-      verified {formatAgo(entry.verifiedAt, now)}
-    </span>
+      <Icon name={bad ? 'error' : ok ? 'check' : 'warning'} />
+      <div>
+        <strong>{title}</strong>
+        <p>
+          {v.state === 'not-verified' && entry.hasManifest
+            ? 'It passed quick_check and its SHA-256 was recorded when it was made, but no restore drill has restored and opened it yet.'
+            : v.reason}
+          {v.at !== null && v.state !== 'verified' && (
+            <span className="muted small"> ({formatTimeExact(v.at)})</span>
+          )}
+          {v.state === 'verified' && v.at !== null && (
+            <span className="muted small"> Drill finished {formatTimeExact(v.at)}.</span>
+          )}
+          {bad && v.lastPassedAt !== null && (
+            <span className="muted small">
+              {' '}
+              An earlier drill passed {formatTimeExact(v.lastPassedAt)}; the newest evidence wins.
+            </span>
+          )}
+        </p>
+        {v.code && (
+          <p className="muted small">
+            <code>{v.code}</code>
+          </p>
+        )}
+      </div>
+    </div>
   );
 }
 

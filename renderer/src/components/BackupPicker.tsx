@@ -1,10 +1,12 @@
 // A list of backups to choose from: one (radio buttons, arrows move) for a
 // restore, or several (checkboxes) for the Verify wizard. Each row shows the
 // kind, age, size, schema and verified state; a backup this version cannot
-// open is shown disabled with the reason.
+// open is shown disabled with the reason; one whose newest drill failed, or
+// that is damaged, comes last with why (never the first choice).
 import type { ReactNode } from 'react';
 import type { BackupEntry } from '../../../shared/domain.ts';
 import { formatAgo, formatBytes, formatCount, formatTime, formatTimeExact } from '../format.ts';
+import { isUnsafeBackup, manifestDamaged, safeFirst } from '../backups.ts';
 import { cannotOpenReason } from '../restores.ts';
 import { KindBadge, VerifiedPill } from './BackupFacts.tsx';
 import { Icon } from './Icon.tsx';
@@ -21,8 +23,12 @@ export function BackupPicker(props: {
   recommendPreUpgrade?: boolean;
   extra?: ReactNode;
 }) {
-  const { legend, entries, appSchemaVersion, now, multiple, selected, onChange } = props;
-  const firstEnabled = entries.find((e) => !cannotOpenReason(e, appSchemaVersion));
+  const { legend, appSchemaVersion, now, multiple, selected, onChange } = props;
+  // Failed and damaged backups come last, saying why: never the first (or focused) choice.
+  const entries = safeFirst(props.entries);
+  const firstEnabled =
+    entries.find((e) => !cannotOpenReason(e, appSchemaVersion) && !isUnsafeBackup(e)) ??
+    entries.find((e) => !cannotOpenReason(e, appSchemaVersion));
   const focusId =
     entries.find((e) => selected.includes(e.id) && !cannotOpenReason(e, appSchemaVersion))?.id ??
     firstEnabled?.id;
@@ -33,7 +39,9 @@ export function BackupPicker(props: {
         {entries.map((e) => {
           const reason = cannotOpenReason(e, appSchemaVersion);
           const checked = selected.includes(e.id);
-          const recommended = props.recommendPreUpgrade && e.kind === 'pre-upgrade' && !reason;
+          const unsafe = !reason && isUnsafeBackup(e);
+          const recommended =
+            props.recommendPreUpgrade && e.kind === 'pre-upgrade' && !reason && !unsafe;
           return (
             <label
               key={e.id}
@@ -42,11 +50,13 @@ export function BackupPicker(props: {
                 checked && !reason ? 'pick-row-checked' : '',
                 reason ? 'pick-row-disabled' : '',
                 recommended ? 'pick-row-recommended' : '',
+                unsafe ? 'pick-row-unsafe' : '',
               ]
                 .filter(Boolean)
                 .join(' ')}
               data-backup-id={e.id}
               data-kind={e.kind}
+              data-state={e.verification.state}
             >
               <input
                 type={multiple ? 'checkbox' : 'radio'}
@@ -55,7 +65,7 @@ export function BackupPicker(props: {
                 checked={checked && !reason}
                 disabled={reason !== null}
                 data-autofocus={e.id === focusId || undefined}
-                aria-describedby={reason ? `why-${e.id}` : undefined}
+                aria-describedby={reason || unsafe ? `why-${e.id}` : undefined}
                 onChange={(ev) => onChange(e.id, ev.target.checked)}
               />
               <span className="pick-kind">
@@ -70,7 +80,9 @@ export function BackupPicker(props: {
                 <span className="muted small">{e.compact ? 'compact' : 'full'}</span>
               </span>
               <span className="pick-schema">
-                {e.hasManifest ? (
+                {manifestDamaged(e) ? (
+                  <span className="pill pill-danger">manifest damaged</span>
+                ) : e.hasManifest ? (
                   <span className={reason ? 'pill pill-danger' : 'pill'}>
                     schema {e.schemaVersion}
                   </span>
@@ -87,16 +99,20 @@ export function BackupPicker(props: {
                   <VerifiedPill entry={e} now={now} />
                 )}
               </span>
-              {(reason || recommended) && (
+              {(reason || unsafe || recommended) && (
                 <span
                   className={
-                    reason ? 'pick-note pick-note-reason' : 'pick-note pick-note-recommended'
+                    reason || unsafe
+                      ? 'pick-note pick-note-reason'
+                      : 'pick-note pick-note-recommended'
                   }
-                  id={reason ? `why-${e.id}` : undefined}
+                  id={reason || unsafe ? `why-${e.id}` : undefined}
                 >
-                  <Icon name={reason ? 'warning' : 'shield'} size={13} />
+                  <Icon name={reason || unsafe ? 'warning' : 'shield'} size={13} />
                   {reason ??
-                    'Taken automatically before the last upgrade: the usual one to go back to.'}
+                    (unsafe
+                      ? e.verification.reason
+                      : 'Taken automatically before the last upgrade: the usual one to go back to.')}
                 </span>
               )}
             </label>

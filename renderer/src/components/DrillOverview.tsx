@@ -18,6 +18,7 @@ const TITLE: Record<string, string> = {
   NO_DRILL: 'No restore drill yet',
   DRILL_OVERDUE: 'Restore drill overdue',
   LAST_DRILL_FAILED: 'The last restore drill failed',
+  ONLY_EMPTY_DRILLED: 'Only an empty backup was drilled',
 };
 const SEVERE = new Set(['DRILL_OVERDUE', 'LAST_DRILL_FAILED']);
 

@@ -8,7 +8,7 @@ import { Fragment, useEffect, useRef, useState } from 'react';
 import type { PreflightReport } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke, platform } from '../api.ts';
-import { withHint } from '../backups.ts';
+import { isUnsafeBackup, safeFirst, withHint } from '../backups.ts';
 import { BackupPicker } from '../components/BackupPicker.tsx';
 import { KindBadge, HashLine } from '../components/BackupFacts.tsx';
 import { ComparisonView, PromoteLoss } from '../components/Comparison.tsx';
@@ -288,10 +288,13 @@ function PickStep() {
   const listed = list.data;
   useEffect(() => {
     if (choice || appSchema === null || !listed) return;
-    const openable = listed.filter((e) => !cannotOpenReason(e, appSchema));
+    // A failed or damaged backup is never preselected (unless asked for by name).
+    const openable = safeFirst(listed.filter((e) => !cannotOpenReason(e, appSchema)));
     const pick =
       openable.find((e) => e.id === preselect) ??
-      (mode === 'refused' ? openable.find((e) => e.kind === 'pre-upgrade') : undefined) ??
+      (mode === 'refused'
+        ? openable.find((e) => e.kind === 'pre-upgrade' && !isUnsafeBackup(e))
+        : undefined) ??
       openable[0];
     if (pick) choose({ kind: 'backup', entry: pick });
   }, [choice, appSchema, listed, preselect, mode, choose]);

@@ -8,11 +8,18 @@ import {
   BACKUP_KIND_LABEL,
   copyOutcomeText,
   intervalLabel,
+  manifestDamaged,
   SAVE_COPY_LABEL,
   saveBackupCopy,
 } from '../backups.ts';
 import { BackupChart } from '../components/BackupChart.tsx';
-import { KindBadge, ManifestFacts, OffsitePill, VerifiedPill } from '../components/BackupFacts.tsx';
+import {
+  KindBadge,
+  ManifestFacts,
+  OffsitePill,
+  VerificationRow,
+  VerifiedPill,
+} from '../components/BackupFacts.tsx';
 import { WarningRow } from '../components/BackupWarnings.tsx';
 import { DetailPanel } from '../components/DetailPanel.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -225,7 +232,11 @@ function columnsFor(
   narrow: boolean,
 ): Column<BackupEntry>[] {
   const mode = (e: BackupEntry) =>
-    !e.hasManifest ? (
+    manifestDamaged(e) ? (
+      <span className="pill pill-danger" title={e.verification.reason}>
+        <Icon name="error" size={12} /> manifest damaged
+      </span>
+    ) : !e.hasManifest ? (
       <span className="pill pill-warn" title="No sidecar manifest: its facts are unknown">
         <Icon name="warning" size={12} /> no manifest
       </span>
@@ -255,7 +266,13 @@ function columnsFor(
           <span className="cell-stack" title={`${formatCount(e.bytes)} bytes`}>
             <span>{formatBytes(e.bytes)}</span>
             <span className="muted small">
-              {!e.hasManifest ? 'no manifest' : e.compact ? 'compact' : 'full'}
+              {manifestDamaged(e)
+                ? 'manifest damaged'
+                : !e.hasManifest
+                  ? 'no manifest'
+                  : e.compact
+                    ? 'compact'
+                    : 'full'}
             </span>
           </span>
         ) : (
@@ -329,29 +346,7 @@ function BackupDetailPanel(props: {
         </div>
         <section aria-labelledby="backup-verify">
           <h3 id="backup-verify">Verification</h3>
-          {entry.verifiedAt === null ? (
-            <div className="safety-row safety-warn" data-testid="backup-not-verified">
-              <Icon name="warning" />
-              <div>
-                <strong>Not verified</strong>
-                <p>
-                  {entry.hasManifest
-                    ? 'It passed quick_check and its SHA-256 was recorded when it was made, but no restore drill has restored and opened it yet. '
-                    : 'No restore drill has restored and opened it yet.'}
-                </p>
-              </div>
-            </div>
-          ) : (
-            <div className="safety-row safety-ok">
-              <Icon name="check" />
-              <div>
-                <strong>Verified {formatAgo(entry.verifiedAt, now)}</strong>
-                <p>
-                  A restore drill restored and opened it on {formatTimeExact(entry.verifiedAt)}.
-                </p>
-              </div>
-            </div>
-          )}
+          <VerificationRow entry={entry} now={now} />
           <RestoreActions entry={entry} />
         </section>
         <section aria-labelledby="backup-offsite">

@@ -16,6 +16,7 @@ import {
 } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
+import { isUnsafeBackup, safeFirst } from '../backups.ts';
 import { cannotOpenReason } from '../restores.ts';
 import { useRevision } from '../stores/data.ts';
 import { useRestoreWizard } from '../stores/restoreWizard.ts';
@@ -36,11 +37,11 @@ export function RefusalRestore() {
   else {
     const all = list.data;
     const openable = all.filter((e) => !cannotOpenReason(e, appSchema));
-    // The pre-upgrade backups first: they are what a rollback usually wants.
-    const ordered = [
+    // The pre-upgrade backups first: they are what a rollback usually wants; failed and damaged ones last.
+    const ordered = safeFirst([
       ...openable.filter((e) => e.kind === 'pre-upgrade'),
       ...openable.filter((e) => e.kind !== 'pre-upgrade'),
-    ];
+    ]);
     const newer = all.length - openable.length;
     body =
       openable.length === 0 ? (
@@ -69,11 +70,15 @@ export function RefusalRestore() {
                 <button
                   type="button"
                   className={
-                    e.kind === 'pre-upgrade'
-                      ? 'refusal-backup refusal-backup-recommended'
-                      : 'refusal-backup'
+                    isUnsafeBackup(e)
+                      ? 'refusal-backup refusal-backup-unsafe'
+                      : e.kind === 'pre-upgrade'
+                        ? 'refusal-backup refusal-backup-recommended'
+                        : 'refusal-backup'
                   }
                   data-backup-id={e.id}
+                  data-state={e.verification.state}
+                  title={isUnsafeBackup(e) ? e.verification.reason : undefined}
                   onClick={() => show({ mode: 'refused', backupId: e.id })}
                 >
                   <KindBadge entry={e} />
@@ -87,7 +92,7 @@ export function RefusalRestore() {
                     {e.schemaVersion}
                   </span>
                   <VerifiedPill entry={e} now={now} />
-                  {e.kind === 'pre-upgrade' && (
+                  {e.kind === 'pre-upgrade' && !isUnsafeBackup(e) && (
                     <span className="pill pill-ok">before the upgrade</span>
                   )}
                   <span className="refusal-backup-go">

@@ -7,7 +7,14 @@ import { WarningRow } from '../components/BackupWarnings.tsx';
 import { DrillRows } from '../components/DrillOverview.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
-import { formatAgo, formatBytes, formatCount, formatIn, formatTimeExact } from '../format.ts';
+import {
+  formatAgo,
+  formatBytes,
+  formatCount,
+  formatIn,
+  formatTimeExact,
+  plural,
+} from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useBackupWizard } from '../stores/backupWizard.ts';
@@ -64,8 +71,14 @@ export function SafetyPanel() {
             </li>
           )}
           {o.lastBackup && (
-            <li className="safety-row safety-ok" data-testid="safety-last-backup">
-              <Icon name="check" />
+            <li
+              className={
+                o.changedSinceLastBackup ? 'safety-row safety-warn' : 'safety-row safety-ok'
+              }
+              data-testid="safety-last-backup"
+              data-changed={o.changedSinceLastBackup ? 'yes' : 'no'}
+            >
+              <Icon name={o.changedSinceLastBackup ? 'warning' : 'check'} />
               <div>
                 <strong>
                   Last backup{' '}
@@ -79,6 +92,17 @@ export function SafetyPanel() {
                   {formatBytes(o.lastBackup.bytes)}. {formatCount(o.count)}{' '}
                   {o.count === 1 ? 'backup' : 'backups'}, {formatBytes(o.totalBytes)} in total.
                 </p>
+                {o.changedSinceLastBackup && (
+                  <p data-testid="safety-changed-since">
+                    <strong>
+                      {o.changedSinceLastBackup.changes === null
+                        ? 'Live data is not what the last backup holds'
+                        : `${plural(o.changedSinceLastBackup.changes, 'change')} since the last backup`}
+                      , {formatAgo(o.changedSinceLastBackup.since, now)}
+                    </strong>
+                    : not in any backup yet. Back up now to keep them.
+                  </p>
+                )}
               </div>
             </li>
           )}
