@@ -6,7 +6,9 @@ import type {
   DrillReport,
   DrillStep,
   DrillStepStatus,
+  KeyState,
   PreflightFacts,
+  SecretResolution,
 } from '../../shared/domain.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { invoke } from './api.ts';
@@ -67,6 +69,37 @@ export function unresolvedSecrets(
     (u): u is { project: string; environment: string; name: string } =>
       typeof u === 'object' && u !== null && 'name' in u,
   );
+}
+
+/**
+ * The drill's secrets step as a resolution with key states. Reports written before
+ * key states existed only listed what did not resolve: those count as missing keys.
+ */
+export function secretsResolution(report: DrillReport): SecretResolution | null {
+  const step = report.steps.find((s) => s.key === 'secrets');
+  const facts = step?.facts as Partial<SecretResolution> | undefined;
+  if (!facts || typeof facts.total !== 'number') return null;
+  if (Array.isArray(facts.keys) && facts.keyState !== undefined) return facts as SecretResolution;
+  const unresolved = Array.isArray(facts.unresolved) ? facts.unresolved : [];
+  return {
+    total: facts.total,
+    resolved: facts.resolved ?? 0,
+    unresolved,
+    tampered: facts.tampered ?? [],
+    keys: [],
+    keyState: facts.total === 0 ? null : unresolved.length ? 'missing' : 'unlocked',
+  };
+}
+
+/** Of a resolution's unresolved references, those whose key is in one of `states`. */
+export function referencesIn(
+  r: SecretResolution,
+  states: readonly KeyState[],
+): SecretResolution['unresolved'] {
+  const keys = new Set(r.keys.filter((k) => states.includes(k.state)).map((k) => k.keyId));
+  // Without key states (an older report), everything unresolved counts as missing.
+  if (r.keys.length === 0) return states.includes('missing') ? r.unresolved : [];
+  return r.unresolved.filter((u) => keys.has(u.keyId));
 }
 
 /** Downloads a drill report (Markdown or HTML) through the browser, in Electron too. */

@@ -7,6 +7,7 @@ import type { Page } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type { BackupEntry } from '../../shared/domain.ts';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -149,4 +150,16 @@ export async function invokeHttp<T>(host: Host, name: string, input: unknown): P
   const body = (await res.json()) as { ok: boolean; value?: T; error?: unknown };
   if (!body.ok) throw new Error(`${name} failed: ${JSON.stringify(body.error)}`);
   return body.value as T;
+}
+
+/** A manual backup over HTTP, retried while the first scheduled one (started with the host) runs. */
+export async function backupNow(host: Host, compact = false): Promise<BackupEntry> {
+  for (let i = 0; ; i++) {
+    try {
+      return await invokeHttp<BackupEntry>(host, 'backups.create', { compact });
+    } catch (e) {
+      if (!String(e).includes('BACKUP_IN_PROGRESS') || i > 100) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

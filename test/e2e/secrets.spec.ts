@@ -359,13 +359,16 @@ test('secrets: set up, add, reveal, drill, restart and unlock', async ({
   // backup; the list answer is faked): flagged on the row and explained.
   await page.route('**/api/invoke/secrets.list', async (route) => {
     const response = await route.fetch();
-    const body = (await response.json()) as { value: { resolves: boolean }[] };
-    for (const e of body.value) e.resolves = false;
+    const body = (await response.json()) as { value: { resolves: boolean; keyState: string }[] };
+    for (const e of body.value) {
+      e.resolves = false;
+      e.keyState = 'missing';
+    }
     await route.fulfill({ response, json: body });
   });
   await page.getByRole('tab', { name: 'Deployments' }).click();
   await page.getByRole('tab', { name: /Secrets/ }).click();
-  await expect(row(page).getByText('does not resolve on this machine')).toBeVisible();
+  await expect(row(page).getByText('key not on this machine')).toBeVisible();
   await expect(panel(page).getByRole('note')).toContainText('1 secret does not resolve');
   await expect(row(page).getByRole('button', { name: `Reveal ${NAME}` })).toBeDisabled();
   await shot(page, '43u-dark-secrets-panel-unresolved');

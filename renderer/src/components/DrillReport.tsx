@@ -7,6 +7,7 @@ import type { DrillReport, DrillStep, DrillStepStatus } from '../../../shared/do
 import { formatBytes, formatCount } from '../format.ts';
 import { DRILL_STEPS, exportDrill, STEP_STATUS_LABEL } from '../restores.ts';
 import { useProgress } from '../stores/progress.ts';
+import { useSecretsStatus } from '../stores/secrets.ts';
 import { toastError } from '../stores/toasts.ts';
 import type { IconName } from './Icon.tsx';
 import { Icon } from './Icon.tsx';
@@ -104,11 +105,30 @@ export function DrillSteps({ report }: { report: DrillReport }) {
             <span className="drill-step-ms muted" title="How long this step took">
               {formatMs(s.ms)}
             </span>
-            <span className="drill-step-detail">{s.detail}</span>
+            <span className="drill-step-detail">
+              {s.detail}
+              {s.key === 'secrets' && <SecretsUnlockedSince step={s} />}
+            </span>
           </li>
         ),
       )}
     </ol>
+  );
+}
+
+/**
+ * A secrets step that found its key locked (or a wrong passphrase tried) is history once
+ * secrets are unlocked: say so live, so no view keeps implying the key is unusable.
+ */
+function SecretsUnlockedSince({ step }: { step: DrillStep }) {
+  const { status } = useSecretsStatus();
+  const state = step.facts?.['keyState'];
+  if ((state !== 'locked' && state !== 'wrong') || !status?.unlocked) return null;
+  return (
+    <span className="drill-step-now" data-testid="secrets-unlocked-since">
+      <Icon name="unlock" size={13} /> Secrets are unlocked now: run the drill again to check these
+      references.
+    </span>
   );
 }
 

@@ -3,7 +3,7 @@
 // are offered right here when needed. Lists carry names and references only —
 // a value reaches the page solely through an explicit Reveal.
 import { useId, useState } from 'react';
-import type { SecretEntry, SecretsStatus } from '../../../shared/domain.ts';
+import type { SecretEntry } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
 import { copyText } from '../clipboard.ts';
 import { Dialog } from '../components/Dialog.tsx';
@@ -44,7 +44,8 @@ export function useEnvironmentTab(): [EnvironmentTab, (tab: EnvironmentTab) => v
 function useSecretList(environmentId: number, explicitRestoreId?: string) {
   const previewId = usePreviewId();
   const restoreId = explicitRestoreId ?? previewId;
-  const rev = useRevision('environments');
+  // `secrets`: unlocking (or locking) changes each entry's key state, so the list is read again.
+  const rev = useRevision('environments', 'secrets');
   return useQuery(
     `secrets:${environmentId}:${restoreId ?? ''}`,
     () => invoke('secrets.list', restoreId ? { environmentId, restoreId } : { environmentId }),
@@ -96,22 +97,52 @@ export function SecretsEnvironmentTabs(props: {
   );
 }
 
-function StatePill({ secret, status }: { secret: SecretEntry; status: SecretsStatus }) {
-  if (secret.resolves) return <span className="pill pill-ok">set</span>;
-  if (status.initialized && !status.unlocked)
-    return (
-      <span className="pill" title="Unlock secrets to check this value">
-        <Icon name="lock" size={12} /> locked
-      </span>
-    );
-  return (
-    <span
-      className="pill pill-warn"
-      title={`Encrypted with key ${secret.keyId}, which this machine does not have. Unlock with that machine's recovery key, or set a new value.`}
-    >
-      <Icon name="warning" size={12} /> does not resolve on this machine
-    </span>
-  );
+/** The value's state as core reports it: locked is not missing, and neither is wrong. */
+function StatePill({ secret, tried }: { secret: SecretEntry; tried: boolean }) {
+  switch (secret.keyState) {
+    case 'unlocked':
+      return <span className="pill pill-ok">set</span>;
+    case 'locked':
+      return (
+        <span
+          className="pill"
+          data-key-state="locked"
+          title={`Its key ${secret.keyId} is on this machine but locked: unlock with the passphrase to use it.`}
+        >
+          <Icon name="lock" size={12} /> locked
+        </span>
+      );
+    case 'wrong':
+      // While the key is not unlocked, 'wrong' is a passphrase that did not open it; once it
+      // is, the value itself does not verify with it.
+      return tried ? (
+        <span
+          className="pill pill-warn"
+          data-key-state="wrong"
+          title={`Its key ${secret.keyId} is on this machine, but the passphrase tried did not unlock it. Try the passphrase again, or the recovery key.`}
+        >
+          <Icon name="lock" size={12} /> locked · wrong passphrase
+        </span>
+      ) : (
+        <span
+          className="pill pill-warn"
+          data-key-state="wrong"
+          title={`Key ${secret.keyId} is unlocked, yet this value does not verify with it: it was changed, moved or renamed outside Stateward. Set it again.`}
+        >
+          <Icon name="warning" size={12} /> changed outside Stateward
+        </span>
+      );
+    case 'missing':
+      return (
+        <span
+          className="pill pill-warn"
+          data-key-state="missing"
+          title={`Encrypted with key ${secret.keyId}, which this machine does not have. Unlock with that machine's recovery key, or set a new value.`}
+        >
+          <Icon name="warning" size={12} /> key not on this machine
+        </span>
+      );
+  }
 }
 
 async function copyReference(secret: SecretEntry) {
@@ -183,12 +214,8 @@ export function SecretsPanel(props: {
   const [removing, setRemoving] = useState<SecretEntry | null>(null);
   const items = list.data ?? [];
   const canEdit = !readOnly && status?.initialized === true && status.unlocked;
-  // Locked secrets cannot be checked; once unlocked (or with no keyring at all), these are
-  // references whose key this machine lacks.
-  const unresolved =
-    status && (status.unlocked || !status.initialized)
-      ? items.filter((s) => !s.resolves).length
-      : 0;
+  // Only references whose key this machine lacks: a locked key is unlocked with the passphrase.
+  const unresolved = items.filter((s) => s.keyState === 'missing').length;
 
   function add() {
     if (!status) return;
@@ -304,7 +331,7 @@ export function SecretsPanel(props: {
                       </span>
                     </td>
                     <td>
-                      <StatePill secret={s} status={status} />
+                      <StatePill secret={s} tried={status.keyState === 'wrong'} />
                     </td>
                     <td className="nowrap">
                       <span title={formatTimeExact(s.updatedAt)}>

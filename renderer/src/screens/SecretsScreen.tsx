@@ -40,8 +40,9 @@ function StatusCard({ status }: { status: SecretsStatus }) {
               <Icon name="unlock" size={12} /> Unlocked
             </span>
           ) : (
-            <span className="pill pill-warn">
+            <span className="pill pill-warn" data-key-state={status.keyState ?? undefined}>
               <Icon name="lock" size={12} /> Locked
+              {status.keyState === 'wrong' && ' · wrong passphrase tried'}
             </span>
           )}
         </dd>

@@ -43,14 +43,14 @@ export const useSecrets = create<SecretsState>((set) => ({
   },
 }));
 
-/** The status, refreshed on mount and whenever secrets or the audit log change. */
+/** The status, refreshed on mount and whenever the keys, secrets or the audit log change. */
 export function useSecretsStatus(): Pick<SecretsState, 'status' | 'error' | 'refresh'> {
   const status = useSecrets((s) => s.status);
   const error = useSecrets((s) => s.error);
   const refresh = useSecrets((s) => s.refresh);
-  // Setting, removing and rotating emit `environments`; setup and unlocking with a
-  // recovery key write the audit log.
-  const rev = useRevision('environments', 'audit');
+  // Set up, unlocked (or a wrong passphrase tried), locked, rotated: `secrets`; setting,
+  // removing and rotating emit `environments`; setup and recovery write the audit log.
+  const rev = useRevision('secrets', 'environments', 'audit');
   useEffect(() => {
     void refresh();
   }, [refresh, rev]);
