@@ -175,8 +175,8 @@ test('when the host stops the page says "disconnected" and reconnects when it is
   const port = Number(new URL(host.origin).port);
   const stopAgain = await hostAt(host.dataDir, port, host.token);
   try {
-    await page.getByRole('button', { name: 'Reconnect now' }).click();
-    await expect(banner).toHaveCount(0);
+    // By itself: the page keeps retrying (at most 5 s apart).
+    await expect(banner).toHaveCount(0, { timeout: 20_000 });
     await invokeHttp(host, 'projects.create', { name: 'made-while-away', description: '' });
     await nav(page).getByRole('button', { name: 'Projects' }).click();
     await expect(page.getByRole('listbox', { name: 'Projects' })).toContainText('made-while-away');
@@ -353,21 +353,37 @@ const LAYOUT_FAULTS = `(() => {
     const s = getComputedStyle(el);
     const text = el.textContent.trim();
     const clips = s.overflowX === 'hidden' || s.overflowX === 'clip' || s.textOverflow === 'ellipsis';
-    if (clips && text.length > 0 && text.length <= 32 && el.scrollWidth > el.clientWidth + 1 && !el.querySelector('svg, input, select, textarea')) {
+    // An id (sec_21ff…, a hash) may show its start only; names, dates and chips may not.
+    const isId = /^[\\w-]*\\d[\\w-]*$/.test(text) && el.matches('code, .mono');
+    if (clips && !isId && text.length > 0 && text.length <= 32 && el.scrollWidth > el.clientWidth + 1 && !el.querySelector('svg, input, select, textarea')) {
       out.push('cut off: ' + label(el) + ' (' + el.clientWidth + ' of ' + el.scrollWidth + ' px)');
     }
     if (el.matches('.table-head, [role="option"]') && el.scrollWidth > el.clientWidth + 1) {
       out.push('wider than its list: ' + label(el) + ' (' + el.scrollWidth + ' > ' + el.clientWidth + ' px)');
     }
   }
+  const main = document.querySelector('main');
+  if (main) {
+    const edge = main.getBoundingClientRect().right;
+    const outermost = [...main.querySelectorAll('*')].filter((el) => visible(el) && el.getBoundingClientRect().right > edge + 1 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > edge + 1));
+    for (const el of outermost.slice(0, 3)) out.push('past the right edge: ' + label(el));
+  }
+  for (const crumbs of document.querySelectorAll('nav[aria-label="Breadcrumb"]')) {
+    const last = crumbs.lastElementChild;
+    if (last && last.lastElementChild && last.lastElementChild.tagName.toLowerCase() === 'svg') {
+      out.push('breadcrumb ends on a bare chevron: "' + crumbs.textContent.trim() + ' ›"');
+    }
+  }
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
-    if (!el || !visible(el) || el.closest('.path, .hash, code, pre, .mono, .log-msg, .secret-recovery-key, [aria-hidden="true"], .visually-hidden')) continue;
-    // Words of letters (DATABASE_URL, stateward), not ids or hashes, which may break.
-    const re = /\\b[A-Za-z_]{3,}\\b/g;
+    if (!el || !visible(el) || el.closest('.hash, pre, .log-msg, .secret-recovery-key, [aria-hidden="true"], .visually-hidden')) continue;
+    // Whole words of letters (DATABASE_URL, stateward); a long token of ids, hashes or a
+    // file name has nowhere else to break.
+    const re = /[^\\s·,;:()"]+/g;
     let m;
     while ((m = re.exec(n.textContent))) {
+      if (!/^[A-Za-z_]{3,32}$/.test(m[0])) continue;
       const range = document.createRange();
       range.setStart(n, m.index);
       range.setEnd(n, m.index + m[0].length);
@@ -387,12 +403,24 @@ test('nothing short is cut off, no column falls off the edge, no word is broken 
   const b = await backupNow(host);
   await invokeHttp(host, 'restores.verify', { source: { backupId: b.id } });
   await backupNow(host, true);
-  await invokeHttp(host, 'projects.create', { name: 'stateward', description: '' });
+  const project = await invokeHttp<{ id: number }>(host, 'projects.create', {
+    name: 'stateward',
+    description: '',
+  });
+  const env = await invokeHttp<{ id: number }>(host, 'environments.create', {
+    projectId: project.id,
+    name: 'production',
+    kind: 'production',
+    description: '',
+  });
+  await invokeHttp(host, 'secrets.setup', { passphrase: 'correct horse battery staple' });
+  for (const name of ['DATABASE_URL', 'STRIPE_WEBHOOK_SIGNING_SECRET']) {
+    await invokeHttp(host, 'secrets.set', { environmentId: env.id, name, value: 'not-shown' });
+  }
   const problems: string[] = [];
   for (const [theme, width] of [
     ['light', 1360],
     ['dark', 1000],
-    ['light', 1000],
   ] as const) {
     await page.setViewportSize({ width, height: 820 });
     await page.evaluate(`document.documentElement.setAttribute('data-theme', '${theme}')`);
@@ -421,6 +449,23 @@ test('nothing short is cut off, no column falls off the edge, no word is broken 
     await check('backups with detail');
     await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
     await check('restores');
+    await page.getByRole('listbox', { name: 'Restore drills' }).getByRole('option').first().click();
+    await check('drill report');
+    await nav(page).getByRole('button', { name: 'Projects' }).click();
+    await page
+      .getByRole('listbox', { name: 'Projects' })
+      .getByRole('option')
+      .filter({ hasText: 'stateward' })
+      .click();
+    await check('project');
+    await page
+      .getByRole('listbox', { name: /Environments of/ })
+      .getByRole('option')
+      .first()
+      .click();
+    await page.getByRole('tab', { name: /^Secrets/ }).click();
+    await expect(page.getByText('DATABASE_URL')).toBeVisible();
+    await check('environment with secrets');
     await nav(page).getByRole('button', { name: 'Keys & secrets' }).click();
     await check('secrets');
     await nav(page).getByRole('button', { name: 'Audit log' }).click();
@@ -449,4 +494,43 @@ test('the exported HTML drill report gives the step details room', async ({ page
   })()`)) as { table: number; cells: number[] };
   // Step, result and time take what they need; the detail gets most of the width.
   expect(widths.cells[3]!).toBeGreaterThan(widths.table * 0.5);
+});
+
+/** How much of `a` and `b` overlap, in square pixels (0 when apart). */
+const OVERLAP = `((a, b) => {
+  const r = document.querySelector(a).getBoundingClientRect();
+  const s = document.querySelector(b).getBoundingClientRect();
+  return Math.max(0, Math.min(r.right, s.right) - Math.max(r.left, s.left)) *
+    Math.max(0, Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top));
+})`;
+
+test('a toast never covers the open detail panel', async ({ page, host }) => {
+  await loadDemo(page, host.url);
+  await backupNow(host);
+  // An error toast stays until dismissed: make one appear while a detail panel is open.
+  await page.route('**/api/invoke/backups.downloadLink', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: 'Simulated.' } }),
+    }),
+  );
+  for (const width of [1360, 1000]) {
+    await page.setViewportSize({ width, height: 820 });
+    await nav(page).getByRole('button', { name: 'All deployments' }).click();
+    await page.getByRole('listbox', { name: 'Deployments' }).getByRole('option').first().click();
+    await expect(page.getByRole('complementary', { name: 'Deployment details' })).toBeVisible();
+    await nav(page).getByRole('button', { name: 'Backups' }).click();
+    await page.locator('.backup-split [role="option"]').first().click();
+    if (width === 1360) {
+      await page.getByRole('button', { name: 'Download a copy' }).click();
+      await expect(page.locator('.toast-error')).toBeVisible();
+      await look(page, `toast-beside-backup-detail-${width}`);
+      expect(await page.evaluate(`${OVERLAP}('.toast-error', 'aside.detail')`)).toBe(0);
+    }
+    await nav(page).getByRole('button', { name: 'All deployments' }).click();
+    await page.getByRole('listbox', { name: 'Deployments' }).getByRole('option').first().click();
+    await expect(page.locator('.toast-error')).toBeVisible();
+    await look(page, `toast-beside-deployment-detail-${width}`);
+    expect(await page.evaluate(`${OVERLAP}('.toast-error', 'aside.detail')`)).toBe(0);
+  }
 });

@@ -31,7 +31,7 @@ export function PageHeader(props: {
                 ) : (
                   <span>{c.label}</span>
                 )}
-                <Icon name="chevron" size={12} />
+                {(i < crumbs.length - 1 || current !== null) && <Icon name="chevron" size={12} />}
               </span>
             ))}
             {current !== null && (

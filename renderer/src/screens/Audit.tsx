@@ -46,12 +46,12 @@ const COLUMNS: Column<AuditEntry>[] = [
   },
   {
     title: 'Action',
-    width: 'minmax(8rem, 11rem)',
+    width: 'minmax(9.25rem, 0.8fr)',
     render: (a) => <code className="truncate">{a.action}</code>,
   },
   {
     title: 'Target · actor',
-    width: 'minmax(8.5rem, 12rem)',
+    width: 'minmax(8.5rem, 0.9fr)',
     render: (a) => (
       <span className="cell-stack">
         <Target target={a.target} />
@@ -61,7 +61,7 @@ const COLUMNS: Column<AuditEntry>[] = [
   },
   {
     title: 'Detail',
-    width: 'minmax(8rem, 1fr)',
+    width: 'minmax(10rem, 1.6fr)',
     render: (a) => {
       const text = detailText(a.detail);
       // Wraps (up to three lines) instead of cutting a short detail off.

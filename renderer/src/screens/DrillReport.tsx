@@ -41,6 +41,7 @@ function Report({
     <div className="page">
       <PageHeader
         crumbs={crumbs}
+        current="Restore drill"
         title={
           <>
             Restore drill <ResultPill passed={r.passed} />

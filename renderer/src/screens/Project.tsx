@@ -10,7 +10,14 @@ import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { EnvironmentDialog, KIND_LABEL } from '../dialogs/EnvironmentDialog.tsx';
 import { ProjectDialog } from '../dialogs/ProjectDialog.tsx';
-import { formatCount, formatTime, plural } from '../format.ts';
+import {
+  formatClock,
+  formatCount,
+  formatDate,
+  formatTime,
+  formatTimeExact,
+  plural,
+} from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
@@ -19,7 +26,7 @@ import { usePreviewId } from '../stores/preview.ts';
 const COLUMNS: Column<Environment>[] = [
   {
     title: 'Environment',
-    width: 'minmax(10rem, 1fr)',
+    width: 'minmax(8rem, 1fr)',
     render: (e) => (
       <span className="cell-stack">
         <strong className="truncate">{e.name}</strong>
@@ -29,28 +36,31 @@ const COLUMNS: Column<Environment>[] = [
   },
   {
     title: 'Kind',
-    width: '8rem',
+    width: '7rem',
     render: (e) => <span className={`pill pill-kind-${e.kind}`}>{KIND_LABEL[e.kind]}</span>,
   },
   {
     title: 'Deployments',
-    width: '7rem',
+    width: '6.5rem',
     align: 'end',
     render: (e) => formatCount(e.deploymentCount),
   },
   {
     title: 'Last deployment',
-    width: '11rem',
+    width: '8rem',
     render: (e) =>
       e.lastDeploymentAt === null ? (
         <span className="muted">Never</span>
       ) : (
-        formatTime(e.lastDeploymentAt)
+        <span className="cell-stack nowrap" title={formatTimeExact(e.lastDeploymentAt)}>
+          <span>{formatDate(e.lastDeploymentAt)}</span>
+          <span className="muted small">{formatClock(e.lastDeploymentAt)}</span>
+        </span>
       ),
   },
   {
     title: 'Last status',
-    width: '8rem',
+    width: '7.5rem',
     render: (e) =>
       e.lastStatus ? <StatusBadge status={e.lastStatus} /> : <span className="muted">—</span>,
   },
