@@ -21,6 +21,7 @@ import {
   RestoreProgress,
 } from '../components/DrillReport.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { SecretsRebind } from '../components/SecretsRebind.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { WizardSteps } from '../components/WizardSteps.tsx';
 import { StepProgress } from '../components/ProgressBar.tsx';
@@ -36,7 +37,7 @@ import {
 } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
-import { cannotOpenReason, unresolvedSecrets } from '../restores.ts';
+import { cannotOpenReason, referencesIn, unresolvedSecrets } from '../restores.ts';
 import { useRevision } from '../stores/data.ts';
 import type { RestoreStep } from '../stores/restoreWizard.ts';
 import { useRestoreWizard } from '../stores/restoreWizard.ts';
@@ -609,164 +610,8 @@ function DrillStepView() {
         <span className="muted small">Keep the evidence:</span>
         <ExportButtons drillId={w.drill.id} small />
       </div>
-      {w.drill.passed && unresolved.length > 0 && <SecretsRebind unresolved={unresolved} />}
+      {w.drill.passed && unresolved.length > 0 && <SecretsRebind report={w.drill} />}
     </div>
-  );
-}
-
-function SecretsRebind({
-  unresolved,
-}: {
-  unresolved: { project: string; environment: string; name: string }[];
-}) {
-  const w = useRestoreWizard();
-  const [mode, setMode] = useState<'ask' | 'unlock'>('ask');
-  const [key, setKey] = useState('');
-  const [passphrase, setPassphrase] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<AppErrorShape | null>(null);
-  const remaining = w.secrets ? w.secrets.unresolved : unresolved;
-
-  async function unlock() {
-    if (busy) return;
-    if (key.trim().length < 10) {
-      setError({
-        code: 'BAD_INPUT',
-        message: 'Enter the recovery key (it looks like SWRK-XXXX-…).',
-      });
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    const e = await w.unlockSecrets(key.trim(), passphrase);
-    setBusy(false);
-    setError(e);
-  }
-
-  if (w.secrets && w.secrets.unresolved.length === 0) {
-    return (
-      <div className="safety-row safety-ok" role="status" data-testid="secrets-resolved">
-        <Icon name="check" />
-        <div>
-          <strong>Every secret reference resolves now</strong>
-          <p>
-            {formatCount(w.secrets.total)} of {formatCount(w.secrets.total)} resolve with the key
-            you unlocked (no value was shown).
-          </p>
-        </div>
-      </div>
-    );
-  }
-  if (w.secretsAcknowledged) {
-    return (
-      <div className="safety-row safety-info" data-testid="secrets-acknowledged">
-        <Icon name="info" />
-        <div>
-          <strong>
-            You will enter {remaining.length === 1 ? 'this value' : 'these values'} again after
-            promoting
-          </strong>
-          <p>{remaining.map((u) => `${u.project}/${u.environment} ${u.name}`).join(', ')}</p>
-        </div>
-      </div>
-    );
-  }
-  return (
-    <section className="rebind" aria-labelledby="rebind-title" data-testid="secrets-rebind">
-      <div className="safety-row safety-warn">
-        <Icon name="warning" />
-        <div>
-          <strong id="rebind-title">
-            {formatCount(remaining.length)} secret{' '}
-            {remaining.length === 1 ? 'reference needs' : 'references need'} to be re-bound
-          </strong>
-          <p>
-            This machine does not hold the key that encrypted{' '}
-            {remaining.length === 1 ? 'it' : 'them'}:
-          </p>
-          <ul className="rebind-list">
-            {remaining.slice(0, 8).map((u) => (
-              <li key={`${u.project}/${u.environment}/${u.name}`}>
-                <span className="muted">
-                  {u.project} / {u.environment}
-                </span>{' '}
-                <code>{u.name}</code>
-              </li>
-            ))}
-            {remaining.length > 8 && <li className="muted">and {remaining.length - 8} more</li>}
-          </ul>
-        </div>
-      </div>
-      {mode === 'unlock' ? (
-        <div className="rebind-form">
-          <div className="field">
-            <label htmlFor="rebind-key">Recovery key</label>
-            <input
-              id="rebind-key"
-              className="input input-mono"
-              autoComplete="off"
-              spellCheck={false}
-              placeholder="SWRK-XXXX-XXXX-…"
-              value={key}
-              autoFocus
-              onChange={(e) => {
-                setKey(e.target.value);
-                setError(null);
-              }}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter') {
-                  e.preventDefault();
-                  void unlock();
-                }
-              }}
-            />
-            <p className="field-help">
-              The key shown once when secrets were set up on the machine that stored them.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor="rebind-pass">
-              Passphrase <span className="field-optional">(optional)</span>
-            </label>
-            <input
-              id="rebind-pass"
-              className="input"
-              type="password"
-              autoComplete="new-password"
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter') {
-                  e.preventDefault();
-                  void unlock();
-                }
-              }}
-            />
-            <p className="field-help">
-              To keep the key on this machine, protected by this passphrase (at least 8 characters).
-            </p>
-          </div>
-          <FormError error={error} />
-          <div className="button-row">
-            <button type="button" className="button button-primary" onClick={() => void unlock()}>
-              {busy ? 'Unlocking…' : 'Unlock and check again'}
-            </button>
-            <button type="button" className="button" onClick={() => setMode('ask')}>
-              Cancel
-            </button>
-          </div>
-        </div>
-      ) : (
-        <div className="button-row">
-          <button type="button" className="button" onClick={() => setMode('unlock')}>
-            <Icon name="shield" /> Unlock with recovery key
-          </button>
-          <button type="button" className="button" onClick={w.acknowledgeSecrets}>
-            I’ll enter the values again after promoting
-          </button>
-        </div>
-      )}
-    </section>
   );
 }
 
@@ -855,8 +700,12 @@ function PromoteStep() {
   const copy = w.copy;
   const restoreId = copy?.restoreId ?? '';
   const compare = useQuery(`compare:${restoreId}`, () => invoke('restores.compare', { restoreId }));
-  const secrets = useQuery(`restore-secrets:${restoreId}`, () =>
-    invoke('restores.secrets', { restoreId }),
+  // Unlocking (here or anywhere) changes what resolves: read the copy's references again.
+  const keysRev = useRevision('secrets');
+  const secrets = useQuery(
+    `restore-secrets:${restoreId}`,
+    () => invoke('restores.secrets', { restoreId }),
+    keysRev,
   );
   const now = useNow();
   if (!copy) return null;
@@ -865,7 +714,8 @@ function PromoteStep() {
   const projects = count('projects');
   const deployments = count('deployments');
   const refused = w.mode === 'refused';
-  const unresolved = secrets.data?.unresolved.length ?? 0;
+  const unresolved = secrets.data ? referencesIn(secrets.data, ['missing']).length : 0;
+  const locked = secrets.data ? referencesIn(secrets.data, ['locked', 'wrong']).length : 0;
   return (
     <div className="promote" data-testid="promote-confirm">
       <p>
@@ -922,7 +772,22 @@ function PromoteStep() {
               {formatCount(unresolved)} secret {unresolved === 1 ? 'value' : 'values'} will need to
               be entered again
             </strong>
-            <p>This machine does not hold the key that encrypted them.</p>
+            <p>This machine does not have the key that encrypted them.</p>
+          </div>
+        </div>
+      )}
+      {locked > 0 && (
+        <div className="safety-row safety-info" data-testid="promote-secrets-locked">
+          <Icon name="lock" />
+          <div>
+            <strong>
+              {formatCount(locked)} secret {locked === 1 ? 'value is' : 'values are'} locked, not
+              missing
+            </strong>
+            <p>
+              This machine holds their key: unlock with the passphrase (Keys &amp; secrets) to use
+              them.
+            </p>
           </div>
         </div>
       )}
