@@ -266,3 +266,35 @@ describe('upgrading a data dir whose settings are in the database', () => {
     },
   );
 });
+
+describe('writers racing', () => {
+  it('two processes writing different settings at once lose neither (one write at a time)', async () => {
+    const dir = freshDataDir();
+    const N = 100;
+    const writers = ['backup.lastScheduledRunAt', 'backup.lastFailure'].map((key) =>
+      spawnNode(
+        world,
+        [path.join(HELPERS_DIR, 'machine-settings-writer.ts'), dir, key, String(N)],
+        {},
+      ),
+    );
+    // Meanwhile this process changes the schedule, over and over, until both are done.
+    const rt = await startTestRuntime(world, dir);
+    let done = false;
+    const exits = Promise.all(writers.map((w) => w.exited)).finally(() => (done = true));
+    let saved = 0;
+    while (!done) {
+      rt.backups.saveSettings({ intervalMinutes: 60 + saved++ });
+      await new Promise((r) => setImmediate(r));
+    }
+    (await exits).forEach((exit, i) => expect(exit.code, writers[i]!.stderr()).toBe(0));
+    const file = JSON.parse(fs.readFileSync(rt.layout.settings, 'utf8')) as Record<string, unknown>;
+    expect(file['backup.lastScheduledRunAt']).toBe(N - 1);
+    expect(file['backup.lastFailure']).toBe(N - 1);
+    expect(rt.backups.settings().intervalMinutes).toBe(60 + saved - 1);
+    expect(rt.backups.settings().offsiteDir).toBe(offsite);
+    expect(fs.readdirSync(dir).filter((n) => n.includes('settings.json'))).toEqual([
+      'settings.json',
+    ]);
+  });
+});
