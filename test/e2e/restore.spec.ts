@@ -743,3 +743,46 @@ test('compare and the promote dialog name what a promote loses', async ({ page, 
   }
   await setTheme(page, 'light');
 });
+
+test('the list of changes pages with Next and Previous, filtered by the selects', async ({
+  page,
+  host,
+}) => {
+  await invokeHttp(host, 'demo.seed', { projects: 1, deployments: 5 });
+  const backup = await backupNow(host);
+  const [project] = (await invokeHttp<ListPage<Project>>(host, 'projects.list', {})).items;
+  const [env] = await invokeHttp<{ id: number }[]>(host, 'environments.list', {
+    projectId: project!.id,
+  });
+  // 61 deployments after the backup: two pages of lost deployments (50 a page).
+  for (let i = 0; i < 61; i++)
+    await invokeHttp(host, 'deployments.create', { environmentId: env!.id, version: `9.10.${i}` });
+  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
+    source: { backupId: backup.id },
+  });
+  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
+
+  await page.goto(host.url);
+  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+  await page
+    .locator(`[data-restore-id="${staged.restoreId}"]`)
+    .getByRole('button', { name: 'Preview' })
+    .click();
+  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
+  const diff = page.getByTestId('restore-diff');
+  await diff.getByLabel('Kind').selectOption('deployment');
+  await diff.getByLabel('Change').selectOption('removed');
+  const rows = diff.getByRole('table', { name: 'Changes by name' }).locator('tbody tr');
+  const pager = diff.getByRole('navigation', { name: 'Pages of changes' });
+  await expect(pager).toContainText('1–50 of 61 changes');
+  await expect(rows).toHaveCount(50);
+  const firstPage = await rows.locator('td:nth-child(3) strong').allTextContents();
+  await pager.getByRole('button', { name: 'Next' }).click();
+  await expect(pager).toContainText('51–61 of 61 changes');
+  await expect(rows).toHaveCount(11);
+  const secondPage = await rows.locator('td:nth-child(3) strong').allTextContents();
+  expect(new Set([...firstPage, ...secondPage]).size).toBe(61);
+  await expect(pager.getByRole('button', { name: 'Next' })).toBeDisabled();
+  await pager.getByRole('button', { name: 'Previous' }).click();
+  await expect(pager).toContainText('1–50 of 61 changes');
+});

@@ -31,6 +31,28 @@ export async function diffOfCopy(
     cursor: q.cursor,
     limit: q.limit,
   };
+  // One diff at a time per data dir: a burst of requests queues instead of starting
+  // a worker each (every one reads every row of both sides).
+  const before = running.get(rt) ?? Promise.resolve();
+  const mine = before.then(() => run(rt, restoreId, copy, query));
+  running.set(
+    rt,
+    mine.then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  return mine;
+}
+
+const running = new WeakMap<Runtime, Promise<void>>();
+
+async function run(
+  rt: Runtime,
+  restoreId: string,
+  copy: string,
+  query: RestoreDiffQuery,
+): Promise<RestoreDiff> {
   const worker = new BackupWorker();
   try {
     const reply = await worker.request({

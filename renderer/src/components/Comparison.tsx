@@ -19,6 +19,7 @@ import {
 } from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
 import { STATUS_LABEL, formatCount, formatTime, plural } from '../format.ts';
+import { useDebounced } from '../hooks/useDebounced.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { TABLE_LABEL } from '../restores.ts';
 import { useRevision } from '../stores/data.ts';
@@ -210,6 +211,16 @@ const FIELD_LABEL: Record<string, string> = {
   content: 'content',
 };
 
+/**
+ * Live changes (here or in another window) change the diff: refetch once they
+ * settle, not once per write (each diff reads every row of both sides).
+ */
+const useDiffRevision = () =>
+  useDebounced(
+    useRevision('projects', 'environments', 'deployments', 'snapshots', 'secrets'),
+    1000,
+  );
+
 const nounOf = (kind: RestoreDiffKind, n: number) => plural(n, ...KIND_NOUN[kind]);
 
 /** "a", "a and b", "a, b and c". */
@@ -366,7 +377,7 @@ export function RestoreChanges({
   /** Inside the promote dialog, under its own warning: the list only (no title, headline or counts). */
   embedded?: boolean;
 }) {
-  const rev = useRevision('projects', 'environments', 'deployments', 'snapshots', 'secrets');
+  const rev = useDiffRevision();
   const [kind, setKind] = useState<KindFilter>('all');
   const [change, setChange] = useState<ChangeFilter>(initialChange);
   // The cursors of the pages so far: the last one is the page shown (undefined: the first).
@@ -511,8 +522,10 @@ export function RestoreChanges({
  */
 export function PromoteLoss({ restoreId }: { restoreId: string }) {
   const [open, setOpen] = useState(false);
-  const q = useQuery(`restore-diff-summary:${restoreId}`, () =>
-    invoke('restores.diff', { restoreId, limit: 1 }),
+  const q = useQuery(
+    `restore-diff-summary:${restoreId}`,
+    () => invoke('restores.diff', { restoreId, limit: 1 }),
+    useDiffRevision(),
   );
   if (q.error)
     return (
