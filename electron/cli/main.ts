@@ -9,6 +9,7 @@ import type {
   BackupEntry,
   BackupManifest,
   DrillReport,
+  KeyState,
   RestoreSource,
   SecretEntry,
 } from '../../shared/domain.ts';
@@ -543,6 +544,15 @@ async function secretsRuntime(where: ResolvedDataDir, lockMode: string | null): 
 }
 
 /** Unlock with the key file, or ask for the passphrase on the terminal. */
+/** Why a secret does not resolve, by its key's state: locked is not missing. */
+const SECRET_STATE_TEXT: Record<KeyState, string> = {
+  unlocked: 'does not verify: changed outside Stateward (set it again)',
+  locked:
+    'locked here: its key is on this machine (unlock with the passphrase or key file; see key status)',
+  missing: 'does not resolve here: its key is not on this machine (key recovery, or set it again)',
+  wrong: 'does not open: a wrong passphrase, or changed outside Stateward',
+};
+
 async function unlockSecrets(rt: Runtime): Promise<void> {
   const st = await rt.secrets.status();
   if (!st.initialized || st.unlocked) return;
@@ -623,7 +633,7 @@ async function secretCommand(
         exit: EXIT.ok,
         json: { secrets: rows, ...shown },
         text: rows.length
-          ? `${rows.map((r) => `${r.environment}  ${r.name}  ${r.id}  ${r.resolves ? 'resolves' : 'does not resolve here (re-bind or unlock)'}`).join('\n')}\n`
+          ? `${rows.map((r) => `${r.environment}  ${r.name}  ${r.id}  ${r.resolves ? 'resolves' : SECRET_STATE_TEXT[r.keyState]}`).join('\n')}\n`
           : 'No secrets.\n',
       };
     }

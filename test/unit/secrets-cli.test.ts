@@ -237,7 +237,8 @@ describe('secret list, secret unset, key status', () => {
     env.set('STATEWARD_KEY_FILE', undefined);
     const locked = await sw(dir, ['secret', 'list']);
     expect(locked.code, locked.stderr).toBe(0);
-    expect(locked.stdout).toMatch(/A_ONE .*does not resolve here/);
+    // The key is in this data dir's keyring, only locked: it says so (locked is not missing).
+    expect(locked.stdout).toMatch(/A_ONE .*locked here: its key is on this machine/);
     expect(
       (json(await sw(dir, ['--json', 'key', 'status'])) as unknown as SecretsStatus).unlocked,
     ).toBe(false);
