@@ -785,4 +785,7 @@ test('the list of changes pages with Next and Previous, filtered by the selects'
   await expect(pager.getByRole('button', { name: 'Next' })).toBeDisabled();
   await pager.getByRole('button', { name: 'Previous' }).click();
   await expect(pager).toContainText('1–50 of 61 changes');
+  // A write to live (here, another window, the CLI) reaches the list once writes settle.
+  await invokeHttp(host, 'deployments.create', { environmentId: env!.id, version: '9.11.0' });
+  await expect(pager).toContainText('1–50 of 62 changes');
 });
