@@ -11,6 +11,7 @@
 // file yet reads the rows instead. Rows a promoted copy brings along are ignored
 // (the file exists) and dropped at the next start.
 import fs from 'node:fs';
+import path from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { DataDirLock } from './lock.ts';
 import type { DataDirLayout } from './paths.ts';
@@ -18,7 +19,7 @@ import type { ReadableDB, WritableDB } from './store/db.ts';
 import { openReadOnly } from './store/db.ts';
 import { tableExists } from './store/introspect.ts';
 import { getSetting } from './store/resources/settings.ts';
-import { writeFileAtomic } from './fsutil.ts';
+import { listDir, processAlive, removeFileQuietly, writeFileAtomic } from './fsutil.ts';
 
 /** The keys that are the machine's (the names older versions used in the settings table). */
 export const MACHINE_KEYS = [
@@ -122,9 +123,19 @@ export function setMachineSettings(
  */
 export function adoptMachineSettings(layout: DataDirLayout, db: WritableDB): boolean {
   let created = false;
+  // What a killed write left: its temporary (writeFileAtomic's `.settings.json.<pid>.tmp`).
+  const temp = /^\.settings\.json\.(\d+)\.tmp$/;
+  for (const name of listDir(layout.dir)) {
+    const pid = temp.exec(name)?.[1];
+    if (pid !== undefined && !processAlive(Number(pid)))
+      removeFileQuietly(path.join(layout.dir, name));
+  }
   if (!fs.existsSync(layout.settings)) {
     setMachineSettings(layout, {}, db);
     created = true;
+  } else if (fs.existsSync(`${layout.settings}.lock`)) {
+    // A lock a killed writer left: taken over (as any writer would) and released.
+    withFileLock(`${layout.settings}.lock`, () => undefined);
   }
   if (tableExists(db, 'settings')) {
     const placeholders = MACHINE_KEYS.map(() => '?').join(', ');

@@ -257,6 +257,11 @@ describe('upgrading a data dir whose settings are in the database', () => {
         try {
           expect(rt.startup, spec.label).toEqual({ state: 'ready' });
           expectMachineKept(rt, spec.label);
+          // Nothing of the killed write is left beside it.
+          expect(
+            fs.readdirSync(dir).filter((n) => n.includes('settings.json')),
+            spec.label,
+          ).toEqual(['settings.json']);
         } finally {
           rt.close();
         }
