@@ -1,5 +1,7 @@
-// `npm run bench`: backup figures, each against a baseline measured in the same run.
-//   node bench/run.ts [--size-mb 1024] [--runs 3] [--writer-rate 750] [--fresh]
+// `npm run bench`: backup figures, each against a baseline measured in the same run,
+// then the deployments list at a million rows (bench/paging.ts).
+//   node bench/run.ts [--only backup|paging] [--size-mb 1024] [--runs 3] [--writer-rate 750]
+//                     [--fresh] [--paging-rows 1000000] [--paging-requests 200]
 // The generated database is cached in $TMPDIR/stateward-bench-<size>MiB between runs.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,15 +14,32 @@ import Database from 'better-sqlite3';
 import { createBackup } from '../electron/core/backup/engine.ts';
 import { startRuntime } from '../electron/core/runtime.ts';
 import { generateDatabase } from './generate.ts';
+import { pagingBench } from './paging.ts';
 
 const { values } = parseArgs({
   options: {
+    only: { type: 'string' },
     'size-mb': { type: 'string', default: process.env.BENCH_SIZE_MB ?? '1024' },
     runs: { type: 'string', default: '3' },
     'writer-rate': { type: 'string', default: '750' },
     fresh: { type: 'boolean', default: false },
+    'paging-rows': { type: 'string', default: '1000000' },
+    'paging-requests': { type: 'string', default: '200' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(`npm run bench -- [options]
+  --only backup|paging     run one section (default: both)
+  backup:  --size-mb N (1024)  --runs N (3)  --writer-rate N tx/s (750)  --fresh (regenerate)
+  paging:  --paging-rows N (1000000)  --paging-requests N per case (200)
+`);
+  process.exit(0);
+}
+if (values.only !== undefined && values.only !== 'backup' && values.only !== 'paging') {
+  process.stderr.write(`bench: --only takes backup or paging, not ${values.only}\n`);
+  process.exit(2);
+}
 const sizeMb = Number(values['size-mb']);
 const runs = Number(values.runs);
 const writerRate = Number(values['writer-rate']);
@@ -149,6 +168,19 @@ function settle(warm?: string): void {
 }
 
 async function main(): Promise<void> {
+  if (values.only !== 'paging') await backupBench();
+  if (values.only !== 'backup') {
+    process.stdout.write(
+      await pagingBench({
+        rows: Number(values['paging-rows']),
+        requests: Number(values['paging-requests']),
+        log,
+      }),
+    );
+  }
+}
+
+async function backupBench(): Promise<void> {
   const source = await ensureDatabase();
   const outDir = fs.mkdtempSync(path.join(path.dirname(source), 'out-'));
   const rawDest = path.join(outDir, 'raw.sqlite');

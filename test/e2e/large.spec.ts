@@ -26,7 +26,9 @@ test('the deployments list scrolls to the last of 100,000 rows', async ({ page, 
   // Scroll with the wheel a little, then jump to the end with the keyboard.
   await list.hover();
   await page.mouse.wheel(0, 4000);
-  await expect(list.locator('[aria-posinset="100"]')).toContainText(/\d+\.\d+\.\d+/);
+  // Demo row i (oldest first) has version 1.<i / 50>.<i % 50>; row k of the list (newest
+  // first) is demo row 100,000 - k, so each row shows exactly which one it is.
+  await expect(list.locator('[aria-posinset="100"]')).toContainText('1.1998.0');
   await list.focus();
   await page.keyboard.press('End');
   const last = list.locator('[aria-posinset="100000"]');
@@ -36,9 +38,13 @@ test('the deployments list scrolls to the last of 100,000 rows', async ({ page, 
   await expect(last).toHaveAttribute('aria-selected', 'false');
   expect(await list.getByRole('option').count()).toBeLessThan(80);
 
-  // Dragging the scrollbar far up lands in the middle and fills those rows too.
+  await expect(list.locator('[aria-posinset="99999"]')).toContainText('1.0.1');
+
+  // Dragging the scrollbar far up lands in the middle and fills those rows too, each the
+  // exact row of its position (read with keyset cursors in bounded steps, not guessed).
   await list.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
-  await expect(list.locator('[aria-posinset="50001"]')).toContainText(/\d+\.\d+\.\d+/);
+  await expect(list.locator('[aria-posinset="50001"]')).toContainText('1.999.49');
+  await expect(list.locator('[aria-posinset="50002"]')).toContainText('1.999.48');
   await page.keyboard.press('End');
   await page.keyboard.press('Enter');
   const detail = page.getByRole('complementary', { name: 'Deployment details' });
