@@ -113,6 +113,11 @@ test('after a restart the key is locked, not missing: passphrase first, live ref
   await expect(row(page).locator('[data-key-state]')).toHaveAttribute('data-key-state', 'wrong');
   await expect(row(page)).toContainText('locked · wrong passphrase');
   await shot(page, 'k3-secrets-tab-wrong-passphrase');
+  // Keys & secrets says the same, live: still locked, a wrong passphrase was tried.
+  await nav(page).getByRole('button', { name: 'Keys & secrets' }).click();
+  await expect(page.getByTestId('secrets-state')).toHaveText('Locked · wrong passphrase tried');
+  await darkShot(page, 'k3d-dark-keys-wrong-passphrase');
+  await openSecretsTab(page, project.name, env.name);
 
   // The right one: the tab is unlocked at once (no reload): the pill, Reveal, no form.
   await passField.fill(PASSPHRASE);
