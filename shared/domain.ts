@@ -179,6 +179,22 @@ export interface BackupManifest {
   /** Change counter of the live database when the snapshot was taken (for only-if-changed). */
   changeSeq: number;
   durationMs: number;
+  /** What compact achieved (compact backups since it was recorded; absent for full ones). */
+  compaction?: BackupCompaction;
+}
+
+/** A compact backup compared with the live database it was taken from. */
+export interface BackupCompaction {
+  /** The live database's size at the snapshot: page_count × page_size. */
+  liveBytes: number;
+  /** The compact file's size. */
+  bytes: number;
+  /** Metrics and resource status rows stripped. */
+  strippedRows: number;
+  /** The compact file is smaller than the live database. */
+  smaller: boolean;
+  /** Why it is not smaller, with the sizes; null when it is. */
+  reason: string | null;
 }
 
 export interface BackupEntry {

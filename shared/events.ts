@@ -16,6 +16,8 @@ export interface Events {
     unit: 'rows' | 'bytes' | 'pages' | 'steps';
     etaMs: number | null;
     phase: string;
+    /** The whole operation's percentage (0–100, never lower than before), where it has one. */
+    percent?: number;
   };
   /** A backup finished (any kind, from this process). */
   'backup.finished': { entry: BackupEntry };

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { BackupKind, BackupManifest } from '../../../shared/domain.ts';
+import type { BackupCompaction, BackupKind, BackupManifest } from '../../../shared/domain.ts';
 import { BACKUP_FORMAT_VERSION } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { APP_VERSION } from '../version.ts';
@@ -42,6 +42,8 @@ export interface BackupProgress {
   done: number;
   total: number;
   etaMs: number | null;
+  /** verify: quick_check has finished (it runs beside the hash and reports no bytes). */
+  checked?: boolean;
 }
 
 export interface BackupRequest {
@@ -207,6 +209,33 @@ async function fsyncFile(file: string): Promise<void> {
   }
 }
 
+/** The live database's size as its header states it (page_count × page_size, at least the file's). */
+export function liveSizeOf(source: string): number {
+  const header = readHeader(source);
+  return Math.max(header.pageCount * header.pageSize, header.size, 1);
+}
+
+const bytesText = (n: number) => `${n.toLocaleString('en-US')} bytes`;
+
+/**
+ * Whether compact made the backup smaller than the live database it came from,
+ * and if not, why (with both sizes): nothing to strip, or too little to free a page.
+ */
+export function compactionOf(
+  liveBytes: number,
+  bytes: number,
+  strippedRows: number,
+): BackupCompaction {
+  const smaller = bytes < liveBytes;
+  const sizes = `the compact file is ${bytesText(bytes)}, the live database ${bytesText(liveBytes)}`;
+  const reason = smaller
+    ? null
+    : strippedRows === 0
+      ? `Not smaller than the live database because there was nothing to strip: metrics and status rows are already empty, and vacuuming freed no space (${sizes}).`
+      : `Not smaller than the live database: the ${strippedRows.toLocaleString('en-US')} metrics and status rows stripped freed less than the backup's own manifest table takes (${sizes}).`;
+  return { liveBytes, bytes, strippedRows, smaller, reason };
+}
+
 function removeTemp(tmp: string): void {
   for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`]) removeFileQuietly(f);
 }
@@ -232,9 +261,14 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const id = newBackupId();
   const createdAt = now();
   const tmp = path.join(req.outDir, tempNameFor(`${id}${BACKUP_EXT}`));
-  const header = readHeader(req.source);
-  const expected = Math.max(header.pageCount * header.pageSize, header.size, 1);
-  const report = (phase: BackupPhase, done: number, total: number, phaseStart: number) => {
+  const expected = liveSizeOf(req.source);
+  const report = (
+    phase: BackupPhase,
+    done: number,
+    total: number,
+    phaseStart: number,
+    checked?: boolean,
+  ) => {
     const elapsed = Date.now() - phaseStart;
     const etaMs =
       done > 0 && done < total
@@ -242,7 +276,13 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
         : done >= total
           ? 0
           : null;
-    req.onProgress?.({ phase, done: Math.min(done, total), total, etaMs });
+    req.onProgress?.({
+      phase,
+      done: Math.min(done, total),
+      total,
+      etaMs,
+      ...(checked === undefined ? {} : { checked }),
+    });
   };
 
   // Reserve the temp name owner-only before SQLite creates it with its default mode.
@@ -301,11 +341,25 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     // The fsync (libuv's thread pool) overlaps the two reads; none of it blocks this thread.
     // Row counts for the manifest come from a second worker at the same time.
     counter = new BackupWorker();
+    let hashed = 0;
+    let checked = false;
     const [check, sha256, , counts] = await Promise.all([
       worker
         .request({ type: 'quickCheck', file: tmp })
-        .then((r) => replyOrThrow(r, 'quickCheck-done')),
-      sha256File(tmp, (n) => report('verify', n, size, verifyStart), req.signal),
+        .then((r) => replyOrThrow(r, 'quickCheck-done'))
+        .then((r) => {
+          checked = true;
+          report('verify', hashed, size, verifyStart, checked);
+          return r;
+        }),
+      sha256File(
+        tmp,
+        (n) => {
+          hashed = n;
+          report('verify', n, size, verifyStart, checked);
+        },
+        req.signal,
+      ),
       fsyncFile(tmp),
       counter
         .request({ type: 'rowCounts', file: tmp })
@@ -346,6 +400,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       quickCheck: 'ok',
       changeSeq: snap.changeSeq,
       durationMs: Date.now() - started,
+      ...(req.compact ? { compaction: compactionOf(snap.liveBytes, size, snap.strippedRows) } : {}),
     };
     if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
     // The manifest first (durable under a temp name, then its real name), the backup

@@ -28,6 +28,15 @@ export const manifestSchema = z.object({
   quickCheck: z.literal('ok'),
   changeSeq: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
+  compaction: z
+    .object({
+      liveBytes: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      strippedRows: z.number().int().nonnegative(),
+      smaller: z.boolean(),
+      reason: z.string().nullable(),
+    })
+    .optional(),
 }) satisfies z.ZodType<BackupManifest>;
 
 /** `20261121T213000Z` — sortable, safe in every file system. */

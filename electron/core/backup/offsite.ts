@@ -7,13 +7,15 @@ import path from 'node:path';
 import type { OffsiteCheck } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { FILE_MODE, fsyncDir, removeFileQuietly, tempNameFor } from '../fsutil.ts';
-import { cleanupTemporaries, sha256OfFile } from './engine.ts';
+import { cleanupTemporaries, sha256File } from './engine.ts';
 import { manifestNameFor } from './manifest.ts';
 
 export async function copyOffsite(
   backupPath: string,
   sha256: string,
   offsiteDir: string,
+  /** Progress: the copy written (`copied`), then the bytes of it read back and hashed. */
+  onProgress?: (copied: boolean, hashed: number) => void,
 ): Promise<string> {
   const name = path.basename(backupPath);
   const manifestName = manifestNameFor(name);
@@ -24,7 +26,8 @@ export async function copyOffsite(
     if (!fs.statSync(offsiteDir).isDirectory()) throw new Error('it is not a folder');
     cleanupTemporaries(offsiteDir); // what a killed copy left there
     await copyDurable(backupPath, tmp);
-    const copyHash = await sha256OfFile(tmp);
+    onProgress?.(true, 0);
+    const copyHash = await sha256File(tmp, (n) => onProgress?.(true, n));
     if (copyHash !== sha256) {
       throw new AppError(
         'OFFSITE_COPY_FAILED',

@@ -13,6 +13,8 @@ import type {
   DrillReport,
 } from '../../../shared/domain.ts';
 import { DEFAULT_BACKUP_SETTINGS } from '../../../shared/domain.ts';
+import type { BackupProgressPlan, BackupStage } from '../../../shared/backup-progress.ts';
+import { backupProgressTracker } from '../../../shared/backup-progress.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { WritableDB } from '../store/db.ts';
@@ -23,7 +25,7 @@ import { getMachineSetting, setMachineSettings } from '../machine-settings.ts';
 import { processAlive } from '../fsutil.ts';
 import { resourceFailure } from '../store/db.ts';
 import type { BackupResult } from './engine.ts';
-import { cleanupTemporaries, createBackup, removeBackupPair } from './engine.ts';
+import { cleanupTemporaries, createBackup, liveSizeOf, removeBackupPair } from './engine.ts';
 import { listBackupFiles } from './list.ts';
 import { manifestNameFor } from './manifest.ts';
 import { copyOffsite, sameFileSystem } from './offsite.ts';
@@ -204,6 +206,11 @@ export class BackupService {
     let result: BackupResult | null = null;
     try {
       const outDir = opts.outDir ?? this.rt.layout.backups;
+      const progress = this.progressOf(opId, {
+        liveBytes: liveSizeOf(this.rt.layout.db),
+        compact: opts.compact,
+        offsite: settings.offsiteDir !== null && outDir === this.rt.layout.backups,
+      });
       result = await createBackup({
         source: this.rt.layout.db,
         outDir,
@@ -213,21 +220,28 @@ export class BackupService {
         ownFolder: outDir === this.rt.layout.backups,
         signal: abort.signal,
         now: this.rt.now,
-        onProgress: (p) =>
-          this.rt.events.emit('progress', {
-            opId,
-            op: 'backup',
-            phase: p.phase,
-            done: p.done,
-            total: p.total,
-            unit: 'bytes',
-            etaMs: p.etaMs,
-          }),
+        onProgress: (p) => {
+          const part = p.total > 0 ? p.done / p.total : 0;
+          // The snapshot's growing file is the copy only; compact strips and vacuums after it.
+          const fraction =
+            p.phase === 'snapshot'
+              ? opts.compact
+                ? part / 2
+                : part
+              : p.phase === 'verify'
+                ? (part + (p.checked ? 1 : 0)) / 2
+                : part;
+          progress(p.phase, fraction, p.done, p.total);
+        },
       });
       this.recordCreated(result, runId);
       const made = result;
       result = null; // recorded: from here on it is kept and reported, whatever happens next
-      return await this.afterCreated(made, opts.kind, settings, outDir);
+      const entry = await this.afterCreated(made, opts.kind, settings, outDir, (copied, n) =>
+        progress('offsite', copied ? 0.5 + n / made.manifest.bytes / 2 : 0, n, made.manifest.bytes),
+      );
+      progress('done', 1, made.manifest.bytes, made.manifest.bytes);
+      return entry;
     } catch (e) {
       // A backup that cannot be recorded (full or busy database) is not reported, so it must not stay.
       if (result) removeBackupPair(result);
@@ -259,17 +273,40 @@ export class BackupService {
     }
   }
 
+  /**
+   * One progress figure for the whole backup (shared/backup-progress.ts): each report
+   * of a stage becomes a `progress` event with the stage's bytes, the backup's
+   * percentage (never lower than the last) and the time left for all of it.
+   */
+  private progressOf(opId: string, plan: BackupProgressPlan) {
+    const track = backupProgressTracker(plan, Date.now());
+    return (stage: BackupStage, fraction: number, done: number, total: number) => {
+      const figure = track(stage, fraction, Date.now());
+      this.rt.events.emit('progress', {
+        opId,
+        op: 'backup',
+        phase: figure.stage,
+        done: Math.min(done, total),
+        total,
+        unit: 'bytes',
+        etaMs: figure.etaMs,
+        percent: figure.percent,
+      });
+    };
+  }
+
   /** Off-site copy, retention and events for a recorded backup; never fails the backup itself. */
   private async afterCreated(
     result: BackupResult,
     kind: BackupKind,
     settings: BackupSettings,
     outDir: string,
+    onOffsite?: (copied: boolean, hashed: number) => void,
   ): Promise<BackupEntry> {
     try {
       let offsiteError: AppError | null = null;
       if (settings.offsiteDir && outDir === this.rt.layout.backups) {
-        offsiteError = await this.copyOffsite(result, settings.offsiteDir);
+        offsiteError = await this.copyOffsite(result, settings.offsiteDir, onOffsite);
       }
       if (kind === 'scheduled') await this.prune(settings);
       if (offsiteError) this.reportFailure(kind, offsiteError);
@@ -345,10 +382,14 @@ export class BackupService {
     this.recordCreated(result, runId);
   }
 
-  private async copyOffsite(result: BackupResult, offsiteDir: string): Promise<AppError | null> {
+  private async copyOffsite(
+    result: BackupResult,
+    offsiteDir: string,
+    onProgress?: (copied: boolean, hashed: number) => void,
+  ): Promise<AppError | null> {
     const db = this.db();
     try {
-      const dest = await copyOffsite(result.path, result.manifest.sha256, offsiteDir);
+      const dest = await copyOffsite(result.path, result.manifest.sha256, offsiteDir, onProgress);
       appendAudit(
         db,
         {

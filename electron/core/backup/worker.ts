@@ -35,6 +35,10 @@ export type WorkerReply =
       newestDeploymentAt: number | null;
       changeSeq: number;
       schemaVersion: number;
+      /** The live database's page_count × page_size, read right after the snapshot. */
+      liveBytes: number;
+      /** Rows a compact backup stripped (0 for a full one). */
+      strippedRows: number;
     }
   | { type: 'quickCheck-done'; result: string }
   | { type: 'rowCounts-done'; rowCounts: Record<string, number> }
@@ -64,11 +68,16 @@ export const EMBEDDED_MANIFEST_TABLE = 'stateward_backup';
 
 async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Promise<WorkerReply> {
   const src = new Database(req.source, { readonly: true, fileMustExist: true });
+  let liveBytes: number;
   try {
     src.pragma('busy_timeout = 10000');
     // First call transfers nothing and reports the size; returning the largest
     // step makes the rest one step: one read transaction, one point in time.
     await src.backup(req.dest, { progress: () => 0x7fffffff });
+    // What compact is compared with: the live database's size, not a guess from its file.
+    liveBytes =
+      (src.pragma('page_count', { simple: true }) as number) *
+      (src.pragma('page_size', { simple: true }) as number);
   } finally {
     src.close();
   }
@@ -82,9 +91,10 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
     db.pragma('synchronous = OFF');
     // Taken while another process's promote had guarded the old database: no backup keeps that guard.
     dropPromoteGuard(db);
+    let strippedRows = 0;
     if (req.compact) {
       for (const t of COMPACT_STRIPPED_TABLES)
-        if (tableExists(db, t)) db.exec(`DELETE FROM "${t}"`);
+        if (tableExists(db, t)) strippedRows += db.prepare(`DELETE FROM "${t}"`).run().changes;
     }
     // Row counts are not taken here: counting scans whole tables, so the engine
     // counts the finished copy in parallel with its check and hash instead.
@@ -120,6 +130,8 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
       newestDeploymentAt: newest,
       changeSeq,
       schemaVersion,
+      liveBytes,
+      strippedRows,
     };
   } finally {
     db.close();
