@@ -170,6 +170,12 @@ test('when the host stops the page says "disconnected" and reconnects when it is
   await expect(banner).toContainText('Disconnected from the Stateward host');
   await expect(banner).toContainText('Reconnecting by itself');
   await look(page, 'ux-disconnected-light');
+  // Readable in both themes.
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate(`document.documentElement.setAttribute('data-theme', '${theme}')`);
+    expect(await page.evaluate(LOW_CONTRAST)).toEqual([]);
+  }
+  await look(page, 'ux-disconnected-dark');
 
   // Data changed while the page was away: it shows once the host is back.
   const port = Number(new URL(host.origin).port);
