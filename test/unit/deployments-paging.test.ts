@@ -13,16 +13,11 @@ import type { WritableDB, ReadableDB } from '../../electron/core/store/db.ts';
 import type { CommandRegistry } from '../../electron/handlers/registry.ts';
 import { listDeployments } from '../../electron/core/store/resources/deployments.ts';
 import { listEnvironments } from '../../electron/core/store/resources/environments.ts';
-import { DeploymentPages, PAGE_SIZE } from '../../renderer/src/deploymentPages.ts';
+import { DeploymentPageCache, PAGE_SIZE } from '../../renderer/src/deploymentPageCache.ts';
+import type { ReadPage } from '../../renderer/src/deploymentPageCache.ts';
 import { call, callError } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
-
-// The renderer's page cache talks to the registry the host would build.
-let registry: CommandRegistry | null = null;
-vi.mock('../../renderer/src/api.ts', () => ({
-  invoke: (name: string, input: unknown) => registry!.dispatch(name, input),
-}));
 
 const world = useWorld();
 const ROWS = 3000;
@@ -54,7 +49,6 @@ beforeEach(async () => {
   const rt = await startTestRuntime(world);
   const db = readyDb(rt);
   const reg = testRegistry(rt);
-  registry = reg;
   const insProject = db.prepare(
     `INSERT INTO projects (name, created_at, updated_at) VALUES (?, 1, 1)`,
   );
@@ -308,7 +302,9 @@ describe('query plans', () => {
       readonly: true,
       verbose: (sql) => seen.push(String(sql)),
     }) as unknown as ReadableDB;
-    world.defer(() => spy.close());
+    world.defer(() => {
+      spy.close();
+    });
     for (const f of filters()) {
       const want = expected(f);
       if (want.length < 4) continue;
@@ -353,8 +349,15 @@ describe('query plans', () => {
 });
 
 describe("the renderer's page cache", () => {
+  /** The renderer's cache, reading through the registry the host builds (as the app does over HTTP). */
+  const cache = (f: Filter, opts: { skipMax?: number } = {}) => {
+    const read: ReadPage = (input) =>
+      fx.reg.dispatch('deployments.list', input) as ReturnType<ReadPage>;
+    return new DeploymentPageCache(f, read, opts);
+  };
+
   /** Load rows [start, end] the way the list does when they come into view. */
-  async function view(pages: DeploymentPages, start: number, end: number) {
+  async function view(pages: DeploymentPageCache, start: number, end: number) {
     pages.ensure(start, end);
     await pages.settled();
     expect(pages.error).toBeNull();
@@ -365,7 +368,7 @@ describe("the renderer's page cache", () => {
     const want = expected(f);
     const spyDispatch = vi.spyOn(fx.reg, 'dispatch');
     // Small steps so that jumps in this small list take several calls, as at a million rows.
-    const pages = new DeploymentPages(f, { skipMax: 150 });
+    const pages = cache(f, { skipMax: 150 });
     await view(pages, 0, 40);
     expect(pages.total).toBe(want.length);
     const rowsAt = (from: number, to: number) =>
@@ -393,7 +396,7 @@ describe("the renderer's page cache", () => {
   });
 
   it('after new deployments, the rows in view are read again at their new positions', async () => {
-    const pages = new DeploymentPages({});
+    const pages = cache({});
     const mid = 1500;
     await view(pages, mid, mid + 20);
     const ins = fx.db.prepare(
