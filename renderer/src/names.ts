@@ -47,3 +47,18 @@ export function afterTitle(title: string, message: string): string {
   }
   return m === '' ? message : m.charAt(0).toUpperCase() + m.slice(1);
 }
+
+/**
+ * A drill's summary under its verdict ("Restore drill passed"): without the verdict
+ * repeated ("Passed: "), and the backup named by kind and time instead of its file name.
+ */
+export function drillSummaryText(report: {
+  summary: string;
+  source: { fileName: string; kind: BackupKind | null; createdAt: number | null };
+}): string {
+  let text = report.summary.replace(/^(Passed|Failed): /, '');
+  const name = report.source.fileName;
+  const title = backupTitle(report.source);
+  if (name && title !== name) text = text.split(name).join(title);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { commands } from '../../shared/contract.ts';
 import { fieldErrorsOf, humanIssue, issueLines } from '../../renderer/src/errors.ts';
 import { plural } from '../../renderer/src/format.ts';
-import { afterTitle, backupTitle } from '../../renderer/src/names.ts';
+import { afterTitle, backupTitle, drillSummaryText } from '../../renderer/src/names.ts';
 
 function badInput(name: keyof typeof commands, input: unknown) {
   const r = commands[name].input.safeParse(input);
@@ -104,5 +104,26 @@ describe('afterTitle', () => {
   it('leaves other messages alone', () => {
     expect(afterTitle(title, 'Its SHA-256 differs.')).toBe('Its SHA-256 differs.');
     expect(afterTitle(title, title)).toBe(title);
+  });
+});
+
+describe('drillSummaryText', () => {
+  const source = {
+    fileName: '20261127T135214Z-manual-03a48e0c1d2e3f40.sqlite',
+    kind: 'manual' as const,
+    createdAt: Date.UTC(2026, 10, 27, 13, 52, 14),
+  };
+  it('names the backup by kind and time and does not repeat the verdict', () => {
+    const text = drillSummaryText({
+      summary: `Passed: ${source.fileName} restores, boots and shows its data (7 steps).`,
+      source,
+    });
+    expect(text).toMatch(/^Manual backup of .* restores, boots and shows its data \(7 steps\)\.$/);
+    expect(text).not.toContain('.sqlite');
+  });
+  it('keeps a failure reason as it is, minus the verdict', () => {
+    expect(
+      drillSummaryText({ summary: 'Failed: its SHA-256 differs from the manifest.', source }),
+    ).toBe('Its SHA-256 differs from the manifest.');
   });
 });

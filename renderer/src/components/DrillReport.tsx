@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import type { DrillReport, DrillStep, DrillStepStatus } from '../../../shared/domain.ts';
 import { formatBytes, formatCount } from '../format.ts';
+import { drillSummaryText } from '../names.ts';
 import { DRILL_STEPS, exportDrill, STEP_STATUS_LABEL } from '../restores.ts';
 import { useProgress } from '../stores/progress.ts';
 import { useSecretsStatus } from '../stores/secrets.ts';
@@ -63,7 +64,7 @@ export function DrillVerdict({ report }: { report: DrillReport }) {
               : 'Restore drill passed'
             : 'Restore drill failed'}
         </strong>
-        <p>{report.summary}</p>
+        <p title={report.summary}>{drillSummaryText(report)}</p>
       </div>
     </div>
   );
