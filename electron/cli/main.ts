@@ -460,7 +460,7 @@ function diffSummaryText(summary: readonly RestoreDiffCount[]): string[] {
 function diffItemText(i: RestoreDiffItem): string {
   const fields = i.fields
     .map((f) =>
-      f.field === 'value' ? 'value differs' : `${f.field}: ${f.live ?? '-'} -> ${f.copy ?? '-'}`,
+      f.field === 'value' ? 'value set again' : `${f.field}: ${f.live ?? '-'} -> ${f.copy ?? '-'}`,
     )
     .join('; ');
   return `${DIFF_WORD[i.change].padEnd(8)}${i.kind.padEnd(12)}${i.name}${i.context ? `  (${i.context})` : ''}${fields ? `  ${fields}` : ''}`;

@@ -30,6 +30,8 @@ interface FieldSpec {
   cols: readonly string[];
   /** What is shown for it (over the aliases of KindSpec.from); null: never shown (secret values). */
   show: string | null;
+  /** Reported only while this column is the same on both sides (else that column's change says it). */
+  sameAs?: string;
 }
 
 interface KindSpec {
@@ -114,8 +116,9 @@ const SPECS: readonly KindSpec[] = [
       { field: 'environment', cols: ['environment_id'], show: envLabel },
       { field: 'name', cols: ['name'], show: 't.name' },
       { field: 'keyId', cols: ['key_id'], show: 't.key_id' },
-      // Compared in SQLite; neither side's value or ciphertext is ever read out.
-      { field: 'value', cols: ['iv', 'tag', 'ciphertext'], show: null },
+      // Compared in SQLite; neither side's value or ciphertext is ever read out. Under
+      // another key every ciphertext differs (a rotation): then only keyId is reported.
+      { field: 'value', cols: ['iv', 'tag', 'ciphertext'], show: null, sameAs: 'key_id' },
     ],
   },
   {
@@ -201,8 +204,12 @@ function prepare(db: ReadableDB): Prepared[] {
     const copy = columnsOf(db, 'copy', spec.table);
     // A table one side lacks (or without its key) cannot be matched row by row.
     if (!live.has('id') || !copy.has('id')) continue;
-    const fields = spec.fields.filter((f) => f.cols.every((c) => live.has(c) && copy.has(c)));
-    const differs = fields.map((f) => f.cols.map((c) => `l."${c}" IS NOT c."${c}"`).join(' OR '));
+    const both = (c: string) => live.has(c) && copy.has(c);
+    const fields = spec.fields.filter((f) => f.cols.every(both));
+    const differs = fields.map((f) => {
+      const any = f.cols.map((c) => `l."${c}" IS NOT c."${c}"`).join(' OR ');
+      return f.sameAs && both(f.sameAs) ? `(${any}) AND l."${f.sameAs}" IS c."${f.sameAs}"` : any;
+    });
     out.push({ spec, fields, differs });
   }
   return out;

@@ -268,7 +268,7 @@ function shownValue(field: string, v: string | number | null): string {
 function FieldChange({ f }: { f: RestoreDiffField }) {
   const label = FIELD_LABEL[f.field] ?? f.field;
   // A secret's value is compared by the host and never sent: only that it differs.
-  if (f.field === 'value') return <li>{label} differs (values are never shown)</li>;
+  if (f.field === 'value') return <li>{label} set again (values are never shown)</li>;
   return (
     <li>
       <span className="muted">{label}:</span> {shownValue(f.field, f.live)} →{' '}
