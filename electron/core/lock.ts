@@ -181,7 +181,8 @@ function createExclusive(file: string, text: string): boolean {
   }
 }
 
-function pause(ms: number): void {
+/** Block this thread for `ms` (between tries of a lock). */
+export function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.ts';
-import { DataDirLock } from './lock.ts';
+import { DataDirLock, pause } from './lock.ts';
 import type { DataDirLayout } from './paths.ts';
 import type { ReadableDB, WritableDB } from './store/db.ts';
 import { openReadOnly } from './store/db.ts';
@@ -167,8 +167,6 @@ export function keepMachineSettings(layout: DataDirLayout, live: ReadableDB | nu
   }
 }
 
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
 /** Run `fn` holding `lockFile` (taken as the data-dir lock is: complete or not at all, stale ones taken over). */
 function withFileLock<T>(lockFile: string, fn: () => T): T {
   const until = Date.now() + WAIT_MS;
@@ -186,7 +184,7 @@ function withFileLock<T>(lockFile: string, fn: () => T): T {
           { hint: 'Try again in a moment.', cause: e },
         );
       }
-      sleepSync(10);
+      pause(10);
     }
   }
   try {
