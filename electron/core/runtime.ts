@@ -64,9 +64,9 @@ export class Runtime {
   readonly grantedPaths = new Set<string>();
   /** The owner-only repair done at this start (null when it did not own the data dir). */
   permissionRepair: PermissionRepair | null = null;
-  readonly now: () => number;
   /** Why this process does not hold the data-dir lock it asked for (held elsewhere, a full disk, an unusable folder). */
   lockError: AppError | null = null;
+  readonly now: () => number;
   private currentStore: Store | null;
   private currentStartup: StartupState;
 
@@ -138,8 +138,8 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   let startup: StartupState = { state: 'ready' };
   let preUpgrade: BackupResult | null = null;
   let recovery: Recovery | null = null;
-  const recovered: string[] = [];
   let lockError: AppError | null = null;
+  const recovered: string[] = [];
   try {
     ensureOwnerDir(layout.dir);
     if (opts.lockMode !== null) {
@@ -240,10 +240,10 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       lock?.release();
       lock = null;
     }
+    if (opts.lockMode !== null && !lock) lockError = err;
     startup = {
       state: 'refused',
       code: err.code,
-    if (opts.lockMode !== null && !lock) lockError = err;
       message: err.message,
       hint: err.hint ?? 'See the log file for details.',
       dataDir: layout.dir,
@@ -253,10 +253,10 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   }
   const rt = new Runtime(opts, layout, logger, lock, store, startup);
   rt.permissionRepair = permissionRepair;
+  rt.lockError = lockError;
   if (recovery)
     recovered.unshift(
       `${recovery.outcome === 'finished' ? 'finished' : 'rolled back'} the interrupted promote of restored copy ${recovery.journal.restoreId}`,
-  rt.lockError = lockError;
     );
   rt.recovered.push(...recovered);
   // Only the process that owns the data dir removes what crashed restores left (never failing the start).

@@ -776,22 +776,6 @@ export class RestoreService {
     }
   }
 
-  /** Take the write lock of live and add the guard in that open transaction. */
-  private lockLive(live: WritableDB): void {
-    // FULL sync for the guard's commit and the last checkpoint (a transaction cannot change it).
-    live.pragma('synchronous = FULL');
-    try {
-      live.exec('BEGIN IMMEDIATE');
-    } catch (e) {
-      live.pragma('synchronous = NORMAL');
-      if (String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY')) {
-        throw new AppError(
-          'DATA_DIR_BUSY',
-          'Another process is writing to the live database, so the promote did not start; nothing was changed.',
-          { hint: 'Try again when that process is done.', cause: e },
-        );
-      }
-      throw e;
   /** Why a promote cannot run in this process: the real reason its lock could not be taken. */
   private noLock(): AppError {
     const why = this.rt.lockError;
@@ -817,6 +801,22 @@ export class RestoreService {
     );
   }
 
+  /** Take the write lock of live and add the guard in that open transaction. */
+  private lockLive(live: WritableDB): void {
+    // FULL sync for the guard's commit and the last checkpoint (a transaction cannot change it).
+    live.pragma('synchronous = FULL');
+    try {
+      live.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      live.pragma('synchronous = NORMAL');
+      if (String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY')) {
+        throw new AppError(
+          'DATA_DIR_BUSY',
+          'Another process is writing to the live database, so the promote did not start; nothing was changed.',
+          { hint: 'Try again when that process is done.', cause: e },
+        );
+      }
+      throw e;
     }
     addPromoteGuard(live);
   }
