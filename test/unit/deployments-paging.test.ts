@@ -218,6 +218,44 @@ describe('keyset paging through every filter', () => {
   });
 });
 
+describe('a project with more environments than one query merges', () => {
+  it('pages through all of them in order, both ways, and skips exactly', async () => {
+    const pid = Number(
+      fx.db
+        .prepare(`INSERT INTO projects (name, created_at, updated_at) VALUES ('wide', 1, 1)`)
+        .run().lastInsertRowid,
+    );
+    const insEnv = fx.db.prepare(
+      `INSERT INTO environments (project_id, name, created_at, updated_at) VALUES (?, ?, 1, 1)`,
+    );
+    const insDep = fx.db.prepare(
+      `INSERT INTO deployments (environment_id, version, status, started_at) VALUES (?, 'w', ?, ?)`,
+    );
+    const rand = rng(11);
+    fx.db.transaction(() => {
+      const envs = Array.from({ length: 450 }, (_, i) =>
+        Number(insEnv.run(pid, `env-${i}`).lastInsertRowid),
+      );
+      for (let i = 0; i < 1200; i++)
+        insDep.run(
+          envs[Math.floor(rand() * envs.length)]!,
+          rand() < 0.5 ? 'failed' : 'succeeded',
+          T0 + Math.floor(rand() * 300),
+        );
+    })();
+    for (const f of [{ projectId: pid }, { projectId: pid, status: 'failed' as const }]) {
+      const want = expected(f);
+      expect(await walk(f, 101), JSON.stringify(f)).toEqual(want);
+      expect(await walk(f, 77, true), JSON.stringify(f)).toEqual(want);
+      const first = await list({ ...f, limit: 10 });
+      expect(ids(await list({ ...f, cursor: first.next, skip: 250, limit: 20 }))).toEqual(
+        want.slice(260, 280),
+      );
+      expect(first.total).toBe(want.length);
+    }
+  });
+});
+
 describe('kept counts', () => {
   it('totals, project and environment counts follow inserts, status changes and deletes', async () => {
     const check = async () => {
