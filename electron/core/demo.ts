@@ -37,7 +37,7 @@ const FAILURES = [
 ];
 
 /** Small deterministic PRNG (mulberry32) so demo data is the same each time. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -13,6 +13,7 @@ import type { WritableDB, ReadableDB } from '../../electron/core/store/db.ts';
 import type { CommandRegistry } from '../../electron/handlers/registry.ts';
 import { listDeployments } from '../../electron/core/store/resources/deployments.ts';
 import { listEnvironments } from '../../electron/core/store/resources/environments.ts';
+import { rng } from '../../electron/core/demo.ts';
 import { DeploymentPageCache, PAGE_SIZE } from '../../renderer/src/deploymentPageCache.ts';
 import type { ReadPage } from '../../renderer/src/deploymentPageCache.ts';
 import { call, callError } from '../helpers/restore-util.ts';
@@ -29,18 +30,6 @@ interface Fixture {
   file: string;
   projects: Record<'a' | 'b' | 'c' | 'd', number>;
   envs: Record<'a1' | 'a2' | 'a3' | 'b1' | 'b2' | 'c1' | 'd1', number>;
-}
-
-/** Small deterministic PRNG, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 let fx: Fixture;
