@@ -223,6 +223,11 @@ function ReportsStep() {
     const i = w.items[e.id];
     return i?.state === 'done' && i.report.passed;
   }).length;
+  // A passed drill of an empty backup proves the file restores, not any data: said beside the count.
+  const empty = w.queue.filter((e) => {
+    const i = w.items[e.id];
+    return i?.state === 'done' && i.report.passed && i.report.empty === true;
+  }).length;
   return (
     <div className="verify-reports">
       <p data-testid="verify-summary">
@@ -233,6 +238,14 @@ function ReportsStep() {
               : `All ${formatCount(w.queue.length)} backups passed their restore drills.`
             : `${formatCount(passed)} of ${plural(w.queue.length, 'backup')} passed.`}
         </strong>
+        {empty > 0 && (
+          <span data-testid="verify-empty">
+            {' '}
+            {empty === w.queue.length && empty === 1
+              ? 'But it is empty (no projects, no deployments): that proves the file restores, not your data.'
+              : `${plural(empty, 'backup')} ${empty === 1 ? 'is' : 'are'} empty (no projects, no deployments): that proves the file restores, not your data.`}
+          </span>
+        )}
       </p>
       {w.queue.map((e) => {
         const item = w.items[e.id];
