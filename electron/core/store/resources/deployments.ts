@@ -240,6 +240,11 @@ function totalOf(db: ReadableDB, f: DeploymentQuery): number {
  * shift or repeat the rows of the next one.
  */
 export function listDeployments(db: ReadableDB, f: DeploymentQuery): CursorPage<Deployment> {
+  // One read transaction: keys, rows, cursors and total describe the same moment.
+  return db.transaction(() => readPage(db, f))();
+}
+
+function readPage(db: ReadableDB, f: DeploymentQuery): CursorPage<Deployment> {
   const starts = [f.cursor !== undefined, f.at !== undefined, f.from === 'oldest'];
   if (starts.filter(Boolean).length > 1) {
     throw new AppError('BAD_INPUT', 'Give at most one of cursor, at and from: "oldest".', {
@@ -282,7 +287,10 @@ export function listDeployments(db: ReadableDB, f: DeploymentQuery): CursorPage<
     ).map((r) => [r.id, r]),
   );
   return {
-    items: page.map((k) => rowToDeployment(byId.get(k.i)!)),
+    items: page.flatMap((k) => {
+      const row = byId.get(k.i);
+      return row ? [rowToDeployment(row)] : [];
+    }),
     total: totalOf(db, f),
     next,
     prev,
