@@ -26,6 +26,7 @@ import type { AppErrorShape } from '../../shared/errors.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { resolveDataDirHere, dataDirLayout } from '../core/paths.ts';
+import { assertDataDirUsable } from '../core/datadir-check.ts';
 import type { ResolvedDataDir } from '../core/paths.ts';
 import { fileSize } from '../core/fsutil.ts';
 import { readLock, lockIsLive } from '../core/lock.ts';
@@ -945,6 +946,8 @@ export async function runCli(
     if (values['data-dir'] === '') throw usageError('--data-dir must not be empty.');
     const where = resolveDataDirHere(values['data-dir'], null);
     dataDir = where.dir;
+    // A file, a device, a dangling link, home or a folder of other files: refused before anything is touched.
+    assertDataDirUsable(where.dir);
     let outcome: Outcome;
     switch (command) {
       case 'status':

@@ -6,6 +6,7 @@ import type { DataDirSource, StartupState } from '../../shared/domain.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { EventBus } from './events.ts';
 import { ensureOwnerDir } from './fsutil.ts';
+import { assertDataDirUsable } from './datadir-check.ts';
 import type { PermissionRepair } from './permissions.ts';
 import { describeRepair, repairPermissions } from './permissions.ts';
 import { DataDirLock, lockIsLive, readLock } from './lock.ts';
@@ -141,6 +142,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   let lockError: AppError | null = null;
   const recovered: string[] = [];
   try {
+    assertDataDirUsable(layout.dir);
     ensureOwnerDir(layout.dir);
     if (opts.lockMode !== null) {
       lock = DataDirLock.acquire(layout.lock, opts.lockMode);

@@ -1,0 +1,127 @@
+// A data dir path that cannot be one (a file, a device, a dangling link, a path
+// through a file, the home folder, a system folder, a backups folder) is refused
+// by every command with DATA_DIR_UNUSABLE (exit 2) and a plain message, before
+// anything is created or tightened next to it; the app start says the same.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { assertDataDirUsable } from '../../electron/core/datadir-check.ts';
+import { cli } from '../helpers/cli.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import { isRoot, useWorld } from '../helpers/world.ts';
+
+const world = useWorld();
+
+const COMMANDS: string[][] = [
+  ['status'],
+  ['backups'],
+  ['backup'],
+  ['migrate'],
+  ['secret', 'list'],
+  ['verify', 'x.sqlite'],
+  ['restore', 'x.sqlite'],
+  ['promote', 'abc', '--yes'],
+  ['demo', '--deployments', '1'],
+];
+
+/** Every name and mode under `dir`, to show nothing changed. */
+function snapshot(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true })
+    .map(String)
+    .sort()
+    .map((n) => {
+      const s = fs.lstatSync(path.join(dir, n));
+      return `${n} ${(s.mode & 0o7777).toString(8)} ${s.size}`;
+    });
+}
+
+async function expectRefusedEverywhere(parent: string, dataDir: string, says: RegExp) {
+  const before = snapshot(parent);
+  for (const argv of COMMANDS) {
+    const r = await cli('--data-dir', dataDir, ...argv);
+    expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(2);
+    expect(r.stderr).toContain('DATA_DIR_UNUSABLE');
+    expect(r.stderr).toMatch(says);
+    expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
+    const json = await cli('--data-dir', dataDir, '--json', ...argv);
+    expect(JSON.parse(json.stdout).error.code).toBe('DATA_DIR_UNUSABLE');
+  }
+  const rt = await startTestRuntime(world, dataDir);
+  expect(rt.startup).toMatchObject({ state: 'refused', code: 'DATA_DIR_UNUSABLE' });
+  expect(snapshot(parent)).toEqual(before);
+}
+
+describe('a data dir that is not a folder', () => {
+  it('a regular file', async () => {
+    const parent = world.dir();
+    const f = path.join(parent, 'file');
+    fs.writeFileSync(f, 'mine', { mode: 0o644 });
+    await expectRefusedEverywhere(parent, f, /is a file, not a folder/);
+    expect(fs.readFileSync(f, 'utf8')).toBe('mine');
+  });
+
+  it.runIf(isRoot)('a character device', async () => {
+    const parent = world.dir();
+    const dev = path.join(parent, 'dn');
+    execFileSync('mknod', [dev, 'c', '1', '3']);
+    await expectRefusedEverywhere(parent, dev, /is a device, not a folder/);
+  });
+
+  it('a dangling symlink, and a path through it', async () => {
+    const parent = world.dir();
+    const link = path.join(parent, 'link');
+    fs.symlinkSync(path.join(parent, 'unmounted-drive'), link);
+    await expectRefusedEverywhere(
+      parent,
+      link,
+      /is a link to .*unmounted-drive, which does not exist/,
+    );
+    await expectRefusedEverywhere(parent, path.join(link, 'data'), /through the link/);
+  });
+
+  it('a path below a regular file', async () => {
+    const parent = world.dir();
+    fs.writeFileSync(path.join(parent, 'file'), '');
+    await expectRefusedEverywhere(parent, path.join(parent, 'file', 'data'), /not a folder/);
+  });
+});
+
+describe('a folder that must not become a data dir', () => {
+  it('a backups folder given as the data dir', async () => {
+    const data = world.dir();
+    expect((await cli('--data-dir', data, 'demo', '--deployments', '3')).code).toBe(0);
+    expect((await cli('--data-dir', data, 'backup')).code).toBe(0);
+    const backups = path.join(data, 'backups');
+    await expectRefusedEverywhere(backups, backups, /looks like a backups folder/);
+  });
+
+  it('the home folder and system folders (checked, nothing touched)', () => {
+    const home = world.dir();
+    fs.chmodSync(home, 0o755);
+    expect(() => assertDataDirUsable(home, home)).toThrow(
+      expect.objectContaining({
+        code: 'DATA_DIR_UNUSABLE',
+        message: expect.stringMatching(/home folder/),
+      }),
+    );
+    expect(fs.statSync(home).mode & 0o777).toBe(0o755);
+    for (const sys of ['/', '/etc', '/usr/lib'])
+      expect(() => assertDataDirUsable(sys, home)).toThrow(
+        expect.objectContaining({
+          code: 'DATA_DIR_UNUSABLE',
+          message: expect.stringMatching(/system folder/),
+        }),
+      );
+  });
+
+  it('a missing folder, an empty one and a data dir are fine', () => {
+    const parent = world.dir();
+    expect(() => assertDataDirUsable(path.join(parent, 'new', 'data'))).not.toThrow();
+    expect(() => assertDataDirUsable(parent)).not.toThrow();
+    fs.writeFileSync(path.join(parent, 'stateward.db'), '');
+    fs.writeFileSync(path.join(parent, 'x.manifest.json'), '{}');
+    expect(() => assertDataDirUsable(parent)).not.toThrow();
+  });
+});
