@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
+    // PostgreSQL for the tests that need it (started on first use; see test/helpers/pg.ts).
+    globalSetup: ['test/helpers/pg-global-setup.ts'],
   },
 });
