@@ -66,6 +66,20 @@ export const ERROR_CODES = [
   'PROMOTE_INTERRUPTED',
   /** A crash left a write of the database unfinished (a hot -journal); the next start with the data-dir lock rolls it back. */
   'DB_NEEDS_RECOVERY',
+  /** PostgreSQL: the server cannot be reached (refused, unknown host, timed out, not accepting connections). */
+  'PG_UNREACHABLE',
+  /** PostgreSQL: the server rejected the user or password (28P01/28000). */
+  'PG_AUTH_FAILED',
+  /** PostgreSQL: the database named in the URL does not exist on the server (3D000). */
+  'PG_DATABASE_MISSING',
+  /** PostgreSQL: the server accepts this connection only over TLS (sslmode=disable asked for none). */
+  'PG_TLS_REQUIRED',
+  /** PostgreSQL: TLS could not be set up as sslmode asks (the server offers none, or its certificate did not verify). */
+  'PG_TLS_FAILED',
+  /** PostgreSQL: the server is older than the oldest supported version (details.minimum). */
+  'PG_SERVER_TOO_OLD',
+  /** PostgreSQL: the target schema holds tables that are not Stateward's; nothing was changed. */
+  'PG_SCHEMA_FOREIGN',
   'INTERNAL',
 ] as const;
 

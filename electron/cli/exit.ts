@@ -40,6 +40,13 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SECRETS_PASSPHRASE_REQUIRED':
     case 'SECRETS_RECOVERY_KEY_INVALID':
     case 'SECRET_VALUE_REFUSED':
+    case 'SECRET_REFERENCE_UNKNOWN':
+    case 'PG_UNREACHABLE':
+    case 'PG_AUTH_FAILED':
+    case 'PG_DATABASE_MISSING':
+    case 'PG_TLS_REQUIRED':
+    case 'PG_TLS_FAILED':
+    case 'PG_SCHEMA_FOREIGN':
       return EXIT.badInput;
     case 'DATA_DIR_LOCKED':
     case 'SCHEMA_FROM_NEWER_VERSION':
@@ -58,6 +65,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'RESTORE_NOT_VERIFIED':
     case 'SECRETS_LOCKED':
     case 'SECRETS_KEY_UNAVAILABLE':
+    case 'PG_SERVER_TOO_OLD':
       return EXIT.refused;
     case 'CANCELLED':
     case 'MIGRATION_FAILED':
