@@ -1,19 +1,20 @@
 // What the renderer says about backups, in one place: labels, hints for the
 // backup error codes, and saving a copy outside the backups folder (Save As in
 // Electron, a one-time download link in the browser).
+import type { BackupStage } from '../../shared/backup-progress.ts';
 import type { BackupEntry } from '../../shared/domain.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { invoke, platform } from './api.ts';
 
 export { BACKUP_KIND_LABEL, backupTitle } from './names.ts';
 
-export const PHASES = ['snapshot', 'verify', 'finalize'] as const;
-export type Phase = (typeof PHASES)[number];
-
-export const PHASE_LABEL: Record<Phase, string> = {
-  snapshot: 'Copying a consistent snapshot',
-  verify: 'Checking it (quick_check) and hashing it (SHA-256)',
-  finalize: 'Writing it durably and adding its manifest',
+/** A backup's stage in words (the stages and their weights: shared/backup-progress.ts). */
+export const STAGE_LABEL: Record<BackupStage, string> = {
+  snapshot: 'Taking a consistent snapshot',
+  verify: 'Checking (quick_check) and hashing (SHA-256)',
+  finalize: 'Writing it to disk with its manifest',
+  offsite: 'Copying off-site',
+  done: 'Done',
 };
 
 /** Failed its newest drill, or damaged: never offered as safe (listed after the others, with why). */
@@ -94,6 +95,9 @@ export function newOpId(): string {
 }
 
 export const SAVE_COPY_LABEL = platform === 'electron' ? 'Save a copy…' : 'Download a copy';
+/** The Back up now menu's item: a backup, then the same Save As (or download) as SAVE_COPY_LABEL. */
+export const BACKUP_AND_SAVE_LABEL =
+  platform === 'electron' ? 'Back up and save a copy to…' : 'Back up and download a copy';
 
 export type CopyOutcome =
   | { state: 'saved'; path: string }

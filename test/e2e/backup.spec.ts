@@ -1,4 +1,5 @@
-// Backups end to end against a real host: the wizard (compact, then full), the
+// Backups end to end against a real host: "Back up now" (one click; compact from
+// its Options… menu) with one progress figure, the
 // Backups page (list, chart, detail, browser download checked by SHA-256), the
 // files on disk (owner-only), the Dashboard's safety facts, the schedule &
 // retention settings (field errors, off-site warnings, surviving a reload), and
@@ -34,6 +35,23 @@ async function dismissToasts(page: Page): Promise<void> {
   while ((await close.count()) > 0) await close.first().click();
 }
 
+/** The running backup's percentage as its label, the bar's aria-valuenow and its fill's width say. */
+async function labelAndBar(
+  page: Page,
+): Promise<{ label: number; valuenow: number; width: number }> {
+  const run = wizard(page).getByTestId('backup-run');
+  const bar = run.getByRole('progressbar');
+  return {
+    label: Number((await run.getByTestId('backup-percent').textContent())!.replace('%', '')),
+    valuenow: Number(await bar.getAttribute('aria-valuenow')),
+    width: Number(
+      /width:\s*([\d.]+)%/.exec(
+        (await bar.locator('.progress-fill').getAttribute('style')) ?? '',
+      )?.[1],
+    ),
+  };
+}
+
 async function scrollTop(page: Page): Promise<void> {
   await page.locator('#content').evaluate((el) => el.scrollTo(0, 0));
 }
@@ -42,7 +60,7 @@ function sha256Of(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-test('wizard, Backups page, files on disk, download and Dashboard', async ({ page, host }) => {
+test('Back up now, Backups page, files on disk, download and Dashboard', async ({ page, host }) => {
   await loadDemo(page, host.url);
   const safety = page.getByTestId('safety-panel');
   await expect(safety.getByText('No restore drill yet')).toBeVisible();
@@ -58,39 +76,45 @@ test('wizard, Backups page, files on disk, download and Dashboard', async ({ pag
     await route.fulfill({ response });
   });
 
-  // Step 1: mode, by keyboard.
-  await safety.getByRole('button', { name: 'Back up now' }).click();
+  // Options… beside "Back up now", by keyboard: a compact backup starts at once.
+  const options = safety.getByRole('button', { name: 'Options…' });
+  await options.focus();
+  await page.keyboard.press('Enter');
+  const menu = page.getByRole('menu', { name: 'Backup options' });
+  await expect(menu.getByRole('menuitem', { name: /Compact backup/ })).toBeFocused();
+  await expect(menu).toContainText('Strips metrics and resource status');
+  await expect(menu.getByRole('menuitem', { name: /Back up and download a copy/ })).toBeVisible();
+  await shot(page, '21-backup-options');
+  await page.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+  await expect(options).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+
+  // The run: one figure, the stage in words, bytes, the same percentage on the label and the bar.
   const dialog = wizard(page);
-  await expect(dialog.getByRole('heading', { name: 'Back up now' })).toBeVisible();
-  const full = dialog.getByRole('radio', { name: /^Full/ });
-  const compact = dialog.getByRole('radio', { name: /^Compact/ });
-  await expect(full).toBeChecked();
-  await expect(full).toBeFocused();
-  await expect(dialog.getByText('Strips metrics and resource status')).toBeVisible();
-  await shot(page, '21-wizard-1-mode');
-  await page.keyboard.press('ArrowDown');
-  await expect(compact).toBeChecked();
-  await shot(page, '21b-wizard-1-mode-compact');
-  await dialog.getByRole('button', { name: 'Next' }).press('Enter');
-
-  // Step 2: destination.
-  await expect(dialog.getByText('Backups folder', { exact: true })).toBeVisible();
-  await expect(dialog.getByText(path.join(host.dataDir, 'backups'))).toBeVisible();
-  await expect(dialog.getByRole('checkbox', { name: /Also save a copy/ })).not.toBeChecked();
-  await shot(page, '22-wizard-2-destination');
-  await dialog.getByRole('button', { name: 'Run compact backup' }).click();
-
-  // Step 3: run, with the progress the host reported.
-  await expect(dialog.getByRole('heading', { name: 'Backing up…' })).toBeVisible();
+  await expect(dialog.getByRole('heading', { name: 'Backing up (compact)…' })).toBeVisible();
   await expect(dialog.getByRole('progressbar')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Cancel backup' })).not.toBeFocused();
   await expect(dialog.getByTestId('backup-percent')).toHaveText('100%');
-  await expect(dialog.getByTestId('backup-phase')).toContainText('Step 3 of 3');
-  await expect(dialog.getByRole('button', { name: 'Cancel backup' })).toBeVisible();
-  await shot(page, '23-wizard-3-run');
+  await expect(dialog.getByTestId('backup-phase')).toHaveText('Done');
+  expect(await labelAndBar(page)).toEqual({ label: 100, valuenow: 100, width: 100 });
+  await shot(page, '23-backup-run');
   release();
 
-  // Step 4: result with the manifest's facts.
+  // The result: where it is, its size, its verified state; what compact achieved; the manifest.
   await expect(dialog.getByRole('heading', { name: 'Backup complete' })).toBeVisible();
+  const line = dialog.getByTestId('backup-result-line');
+  await expect(line).toContainText(path.join(host.dataDir, 'backups'));
+  await expect(line).toContainText(/\d+(\.\d)? (KiB|MiB)/);
+  await expect(line).toContainText('compact');
+  await expect(line).toContainText('not verified yet');
+  // Smaller than the live database, or why not with both sizes (the small demo has few
+  // metrics: the embedded manifest table can outweigh what stripping them freed).
+  await expect(dialog.getByTestId('backup-compaction')).toContainText(
+    /Compact: .+ instead of .+ \(the live database\), [\d,]+ metrics and status rows stripped|Compact is not smaller.*the compact file is [\d,]+ bytes, the live database [\d,]+ bytes/,
+  );
+  await dialog.getByText('What the manifest records').click();
   const shaText = dialog.getByTestId('result-sha256');
   await expect(shaText).toHaveText(/^[0-9a-f]{64}$/);
   const sha = (await shaText.textContent())!;
@@ -102,7 +126,7 @@ test('wizard, Backups page, files on disk, download and Dashboard', async ({ pag
   await expect(
     dialog.getByRole('button', { name: 'Verify this backup (restore drill)' }),
   ).toBeVisible();
-  await shot(page, '24-wizard-4-result');
+  await shot(page, '24-backup-result');
   await page.unroute('**/api/invoke/backups.create');
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(dialog).toBeHidden();
@@ -123,12 +147,12 @@ test('wizard, Backups page, files on disk, download and Dashboard', async ({ pag
   await expect(chart.getByRole('img')).toBeVisible();
   await expect(chart.locator('circle.chart-point[data-kind="manual"]')).toHaveCount(1);
 
-  // A second, full backup from the page header.
+  // A second backup from the page header: one click, a full one.
   await page.getByRole('button', { name: 'Back up now' }).click();
-  await expect(wizard(page).getByRole('radio', { name: /^Full/ })).toBeChecked();
-  await wizard(page).getByRole('button', { name: 'Next' }).click();
-  await wizard(page).getByRole('button', { name: 'Run full backup' }).click();
   await expect(wizard(page).getByRole('heading', { name: 'Backup complete' })).toBeVisible();
+  await expect(wizard(page).getByTestId('backup-result-line')).toContainText('full');
+  await expect(wizard(page).getByTestId('backup-compaction')).toHaveCount(0);
+  await wizard(page).getByText('What the manifest records').click();
   await expect(wizard(page).getByTestId('result-mode')).toHaveText('Full');
   // "Verify" opens the Verify wizard on that backup, over its detail on the Backups page,
   // which says it is not verified yet.
@@ -201,15 +225,106 @@ test('wizard, Backups page, files on disk, download and Dashboard', async ({ pag
   await page.setViewportSize({ width: 1024, height: 680 });
   await scrollTop(page);
   await shot(page, '25e-dark-backups-page-small-window');
+  await page.setViewportSize({ width: 1000, height: 680 });
+  await scrollTop(page);
+  await page.getByRole('button', { name: 'Options…' }).first().click();
+  await expect(page.getByRole('menu', { name: 'Backup options' })).toBeVisible();
+  await shot(page, '21e-dark-backup-options-1000px');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Back up now' }).first().click();
+  await expect(wizard(page).getByRole('heading', { name: 'Backup complete' })).toBeVisible();
+  await shot(page, '24e-dark-backup-result-1000px');
+  await wizard(page).getByRole('button', { name: 'Done' }).click();
   await page.setViewportSize({ width: 1360, height: 860 });
   await page.getByRole('button', { name: 'Back up now' }).first().click();
-  await expect(wizard(page).getByRole('heading', { name: 'Back up now' })).toBeVisible();
-  await shot(page, '21d-dark-wizard-1-mode');
-  await wizard(page).getByRole('button', { name: 'Next' }).click();
-  await shot(page, '22d-dark-wizard-2-destination');
-  await wizard(page).getByRole('button', { name: 'Run full backup' }).click();
   await expect(wizard(page).getByRole('heading', { name: 'Backup complete' })).toBeVisible();
-  await shot(page, '24d-dark-wizard-4-result');
+  await shot(page, '24d-dark-backup-result');
+});
+
+test('one click backs up; Enter twice never cancels; one figure on the label and the bar', async ({
+  page,
+  host,
+}) => {
+  await loadDemo(page, host.url);
+  const creates: string[] = [];
+  const cancels: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/invoke/backups.create')) creates.push(r.url());
+    if (r.url().includes('/api/invoke/backups.cancel')) cancels.push(r.url());
+  });
+  // Hold the result so the progress stays on screen while the keys arrive and it is sampled.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/invoke/backups.create', async (route) => {
+    const response = await route.fetch();
+    await held;
+    await route.fulfill({ response });
+  });
+  await nav(page).getByRole('button', { name: 'Backups' }).click();
+  const start = page.getByRole('button', { name: 'Back up now' }).first();
+  await start.focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  const dialog = wizard(page);
+  await expect(dialog.getByTestId('wizard-step')).toHaveAttribute('data-step', 'run');
+  const cancel = dialog.getByRole('button', { name: 'Cancel backup' });
+  await expect(cancel).toBeVisible();
+  await expect(cancel).not.toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByTestId('backup-percent')).toHaveText('100%');
+  expect(await labelAndBar(page)).toEqual({ label: 100, valuenow: 100, width: 100 });
+  release();
+  await expect(dialog.getByRole('heading', { name: 'Backup complete' })).toBeVisible();
+  expect(cancels).toEqual([]);
+  expect(creates).toHaveLength(1);
+  await expect(backupRows(page).filter({ hasText: 'Manual' })).toHaveCount(1);
+});
+
+test('the percentage only rises, and the label always shows what the bar shows', async ({
+  page,
+  host,
+}) => {
+  // 100,000 deployments: long enough a backup to see it move through its stages.
+  await loadDemo(page, host.url, 'large');
+  await nav(page).getByRole('button', { name: 'Backups' }).click();
+  // Sample the label and the bar together on every change the page makes, from the first
+  // (a script string: this file is type-checked without the DOM's types).
+  await page.evaluate(`
+    window.samples = [];
+    new MutationObserver(() => {
+      const bar = document.querySelector('[data-testid="backup-run"] [role="progressbar"]');
+      const pct = document.querySelector('[data-testid="backup-percent"]');
+      const phase = document.querySelector('[data-testid="backup-phase"]');
+      if (!bar || !pct) return;
+      window.samples.push({
+        label: pct.textContent,
+        now: bar.getAttribute('aria-valuenow'),
+        width: bar.firstElementChild.style.width,
+        phase: phase ? phase.textContent : '',
+      });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  `);
+  await page.getByRole('button', { name: 'Back up now' }).first().click();
+  await expect(wizard(page).getByRole('heading', { name: 'Backup complete' })).toBeVisible();
+  const samples = (await page.evaluate('window.samples')) as {
+    label: string;
+    now: string;
+    width: string;
+    phase: string;
+  }[];
+  expect(samples.length).toBeGreaterThan(1);
+  let last = 0;
+  for (const s of samples) {
+    const n = Number(s.label.replace('%', ''));
+    expect(s, 'label, aria-valuenow and width agree').toEqual({
+      ...s,
+      now: String(n),
+      width: `${n}%`,
+    });
+    expect(n, JSON.stringify(s)).toBeGreaterThanOrEqual(last);
+    last = n;
+  }
+  expect(samples.some((s) => s.phase.startsWith('Checking (quick_check) and hashing'))).toBe(true);
 });
 
 test('schedule & retention settings, off-site warnings, reload', async ({ page, host }) => {
@@ -366,12 +481,14 @@ test('cancelling a running backup keeps nothing', async ({ page, host }) => {
     await held;
     await route.continue();
   });
-  await page.getByTestId('safety-panel').getByRole('button', { name: 'Back up now' }).click();
+  await page.getByTestId('safety-panel').getByRole('button', { name: 'Options…' }).click();
+  await page.getByRole('menuitem', { name: /Compact backup/ }).click();
   const dialog = wizard(page);
-  await dialog.getByRole('radio', { name: /^Compact/ }).check();
-  await dialog.getByRole('button', { name: 'Next' }).click();
-  await dialog.getByRole('button', { name: 'Run compact backup' }).click();
-  await expect(dialog.getByRole('heading', { name: 'Backing up…' })).toBeVisible();
+  await expect(dialog.getByRole('heading', { name: 'Backing up (compact)…' })).toBeVisible();
+  // Nothing reported yet: 0 on the label and the bar, no figure made up.
+  await expect(dialog.getByTestId('backup-phase')).toHaveText('Starting…');
+  expect(await labelAndBar(page)).toEqual({ label: 0, valuenow: 0, width: 0 });
+  await shot(page, '23b-backup-run-starting');
   await dialog.getByRole('button', { name: 'Cancel backup' }).click();
   await expect(dialog.getByRole('button', { name: 'Cancelling…' })).toBeDisabled();
   release();
@@ -388,13 +505,13 @@ test('cancelling a running backup keeps nothing', async ({ page, host }) => {
     // Forward the wizard's request only once the other backup has reserved its temporary file.
     const dir = path.join(host.dataDir, 'backups');
     await expect
-      .poll(() => fs.readdirSync(dir).some((n) => n.startsWith('.tmp-')), { intervals: [5] })
+      .poll(() => fs.readdirSync(dir).some((n) => n.startsWith('.stateward-tmp-')), {
+        intervals: [5],
+      })
       .toBe(true);
     await route.continue();
   });
-  await dialog.getByRole('button', { name: 'Start over' }).click();
-  await dialog.getByRole('button', { name: 'Next' }).click();
-  await dialog.getByRole('button', { name: 'Run compact backup' }).click();
+  await dialog.getByRole('button', { name: 'Try the compact backup again' }).click();
   await expect(dialog.getByRole('heading', { name: 'Backup failed' })).toBeVisible();
   const error = dialog.getByRole('alert');
   await expect(error).toContainText('already running');

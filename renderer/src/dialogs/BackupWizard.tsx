@@ -1,125 +1,96 @@
-// "Back up now": choose full or compact, see where it goes (plus an optional
-// copy elsewhere), watch it run with real progress (and cancel it), then read
-// what the manifest recorded. The state lives in stores/backupWizard.ts.
+// The running backup that "Back up now" started (stores/backupWizard.ts): one
+// progress figure — the stage in words, bytes, a percentage for the whole
+// backup that the bar shows too, the time left — and Cancel (never focused by
+// default). When it ends: where the backup is, its size, its verified state,
+// what compact achieved, and the manifest's facts one click away.
 import type { ReactNode } from 'react';
-import { Fragment, useEffect, useRef } from 'react';
-import { invoke, platform } from '../api.ts';
-import type { Phase } from '../backups.ts';
-import {
-  backupsFolderOf,
-  copyOutcomeText,
-  PHASE_LABEL,
-  PHASES,
-  SAVE_COPY_LABEL,
-} from '../backups.ts';
+import { Fragment } from 'react';
+import type { BackupStage } from '../../../shared/backup-progress.ts';
+import { BACKUP_STAGES } from '../../../shared/backup-progress.ts';
+import type { BackupEntry } from '../../../shared/domain.ts';
+import { backupsFolderOf, copyOutcomeText, SAVE_COPY_LABEL, STAGE_LABEL } from '../backups.ts';
 import { KindBadge, ManifestFacts } from '../components/BackupFacts.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { StepProgress } from '../components/ProgressBar.tsx';
-import { WizardSteps } from '../components/WizardSteps.tsx';
-import { formatBytes, formatDuration } from '../format.ts';
-import { useQuery } from '../hooks/useQuery.ts';
+import { formatBytes, formatCount, formatDuration } from '../format.ts';
 import { useApp } from '../stores/app.ts';
-import type { Outcome, WizardStep } from '../stores/backupWizard.ts';
+import type { Outcome } from '../stores/backupWizard.ts';
 import { useBackupWizard } from '../stores/backupWizard.ts';
-import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import type { Progress } from '../stores/progress.ts';
 import { useProgress } from '../stores/progress.ts';
 import { useVerifyWizard } from '../stores/verifyWizard.ts';
 import { FormError } from './FormError.tsx';
 
-const STEPS: { step: WizardStep; label: string }[] = [
-  { step: 'mode', label: 'Mode' },
-  { step: 'destination', label: 'Destination' },
-  { step: 'run', label: 'Run' },
-  { step: 'result', label: 'Result' },
-];
-
 export function BackupWizard() {
   const w = useBackupWizard();
-  const title =
-    w.step === 'result'
-      ? w.outcome?.kind === 'done'
-        ? 'Backup complete'
-        : w.outcome?.kind === 'cancelled'
-          ? 'Backup cancelled'
-          : 'Backup failed'
-      : w.step === 'run'
-        ? 'Backing up…'
-        : 'Back up now';
+  const progress = useProgress((s) => (w.opId ? s.ops[w.opId] : undefined));
+  const stage = stageOf(progress);
+  const kind = w.compact ? 'compact backup' : 'backup';
+  const title = w.running
+    ? `Backing up (${w.compact ? 'compact' : 'full'})…`
+    : w.outcome?.kind === 'done'
+      ? 'Backup complete'
+      : w.outcome?.kind === 'cancelled'
+        ? 'Backup cancelled'
+        : 'Backup failed';
 
-  let body: ReactNode;
+  let body: ReactNode = null;
   let footer: ReactNode;
   let submit: (() => void) | undefined;
-  switch (w.step) {
-    case 'mode':
-      body = <ModeStep compact={w.compact} onCompact={w.setCompact} />;
-      submit = () => w.goTo('destination');
-      footer = (
-        <>
-          <button type="button" className="button" onClick={w.close}>
-            Close
-          </button>
-          <button type="submit" className="button button-primary">
-            Next
-          </button>
-        </>
-      );
-      break;
-    case 'destination':
-      body = <DestinationStep saveCopy={w.saveCopy} onSaveCopy={w.setSaveCopy} />;
-      submit = () => void w.run();
-      footer = (
-        <>
-          <button type="button" className="button" onClick={() => w.goTo('mode')}>
-            Back
-          </button>
-          <button type="submit" className="button button-primary" autoFocus>
-            <Icon name="backup" /> Run {w.compact ? 'compact' : 'full'} backup
-          </button>
-        </>
-      );
-      break;
-    case 'run':
-      body = <RunStep opId={w.opId} cancelRequested={w.cancelRequested} />;
-      footer = (
-        // Never focused by default: an Enter meant for "Run backup" must not cancel it.
+  if (w.running) {
+    body = (
+      <RunProgress progress={progress} compact={w.compact} cancelRequested={w.cancelRequested} />
+    );
+    // The backup is kept once it is written: Cancel would no longer undo it.
+    const tooLate = stage === 'offsite' || stage === 'done';
+    footer = (
+      <>
+        <button type="button" className="button" onClick={w.close}>
+          Hide
+        </button>
+        {/* Never focused by default: an Enter meant for "Back up now" must not cancel it. */}
         <button
           type="button"
           className="button button-danger"
-          disabled={w.cancelRequested}
+          disabled={w.cancelRequested || tooLate}
+          title={
+            tooLate
+              ? 'The backup is already written; the off-site copy finishes on its own.'
+              : undefined
+          }
           onClick={() => void w.cancel()}
         >
           {w.cancelRequested ? 'Cancelling…' : 'Cancel backup'}
         </button>
-      );
-      break;
-    case 'result':
-      body = w.outcome && <ResultStep outcome={w.outcome} />;
-      submit = w.close;
-      footer =
-        w.outcome?.kind === 'done' ? (
-          <button type="submit" className="button button-primary" autoFocus>
-            Done
+      </>
+    );
+  } else if (w.outcome) {
+    body = <Result outcome={w.outcome} />;
+    submit = w.close;
+    footer =
+      w.outcome.kind === 'done' ? (
+        <button type="submit" className="button button-primary" autoFocus>
+          Done
+        </button>
+      ) : (
+        <>
+          <button type="button" className="button" onClick={w.close}>
+            Close
           </button>
-        ) : (
-          <>
-            <button type="button" className="button" onClick={w.close}>
-              Close
-            </button>
-            <button
-              type="button"
-              className="button button-primary"
-              autoFocus
-              onClick={() => w.goTo('mode')}
-            >
-              Start over
-            </button>
-          </>
-        );
-      break;
+          <button
+            type="button"
+            className="button button-primary"
+            autoFocus
+            onClick={() => void w.start({ compact: w.compact, saveCopy: w.saveCopy })}
+          >
+            Try the {kind} again
+          </button>
+        </>
+      );
   }
+  const step = w.running ? 'run' : 'result';
 
   return (
     <Dialog
@@ -128,158 +99,69 @@ export function BackupWizard() {
       title={title}
       onClose={w.close}
       onSubmit={submit}
-      // Keyed by step: a reused <button> turning from "button" into "submit" during its own
-      // click would submit the next step too.
-      footer={<Fragment key={w.step}>{footer}</Fragment>}
+      // Keyed by step: a reused <button> turning into "submit" during its own click would submit too.
+      footer={<Fragment key={step}>{footer}</Fragment>}
     >
-      <WizardSteps steps={STEPS} current={w.step} />
-      <div className="wizard-body" data-step={w.step} data-testid="wizard-step">
+      <div className="backup-run-body" data-step={step} data-testid="wizard-step">
         {body}
       </div>
     </Dialog>
   );
 }
 
-function ModeStep({ compact, onCompact }: { compact: boolean; onCompact(c: boolean): void }) {
-  return (
-    <fieldset className="choice-fieldset">
-      <legend>What kind of backup?</legend>
-      <label className={compact ? 'radio-card' : 'radio-card radio-card-checked'}>
-        <input
-          type="radio"
-          name="backup-mode"
-          value="full"
-          checked={!compact}
-          autoFocus={!compact}
-          data-autofocus={!compact || undefined}
-          onChange={() => onCompact(false)}
-        />
-        <span className="radio-card-text">
-          <strong>Full</strong>
-          <span className="muted">
-            The whole database exactly as it is now. Quick to make; the one to keep before a risky
-            change.
-          </span>
-        </span>
-      </label>
-      <label className={compact ? 'radio-card radio-card-checked' : 'radio-card'}>
-        <input
-          type="radio"
-          name="backup-mode"
-          value="compact"
-          checked={compact}
-          autoFocus={compact}
-          data-autofocus={compact || undefined}
-          onChange={() => onCompact(true)}
-        />
-        <span className="radio-card-text">
-          <strong>Compact</strong>
-          <span className="muted">
-            Strips metrics and resource status (the app re-creates them as it runs) and vacuums the
-            file. Smaller, but slower to make.
-          </span>
-        </span>
-      </label>
-    </fieldset>
-  );
+function stageOf(p: Progress | undefined): BackupStage | null {
+  return p && (BACKUP_STAGES as readonly string[]).includes(p.phase)
+    ? (p.phase as BackupStage)
+    : null;
 }
 
-function DestinationStep(props: { saveCopy: boolean; onSaveCopy(v: boolean): void }) {
-  const { saveCopy, onSaveCopy } = props;
-  const status = useApp((s) => s.status);
-  const rev = useRevision('backups');
-  const overview = useQuery('backups-overview', () => invoke('backups.overview', {}), rev);
-  const offsiteDir = overview.data?.settings.offsiteDir ?? null;
-  return (
-    <fieldset className="choice-fieldset">
-      <legend>Where does it go?</legend>
-      <div className="radio-card radio-card-checked radio-card-static">
-        <Icon name="check" />
-        <span className="radio-card-text">
-          <strong>Backups folder</strong>
-          {status && <span className="path">{backupsFolderOf(status.dataDir)}</span>}
-          <span className="muted">
-            Always. This is where Stateward keeps its backups, lists them and applies retention.
-          </span>
-          {offsiteDir && (
-            <span className="muted">
-              Each new backup is also copied to the off-site folder{' '}
-              <span className="path">{offsiteDir}</span>.
-            </span>
-          )}
-        </span>
-      </div>
-      <label className={saveCopy ? 'radio-card radio-card-checked' : 'radio-card'}>
-        <input type="checkbox" checked={saveCopy} onChange={(e) => onSaveCopy(e.target.checked)} />
-        <span className="radio-card-text">
-          <strong>Also save a copy…</strong>
-          <span className="muted">
-            {platform === 'electron'
-              ? 'When the backup is done, choose where to save a copy of it (a USB drive, a shared folder). Stateward does not manage that copy.'
-              : 'When the backup is done, your browser downloads a copy of it to its downloads folder. Stateward does not manage that copy.'}
-          </span>
-        </span>
-      </label>
-    </fieldset>
-  );
+/** The current stage's bytes in words. */
+function bytesLine(stage: BackupStage | null, p: Progress | undefined): string {
+  if (!p || !stage) return 'Waiting for the first progress report';
+  const of = `${formatBytes(p.done)} of ${formatBytes(p.total)}`;
+  switch (stage) {
+    case 'snapshot':
+      return `${of} copied`;
+    case 'verify':
+      return p.done >= p.total ? `${of} hashed; quick_check still running` : `${of} hashed`;
+    case 'finalize':
+      return 'Syncing to disk and renaming into place';
+    case 'offsite':
+      return p.done === 0
+        ? `Writing the copy (${formatBytes(p.total)})`
+        : `${of} read back and hashed`;
+    case 'done':
+      return formatBytes(p.total);
+  }
 }
 
-function phaseIndex(p: Progress | undefined): number {
-  return p ? PHASES.indexOf(p.phase as Phase) : -1;
-}
-
-function RunStep({ opId, cancelRequested }: { opId: string | null; cancelRequested: boolean }) {
-  const progress = useProgress((s) => (opId ? s.ops[opId] : undefined));
-  const at = phaseIndex(progress);
-  const phase = at >= 0 ? PHASES[at]! : null;
-  const pct =
-    progress && progress.total > 0
-      ? Math.min(100, Math.round((progress.done / progress.total) * 100))
-      : null;
-  const label = phase ? PHASE_LABEL[phase] : 'Starting…';
-  // The focus rests on the progress itself (the Run button it was on is gone), not on Cancel.
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => ref.current?.focus(), []);
+function RunProgress(props: {
+  progress: Progress | undefined;
+  compact: boolean;
+  cancelRequested: boolean;
+}) {
+  const { progress, compact, cancelRequested } = props;
+  const stage = stageOf(progress);
+  // One number for the label and the bar: the whole backup's, from the host (0 until it reports).
+  const pct = progress?.percent ?? 0;
+  const words =
+    stage === null
+      ? 'Starting'
+      : stage === 'snapshot' && compact
+        ? 'Taking a snapshot, then stripping metrics and vacuuming'
+        : STAGE_LABEL[stage];
   return (
-    <div className="run-step" ref={ref} tabIndex={-1} data-testid="backup-run">
-      <ol className="phase-list">
-        {PHASES.map((p, i) => (
-          <li
-            key={p}
-            className={i < at ? 'phase done' : i === at ? 'phase current' : 'phase'}
-            data-phase={p}
-          >
-            <span className="phase-mark" aria-hidden="true">
-              {i < at ? (
-                <Icon name="check" size={12} />
-              ) : i === at ? (
-                <span className="spinner" />
-              ) : null}
-            </span>
-            <span>
-              <span className="visually-hidden">
-                {i < at ? 'Done: ' : i === at ? 'Now: ' : 'Next: '}
-              </span>
-              {PHASE_LABEL[p]}
-            </span>
-          </li>
-        ))}
-      </ol>
+    // Where the focus rests while it runs (never on Cancel): Enter here does nothing.
+    <div className="run-step" tabIndex={-1} data-autofocus data-testid="backup-run">
       <StepProgress
         testIdPrefix="backup"
-        text={phase ? `Step ${at + 1} of ${PHASES.length}: ${label}` : label}
-        label={label}
+        text={stage === 'done' ? words : `${words}…`}
+        label="Backup progress"
         pct={pct}
       >
-        <span data-testid="backup-bytes">
-          {progress && phase !== 'finalize'
-            ? `${formatBytes(progress.done)} of ${formatBytes(progress.total)}`
-            : progress
-              ? 'Syncing to disk and renaming into place'
-              : 'Waiting for the first progress report'}
-        </span>
-        <span>
-          {progress?.etaMs != null && progress.done < progress.total
+        <span data-testid="backup-bytes">{bytesLine(stage, progress)}</span>
+        <span data-testid="backup-eta">
+          {progress?.etaMs != null && pct < 100
             ? `about ${formatDuration(progress.etaMs)} left`
             : ''}
         </span>
@@ -287,13 +169,13 @@ function RunStep({ opId, cancelRequested }: { opId: string | null; cancelRequest
       <p className="muted small">
         {cancelRequested
           ? 'Cancelling: the half-written file is being removed.'
-          : 'You can close this window: the backup continues and you will be told when it finishes.'}
+          : 'You can hide this window: the backup continues and you will be told when it finishes.'}
       </p>
     </div>
   );
 }
 
-function ResultStep({ outcome }: { outcome: Outcome }) {
+function Result({ outcome }: { outcome: Outcome }) {
   if (outcome.kind === 'cancelled') {
     return (
       <div className="result-banner result-neutral" role="status">
@@ -309,17 +191,31 @@ function ResultStep({ outcome }: { outcome: Outcome }) {
   return <DoneResult entry={outcome.entry} finishedDespiteCancel={outcome.finishedDespiteCancel} />;
 }
 
-function DoneResult(props: {
-  entry: Extract<Outcome, { kind: 'done' }>['entry'];
-  finishedDespiteCancel: boolean;
-}) {
+/** Where it is, its size and its verified state, in one line. */
+function verifiedWords(entry: BackupEntry): string {
+  switch (entry.verification.state) {
+    case 'verified':
+      return 'verified';
+    case 'failed':
+      return 'its restore drill failed';
+    case 'damaged':
+      return 'damaged';
+    default:
+      return 'not verified yet (no restore drill has opened it)';
+  }
+}
+
+function DoneResult(props: { entry: BackupEntry; finishedDespiteCancel: boolean }) {
   const { entry, finishedDespiteCancel } = props;
+  const status = useApp((s) => s.status);
   const copy = useBackupWizard((s) => s.copy);
   const saveCopyNow = useBackupWizard((s) => s.saveCopyNow);
   const close = useBackupWizard((s) => s.close);
   const go = useNav((s) => s.go);
   const openBackup = useNav((s) => s.openBackup);
   const showVerify = useVerifyWizard((s) => s.show);
+  const folder = status ? backupsFolderOf(status.dataDir) : 'the backups folder';
+  const compaction = entry.manifest?.compaction;
   return (
     <div className="result">
       <div className="result-banner result-ok" role="status">
@@ -328,15 +224,39 @@ function DoneResult(props: {
           <strong>
             Backup written, checked and hashed <KindBadge entry={entry} />
           </strong>
-          <p>
+          <p data-testid="backup-result-line">
             {finishedDespiteCancel
               ? 'It had already finished when Cancel arrived, so it was kept. '
               : ''}
-            It is in the backups folder, <strong>not verified</strong> yet: no restore drill has
-            opened it.
+            In <span className="path">{folder}</span>
+            {entry.offsite.copied ? ' (and copied off-site)' : ''} ·{' '}
+            <span title={`${formatCount(entry.bytes)} bytes`}>{formatBytes(entry.bytes)}</span> ·{' '}
+            {entry.compact ? 'compact' : 'full'} ·{' '}
+            {entry.verification.state === 'verified' ? (
+              <span data-state="verified">{verifiedWords(entry)}</span>
+            ) : (
+              // Amber: a backup no drill has opened is not proven yet.
+              <strong data-state={entry.verification.state}>{verifiedWords(entry)}</strong>
+            )}
           </p>
         </div>
       </div>
+      {compaction &&
+        (compaction.smaller ? (
+          <p className="result-note" data-testid="backup-compaction">
+            Compact: {formatBytes(compaction.bytes)} instead of {formatBytes(compaction.liveBytes)}{' '}
+            (the live database), {formatCount(compaction.strippedRows)} metrics and status rows
+            stripped.
+          </p>
+        ) : (
+          <div className="safety-row safety-warn" data-testid="backup-compaction">
+            <Icon name="warning" />
+            <div>
+              <strong>Compact is not smaller</strong>
+              <p>{compaction.reason}</p>
+            </div>
+          </div>
+        ))}
       <div className="button-row">
         <button
           type="button"
@@ -370,7 +290,10 @@ function DoneResult(props: {
           {copy.state === 'failed' && <p className="form-error-code">{copy.error.code}</p>}
         </div>
       )}
-      <ManifestFacts entry={entry} testIdPrefix="result" />
+      <details className="result-details">
+        <summary>What the manifest records</summary>
+        <ManifestFacts entry={entry} testIdPrefix="result" />
+      </details>
     </div>
   );
 }

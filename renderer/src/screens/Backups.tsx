@@ -13,6 +13,7 @@ import {
   saveBackupCopy,
 } from '../backups.ts';
 import { BackupChart } from '../components/BackupChart.tsx';
+import { BackupNowButton } from '../components/BackupNowButton.tsx';
 import {
   KindBadge,
   ManifestFacts,
@@ -38,7 +39,6 @@ import {
 import { useNow } from '../hooks/useNow.ts';
 import { useWidth } from '../hooks/useWidth.ts';
 import { useQuery } from '../hooks/useQuery.ts';
-import { useBackupWizard } from '../stores/backupWizard.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import { toastError, toastSuccess } from '../stores/toasts.ts';
@@ -51,7 +51,6 @@ export function Backups() {
   const list = useQuery('backups-list', () => invoke('backups.list', {}), rev);
   const backupId = useNav((s) => s.backupId);
   const openBackup = useNav((s) => s.openBackup);
-  const showWizard = useBackupWizard((s) => s.show);
   const now = useNow();
   const entries = list.data ?? [];
   const selected = entries.find((e) => e.id === backupId) ?? null;
@@ -69,11 +68,7 @@ export function Backups() {
       <PageHeader
         title="Backups"
         subtitle="Consistent snapshots of the database: checked, hashed and described by a manifest."
-        actions={
-          <button type="button" className="button button-primary" onClick={showWizard}>
-            <Icon name="backup" /> Back up now
-          </button>
-        }
+        actions={<BackupNowButton />}
       />
       {overview.error ? (
         <ErrorState
@@ -104,15 +99,7 @@ export function Backups() {
       ) : !list.data ? (
         <Loading />
       ) : entries.length === 0 ? (
-        <EmptyState
-          icon="backup"
-          title="No backups yet"
-          action={
-            <button type="button" className="button button-primary" onClick={showWizard}>
-              <Icon name="backup" /> Back up now
-            </button>
-          }
-        >
+        <EmptyState icon="backup" title="No backups yet" action={<BackupNowButton />}>
           A backup is a consistent copy of the database, checked and hashed, kept in the backups
           folder of the data directory.
         </EmptyState>

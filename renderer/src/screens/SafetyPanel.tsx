@@ -3,6 +3,7 @@
 // successful drill and the drill warnings, with a button to run one).
 import { invoke } from '../api.ts';
 import { BACKUP_KIND_LABEL, intervalLabel } from '../backups.ts';
+import { BackupNowButton } from '../components/BackupNowButton.tsx';
 import { WarningRow } from '../components/BackupWarnings.tsx';
 import { DrillRows } from '../components/DrillOverview.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -17,14 +18,12 @@ import {
 } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
-import { useBackupWizard } from '../stores/backupWizard.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 
 export function SafetyPanel() {
   const rev = useRevision('backups');
   const overview = useQuery('backups-overview', () => invoke('backups.overview', {}), rev);
-  const showWizard = useBackupWizard((s) => s.show);
   const go = useNav((s) => s.go);
   const now = useNow();
   const o = overview.data;
@@ -43,9 +42,7 @@ export function SafetyPanel() {
           >
             Open Backups
           </button>
-          <button type="button" className="button button-primary button-small" onClick={showWizard}>
-            <Icon name="backup" /> Back up now
-          </button>
+          <BackupNowButton small />
         </div>
       </div>
       {overview.error ? (

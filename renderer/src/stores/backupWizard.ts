@@ -1,6 +1,8 @@
-// The backup wizard's state, outside any component: a backup keeps running (and
-// reports its outcome) when the wizard is closed, and the wizard reopens on it.
-// Steps: mode → destination → run → result.
+// "Back up now", outside any component: one click starts a backup (full unless
+// the Options menu asked for compact or a saved copy) and opens its progress;
+// the backup keeps running (and reports how it ended) when the dialog is
+// closed, and the dialog reopens on it. A second click while one runs only
+// shows it: it never starts another, and never cancels.
 import { create } from 'zustand';
 import type { BackupEntry } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
@@ -11,16 +13,20 @@ import { useData } from './data.ts';
 import { useProgress } from './progress.ts';
 import { toastError, toastSuccess, useToasts } from './toasts.ts';
 
-export type WizardStep = 'mode' | 'destination' | 'run' | 'result';
-
 export type Outcome =
   | { kind: 'done'; entry: BackupEntry; finishedDespiteCancel: boolean }
   | { kind: 'cancelled' }
   | { kind: 'failed'; error: AppErrorShape };
 
-interface WizardState {
+export interface BackupOptions {
+  compact?: boolean;
+  /** When it is done, save a copy where the user chooses (Electron) or download one (browser). */
+  saveCopy?: boolean;
+}
+
+interface BackupRunState {
   open: boolean;
-  step: WizardStep;
+  /** The options of the running (or last) backup. */
   compact: boolean;
   saveCopy: boolean;
   /** The operation id of the running (or last) backup; progress events carry it. */
@@ -31,20 +37,17 @@ interface WizardState {
   cancelPending: boolean;
   outcome: Outcome | null;
   copy: CopyOutcome | 'working' | null;
-  show(): void;
+  /** Start a backup now and show its progress (only shows it if one is already running). */
+  start(options?: BackupOptions): Promise<void>;
   close(): void;
-  setCompact(compact: boolean): void;
-  setSaveCopy(saveCopy: boolean): void;
-  goTo(step: 'mode' | 'destination'): void;
-  run(): Promise<void>;
   cancel(): Promise<void>;
   /** Called for every progress event; resends a cancel that arrived too early. */
   sawProgress(opId: string): void;
   saveCopyNow(): Promise<void>;
 }
 
-const FRESH = {
-  step: 'mode' as WizardStep,
+export const useBackupWizard = create<BackupRunState>((set, get) => ({
+  open: false,
   compact: false,
   saveCopy: false,
   opId: null,
@@ -53,38 +56,17 @@ const FRESH = {
   cancelPending: false,
   outcome: null,
   copy: null,
-};
-
-export const useBackupWizard = create<WizardState>((set, get) => ({
-  open: false,
-  ...FRESH,
-  show() {
-    // Reopening while a backup runs shows it; otherwise start over.
-    if (get().running) set({ open: true });
-    else set({ open: true, ...FRESH });
-  },
-  close() {
-    const s = get();
-    if (s.running) {
-      useToasts.getState().push({
-        kind: 'info',
-        title: 'The backup continues in the background',
-        message: 'You will be told when it has finished.',
-      });
+  async start(options = {}) {
+    if (get().running) {
+      set({ open: true });
+      return;
     }
-    set({ open: false });
-  },
-  setCompact: (compact) => set({ compact }),
-  setSaveCopy: (saveCopy) => set({ saveCopy }),
-  goTo: (step) => {
-    if (!get().running) set({ step });
-  },
-  async run() {
-    if (get().running) return;
     const opId = newOpId();
-    const { compact } = get();
+    const compact = options.compact === true;
     set({
-      step: 'run',
+      open: true,
+      compact,
+      saveCopy: options.saveCopy === true,
       opId,
       running: true,
       cancelRequested: false,
@@ -100,7 +82,7 @@ export const useBackupWizard = create<WizardState>((set, get) => ({
     if (r.ok) outcome = { kind: 'done', entry: r.value, finishedDespiteCancel: cancelRequested };
     else if (r.error.code === 'CANCELLED') outcome = { kind: 'cancelled' };
     else outcome = { kind: 'failed', error: withHint(r.error) };
-    set({ running: false, cancelPending: false, outcome, step: 'result' });
+    set({ running: false, cancelPending: false, outcome });
     if (!open) {
       // Closed while it ran: say how it ended.
       if (outcome.kind === 'done') toastSuccess('Backup finished', outcome.entry.fileName);
@@ -108,6 +90,16 @@ export const useBackupWizard = create<WizardState>((set, get) => ({
       else toastError('The backup failed', outcome.error);
     }
     if (outcome.kind === 'done' && saveCopy) await get().saveCopyNow();
+  },
+  close() {
+    if (get().running) {
+      useToasts.getState().push({
+        kind: 'info',
+        title: 'The backup continues in the background',
+        message: 'You will be told when it has finished.',
+      });
+    }
+    set({ open: false });
   },
   async cancel() {
     const { opId, running } = get();
@@ -141,7 +133,7 @@ export const useBackupWizard = create<WizardState>((set, get) => ({
   },
 }));
 
-/** Whether the wizard is showing a manual backup's failure itself (so no toast is needed). */
+/** Whether the dialog is showing a manual backup's failure itself (so no toast is needed). */
 export function wizardShowsFailure(): boolean {
   const s = useBackupWizard.getState();
   return s.open && (s.running || s.outcome?.kind === 'failed');
