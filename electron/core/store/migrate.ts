@@ -74,27 +74,44 @@ export function checkIdentity(db: ReadableDB, file: string): 'stateward' | 'empt
   );
 }
 
-/** Compare the database's history with this build's list; refuse what must be refused. */
-export function planMigrations(
-  db: ReadableDB,
-  migrations: readonly MigrationSource[] = MIGRATIONS,
-): MigrationPlan {
-  const history = readHistory(db);
+/** A history row as both dialects record it (PostgreSQL also records the host). */
+export interface RecordedMigration {
+  version: number;
+  name: string;
+  checksum: string;
+  appVersion: string;
+  host?: string | null;
+}
+
+/**
+ * The refusals both dialects share: a newer schema, a history that is not a
+ * prefix of this build's list, an applied migration whose text differs.
+ * `textOf` gives the text this dialect checksums; `declaredVersion` is what the
+ * database says besides its history (SQLite's user_version; 0 elsewhere).
+ */
+export function checkHistory<M extends MigrationSource>(
+  history: readonly RecordedMigration[],
+  migrations: readonly M[],
+  textOf: (m: M) => string | undefined,
+  declaredVersion = 0,
+): void {
   const target = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   const newest = history[history.length - 1];
-  const userVersion = db.pragma('user_version', { simple: true }) as number;
-  if ((newest && newest.version > target) || userVersion > target) {
+  if ((newest && newest.version > target) || declaredVersion > target) {
     const madeBy = newest?.appVersion ?? 'a newer version';
+    const dbSchema = Math.max(newest?.version ?? 0, declaredVersion);
+    const host = newest?.host ?? null;
     throw new AppError(
       'SCHEMA_FROM_NEWER_VERSION',
-      `This database was made by Stateward ${madeBy} (schema ${Math.max(newest?.version ?? 0, userVersion)}); this is Stateward ${APP_VERSION} (schema ${target}).`,
+      host === null
+        ? `This database was made by Stateward ${madeBy} (schema ${dbSchema}); this is Stateward ${APP_VERSION} (schema ${target}).`
+        : `This database was upgraded to schema ${dbSchema} by Stateward ${madeBy} on ${host}; this is Stateward ${APP_VERSION} (schema ${target}).`,
       {
-        hint: 'Restore it into the same or a newer version of Stateward, or restore an older backup (such as the pre-upgrade one) into this version.',
-        details: {
-          dbSchema: Math.max(newest?.version ?? 0, userVersion),
-          appSchema: target,
-          madeBy,
-        },
+        hint:
+          host === null
+            ? 'Restore it into the same or a newer version of Stateward, or restore an older backup (such as the pre-upgrade one) into this version.'
+            : `Update this app to Stateward ${madeBy} or newer; every instance connected to this database must run that version.`,
+        details: { dbSchema, appSchema: target, madeBy, ...(host === null ? {} : { host }) },
       },
     );
   }
@@ -111,7 +128,8 @@ export function planMigrations(
         },
       );
     }
-    if (known.sql !== undefined && checksumOf(known.sql) !== applied.checksum) {
+    const text = textOf(known);
+    if (text !== undefined && checksumOf(text) !== applied.checksum) {
       throw new AppError(
         'MIGRATION_CHECKSUM_MISMATCH',
         `Migration ${applied.name} was applied with different contents than this version ships.`,
@@ -120,14 +138,25 @@ export function planMigrations(
           details: {
             migration: applied.name,
             recorded: applied.checksum,
-            expected: checksumOf(known.sql),
+            expected: checksumOf(text),
           },
         },
       );
     }
   }
+}
+
+/** Compare the database's history with this build's list; refuse what must be refused. */
+export function planMigrations(
+  db: ReadableDB,
+  migrations: readonly MigrationSource[] = MIGRATIONS,
+): MigrationPlan {
+  const history = readHistory(db);
+  const target = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
+  const userVersion = db.pragma('user_version', { simple: true }) as number;
+  checkHistory(history, migrations, (m) => m.sql, userVersion);
   return {
-    current: newest?.version ?? 0,
+    current: history[history.length - 1]?.version ?? 0,
     target,
     pending: migrations.slice(history.length),
     fresh: history.length === 0,
