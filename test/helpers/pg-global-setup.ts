@@ -8,12 +8,23 @@ import path from 'node:path';
 import type { ClusterState } from './pg-cluster.ts';
 import { findPgBin, PG_RUN_ENV, PG_SKIP_ENV, PG_URL_ENV, stopCluster } from './pg-cluster.ts';
 
+export type PgTestPlan =
+  { use: 'url' } | { use: 'cluster'; bin: string } | { use: 'skip'; why: string };
+
+/** What this run does for PostgreSQL; throws (failing the run) in CI when it cannot have one. */
+export function pgTestPlan(env: NodeJS.ProcessEnv, bin: string | null): PgTestPlan {
+  if (env[PG_URL_ENV]) return { use: 'url' };
+  if (bin !== null) return { use: 'cluster', bin };
+  const why = `no ${PG_URL_ENV} and no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb); install Debian's postgresql or export ${PG_URL_ENV}`;
+  if (env.CI === 'true') throw new Error(`CI needs PostgreSQL for its tests: ${why}`);
+  return { use: 'skip', why };
+}
+
 export default function setup(): (() => Promise<void>) | undefined {
-  if (process.env[PG_URL_ENV]) return undefined;
-  if (findPgBin() === null) {
-    const why = `no ${PG_URL_ENV} and no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb); install Debian's postgresql or export ${PG_URL_ENV}`;
-    if (process.env.CI === 'true') throw new Error(`CI needs PostgreSQL for its tests: ${why}`);
-    process.env[PG_SKIP_ENV] = why;
+  const plan = pgTestPlan(process.env, findPgBin());
+  if (plan.use === 'url') return undefined;
+  if (plan.use === 'skip') {
+    process.env[PG_SKIP_ENV] = plan.why;
     return undefined;
   }
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-pg-run-'));

@@ -24,6 +24,7 @@ import { pgpassLookup } from '../../electron/core/pg/pgpass.ts';
 import { APP_VERSION } from '../../electron/core/version.ts';
 import type { ClusterState } from '../helpers/pg-cluster.ts';
 import { findPgBin, freePort, startCluster, stopCluster } from '../helpers/pg-cluster.ts';
+import { pgTestPlan } from '../helpers/pg-global-setup.ts';
 import { pgSkipReason, usePgDatabase, withClient, withDatabase } from '../helpers/pg.ts';
 import { useWorld } from '../helpers/world.ts';
 
@@ -145,6 +146,37 @@ describe('URL parsing and version checks (no server)', () => {
     const warnings: string[] = [];
     expect(pgpassLookup(q, { file, warn: (m) => warnings.push(m) })).toBeUndefined();
     expect(warnings.join()).toMatch(/group or world access/);
+  });
+});
+
+describe('where the tests get PostgreSQL from', () => {
+  it('the exported URL first, then a cluster of their own; without either CI fails and elsewhere they skip, saying why', () => {
+    expect(pgTestPlan({ STATEWARD_TEST_PG_URL: 'postgres://x@h/db', CI: 'true' }, null)).toEqual({
+      use: 'url',
+    });
+    expect(pgTestPlan({}, '/usr/lib/postgresql/15/bin')).toEqual({
+      use: 'cluster',
+      bin: '/usr/lib/postgresql/15/bin',
+    });
+    expect(pgTestPlan({}, null)).toMatchObject({
+      use: 'skip',
+      why: expect.stringMatching(/STATEWARD_TEST_PG_URL.*postgresql/),
+    });
+    expect(() => pgTestPlan({ CI: 'true' }, null)).toThrow(/CI needs PostgreSQL/);
+  });
+
+  it('findPgBin finds the newest version with initdb, pg_ctl and postgres, or none', () => {
+    const root = world.dir();
+    for (const [v, tools] of [
+      ['13', ['initdb', 'pg_ctl', 'postgres']],
+      ['16', ['initdb', 'pg_ctl', 'postgres']],
+      ['17', ['psql']], // a client-only install is not a server
+    ] as const) {
+      fs.mkdirSync(path.join(root, v, 'bin'), { recursive: true });
+      for (const t of tools) fs.writeFileSync(path.join(root, v, 'bin', t), '');
+    }
+    expect(findPgBin(root)).toBe(path.join(root, '16', 'bin'));
+    expect(findPgBin(path.join(root, 'none'))).toBeNull();
   });
 });
 

@@ -446,7 +446,7 @@ export async function inspectSchema(
   const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
   throw new AppError(
     'PG_SCHEMA_FOREIGN',
-    `Schema ${schema}${database === '' ? '' : ` in database ${database}`} holds tables that are not Stateward's (${shown})${history ? '; its schema_migrations table is not Stateward’s' : ''}. Nothing was changed.`,
+    `Schema ${schema}${database === '' ? '' : ` in database ${database}`} holds tables that are not Stateward's (${shown})${history ? "; its schema_migrations table is not Stateward's" : ''}. Nothing was changed.`,
     {
       hint: 'Choose another schema with ?schema=NAME in the database URL (Stateward creates it), or another database.',
       details: { schema, tables: tables.slice(0, 20), foreignHistory: history !== undefined },
