@@ -9,7 +9,7 @@ import { Icon } from './Icon.tsx';
 
 const FIELD =
   'input:not([type="hidden"]):not(:disabled), select:not(:disabled), textarea:not(:disabled)';
-/** Buttons Enter may safely press: not destructive, not the header's ×. */
+/** Buttons Enter may safely press: enabled, not destructive (the header's × is not in the footer). */
 const SAFE_BUTTON =
   '.dialog-footer button:not(:disabled):not([aria-disabled="true"]):not(.button-danger):not(.button-danger-solid)';
 
@@ -19,7 +19,7 @@ export function initialFocusOf(root: HTMLElement): HTMLElement | null {
     root.querySelector<HTMLElement>('[data-autofocus]') ??
     root.querySelector<HTMLElement>(`.dialog-body :is(${FIELD})`) ??
     root.querySelector<HTMLElement>(`${SAFE_BUTTON}[type="submit"]`) ??
-    root.querySelector<HTMLElement>(SAFE_BUTTON) ??
+    // Nothing to type into and nothing safe to submit (yet): the body, so Enter does nothing.
     root.querySelector<HTMLElement>('.dialog-body')
   );
 }
@@ -40,12 +40,34 @@ export function Dialog(props: {
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) {
+    if (!open) {
+      if (d.open) d.close();
+      return;
+    }
+    if (!d.open) {
       d.showModal();
       // React's autoFocus runs before the dialog is shown; `data-autofocus` marks what to focus then.
       initialFocusOf(d)?.focus();
     }
-    if (!open && d.open) d.close();
+    // While the focus rests on the body (a list still loading, a wizard step just replaced),
+    // give it to the first field as soon as one appears.
+    const resting = () => {
+      const a = document.activeElement;
+      return a === null || a === document.body || a === d || a?.classList.contains('dialog-body');
+    };
+    const observer = new MutationObserver(() => {
+      if (!resting()) return;
+      const target = initialFocusOf(d);
+      if (target && !target.classList.contains('dialog-body')) target.focus();
+    });
+    observer.observe(d, { childList: true, subtree: true, attributes: true });
+    // Someone using the mouse decides where the focus goes.
+    const stop = () => observer.disconnect();
+    d.addEventListener('pointerdown', stop, { once: true });
+    return () => {
+      observer.disconnect();
+      d.removeEventListener('pointerdown', stop);
+    };
   }, [open]);
 
   return (
