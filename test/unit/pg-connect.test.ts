@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../electron/core/log.ts';
@@ -250,6 +251,20 @@ describe.skipIf(skip !== null)('connecting to a real server', () => {
     const u = new URL(roleUrl('the-wrong-one'));
     u.port = String(closed);
     cases.push(['PG_UNREACHABLE', parseDatabaseUrl(u.toString()), {}]);
+    // A port that accepts and then says nothing: connect_timeout decides.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    world.defer(
+      () =>
+        new Promise<void>((r) => {
+          for (const sock of sockets) sock.destroy();
+          silent.close(() => r());
+        }),
+    );
+    const quiet = new URL(roleUrl('the-wrong-one', 'sslmode=disable&connect_timeout=0.3'));
+    quiet.port = String((silent.address() as net.AddressInfo).port);
+    cases.push(['PG_UNREACHABLE', parseDatabaseUrl(quiet.toString()), {}]);
     cases.push(['PG_AUTH_FAILED', parseDatabaseUrl(roleUrl('the-wrong-one')), {}]);
     cases.push([
       'PG_AUTH_FAILED',
