@@ -195,6 +195,13 @@ test('Back up now, Backups page, files on disk, download and Dashboard', async (
   await dismissToasts(page);
   await scrollTop(page);
   await shot(page, '26-backups-page');
+  // Options… opens beside the header's Back up now, inside the window.
+  await page.getByRole('button', { name: 'Options…' }).first().click();
+  const menu2 = page.getByRole('menu', { name: 'Backup options' });
+  await expect(menu2).toBeInViewport({ ratio: 1 });
+  await shot(page, '26c-backups-page-options');
+  await page.keyboard.press('Escape');
+  await expect(menu2).toBeHidden();
   await card(page).scrollIntoViewIfNeeded();
   await shot(page, '26b-backups-page-settings');
 
@@ -228,7 +235,7 @@ test('Back up now, Backups page, files on disk, download and Dashboard', async (
   await page.setViewportSize({ width: 1000, height: 680 });
   await scrollTop(page);
   await page.getByRole('button', { name: 'Options…' }).first().click();
-  await expect(page.getByRole('menu', { name: 'Backup options' })).toBeVisible();
+  await expect(page.getByRole('menu', { name: 'Backup options' })).toBeInViewport({ ratio: 1 });
   await shot(page, '21e-dark-backup-options-1000px');
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Back up now' }).first().click();
@@ -260,6 +267,7 @@ test('one click backs up; Enter twice never cancels; one figure on the label and
     await held;
     await route.fulfill({ response });
   });
+  await page.setViewportSize({ width: 1000, height: 680 });
   await nav(page).getByRole('button', { name: 'Backups' }).click();
   const start = page.getByRole('button', { name: 'Back up now' }).first();
   await start.focus();
@@ -275,6 +283,7 @@ test('one click backs up; Enter twice never cancels; one figure on the label and
   expect(await labelAndBar(page)).toEqual({ label: 100, valuenow: 100, width: 100 });
   release();
   await expect(dialog.getByRole('heading', { name: 'Backup complete' })).toBeVisible();
+  await shot(page, '24g-backup-result-1000px');
   expect(cancels).toEqual([]);
   expect(creates).toHaveLength(1);
   await expect(backupRows(page).filter({ hasText: 'Manual' })).toHaveCount(1);

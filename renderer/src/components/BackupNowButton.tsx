@@ -9,9 +9,14 @@ import type { BackupOptions } from '../stores/backupWizard.ts';
 import { useBackupWizard } from '../stores/backupWizard.ts';
 import { Icon } from './Icon.tsx';
 
+/** The menu's width in styles.css (.menu: 22rem). */
+const MENU_WIDTH_PX = 22 * 16;
+
 export function BackupNowButton({ small = false }: { small?: boolean }) {
   const start = useBackupWizard((s) => s.start);
   const [open, setOpen] = useState(false);
+  // The menu opens towards the side with room (the buttons sit left in a narrow page header).
+  const [alignEnd, setAlignEnd] = useState(true);
   const wrap = useRef<HTMLDivElement>(null);
   const toggle = useRef<HTMLButtonElement>(null);
   const menuId = useId();
@@ -65,14 +70,18 @@ export function BackupNowButton({ small = false }: { small?: boolean }) {
         aria-expanded={open}
         aria-controls={open ? menuId : undefined}
         title="Compact backup, or save a copy elsewhere"
-        onClick={() => setOpen(!open)}
+        onClick={() => {
+          const box = wrap.current?.getBoundingClientRect();
+          if (box) setAlignEnd(box.left + MENU_WIDTH_PX > window.innerWidth - 16);
+          setOpen(!open);
+        }}
       >
         Options…
       </button>
       {open && (
         <div
           id={menuId}
-          className="menu"
+          className={alignEnd ? 'menu menu-end' : 'menu menu-start'}
           role="menu"
           aria-label="Backup options"
           onKeyDown={onMenuKey}
