@@ -221,6 +221,38 @@ describe.skipIf(skip !== null)('PostgreSQL migrator (real server)', () => {
     });
   });
 
+  it('an older schema is migrated forward keeping its rows; 0009 counts the deployments already there', async () => {
+    const schema = newSchema();
+    await onClient(async (c) => {
+      const older = await migratePostgres(c, { schema, migrations: MIGRATIONS.slice(0, 8) });
+      expect(older.applied).toHaveLength(8);
+      await c.query(`SET search_path TO ${schema}`);
+      await c.query(
+        `INSERT INTO projects (id, name, created_at, updated_at) VALUES (1, 'p', 1, 1)`,
+      );
+      await c.query(
+        `INSERT INTO environments (id, project_id, name, created_at, updated_at) VALUES (1, 1, 'e', 1, 1)`,
+      );
+      await c.query(
+        `INSERT INTO deployments (environment_id, version, status, started_at)
+         VALUES (1, 'a', 'failed', 1), (1, 'b', 'failed', 2), (1, 'c', 'succeeded', 3)`,
+      );
+      await c.query(`RESET search_path`);
+      const rest = await migratePostgres(c, { schema });
+      expect(rest).toMatchObject({ current: 8, applied: ['0009_deployment_paging'] });
+      const counts = await c.query(
+        `SELECT environment_id::int AS env, status, n::int AS n FROM ${schema}.deployment_counts ORDER BY status`,
+      );
+      expect(counts.rows).toEqual([
+        { env: 1, status: 'failed', n: 2 },
+        { env: 1, status: 'succeeded', n: 1 },
+      ]);
+      expect(
+        (await c.query(`SELECT count(*)::int AS n FROM ${schema}.deployments`)).rows[0].n,
+      ).toBe(3);
+    });
+  });
+
   it('three migrators in separate processes: one migrates, the others wait for it and find nothing pending', async () => {
     const schema = newSchema();
     await onClient(async (holder) => {
