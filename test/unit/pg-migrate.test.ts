@@ -88,7 +88,7 @@ describe.skipIf(skip !== null)('PostgreSQL migrator (real server)', () => {
     });
   });
 
-  it('the PostgreSQL schema has the SQLite tables and columns (names, order, nullability, type family)', async () => {
+  it('the PostgreSQL schema has the SQLite tables and columns (names, order, nullability, type family), indexes and triggers', async () => {
     const sqlite = openWritable(path.join(world.dir(), 'stateward.db'));
     world.defer(() => {
       sqlite.close();
@@ -149,6 +149,30 @@ describe.skipIf(skip !== null)('PostgreSQL migrator (real server)', () => {
     expect(fromPg.filter((c) => !(c[0] === 'schema_migrations' && c[1] === 'host'))).toEqual(
       fromSqlite,
     );
+
+    // Every named index and every trigger of SQLite's, by the same name.
+    const sqliteNames = (type: string) =>
+      sqlite
+        .prepare(`SELECT name FROM sqlite_schema WHERE type = ? AND sql IS NOT NULL ORDER BY name`)
+        .pluck()
+        .all(type) as string[];
+    const pgNames = await onClient(async (c) => ({
+      indexes: (
+        await c.query<{ n: string }>(
+          `SELECT indexname AS n FROM pg_indexes WHERE schemaname = $1`,
+          [schema],
+        )
+      ).rows.map((r) => r.n),
+      triggers: (
+        await c.query<{ n: string }>(
+          `SELECT DISTINCT trigger_name AS n FROM information_schema.triggers
+            WHERE trigger_schema = $1 ORDER BY 1`,
+          [schema],
+        )
+      ).rows.map((r) => r.n),
+    }));
+    expect(pgNames.indexes).toEqual(expect.arrayContaining(sqliteNames('index')));
+    expect(pgNames.triggers).toEqual(sqliteNames('trigger'));
   });
 
   it('the triggers behave as in SQLite: change counter, immutable snapshots, deployment counts', async () => {
