@@ -220,8 +220,15 @@ function age(ms: number): string {
 
 function progressLine(io: CliIo, label: string) {
   let last = '';
-  return (p: { phase: string; done: number; total: number; etaMs: number | null }) => {
-    const pct = Math.round((p.done / Math.max(1, p.total)) * 100);
+  return (p: {
+    phase: string;
+    done: number;
+    total: number;
+    etaMs: number | null;
+    percent?: number;
+  }) => {
+    // The whole operation's figure where it has one (a backup's), else this phase's.
+    const pct = p.percent ?? Math.round((p.done / Math.max(1, p.total)) * 100);
     const line = `${label}: ${p.phase} ${pct}%${p.etaMs ? ` (about ${Math.ceil(p.etaMs / 1000)} s left)` : ''}`;
     if (line !== last) io.stderr(`\r${line.padEnd(60)}`);
     last = line;
@@ -294,6 +301,8 @@ async function backup(
     io.stderr('\n');
     rt?.close();
   }
+  // Compact that did not make it smaller says so, and why (the manifest records it too).
+  if (manifest.compaction?.reason) io.stderr(`${manifest.compaction.reason}\n`);
   return { exit: EXIT.ok, json: { path: file, manifest }, text: `${file}\n` };
 }
 

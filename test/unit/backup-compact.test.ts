@@ -7,6 +7,7 @@ import { compactionOf, createBackup } from '../../electron/core/backup/engine.ts
 import { readManifest } from '../../electron/core/backup/list.ts';
 import type { Events } from '../../shared/events.ts';
 import { manifestPathOf, seededRuntime } from '../helpers/backup-util.ts';
+import { cli } from '../helpers/cli.ts';
 import { readyDb } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
 
@@ -63,6 +64,21 @@ describe('compact backups compared with the live database', () => {
     expect(c.smaller).toBe(true);
     expect(c.bytes).toBeLessThan(c.liveBytes);
     expect(c.reason).toBeNull();
+  });
+
+  it('the CLI says why a compact backup is not smaller, and its progress ends at done 100%', async () => {
+    const rt = await seededRuntime(world, 40);
+    const db = readyDb(rt);
+    db.exec('DELETE FROM metrics; DELETE FROM resource_status;');
+    db.exec('VACUUM');
+    rt.close();
+    const r = await cli('--data-dir', rt.layout.dir, 'backup', '--compact');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('nothing to strip: metrics and status rows are already empty');
+    const shown = [...r.stderr.matchAll(/backup: (\w+) (\d+)%/g)].map((m) => [m[1], Number(m[2])]);
+    expect(shown.at(-1)).toEqual(['done', 100]);
+    for (let i = 1; i < shown.length; i++)
+      expect(shown[i]![1]).toBeGreaterThanOrEqual(shown[i - 1]![1] as number);
   });
 
   it('a full backup records no compaction', async () => {
