@@ -23,6 +23,7 @@ import { danglingSecretRefs, listSnapshots } from '../store/resources/snapshots.
 import { listAudit } from '../store/resources/audit.ts';
 import { listEnvironments } from '../store/resources/environments.ts';
 import { unresolvedSecretsStep } from '../secrets/keystate.ts';
+import { schemaDifference } from './schema-check.ts';
 
 export interface DrillInput {
   copy: string;
@@ -33,8 +34,6 @@ export interface DrillInput {
   onStep?: (step: DrillStep, index: number, total: number) => void;
   /** Which secret references in the copy resolve with this machine's unlocked keys. */
   resolveSecrets?: (db: ReadableDB) => SecretResolution;
-  /** Unused: each key's state now comes with `resolveSecrets` (locked, missing, wrong). */
-  secretsUnlocked?: boolean;
   now?: () => number;
 }
 
@@ -165,6 +164,24 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
             status: 'fail',
             detail: `A second run applied ${again.join(', ')} again.`,
             facts: { code: 'MIGRATION_FAILED' },
+          };
+        }
+        // Only what the migrations create: a crafted file's own trigger or view would run in live.
+        const diff = schemaDifference(db);
+        if (diff.extra.length > 0 || diff.missing.length > 0) {
+          const first = diff.extra[0] ?? diff.missing[0];
+          return {
+            status: 'fail',
+            detail: `The schema is not the one Stateward's migrations create: ${
+              diff.extra.length
+                ? `${plural(diff.extra.length, 'object')} Stateward never creates (first: ${first})`
+                : `${plural(diff.missing.length, 'object')} missing or changed (first: ${first})`
+            }. The file was made or changed by something else; it is never made live.`,
+            facts: {
+              code: 'NOT_A_STATEWARD_DB',
+              extra: diff.extra.slice(0, 20),
+              missing: diff.missing.slice(0, 20),
+            },
           };
         }
         return {
