@@ -611,6 +611,10 @@ test('rollback from the refusal screen: restore an older backup, drill, promote'
   await expect(section.locator(`[data-backup-id="${backup.id}"]`)).toContainText(
     'before the upgrade',
   );
+  // Two backups minutes apart read differently: the exact time (with the year) and the mode.
+  const rescueRow = section.locator(`[data-backup-id="${backup.id}"]`);
+  await expect(rescueRow).toContainText(String(new Date(backup.createdAt).getFullYear()));
+  await expect(rescueRow).toContainText(backup.compact ? 'compact' : 'full');
   await expect(section.locator(`[data-backup-id="${newerId}"]`)).toHaveCount(0);
   await shot(page, '90-refusal-restore');
 
