@@ -376,9 +376,11 @@ export interface DrillSummary {
 /**
  * ready/failed: drilled. in-progress: being copied or drilled (or waiting for its drill) by a
  * running process. interrupted: that process died before the drill finished; it can only be discarded.
+ * needs-redrill: it passed a drill of another version (its schemaVersion is not this app's): it can
+ * be drilled again (which migrates it) or discarded, not browsed, compared or promoted.
  */
 export type RestoreStatus =
-  'in-progress' | 'interrupted' | 'ready' | 'failed' | 'promoted' | 'discarded';
+  'in-progress' | 'interrupted' | 'ready' | 'needs-redrill' | 'failed' | 'promoted' | 'discarded';
 
 export interface RestoreCopy {
   id: string;

@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'BACKUP_MANIFEST_UNREADABLE',
   'RESTORE_NOT_FOUND',
   'RESTORE_NOT_VERIFIED',
+  /** A restored copy's schema is not this version's (drilled by an older one): drill it again before using it (details.copySchema, details.appSchema). */
+  'RESTORE_NEEDS_REDRILL',
   'PROMOTE_FAILED',
   'DRILL_FAILED',
   'SECRETS_NOT_SET_UP',

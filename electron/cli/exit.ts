@@ -63,6 +63,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DB_NEEDS_RECOVERY':
     case 'PRE_UPGRADE_BACKUP_FAILED':
     case 'RESTORE_NOT_VERIFIED':
+    case 'RESTORE_NEEDS_REDRILL':
     case 'SECRETS_LOCKED':
     case 'SECRETS_KEY_UNAVAILABLE':
     case 'PG_SERVER_TOO_OLD':

@@ -302,8 +302,8 @@ describe('on another machine', () => {
   it('a damaged keyring does not stop a restore drill: the copy is checked, its secrets step warns', async () => {
     const a = await firstMachine();
     fs.writeFileSync(path.join(a.rt.layout.keys, 'keyring.json'), '{"version": 1, "keys": [');
-    // restore/service.ts drill awaits rt.secrets.status() for secretsUnlocked, and status()
-    // throws SECRETS_KEY_UNAVAILABLE on a damaged keyring: the whole drill (and verify) fails.
+    // rt.secrets.status() throws SECRETS_KEY_UNAVAILABLE on a damaged keyring: a drill that
+    // asks it (restore/service.ts once did, for secretsUnlocked) fails whole, and so does verify.
     const r = await a.reg.dispatch('restores.verify', { source: { backupId: a.backup.id } });
     expect(r.ok ? 'report' : r.error.code).toBe('report');
     if (!r.ok) return;

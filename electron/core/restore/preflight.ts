@@ -12,7 +12,6 @@ import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { ErrorCode } from '../../../shared/errors.ts';
 import { FILE_MODE } from '../fsutil.ts';
 import { APPLICATION_ID, classifySqliteError, readHeader } from '../store/db.ts';
-import { MIGRATIONS } from '../store/migrations/index.ts';
 import { planMigrations, readHistory } from '../store/migrate.ts';
 import type { ReadableDB } from '../store/db.ts';
 import { tableExists } from '../store/introspect.ts';
@@ -26,9 +25,8 @@ import {
 } from '../backup/manifest.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../backup/worker.ts';
 import { sha256File } from '../backup/engine.ts';
-import { removeCopyDir } from './records.ts';
+import { APP_SCHEMA_VERSION, removeCopyDir } from './records.ts';
 
-export const APP_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 const WAL_MAGIC = [0x377f0682, 0x377f0683];
 
 export function sidecarPathFor(file: string): string {

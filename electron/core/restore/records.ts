@@ -18,6 +18,10 @@ import {
   tempWriterPid,
   writeFileAtomic,
 } from '../fsutil.ts';
+import { MIGRATIONS } from '../store/migrations/index.ts';
+
+/** The schema this version's drill migrates a copy to; the screens read a copy only at this schema. */
+export const APP_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export const RECORD = 'restore.json';
 export const RESTORE_ID_RE = /^[0-9a-f]{16}$/;
@@ -63,9 +67,13 @@ export function inProgress(r: RestoreRecord): boolean {
   return WORKING.includes(r.status) && ownerAlive(r.owner);
 }
 
-/** What a copy is, as the UI sees it: one whose process died before its drill finished is interrupted. */
+/**
+ * What a copy is, as the UI sees it: one whose process died before its drill finished is
+ * interrupted; one another version drilled (its schema is not this version's) needs a re-drill.
+ */
 export function copyStatus(r: RestoreRecord): RestoreStatus {
   if (WORKING.includes(r.status)) return ownerAlive(r.owner) ? 'in-progress' : 'interrupted';
+  if (r.status === 'ready' && r.schemaVersion !== APP_SCHEMA_VERSION) return 'needs-redrill';
   return r.status as RestoreStatus;
 }
 

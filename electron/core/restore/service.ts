@@ -23,6 +23,7 @@ import type { ReadableDB } from '../store/db.ts';
 import { openReadOnly, openWritable } from '../store/db.ts';
 import { openStore } from '../store/store.ts';
 import { countRows } from '../store/introspect.ts';
+import { readHistory } from '../store/migrate.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
 import { createBackup } from '../backup/engine.ts';
@@ -30,6 +31,7 @@ import { faultPoint } from '../fault.ts';
 import { initialFacts, stageRestore } from './preflight.ts';
 import type { RestoreRecord } from './records.ts';
 import {
+  APP_SCHEMA_VERSION,
   RECORD,
   RESTORE_ID_RE,
   THIS_PROCESS,
@@ -52,6 +54,44 @@ const DAY = 86_400_000;
 export const DRILL_WARNING_DAYS = 30;
 
 const newId = () => crypto.randomBytes(8).toString('hex');
+
+/** The schema a drill left the copy at (its migrations step), or null when that step did not pass. */
+function migratedTo(report: DrillReport): number | null {
+  const step = report.steps.find((s) => s.key === 'migrations' && s.status === 'pass');
+  return typeof step?.facts?.to === 'number' ? step.facts.to : null;
+}
+
+/**
+ * A copy another version drilled has that version's schema: this one's screens, compare, diff
+ * and promote would meet tables it lacks (or does not know). Only a drill here migrates it.
+ */
+function needsRedrill(id: string, copySchema: number): AppError {
+  const details = { copySchema, appSchema: APP_SCHEMA_VERSION };
+  if (copySchema > APP_SCHEMA_VERSION)
+    return new AppError(
+      'RESTORE_NEEDS_REDRILL',
+      `Restored copy ${id} has schema ${copySchema}, newer than this version of Stateward knows (schema ${APP_SCHEMA_VERSION}), so it cannot be browsed, compared or promoted.`,
+      { hint: 'Discard it, and restore the backup again with this version.', details },
+    );
+  return new AppError(
+    'RESTORE_NEEDS_REDRILL',
+    `Restored copy ${id} was drilled by an older version of Stateward (schema ${copySchema}; this version uses schema ${APP_SCHEMA_VERSION}), so it cannot be browsed, compared or promoted yet.`,
+    {
+      hint: 'Drill it again (Restore & drills → Drill again): the drill migrates the copy to this version and checks it.',
+      details,
+    },
+  );
+}
+
+/** Refuse a copy whose file is not at this version's schema (user_version and its migration history). */
+function checkCopySchema(id: string, db: ReadableDB): void {
+  const history = readHistory(db);
+  const schema = Math.max(
+    db.pragma('user_version', { simple: true }) as number,
+    history[history.length - 1]?.version ?? 0,
+  );
+  if (schema !== APP_SCHEMA_VERSION) throw needsRedrill(id, schema);
+}
 
 /** Statuses the live database's index of copies knows; the others are in the files only. */
 const INDEXED: readonly string[] = ['ready', 'failed', 'promoted', 'discarded'];
@@ -257,16 +297,15 @@ export class RestoreService {
       const report = await runDrill({
         copy: path.join(this.dirOf(restoreId), 'stateward.db'),
         restoreId,
-        preflight: pre.report,
+        // Staged by another version, maybe: the drill migrates the copy to this one's schema.
+        preflight: {
+          ...pre.report,
+          facts: { ...pre.report.facts, appSchemaVersion: APP_SCHEMA_VERSION },
+        },
         copyMs: pre.copyMs,
         now: this.rt.now,
         onStep: (step, i, total) => this.progress(opId, step.title, i, total, 'steps', started),
         resolveSecrets: (db) => this.rt.secrets.resolveAll(db),
-        // No keyring at all on this machine: every reference must be re-bound (nothing is "locked").
-        secretsUnlocked: await this.rt.secrets.status().then(
-          (st) => st.unlocked || !st.initialized,
-          () => false, // a damaged keyring: the step says what it could not check; the drill still runs
-        ),
       });
       // Leave the copy as a single file (rollback-journal mode): a read-only preview then creates nothing beside it.
       if (report.passed) {
@@ -285,7 +324,7 @@ export class RestoreService {
           status: report.passed ? 'ready' : 'failed',
           drillId: report.id,
           passed: report.passed,
-          schemaVersion: report.source.appSchemaVersion,
+          schemaVersion: migratedTo(report) ?? record.schemaVersion,
           owner: null,
         });
       before = null;
@@ -528,7 +567,15 @@ export class RestoreService {
         },
       );
     }
+    if (status === 'needs-redrill') throw needsRedrill(id, record.schemaVersion);
     const db = openReadOnly(path.join(this.dirOf(id), 'stateward.db'));
+    try {
+      // The file, not only its record, says which schema it has.
+      checkCopySchema(id, db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
     this.previews.set(id, db);
     return db;
   }
@@ -656,6 +703,13 @@ export class RestoreService {
           hint: record.drillId ? 'Its drill failed: pick another backup.' : 'Run the drill first.',
         },
       );
+    }
+    if (copyStatus(record) === 'needs-redrill') throw needsRedrill(id, record.schemaVersion);
+    const copyDb = openReadOnly(path.join(this.dirOf(id), 'stateward.db'));
+    try {
+      checkCopySchema(id, copyDb);
+    } finally {
+      copyDb.close();
     }
     this.busy = `promote ${id}`;
     this.promoteRunning = true;

@@ -169,9 +169,24 @@ function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
       useData.getState().bump('backups');
     }
   }
+  // Drilled by another version: the drill here migrates the copy to this version's schema.
+  async function drillAgain() {
+    setBusy(true);
+    const r = await invoke('restores.drill', { restoreId: copy.id });
+    setBusy(false);
+    useData.getState().bump('backups');
+    if (!r.ok) toastError('Could not drill the copy', withHint(r.error));
+    else if (r.value.passed)
+      toastSuccess(
+        'Restore drill passed',
+        'The copy is now on this version: preview or promote it.',
+      );
+    else toastError('Restore drill failed', { code: 'DRILL_FAILED', message: r.value.summary });
+  }
   const drilled = copy.drillId !== null;
   const interrupted = copy.status === 'interrupted';
   const working = copy.status === 'in-progress';
+  const stale = copy.status === 'needs-redrill';
   return (
     <li className="copy-row" data-restore-id={copy.id} data-status={copy.status}>
       <div className="copy-row-main">
@@ -191,6 +206,13 @@ function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
             <span className="pill">
               <Icon name="clock" size={12} /> in progress
             </span>
+          ) : stale ? (
+            <>
+              <span className="pill pill-warn">
+                <Icon name="warning" size={12} /> needs re-drill
+              </span>{' '}
+              drilled by another version of Stateward: drill it again to preview or promote it
+            </>
           ) : drilled ? (
             <>
               drill <ResultPill passed={copy.passed} />
@@ -208,6 +230,18 @@ function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
             onClick={() => go({ view: 'drill', drillId: copy.drillId! })}
           >
             Report
+          </button>
+        )}
+        {stale && (
+          <button
+            type="button"
+            className="button button-small"
+            aria-disabled={busy || undefined}
+            onClick={() => {
+              if (!busy) void drillAgain();
+            }}
+          >
+            Drill again
           </button>
         )}
         {copy.passed && copy.status === 'ready' && (
