@@ -138,7 +138,13 @@ export const commands = {
       .object({
         environmentId: id,
         content: z
-          .record(z.string().max(200), z.unknown())
+          // A top-level "__proto__" is skipped by the record (it would set the prototype):
+          // refused, so a snapshot is never stored without a key that was sent.
+          .custom<unknown>(
+            (v) => !(typeof v === 'object' && v !== null && Object.hasOwn(v, '__proto__')),
+            'the key "__proto__" is not accepted',
+          )
+          .pipe(z.record(z.string().max(200), z.unknown()))
           .refine(
             (c) => JSON.stringify(c).length <= 256 * 1024,
             'configuration must be at most 256 KiB',

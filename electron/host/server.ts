@@ -22,6 +22,9 @@ import { removeFileQuietly } from '../core/fsutil.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, uploadFileName } from './upload.ts';
 
 const MAX_BODY = 1024 * 1024;
+/** Event streams held open at once (every tab of the page holds one), and how far one may fall behind. */
+export const MAX_STREAMS = 32;
+const MAX_STREAM_BACKLOG = 4 * 1024 * 1024;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -178,7 +181,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   const unsubscribe = opts.rt.events.onAny((event, payload) => {
     const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    for (const res of streams) res.write(frame);
+    for (const res of streams) {
+      // A client that stops reading is cut off, not buffered for without end (it reconnects).
+      if (res.writableLength > MAX_STREAM_BACKLOG) {
+        streams.delete(res);
+        res.destroy();
+      } else res.write(frame);
+    }
   });
 
   function checkApi(req: http.IncomingMessage, res: http.ServerResponse): boolean {
@@ -313,6 +322,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       connection: 'keep-alive',
     });
     res.write(': connected\n\n');
+    // Bounded: the oldest stream is closed for a new one (a live page reconnects by itself).
+    for (const oldest of streams) {
+      if (streams.size < MAX_STREAMS) break;
+      streams.delete(oldest);
+      oldest.end();
+    }
     streams.add(res);
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     req.on('close', () => {
