@@ -316,6 +316,11 @@ export interface PreflightFacts {
   appSchemaVersion: number;
   pendingMigrations: string[];
   rowCounts: Record<string, number> | null;
+  /**
+   * The file's modification time (ms) when preflight read it (absent for uploads and older
+   * reports): a listing that sees another time knows the file changed since this evidence.
+   */
+  modifiedAt?: number;
 }
 
 export interface PreflightReport {

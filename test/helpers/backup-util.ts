@@ -265,3 +265,17 @@ export function manifestPathOf(backupFile: string): string {
     path.basename(backupFile, '.sqlite') + '.manifest.json',
   );
 }
+
+/** Flip one byte in the middle of a file in place: same size, another hash. */
+export function flipMiddleByte(file: string): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const at = Math.floor(fs.fstatSync(fd).size / 2);
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, at);
+    b[0] = b[0]! ^ 0xff;
+    fs.writeSync(fd, b, 0, 1, at);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

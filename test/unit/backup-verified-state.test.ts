@@ -9,25 +9,13 @@ import { describe, expect, it } from 'vitest';
 import type { BackupEntry, DrillReport, DrillStep } from '../../shared/domain.ts';
 import { verificationOf } from '../../electron/core/backup/verification.ts';
 import { manifestNameFor } from '../../electron/core/backup/manifest.ts';
-import { seededRuntime } from '../helpers/backup-util.ts';
+import { flipMiddleByte, seededRuntime } from '../helpers/backup-util.ts';
 import { cli, onlyJson } from '../helpers/cli.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
 
-/** Flip one byte in the middle of a file: same size, another hash. */
-function tamper(file: string): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    const at = Math.floor(fs.fstatSync(fd).size / 2);
-    const b = Buffer.alloc(1);
-    fs.readSync(fd, b, 0, 1, at);
-    b[0] = b[0]! ^ 0xff;
-    fs.writeSync(fd, b, 0, 1, at);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+const tamper = flipMiddleByte;
 
 describe('the newest drill decides a backup’s state', () => {
   it('passed, then tampered and refused: damaged in the list, the CLI and retention', async () => {

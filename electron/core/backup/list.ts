@@ -114,6 +114,7 @@ export function listBackupFiles(
       fileName: name,
       bytes: stat.size,
       sha256: manifest?.sha256 ?? null,
+      modifiedAt: stat.mtimeMs,
       damage: damageOf(name, stat.size, sidecar),
     });
     entries.push({

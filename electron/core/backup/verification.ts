@@ -11,6 +11,8 @@ export interface BackupFileState {
   bytes: number;
   /** The SHA-256 its manifest records, when it has a readable manifest. */
   sha256: string | null;
+  /** Its modification time (ms) now; compared with the one the drill read. */
+  modifiedAt?: number;
   /**
    * Damage seen without opening the file: its manifest cannot be read, describes another
    * file, or records another size. Null when nothing is wrong (or there is no manifest).
@@ -88,7 +90,11 @@ export function verificationOf(
         ? `it is ${file.bytes} bytes now, ${was.bytes} when it was drilled`
         : file.sha256 !== null && was.sha256 !== null && file.sha256 !== was.sha256
           ? 'its manifest records another SHA-256 than the file the drill restored'
-          : null;
+          : was.modifiedAt !== undefined &&
+              file.modifiedAt !== undefined &&
+              was.modifiedAt !== file.modifiedAt
+            ? 'the file was modified after the drill read it'
+            : null;
     if (changed)
       return {
         ...base,

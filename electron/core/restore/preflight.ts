@@ -47,6 +47,8 @@ function refusal(
 
 export interface HeaderVerdict {
   bytes: number;
+  /** Its modification time (ms), recorded with a drill's evidence. */
+  modifiedAt: number;
   walMode: boolean;
   userVersion: number;
   pageSize: number;
@@ -137,6 +139,7 @@ export function checkSourceHeader(file: string, name = path.basename(file)): Hea
   }
   return {
     bytes: stat.size,
+    modifiedAt: stat.mtimeMs,
     walMode: b[18] === 2 || b[19] === 2,
     userVersion: h.userVersion,
     pageSize: h.pageSize,
@@ -412,6 +415,7 @@ export async function stageRestore(
   try {
     const header = checkSourceHeader(source, facts.fileName);
     facts.bytes = header.bytes;
+    if (!upload) facts.modifiedAt = header.modifiedAt;
     facts.schemaVersion = header.userVersion;
     const sidecar = upload ? null : readSidecar(source);
     if (sidecar && sidecar.bytes !== header.bytes) {
