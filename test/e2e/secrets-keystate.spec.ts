@@ -5,7 +5,7 @@
 // screen and the drill report without a reload. In the restore wizard a locked
 // key is unlocked with the passphrase right there, and the copy is checked again.
 import type { Page } from '@playwright/test';
-import type { DrillReport, Environment, ListPage, Project } from '../../shared/domain.ts';
+import type { DrillReport, Environment, Page as ListPage, Project } from '../../shared/domain.ts';
 import { backupNow, expect, invokeHttp, shot, test } from './fixtures.ts';
 
 // Cheap scrypt for the hosts this file starts (obeyed only under NODE_ENV=test).

@@ -6,23 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import type { BackupEntry, RestoreCopy } from '../../shared/domain.ts';
+import type { RestoreCopy } from '../../shared/domain.ts';
 import type { Host } from './fixtures.ts';
-import { expect, invokeHttp, shot, test } from './fixtures.ts';
+import { backupNow, expect, invokeHttp, shot, test } from './fixtures.ts';
 
 const dialog = (page: Page) => page.getByRole('dialog');
-
-/** A manual backup through the API; waits out the scheduled catch-up backup taken at start. */
-async function backupNow(host: Host): Promise<BackupEntry> {
-  for (let i = 0; ; i++) {
-    try {
-      return await invokeHttp<BackupEntry>(host, 'backups.create', { compact: false });
-    } catch (e) {
-      if (!String(e).includes('BACKUP_IN_PROGRESS') || i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 async function openWizard(page: Page, host: Host): Promise<void> {
   await page.goto(host.url);
@@ -109,11 +97,12 @@ test('a file dropped on the wizard that is not a database is refused by its name
   await openWizard(page, host);
   const d = dialog(page);
   // Dropped from the desktop: a 300 KiB file that is no database at all.
-  const dropped = await page.evaluateHandle(() => {
+  // A string: the node-side typecheck has no DOM types (DataTransfer exists only in the page).
+  const dropped = await page.evaluateHandle(`(() => {
     const t = new DataTransfer();
     t.items.add(new File([new Uint8Array(300 * 1024).fill(0xa5)], 'holiday-photo.jpg'));
     return t;
-  });
+  })()`);
   await d.getByTestId('restore-upload').dispatchEvent('dragover', { dataTransfer: dropped });
   await d.getByTestId('restore-upload').dispatchEvent('drop', { dataTransfer: dropped });
   await expect(d.getByTestId('restore-file-choice')).toContainText('holiday-photo.jpg');
