@@ -982,7 +982,7 @@ export function drillHtml(r: DrillReport): string {
   const rows = r.steps
     .map(
       (s) =>
-        `<tr class="${s.status}"><td>${esc(s.title)}</td><td><b>${s.status.toUpperCase()}</b></td><td>${s.ms} ms</td><td>${esc(s.detail)}</td></tr>`,
+        `<tr class="${esc(String(s.status))}"><td>${esc(s.title)}</td><td><b>${esc(String(s.status).toUpperCase())}</b></td><td>${esc(String(s.ms))} ms</td><td>${esc(s.detail)}</td></tr>`,
     )
     .join('\n');
   const fact = (k: string, v: string) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`;
