@@ -19,22 +19,13 @@ import type { CommandRegistry } from '../handlers/registry.ts';
 import { hasLoneSurrogate, NOT_UNICODE } from '../handlers/registry.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { removeFileQuietly } from '../core/fsutil.ts';
+import { resolveStaticFile } from '../core/static-files.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, uploadFileName } from './upload.ts';
 
 const MAX_BODY = 1024 * 1024;
 /** Event streams held open at once (every tab of the page holds one), and how far one may fall behind. */
 export const MAX_STREAMS = 32;
 const MAX_STREAM_BACKLOG = 4 * 1024 * 1024;
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
@@ -380,27 +371,23 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       res.writeHead(405).end();
       return;
     }
-    let rel: string;
-    try {
-      rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
-    } catch {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request');
-      return;
-    }
-    const file = path.resolve(staticRoot, rel);
-    if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) {
-      res.writeHead(404).end();
+    // The app:// protocol's path rules and MIME types; a refused path is just not found here.
+    const target = resolveStaticFile(pathname, staticRoot);
+    if (!target.ok) {
+      if (target.reason === 'malformed percent-encoding')
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request');
+      else res.writeHead(404).end();
       return;
     }
     let body: Buffer;
     try {
-      body = fs.readFileSync(file);
+      body = fs.readFileSync(target.file);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;
     }
     res.writeHead(200, {
-      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': target.contentType,
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',

@@ -121,6 +121,16 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENS, `${name}.png`), animations: 'disabled' });
 }
 
+/** Switches the theme with the header's toggle (system → light → dark) until it is `theme`. */
+export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
+  const toggle = page.getByRole('button', { name: /Change theme/ });
+  for (let i = 0; i < 3; i++) {
+    if ((await page.locator('html').getAttribute('data-theme')) === theme) return;
+    await toggle.click();
+  }
+  await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+}
+
 /** Calls a command over the host's HTTP API with the page's own token, as the renderer does. */
 /** Starts a host on a given port and token (test/e2e/host-at.ts); returns a function that stops it. */
 export async function hostAt(

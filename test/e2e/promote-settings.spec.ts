@@ -7,19 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { backupNow, expect, invokeHttp, shot, test } from './fixtures.ts';
+import { backupNow, expect, invokeHttp, setTheme, shot, test } from './fixtures.ts';
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 const card = (page: Page) => page.getByRole('region', { name: 'Schedule & retention' });
-
-async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
-  const toggle = page.getByRole('button', { name: /Change theme/ });
-  for (let i = 0; i < 3; i++) {
-    if ((await page.locator('html').getAttribute('data-theme')) === theme) return;
-    await toggle.click();
-  }
-  await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
-}
 
 test('a promote keeps this machine’s backup settings, and its dialog says so', async ({
   page,

@@ -14,24 +14,12 @@ import Database from 'better-sqlite3';
 import type { Page } from '@playwright/test';
 import type { BackupEntry, Page as ListPage, Project } from '../../shared/domain.ts';
 import type { Host } from './fixtures.ts';
-import { expect, invokeHttp, shot, test } from './fixtures.ts';
+import { backupNow, expect, invokeHttp, setTheme, shot, test } from './fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 const dialog = (page: Page) => page.getByRole('dialog');
 const banner = (page: Page) => page.getByTestId('preview-banner');
-
-/** A manual backup through the API; waits out the scheduled catch-up backup taken at start. */
-async function backupNow(host: Host, compact = false): Promise<BackupEntry> {
-  for (let i = 0; ; i++) {
-    try {
-      return await invokeHttp<BackupEntry>(host, 'backups.create', { compact });
-    } catch (e) {
-      if (!String(e).includes('BACKUP_IN_PROGRESS') || i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 async function projectNames(host: Host): Promise<string[]> {
   const page = await invokeHttp<ListPage<Project>>(host, 'projects.list', { limit: 500 });
@@ -44,13 +32,19 @@ async function dismissToasts(page: Page): Promise<void> {
   while ((await close.count()) > 0) await close.first().click();
 }
 
-async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
-  const toggle = page.getByRole('button', { name: /Change theme/ });
-  for (let i = 0; i < 3; i++) {
-    if ((await page.locator('html').getAttribute('data-theme')) === theme) return;
-    await toggle.click();
-  }
-  await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+/** Restore a backup into a drilled copy through the API, then open its comparison with live in the UI. */
+async function compareCopyOf(page: Page, host: Host, backupId: string): Promise<void> {
+  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
+    source: { backupId },
+  });
+  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
+  await page.goto(host.url);
+  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+  await page
+    .locator(`[data-restore-id="${staged.restoreId}"]`)
+    .getByRole('button', { name: 'Preview' })
+    .click();
+  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
 }
 
 /** Holds a command's request until released (before it reaches the host, and/or after). */
@@ -683,19 +677,8 @@ test('compare and the promote dialog name what a promote loses', async ({ page, 
   const renamed = inBackup.find((p) => p.name !== 'made-after-the-backup')!;
   await invokeHttp(host, 'projects.update', { id: renamed.id, name: 'renamed-after-backup' });
   await invokeHttp(host, 'deployments.create', { environmentId: env!.id, version: '9.9.9-lost' });
-  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
-    source: { backupId: backup.id },
-  });
-  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
-
   await page.setViewportSize({ width: 1000, height: 900 });
-  await page.goto(host.url);
-  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
-  await page
-    .locator(`[data-restore-id="${staged.restoreId}"]`)
-    .getByRole('button', { name: 'Preview' })
-    .click();
-  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
+  await compareCopyOf(page, host, backup.id);
 
   // The summary first, then the entities by name.
   const diff = page.getByTestId('restore-diff');
@@ -761,18 +744,7 @@ test('the list of changes pages with Next and Previous, filtered by the selects'
   // 61 deployments after the backup: two pages of lost deployments (50 a page).
   for (let i = 0; i < 61; i++)
     await invokeHttp(host, 'deployments.create', { environmentId: env!.id, version: `9.10.${i}` });
-  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
-    source: { backupId: backup.id },
-  });
-  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
-
-  await page.goto(host.url);
-  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
-  await page
-    .locator(`[data-restore-id="${staged.restoreId}"]`)
-    .getByRole('button', { name: 'Preview' })
-    .click();
-  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
+  await compareCopyOf(page, host, backup.id);
   const diff = page.getByTestId('restore-diff');
   await diff.getByLabel('Kind').selectOption('deployment');
   await diff.getByLabel('Change').selectOption('removed');

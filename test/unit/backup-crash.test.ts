@@ -12,6 +12,7 @@ import {
   TEMP_PREFIX,
 } from '../../electron/core/backup/manifest.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../../electron/core/backup/worker.ts';
+import { rng } from '../../electron/core/demo.ts';
 import { readLock } from '../../electron/core/lock.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { readHeader } from '../../electron/core/store/db.ts';
@@ -24,18 +25,6 @@ import { useWorld } from '../helpers/world.ts';
 const world = useWorld();
 const KILLS = 16;
 const DEPLOYMENTS = 66_000; // ≈ 20 MB with the demo seeder
-
-/** mulberry32: reproducible "random" kill delays; the seed is printed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function quickCheck(file: string): string {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -138,6 +127,7 @@ describe('a backup process killed at random moments', () => {
     }
 
     const seed = Number(process.env.BACKUP_CRASH_SEED ?? Date.now() % 1_000_000);
+    // mulberry32 (the demo's): reproducible "random" kill delays; the seed is printed.
     const random = rng(seed);
     const report: string[] = [];
     const phasesHit = new Set<string>();

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mimeTypeFor, resolveAppFile, serveAppRequest } from '../../electron/main/app-protocol.ts';
+import { resolveAppFile, serveAppRequest } from '../../electron/main/app-protocol.ts';
+import { mimeTypeFor } from '../../electron/core/static-files.ts';
 import { APP_INDEX_URL } from '../../electron/main/trusted-url.ts';
 import { useWorld } from '../helpers/world.ts';
 
