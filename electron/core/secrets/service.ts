@@ -89,6 +89,47 @@ interface Keks {
   keyfile?: { fingerprint: string; kek: Buffer };
 }
 
+/** Key files are small: anything larger is not one (a device, a disk image). */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+/**
+ * A key file's bytes: a regular file only, read without blocking. A FIFO or a
+ * device (STATEWARD_KEY_FILE set by mistake) would otherwise block every
+ * command for ever, or read without end.
+ */
+function readKeyFileMaterial(file: string): Buffer {
+  const notAFile = (what: string) =>
+    new AppError(
+      'SECRETS_KEY_UNAVAILABLE',
+      `The key file named by STATEWARD_KEY_FILE is ${what}, not a key file.`,
+      { hint: 'Point STATEWARD_KEY_FILE at a regular file of at least 32 random bytes.' },
+    );
+  const kind = (st: fs.Stats) =>
+    st.isFile()
+      ? null
+      : st.isDirectory()
+        ? 'a folder'
+        : st.isFIFO()
+          ? 'a named pipe'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device'
+            : 'not a regular file';
+  const before = fs.statSync(file);
+  if (kind(before)) throw notAFile(kind(before)!);
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (kind(st)) throw notAFile(kind(st)!);
+    if (st.size > MAX_KEY_FILE_BYTES)
+      throw notAFile(`larger than ${MAX_KEY_FILE_BYTES / 1024} KiB`);
+    const buf = Buffer.alloc(st.size);
+    const n = fs.readSync(fd, buf, 0, st.size, 0);
+    return buf.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export class SecretService {
   private readonly rt: Runtime;
   private readonly keys = new Map<string, Buffer>();
@@ -165,8 +206,9 @@ export class SecretService {
     if (!file) return null;
     let material: Buffer;
     try {
-      material = fs.readFileSync(file);
+      material = readKeyFileMaterial(file);
     } catch (e) {
+      if (e instanceof AppError) throw e;
       throw new AppError(
         'SECRETS_KEY_UNAVAILABLE',
         `Cannot read the key file named by STATEWARD_KEY_FILE (${(e as NodeJS.ErrnoException).code ?? 'error'}).`,
