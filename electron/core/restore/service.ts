@@ -29,6 +29,7 @@ import { newestDeployment } from '../store/resources/deployments.ts';
 import { createBackup } from '../backup/engine.ts';
 import { faultPoint } from '../fault.ts';
 import { initialFacts, stageRestore } from './preflight.ts';
+import { schemaDifference } from './schema-check.ts';
 import type { RestoreRecord } from './records.ts';
 import {
   APP_SCHEMA_VERSION,
@@ -708,6 +709,18 @@ export class RestoreService {
     const copyDb = openReadOnly(path.join(this.dirOf(id), 'stateward.db'));
     try {
       checkCopySchema(id, copyDb);
+      // Its drill checked the schema of the file it drilled; the copy may have been changed since.
+      const diff = schemaDifference(copyDb);
+      const first = diff.extra[0] ?? diff.missing[0];
+      if (first !== undefined)
+        throw new AppError(
+          'NOT_A_STATEWARD_DB',
+          `Restored copy ${id} was changed since its drill passed: its schema is not the one Stateward's migrations create (${diff.extra.length ? 'an object Stateward never creates' : 'an object missing or changed'}: ${first}). Nothing was changed.`,
+          {
+            hint: 'Discard it, and restore the backup again.',
+            details: { extra: diff.extra.slice(0, 20), missing: diff.missing.slice(0, 20) },
+          },
+        );
     } finally {
       copyDb.close();
     }
