@@ -7,7 +7,7 @@ import type { AppErrorShape } from '../../../shared/errors.ts';
 import type { CommandInput } from '../../../shared/contract.ts';
 import { invoke, platform } from '../api.ts';
 import { INTERVALS } from '../backups.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes, plural } from '../format.ts';
 import { CheckField, Field } from '../components/Field.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { FormError } from '../dialogs/FormError.tsx';
@@ -16,13 +16,39 @@ import { fieldErrorsOf } from '../errors.ts';
 import { useData } from '../stores/data.ts';
 import { toastSuccess } from '../stores/toasts.ts';
 
+/**
+ * The retention fields, with the limits backups.updateSettings accepts (shared/contract.ts),
+ * checked here first so that every field's problem shows at once.
+ */
 const RETENTION = [
-  { key: 'keepLast', label: 'Keep last' },
-  { key: 'daily', label: 'Daily' },
-  { key: 'weekly', label: 'Weekly' },
-  { key: 'monthly', label: 'Monthly' },
+  { key: 'keepLast', label: 'Keep last', unit: 'backup', min: 1, max: 1000 },
+  { key: 'daily', label: 'Daily', unit: 'day', min: 0, max: 366 },
+  { key: 'weekly', label: 'Weekly', unit: 'week', min: 0, max: 520 },
+  { key: 'monthly', label: 'Monthly', unit: 'month', min: 0, max: 240 },
 ] as const;
 type RetentionKey = (typeof RETENTION)[number]['key'];
+type RetentionField = (typeof RETENTION)[number];
+
+/** What a retention field's value means, counted right ("the newest 1 backup" never shows). */
+function retentionHelp(f: RetentionField, text: string): string {
+  if (!/^\d+$/.test(text.trim())) return `A whole number of ${f.unit}s.`;
+  const n = Number(text.trim());
+  if (f.key === 'keepLast')
+    return n === 1 ? 'The newest backup.' : `The newest ${plural(n, 'backup')}.`;
+  if (n === 0) return `None kept by ${f.unit}.`;
+  return `One a ${f.unit} for ${plural(n, f.unit)}.`;
+}
+
+/** Why a retention value is refused, in words; null when it is fine. */
+function retentionProblem(f: RetentionField, text: string): string | null {
+  const t = text.trim();
+  if (t === '') return `Enter how many ${f.unit}s to keep (${f.min} or more).`;
+  if (!/^\d+$/.test(t)) return `Enter a whole number of ${f.unit}s, like ${f.min === 0 ? 7 : 5}.`;
+  const n = Number(t);
+  if (n < f.min) return `Keep at least ${plural(f.min, f.unit)}.`;
+  if (n > f.max) return `At most ${plural(f.max, f.unit)}.`;
+  return null;
+}
 
 const FIELDS = [
   'scheduleEnabled',
@@ -106,14 +132,15 @@ function SettingsForm({ settings }: { settings: BackupSettings }) {
     if (form.compactScheduled !== settings.compactScheduled)
       patch.compactScheduled = form.compactScheduled;
     const retention: Partial<Record<RetentionKey, number>> = {};
-    for (const { key } of RETENTION) {
-      const text = form.retention[key].trim();
-      if (!/^\d+$/.test(text)) {
-        local[`retention.${key}`] = 'Enter a whole number.';
+    // Every field is checked before anything is sent, so all problems show at once.
+    for (const f of RETENTION) {
+      const problem = retentionProblem(f, form.retention[f.key]);
+      if (problem) {
+        local[`retention.${f.key}`] = problem;
         continue;
       }
-      const n = Number(text);
-      if (n !== settings.retention[key]) retention[key] = n;
+      const n = Number(form.retention[f.key].trim());
+      if (n !== settings.retention[f.key]) retention[f.key] = n;
     }
     if (Object.keys(retention).length > 0) patch.retention = retention;
     const dir = form.offsiteDir.trim();
@@ -232,16 +259,21 @@ function SettingsForm({ settings }: { settings: BackupSettings }) {
               and the newest pre-upgrade backup are always kept.
             </p>
             <div className="retention-grid">
-              {RETENTION.map(({ key, label }) => (
-                <Field key={key} label={label} error={errors[`retention.${key}`]}>
+              {RETENTION.map((f) => (
+                <Field
+                  key={f.key}
+                  label={f.label}
+                  error={errors[`retention.${f.key}`]}
+                  help={retentionHelp(f, form.retention[f.key])}
+                >
                   <input
                     className="input"
                     inputMode="numeric"
-                    value={form.retention[key]}
+                    value={form.retention[f.key]}
                     onChange={(e) =>
                       update(
-                        { retention: { ...form.retention, [key]: e.target.value } },
-                        `retention.${key}`,
+                        { retention: { ...form.retention, [f.key]: e.target.value } },
+                        `retention.${f.key}`,
                       )
                     }
                   />
