@@ -38,6 +38,8 @@ const WAIT_MS = 5_000;
 function readFileValues(layout: DataDirLayout): MachineValues | null {
   let text: string;
   try {
+    // Not a file (a folder made in its place): its values are the defaults; the next write sets it aside.
+    if (!fs.statSync(layout.settings).isFile()) return {};
     text = fs.readFileSync(layout.settings, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -111,6 +113,7 @@ export function setMachineSettings(
 ): void {
   withFileLock(`${layout.settings}.lock`, () => {
     const next = { version: FILE_VERSION, ...current(layout, db), ...patch };
+    setAsideIfNotAFile(layout);
     writeFileAtomic(layout.settings, `${JSON.stringify(next, null, 2)}\n`);
   });
 }
@@ -121,8 +124,17 @@ export function setMachineSettings(
  * it; the defaults when there are none), then drop the machine rows from the
  * database. Returns true when it created the file.
  */
-export function adoptMachineSettings(layout: DataDirLayout, db: WritableDB): boolean {
+export function adoptMachineSettings(
+  layout: DataDirLayout,
+  db: WritableDB,
+  warn: (message: string) => void = () => undefined,
+): boolean {
   let created = false;
+  const aside = setAsideIfNotAFile(layout);
+  if (aside)
+    warn(
+      `${layout.settings} was not a file (a folder, or a link to something else); it was moved to ${aside} and this machine's backup settings start again from the defaults`,
+    );
   // What a killed write left: its temporary (writeFileAtomic's `.settings.json.<pid>.tmp`).
   const temp = /^\.settings\.json\.(\d+)\.tmp$/;
   for (const name of listDir(layout.dir)) {
@@ -142,6 +154,27 @@ export function adoptMachineSettings(layout: DataDirLayout, db: WritableDB): boo
     db.prepare(`DELETE FROM settings WHERE key IN (${placeholders})`).run(...MACHINE_KEYS);
   }
   return created;
+}
+
+/**
+ * settings.json that is not a file (a folder made in its place, or a link to one or to a
+ * device) can be neither read nor replaced: it is renamed aside, kept as it is, so a new
+ * file can be written. Returns the name it was moved to, or null when nothing was done.
+ */
+function setAsideIfNotAFile(layout: DataDirLayout): string | null {
+  let isFile: boolean;
+  try {
+    isFile = fs.statSync(layout.settings).isFile();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Missing (written next), or a dangling link (replaced by that write).
+    if (code === 'ENOENT') return null;
+    isFile = false; // a link loop, a name through a file: not a file of settings either
+  }
+  if (isFile) return null;
+  const aside = `${layout.settings}.not-a-file-${Date.now()}`;
+  fs.renameSync(layout.settings, aside);
+  return aside;
 }
 
 /**

@@ -277,7 +277,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       // This machine's settings live beside the database, never in it (machine-settings.ts):
       // an older version's are moved out once, and those a promoted copy brought are dropped.
       try {
-        if (adoptMachineSettings(layout, store.db))
+        if (adoptMachineSettings(layout, store.db, (m) => logger.log('warn', m)))
           logger.log('info', `this machine's settings are kept in ${layout.settings}`);
       } catch (e) {
         logger.log('warn', "could not move this machine's settings out of the database", e);
