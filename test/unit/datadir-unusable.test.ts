@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { assertDataDirUsable } from '../../electron/core/datadir-check.ts';
+import { mountTmpfs } from '../helpers/backup-util.ts';
 import { cli } from '../helpers/cli.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { isRoot, useWorld } from '../helpers/world.ts';
@@ -123,5 +124,23 @@ describe('a folder that must not become a data dir', () => {
     fs.writeFileSync(path.join(parent, 'stateward.db'), '');
     fs.writeFileSync(path.join(parent, 'x.manifest.json'), '{}');
     expect(() => assertDataDirUsable(parent)).not.toThrow();
+  });
+});
+
+describe('a data dir on a read-only mount', () => {
+  it('says the disk is read-only (not just "unable to open database file") and changes nothing', async (ctx) => {
+    const dir = world.dir();
+    const why = mountTmpfs(world, dir, 'size=8m,mode=0700');
+    if (why) return ctx.skip(why);
+    expect((await cli('--data-dir', dir, 'demo', '--deployments', '3')).code).toBe(0);
+    execFileSync('mount', ['-o', 'remount,ro', dir]);
+    const before = snapshot(dir);
+    for (const argv of [['status'], ['backup'], ['secret', 'list'], ['migrate']]) {
+      const r = await cli('--data-dir', dir, ...argv);
+      expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(`${r.stdout}${r.stderr}`).toContain('mounted read-only');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(snapshot(dir)).toEqual(before);
   });
 });

@@ -187,6 +187,16 @@ export function diskIsFull(p: string): boolean {
   }
 }
 
+/** The folder holding `file` is on a read-only mount. */
+function onReadOnlyFileSystem(file: string): boolean {
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
 /** Map a SQLite error on a file to a stable code. */
 export function classifySqliteError(e: unknown, file: string): AppError {
   if (isAppError(e)) return e;
@@ -209,6 +219,15 @@ export function classifySqliteError(e: unknown, file: string): AppError {
     code === 'SQLITE_READONLY' ||
     code === 'SQLITE_PERM'
   ) {
+    if (onReadOnlyFileSystem(file))
+      return new AppError(
+        'DB_UNREADABLE',
+        `Cannot open ${file}: its disk is mounted read-only, and SQLite must write beside a database (its -shm file) even to read it.`,
+        {
+          hint: 'Remount the disk read-write (a disk the system made read-only after errors: check it first), or copy the file to a writable folder and verify or restore that copy.',
+          cause: e,
+        },
+      );
     return new AppError('DB_UNREADABLE', `Cannot open ${file}: ${msg}`, {
       hint: 'Check the file and folder permissions and that the disk is present.',
       cause: e,
