@@ -27,6 +27,7 @@ import { AppError, isAppError } from '../../shared/errors.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { resolveDataDirHere, dataDirLayout } from '../core/paths.ts';
 import { assertDataDirUsable } from '../core/datadir-check.ts';
+import { realpathAsFarAsExists, within } from '../core/backup/offsite.ts';
 import type { ResolvedDataDir } from '../core/paths.ts';
 import { fileSize } from '../core/fsutil.ts';
 import { readLock, lockIsLive } from '../core/lock.ts';
@@ -269,6 +270,16 @@ async function backup(
     });
   }
   const outDir = out === undefined ? undefined : path.resolve(out);
+  if (outDir !== undefined) {
+    // Inside the data dir only its backups folder: a backup in restores/, keys/ or beside the
+    // live database is a file Stateward itself may list, clean up or mistake for its own.
+    const real = realpathAsFarAsExists(outDir);
+    const data = realpathAsFarAsExists(where.dir);
+    if (within(real, data) && real !== realpathAsFarAsExists(layout.backups))
+      throw usageError(
+        `--out ${out} is inside the data directory: give a folder outside it (or leave out --out for its backups folder).`,
+      );
+  }
   const onProgress = progressLine(io, 'backup');
   const rt = await openShared(where);
   let manifest: BackupManifest;

@@ -144,3 +144,26 @@ describe('a data dir on a read-only mount', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 });
+
+describe('backup --out inside the data dir', () => {
+  it('is refused (the data dir itself, restores/, keys/, a link into it); its backups folder and outside are fine', async () => {
+    const dir = world.dir();
+    expect((await cli('--data-dir', dir, 'demo', '--deployments', '3')).code).toBe(0);
+    fs.mkdirSync(path.join(dir, 'restores'), { mode: 0o700 });
+    const link = path.join(world.dir(), 'link');
+    fs.symlinkSync(path.join(dir, 'restores'), link);
+    const before = snapshot(dir);
+    for (const out of [dir, path.join(dir, 'restores'), path.join(dir, 'keys', 'x'), link]) {
+      const r = await cli('--data-dir', dir, 'backup', '--out', out);
+      expect(r.code, `${out}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('inside the data directory');
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect((await cli('--data-dir', dir, 'backup', '--out', path.join(dir, 'backups'))).code).toBe(
+      0,
+    );
+    const outside = world.dir();
+    expect((await cli('--data-dir', dir, 'backup', '--out', outside)).code).toBe(0);
+    expect(fs.readdirSync(outside).filter((n) => n.endsWith('.sqlite'))).toHaveLength(1);
+  });
+});

@@ -111,7 +111,7 @@ const SYSTEM_TREES = [
 ];
 
 /** `p` with symlinks resolved as far as it exists (the rest appended as written). */
-function realpathAsFarAsExists(p: string): string {
+export function realpathAsFarAsExists(p: string): string {
   const rest: string[] = [];
   let at = path.resolve(p);
   for (;;) {
@@ -126,7 +126,7 @@ function realpathAsFarAsExists(p: string): string {
   }
 }
 
-const within = (child: string, parent: string) =>
+export const within = (child: string, parent: string) =>
   child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
 
 function refuse(message: string, hint: string, cause?: unknown): AppError {
