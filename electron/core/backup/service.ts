@@ -489,6 +489,12 @@ export class BackupService {
   /** How much live user data changed since `last` was taken (its manifest records the counter then). */
   private changedSince(last: BackupEntry | null): BackupOverview['changedSinceLastBackup'] {
     if (!last?.manifest) return null;
+    // A copy made live since: live's counter is the copy's history, not comparable with the backup's.
+    const promoted = this.db()
+      .prepare(`SELECT max(ts) AS ts FROM audit_log WHERE action = 'restore.promoted'`)
+      .get() as { ts: number | null } | undefined;
+    if (promoted?.ts != null && promoted.ts >= last.createdAt)
+      return { changes: null, since: last.createdAt };
     const diff = this.currentChangeSeq() - last.manifest.changeSeq;
     if (diff === 0) return null;
     // Behind the backup's counter: not the data it holds (a restored copy was made live), amount unknown.
