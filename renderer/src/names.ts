@@ -1,7 +1,7 @@
 // What things are called on screen: backups by kind and time rather than by file
 // name. Pure (no transport), so unit tests import it directly.
 import type { BackupKind } from '../../shared/domain.ts';
-import { formatTime } from './format.ts';
+import { formatTime, formatTimeExact } from './format.ts';
 
 export const BACKUP_KIND_LABEL: Record<BackupKind, string> = {
   manual: 'Manual',
@@ -19,11 +19,14 @@ const FILE_NAME_RE =
  * kind and time when known, else read from Stateward's file name; any other file keeps
  * its name. (Show the file name itself one click away: a title, the detail, the report.)
  */
-export function backupTitle(b: {
-  fileName: string;
-  kind?: BackupKind | null;
-  createdAt?: number | null;
-}): string {
+export function backupTitle(
+  b: {
+    fileName: string;
+    kind?: BackupKind | null;
+    createdAt?: number | null;
+  },
+  exact = false,
+): string {
   let kind = b.kind ?? null;
   let at = b.createdAt ?? null;
   const m = FILE_NAME_RE.exec(b.fileName);
@@ -32,7 +35,27 @@ export function backupTitle(b: {
     at ??= Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
   }
   if (kind === null || at === null) return b.fileName;
-  return `${BACKUP_KIND_LABEL[kind]} backup of ${formatTime(at)}`;
+  return `${BACKUP_KIND_LABEL[kind]} backup of ${(exact ? formatTimeExact : formatTime)(at)}`;
+}
+
+/** The values that occur more than once: rows that would read alike. */
+export function repeated(values: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const v of values) (seen.has(v) ? twice : seen).add(v);
+  return twice;
+}
+
+/**
+ * backupTitle for each row of a list, where no two rows may read alike: a title that two
+ * backups taken in the same minute would share names its seconds ("… 01:52:14 PM").
+ */
+export function distinctBackupTitles(
+  items: readonly Parameters<typeof backupTitle>[0][],
+): string[] {
+  const plain = items.map((b) => backupTitle(b));
+  const twice = repeated(plain);
+  return items.map((b, i) => (twice.has(plain[i]!) ? backupTitle(b, true) : plain[i]!));
 }
 
 /**
@@ -52,13 +75,16 @@ export function afterTitle(title: string, message: string): string {
  * A drill's summary under its verdict ("Restore drill passed"): without the verdict
  * repeated ("Passed: "), and the backup named by kind and time instead of its file name.
  */
-export function drillSummaryText(report: {
-  summary: string;
-  source: { fileName: string; kind: BackupKind | null; createdAt: number | null };
-}): string {
+export function drillSummaryText(
+  report: {
+    summary: string;
+    source: { fileName: string; kind: BackupKind | null; createdAt: number | null };
+  },
+  /** What to call the backup instead (a list whose row names it already: "the backup"). */
+  title = backupTitle(report.source),
+): string {
   let text = report.summary.replace(/^(Passed|Failed): /, '');
   const name = report.source.fileName;
-  const title = backupTitle(report.source);
   if (name && title !== name) text = text.split(name).join(title);
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -47,6 +47,13 @@ async function compareCopyOf(page: Page, host: Host, backupId: string): Promise<
   await nav(page).getByRole('button', { name: 'Compare with live' }).click();
 }
 
+/** The drill history's row of a backup's drill (the row names it in words; its id is an attribute). */
+const drillRow = (page: Page, b: BackupEntry) =>
+  page
+    .getByRole('listbox', { name: 'Restore drills' })
+    .getByRole('option')
+    .filter({ has: page.locator(`[data-backup-id="${b.id}"]`) });
+
 /** Holds a command's request until released (before it reaches the host, and/or after). */
 function hold() {
   let releaseBefore!: () => void;
@@ -269,15 +276,17 @@ test('Verify wizard on two backups, drill history and verified backups', async (
   await d.getByRole('button', { name: 'Done' }).click();
   await expect(d).toBeHidden();
 
-  // The drill history lists both; any report opens.
+  // The drill history lists both by kind, time, size and mode (the file name in the row's
+  // tooltip, and on the report); any report opens.
   const history = page.getByRole('listbox', { name: 'Restore drills' });
   await expect(history.getByRole('option')).toHaveCount(2);
   await expect(history.getByRole('option').filter({ hasText: 'passed' })).toHaveCount(2);
-  await expect(history).toContainText(full.fileName);
-  await expect(history).toContainText(compact.fileName);
+  await expect(drillRow(page, full)).toContainText(/Manual backup of .+full/);
+  await expect(drillRow(page, compact)).toContainText(/Manual backup of .+compact/);
+  await expect(history).not.toContainText('.sqlite', { useInnerText: true });
   await dismissToasts(page);
   await shot(page, '83-drill-history');
-  await history.getByRole('option').filter({ hasText: full.fileName }).click();
+  await drillRow(page, full).click();
   await expect(page.getByRole('heading', { level: 1, name: /Restore drill/ })).toBeVisible();
   await expect(page.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'true');
   await expect(page.locator('.drill-step[data-status="pass"]')).toHaveCount(7);
@@ -302,6 +311,69 @@ test('Verify wizard on two backups, drill history and verified backups', async (
   await expect(d).toBeHidden();
   await dismissToasts(page);
   await shot(page, '84-backups-verified');
+});
+
+test('Restore & drills names copies and drills in words; the file and ids one click away', async ({
+  page,
+  host,
+}) => {
+  await invokeHttp(host, 'demo.seed', { projects: 2, deployments: 10 });
+  const full = await backupNow(host);
+  const compact = await backupNow(host, true);
+  const restoreOf = async (b: BackupEntry): Promise<string> => {
+    const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
+      source: { backupId: b.id },
+    });
+    await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
+    return staged.restoreId;
+  };
+  // The full backup twice (copies that differ only in when they were restored, a second
+  // apart at least) and the compact one.
+  const first = await restoreOf(full);
+  const second = Math.floor(Date.now() / 1000);
+  while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, 50));
+  const ids = [first, await restoreOf(full), await restoreOf(compact)];
+
+  await page.setViewportSize({ width: 1000, height: 900 });
+  await page.goto(host.url);
+  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+  const copyRow = (id: string) => page.locator(`.copy-row[data-restore-id="${id}"]`);
+  const copyRows = page.locator('.copy-list .copy-row');
+  await expect(copyRows).toHaveCount(3);
+  for (const id of ids) {
+    await expect(copyRow(id).getByTestId('copy-title')).toHaveText(/^Manual backup of /);
+    await expect(copyRow(id).getByTestId('copy-state')).toHaveText('ready');
+  }
+  await expect(copyRow(ids[0]!)).toContainText(/\d+(\.\d)? KiB · full · schema/);
+  await expect(copyRow(ids[2]!)).toContainText(/\d+(\.\d)? KiB · compact · schema/);
+  const history = page.getByRole('listbox', { name: 'Restore drills' });
+  await expect(history.getByRole('option')).toHaveCount(3);
+  await expect(drillRow(page, compact)).toContainText(/Manual backup of .+compact/);
+
+  // No two rows read alike, in either list.
+  const visible = (l: typeof copyRows) => l.evaluateAll((els) => els.map((e) => e.innerText));
+  expect(new Set(await visible(copyRows)).size).toBe(3);
+  expect(new Set(await visible(history.getByRole('option'))).size).toBe(3);
+  // No file name in the visible text of the lists: it is in a tooltip and behind a disclosure.
+  for (const list of [page.locator('.copy-list'), history])
+    await expect(list).not.toContainText('.sqlite', { useInnerText: true });
+  await expect(drillRow(page, full).first().locator('[data-file-name]')).toHaveAttribute(
+    'title',
+    new RegExp(full.fileName.replaceAll('.', '\\.')),
+  );
+  await expect(copyRow(ids[0]!).getByTestId('copy-title')).toHaveAttribute('title', full.fileName);
+  await copyRow(ids[0]!).getByText('File and ids').click();
+  await expect(copyRow(ids[0]!).locator('.copy-ids')).toContainText(full.fileName);
+  await expect(copyRow(ids[0]!).locator('.copy-ids')).toContainText(ids[0]!);
+  await expect(copyRow(ids[0]!).locator('.copy-ids')).toContainText(full.id);
+  await dismissToasts(page);
+  for (const theme of ['light', 'dark'] as const) {
+    await setTheme(page, theme);
+    await shot(page, `83c-restores-named-1000-${theme}`);
+    await history.scrollIntoViewIfNeeded();
+    await shot(page, `83d-drill-history-named-1000-${theme}`);
+    await page.evaluate('window.scrollTo(0, 0)');
+  }
 });
 
 test('a corrupted backup is refused at preflight with the reason', async ({ page, host }) => {

@@ -266,7 +266,7 @@ test('secrets: set up, add, reveal, drill, restart and unlock', async ({
     await page
       .getByRole('listbox', { name: 'Restore drills' })
       .getByRole('option')
-      .filter({ hasText: backup.fileName })
+      .filter({ has: page.locator(`[data-file-name="${backup.fileName}"]`) })
       .first()
       .click();
     const secretsStep = page.locator('[data-step="secrets"]');

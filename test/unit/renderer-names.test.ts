@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { commands } from '../../shared/contract.ts';
 import { fieldErrorsOf, humanIssue, issueLines } from '../../renderer/src/errors.ts';
 import { plural } from '../../renderer/src/format.ts';
-import { afterTitle, backupTitle, drillSummaryText } from '../../renderer/src/names.ts';
+import {
+  afterTitle,
+  backupTitle,
+  distinctBackupTitles,
+  drillSummaryText,
+  repeated,
+} from '../../renderer/src/names.ts';
 
 function badInput(name: keyof typeof commands, input: unknown) {
   const r = commands[name].input.safeParse(input);
@@ -87,6 +93,19 @@ describe('backup names', () => {
   });
   it('keeps the name of a file that is not a Stateward backup', () => {
     expect(backupTitle({ fileName: 'copy-from-usb.db' })).toBe('copy-from-usb.db');
+  });
+  it('names the seconds only when two backups of a list would read alike', () => {
+    const names = [
+      '20261127T135214Z-manual-03a48e0c1d2e3f40.sqlite',
+      '20261127T135251Z-manual-93a48e0c1d2e3f41.sqlite',
+      '20261127T140000Z-manual-13a48e0c1d2e3f42.sqlite',
+    ].map((fileName) => ({ fileName }));
+    const titles = distinctBackupTitles(names);
+    expect(new Set(titles).size).toBe(3);
+    expect(titles[0]).toBe(backupTitle(names[0]!, true));
+    expect(titles[0]).not.toBe(backupTitle(names[0]!));
+    expect(titles[2]).toBe(backupTitle(names[2]!));
+    expect([...repeated(['a', 'b', 'a', 'c', 'a'])]).toEqual(['a']);
   });
 });
 

@@ -9,6 +9,7 @@ import { PageHeader } from '../components/PageHeader.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
 import { formatBytes, formatCount, formatTimeExact } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
+import { backupTitle } from '../names.ts';
 import { useNav } from '../stores/nav.ts';
 import { useVerifyWizard } from '../stores/verifyWizard.ts';
 import { ResultPill } from './Restores.tsx';
@@ -47,7 +48,7 @@ function Report({
             Restore drill <ResultPill passed={r.passed} />
           </>
         }
-        subtitle={`Run ${formatTimeExact(r.startedAt)} on ${r.machine || 'this machine'} by Stateward ${r.appVersion}, ${formatMs(r.finishedAt - r.startedAt)} in all.`}
+        subtitle={`${backupTitle(f)}: drilled ${formatTimeExact(r.startedAt)} on ${r.machine || 'this machine'} by Stateward ${r.appVersion}, ${formatMs(r.finishedAt - r.startedAt)} in all.`}
         actions={
           <>
             <ExportButtons drillId={r.id} />

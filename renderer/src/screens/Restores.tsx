@@ -2,18 +2,33 @@
 // backups (the Verify wizard), the restored copies waiting to be previewed,
 // promoted or discarded, and the history of every restore drill.
 import { useState } from 'react';
-import type { DrillSummary, RestoreCopy } from '../../../shared/domain.ts';
+import type {
+  BackupEntry,
+  DrillSummary,
+  RestoreCopy,
+  RestoreStatus,
+} from '../../../shared/domain.ts';
 import { invoke } from '../api.ts';
 import { withHint } from '../backups.ts';
+import { HashLine } from '../components/BackupFacts.tsx';
 import { DrillRows } from '../components/DrillOverview.tsx';
+import type { IconName } from '../components/Icon.tsx';
 import { Icon } from '../components/Icon.tsx';
 import type { Column } from '../components/ListBox.tsx';
 import { ListBox } from '../components/ListBox.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
-import { formatAgo, formatTime, formatTimeExact } from '../format.ts';
+import {
+  formatAgo,
+  formatBytes,
+  formatClock,
+  formatDate,
+  formatTime,
+  formatTimeExact,
+} from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
+import { distinctBackupTitles, drillSummaryText, repeated } from '../names.ts';
 import { useData, useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import { usePreview } from '../stores/preview.ts';
@@ -33,36 +48,89 @@ export function ResultPill({ passed }: { passed: boolean }) {
   );
 }
 
-function drillColumns(now: number): Column<DrillSummary>[] {
+/** A copy's state in one word, as its pill says it (the row explains the ones to act on). */
+const COPY_STATE: Record<RestoreStatus, { label: string; pill: string; icon: IconName }> = {
+  ready: { label: 'ready', pill: 'pill pill-ok', icon: 'check' },
+  'in-progress': { label: 'in progress', pill: 'pill', icon: 'clock' },
+  interrupted: { label: 'interrupted', pill: 'pill pill-warn', icon: 'warning' },
+  'needs-redrill': { label: 'needs re-drill', pill: 'pill pill-warn', icon: 'warning' },
+  failed: { label: 'failed', pill: 'pill pill-danger', icon: 'error' },
+  promoted: { label: 'promoted', pill: 'pill pill-ok', icon: 'check' },
+  discarded: { label: 'discarded', pill: 'pill', icon: 'minus' },
+};
+
+/** "320 KiB · compact": the backup's size and mode (the mode from the backups list, while it is there). */
+function sizeAndMode(bytes: number, backup: BackupEntry | undefined): string {
+  return backup
+    ? `${formatBytes(bytes)} · ${backup.compact ? 'compact' : 'full'}`
+    : formatBytes(bytes);
+}
+
+/** The exact time of something recent: its clock time today, else the date too. */
+function exactTime(ms: number, now: number): string {
+  return formatDate(ms) === formatDate(now) ? `at ${formatClock(ms)}` : formatTimeExact(ms);
+}
+
+interface DrillRow {
+  drill: DrillSummary;
+  title: string;
+  /** The drill's date under its age: with the seconds when two rows would read alike. */
+  when: string;
+  backup: BackupEntry | undefined;
+}
+
+function drillColumns(now: number): Column<DrillRow>[] {
   return [
-    { title: 'Result', width: '6.5rem', render: (d) => <ResultPill passed={d.passed} /> },
     {
-      title: 'When',
+      title: 'Result',
+      width: '6.5rem',
+      render: ({ drill: d }) => (
+        <span className="cell-stack">
+          <ResultPill passed={d.passed} />
+          {d.passed && d.empty && <span className="muted small">empty backup</span>}
+        </span>
+      ),
+    },
+    {
+      title: 'Drilled',
       width: '11rem',
-      render: (d) => (
+      render: ({ drill: d, when }) => (
         <span className="cell-stack">
           <span title={formatTimeExact(d.finishedAt)}>{formatAgo(d.finishedAt, now)}</span>
-          <span className="muted small">{formatTime(d.finishedAt)}</span>
+          <span className="muted small">{when}</span>
         </span>
       ),
     },
     {
       title: 'Backup',
       width: 'minmax(12rem, 1fr)',
-      render: (d) => (
-        <span className="truncate mono small" title={d.fileName}>
-          {d.fileName}
+      render: ({ drill: d, title, backup }) => (
+        // The file name and ids one hover away (and on the report, one click away).
+        <span
+          className="cell-stack"
+          title={`${d.fileName}\nDrill ${d.id}`}
+          data-file-name={d.fileName}
+          data-backup-id={d.backupId ?? undefined}
+        >
+          <span>{title}</span>
+          {backup && <span className="muted small">{sizeAndMode(backup.bytes, backup)}</span>}
         </span>
       ),
     },
     {
       title: 'Summary',
       width: 'minmax(12rem, 1.4fr)',
-      render: (d) => (
-        <span className="truncate muted" title={d.summary}>
-          {d.summary}
-        </span>
-      ),
+      render: ({ drill: d }) => {
+        const text = drillSummaryText(
+          { summary: d.summary, source: { fileName: d.fileName, kind: null, createdAt: null } },
+          'the backup',
+        );
+        return (
+          <span className="truncate muted" title={text}>
+            {text}
+          </span>
+        );
+      },
     },
   ];
 }
@@ -71,6 +139,9 @@ export function Restores() {
   const rev = useRevision('backups');
   const drills = useQuery('drills-list', () => invoke('drills.list', {}), rev);
   const copies = useQuery('restores-list', () => invoke('restores.list', {}), rev);
+  // For each backup's mode (full or compact) and size; rows show without them meanwhile.
+  const backups = useQuery('backups-list', () => invoke('backups.list', {}), rev);
+  const byId = new Map((backups.data ?? []).map((b) => [b.id, b]));
   const showRestore = useRestoreWizard((s) => s.show);
   const showVerify = useVerifyWizard((s) => s.show);
   const go = useNav((s) => s.go);
@@ -78,6 +149,20 @@ export function Restores() {
   const waiting = (copies.data ?? []).filter(
     (c) => c.status !== 'promoted' && c.status !== 'discarded',
   );
+  // No two rows may read alike: the same minute names its seconds, the same age its exact time.
+  const copyTitles = distinctBackupTitles(waiting.map((c) => c.source));
+  const copyAgoTwice = repeated(waiting.map((c) => formatAgo(c.createdAt, now)));
+  const drillList = drills.data ?? [];
+  const drillTitles = distinctBackupTitles(drillList.map((d) => ({ fileName: d.fileName })));
+  const drillTimesTwice = repeated(drillList.map((d) => formatTime(d.finishedAt)));
+  const drillRows: DrillRow[] = drillList.map((d, i) => ({
+    drill: d,
+    title: drillTitles[i]!,
+    when: drillTimesTwice.has(formatTime(d.finishedAt))
+      ? formatTimeExact(d.finishedAt)
+      : formatTime(d.finishedAt),
+    backup: d.backupId === null ? undefined : byId.get(d.backupId),
+  }));
 
   return (
     <div className="page">
@@ -114,8 +199,15 @@ export function Restores() {
           </p>
         ) : (
           <ul className="copy-list">
-            {waiting.map((c) => (
-              <CopyRow key={c.id} copy={c} now={now} />
+            {waiting.map((c, i) => (
+              <CopyRow
+                key={c.id}
+                copy={c}
+                title={copyTitles[i]!}
+                backup={c.source.backupId === null ? undefined : byId.get(c.source.backupId)}
+                exactAge={copyAgoTwice.has(formatAgo(c.createdAt, now))}
+                now={now}
+              />
             ))}
           </ul>
         )}
@@ -137,10 +229,10 @@ export function Restores() {
         ) : (
           <ListBox
             label="Restore drills"
-            items={drills.data}
+            items={drillRows}
             columns={drillColumns(now)}
-            rowKey={(d) => d.id}
-            onOpen={(d) => go({ view: 'drill', drillId: d.id })}
+            rowKey={(r) => r.drill.id}
+            onOpen={(r) => go({ view: 'drill', drillId: r.drill.id })}
           />
         )}
       </section>
@@ -148,7 +240,21 @@ export function Restores() {
   );
 }
 
-function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
+function CopyRow({
+  copy,
+  title,
+  backup,
+  exactAge,
+  now,
+}: {
+  copy: RestoreCopy;
+  /** The backup it was restored from, by kind and time. */
+  title: string;
+  backup: BackupEntry | undefined;
+  /** Another row was restored as long ago: show the exact time too. */
+  exactAge: boolean;
+  now: number;
+}) {
   const enter = usePreview((s) => s.enter);
   const showPromote = useRestoreWizard((s) => s.showPromote);
   const go = useNav((s) => s.go);
@@ -187,40 +293,59 @@ function CopyRow({ copy, now }: { copy: RestoreCopy; now: number }) {
   const interrupted = copy.status === 'interrupted';
   const working = copy.status === 'in-progress';
   const stale = copy.status === 'needs-redrill';
+  const state = COPY_STATE[copy.status];
   return (
     <li className="copy-row" data-restore-id={copy.id} data-status={copy.status}>
       <div className="copy-row-main">
-        <strong className="truncate path">{copy.source.fileName}</strong>
-        <span className="muted small">
-          Restored{' '}
-          <span title={formatTimeExact(copy.createdAt)}>{formatAgo(copy.createdAt, now)}</span> ·
-          schema {copy.schemaVersion} ·{' '}
-          {interrupted ? (
-            <>
-              <span className="pill pill-warn">
-                <Icon name="warning" size={12} /> interrupted
-              </span>{' '}
-              stopped before its drill finished: discard it and restore again
-            </>
-          ) : working ? (
-            <span className="pill">
-              <Icon name="clock" size={12} /> in progress
-            </span>
-          ) : stale ? (
-            <>
-              <span className="pill pill-warn">
-                <Icon name="warning" size={12} /> needs re-drill
-              </span>{' '}
-              drilled by another version of Stateward: drill it again to preview or promote it
-            </>
-          ) : drilled ? (
-            <>
-              drill <ResultPill passed={copy.passed} />
-            </>
-          ) : (
-            'not drilled yet'
-          )}
+        <span className="copy-row-title">
+          <strong title={copy.source.fileName} data-testid="copy-title">
+            {title}
+          </strong>
+          <span className={state.pill} data-testid="copy-state">
+            <Icon name={state.icon} size={12} /> {state.label}
+          </span>
         </span>
+        <span className="muted small">
+          {sizeAndMode(copy.source.bytes, backup)} · schema {copy.schemaVersion} · restored{' '}
+          <span title={formatTimeExact(copy.createdAt)}>{formatAgo(copy.createdAt, now)}</span>
+          {exactAge && <> ({exactTime(copy.createdAt, now)})</>}
+          {interrupted
+            ? ': stopped before its drill finished. Discard it and restore again.'
+            : stale
+              ? ': drilled by another version of Stateward. Drill it again to preview or promote it.'
+              : working || drilled
+                ? ''
+                : ', not drilled yet'}
+        </span>
+        <details className="copy-ids">
+          <summary>File and ids</summary>
+          <dl className="facts facts-compact small">
+            <dt>File</dt>
+            <dd className="path">{copy.source.fileName}</dd>
+            {copy.source.backupId && (
+              <>
+                <dt>Backup id</dt>
+                <dd className="mono selectable">{copy.source.backupId}</dd>
+              </>
+            )}
+            <dt>Copy id</dt>
+            <dd className="mono selectable">{copy.id}</dd>
+            {copy.drillId && (
+              <>
+                <dt>Drill id</dt>
+                <dd className="mono selectable">{copy.drillId}</dd>
+              </>
+            )}
+            {copy.source.sha256 && (
+              <>
+                <dt>SHA-256</dt>
+                <dd>
+                  <HashLine sha256={copy.source.sha256} />
+                </dd>
+              </>
+            )}
+          </dl>
+        </details>
       </div>
       <div className="button-row">
         {drilled && !interrupted && !working && (
