@@ -108,8 +108,8 @@ describe('a backup process killed at random moments', () => {
     const script = path.join(HELPERS_DIR, 'backup-crash-child.ts');
     // Calibrate: when each phase starts and how long one uninterrupted backup takes in the child.
     const timing = {
-      full: { verify: 0, finalize: 0, done: 0 },
-      compact: { verify: 0, finalize: 0, done: 0 },
+      full: { snapshot: 0, verify: 0, finalize: 0, done: 0 },
+      compact: { snapshot: 0, verify: 0, finalize: 0, done: 0 },
     };
     for (const mode of ['full', 'compact'] as const) {
       const calib = spawnLines(world, [script, dir, ...(mode === 'compact' ? ['--compact'] : [])]);
@@ -120,6 +120,7 @@ describe('a backup process killed at random moments', () => {
           calib.lines.find((l) => l.startsWith(prefix))?.split(' ')[prefix === 'done' ? 1 : 2],
         );
       timing[mode] = {
+        snapshot: at('phase snapshot'),
         verify: at('phase verify'),
         finalize: at('phase finalize'),
         done: at('done'),
@@ -134,15 +135,25 @@ describe('a backup process killed at random moments', () => {
     for (let i = 0; i < KILLS; i++) {
       const compact = i % 3 === 1;
       const t = timing[compact ? 'compact' : 'full'];
-      // Half the kills anywhere in the whole run (a little past its end too); the rest
-      // aimed at the short verify and finalize phases, counted from their first report.
-      const aim = i % 4 === 2 ? 'verify' : i % 4 === 3 || i % 8 === 1 ? 'finalize' : 'anywhere';
+      // Kills anywhere in the whole run (a little past its end too), and kills aimed at
+      // each phase, counted from its first report, so every phase is hit whatever the
+      // machine's load does to the timings.
+      const aim =
+        i % 8 === 0
+          ? 'snapshot'
+          : i % 4 === 2
+            ? 'verify'
+            : i % 4 === 3 || i % 8 === 1
+              ? 'finalize'
+              : 'anywhere';
       const window =
-        aim === 'verify'
-          ? Math.max(2, t.finalize - t.verify)
-          : aim === 'finalize'
-            ? Math.max(2, (t.done - t.finalize) / 2) // a few ms: fsync, rename, manifest
-            : t.done * 1.15;
+        aim === 'snapshot'
+          ? Math.max(2, (t.verify - t.snapshot) / 2)
+          : aim === 'verify'
+            ? Math.max(2, t.finalize - t.verify)
+            : aim === 'finalize'
+              ? Math.max(2, (t.done - t.finalize) / 2) // a few ms: fsync, rename, manifest
+              : t.done * 1.15;
       const delay = Math.round(random() * window);
       const child = spawnLines(world, [script, dir, ...(compact ? ['--compact'] : [])]);
       await child.waitLine((l) => l.startsWith('ready'));
