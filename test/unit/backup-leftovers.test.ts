@@ -15,10 +15,10 @@ import { exitedPid, REPO_ROOT } from '../helpers/child.ts';
 import { cli } from '../helpers/cli.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
+import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
 
 const world = useWorld();
 const RENAMES = 'rename,renameat,renameat2';
-const haveStrace = fs.existsSync('/usr/bin/strace');
 
 async function demoDir(): Promise<string> {
   const dir = world.dir();
@@ -60,7 +60,7 @@ function loneBackups(dir: string): string[] {
     .map((e) => e.fileName);
 }
 
-describe.skipIf(!haveStrace)('a backup killed at the renames that finish it', () => {
+describe.skipIf(!HAVE_STRACE)('a backup killed at the renames that finish it', () => {
   it.each([1, 2])(
     'killed at rename %i: never listed without its manifest; the next start leaves nothing behind and marks the run interrupted',
     async (when) => {

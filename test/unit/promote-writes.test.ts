@@ -42,6 +42,7 @@ import type { Found, WriteLog } from '../helpers/promote-writes.ts';
 import { call, integrityOf } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { makeTempDir, useWorld } from '../helpers/world.ts';
+import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
 
 const world = useWorld();
 /** Writes each writer still makes after the promote answered (they must land in the new live). */
@@ -231,7 +232,6 @@ describe('a promote keeps every acknowledged write', () => {
   });
 });
 
-const haveStrace = fs.existsSync('/usr/bin/strace');
 const CHILD = path.join(HELPERS_DIR, 'restore-promote-child.ts');
 
 /** The child promotes and is SIGKILLed right at its first rename of the live database (strace). */
@@ -289,7 +289,7 @@ async function expectOldAndWritable(dir: string): Promise<void> {
 }
 
 describe('a promote that fails after the guard is committed leaves the old database writable', () => {
-  it.skipIf(!haveStrace)(
+  it.skipIf(!HAVE_STRACE)(
     'killed at moving the old database aside (strace kill-after-syscall)',
     async () => {
       const dir = freshDataDir();

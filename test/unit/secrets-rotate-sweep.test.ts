@@ -13,13 +13,10 @@ import { call } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { fullRegistry, makeKeyFile, seedEnvs, useSecretsEnv } from '../helpers/secrets-util.ts';
 import { useWorld } from '../helpers/world.ts';
+import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
 
 const world = useWorld();
 const env = useSecretsEnv();
-
-const hasStrace =
-  process.platform === 'linux' &&
-  spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0;
 
 const VALUES: Record<string, string> = {
   DATABASE_URL: 'postgres://shop:sweep-Pw-1@db/shop',
@@ -61,7 +58,7 @@ function rotate(dir: string, straceArgs: string[]) {
 }
 
 describe('key rotate killed after each syscall', () => {
-  it.skipIf(!hasStrace)(
+  it.skipIf(!HAVE_STRACE)(
     'always leaves every secret resolving and the recovery key of the active key shown or pending',
     { timeout: 120_000 },
     async () => {
