@@ -62,12 +62,33 @@ export function secretRefsOf(content: unknown): string[] {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      if ('$secret' in o) names.add(String(o['$secret']));
+      if ('$secret' in o) {
+        const name = o['$secret'];
+        names.add(typeof name === 'string' ? name : JSON.stringify(name));
+      }
       Object.values(o).forEach(walk);
     }
   };
   walk(content);
   return [...names];
+}
+
+/** Where `content` has a {"$secret": …} whose value is not a name ("db", "list[1]"), or null. */
+function nonNameRef(content: unknown, at = ''): string | null {
+  if (Array.isArray(content)) {
+    for (const [i, v] of content.entries()) {
+      const found = nonNameRef(v, `${at}[${i}]`);
+      if (found !== null) return found;
+    }
+  } else if (content !== null && typeof content === 'object') {
+    const o = content as Record<string, unknown>;
+    if ('$secret' in o && typeof o['$secret'] !== 'string') return at || '(top level)';
+    for (const [k, v] of Object.entries(o)) {
+      const found = nonNameRef(v, at ? `${at}.${k}` : k);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 /** The names among `refs` that environment `environmentId` has no secret for. */
@@ -92,7 +113,7 @@ export function danglingSecretRefs(
       `SELECT s.environment_id, s.version, s.content, e.name AS environment, p.name AS project
        FROM config_snapshots s JOIN environments e ON e.id = s.environment_id JOIN projects p ON p.id = e.project_id
        WHERE s.version = (SELECT max(version) FROM config_snapshots WHERE environment_id = s.environment_id)
-         AND s.content LIKE '%"$secret"%'
+         AND (s.content LIKE '%secret%' OR instr(s.content, '\\u') > 0)
        ORDER BY p.name, e.name`,
     )
     .all() as {
@@ -118,6 +139,16 @@ export function createSnapshot(
   now: number,
 ): ConfigSnapshot {
   const env = getEnvironment(db, input.environmentId);
+  const notAName = nonNameRef(input.content);
+  if (notAName !== null)
+    throw new AppError(
+      'BAD_INPUT',
+      `The {"$secret": …} at ${notAName} must be the name of a secret (a string such as "DATABASE_URL"). Nothing was stored.`,
+      {
+        hint: 'Write {"$secret": "NAME"} where the value should go.',
+        details: { field: 'content' },
+      },
+    );
   const missing = unknownRefs(db, input.environmentId, secretRefsOf(input.content));
   if (missing.length > 0) {
     throw new AppError(
