@@ -499,6 +499,9 @@ test('a restore killed before its drill finished shows as interrupted, with disc
   await expect(row).toHaveAttribute('data-status', 'interrupted');
   await expect(row).toContainText('interrupted');
   await expect(row).toContainText('stopped before its drill finished');
+  // Recorded without its size (as by an older version): named in words, no "NaN".
+  await expect(row.getByTestId('copy-title')).toHaveText(/^Manual backup of /);
+  await expect(row).not.toContainText('NaN');
   await expect(row.getByRole('button', { name: /Preview|Promote/ })).toHaveCount(0);
   await shot(page, '86-restore-interrupted');
   await row.getByRole('button', { name: 'Discard' }).click();

@@ -45,15 +45,15 @@ test('two bad fields show two messages at once, in words', async ({ page, host }
     'Enter a whole number of days, like 7.',
     /^Enter an absolute path/,
   ]);
-  // Fixing one field clears its message only.
-  await daily.fill('7');
-  await expect(daily).not.toHaveAttribute('aria-invalid', 'true');
-  await expect(messages).toHaveCount(2);
   for (const theme of ['light', 'dark'] as const) {
     await setTheme(page, theme);
     await settings.scrollIntoViewIfNeeded();
     await shot(page, `28b-backup-settings-all-errors-1000-${theme}`);
   }
+  // Fixing one field clears its message only.
+  await daily.fill('7');
+  await expect(daily).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(messages).toHaveCount(2);
   // Nothing was saved.
   const overview = await invokeHttp<BackupOverview>(host, 'backups.overview', {});
   expect(overview.settings.retention).toMatchObject({ keepLast: 7, daily: 7 });

@@ -60,10 +60,14 @@ const COPY_STATE: Record<RestoreStatus, { label: string; pill: string; icon: Ico
 };
 
 /** "320 KiB · compact": the backup's size and mode (the mode from the backups list, while it is there). */
-function sizeAndMode(bytes: number, backup: BackupEntry | undefined): string {
-  return backup
-    ? `${formatBytes(bytes)} · ${backup.compact ? 'compact' : 'full'}`
-    : formatBytes(bytes);
+function sizeAndMode(bytes: number | undefined, backup: BackupEntry | undefined): string {
+  // A copy recorded by an older version may lack its size: the backup's, else none.
+  const size = Number.isFinite(bytes) ? bytes! : backup?.bytes;
+  const parts = [
+    size === undefined ? null : formatBytes(size),
+    backup ? (backup.compact ? 'compact' : 'full') : null,
+  ];
+  return parts.filter((p) => p !== null).join(' · ');
 }
 
 /** The exact time of something recent: its clock time today, else the date too. */
@@ -306,7 +310,10 @@ function CopyRow({
           </span>
         </span>
         <span className="muted small">
-          {sizeAndMode(copy.source.bytes, backup)} · schema {copy.schemaVersion} · restored{' '}
+          {[sizeAndMode(copy.source.bytes, backup), `schema ${copy.schemaVersion}`]
+            .filter(Boolean)
+            .join(' · ')}{' '}
+          · restored{' '}
           <span title={formatTimeExact(copy.createdAt)}>{formatAgo(copy.createdAt, now)}</span>
           {exactAge && <> ({exactTime(copy.createdAt, now)})</>}
           {interrupted
