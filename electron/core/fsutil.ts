@@ -171,3 +171,43 @@ export function removeFileQuietly(file: string): boolean {
     return false;
   }
 }
+
+/** What a path that is not a regular file is, in words (null for a regular file). */
+export function notRegularKind(st: fs.Stats): string | null {
+  if (st.isFile()) return null;
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Read a small regular file without ever blocking: a named pipe or a device
+ * (which would block for ever or never end) is refused with code ENOTREG, a
+ * folder with EISDIR, a file over `maxBytes` with EFBIG; ENOENT as usual.
+ */
+export function readSmallRegularFile(file: string, maxBytes: number): Buffer {
+  const refuse = (st: fs.Stats) => {
+    const kind = notRegularKind(st);
+    if (kind)
+      throw Object.assign(new Error(`${file} is ${kind}`), {
+        code: st.isDirectory() ? 'EISDIR' : 'ENOTREG',
+        kind,
+      });
+    if (st.size > maxBytes)
+      throw Object.assign(new Error(`${file} is larger than ${maxBytes} bytes`), {
+        code: 'EFBIG',
+        kind: `larger than ${Math.floor(maxBytes / 1024)} KiB`,
+      });
+  };
+  refuse(fs.statSync(file));
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    refuse(st);
+    const buf = Buffer.alloc(st.size);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, st.size, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupEntry, BackupManifest, DrillReport } from '../../../shared/domain.ts';
-import { listDir } from '../fsutil.ts';
+import { listDir, readSmallRegularFile } from '../fsutil.ts';
 import { BACKUP_EXT, manifestNameFor, manifestSchema, parseBackupFileName } from './manifest.ts';
 import type { BackupFileState } from './verification.ts';
 import { verificationIndex } from './verification.ts';
@@ -14,6 +14,9 @@ export function readManifest(file: string): BackupManifest | null {
   const r = readManifestState(file);
   return r.state === 'ok' ? r.manifest : null;
 }
+
+/** Manifests are a few KiB: a much larger file there is not one. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** A sidecar as it is: there and valid, not there, or there but not a readable Stateward manifest. */
 export function readManifestState(
@@ -24,10 +27,13 @@ export function readManifestState(
   | { state: 'unreadable'; why: string } {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Never blocks: a named pipe or a device there would hang the list for ever.
+    text = readSmallRegularFile(file, MAX_MANIFEST_BYTES).toString('utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { state: 'missing' };
+    const kind = (e as { kind?: string }).kind;
+    if (kind) return { state: 'unreadable', why: `is ${kind} and cannot be read as a manifest` };
     if (code === 'EACCES' || code === 'EPERM' || code === 'EISDIR' || code === 'EIO')
       return { state: 'unreadable', why: `cannot be read (${code})` };
     throw e;

@@ -10,7 +10,8 @@ import type { BackupManifest, PreflightFacts, PreflightReport } from '../../../s
 import { BACKUP_FORMAT_VERSION } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { ErrorCode } from '../../../shared/errors.ts';
-import { FILE_MODE } from '../fsutil.ts';
+import { FILE_MODE, readSmallRegularFile } from '../fsutil.ts';
+import { MAX_MANIFEST_BYTES } from '../backup/list.ts';
 import { APPLICATION_ID, classifySqliteError, readHeader } from '../store/db.ts';
 import { planMigrations, readHistory } from '../store/migrate.ts';
 import type { ReadableDB } from '../store/db.ts';
@@ -194,10 +195,13 @@ function readSidecar(file: string): BackupManifest | null {
     );
   let text: string;
   try {
-    text = fs.readFileSync(p, 'utf8');
+    // Never blocks: a named pipe or a device put there would hang the restore for ever.
+    text = readSmallRegularFile(p, MAX_MANIFEST_BYTES).toString('utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
+    const kind = (e as { kind?: string }).kind;
+    if (kind) throw damaged(`is ${kind} and cannot be read as a manifest`);
     throw damaged(`is there but cannot be read (${code ?? (e as Error).message})`);
   }
   let json: unknown;

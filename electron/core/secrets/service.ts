@@ -10,6 +10,7 @@ import type {
   SecretsStatus,
 } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
+import { readSmallRegularFile } from '../fsutil.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadableDB, WritableDB } from '../store/db.ts';
 import { appendAudit } from '../store/resources/audit.ts';
@@ -98,35 +99,16 @@ const MAX_KEY_FILE_BYTES = 64 * 1024;
  * command for ever, or read without end.
  */
 function readKeyFileMaterial(file: string): Buffer {
-  const notAFile = (what: string) =>
-    new AppError(
+  try {
+    return readSmallRegularFile(file, MAX_KEY_FILE_BYTES);
+  } catch (e) {
+    const kind = (e as { kind?: string }).kind;
+    if (kind === undefined) throw e;
+    throw new AppError(
       'SECRETS_KEY_UNAVAILABLE',
-      `The key file named by STATEWARD_KEY_FILE is ${what}, not a key file.`,
+      `The key file named by STATEWARD_KEY_FILE is ${kind}, not a key file.`,
       { hint: 'Point STATEWARD_KEY_FILE at a regular file of at least 32 random bytes.' },
     );
-  const kind = (st: fs.Stats) =>
-    st.isFile()
-      ? null
-      : st.isDirectory()
-        ? 'a folder'
-        : st.isFIFO()
-          ? 'a named pipe'
-          : st.isCharacterDevice() || st.isBlockDevice()
-            ? 'a device'
-            : 'not a regular file';
-  const before = fs.statSync(file);
-  if (kind(before)) throw notAFile(kind(before)!);
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  try {
-    const st = fs.fstatSync(fd);
-    if (kind(st)) throw notAFile(kind(st)!);
-    if (st.size > MAX_KEY_FILE_BYTES)
-      throw notAFile(`larger than ${MAX_KEY_FILE_BYTES / 1024} KiB`);
-    const buf = Buffer.alloc(st.size);
-    const n = fs.readSync(fd, buf, 0, st.size, 0);
-    return buf.subarray(0, n);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

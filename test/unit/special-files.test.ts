@@ -1,8 +1,9 @@
-// STATEWARD_KEY_FILE set by mistake to a named pipe or a device: every command
-// answers SECRETS_KEY_UNAVAILABLE at once and says what the path is. Before, a
-// FIFO blocked `secret set` and `secret list` for ever and a /dev/zero-like
-// device was read without end. Run as child processes (a hang must not take the
-// test runner with it).
+// Named pipes and devices where Stateward reads a small file: STATEWARD_KEY_FILE,
+// and a backup's sidecar manifest (beside a file to verify, or in the backups
+// folder). Each is refused at once, saying what the path is. Before, a FIFO
+// blocked `secret set`/`secret list`/`verify`/`backups` for ever and a
+// /dev/zero-like device was read without end. Run as child processes (a hang
+// must not take the test runner with it).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -58,4 +59,46 @@ describe('STATEWARD_KEY_FILE that is not a regular file', () => {
       expect(list.code, list.stderr).toBe(0);
     }
   });
+});
+
+describe('a sidecar manifest that is not a regular file', () => {
+  it.runIf(isRoot)(
+    'verify refuses it as damaged and backups lists it as damaged, at once',
+    async () => {
+      const dir = world.dir();
+      const keys = world.dir();
+      const keyFile = makeKeyFile(keys);
+      const demo = spawnSync(process.execPath, [
+        BIN,
+        '--data-dir',
+        dir,
+        'demo',
+        '--deployments',
+        '3',
+      ]);
+      expect(demo.status).toBe(0);
+      const b = spawnSync(process.execPath, [BIN, '--data-dir', dir, '--json', 'backup'], {
+        encoding: 'utf8',
+      });
+      const file = (JSON.parse(b.stdout) as { path: string }).path;
+      const sidecar = file.replace(/\.sqlite$/, '.manifest.json');
+      for (const [make, what] of [
+        [(p: string) => execFileSync('mkfifo', [p]), 'a named pipe'],
+        [(p: string) => execFileSync('mknod', [p, 'c', '1', '5']), 'a device'],
+      ] as const) {
+        fs.rmSync(sidecar, { force: true });
+        make(sidecar);
+        const verify = stateward(dir, keyFile, ['verify', file]);
+        expect(verify.signal, `${what}: verify hung`).toBeNull();
+        expect(verify.code).toBe(1);
+        const list = spawnSync(process.execPath, [BIN, '--data-dir', dir, 'backups'], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
+        expect(list.signal, `${what}: backups hung`).toBeNull();
+        expect(list.stdout).toContain('BACKUP_MANIFEST_UNREADABLE');
+        expect(list.stdout).toContain(`is ${what} and cannot be read as a manifest`);
+      }
+    },
+  );
 });
