@@ -91,3 +91,18 @@ describe('a backup with a schema of its own', () => {
     expect(r.code, r.stdout).toBe(0);
   });
 });
+
+describe('promote, careless', () => {
+  it('the same copy twice: the second says it is already live (was DB_UNREADABLE "unable to open database file")', async () => {
+    const { dir, file } = await demoWithBackup();
+    expect((await cli('--data-dir', dir, 'restore', file)).code).toBe(0);
+    const id = fs.readdirSync(path.join(dir, 'restores'))[0]!;
+    expect((await cli('--data-dir', dir, 'promote', id, '--yes')).code).toBe(0);
+    const live = liveSchema(path.join(dir, 'stateward.db'));
+    const again = await cli('--data-dir', dir, 'promote', id, '--yes');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('RESTORE_NOT_FOUND');
+    expect(again.stderr).toContain('already made live');
+    expect(liveSchema(path.join(dir, 'stateward.db'))).toEqual(live);
+  });
+});

@@ -696,6 +696,13 @@ export class RestoreService {
     if (this.busy)
       throw new AppError('CONFLICT', `A drill or promote is already running (${this.busy}).`);
     const record = this.readRecord(id);
+    if (record.status === 'promoted')
+      // Its folder keeps only the record: the copy itself is live now.
+      throw new AppError(
+        'RESTORE_NOT_FOUND',
+        `Restored copy ${id} was already made live: there is no copy left to promote.`,
+        { hint: 'It is the live database now. To go back, restore its pre-restore backup.' },
+      );
     if (!record.drillId || !record.passed) {
       throw new AppError(
         'RESTORE_NOT_VERIFIED',
