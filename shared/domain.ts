@@ -181,6 +181,18 @@ export interface BackupManifest {
   durationMs: number;
   /** What compact achieved (compact backups since it was recorded; absent for full ones). */
   compaction?: BackupCompaction;
+  /** Where the rows came from when not this data dir's SQLite file (a team backup of PostgreSQL). */
+  source?: BackupSource;
+}
+
+/** The server a team backup was read from (never a password). */
+export interface BackupSource {
+  backend: 'postgres';
+  /** server_version as the server reports it, e.g. "15.4". */
+  serverVersion: string;
+  database: string;
+  schema: string;
+  host: string;
 }
 
 /** A compact backup compared with the live database it was taken from. */
@@ -321,6 +333,11 @@ export interface PreflightFacts {
    * reports): a listing that sees another time knows the file changed since this evidence.
    */
   modifiedAt?: number;
+  /**
+   * Which file preflight read (device:inode; absent in older reports): a drill is evidence
+   * about that file only, not about another copy of the same backup (off-site, uploaded).
+   */
+  fileId?: string;
 }
 
 export interface PreflightReport {

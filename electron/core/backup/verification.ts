@@ -13,6 +13,8 @@ export interface BackupFileState {
   sha256: string | null;
   /** Its modification time (ms) now; compared with the one the drill read. */
   modifiedAt?: number;
+  /** Which file it is (device:inode): only a drill that read this file is evidence about it. */
+  fileId?: string;
   /**
    * Damage seen without opening the file: its manifest cannot be read, describes another
    * file, or records another size. Null when nothing is wrong (or there is no manifest).
@@ -59,6 +61,13 @@ function isEvidence(r: DrillReport): boolean {
   return !(code && CIRCUMSTANCE_CODES.has(code));
 }
 
+/** The drill read this file, not another copy of the backup (one kept off-site, an upload). */
+function readThisFile(r: DrillReport, file: BackupFileState): boolean {
+  return (
+    r.source.fileId === undefined || file.fileId === undefined || r.source.fileId === file.fileId
+  );
+}
+
 const NOT_VERIFIED = 'No restore drill has restored and opened it yet.';
 
 /** The verified state of one backup, from its file's state and its drills (any order). */
@@ -67,7 +76,7 @@ export function verificationOf(
   drills: readonly DrillReport[],
 ): BackupVerification {
   const own = drills
-    .filter((r) => r.source.backupId === file.id && isEvidence(r))
+    .filter((r) => r.source.backupId === file.id && readThisFile(r, file) && isEvidence(r))
     .sort((a, b) => b.finishedAt - a.finishedAt);
   const newest = own[0] ?? null;
   const lastPassedAt = own.find((r) => r.passed)?.finishedAt ?? null;
