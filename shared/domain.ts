@@ -329,8 +329,8 @@ export interface PreflightFacts {
   pendingMigrations: string[];
   rowCounts: Record<string, number> | null;
   /**
-   * The file's modification time (ms) when preflight read it (absent for uploads and older
-   * reports): a listing that sees another time knows the file changed since this evidence.
+   * The file's modification time (ms) when preflight read it (absent in older reports): a
+   * listing that sees another time on the same file knows it changed since this evidence.
    */
   modifiedAt?: number;
   /**
