@@ -23,6 +23,15 @@ const OWN_NAMES = new Set([
   'logs',
 ]);
 
+/** Names only a data dir holds (a home folder may well have a "backups" or "logs" of its own). */
+const DB_NAMES = new Set([
+  'stateward.db',
+  'stateward.db-wal',
+  'stateward.db-journal',
+  'stateward.lock',
+  'promote.json',
+]);
+
 // Never a data dir: these folders exactly, and anything inside the second list.
 const NEVER_EXACT = [
   '/',
@@ -130,19 +139,22 @@ export function assertDataDirUsable(dir: string, home: string = os.homedir()): v
   } catch {
     // a home that does not exist is no folder to protect
   }
+  if (
+    process.platform !== 'win32' &&
+    (NEVER_EXACT.includes(real) ||
+      (NEVER_TREES.some((t) => within(real, t)) && !within(real, '/usr/local/var')))
+  )
+    throw unusable(`The data directory ${abs} is a system folder.`, CHOOSE);
+  // A data dir already (a service whose home is its data dir): keep using it.
+  const names = fs.readdirSync(abs);
+  if (names.some((n) => DB_NAMES.has(n))) return;
   if (real === realHome)
     throw unusable(
       `The data directory ${abs} is your home folder itself: Stateward would put its files among yours and make it private.`,
       CHOOSE,
     );
-  if (
-    process.platform !== 'win32' &&
-    (NEVER_EXACT.includes(real) || NEVER_TREES.some((t) => within(real, t)))
-  )
-    throw unusable(`The data directory ${abs} is a system folder.`, CHOOSE);
   // A backups folder given as the data dir (its backups and manifests, no database beside them).
   // Other files are not refused: a fresh drive's lost+found, a filler on a full disk.
-  const names = fs.readdirSync(abs);
   if (names.some((n) => OWN_NAMES.has(n) || n.startsWith('promote-aside-'))) return;
   if (names.some((n) => n.endsWith('.manifest.json')))
     throw unusable(

@@ -167,3 +167,15 @@ describe('backup --out inside the data dir', () => {
     expect(fs.readdirSync(outside).filter((n) => n.endsWith('.sqlite'))).toHaveLength(1);
   });
 });
+
+describe('a home folder that already is the data dir', () => {
+  it('(a service user whose home is its data dir) keeps working; a home with only a "backups" folder does not count', () => {
+    const home = world.dir();
+    fs.mkdirSync(path.join(home, 'backups'));
+    expect(() => assertDataDirUsable(home, home)).toThrow(
+      expect.objectContaining({ code: 'DATA_DIR_UNUSABLE' }),
+    );
+    fs.writeFileSync(path.join(home, 'stateward.db'), '');
+    expect(() => assertDataDirUsable(home, home)).not.toThrow();
+  });
+});
