@@ -287,11 +287,25 @@ export class SecretService {
     const id = keyIdOf(key);
     const wraps = await this.wrapsFor(key, id, opts.passphrase);
     const previous = this.ring();
+    // Keys this process holds (the keyring's file was deleted while the app ran): kept,
+    // retired and protected like the new one, so the values they encrypt still open after
+    // a restart; their recovery key is shown again.
+    const now = this.rt.now();
+    const held: Keyring['keys'] = [];
+    for (const [heldId, heldKey] of this.keys)
+      if (heldId !== id)
+        held.push({
+          id: heldId,
+          createdAt: now,
+          retiredAt: now,
+          wraps: await this.wrapsFor(heldKey, heldId),
+          recoveryPending: true,
+        });
     this.commitWithKeyring(
       {
         version: 1,
         active: id,
-        keys: [{ id, createdAt: this.rt.now(), retiredAt: null, wraps, recoveryPending: true }],
+        keys: [{ id, createdAt: now, retiredAt: null, wraps, recoveryPending: true }, ...held],
       },
       previous,
       (db) =>
