@@ -1,10 +1,13 @@
-// The exported HTML drill report escapes every value it prints: a report file in
-// drills/ edited by hand (or by another program) cannot put markup into the page
-// an auditor opens, through a step's status or time either.
+// The exported drill reports escape every value they print: a report file in
+// drills/ edited by hand (or by another program) cannot put markup into the HTML
+// page an auditor opens, through a step's status or time either; and an uploaded
+// file's name (chosen by whoever uploads it) neither breaks the Markdown report's
+// table nor puts raw HTML into it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededRuntime } from '../helpers/backup-util.ts';
+import { sha256 } from '../helpers/restore-util.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -25,5 +28,21 @@ describe('drill report export (HTML)', () => {
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('an uploaded file named with | and HTML stays one cell of text in the Markdown report', async () => {
+    const rt = await seededRuntime(world, 3, { projects: 1 });
+    const b = await rt.backups.run({ kind: 'manual', compact: false });
+    const file = path.join(rt.layout.backups, b.fileName);
+    const fileName = 'a|b <img src=x onerror=alert(1)> *c*.sqlite';
+    const staged = await rt.restores.stage({ path: file }, undefined, {
+      upload: { fileName, sha256: sha256(file) },
+    });
+    const r = await rt.restores.drill(staged.restoreId!);
+    const md = rt.restores.exportReport(r.id, 'markdown').content;
+    expect(md).not.toContain('<img');
+    const row = md.split('\n').find((l) => l.startsWith('| Backup file |'))!;
+    // Three cell borders; the name's own | is escaped.
+    expect(row.replace(/\\\|/g, '').match(/\|/g)).toHaveLength(3);
   });
 });

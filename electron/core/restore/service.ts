@@ -959,21 +959,30 @@ const fmtTime = (t: number | null) =>
         .replace('T', ' ')
         .replace(/\.\d+Z$/, ' UTC');
 
+/** Text for Markdown (a table cell too): no raw HTML, no cell border, no emphasis or link. */
+const mdText = (s: unknown) =>
+  String(s)
+    .replace(/[\\`*_[\]|#]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\s*\n\s*/g, ' ');
+
 export function drillMarkdown(r: DrillReport): string {
   const lines = [
     `# Stateward restore drill — ${r.passed ? 'PASSED' : 'FAILED'}`,
     '',
-    r.summary,
+    mdText(r.summary),
     '',
     '| | |',
     '|---|---|',
     `| Drill | ${r.id} |`,
     `| Run | ${fmtTime(r.startedAt)} → ${fmtTime(r.finishedAt)} (${((r.finishedAt - r.startedAt) / 1000).toFixed(1)} s) |`,
-    `| Machine | ${r.machine} |`,
-    `| Stateward | ${r.appVersion} |`,
-    `| Backup file | ${r.source.fileName} |`,
-    `| Backup id / kind | ${r.source.backupId ?? '—'} / ${r.source.kind ?? '—'} |`,
-    `| Taken | ${fmtTime(r.source.createdAt)} by Stateward ${r.source.appVersion ?? '—'} |`,
+    `| Machine | ${mdText(r.machine)} |`,
+    `| Stateward | ${mdText(r.appVersion)} |`,
+    `| Backup file | ${mdText(r.source.fileName)} |`,
+    `| Backup id / kind | ${mdText(r.source.backupId ?? '—')} / ${mdText(r.source.kind ?? '—')} |`,
+    `| Taken | ${fmtTime(r.source.createdAt)} by Stateward ${mdText(r.source.appVersion ?? '—')} |`,
     `| Size | ${r.source.bytes.toLocaleString('en-US')} bytes |`,
     `| SHA-256 | \`${r.source.sha256 ?? '—'}\` (${r.source.manifest === 'sidecar' ? 'matches its manifest' : r.source.manifest === 'embedded' ? 'no manifest file; facts from inside the file' : 'no manifest'}) |`,
     `| Schema | ${r.source.schemaVersion} → ${r.source.appSchemaVersion} |`,
@@ -984,10 +993,11 @@ export function drillMarkdown(r: DrillReport): string {
     '|---|---|---|---|',
     ...r.steps.map(
       (s) =>
-        `| ${s.title} | ${s.status.toUpperCase()} | ${s.ms} ms | ${s.detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+        `| ${mdText(s.title)} | ${mdText(String(s.status).toUpperCase())} | ${mdText(s.ms)} ms | ${mdText(s.detail)} |`,
     ),
   ];
-  if (r.warnings.length) lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  if (r.warnings.length)
+    lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${mdText(w)}`));
   lines.push('', 'Sign-off: ______________________  Date: __________', '');
   return lines.join('\n');
 }
