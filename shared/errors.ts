@@ -82,6 +82,16 @@ export const ERROR_CODES = [
   'PG_SERVER_TOO_OLD',
   /** PostgreSQL: the target schema holds tables that are not Stateward's; nothing was changed. */
   'PG_SCHEMA_FOREIGN',
+  /** PostgreSQL copy: the target schema already holds Stateward rows; nothing was changed. */
+  'PG_TARGET_NOT_EMPTY',
+  /** PostgreSQL copy: the target schema is at another migration than the source (details.source, details.target); nothing was changed. */
+  'PG_SCHEMA_VERSION_MISMATCH',
+  /** PostgreSQL: the server or database is read-only, or the role may not create the schema or its tables; nothing was changed. */
+  'PG_READ_ONLY',
+  /** PostgreSQL copy: a table's row count or content hash differs between source and target (details.table); rolled back. */
+  'PG_COPY_VERIFY_FAILED',
+  /** PostgreSQL copy: a source row could not be written to the target (details.table); rolled back. */
+  'PG_COPY_FAILED',
   'INTERNAL',
 ] as const;
 

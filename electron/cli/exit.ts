@@ -6,6 +6,8 @@ export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, refused: 3, internal: 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'DB_CORRUPT':
+    case 'PG_COPY_VERIFY_FAILED':
+    case 'PG_COPY_FAILED':
     case 'BACKUP_CHECK_FAILED':
     case 'BACKUP_HASH_MISMATCH':
     case 'BACKUP_FACTS_MISMATCH':
@@ -47,6 +49,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'PG_TLS_REQUIRED':
     case 'PG_TLS_FAILED':
     case 'PG_SCHEMA_FOREIGN':
+    case 'PG_TARGET_NOT_EMPTY':
+    case 'PG_READ_ONLY':
       return EXIT.badInput;
     case 'DATA_DIR_LOCKED':
     case 'SCHEMA_FROM_NEWER_VERSION':
@@ -67,6 +71,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SECRETS_LOCKED':
     case 'SECRETS_KEY_UNAVAILABLE':
     case 'PG_SERVER_TOO_OLD':
+    case 'PG_SCHEMA_VERSION_MISMATCH':
       return EXIT.refused;
     case 'CANCELLED':
     case 'MIGRATION_FAILED':

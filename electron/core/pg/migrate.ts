@@ -121,6 +121,34 @@ async function inTransaction(client: pg.ClientBase, fn: () => Promise<void>): Pr
   }
 }
 
+/** Create `schema` and its history table (no transaction of its own). */
+export async function createPgSchema(client: pg.ClientBase, schema: string): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  await client.query(historyTableSql(schema));
+}
+
+/**
+ * Apply one migration's PostgreSQL text and record it, on the caller's
+ * transaction (no transaction or lock of its own: the copy runs every
+ * migration inside its single transaction). Leaves search_path on `schema`
+ * until the transaction ends.
+ */
+export async function applyPgMigration(
+  client: pg.ClientBase,
+  schema: string,
+  m: Migration,
+  appliedAt: number,
+  host: string = os.hostname(),
+): Promise<void> {
+  await client.query(`SELECT set_config('search_path', $1, true)`, [quoteIdent(schema)]);
+  await client.query(m.postgres);
+  await client.query(
+    `INSERT INTO ${quoteIdent(schema)}.schema_migrations (version, name, checksum, applied_at, app_version, host)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [m.version, m.name, checksumOf(m.postgres), appliedAt, APP_VERSION, host],
+  );
+}
+
 /**
  * Bring `opts.schema` up to date. Waits for the schema's advisory lock, plans
  * under it (so a waiter sees what the holder applied), creates the schema and
@@ -141,22 +169,11 @@ export async function migratePostgres(
     const plan = await planPgMigrations(client, schema, migrations);
     const applied: string[] = [];
     if (plan.pending.length > 0 && plan.schemaState !== 'stateward') {
-      await inTransaction(client, async () => {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-        await client.query(historyTableSql(schema));
-      });
+      await inTransaction(client, () => createPgSchema(client, schema));
     }
     for (const m of plan.pending) {
       try {
-        await inTransaction(client, async () => {
-          await client.query(`SELECT set_config('search_path', $1, true)`, [quoteIdent(schema)]);
-          await client.query(m.postgres);
-          await client.query(
-            `INSERT INTO ${quoteIdent(schema)}.schema_migrations (version, name, checksum, applied_at, app_version, host)
-             VALUES ($1, $2, $3, $4, $5, $6)`,
-            [m.version, m.name, checksumOf(m.postgres), now(), APP_VERSION, host],
-          );
-        });
+        await inTransaction(client, () => applyPgMigration(client, schema, m, now(), host));
       } catch (e) {
         throw new AppError(
           'MIGRATION_FAILED',
