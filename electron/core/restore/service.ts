@@ -468,13 +468,16 @@ export class RestoreService {
   drillReport(id: string): DrillReport {
     if (!/^[0-9a-f]{16}$/.test(id))
       throw new AppError('NOT_FOUND', `There is no drill report "${id}".`);
+    let report: DrillReport | null;
     try {
-      return JSON.parse(
+      report = parseDrillReport(
         fs.readFileSync(path.join(this.rt.layout.drills, `${id}.json`), 'utf8'),
-      ) as DrillReport;
+      );
     } catch {
-      throw new AppError('NOT_FOUND', `There is no drill report "${id}".`);
+      report = null;
     }
+    if (!report) throw new AppError('NOT_FOUND', `There is no drill report "${id}".`);
+    return report;
   }
 
   overview(): DrillOverview {
@@ -935,6 +938,38 @@ export class RestoreService {
 }
 
 /** Drill reports in a drills folder, newest first; unreadable files are skipped (and reported). */
+/** JSON that has what every reader of a drill report uses (a file edited into something else has not). */
+function isDrillReport(v: unknown): v is DrillReport {
+  const obj = (x: unknown): x is Record<string, unknown> =>
+    x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (!obj(v) || !obj(v['source'])) return false;
+  const source = v['source'];
+  return (
+    typeof v['id'] === 'string' &&
+    typeof v['startedAt'] === 'number' &&
+    typeof v['finishedAt'] === 'number' &&
+    typeof v['passed'] === 'boolean' &&
+    typeof v['summary'] === 'string' &&
+    Array.isArray(v['warnings']) &&
+    Array.isArray(v['steps']) &&
+    v['steps'].every(
+      (s) =>
+        obj(s) &&
+        typeof s['key'] === 'string' &&
+        typeof s['title'] === 'string' &&
+        typeof s['status'] === 'string' &&
+        typeof s['detail'] === 'string',
+    ) &&
+    typeof source['fileName'] === 'string' &&
+    typeof source['bytes'] === 'number'
+  );
+}
+
+function parseDrillReport(text: string): DrillReport | null {
+  const v: unknown = JSON.parse(text);
+  return isDrillReport(v) ? v : null;
+}
+
 export function readDrillReports(
   dir: string,
   onUnreadable: (name: string) => void = () => {},
@@ -943,7 +978,9 @@ export function readDrillReports(
   for (const n of listDir(dir)) {
     if (!/^[0-9a-f]{16}\.json$/.test(n)) continue;
     try {
-      out.push(JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as DrillReport);
+      const report = parseDrillReport(fs.readFileSync(path.join(dir, n), 'utf8'));
+      if (report) out.push(report);
+      else onUnreadable(n);
     } catch {
       onUnreadable(n);
     }
