@@ -678,7 +678,8 @@ async function secretCommand(
     // The value first: a bad one must not leave a key set up whose recovery key nobody saw.
     const value = (stdin as { isTTY?: boolean }).isTTY
       ? await promptHidden(`Value of ${name}: `, 'BAD_INPUT')
-      : await readStdin(stdin);
+      : // 64 Ki characters are at most 4 bytes each in UTF-8, and a newline.
+        await readStdin(stdin, 4 * 65536 + 2, 'The value is longer than 64 KiB.');
     if (value === '')
       throw new AppError(
         'BAD_INPUT',
@@ -790,7 +791,7 @@ async function keyCommand(
     }
     const text = (stdin as { isTTY?: boolean }).isTTY
       ? await promptHidden('Recovery key: ', 'BAD_INPUT')
-      : await readStdin(stdin);
+      : await readStdin(stdin, 4096, 'That is not a recovery key: far too long.');
     const st = await rt.secrets.status();
     let passphrase: string | undefined;
     if (!st.keyFileConfigured && !st.unlocked) {

@@ -4,10 +4,24 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import { AppError } from '../../shared/errors.ts';
 
-/** All of stdin (for a secret value piped in); one trailing newline is dropped. */
-export async function readStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+/**
+ * All of stdin (for a secret value piped in); one trailing newline is dropped.
+ * Reading stops past `maxBytes` with BAD_INPUT `tooLong` (an endless pipe such
+ * as `yes |` would otherwise be read until memory runs out).
+ */
+export async function readStdin(
+  stdin: NodeJS.ReadableStream = process.stdin,
+  maxBytes = 256 * 1024,
+  tooLong = `What came on stdin is longer than ${maxBytes / 1024} KiB.`,
+): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  let size = 0;
+  for await (const c of stdin) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as string);
+    size += b.length;
+    if (size > maxBytes) throw new AppError('BAD_INPUT', tooLong, { hint: 'Nothing was changed.' });
+    chunks.push(b);
+  }
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');

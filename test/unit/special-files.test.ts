@@ -7,12 +7,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
-import { fullRegistry, makeKeyFile, seedEnvs } from '../helpers/secrets-util.ts';
+import { fullRegistry, makeKeyFile, seedEnvs, useSecretsEnv } from '../helpers/secrets-util.ts';
+import { runCli } from '../../electron/cli/main.ts';
 import { isRoot, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+const env = useSecretsEnv();
 const BIN = path.resolve(import.meta.dirname, '../../bin/stateward.mjs');
 
 function stateward(dir: string, keyFile: string, args: string[], input = '') {
@@ -101,4 +104,40 @@ describe('a sidecar manifest that is not a regular file', () => {
       }
     },
   );
+});
+
+describe('an endless stdin', () => {
+  /** `yes |`: stdin that never ends. */
+  function* endless(): Generator<Buffer> {
+    const chunk = Buffer.from('y\n'.repeat(8192));
+    for (;;) yield chunk;
+  }
+
+  it('secret set and key recovery stop reading and answer BAD_INPUT; nothing is stored', async () => {
+    const dir = world.dir();
+    const rt = await startTestRuntime(world, dir);
+    readyDb(rt);
+    await seedEnvs(fullRegistry(rt), 'shop', ['prod']);
+    rt.close();
+    env.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
+    for (const [args, says] of [
+      [['secret', 'set', 'shop/prod', 'Y'], 'longer than 64 KiB'],
+      [['key', 'recovery'], 'far too long'],
+    ] as const) {
+      let stderr = '';
+      const code = await runCli(
+        ['--data-dir', dir, ...args],
+        { stdout: () => undefined, stderr: (s) => (stderr += s) },
+        Readable.from(endless()),
+      );
+      expect(code, stderr).toBe(2);
+      expect(stderr).toContain(says);
+    }
+    let listed = '';
+    await runCli(['--data-dir', dir, 'secret', 'list'], {
+      stdout: (s) => (listed += s),
+      stderr: () => undefined,
+    });
+    expect(listed).not.toContain(' Y ');
+  });
 });
