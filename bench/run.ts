@@ -1,6 +1,6 @@
 // `npm run bench`: backup figures, each against a baseline measured in the same run,
 // then the deployments list at a million rows (bench/paging.ts).
-//   node bench/run.ts [--only backup|paging] [--size-mb 1024] [--runs 3] [--writer-rate 750]
+//   node bench/run.ts [--only backup|paging|pg-copy] [--size-mb 1024] [--runs 3] [--writer-rate 750]
 //                     [--fresh] [--paging-rows 1000000] [--paging-requests 200]
 // The generated database is cached in $TMPDIR/stateward-bench-<size>MiB between runs.
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import { createBackup } from '../electron/core/backup/engine.ts';
 import { startRuntime } from '../electron/core/runtime.ts';
 import { generateDatabase } from './generate.ts';
 import { pagingBench } from './paging.ts';
+import { pgCopyBench } from './pg-copy.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,14 +31,16 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(`npm run bench -- [options]
-  --only backup|paging     run one section (default: both)
+  --only backup|paging|pg-copy  run one section (default: all)
   backup:  --size-mb N (1024)  --runs N (3)  --writer-rate N tx/s (750)  --fresh (regenerate)
   paging:  --paging-rows N (1000000)  --paging-requests N per case (200)
+  pg-copy: --size-mb N (1024): the verified SQLite → PostgreSQL copy against pgloader
 `);
   process.exit(0);
 }
-if (values.only !== undefined && values.only !== 'backup' && values.only !== 'paging') {
-  process.stderr.write(`bench: --only takes backup or paging, not ${values.only}\n`);
+const SECTIONS = ['backup', 'paging', 'pg-copy'];
+if (values.only !== undefined && !SECTIONS.includes(values.only)) {
+  process.stderr.write(`bench: --only takes ${SECTIONS.join(', ')}, not ${values.only}\n`);
   process.exit(2);
 }
 const sizeMb = Number(values['size-mb']);
@@ -168,8 +171,9 @@ function settle(warm?: string): void {
 }
 
 async function main(): Promise<void> {
-  if (values.only !== 'paging') await backupBench();
-  if (values.only !== 'backup') {
+  const run = (section: string) => values.only === undefined || values.only === section;
+  if (run('backup')) await backupBench();
+  if (run('paging')) {
     process.stdout.write(
       await pagingBench({
         rows: Number(values['paging-rows']),
@@ -177,6 +181,10 @@ async function main(): Promise<void> {
         log,
       }),
     );
+  }
+  if (run('pg-copy')) {
+    const source = await ensureDatabase();
+    process.stdout.write(await pgCopyBench({ source, sizeBytes: fs.statSync(source).size, log }));
   }
 }
 
