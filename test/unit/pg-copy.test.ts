@@ -337,6 +337,23 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
     expect(await countQueued()).toBe(queued + 1);
   });
 
+  it('an empty schema the migrator already made at the same migration takes the copy', async () => {
+    const src = await source();
+    await withClient(db.url(), (c) => migratePostgres(c, { schema: 'premigrated' }));
+    const r = await copySqliteToPostgres({
+      sourceDb: src.file,
+      target: db.url(),
+      schema: 'premigrated',
+      execute: true,
+    });
+    expect(r.createdSchema).toBe(false);
+    const sqlite = new Database(src.file, { readonly: true });
+    const seq = sqlite.prepare(`SELECT seq FROM change_counter`).pluck().get() as number;
+    sqlite.close();
+    const rows = await q<{ seq: string }>(`SELECT seq FROM premigrated.change_counter`);
+    expect(rows.map((x) => Number(x.seq))).toEqual([seq]);
+  });
+
   describe('refusals change nothing', () => {
     it('target at another migration: PG_SCHEMA_VERSION_MISMATCH; foreign tables: PG_SCHEMA_FOREIGN', async () => {
       const src = await source();
