@@ -141,3 +141,31 @@ describe('an endless stdin', () => {
     expect(listed).not.toContain(' Y ');
   });
 });
+
+describe('a data dir whose stateward.db is a named pipe or a device', () => {
+  it.runIf(isRoot)(
+    'every command says DB_UNREADABLE "is not a file" at once (not "not created yet", never a hang)',
+    () => {
+      const keys = world.dir();
+      const keyFile = makeKeyFile(keys);
+      for (const [make, what] of [
+        [(p: string) => execFileSync('mkfifo', [p]), 'a named pipe'],
+        [(p: string) => execFileSync('mknod', [p, 'c', '1', '5']), 'a device'],
+      ] as const) {
+        const dir = world.dir();
+        make(path.join(dir, 'stateward.db'));
+        for (const args of [['status'], ['backup'], ['migrate'], ['secret', 'list']]) {
+          const r = spawnSync(process.execPath, [BIN, '--data-dir', dir, ...args], {
+            encoding: 'utf8',
+            timeout: 20_000,
+            env: { ...process.env, STATEWARD_KEY_FILE: keyFile },
+          });
+          expect(r.signal, `${what}: ${args.join(' ')} hung`).toBeNull();
+          expect(r.status, `${what}: ${args.join(' ')}: ${r.stderr}`).toBe(2);
+          expect(`${r.stdout}${r.stderr}`).toContain('DB_UNREADABLE');
+          expect(`${r.stdout}${r.stderr}`).toContain('is not a file');
+        }
+      }
+    },
+  );
+});

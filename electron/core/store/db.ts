@@ -29,7 +29,8 @@ export interface HeaderFacts {
 export function readHeader(file: string): HeaderFacts {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Never blocks: a named pipe put in its place would hang every command.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw new AppError(
       'DB_UNREADABLE',

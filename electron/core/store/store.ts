@@ -118,7 +118,9 @@ function hotJournalError(file: string, journal: string): AppError {
 
 /** Look at a data dir's database without changing anything (CLI status, dry runs). */
 export function inspectDatabase(file: string): Inspection {
-  if (!fs.existsSync(file) || fs.statSync(file).size === 0) {
+  // Only an empty regular file is "not created yet": a named pipe or a device there (size 0) is refused.
+  const st = fs.existsSync(file) ? fs.statSync(file) : null;
+  if (!st || (st.isFile() && st.size === 0)) {
     return { exists: false, schemaVersion: 0, plan: null, counts: NO_COUNTS, error: null };
   }
   let db: ReadableDB | null = null;
