@@ -489,6 +489,36 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
     });
   });
 
+  it('a target that changes a value (a lossy column) fails verification: PG_COPY_VERIFY_FAILED names the table, rolled back', async () => {
+    const src = await source();
+    const file = path.join(world.dir(), 'stateward.db');
+    fs.copyFileSync(src.file, file);
+    editDatabase(file, (d) =>
+      d
+        .prepare(`INSERT INTO metrics (ts, name, value, labels) VALUES (3, 'm', 0.123456789, '{}')`)
+        .run(),
+    );
+    // -1e300 does not fit a real at all (that is PG_COPY_FAILED); this test is about a silent change.
+    editDatabase(file, (d) => d.exec(`DELETE FROM metrics WHERE value < -1e200`));
+    await withClient(db.url(), async (c) => {
+      await migratePostgres(c, { schema: 'lossy' });
+      await c.query(`ALTER TABLE lossy.metrics ALTER COLUMN value TYPE real`);
+    });
+    const state = await targetState();
+    let err: unknown = null;
+    await copySqliteToPostgres({
+      sourceDb: file,
+      target: db.url(),
+      schema: 'lossy',
+      execute: true,
+    }).catch((e: unknown) => (err = e));
+    expect(isAppError(err) && [err.code, err.details?.table]).toEqual([
+      'PG_COPY_VERIFY_FAILED',
+      'metrics',
+    ]);
+    expect(await targetState()).toEqual(state);
+  });
+
   describe('interrupted copies', () => {
     const schemaAbsent = async (schema: string) =>
       (await q(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).length === 0;
