@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.ts';
+import { SYSTEM_EXACT, SYSTEM_TREES, within } from './backup/offsite.ts';
 
 /** Names Stateward writes at the top of a data dir: any one of them makes a folder a data dir. */
 const OWN_NAMES = new Set([
@@ -32,39 +33,12 @@ const DB_NAMES = new Set([
   'promote.json',
 ]);
 
-// Never a data dir: these folders exactly, and anything inside the second list.
-const NEVER_EXACT = [
-  '/',
-  '/home',
-  '/Users',
-  '/root',
-  '/tmp',
-  '/var',
-  '/var/lib',
-  '/mnt',
-  '/media',
-  '/opt',
-  '/srv',
-  '/run',
-  '/dev',
-  '/Volumes',
-];
-const NEVER_TREES = [
-  '/etc',
-  '/usr',
-  '/bin',
-  '/sbin',
-  '/lib',
-  '/lib32',
-  '/lib64',
-  '/boot',
-  '/proc',
-  '/sys',
-  '/System',
-];
-
-const within = (child: string, parent: string) =>
-  child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+// Never a data dir: the off-site folder's system folders, except the trees a service keeps its
+// data in (/var/lib/stateward, /Library/Application Support/…, /usr/local/var/…), which only
+// exactly are refused.
+const SERVICE_TREES = ['/var/lib', '/Library'];
+const NEVER_EXACT = [...SYSTEM_EXACT, ...SERVICE_TREES];
+const NEVER_TREES = SYSTEM_TREES.filter((t) => !SERVICE_TREES.includes(t));
 
 function unusable(message: string, hint: string, cause?: unknown): AppError {
   return new AppError('DATA_DIR_UNUSABLE', message, {

@@ -73,7 +73,7 @@ async function copyDurable(from: string, to: string): Promise<void> {
 }
 
 // Folders that are never an off-site folder: these exactly, and anything inside the second list.
-const SYSTEM_EXACT = [
+export const SYSTEM_EXACT = [
   '/',
   '/home',
   '/Users',
@@ -89,7 +89,7 @@ const SYSTEM_EXACT = [
   '/Volumes',
 ];
 // /dev itself only (above): a tmpfs such as /dev/shm is a real, if volatile, file system.
-const SYSTEM_TREES = [
+export const SYSTEM_TREES = [
   '/etc',
   '/usr',
   '/bin',
