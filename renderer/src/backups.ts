@@ -55,6 +55,7 @@ export const WARNING_TITLE: Record<string, string> = {
   PORTABLE_BACKUPS_INSIDE: 'Backups live inside the portable folder',
   LAST_BACKUP_FAILED: 'The last backup failed',
   OFFSITE_COPY_FAILED: 'The last off-site copy failed',
+  LAST_BACKUP_UNSAFE: 'The newest backup is not safe',
 };
 
 /** Warnings that mean data is at risk right now (shown in red, not amber). */
@@ -62,6 +63,7 @@ export const SEVERE_WARNINGS: ReadonlySet<string> = new Set([
   'BACKUP_OVERDUE',
   'LAST_BACKUP_FAILED',
   'OFFSITE_COPY_FAILED',
+  'LAST_BACKUP_UNSAFE',
 ]);
 
 const HINTS: Record<string, string> = {

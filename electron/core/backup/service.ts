@@ -30,7 +30,7 @@ import { listBackupFiles } from './list.ts';
 import { manifestNameFor } from './manifest.ts';
 import { copyOffsite, sameFileSystem } from './offsite.ts';
 import { selectForDeletion } from './retention.ts';
-import { countsAsVerified, verificationOf } from './verification.ts';
+import { countsAsVerified, isUnsafe, verificationOf } from './verification.ts';
 
 export const settingsSchema = z.object({
   scheduleEnabled: z.boolean(),
@@ -654,6 +654,14 @@ export class BackupService {
         code: 'PORTABLE_BACKUPS_INSIDE',
         message:
           'This portable install keeps its backups inside its own folder only: losing the stick loses the backups too.',
+      });
+    }
+    // The newest backup's own evidence: a failed drill or damage is not a "last backup" to rely on.
+    if (last && isUnsafe(last.verification)) {
+      const v = last.verification;
+      warnings.push({
+        code: 'LAST_BACKUP_UNSAFE',
+        message: `The newest backup ${v.state === 'damaged' ? 'is damaged' : 'failed its restore drill'}. ${v.reason} Back up now, and drill the new backup.`,
       });
     }
     if (failure && failure.code === 'OFFSITE_COPY_FAILED' && last && failure.at >= last.createdAt) {

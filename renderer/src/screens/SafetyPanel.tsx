@@ -27,6 +27,8 @@ export function SafetyPanel() {
   const go = useNav((s) => s.go);
   const now = useNow();
   const o = overview.data;
+  // Its newest drill failed or it is damaged: never a green "Last backup" (the warning above says why).
+  const lastUnsafe = o?.warnings.some((w) => w.code === 'LAST_BACKUP_UNSAFE') ?? false;
 
   return (
     <section className="card safety" aria-labelledby="dash-safety" data-testid="safety-panel">
@@ -70,12 +72,14 @@ export function SafetyPanel() {
           {o.lastBackup && (
             <li
               className={
-                o.changedSinceLastBackup ? 'safety-row safety-warn' : 'safety-row safety-ok'
+                o.changedSinceLastBackup || lastUnsafe
+                  ? 'safety-row safety-warn'
+                  : 'safety-row safety-ok'
               }
               data-testid="safety-last-backup"
               data-changed={o.changedSinceLastBackup ? 'yes' : 'no'}
             >
-              <Icon name={o.changedSinceLastBackup ? 'warning' : 'check'} />
+              <Icon name={o.changedSinceLastBackup || lastUnsafe ? 'warning' : 'check'} />
               <div>
                 <strong>
                   Last backup{' '}
