@@ -22,7 +22,7 @@ import type { ReadableDB } from '../store/db.ts';
 import { classifySqliteError, openReadOnly } from '../store/db.ts';
 import { checkHistory, checkIdentity, readHistory } from '../store/migrate.ts';
 import { MIGRATIONS } from '../store/migrations/index.ts';
-import type { PgTarget } from './connect.ts';
+import type { PgTarget, PgTransport } from './connect.ts';
 import { connectPostgres, describeTarget, parseDatabaseUrl, quoteIdent } from './connect.ts';
 import { applyPgMigration, createPgSchema, migrationLockKey, planPgMigrations } from './migrate.ts';
 
@@ -81,6 +81,8 @@ export interface CopyOptions {
   onProgress?: (p: CopyProgress) => void;
   signal?: AbortSignal;
   log?: Logger;
+  /** Who is copying, for application_name (default cli). */
+  transport?: PgTransport;
   batchRows?: number;
   now?: () => number;
 }
@@ -647,7 +649,7 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
   const source = openSource(opts.sourceDb);
   try {
     const conn = await connectPostgres(target, {
-      transport: 'cli',
+      transport: opts.transport ?? 'cli',
       ...(opts.log ? { log: opts.log } : {}),
     });
     const client = conn.client;
