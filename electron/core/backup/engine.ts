@@ -240,7 +240,75 @@ function removeTemp(tmp: string): void {
   for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`]) removeFileQuietly(f);
 }
 
+/** What taking the snapshot into the temp file found (the rest of the manifest comes from the file). */
+export interface SnapshotOutcome {
+  newestDeploymentAt: number | null;
+  changeSeq: number;
+  schemaVersion: number;
+  /** The source's size, for a compact backup's comparison. */
+  liveBytes: number;
+  strippedRows: number;
+}
+
+export type BackupReport = (
+  phase: BackupPhase,
+  done: number,
+  total: number,
+  phaseStart: number,
+  checked?: boolean,
+) => void;
+
+/** What a snapshot step gets: the reserved owner-only temp file and the facts to embed in it. */
+export interface SnapshotContext {
+  tmp: string;
+  worker: BackupWorker;
+  /** The manifest facts known before the snapshot (embed them in the copy). */
+  facts: Record<string, unknown>;
+  report: BackupReport;
+}
+
 export async function createBackup(req: BackupRequest): Promise<BackupResult> {
+  return runBackup(req, async ({ tmp, worker, facts, report }) => {
+    const expected = liveSizeOf(req.source);
+    // 1. Snapshot, with progress from the copy's growth.
+    const snapStart = Date.now();
+    report('snapshot', 0, expected, snapStart);
+    const poll = setInterval(() => {
+      try {
+        report('snapshot', fs.statSync(tmp).size, expected, snapStart);
+      } catch {
+        // the temp file may be between create and first write; the next tick reports
+      }
+    }, 200);
+    try {
+      return replyOrThrow(
+        await worker.request({
+          type: 'snapshot',
+          source: req.source,
+          dest: tmp,
+          compact: req.compact,
+          facts,
+        }),
+        'snapshot-done',
+      );
+    } finally {
+      clearInterval(poll);
+    }
+  });
+}
+
+/**
+ * One backup around a snapshot step (SQLite's backup API, or a PostgreSQL
+ * logical snapshot): the owner-only temp name, then the step fills it, then
+ * quick_check ∥ SHA-256 ∥ fsync ∥ row counts, the manifest (with `extra`
+ * fields) first and the backup renamed last; a failure or abort removes the
+ * temporaries and is classified (BACKUP_DISK_FULL, …).
+ */
+export async function runBackup(
+  req: Omit<BackupRequest, 'source'>,
+  takeSnapshot: (ctx: SnapshotContext) => Promise<SnapshotOutcome>,
+  extra: Pick<BackupManifest, 'source'> = {},
+): Promise<BackupResult> {
   const now = req.now ?? Date.now;
   const started = Date.now();
   try {
@@ -261,8 +329,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const id = newBackupId();
   const createdAt = now();
   const tmp = path.join(req.outDir, tempNameFor(`${id}${BACKUP_EXT}`));
-  const expected = liveSizeOf(req.source);
-  const report = (
+  const report: BackupReport = (
     phase: BackupPhase,
     done: number,
     total: number,
@@ -300,39 +367,21 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   };
   req.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    // 1. Snapshot, with progress from the copy's growth.
-    const snapStart = Date.now();
-    report('snapshot', 0, expected, snapStart);
-    const poll = setInterval(() => {
-      try {
-        report('snapshot', fs.statSync(tmp).size, expected, snapStart);
-      } catch {
-        // the temp file may be between create and first write; the next tick reports
-      }
-    }, 200);
-    let snap: Extract<WorkerReply, { type: 'snapshot-done' }>;
-    try {
-      snap = replyOrThrow(
-        await worker.request({
-          type: 'snapshot',
-          source: req.source,
-          dest: tmp,
-          compact: req.compact,
-          facts: {
-            format: BACKUP_FORMAT_VERSION,
-            id,
-            kind: req.kind,
-            createdAt,
-            appVersion: APP_VERSION,
-            method: 'sqlite-backup-api',
-            dataKeyId: req.dataKeyId ?? null,
-          },
-        }),
-        'snapshot-done',
-      );
-    } finally {
-      clearInterval(poll);
-    }
+    const snap = await takeSnapshot({
+      tmp,
+      worker,
+      report,
+      facts: {
+        format: BACKUP_FORMAT_VERSION,
+        id,
+        kind: req.kind,
+        createdAt,
+        appVersion: APP_VERSION,
+        method: 'sqlite-backup-api',
+        dataKeyId: req.dataKeyId ?? null,
+        ...extra,
+      },
+    });
     if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
 
     // 2. quick_check in the worker while this thread hashes the same bytes.
@@ -401,6 +450,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       changeSeq: snap.changeSeq,
       durationMs: Date.now() - started,
       ...(req.compact ? { compaction: compactionOf(snap.liveBytes, size, snap.strippedRows) } : {}),
+      ...extra,
     };
     if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
     // The manifest first (durable under a temp name, then its real name), the backup

@@ -37,6 +37,15 @@ export const manifestSchema = z.object({
       reason: z.string().nullable(),
     })
     .optional(),
+  source: z
+    .object({
+      backend: z.literal('postgres'),
+      serverVersion: z.string(),
+      database: z.string(),
+      schema: z.string(),
+      host: z.string(),
+    })
+    .optional(),
 }) satisfies z.ZodType<BackupManifest>;
 
 /** `20261121T213000Z` — sortable, safe in every file system. */

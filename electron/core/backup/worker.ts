@@ -66,6 +66,39 @@ export const COUNTED_TABLES = [
 ];
 export const EMBEDDED_MANIFEST_TABLE = 'stateward_backup';
 
+/**
+ * Write the backup's own facts into a copy (the embedded manifest table), with
+ * the newest deployment, change counter and schema version read from the copy
+ * itself. Shared by every way a backup file is made. Returns what it read.
+ */
+export function embedManifestFacts(
+  db: Database.Database,
+  given: Record<string, unknown>,
+  compact: boolean,
+): { newestDeploymentAt: number | null; changeSeq: number; schemaVersion: number } {
+  const newest = tableExists(db, 'deployments')
+    ? ((db.prepare(`SELECT max(started_at) AS t FROM deployments`).get() as { t: number | null })
+        .t ?? null)
+    : null;
+  const changeSeq = tableExists(db, 'change_counter')
+    ? ((
+        db.prepare(`SELECT seq FROM change_counter WHERE id = 1`).get() as
+          { seq: number } | undefined
+      )?.seq ?? 0)
+    : 0;
+  const schemaVersion = db.pragma('user_version', { simple: true }) as number;
+  const facts = { ...given, newestDeploymentAt: newest, changeSeq, schemaVersion, compact };
+  db.transaction(() => {
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS ${EMBEDDED_MANIFEST_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    );
+    db.exec(`DELETE FROM ${EMBEDDED_MANIFEST_TABLE}`);
+    const ins = db.prepare(`INSERT INTO ${EMBEDDED_MANIFEST_TABLE} (key, value) VALUES (?, ?)`);
+    for (const [k, v] of Object.entries(facts)) ins.run(k, JSON.stringify(v));
+  })();
+  return { newestDeploymentAt: newest, changeSeq, schemaVersion };
+}
+
 async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Promise<WorkerReply> {
   const src = new Database(req.source, { readonly: true, fileMustExist: true });
   let liveBytes: number;
@@ -98,32 +131,11 @@ async function snapshot(req: Extract<WorkerRequest, { type: 'snapshot' }>): Prom
     }
     // Row counts are not taken here: counting scans whole tables, so the engine
     // counts the finished copy in parallel with its check and hash instead.
-    const newest = tableExists(db, 'deployments')
-      ? ((db.prepare(`SELECT max(started_at) AS t FROM deployments`).get() as { t: number | null })
-          .t ?? null)
-      : null;
-    const changeSeq = tableExists(db, 'change_counter')
-      ? ((
-          db.prepare(`SELECT seq FROM change_counter WHERE id = 1`).get() as
-            { seq: number } | undefined
-        )?.seq ?? 0)
-      : 0;
-    const schemaVersion = db.pragma('user_version', { simple: true }) as number;
-    const facts = {
-      ...req.facts,
+    const {
       newestDeploymentAt: newest,
       changeSeq,
       schemaVersion,
-      compact: req.compact,
-    };
-    db.transaction(() => {
-      db.exec(
-        `CREATE TABLE IF NOT EXISTS ${EMBEDDED_MANIFEST_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-      );
-      db.exec(`DELETE FROM ${EMBEDDED_MANIFEST_TABLE}`);
-      const ins = db.prepare(`INSERT INTO ${EMBEDDED_MANIFEST_TABLE} (key, value) VALUES (?, ?)`);
-      for (const [k, v] of Object.entries(facts)) ins.run(k, JSON.stringify(v));
-    })();
+    } = embedManifestFacts(db, req.facts, req.compact);
     if (req.compact) db.exec('VACUUM');
     return {
       type: 'snapshot-done',

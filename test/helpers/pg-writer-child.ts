@@ -1,0 +1,45 @@
+// A writer committing continuously to a team schema: `node pg-writer-child.ts URL SCHEMA`.
+// Each transaction inserts a deployment ('w-<n>'), moves 1 between metrics rows 1
+// and 2, and records n in settings 'writer', so every consistent snapshot has
+// count(w-*) = settings.writer = 1000 - metrics[1]. Prints "ready", then on
+// SIGTERM one JSON line { commits, maxMs, p99Ms }.
+import pg from 'pg';
+
+const [url, schema] = process.argv.slice(2);
+const client = new pg.Client({ connectionString: url!, application_name: 'stateward-test-writer' });
+await client.connect();
+await client.query(`SET search_path = "${schema!}"`);
+let stop = false;
+process.on('SIGTERM', () => (stop = true));
+const latencies: number[] = [];
+let n = Number(
+  (await client.query(`SELECT count(*) AS n FROM deployments WHERE version LIKE 'w-%'`)).rows[0].n,
+);
+process.stdout.write('ready\n');
+while (!stop) {
+  const t0 = performance.now();
+  n += 1;
+  await client.query('BEGIN');
+  await client.query(
+    `INSERT INTO deployments (environment_id, version, status, started_at) VALUES (1, $1, 'queued', $2)`,
+    [`w-${n}`, Date.now()],
+  );
+  await client.query(`UPDATE metrics SET value = value - 1 WHERE id = 1`);
+  await client.query(`UPDATE metrics SET value = value + 1 WHERE id = 2`);
+  await client.query(
+    `INSERT INTO settings (key, value, updated_at) VALUES ('writer', to_jsonb($1::int), $2)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+    [n, Date.now()],
+  );
+  await client.query('COMMIT');
+  latencies.push(performance.now() - t0);
+}
+await client.end();
+latencies.sort((a, b) => a - b);
+process.stdout.write(
+  `${JSON.stringify({
+    commits: latencies.length,
+    maxMs: Math.round((latencies[latencies.length - 1] ?? 0) * 10) / 10,
+    p99Ms: Math.round((latencies[Math.floor(latencies.length * 0.99)] ?? 0) * 10) / 10,
+  })}\n`,
+);
