@@ -334,10 +334,11 @@ export interface PreflightFacts {
    */
   modifiedAt?: number;
   /**
-   * Which file preflight read (device:inode; absent in older reports): a drill is evidence
-   * about that file only, not about another copy of the same backup (off-site, uploaded).
+   * Whether the file read was the one in this data dir's backups folder (absent in older
+   * reports): a drill of another copy of the same backup (off-site, uploaded) is evidence
+   * about that copy only, not about the file in backups/.
    */
-  fileId?: string;
+  fromBackups?: boolean;
 }
 
 export interface PreflightReport {

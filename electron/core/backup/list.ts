@@ -121,7 +121,6 @@ export function listBackupFiles(
       bytes: stat.size,
       sha256: manifest?.sha256 ?? null,
       modifiedAt: stat.mtimeMs,
-      fileId: `${stat.dev}:${stat.ino}`,
       damage: damageOf(name, stat.size, sidecar),
     });
     entries.push({

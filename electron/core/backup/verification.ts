@@ -13,8 +13,6 @@ export interface BackupFileState {
   sha256: string | null;
   /** Its modification time (ms) now; compared with the one the drill read. */
   modifiedAt?: number;
-  /** Which file it is (device:inode): only a drill that read this file is evidence about it. */
-  fileId?: string;
   /**
    * Damage seen without opening the file: its manifest cannot be read, describes another
    * file, or records another size. Null when nothing is wrong (or there is no manifest).
@@ -61,11 +59,9 @@ function isEvidence(r: DrillReport): boolean {
   return !(code && CIRCUMSTANCE_CODES.has(code));
 }
 
-/** The drill read this file, not another copy of the backup (one kept off-site, an upload). */
-function readThisFile(r: DrillReport, file: BackupFileState): boolean {
-  return (
-    r.source.fileId === undefined || file.fileId === undefined || r.source.fileId === file.fileId
-  );
+/** The drill read the file in backups/, not another copy of the backup (kept off-site, uploaded). */
+function readThisFile(r: DrillReport): boolean {
+  return r.source.fromBackups !== false;
 }
 
 const NOT_VERIFIED = 'No restore drill has restored and opened it yet.';
@@ -76,7 +72,7 @@ export function verificationOf(
   drills: readonly DrillReport[],
 ): BackupVerification {
   const own = drills
-    .filter((r) => r.source.backupId === file.id && readThisFile(r, file) && isEvidence(r))
+    .filter((r) => r.source.backupId === file.id && readThisFile(r) && isEvidence(r))
     .sort((a, b) => b.finishedAt - a.finishedAt);
   const newest = own[0] ?? null;
   const lastPassedAt = own.find((r) => r.passed)?.finishedAt ?? null;

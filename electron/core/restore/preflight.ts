@@ -48,9 +48,8 @@ function refusal(
 
 export interface HeaderVerdict {
   bytes: number;
-  /** Its modification time (ms) and identity (device:inode), recorded with a drill's evidence. */
+  /** Its modification time (ms), recorded with a drill's evidence. */
   modifiedAt: number;
-  fileId: string;
   walMode: boolean;
   userVersion: number;
   pageSize: number;
@@ -142,7 +141,6 @@ export function checkSourceHeader(file: string, name = path.basename(file)): Hea
   return {
     bytes: stat.size,
     modifiedAt: stat.mtimeMs,
-    fileId: `${stat.dev}:${stat.ino}`,
     walMode: b[18] === 2 || b[19] === 2,
     userVersion: h.userVersion,
     pageSize: h.pageSize,
@@ -421,9 +419,7 @@ export async function stageRestore(
   try {
     const header = checkSourceHeader(source, facts.fileName);
     facts.bytes = header.bytes;
-    // An upload's are its temporary's: never the identity of a file in backups/.
     facts.modifiedAt = header.modifiedAt;
-    facts.fileId = header.fileId;
     facts.schemaVersion = header.userVersion;
     const sidecar = upload ? null : readSidecar(source);
     if (sidecar && sidecar.bytes !== header.bytes) {

@@ -94,6 +94,18 @@ function checkCopySchema(id: string, db: ReadableDB): void {
   if (schema !== APP_SCHEMA_VERSION) throw needsRedrill(id, schema);
 }
 
+/** Whether `file` is directly in `dir` (links resolved where they can be). */
+function sameDir(file: string, dir: string): boolean {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(path.dirname(file)) === real(dir);
+}
+
 /** Statuses the live database's index of copies knows; the others are in the files only. */
 const INDEXED: readonly string[] = ['ready', 'failed', 'promoted', 'discarded'];
 
@@ -234,6 +246,8 @@ export class RestoreService {
       ...(opts.upload ? { upload: opts.upload } : {}),
     });
     const copyMs = Date.now() - started;
+    // Evidence about the file in backups/ only when that is the file read (not an off-site copy or upload).
+    report.facts.fromBackups = !opts.upload && sameDir(file, this.rt.layout.backups);
     if (!report.ok) {
       this.audit('restore.refused', `file:${fileName}`, {
         code: report.code,
