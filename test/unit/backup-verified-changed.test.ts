@@ -1,7 +1,7 @@
 // A drill's evidence covers the file it read, not whatever the name holds later:
-// a verified backup changed in place afterwards (same size, manifest untouched,
-// no new drill) is no longer "verified" in the list, the CLI or retention, which
-// keeps an older backup whose drill still covers it instead.
+// a verified backup written to afterwards (same size, manifest untouched, no new
+// drill) is no longer "verified" in the list, the CLI or retention, which keeps
+// an older backup whose drill still covers it instead.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,11 +30,12 @@ describe('a backup changed after its drill passed', () => {
     const bad = byId(rt.backups.list(), newer.id);
     // Before: still "verified 0 min ago", and retention kept it as the newest verified.
     expect(bad.verifiedAt).toBeNull();
+    // Not called damaged (the bytes may be the same, e.g. a copy put back), but no longer verified.
     expect(bad.verification).toMatchObject({
-      state: 'damaged',
+      state: 'not-verified',
       code: 'BACKUP_CHANGED_SINCE_DRILL',
     });
-    expect(bad.verification.reason).toMatch(/modified after the drill/);
+    expect(bad.verification.reason).toMatch(/written to after its last restore drill passed/);
     expect(byId(rt.backups.list(), older.id).verification.state).toBe('verified');
 
     const text = await cli('--data-dir', rt.layout.dir, 'backups');

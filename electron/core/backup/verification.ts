@@ -95,11 +95,24 @@ export function verificationOf(
         ? `it is ${file.bytes} bytes now, ${was.bytes} when it was drilled`
         : file.sha256 !== null && was.sha256 !== null && file.sha256 !== was.sha256
           ? 'its manifest records another SHA-256 than the file the drill restored'
-          : was.modifiedAt !== undefined &&
-              file.modifiedAt !== undefined &&
-              was.modifiedAt !== file.modifiedAt
-            ? 'the file was modified after the drill read it'
-            : null;
+          : null;
+    // Written to since the drill read it (same size and manifest): perhaps the same bytes (a
+    // copy put back), perhaps not. Not evidence of damage, but no longer of a good file either.
+    if (
+      !changed &&
+      was.modifiedAt !== undefined &&
+      file.modifiedAt !== undefined &&
+      was.modifiedAt !== file.modifiedAt
+    )
+      return {
+        ...base,
+        state: 'not-verified',
+        at: null,
+        drillId: newest.id,
+        code: 'BACKUP_CHANGED_SINCE_DRILL',
+        reason:
+          'The file was written to after its last restore drill passed, so that drill may not have read these bytes. Drill it again before relying on it.',
+      };
     if (changed)
       return {
         ...base,
