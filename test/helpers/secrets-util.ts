@@ -12,6 +12,9 @@ import type { KeyWrapper } from '../../electron/core/secrets/keyring.ts';
 import type { CommandRegistry } from '../../electron/handlers/registry.ts';
 import type { Environment, Project } from '../../shared/domain.ts';
 import { call } from './restore-util.ts';
+import { fullRegistry } from './secrets-registry.ts';
+import { readyDb, startTestRuntime } from './runtime.ts';
+import type { World } from './world.ts';
 
 export { fullRegistry, SECRET_COMMANDS } from './secrets-registry.ts';
 
@@ -72,6 +75,16 @@ export async function seedEnvs(
   return out;
 }
 
+/** A closed data dir (a new one in `world`) holding project "shop" with the named environments. */
+export async function shopDataDir(world: World, envNames: string[]): Promise<string> {
+  const dir = world.dir();
+  const rt = await startTestRuntime(world, dir);
+  readyDb(rt);
+  await seedEnvs(fullRegistry(rt), 'shop', envNames);
+  rt.close();
+  return dir;
+}
+
 /** An OS keychain stand-in: wraps by XOR with a pad only it knows, and counts calls. */
 export class FakeKeychain implements KeyWrapper {
   readonly kind = 'os-keychain' as const;
@@ -125,6 +138,10 @@ export async function cliWithStdin(argv: string[], stdin = ''): Promise<CliResul
   const code = await runCli(argv, io, Readable.from([Buffer.from(stdin, 'utf8')]));
   return { argv, code, stdout, stderr };
 }
+
+/** `stateward --data-dir <dir> <args…>` with `stdin` piped in. */
+export const cliOnDir = (dir: string, args: string[], stdin = ''): Promise<CliResult> =>
+  cliWithStdin(['--data-dir', dir, ...args], stdin);
 
 export const RECOVERY_KEY_RE = /SWRK(?:-[A-HJ-NP-Z2-9]{4}){13}-[A-HJ-NP-Z2-9]{2}/;
 

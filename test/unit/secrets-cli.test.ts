@@ -11,13 +11,13 @@ import type { SecretEntry, SecretResolution, SecretsStatus } from '../../shared/
 import { HELPERS_DIR } from '../helpers/child.ts';
 import { call } from '../helpers/restore-util.ts';
 import { spawnNode } from '../helpers/restore-util.ts';
-import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
 import {
-  cliWithStdin,
+  cliOnDir,
   fullRegistry,
   makeKeyFile,
   RECOVERY_KEY_RE,
-  seedEnvs,
+  shopDataDir,
   useSecretsEnv,
 } from '../helpers/secrets-util.ts';
 import type { CliResult } from '../helpers/secrets-util.ts';
@@ -27,17 +27,8 @@ const world = useWorld();
 const env = useSecretsEnv();
 
 /** A closed data dir holding project "shop" with environments prod and staging. */
-async function dataDir(): Promise<string> {
-  const dir = world.dir();
-  const rt = await startTestRuntime(world, dir);
-  readyDb(rt);
-  await seedEnvs(fullRegistry(rt), 'shop', ['prod', 'staging']);
-  rt.close();
-  return dir;
-}
-
-const sw = (dir: string, args: string[], stdin = '') =>
-  cliWithStdin(['--data-dir', dir, ...args], stdin);
+const dataDir = () => shopDataDir(world, ['prod', 'staging']);
+const sw = cliOnDir;
 
 function json(r: CliResult): Record<string, unknown> {
   const lines = r.stdout.split('\n').filter((l) => l !== '');

@@ -9,13 +9,13 @@ import { readKeyring } from '../../electron/core/secrets/keyring.ts';
 import type { SecretsStatus } from '../../shared/domain.ts';
 import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
 import { call, callError } from '../helpers/restore-util.ts';
-import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
 import {
-  cliWithStdin,
+  cliOnDir,
   fullRegistry,
   makeKeyFile,
   RECOVERY_KEY_RE,
-  seedEnvs,
+  shopDataDir,
   useSecretsEnv,
 } from '../helpers/secrets-util.ts';
 import { useWorld } from '../helpers/world.ts';
@@ -24,17 +24,8 @@ const world = useWorld();
 const env = useSecretsEnv();
 
 /** A closed data dir holding project "shop" with environment prod. */
-async function dataDir(): Promise<string> {
-  const dir = world.dir();
-  const rt = await startTestRuntime(world, dir);
-  readyDb(rt);
-  await seedEnvs(fullRegistry(rt), 'shop', ['prod']);
-  rt.close();
-  return dir;
-}
-
-const sw = (dir: string, args: string[], stdin = '') =>
-  cliWithStdin(['--data-dir', dir, ...args], stdin);
+const dataDir = () => shopDataDir(world, ['prod']);
+const sw = cliOnDir;
 
 describe('the first secret while another process holds a write transaction', () => {
   it('fails with DATA_DIR_BUSY and writes no key; the retry shows the recovery key of the active key', async () => {
