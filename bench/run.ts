@@ -1,6 +1,6 @@
 // `npm run bench`: backup figures, each against a baseline measured in the same run,
 // then the deployments list at a million rows (bench/paging.ts).
-//   node bench/run.ts [--only backup|paging|pg-copy] [--size-mb 1024] [--runs 3] [--writer-rate 750]
+//   node bench/run.ts [--only backup|paging|pg-copy|pg-backup] [--backend postgres] [--size-mb 1024] [--runs 3] [--writer-rate 750]
 //                     [--fresh] [--paging-rows 1000000] [--paging-requests 200]
 // The generated database is cached in $TMPDIR/stateward-bench-<size>MiB between runs.
 import fs from 'node:fs';
@@ -16,10 +16,12 @@ import { startRuntime } from '../electron/core/runtime.ts';
 import { generateDatabase } from './generate.ts';
 import { pagingBench } from './paging.ts';
 import { pgCopyBench } from './pg-copy.ts';
+import { pgBackupBench } from './pg-backup.ts';
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
+    backend: { type: 'string' },
     'size-mb': { type: 'string', default: process.env.BENCH_SIZE_MB ?? '1024' },
     runs: { type: 'string', default: '3' },
     'writer-rate': { type: 'string', default: '750' },
@@ -31,19 +33,29 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(`npm run bench -- [options]
-  --only backup|paging|pg-copy  run one section (default: all)
+  --only backup|paging|pg-copy|pg-backup  run one section (default: all)
+  --backend postgres  the PostgreSQL sections only (pg-copy, pg-backup)
   backup:  --size-mb N (1024)  --runs N (3)  --writer-rate N tx/s (750)  --fresh (regenerate)
   paging:  --paging-rows N (1000000)  --paging-requests N per case (200)
   pg-copy: --size-mb N (1024): the verified SQLite → PostgreSQL copy against pgloader
+  pg-backup: --size-mb N (100 unless given)  --runs N  --writer-rate N: team backup against
+           pg_dump -Fc of the same schema, and with a writer against without
 `);
   process.exit(0);
 }
-const SECTIONS = ['backup', 'paging', 'pg-copy'];
+const SECTIONS = ['backup', 'paging', 'pg-copy', 'pg-backup'];
+const PG_SECTIONS = ['pg-copy', 'pg-backup'];
+if (values.backend !== undefined && values.backend !== 'postgres' && values.backend !== 'sqlite') {
+  process.stderr.write(`bench: --backend takes postgres or sqlite, not ${values.backend}\n`);
+  process.exit(2);
+}
 if (values.only !== undefined && !SECTIONS.includes(values.only)) {
   process.stderr.write(`bench: --only takes ${SECTIONS.join(', ')}, not ${values.only}\n`);
   process.exit(2);
 }
 const sizeMb = Number(values['size-mb']);
+const sizeGiven =
+  process.argv.some((a) => a.startsWith('--size-mb')) || !!process.env.BENCH_SIZE_MB;
 const runs = Number(values.runs);
 const writerRate = Number(values['writer-rate']);
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -53,13 +65,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 
-async function ensureDatabase(): Promise<string> {
-  const dir = path.join(os.tmpdir(), `stateward-bench-${sizeMb}MiB`);
+async function ensureDatabase(mb = sizeMb): Promise<string> {
+  const dir = path.join(os.tmpdir(), `stateward-bench-${mb}MiB`);
   const file = path.join(dir, 'stateward.db');
   if (values.fresh) fs.rmSync(dir, { recursive: true, force: true });
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    await generateDatabase(dir, sizeMb * 1048576, log);
+    await generateDatabase(dir, mb * 1048576, log);
   }
   const db = new Database(file);
   db.pragma('wal_checkpoint(TRUNCATE)');
@@ -171,7 +183,11 @@ function settle(warm?: string): void {
 }
 
 async function main(): Promise<void> {
-  const run = (section: string) => values.only === undefined || values.only === section;
+  const run = (section: string) =>
+    values.only === undefined
+      ? values.backend === undefined ||
+        PG_SECTIONS.includes(section) === (values.backend === 'postgres')
+      : values.only === section;
   if (run('backup')) await backupBench();
   if (run('paging')) {
     process.stdout.write(
@@ -185,6 +201,10 @@ async function main(): Promise<void> {
   if (run('pg-copy')) {
     const source = await ensureDatabase();
     process.stdout.write(await pgCopyBench({ source, sizeBytes: fs.statSync(source).size, log }));
+  }
+  if (run('pg-backup')) {
+    const source = await ensureDatabase(sizeGiven ? sizeMb : 100);
+    process.stdout.write(await pgBackupBench({ source, runs, writerRate, log }));
   }
 }
 

@@ -1,11 +1,13 @@
-// A writer committing continuously to a team schema: `node pg-writer-child.ts URL SCHEMA`.
+// A writer committing continuously to a team schema: `node pg-writer-child.ts URL SCHEMA [TX_PER_SEC]`
+// (flat out without a rate; the bench paces it).
 // Each transaction inserts a deployment ('w-<n>'), moves 1 between metrics rows 1
 // and 2, and records n in settings 'writer', so every consistent snapshot has
 // count(w-*) = settings.writer = 1000 - metrics[1]. Prints "ready", then on
 // SIGTERM one JSON line { commits, maxMs, p99Ms }.
 import pg from 'pg';
 
-const [url, schema] = process.argv.slice(2);
+const [url, schema, rate] = process.argv.slice(2);
+const intervalMs = rate ? 1000 / Number(rate) : 0;
 const client = new pg.Client({ connectionString: url!, application_name: 'stateward-test-writer' });
 await client.connect();
 await client.query(`SET search_path = "${schema!}"`);
@@ -16,7 +18,13 @@ let n = Number(
   (await client.query(`SELECT count(*) AS n FROM deployments WHERE version LIKE 'w-%'`)).rows[0].n,
 );
 process.stdout.write('ready\n');
+const begun = performance.now();
 while (!stop) {
+  if (intervalMs > 0) {
+    const due = begun + latencies.length * intervalMs - performance.now();
+    if (due > 0) await new Promise((r) => setTimeout(r, due));
+    if (stop) break;
+  }
   const t0 = performance.now();
   n += 1;
   await client.query('BEGIN');
