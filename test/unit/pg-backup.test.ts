@@ -409,6 +409,26 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
     expect(fs.readdirSync(outDir)).toEqual([]);
   }, 90_000);
 
+  it('a cancelled backup stops mid-copy and keeps nothing', async () => {
+    const outDir = path.join(world.dir(), 'cancelled');
+    const ac = new AbortController();
+    const code = await rejectionCode(
+      createPgBackup({
+        url: pgdb.url(),
+        schema: SCHEMA,
+        outDir,
+        kind: 'manual',
+        compact: false,
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.phase === 'snapshot' && p.done > 0) ac.abort();
+        },
+      }),
+    );
+    expect(code).toBe('CANCELLED');
+    expect(fs.readdirSync(outDir)).toEqual([]);
+  }, 30_000);
+
   it('refuses a schema newer than this app, and one that holds no Stateward data, writing nothing', async () => {
     const outDir = path.join(world.dir(), 'refused');
     await withClient(pgdb.url(), (c) =>
