@@ -498,6 +498,7 @@ export class SecretService {
         'That is not a valid recovery key (it should look like SWRK-XXXX-…; the last group is a checksum).',
       );
     const id = keyIdOf(key);
+    this.refuseUnrelatedKey(id);
     this.keys.set(id, key);
     this.failed.delete(id);
     this.upgradeLegacyValuesSafely();
@@ -533,6 +534,27 @@ export class SecretService {
     this.changed();
     this.audit('secrets.recovery_used', `key:${id}`, { saved: true });
     return { keyId: id, saved: true };
+  }
+
+  /**
+   * A well-formed recovery key that opens none of this data dir's secrets (another
+   * machine's, an older install's) is refused before anything changes: keeping it
+   * would add a stranger to the keyring and "recover" nothing. A key this keyring
+   * already knows, or any key while there are no secrets yet, is accepted as before.
+   */
+  private refuseUnrelatedKey(id: string): void {
+    const db = this.rt.store?.db;
+    const rows = db ? allSecrets(db) : [];
+    if (rows.length === 0 || rows.some((r) => r.key_id === id)) return;
+    if (this.ringOrNull()?.keys.some((k) => k.id === id)) return;
+    const used = [...new Set(rows.map((r) => r.key_id))];
+    throw new AppError(
+      'SECRETS_RECOVERY_KEY_INVALID',
+      `That recovery key (key ${id}) belongs to none of the ${rows.length} secret(s) in this data directory (they use key ${used.join(', ')}); nothing was changed.`,
+      {
+        hint: 'Use the recovery key that was shown when these secrets were stored (or after the last key rotation).',
+      },
+    );
   }
 
   private activeKey(): { id: string; key: Buffer } {
