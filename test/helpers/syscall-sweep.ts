@@ -7,7 +7,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { REPO_ROOT } from './child.ts';
+import type { World } from './world.ts';
 
 export const HAVE_STRACE =
   process.platform === 'linux' &&
@@ -237,27 +239,61 @@ export interface StraceRun {
   stderr: string;
 }
 
-/** `strace -f -qq <straceArgs> node bin/stateward.mjs <cliArgs>` in the repo root. */
-export function straceCli(straceArgs: string[], cliArgs: string[]): Promise<StraceRun> {
-  const proc = spawn(
-    'strace',
-    [
-      '-f',
-      '-qq',
-      ...straceArgs,
-      process.execPath,
-      path.join(REPO_ROOT, 'bin/stateward.mjs'),
-      ...cliArgs,
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/**
+ * `strace -f -qq <straceArgs> node <script> <args>` in the repo root, its output
+ * collected. With `world`, a run still going when the test ends is SIGKILLed.
+ */
+export function straceNode(
+  straceArgs: string[],
+  script: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; world?: World } = {},
+): Promise<StraceRun> {
+  const proc = spawn('strace', ['-f', '-qq', ...straceArgs, process.execPath, script, ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  opts.world?.defer(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   proc.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  // strace exits as its tracee did.
   return new Promise((resolve) =>
     proc.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
+}
+
+/** `strace -f -qq <straceArgs> node bin/stateward.mjs <cliArgs>` in the repo root. */
+export function straceCli(
+  straceArgs: string[],
+  cliArgs: string[],
+  opts: { env?: NodeJS.ProcessEnv; world?: World } = {},
+): Promise<StraceRun> {
+  return straceNode(straceArgs, path.join(REPO_ROOT, 'bin/stateward.mjs'), cliArgs, opts);
+}
+
+/**
+ * strace arguments that SIGKILL the tracee right at the `when`-th call (strace's
+ * default: the first) of `syscalls` (comma-separated), only among calls on
+ * `onPath` when given; the trace goes to `out`.
+ */
+export function killAtCallArgs(
+  syscalls: string,
+  opts: { when?: number; onPath?: string; out?: string } = {},
+): string[] {
+  return [
+    '-o',
+    opts.out ?? '/dev/null',
+    ...(opts.onPath === undefined ? [] : ['-P', opts.onPath]),
+    '-e',
+    `trace=${syscalls}`,
+    '-e',
+    `inject=${syscalls}:signal=KILL${opts.when === undefined ? '' : `:when=${opts.when}`}`,
+  ];
 }
 
 /** The traced run: every call of `syscalls` with fd paths (-y), parsed. */
@@ -286,13 +322,11 @@ export async function killAt(
   const run = await straceCli(
     [
       '-y',
-      '-o',
-      traceFile,
-      '-e',
-      `trace=${spec.syscall}`,
-      '-e',
-      `inject=${spec.syscall}:signal=KILL:when=${spec.when}`,
-      ...(spec.path === null ? [] : ['-P', path.join(dir, spec.path)]),
+      ...killAtCallArgs(spec.syscall, {
+        when: spec.when,
+        out: traceFile,
+        ...(spec.path === null ? {} : { onPath: path.join(dir, spec.path) }),
+      }),
     ],
     cliArgs,
   );
@@ -318,4 +352,60 @@ export async function inPool<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
   return out;
+}
+
+/** A fault point as the sweeps name it in assertions: `rename x [rename -P x when=1]`. */
+export function specLabel(spec: FaultSpec): string {
+  return `${spec.label} [${spec.syscall}${spec.path ? ` -P ${spec.path}` : ''} when=${spec.when}]`;
+}
+
+/** How many fault points per syscall: `rename 3, unlink 2`. */
+export function specsBySyscall(specs: readonly FaultSpec[]): string {
+  const bySyscall = new Map<string, number>();
+  for (const s of specs) bySyscall.set(s.syscall, (bySyscall.get(s.syscall) ?? 0) + 1);
+  return [...bySyscall].map(([k, n]) => `${k} ${n}`).join(', ');
+}
+
+/**
+ * The data-dir sweep: `args(base)` traced (it must succeed), its fault points in
+ * `base` (every name change and dataDirPicks' writes, sweptElsewhere's calls
+ * left out) handed to `onSpecs`; then, two at a time, `args(dir)` on a `fresh()`
+ * data dir killed at each point, and `check` asked about each run.
+ */
+export async function sweepDataDir<R>(opts: {
+  work: string;
+  base: string;
+  fresh: () => string;
+  args: (dir: string) => string[];
+  onSpecs?: (specs: FaultSpec[]) => void;
+  check: (k: {
+    spec: FaultSpec;
+    dir: string;
+    run: StraceRun;
+    hit: TraceEvent | null;
+  }) => Promise<R>;
+}): Promise<{ specs: FaultSpec[]; unreachable: TraceEvent[]; outcomes: R[] }> {
+  const { work, base } = opts;
+  const { run, events } = await traceCli(
+    path.join(work, 'trace.txt'),
+    [...NAME_SYSCALLS, ...DATA_SYSCALLS],
+    opts.args(base),
+  );
+  expect(run.code, run.stderr).toBe(0);
+  const { specs, unreachable } = faultSpecs(events, base, {
+    ...dataDirPicks(base),
+    skip: sweptElsewhere,
+  });
+  opts.onSpecs?.(specs);
+  const outcomes = await inPool(specs, 2, async (spec, i) => {
+    const dir = opts.fresh();
+    const { run: r, hit } = await killAt(
+      spec,
+      dir,
+      path.join(work, `kill-${i}.txt`),
+      opts.args(dir),
+    );
+    return opts.check({ spec, dir, run: r, hit });
+  });
+  return { specs, unreachable, outcomes };
 }

@@ -3,7 +3,6 @@
 // removes Stateward's own temporaries and nothing else; start-up never fails over
 // leftovers; runs of killed backups end as interrupted. Kills are injected right
 // at the renames that finish a backup (strace kill-after-syscall).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,11 +10,11 @@ import { listBackupFiles } from '../../electron/core/backup/list.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { startRun, listRuns } from '../../electron/core/store/resources/runs.ts';
 import { filesIn, inspectBackupFile, manifestPathOf } from '../helpers/backup-util.ts';
-import { exitedPid, REPO_ROOT } from '../helpers/child.ts';
+import { exitedPid } from '../helpers/child.ts';
 import { cli } from '../helpers/cli.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
-import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
+import { HAVE_STRACE, killAtCallArgs, straceCli } from '../helpers/syscall-sweep.ts';
 
 const world = useWorld();
 const RENAMES = 'rename,renameat,renameat2';
@@ -28,29 +27,16 @@ async function demoDir(): Promise<string> {
 }
 
 /** `stateward <args>` as a real process, SIGKILLed by strace right at its `when`-th rename. */
-function killedAtRename(when: number, args: string[]): Promise<NodeJS.Signals | number | null> {
-  const proc = spawn(
-    'strace',
-    [
-      '-f',
-      '-qq',
-      '-o',
-      '/dev/null',
-      '-e',
-      `trace=${RENAMES}`,
-      '-e',
-      `inject=${RENAMES}:signal=KILL:when=${when}`,
-      process.execPath,
-      path.join(REPO_ROOT, 'bin/stateward.mjs'),
-      ...args,
-    ],
+async function killedAtRename(
+  when: number,
+  args: string[],
+): Promise<NodeJS.Signals | number | null> {
+  const run = await straceCli(killAtCallArgs(RENAMES, { when }), args, {
     // strace counts `when` per thread: one libuv thread makes every rename of the backup count.
-    { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, UV_THREADPOOL_SIZE: '1' } },
-  );
-  world.defer(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+    world,
   });
-  return new Promise((resolve) => proc.once('exit', (code, signal) => resolve(signal ?? code)));
+  return run.signal ?? run.code;
 }
 
 /** Every .sqlite in a folder has its manifest beside it (what a list must never show otherwise). */

@@ -2,15 +2,14 @@
 // the same data dir (none, a stale or a torn lock present) never both hold it;
 // a process killed at any step of taking it leaves a lock the next start takes.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DataDirLock, readLock } from '../../electron/core/lock.ts';
 import type { LineChild } from '../helpers/backup-util.ts';
 import { spawnLines } from '../helpers/backup-util.ts';
-import { exitedPid, HELPERS_DIR, REPO_ROOT } from '../helpers/child.ts';
-import { HAVE_STRACE, parseTrace } from '../helpers/syscall-sweep.ts';
+import { exitedPid, HELPERS_DIR } from '../helpers/child.ts';
+import { HAVE_STRACE, killAtCallArgs, parseTrace, straceNode } from '../helpers/syscall-sweep.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -76,30 +75,8 @@ describe(`${RACERS} processes taking the same data-dir lock at once, ${TRIALS} t
 });
 
 /** `strace -f -qq <straceArgs> node lock-holder.ts <file> sweep release`: takes the lock, releases it, exits. */
-function straceHolder(
-  straceArgs: string[],
-  file: string,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  const proc = spawn(
-    'strace',
-    [
-      '-f',
-      '-qq',
-      ...straceArgs,
-      process.execPath,
-      path.join(HELPERS_DIR, 'lock-holder.ts'),
-      file,
-      'sweep',
-      'release',
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  return new Promise((resolve) =>
-    proc.once('close', (code, signal) => resolve({ code, signal, stderr })),
-  );
-}
+const straceHolder = (straceArgs: string[], file: string) =>
+  straceNode(straceArgs, path.join(HELPERS_DIR, 'lock-holder.ts'), [file, 'sweep', 'release']);
 
 describe.runIf(HAVE_STRACE)(
   'killed right before each name change of taking (and releasing) the lock',
@@ -123,17 +100,7 @@ describe.runIf(HAVE_STRACE)(
           const label = `${e.syscall} ${path.basename(e.file!)} (#${when})`;
           for (const name of fs.readdirSync(dir)) fs.rmSync(path.join(dir, name));
           prepare(file, before, deadPid);
-          const killed = await straceHolder(
-            [
-              '-o',
-              '/dev/null',
-              '-e',
-              `trace=${e.syscall}`,
-              '-e',
-              `inject=${e.syscall}:signal=KILL:when=${when}`,
-            ],
-            file,
-          );
+          const killed = await straceHolder(killAtCallArgs(e.syscall, { when }), file);
           expect(killed.signal, label).toBe('SIGKILL');
           const lock = DataDirLock.acquire(file, 'next');
           expect(readLock(file)?.pid, label).toBe(process.pid);

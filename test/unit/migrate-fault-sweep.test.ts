@@ -21,16 +21,12 @@ import {
 } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import {
-  DATA_SYSCALLS,
   HAVE_STRACE,
-  NAME_SYSCALLS,
-  dataDirPicks,
-  faultSpecs,
   inPool,
-  killAt,
+  specLabel,
+  specsBySyscall,
   straceCli,
-  sweptElsewhere,
-  traceCli,
+  sweepDataDir,
 } from '../helpers/syscall-sweep.ts';
 import type { World } from '../helpers/world.ts';
 import { useWorld } from '../helpers/world.ts';
@@ -172,41 +168,29 @@ describe('migrate killed before each of its syscalls on the data dir', () => {
       expect(stateOnCopy(template).schema).toBe(APP_SCHEMA - 1);
       const work = world.dir();
       const base = copyDir(template);
-      const { run, events } = await traceCli(
-        path.join(work, 'trace.txt'),
-        [...NAME_SYSCALLS, ...DATA_SYSCALLS],
-        ['--data-dir', base, 'migrate'],
-      );
-      expect(run.code, run.stderr).toBe(0);
-      const { specs, unreachable } = faultSpecs(events, base, {
-        ...dataDirPicks(base),
-        skip: sweptElsewhere,
-      });
-      expect(specs.length).toBeGreaterThan(6);
-      const outcomes = await inPool(specs, 2, async (spec, i) => {
-        const dir = copyDir(template);
-        const label = `${spec.label} [${spec.syscall}${spec.path ? ` -P ${spec.path}` : ''} when=${spec.when}]`;
-        const { run: r, hit } = await killAt(spec, dir, path.join(work, `kill-${i}.txt`), [
-          '--data-dir',
-          dir,
-          'migrate',
-        ]);
-        if (!hit) expect(r.code, `${label}: not killed, so it must have finished`).toBe(0);
-        const st = await cli('--data-dir', dir, 'status');
-        expect(st.code, `${label}: ${st.stdout}${st.stderr}`).not.toBe(4);
-        expect(st.stdout + st.stderr, label).not.toMatch(/INTERNAL/);
-        const state = stateOnCopy(dir);
-        expect([APP_SCHEMA - 1, APP_SCHEMA], `${label}: schema`).toContain(state.schema);
-        expect(state.history, `${label}: history and user_version agree`).toBe(state.schema);
-        expect(state.names, label).toEqual([...MARKERS].sort());
-        await startAfterCrash(dir, label);
-        return { killed: hit !== null, migrated: state.schema === APP_SCHEMA };
+      const { specs, unreachable, outcomes } = await sweepDataDir({
+        work,
+        base,
+        fresh: () => copyDir(template),
+        args: (dir) => ['--data-dir', dir, 'migrate'],
+        onSpecs: (specs) => expect(specs.length).toBeGreaterThan(6),
+        check: async ({ spec, dir, run: r, hit }) => {
+          const label = specLabel(spec);
+          if (!hit) expect(r.code, `${label}: not killed, so it must have finished`).toBe(0);
+          const st = await cli('--data-dir', dir, 'status');
+          expect(st.code, `${label}: ${st.stdout}${st.stderr}`).not.toBe(4);
+          expect(st.stdout + st.stderr, label).not.toMatch(/INTERNAL/);
+          const state = stateOnCopy(dir);
+          expect([APP_SCHEMA - 1, APP_SCHEMA], `${label}: schema`).toContain(state.schema);
+          expect(state.history, `${label}: history and user_version agree`).toBe(state.schema);
+          expect(state.names, label).toEqual([...MARKERS].sort());
+          await startAfterCrash(dir, label);
+          return { killed: hit !== null, migrated: state.schema === APP_SCHEMA };
+        },
       });
       const kills = outcomes.filter((o) => o.killed);
-      const bySyscall = new Map<string, number>();
-      for (const s of specs) bySyscall.set(s.syscall, (bySyscall.get(s.syscall) ?? 0) + 1);
       console.log(
-        `migrate sweep: ${kills.length} kills at ${specs.length} fault points (${[...bySyscall].map(([k, n]) => `${k} ${n}`).join(', ')}); ` +
+        `migrate sweep: ${kills.length} kills at ${specs.length} fault points (${specsBySyscall(specs)}); ` +
           `${kills.filter((o) => !o.migrated).length} left the old schema, ${kills.filter((o) => o.migrated).length} the new one; ` +
           `${unreachable.length} calls strace cannot single out`,
       );

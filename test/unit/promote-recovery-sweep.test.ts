@@ -16,18 +16,12 @@ import { holdLockInChild } from '../helpers/child.ts';
 import { cli } from '../helpers/cli.ts';
 import { usePromoteFixture } from '../helpers/promote-sweep.ts';
 import { editFile } from '../helpers/restore-util.ts';
-import type { FaultSpec } from '../helpers/syscall-sweep.ts';
 import {
   HAVE_STRACE,
-  NAME_SYSCALLS,
-  DATA_SYSCALLS,
-  dataDirPicks,
-  faultSpecs,
-  inPool,
-  killAt,
+  specLabel,
+  specsBySyscall,
   straceCli,
-  sweptElsewhere,
-  traceCli,
+  sweepDataDir,
 } from '../helpers/syscall-sweep.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
@@ -210,59 +204,48 @@ describe('promote killed before each of its syscalls on the data dir', () => {
     async () => {
       const work = world.dir();
       const base = freshDataDir();
-      const { run, events } = await traceCli(
-        path.join(work, 'trace.txt'),
-        [...NAME_SYSCALLS, ...DATA_SYSCALLS],
-        promoteArgs(base),
-      );
-      expect(run.code, run.stderr).toBe(0);
-      const { specs, unreachable } = faultSpecs(events, base, {
-        ...dataDirPicks(base),
-        skip: sweptElsewhere,
-      });
-      expect(specs.length).toBeGreaterThan(10);
-      expect(specs.length).toBeLessThanOrEqual(40);
-      const outcomes = await inPool(specs, 2, async (spec: FaultSpec, i: number) => {
-        const dir = freshDataDir();
-        const { run: r, hit } = await killAt(
-          spec,
-          dir,
-          path.join(work, `kill-${i}.txt`),
-          promoteArgs(dir),
-        );
-        const label = `${spec.label} [${spec.syscall}${spec.path ? ` -P ${spec.path}` : ''} when=${spec.when}]`;
-        if (!hit) {
-          // A call the traced run made but this run did not (timing of a worker thread): it finished.
-          expect(r.code, `${label}: ${r.stderr}`).toBe(0);
-          return { label, killed: false, outcome: await startAfterCrash(dir, label) };
-        }
-        const st = await statusOf(dir);
-        expect(st.code, `${label}: status ${st.text}`).not.toBe(4);
-        expect(st.text, label).not.toMatch(/not created yet|INTERNAL/);
-        const announced = st.json.promote?.nextStart ?? null;
-        if (fs.existsSync(path.join(dir, PROMOTE_JOURNAL))) {
-          expect(st.json.error?.code, `${label}: ${st.text}`).toBe('PROMOTE_INTERRUPTED');
-          expect(announced, label).not.toBeNull();
-        }
-        const outcome = await startAfterCrash(dir, label);
-        if (announced)
-          expect(outcome, `${label}: status announced ${announced}`).toBe(
-            announced === 'finished' ? 'new' : 'old',
-          );
-        return {
-          label,
-          killed: true,
-          outcome,
-          hit: `${hit.syscall} ${path.relative(dir, hit.file ?? '')}`,
-        };
+      const { specs, unreachable, outcomes } = await sweepDataDir({
+        work,
+        base,
+        fresh: freshDataDir,
+        args: promoteArgs,
+        onSpecs: (specs) => {
+          expect(specs.length).toBeGreaterThan(10);
+          expect(specs.length).toBeLessThanOrEqual(40);
+        },
+        check: async ({ spec, dir, run: r, hit }) => {
+          const label = specLabel(spec);
+          if (!hit) {
+            // A call the traced run made but this run did not (timing of a worker thread): it finished.
+            expect(r.code, `${label}: ${r.stderr}`).toBe(0);
+            return { label, killed: false, outcome: await startAfterCrash(dir, label) };
+          }
+          const st = await statusOf(dir);
+          expect(st.code, `${label}: status ${st.text}`).not.toBe(4);
+          expect(st.text, label).not.toMatch(/not created yet|INTERNAL/);
+          const announced = st.json.promote?.nextStart ?? null;
+          if (fs.existsSync(path.join(dir, PROMOTE_JOURNAL))) {
+            expect(st.json.error?.code, `${label}: ${st.text}`).toBe('PROMOTE_INTERRUPTED');
+            expect(announced, label).not.toBeNull();
+          }
+          const outcome = await startAfterCrash(dir, label);
+          if (announced)
+            expect(outcome, `${label}: status announced ${announced}`).toBe(
+              announced === 'finished' ? 'new' : 'old',
+            );
+          return {
+            label,
+            killed: true,
+            outcome,
+            hit: `${hit.syscall} ${path.relative(dir, hit.file ?? '')}`,
+          };
+        },
       });
       const kills = outcomes.filter((o) => o.killed);
       const missed = outcomes.filter((o) => !o.killed).map((o) => o.label);
       if (missed.length) console.log(`not killed (the call did not come): ${missed.join('; ')}`);
-      const bySyscall = new Map<string, number>();
-      for (const s of specs) bySyscall.set(s.syscall, (bySyscall.get(s.syscall) ?? 0) + 1);
       console.log(
-        `promote sweep: ${kills.length} kills at ${specs.length} fault points (${[...bySyscall].map(([k, n]) => `${k} ${n}`).join(', ')}); ` +
+        `promote sweep: ${kills.length} kills at ${specs.length} fault points (${specsBySyscall(specs)}); ` +
           `${kills.filter((o) => o.outcome === 'old').length} rolled back, ${kills.filter((o) => o.outcome === 'new').length} finished; ` +
           `${unreachable.length} calls strace cannot single out`,
       );

@@ -10,18 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { usePromoteFixture } from '../helpers/promote-sweep.ts';
-import {
-  DATA_SYSCALLS,
-  HAVE_STRACE,
-  NAME_SYSCALLS,
-  dataDirPicks,
-  faultSpecs,
-  inPool,
-  killAt,
-  straceCli,
-  sweptElsewhere,
-  traceCli,
-} from '../helpers/syscall-sweep.ts';
+import { HAVE_STRACE, straceCli, sweepDataDir } from '../helpers/syscall-sweep.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -57,32 +46,22 @@ describe('the recovering start killed before each of its syscalls', () => {
         // The recovering start: `stateward migrate` takes the data dir and recovers.
         const work = world.dir();
         const base = copyOfCrash();
-        const { run, events } = await traceCli(
-          path.join(work, 'trace.txt'),
-          [...NAME_SYSCALLS, ...DATA_SYSCALLS],
-          ['--data-dir', base, 'migrate'],
-        );
-        expect(run.code, run.stderr).toBe(0);
-        const { specs } = faultSpecs(events, base, {
-          ...dataDirPicks(base),
-          skip: sweptElsewhere,
-        });
-        const kills = await inPool(specs, 2, async (spec, i) => {
-          const dir = copyOfCrash();
-          const label = `recovery ${spec.label} [when=${spec.when}]`;
-          const { hit } = await killAt(spec, dir, path.join(work, `kill-${i}.txt`), [
-            '--data-dir',
-            dir,
-            'migrate',
-          ]);
-          const st = await fx.statusOf(dir);
-          expect(st.code, `${label}: ${st.text}`).not.toBe(4);
-          if (st.json.promote)
-            expect(st.json.promote.nextStart, label).toBe(
-              c.outcome === 'new' ? 'finished' : 'rolled-back',
-            );
-          expect(await fx.startAfterCrash(dir, label), label).toBe(c.outcome);
-          return hit === null ? label : null;
+        const { specs, outcomes: kills } = await sweepDataDir({
+          work,
+          base,
+          fresh: copyOfCrash,
+          args: (dir) => ['--data-dir', dir, 'migrate'],
+          check: async ({ spec, dir, hit }) => {
+            const label = `recovery ${spec.label} [when=${spec.when}]`;
+            const st = await fx.statusOf(dir);
+            expect(st.code, `${label}: ${st.text}`).not.toBe(4);
+            if (st.json.promote)
+              expect(st.json.promote.nextStart, label).toBe(
+                c.outcome === 'new' ? 'finished' : 'rolled-back',
+              );
+            expect(await fx.startAfterCrash(dir, label), label).toBe(c.outcome);
+            return hit === null ? label : null;
+          },
         });
         const missed = kills.filter((k) => k !== null);
         console.log(

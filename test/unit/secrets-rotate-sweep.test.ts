@@ -3,17 +3,15 @@
 // every secret still resolves to its value with the old or the new key, and
 // the active key's recovery key is not lost (acknowledged already, or pending
 // and shown at the next chance).
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeRecoveryKey, keyIdOf } from '../../electron/core/secrets/crypto.ts';
-import { REPO_ROOT } from '../helpers/child.ts';
 import { call } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { fullRegistry, makeKeyFile, seedEnvs, useSecretsEnv } from '../helpers/secrets-util.ts';
 import { useWorld } from '../helpers/world.ts';
-import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
+import { HAVE_STRACE, killAtCallArgs, straceCli } from '../helpers/syscall-sweep.ts';
 
 const world = useWorld();
 const env = useSecretsEnv();
@@ -39,23 +37,8 @@ const SWEEP: { syscall: string; stride: number }[] = [
   { syscall: 'pwrite64', stride: process.env.STATEWARD_SWEEP_FULL === '1' ? 1 : 4 },
 ];
 
-function rotate(dir: string, straceArgs: string[]) {
-  return spawnSync(
-    'strace',
-    [
-      '-f',
-      '-qq',
-      ...straceArgs,
-      process.execPath,
-      path.join(REPO_ROOT, 'bin/stateward.mjs'),
-      '--data-dir',
-      dir,
-      'key',
-      'rotate',
-    ],
-    { cwd: REPO_ROOT, env: process.env, encoding: 'utf8' },
-  );
-}
+const rotate = (dir: string, straceArgs: string[]) =>
+  straceCli(straceArgs, ['--data-dir', dir, 'key', 'rotate']);
 
 describe('key rotate killed after each syscall', () => {
   it.skipIf(!HAVE_STRACE)(
@@ -84,7 +67,7 @@ describe('key rotate killed after each syscall', () => {
       fresh();
       const traceFile = path.join(world.dir(), 'trace.txt');
       const names = SWEEP.map((x) => x.syscall).join(',');
-      expect(rotate(scratch, ['-o', traceFile, '-e', `trace=${names}`]).status).toBe(0);
+      expect((await rotate(scratch, ['-o', traceFile, '-e', `trace=${names}`])).code).toBe(0);
       const trace = fs.readFileSync(traceFile, 'utf8');
       const tally: Record<string, number> = {};
       let kills = 0;
@@ -96,17 +79,10 @@ describe('key rotate killed after each syscall', () => {
           .filter((l) => new RegExp(`^\\d+ +${syscall}\\(`).test(l)).length;
         for (let n = 1; n <= count; n += stride) {
           fresh();
-          const run = rotate(scratch, [
-            '-o',
-            '/dev/null',
-            '-e',
-            `trace=${syscall}`,
-            '-e',
-            `inject=${syscall}:signal=KILL:when=${n}`,
-          ]);
+          const run = await rotate(scratch, killAtCallArgs(syscall, { when: n }));
           const where = `${syscall} #${n} of ${count}`;
           // A libuv wake-up write may come one fewer time than in the counting run: then it completes.
-          if (run.status !== 0) {
+          if (run.code !== 0) {
             expect(run.signal, `${where}: ${run.stderr}`).toBe('SIGKILL');
             kills++;
             tally[syscall]++;
