@@ -20,12 +20,15 @@ import { openReadOnly } from './store/db.ts';
 import { tableExists } from './store/introspect.ts';
 import { getSetting } from './store/resources/settings.ts';
 import { listDir, processAlive, removeFileQuietly, writeFileAtomic } from './fsutil.ts';
+import { readBackupSettings } from './backup/settings-schema.ts';
 
 /** The keys that are the machine's (the names older versions used in the settings table). */
 export const MACHINE_KEYS = [
   'backup.settings',
   'backup.lastScheduledRunAt',
   'backup.lastFailure',
+  /** A SettingsProblem: the file could not be read and was kept aside; cleared when backup.settings is saved. */
+  'backup.settingsProblem',
 ] as const;
 export type MachineKey = (typeof MACHINE_KEYS)[number];
 export type MachineValues = Partial<Record<MachineKey, unknown>>;
@@ -34,12 +37,35 @@ const FILE_VERSION = 1;
 /** How long a writer waits for another process's write of the file. */
 const WAIT_MS = 5_000;
 
+/**
+ * A settings file that could not be read as it was (not JSON, not an object, or
+ * backup settings that are not valid): the values in use are the defaults (for
+ * `fields` only, when named), and the user's file is kept at `keptAt`.
+ */
+export interface SettingsProblem {
+  at: number;
+  keptAt: string;
+  /** The invalid fields whose defaults are in use; null when the whole file was unreadable. */
+  fields: string[] | null;
+}
+
+interface FileRead {
+  /** The values to use (invalid ones left out, so each takes its default). */
+  values: MachineValues;
+  /** What was invalid (undefined when nothing was). */
+  problem?: { fields: string[] | null } | undefined;
+}
+
 /** What the file holds; null when there is none yet (a data dir no start of this version has owned). */
 function readFileValues(layout: DataDirLayout): MachineValues | null {
+  return readFile(layout)?.values ?? null;
+}
+
+function readFile(layout: DataDirLayout): FileRead | null {
   let text: string;
   try {
     // Not a file (a folder made in its place): its values are the defaults; the next write sets it aside.
-    if (!fs.statSync(layout.settings).isFile()) return {};
+    if (!fs.statSync(layout.settings).isFile()) return { values: {} };
     text = fs.readFileSync(layout.settings, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -60,10 +86,45 @@ function readFileValues(layout: DataDirLayout): MachineValues | null {
   }
   const out: MachineValues = {};
   // A file edited by hand into something else: its values are not trusted (each
-  // caller falls back to its defaults), and the next write replaces it.
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return out;
+  // caller falls back to its defaults); the owner's next start or write keeps it aside.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return { values: out, problem: { fields: null } };
   for (const k of MACHINE_KEYS) if (k in parsed) out[k] = (parsed as Record<string, unknown>)[k];
-  return out;
+  const backup = readBackupSettings(out['backup.settings']);
+  if (backup.bad.length > 0) return { values: {}, problem: { fields: null } };
+  return { values: out };
+}
+
+/**
+ * The problem with the settings file the user should hear about (until backup
+ * settings are saved again): the one recorded when the file was kept aside, or
+ * one a read finds now (the file not kept aside yet: by a process that does not
+ * own the data dir).
+ */
+export function settingsProblem(layout: DataDirLayout, now: number): SettingsProblem | null {
+  const read = readFile(layout);
+  if (read?.problem) return { at: now, keptAt: layout.settings, ...read.problem };
+  return (read?.values['backup.settingsProblem'] as SettingsProblem | undefined) ?? null;
+}
+
+/** The words for a SettingsProblem (the overview's warning, the log). */
+export function describeSettingsProblem(p: SettingsProblem): string {
+  const kept = `the old file is kept at ${p.keptAt}`;
+  return p.fields === null
+    ? `Your backup settings file could not be read; defaults are in use; ${kept}. Save the backup settings to clear this.`
+    : `Your backup settings file has an invalid value for ${p.fields.join(', ')}; the default is in use for ${p.fields.length === 1 ? 'it' : 'them'} (the other settings are kept); ${kept}. Save the backup settings to clear this.`;
+}
+
+/**
+ * A settings file that could not be read (see readFile) is copied aside, owner-only,
+ * before it is replaced: the user's file is never lost. Returns the problem to record.
+ */
+function keepUnreadable(layout: DataDirLayout, read: FileRead | null): SettingsProblem | null {
+  if (!read?.problem) return null;
+  const at = Date.now();
+  const keptAt = `${layout.settings}.unreadable-${at}`;
+  writeFileAtomic(keptAt, fs.readFileSync(layout.settings));
+  return { at, keptAt, ...read.problem };
 }
 
 /** The values an older version kept in the database (none when it has no settings table). */
@@ -110,11 +171,21 @@ export function setMachineSettings(
   layout: DataDirLayout,
   patch: MachineValues,
   db: ReadableDB | null,
-): void {
-  withFileLock(`${layout.settings}.lock`, () => {
-    const next = { version: FILE_VERSION, ...current(layout, db), ...patch };
+): SettingsProblem | null {
+  return withFileLock(`${layout.settings}.lock`, () => {
+    const read = readFile(layout);
+    const problem = keepUnreadable(layout, read);
+    const next: Record<string, unknown> = {
+      version: FILE_VERSION,
+      ...(read?.values ?? fromDatabase(db)),
+      ...(problem ? { 'backup.settingsProblem': problem } : {}),
+      ...patch,
+    };
+    // Saved settings are the user's again: the warning about the old file ends.
+    if ('backup.settings' in patch) delete next['backup.settingsProblem'];
     setAsideIfNotAFile(layout);
     writeFileAtomic(layout.settings, `${JSON.stringify(next, null, 2)}\n`);
+    return problem;
   });
 }
 
@@ -145,6 +216,10 @@ export function adoptMachineSettings(
   if (!fs.existsSync(layout.settings)) {
     setMachineSettings(layout, {}, db);
     created = true;
+  } else if (readFile(layout)?.problem) {
+    // Kept aside and replaced now, so the warning names a file that stays as the user left it.
+    const problem = setMachineSettings(layout, {}, db);
+    if (problem) warn(`${layout.settings}: ${describeSettingsProblem(problem)}`);
   } else if (fs.existsSync(`${layout.settings}.lock`)) {
     // A lock a killed writer left: taken over (as any writer would) and released.
     withFileLock(`${layout.settings}.lock`, () => undefined);

@@ -56,6 +56,7 @@ export const WARNING_TITLE: Record<string, string> = {
   LAST_BACKUP_FAILED: 'The last backup failed',
   OFFSITE_COPY_FAILED: 'The last off-site copy failed',
   LAST_BACKUP_UNSAFE: 'The newest backup is not safe',
+  SETTINGS_FILE_UNREADABLE: 'Backup settings file could not be read',
 };
 
 /** Warnings that mean data is at risk right now (shown in red, not amber). */

@@ -4,7 +4,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import type {
   BackupEntry,
   BackupKind,
@@ -12,7 +11,6 @@ import type {
   BackupSettings,
   DrillReport,
 } from '../../../shared/domain.ts';
-import { DEFAULT_BACKUP_SETTINGS } from '../../../shared/domain.ts';
 import type { BackupProgressPlan, BackupStage } from '../../../shared/backup-progress.ts';
 import { backupProgressTracker } from '../../../shared/backup-progress.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
@@ -21,7 +19,12 @@ import type { WritableDB } from '../store/db.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { finishRun, startRun } from '../store/resources/runs.ts';
 import type { MachineKey } from '../machine-settings.ts';
-import { getMachineSetting, setMachineSettings } from '../machine-settings.ts';
+import {
+  describeSettingsProblem,
+  getMachineSetting,
+  setMachineSettings,
+  settingsProblem,
+} from '../machine-settings.ts';
 import { processAlive } from '../fsutil.ts';
 import { resourceFailure } from '../store/db.ts';
 import type { BackupResult } from './engine.ts';
@@ -30,30 +33,8 @@ import { listBackupFiles } from './list.ts';
 import { manifestNameFor } from './manifest.ts';
 import { copyOffsite, sameFileSystem } from './offsite.ts';
 import { selectForDeletion } from './retention.ts';
+import { readBackupSettings, settingsSchema } from './settings-schema.ts';
 import { countsAsVerified, isUnsafe, verificationOf } from './verification.ts';
-
-export const settingsSchema = z.object({
-  scheduleEnabled: z.boolean(),
-  intervalMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(60 * 24 * 31),
-  onlyIfChanged: z.boolean(),
-  compactScheduled: z.boolean(),
-  retention: z.object({
-    keepLast: z.number().int().min(1).max(1000),
-    daily: z.number().int().min(0).max(366),
-    weekly: z.number().int().min(0).max(520),
-    monthly: z.number().int().min(0).max(240),
-  }),
-  offsiteDir: z
-    .string()
-    .min(1)
-    .max(4096)
-    .refine((p) => path.isAbsolute(p), 'must be an absolute path')
-    .nullable(),
-}) satisfies z.ZodType<BackupSettings>;
 
 // This machine's, in <data>/settings.json (machine-settings.ts): a promote never changes them.
 const SETTINGS_KEY: MachineKey = 'backup.settings';
@@ -104,12 +85,7 @@ export class BackupService {
   }
 
   settings(): BackupSettings {
-    const stored = this.machine(SETTINGS_KEY);
-    const parsed = settingsSchema.safeParse({
-      ...DEFAULT_BACKUP_SETTINGS,
-      ...(stored as object | undefined),
-    });
-    return parsed.success ? parsed.data : DEFAULT_BACKUP_SETTINGS;
+    return readBackupSettings(this.machine(SETTINGS_KEY)).settings;
   }
 
   saveSettings(patch: Partial<BackupSettings>): BackupSettings {
@@ -627,6 +603,13 @@ export class BackupService {
     const failure = this.machine(LAST_FAILURE_KEY) as BackupOverview['lastFailure'] | undefined;
     const warnings: BackupOverview['warnings'] = [];
     const now = this.rt.now();
+    // Until backup settings are saved again: the defaults in use are not the user's choice.
+    const problem = settingsProblem(this.rt.layout, now);
+    if (problem)
+      warnings.push({
+        code: 'SETTINGS_FILE_UNREADABLE',
+        message: describeSettingsProblem(problem),
+      });
     if (!last)
       warnings.push({
         code: 'NO_BACKUP',

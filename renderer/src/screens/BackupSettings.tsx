@@ -10,6 +10,7 @@ import { INTERVALS } from '../backups.ts';
 import { formatBytes, plural } from '../format.ts';
 import { CheckField, Field } from '../components/Field.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { WarningRow } from '../components/BackupWarnings.tsx';
 import { FormError } from '../dialogs/FormError.tsx';
 import type { FieldErrors } from '../errors.ts';
 import { fieldErrorsOf } from '../errors.ts';
@@ -101,9 +102,25 @@ export function offsiteProofText(check: OffsiteCheck): string {
   }${free}`;
 }
 
-export function BackupSettingsCard({ settings }: { settings: BackupSettings }) {
+export function BackupSettingsCard({
+  settings,
+  problem,
+}: {
+  settings: BackupSettings;
+  /** The overview's SETTINGS_FILE_UNREADABLE warning: the defaults shown are not the user's file. */
+  problem?: { code: string; message: string } | undefined;
+}) {
   // A new key (the settings changed elsewhere, or were saved) starts the form afresh.
-  return <SettingsForm key={JSON.stringify(settings)} settings={settings} />;
+  return (
+    <>
+      {problem && (
+        <ul className="safety-list">
+          <WarningRow warning={problem} />
+        </ul>
+      )}
+      <SettingsForm key={JSON.stringify(settings)} settings={settings} />
+    </>
+  );
 }
 
 function SettingsForm({ settings }: { settings: BackupSettings }) {

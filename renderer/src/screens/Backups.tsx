@@ -148,7 +148,12 @@ export function Backups() {
         </>
       )}
 
-      {overview.data && <BackupSettingsCard settings={overview.data.settings} />}
+      {overview.data && (
+        <BackupSettingsCard
+          settings={overview.data.settings}
+          problem={overview.data.warnings.find((w) => w.code === 'SETTINGS_FILE_UNREADABLE')}
+        />
+      )}
     </div>
   );
 }

@@ -1,0 +1,70 @@
+// settings.json that cannot be read (not JSON, not an object, backup settings that
+// are not valid): the user's file is kept aside (owner-only), the defaults are in
+// use, the log says so, and the backup overview (the Safety panel, the Backups
+// settings screen) warns until backup settings are saved again. Before, it was
+// reset to the defaults silently and the next write replaced it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { setMachineSettings } from '../../electron/core/machine-settings.ts';
+import { DEFAULT_BACKUP_SETTINGS } from '../../shared/domain.ts';
+import { cli } from '../helpers/cli.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import { useWorld } from '../helpers/world.ts';
+
+const world = useWorld();
+
+/** A data dir (closed) whose settings.json holds `text`. */
+async function dirWithSettings(text: string): Promise<string> {
+  const dir = world.dir();
+  expect((await cli('--data-dir', dir, 'demo', '--projects', '1')).code).toBe(0);
+  fs.writeFileSync(path.join(dir, 'settings.json'), text);
+  return dir;
+}
+
+const asideIn = (dir: string) =>
+  fs.readdirSync(dir).filter((n) => n.startsWith('settings.json.unreadable-'));
+
+const logsOf = (dir: string) =>
+  fs
+    .readdirSync(path.join(dir, 'logs'))
+    .map((n) => fs.readFileSync(path.join(dir, 'logs', n), 'utf8'))
+    .join('');
+
+describe('settings.json that cannot be read', () => {
+  it.each([
+    ['garbage', 'this is not json {'],
+    ['an array', '[1, 2]'],
+    ['backup settings of the wrong type', '{"version":1,"backup.settings":"weekly please"}'],
+  ])('%s: kept aside owner-only, defaults in use, a warning until saved', async (_what, text) => {
+    const dir = await dirWithSettings(text);
+    const rt = await startTestRuntime(world, dir);
+    try {
+      const aside = asideIn(dir);
+      expect(aside).toHaveLength(1);
+      const kept = path.join(dir, aside[0]!);
+      expect(fs.readFileSync(kept, 'utf8')).toBe(text);
+      expect(fs.statSync(kept).mode & 0o777).toBe(0o600);
+      expect(rt.backups.settings()).toEqual(DEFAULT_BACKUP_SETTINGS);
+      expect(logsOf(dir)).toContain(`old file is kept at ${kept}`);
+
+      const warning = rt.backups
+        .overview()
+        .warnings.find((w) => w.code === 'SETTINGS_FILE_UNREADABLE');
+      expect(warning?.message).toContain('could not be read; defaults are in use');
+      expect(warning?.message).toContain(kept);
+      // A later write (the scheduler's record) keeps the warning; saving the settings ends it.
+      setMachineSettings(rt.layout, { 'backup.lastScheduledRunAt': 1 }, null);
+      expect(rt.backups.overview().warnings.map((w) => w.code)).toContain(
+        'SETTINGS_FILE_UNREADABLE',
+      );
+      expect(rt.backups.saveSettings({ intervalMinutes: 60 }).intervalMinutes).toBe(60);
+      expect(rt.backups.overview().warnings.map((w) => w.code)).not.toContain(
+        'SETTINGS_FILE_UNREADABLE',
+      );
+      expect(fs.readFileSync(kept, 'utf8')).toBe(text);
+    } finally {
+      rt.close();
+    }
+  });
+});
