@@ -1,6 +1,6 @@
 // Every test owns its world: temp data dirs and whatever it opens (stores,
 // runtimes, hosts, child processes) are torn down after each test, newest first.
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,29 @@ export function useWorld(): World {
     },
     defer(fn) {
       cleanups.push(fn);
+    },
+  };
+}
+
+/**
+ * Call at file level: a template data dir shared by the file's tests (made on
+ * first use of `dir`, typically in beforeAll; removed after all of them), and
+ * `fresh()`, a copy of it in a temp dir of `world`.
+ */
+export function useTemplateDir(world: World): { readonly dir: string; fresh(): string } {
+  let template = '';
+  afterAll(() => {
+    if (template) fs.rmSync(template, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      if (!template) template = makeTempDir();
+      return template;
+    },
+    fresh() {
+      const dir = world.dir();
+      fs.cpSync(this.dir, dir, { recursive: true });
+      return dir;
     },
   };
 }

@@ -21,7 +21,7 @@ import { lineValue, makeNewerSchema, spawnNode } from '../helpers/restore-util.t
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import type { TraceEvent } from '../helpers/syscall-sweep.ts';
 import { HAVE_STRACE, faultSpecs, inPool, killAt, traceCli } from '../helpers/syscall-sweep.ts';
-import { makeTempDir, modeOf, useWorld } from '../helpers/world.ts';
+import { makeTempDir, modeOf, useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
 const CHILD = path.join(HELPERS_DIR, 'restore-promote-child.ts');
@@ -49,12 +49,11 @@ const summary = (rt: Runtime) => {
 };
 const MACHINE_SUMMARY = { intervalMinutes: 60, keepLast: 5, offsiteDir: offsite };
 
-let template = '';
+const template = useTemplateDir(world);
 let backupId = '';
 
 beforeAll(async () => {
-  template = makeTempDir();
-  const rt = await startTestRuntime(world, template, { transport: 'cli' });
+  const rt = await startTestRuntime(world, template.dir, { transport: 'cli' });
   seedDemo(readyDb(rt), { projects: 2, deployments: 10, actor: 'test', now: Date.now() });
   expect(summary(rt)).toEqual(AT_BACKUP);
   backupId = (await rt.backups.run({ kind: 'manual', compact: false })).id;
@@ -66,14 +65,10 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const d of [template, offsite]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  fs.rmSync(offsite, { recursive: true, force: true });
 });
 
-function freshDataDir(): string {
-  const dir = world.dir();
-  fs.cpSync(template, dir, { recursive: true });
-  return dir;
-}
+const freshDataDir = () => template.fresh();
 
 async function stageAndDrill(rt: Runtime, source: { backupId: string } | { path: string }) {
   const staged = await rt.restores.stage(source);

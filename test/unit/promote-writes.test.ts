@@ -12,11 +12,10 @@
 // syscall, fault points, a failure in this process); a promote that cannot take
 // the write lock changes nothing; no backup carries the guard; a CLI write the
 // guard refuses says PROMOTE_IN_PROGRESS, not INTERNAL.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { addPromoteGuard } from '../../electron/core/restore/guard.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
@@ -25,7 +24,7 @@ import { startRuntime } from '../../electron/core/runtime.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
 import type { Result } from '../../shared/errors.ts';
-import { HELPERS_DIR, REPO_ROOT, spawnUntilLine } from '../helpers/child.ts';
+import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
 import { spawnLines } from '../helpers/backup-util.ts';
 import { cli } from '../helpers/cli.ts';
 import {
@@ -41,8 +40,8 @@ import {
 import type { Found, WriteLog } from '../helpers/promote-writes.ts';
 import { call, integrityOf } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
-import { makeTempDir, useWorld } from '../helpers/world.ts';
-import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
+import { useTemplateDir, useWorld } from '../helpers/world.ts';
+import { HAVE_STRACE, killAtCallArgs, straceNode } from '../helpers/syscall-sweep.ts';
 
 const world = useWorld();
 /** Writes each writer still makes after the promote answered (they must land in the new live). */
@@ -51,13 +50,17 @@ const AFTER = 20;
 const BEFORE = 200;
 const REFUSED_PAUSE_MS = 2;
 
-let template = '';
+const template = useTemplateDir(world);
 let backupId = '';
 let environmentId = 0;
 
 beforeAll(async () => {
-  template = makeTempDir();
-  const rt = await startRuntime({ dir: template, source: 'flag', transport: 'cli', lockMode: 't' });
+  const rt = await startRuntime({
+    dir: template.dir,
+    source: 'flag',
+    transport: 'cli',
+    lockMode: 't',
+  });
   const db = readyDb(rt);
   seedDemo(db, { projects: 2, deployments: 40, actor: 'test', now: Date.now() });
   backupId = (await rt.backups.run({ kind: 'manual', compact: false })).id;
@@ -67,13 +70,28 @@ beforeAll(async () => {
   rt.close();
 });
 
-afterAll(() => {
-  if (template) fs.rmSync(template, { recursive: true, force: true });
-});
+const freshDataDir = () => template.fresh();
 
-function freshDataDir(): string {
-  const dir = world.dir();
-  fs.cpSync(template, dir, { recursive: true });
+/** A fresh data dir, its runtime and registry, and the backup staged and drilled there (ready to promote). */
+async function drilledCopy() {
+  const dir = freshDataDir();
+  const rt = await startTestRuntime(world, dir);
+  const reg = testRegistry(rt);
+  const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
+    source: { backupId },
+  });
+  await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+  return { dir, rt, reg, staged };
+}
+
+/** A fresh data dir whose database holds a promote's write guard (committed, as a crash mid-promote leaves it). */
+function guardedDataDir(): string {
+  const dir = freshDataDir();
+  const db = new Database(dataDirLayout(dir).db);
+  db.exec('BEGIN IMMEDIATE');
+  addPromoteGuard(db);
+  db.exec('COMMIT');
+  db.close();
   return dir;
 }
 
@@ -97,13 +115,7 @@ function expectNothingLost(variant: string, log: WriteLog, dir: string): Found {
 
 describe('a promote keeps every acknowledged write', () => {
   it('writer in the same process (command registry): writes during the promote are refused, reads work', async () => {
-    const dir = freshDataDir();
-    const rt = await startTestRuntime(world, dir);
-    const reg = testRegistry(rt);
-    const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
-      source: { backupId },
-    });
-    await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+    const { dir, rt, reg, staged } = await drilledCopy();
 
     const log = emptyLog();
     let seq = 0;
@@ -235,33 +247,11 @@ describe('a promote keeps every acknowledged write', () => {
 const CHILD = path.join(HELPERS_DIR, 'restore-promote-child.ts');
 
 /** The child promotes and is SIGKILLed right at its first rename of the live database (strace). */
-function killedAtMoveAside(dir: string): Promise<unknown> {
+async function killedAtMoveAside(dir: string): Promise<unknown> {
   const renames = 'rename,renameat,renameat2';
-  const proc = spawn(
-    'strace',
-    [
-      '-f',
-      '-qq',
-      '-o',
-      '/dev/null',
-      '-P',
-      dataDirLayout(dir).db,
-      '-e',
-      `trace=${renames}`,
-      '-e',
-      `inject=${renames}:signal=KILL`,
-      process.execPath,
-      CHILD,
-      dir,
-      backupId,
-    ],
-    { cwd: REPO_ROOT, stdio: 'ignore' },
-  );
-  world.defer(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  });
-  // strace exits as its tracee did.
-  return new Promise((resolve) => proc.once('exit', (code, signal) => resolve(signal ?? code)));
+  const inject = killAtCallArgs(renames, { onPath: dataDirLayout(dir).db });
+  const run = await straceNode(inject, CHILD, [dir, backupId], { world });
+  return run.signal ?? run.code;
 }
 
 /** The child promotes and is SIGKILLed at a fault point (STATEWARD_FAULT). */
@@ -311,13 +301,7 @@ describe('a promote that fails after the guard is committed leaves the old datab
   });
 
   it('a failure inside this process after the commit (the swap cannot start) is rolled back and writable', async () => {
-    const dir = freshDataDir();
-    const rt = await startTestRuntime(world, dir);
-    const reg = testRegistry(rt);
-    const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
-      source: { backupId },
-    });
-    await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+    const { dir, rt, reg, staged } = await drilledCopy();
     // Something already at the aside path: swapIn cannot create it, after the guard was committed.
     fs.mkdirSync(path.join(dir, `promote-aside-${staged.restoreId}`));
     const failed = await reg.dispatch('restores.promote', {
@@ -340,13 +324,7 @@ describe('a promote that fails after the guard is committed leaves the old datab
 
 describe('a promote that cannot take the write lock', () => {
   it('another process holding a write transaction past the busy timeout: DATA_DIR_BUSY, nothing changed, writes work again', async () => {
-    const dir = freshDataDir();
-    const rt = await startTestRuntime(world, dir);
-    const reg = testRegistry(rt);
-    const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
-      source: { backupId },
-    });
-    await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+    const { dir, rt, reg, staged } = await drilledCopy();
     const before = fs.readdirSync(rt.layout.backups).sort();
     const holder = spawnLines(world, [path.join(HELPERS_DIR, 'tx-holder.ts'), rt.layout.db]);
     await holder.waitLine((l) => l.startsWith('holding'));
@@ -371,12 +349,7 @@ describe('a promote that cannot take the write lock', () => {
 
 describe('the guard never travels in a backup', () => {
   it('a backup of a guarded database (taken by another process mid-promote) has no guard', async () => {
-    const dir = freshDataDir();
-    const db = new Database(dataDirLayout(dir).db);
-    db.exec('BEGIN IMMEDIATE');
-    addPromoteGuard(db);
-    db.exec('COMMIT');
-    db.close();
+    const dir = guardedDataDir();
     for (const compact of [false, true]) {
       const backup = await createBackup({
         source: dataDirLayout(dir).db,
@@ -393,12 +366,7 @@ describe('a process that had the old database open before the promote', () => {
   it('its CLI write hitting the guard is refused with PROMOTE_IN_PROGRESS (exit 3), not INTERNAL', async () => {
     // The old database as another process's promote leaves it between its commit and the swap
     // (a CLI started then is refused at start-up by the promote journal; one started before is not).
-    const dir = freshDataDir();
-    const db = new Database(dataDirLayout(dir).db);
-    db.exec('BEGIN IMMEDIATE');
-    addPromoteGuard(db);
-    db.exec('COMMIT');
-    db.close();
+    const dir = guardedDataDir();
     const r = await cli('--data-dir', dir, 'backup');
     expect(r.stderr).toMatch(/PROMOTE_IN_PROGRESS/);
     expect(r.code, r.stderr).toBe(3);

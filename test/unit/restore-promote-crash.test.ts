@@ -7,7 +7,7 @@
 // a rollback the restored copy is still there and promoting it again works.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
@@ -30,7 +30,7 @@ import {
   spawnNode,
 } from '../helpers/restore-util.ts';
 import { walIdentity } from '../helpers/restore-wal.ts';
-import { makeTempDir, useWorld } from '../helpers/world.ts';
+import { useTemplateDir, useWorld } from '../helpers/world.ts';
 import type { WritableDB } from '../../electron/core/store/db.ts';
 
 const world = useWorld();
@@ -74,14 +74,18 @@ const signatureOf = (db: WritableDB): Signature => {
   };
 };
 
-let template = '';
+const template = useTemplateDir(world);
 let backupId = '';
 let backupSig: Signature;
 let templateSig: Signature;
 
 beforeAll(async () => {
-  template = makeTempDir();
-  const rt = await startRuntime({ dir: template, source: 'flag', transport: 'cli', lockMode: 't' });
+  const rt = await startRuntime({
+    dir: template.dir,
+    source: 'flag',
+    transport: 'cli',
+    lockMode: 't',
+  });
   const db = readyDb(rt);
   seedDemo(db, { projects: 3, deployments: 30, actor: 'test', now: Date.now() });
   const backup = await rt.backups.run({ kind: 'manual', compact: false });
@@ -104,20 +108,12 @@ beforeAll(async () => {
   );
   templateSig = signatureOf(db);
   rt.close();
-  expect(projectNamesOfFile(path.join(template, 'backups', backup.fileName)).sort()).toEqual(
+  expect(projectNamesOfFile(path.join(template.dir, 'backups', backup.fileName)).sort()).toEqual(
     backupSig.projects,
   );
 });
 
-afterAll(() => {
-  if (template) fs.rmSync(template, { recursive: true, force: true });
-});
-
-function freshDataDir(): string {
-  const dir = world.dir();
-  fs.cpSync(template, dir, { recursive: true });
-  return dir;
-}
+const freshDataDir = () => template.fresh();
 
 interface Observed {
   outcome: 'old' | 'new' | 'neither';
