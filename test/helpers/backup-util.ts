@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Runtime, StartOptions } from '../../electron/core/runtime.ts';
+import type { DrillReport, DrillStep } from '../../shared/domain.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../../electron/core/backup/worker.ts';
 import { REPO_ROOT } from './child.ts';
@@ -29,6 +30,29 @@ export async function seededRuntime(
     now: opts.now ? opts.now() : Date.now(),
   });
   return rt;
+}
+
+/**
+ * A drill of a backup whose first environment's newest configuration snapshot
+ * holds `content` as it is (written outside the app, which may refuse it): the
+ * report and its secrets step.
+ */
+export async function drillWithRawSnapshot(
+  world: World,
+  content: string,
+): Promise<{ report: DrillReport; step: DrillStep }> {
+  const rt = await seededRuntime(world, 3, { projects: 1 });
+  const db = readyDb(rt);
+  const env = db.prepare(`SELECT id FROM environments ORDER BY id LIMIT 1`).get() as {
+    id: number;
+  };
+  db.prepare(
+    `INSERT INTO config_snapshots (environment_id, version, content, sha256, created_at)
+     VALUES (?, (SELECT coalesce(max(version), 0) + 1 FROM config_snapshots WHERE environment_id = ?), ?, 'x', 1)`,
+  ).run(env.id, env.id, content);
+  const b = await rt.backups.run({ kind: 'manual', compact: false });
+  const report = await rt.restores.verify({ backupId: b.id });
+  return { report, step: report.steps.find((s) => s.key === 'secrets')! };
 }
 
 /** Row count of every table of a database (no connection counters). */

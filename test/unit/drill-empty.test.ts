@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupOverview, DrillOverview } from '../../shared/domain.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
-import { seededRuntime } from '../helpers/backup-util.ts';
+import { drillWithRawSnapshot } from '../helpers/backup-util.ts';
 import { call, callError } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { seedEnvs } from '../helpers/secrets-util.ts';
@@ -85,19 +85,11 @@ describe('secret references that point at nothing', () => {
   });
 
   it('the drill names a dangling reference in a backup instead of "holds no secrets"', async () => {
-    const rt = await seededRuntime(world, 3, { projects: 1 });
-    const db = readyDb(rt);
-    const env = db.prepare(`SELECT id FROM environments ORDER BY id LIMIT 1`).get() as {
-      id: number;
-    };
     // Written outside the app (the app refuses it): the environment's newest snapshot names a missing secret.
-    db.prepare(
-      `INSERT INTO config_snapshots (environment_id, version, content, sha256, created_at)
-       VALUES (?, (SELECT coalesce(max(version), 0) + 1 FROM config_snapshots WHERE environment_id = ?), ?, 'x', 1)`,
-    ).run(env.id, env.id, JSON.stringify({ db: { $secret: 'GHOST_TOKEN' } }));
-    const b = await rt.backups.run({ kind: 'manual', compact: false });
-    const report = await rt.restores.verify({ backupId: b.id });
-    const step = report.steps.find((s) => s.key === 'secrets')!;
+    const { report, step } = await drillWithRawSnapshot(
+      world,
+      JSON.stringify({ db: { $secret: 'GHOST_TOKEN' } }),
+    );
     expect(step.status).toBe('warn');
     expect(step.detail).toContain('"GHOST_TOKEN"');
     expect(step.detail).not.toContain('holds no secrets');

@@ -4,9 +4,9 @@
 // the key (before: a key written as "\u0024secret" slipped past its text filter
 // and the drill said the backup holds no secrets).
 import { describe, expect, it } from 'vitest';
-import { seededRuntime } from '../helpers/backup-util.ts';
+import { drillWithRawSnapshot } from '../helpers/backup-util.ts';
 import { call, callError } from '../helpers/restore-util.ts';
-import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { seedEnvs } from '../helpers/secrets-util.ts';
 import { useWorld } from '../helpers/world.ts';
 
@@ -30,18 +30,7 @@ describe('secret references', () => {
   });
 
   it('the drill names a dangling reference whose key is written with an escape', async () => {
-    const rt = await seededRuntime(world, 3, { projects: 1 });
-    const db = readyDb(rt);
-    const env = db.prepare(`SELECT id FROM environments ORDER BY id LIMIT 1`).get() as {
-      id: number;
-    };
-    db.prepare(
-      `INSERT INTO config_snapshots (environment_id, version, content, sha256, created_at)
-       VALUES (?, (SELECT coalesce(max(version), 0) + 1 FROM config_snapshots WHERE environment_id = ?), ?, 'x', 1)`,
-    ).run(env.id, env.id, '{"db":{"\\u0024secret":"GHOST_TOKEN"}}');
-    const b = await rt.backups.run({ kind: 'manual', compact: false });
-    const report = await rt.restores.verify({ backupId: b.id });
-    const step = report.steps.find((s) => s.key === 'secrets')!;
+    const { step } = await drillWithRawSnapshot(world, '{"db":{"\\u0024secret":"GHOST_TOKEN"}}');
     expect(step.detail).toContain('"GHOST_TOKEN"');
     expect(step.detail).not.toContain('holds no secrets');
   });
