@@ -18,6 +18,16 @@ export function dialogHandlers(
   mainWindow: () => BrowserWindow | null,
   granted: Set<string>,
 ): HandlerMap {
+  /** The Open dialog: the path the user chose (granted), or null when cancelled. */
+  const pick = async (options: OpenDialogOptions): Promise<{ path: string | null }> => {
+    const win = parentWindow(mainWindow);
+    const r = win
+      ? await dialog.showOpenDialog(win, options)
+      : await dialog.showOpenDialog(options);
+    const picked = r.canceled ? null : (r.filePaths[0] ?? null);
+    if (picked) granted.add(picked);
+    return { path: picked };
+  };
   return {
     'backups.downloadLink': () => {
       throw new AppError(
@@ -25,29 +35,9 @@ export function dialogHandlers(
         'Downloads are for the browser host; use Save As in the desktop app.',
       );
     },
-    'dialog.openFile': async ({ title }) => {
-      const options: OpenDialogOptions = { title, properties: ['openFile'] };
-      const win = parentWindow(mainWindow);
-      const r = win
-        ? await dialog.showOpenDialog(win, options)
-        : await dialog.showOpenDialog(options);
-      const picked = r.canceled ? null : (r.filePaths[0] ?? null);
-      if (picked) granted.add(picked);
-      return { path: picked };
-    },
-    'dialog.openFolder': async ({ title }) => {
-      const options: OpenDialogOptions = {
-        title,
-        properties: ['openDirectory', 'createDirectory'],
-      };
-      const win = parentWindow(mainWindow);
-      const r = win
-        ? await dialog.showOpenDialog(win, options)
-        : await dialog.showOpenDialog(options);
-      const picked = r.canceled ? null : (r.filePaths[0] ?? null);
-      if (picked) granted.add(picked);
-      return { path: picked };
-    },
+    'dialog.openFile': ({ title }) => pick({ title, properties: ['openFile'] }),
+    'dialog.openFolder': ({ title }) =>
+      pick({ title, properties: ['openDirectory', 'createDirectory'] }),
     'dialog.saveFile': async ({ title, defaultName }) => {
       const options: SaveDialogOptions = {
         title,
