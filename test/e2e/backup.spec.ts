@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, invokeHttp, shot, test } from './fixtures.ts';
+import { expect, holdResponses, invokeHttp, shot, test } from './fixtures.ts';
 
 async function loadDemo(page: Page, url: string, size: 'small' | 'large' = 'small'): Promise<void> {
   await page.goto(url);
@@ -68,13 +68,7 @@ test('Back up now, Backups page, files on disk, download and Dashboard', async (
 
   // Hold the create response until the run step has been looked at: the progress
   // events (real ones, from the host) arrive meanwhile, so the step stays on screen.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/api/invoke/backups.create', async (route) => {
-    const response = await route.fetch();
-    await held;
-    await route.fulfill({ response });
-  });
+  const release = await holdResponses(page, 'backups.create');
 
   // Options… beside "Back up now", by keyboard: a compact backup starts at once.
   const options = safety.getByRole('button', { name: 'Options…' });
@@ -260,13 +254,7 @@ test('one click backs up; Enter twice never cancels; one figure on the label and
     if (r.url().includes('/api/invoke/backups.cancel')) cancels.push(r.url());
   });
   // Hold the result so the progress stays on screen while the keys arrive and it is sampled.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/api/invoke/backups.create', async (route) => {
-    const response = await route.fetch();
-    await held;
-    await route.fulfill({ response });
-  });
+  const release = await holdResponses(page, 'backups.create');
   await page.setViewportSize({ width: 1000, height: 680 });
   await nav(page).getByRole('button', { name: 'Backups' }).click();
   const start = page.getByRole('button', { name: 'Back up now' }).first();

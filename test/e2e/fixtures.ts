@@ -121,6 +121,21 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENS, `${name}.png`), animations: 'disabled' });
 }
 
+/**
+ * Holds the responses of `command` (fetched from the host at once) until the
+ * returned `release` is called, so what the page shows meanwhile stays on screen.
+ */
+export async function holdResponses(page: Page, command: string): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(`**/api/invoke/${command}`, async (route) => {
+    const response = await route.fetch();
+    await held;
+    await route.fulfill({ response });
+  });
+  return release;
+}
+
 /** Switches the theme with the header's toggle (system → light → dark) until it is `theme`. */
 export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
   const toggle = page.getByRole('button', { name: /Change theme/ });

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import type { Host } from './fixtures.ts';
-import { expect, hostAt, invokeHttp, test } from './fixtures.ts';
+import { expect, holdResponses, hostAt, invokeHttp, test } from './fixtures.ts';
 
 const SHOTS = '/tmp/shots';
 
@@ -117,13 +117,7 @@ test('Enter pressed twice on "Back up now" does not cancel the backup', async ({
     if (r.url().includes('/api/invoke/backups.cancel')) cancels.push(r.url());
   });
   // Hold the result so the run step stays on screen while the second Enter arrives.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/api/invoke/backups.create', async (route) => {
-    const response = await route.fetch();
-    await held;
-    await route.fulfill({ response });
-  });
+  const release = await holdResponses(page, 'backups.create');
 
   // One click starts the backup (no wizard steps any more): press Enter on it twice.
   await page.getByRole('button', { name: 'Back up now' }).first().focus();
