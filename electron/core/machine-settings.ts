@@ -90,8 +90,16 @@ function readFile(layout: DataDirLayout): FileRead | null {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     return { values: out, problem: { fields: null } };
   for (const k of MACHINE_KEYS) if (k in parsed) out[k] = (parsed as Record<string, unknown>)[k];
+  // Backup settings are read field by field: one bad field costs only itself (its default is used).
   const backup = readBackupSettings(out['backup.settings']);
-  if (backup.bad.length > 0) return { values: {}, problem: { fields: null } };
+  if (backup.bad === null) {
+    delete out['backup.settings'];
+    return { values: out, problem: { fields: null } };
+  }
+  if (backup.bad.length > 0) {
+    out['backup.settings'] = backup.settings;
+    return { values: out, problem: { fields: backup.bad } };
+  }
   return { values: out };
 }
 

@@ -68,3 +68,53 @@ describe('settings.json that cannot be read', () => {
     }
   });
 });
+
+describe('settings.json with one invalid backup setting', () => {
+  it.each([-3, 'ten'])(
+    'retention.keepLast = %j: every other setting kept, only that one at its default, a warning naming it',
+    async (keepLast) => {
+      const mine = {
+        scheduleEnabled: false,
+        intervalMinutes: 240,
+        onlyIfChanged: false,
+        compactScheduled: true,
+        retention: { keepLast, daily: 3, weekly: 2, monthly: 1 },
+        offsiteDir: path.join(world.dir(), 'offsite'),
+      };
+      const text = JSON.stringify({ version: 1, 'backup.settings': mine });
+      const dir = await dirWithSettings(text);
+      const rt = await startTestRuntime(world, dir);
+      try {
+        const expected = {
+          ...mine,
+          retention: { ...mine.retention, keepLast: DEFAULT_BACKUP_SETTINGS.retention.keepLast },
+        };
+        expect(rt.backups.settings()).toEqual(expected);
+        const aside = asideIn(dir);
+        expect(aside).toHaveLength(1);
+        const kept = path.join(dir, aside[0]!);
+        expect(fs.readFileSync(kept, 'utf8')).toBe(text);
+        expect(fs.statSync(kept).mode & 0o777).toBe(0o600);
+        const warning = rt.backups
+          .overview()
+          .warnings.find((w) => w.code === 'SETTINGS_FILE_UNREADABLE');
+        expect(warning?.message).toContain('invalid value for retention.keepLast');
+        expect(warning?.message).toContain(kept);
+        expect(logsOf(dir)).toContain('retention.keepLast');
+        rt.close();
+        // The good values are in the file now: a restart keeps them (and the warning).
+        const again = await startTestRuntime(world, dir);
+        try {
+          expect(again.backups.settings()).toEqual(expected);
+          expect(again.backups.overview().warnings.map((w) => w.code)).toContain(
+            'SETTINGS_FILE_UNREADABLE',
+          );
+        } finally {
+          again.close();
+        }
+      } finally {
+        rt.close();
+      }
+    },
+  );
+});

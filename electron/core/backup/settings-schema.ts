@@ -29,18 +29,51 @@ export const settingsSchema = z.object({
     .nullable(),
 }) satisfies z.ZodType<BackupSettings>;
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Each field of `shape` from `stored` when valid, else its default; `bad` gets the invalid ones' names. */
+function perField<T extends object>(
+  shape: Record<string, z.ZodType>,
+  stored: Record<string, unknown>,
+  defaults: T,
+  prefix: string,
+  bad: string[],
+): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [k, schema] of Object.entries(shape)) {
+    if (!(k in stored)) continue;
+    const field = schema.safeParse(stored[k]);
+    if (field.success) out[k] = field.data;
+    else bad.push(prefix + k);
+  }
+  return out as T;
+}
+
 /**
- * A stored value read back: the settings to use, and the fields that were not
- * valid (an empty list when all were; a field never stored is not invalid: it
- * takes its default, as in files an older version wrote).
+ * A stored value read back, field by field: the settings to use (every valid
+ * field kept, the default for each invalid one) and the invalid fields' names
+ * (`retention.keepLast`); `bad` is null when the value is not an object at all.
+ * A field never stored is not invalid: it takes its default, as in files an
+ * older version wrote.
  */
-export function readBackupSettings(stored: unknown): { settings: BackupSettings; bad: string[] } {
+export function readBackupSettings(stored: unknown): {
+  settings: BackupSettings;
+  bad: string[] | null;
+} {
   if (stored === undefined) return { settings: DEFAULT_BACKUP_SETTINGS, bad: [] };
-  const parsed = settingsSchema.safeParse({
-    ...DEFAULT_BACKUP_SETTINGS,
-    ...(typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? stored : {}),
-  });
-  if (parsed.success && typeof stored === 'object' && stored !== null && !Array.isArray(stored))
-    return { settings: parsed.data, bad: [] };
-  return { settings: DEFAULT_BACKUP_SETTINGS, bad: ['backup settings'] };
+  if (!isRecord(stored)) return { settings: DEFAULT_BACKUP_SETTINGS, bad: null };
+  const bad: string[] = [];
+  const { retention: retentionSchema, ...rest } = settingsSchema.shape;
+  const settings = perField(rest, stored, DEFAULT_BACKUP_SETTINGS, '', bad);
+  if (isRecord(stored.retention))
+    settings.retention = perField(
+      retentionSchema.shape,
+      stored.retention,
+      DEFAULT_BACKUP_SETTINGS.retention,
+      'retention.',
+      bad,
+    );
+  else if ('retention' in stored) bad.push('retention');
+  return { settings, bad };
 }
