@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import { compactionOf, createBackup } from '../../electron/core/backup/engine.ts';
 import { readManifest } from '../../electron/core/backup/list.ts';
+import type { Runtime } from '../../electron/core/runtime.ts';
 import type { Events } from '../../shared/events.ts';
 import { manifestPathOf, seededRuntime } from '../helpers/backup-util.ts';
 import { cli } from '../helpers/cli.ts';
@@ -12,6 +13,10 @@ import { readyDb } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+
+/** A manual backup of the runtime's live database into a new folder. */
+const backupOf = (rt: Runtime, compact: boolean) =>
+  createBackup({ source: rt.layout.db, outDir: world.dir(), kind: 'manual', compact });
 
 describe('compact backups compared with the live database', () => {
   it('with nothing to strip: not smaller, and the manifest says why with both sizes', async () => {
@@ -24,12 +29,7 @@ describe('compact backups compared with the live database', () => {
       (db.pragma('page_count', { simple: true }) as number) *
       (db.pragma('page_size', { simple: true }) as number);
 
-    const r = await createBackup({
-      source: rt.layout.db,
-      outDir: world.dir(),
-      kind: 'manual',
-      compact: true,
-    });
+    const r = await backupOf(rt, true);
     const c = r.manifest.compaction!;
     expect(c).toMatchObject({ liveBytes: live, bytes: r.manifest.bytes, strippedRows: 0 });
     expect(c.bytes).toBeGreaterThanOrEqual(c.liveBytes);
@@ -53,12 +53,7 @@ describe('compact backups compared with the live database', () => {
       db.prepare('SELECT count(*) AS n FROM resource_status').get() as { n: number }
     ).n;
 
-    const r = await createBackup({
-      source: rt.layout.db,
-      outDir: world.dir(),
-      kind: 'manual',
-      compact: true,
-    });
+    const r = await backupOf(rt, true);
     const c = r.manifest.compaction!;
     expect(c.strippedRows).toBe(metrics + statuses);
     expect(c.smaller).toBe(true);
@@ -84,12 +79,7 @@ describe('compact backups compared with the live database', () => {
   it('a full backup records no compaction', async () => {
     const rt = await seededRuntime(world, 10);
     world.defer(() => rt.close());
-    const r = await createBackup({
-      source: rt.layout.db,
-      outDir: world.dir(),
-      kind: 'manual',
-      compact: false,
-    });
+    const r = await backupOf(rt, false);
     expect(r.manifest.compaction).toBeUndefined();
   });
 

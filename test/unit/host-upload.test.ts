@@ -84,6 +84,26 @@ function body(r: RawResponse): {
   return JSON.parse(r.body) as ReturnType<typeof body>;
 }
 
+/** An upload of a 4 MiB big.sqlite of which only the first 512 KiB are sent (errors ignored). */
+function startBigUpload(port: number, token: string): http.ClientRequest {
+  const req = http.request({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: HTTP_UPLOAD_RESTORE_PATH,
+    agent: false,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(4 * 1024 * KiB),
+      [HTTP_TOKEN_HEADER]: token,
+      [HTTP_UPLOAD_NAME_HEADER]: 'big.sqlite',
+    },
+  });
+  req.on('error', () => {});
+  req.write(Buffer.alloc(512 * KiB));
+  return req;
+}
+
 async function eventually(what: string, check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(check(), what).toBe(true);
@@ -172,21 +192,7 @@ describe('limits and failures leave nothing behind', () => {
 
   it('a client that goes away mid-upload leaves no partial file', async () => {
     const h = await startTestHost(world);
-    const req = http.request({
-      host: '127.0.0.1',
-      port: h.port,
-      method: 'POST',
-      path: HTTP_UPLOAD_RESTORE_PATH,
-      agent: false,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': String(4 * 1024 * KiB),
-        [HTTP_TOKEN_HEADER]: h.token,
-        [HTTP_UPLOAD_NAME_HEADER]: 'big.sqlite',
-      },
-    });
-    req.on('error', () => {});
-    req.write(Buffer.alloc(512 * KiB));
+    const req = startBigUpload(h.port, h.token);
     await eventually(
       'the upload is being received',
       () => uploadsIn(h.rt.layout.restores).length === 1,
@@ -312,21 +318,7 @@ describe('crash leftovers', () => {
       port: number;
       token: string;
     };
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: HTTP_UPLOAD_RESTORE_PATH,
-      agent: false,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': String(4 * 1024 * KiB),
-        [HTTP_TOKEN_HEADER]: token,
-        [HTTP_UPLOAD_NAME_HEADER]: 'big.sqlite',
-      },
-    });
-    req.on('error', () => {});
-    req.write(Buffer.alloc(512 * KiB));
+    const req = startBigUpload(port, token);
     const restores = path.join(dataDir, 'restores');
     await eventually('the upload is being received', () => uploadsIn(restores).length === 1);
     await child.kill();

@@ -112,6 +112,15 @@ const keyOf = (a: First, state: KeyState, unlockWith: KeyProvider[] = []) => ({
   keyState: state,
 });
 
+/** What a machine without `a`'s key says (drill step facts, restores.secrets): nothing resolves, the key is missing. */
+const noneResolves = (a: First) => ({
+  total: 4,
+  resolved: 0,
+  unresolved: expectedUnresolved(a),
+  tampered: [],
+  ...keyOf(a, 'missing'),
+});
+
 /** The references as the drill and restores.secrets list them. */
 const expectedUnresolved = (a: First) =>
   REFS.map(([project, environment, name]) => ({
@@ -185,22 +194,12 @@ describe('on another machine', () => {
     expect(step.status, step.detail).toBe('warn');
     expect(step.detail).toMatch(/re-bound/);
     expect(step.detail).not.toMatch(/locked/i);
-    expect(step.facts).toEqual({
-      total: 4,
-      resolved: 0,
-      unresolved: expectedUnresolved(a),
-      tampered: [],
-      ...keyOf(a, 'missing'),
-    });
+    expect(step.facts).toEqual(noneResolves(a));
     for (const [p, e, name] of REFS) expect(step.detail).toContain(`${p}/${e} ${name}`);
 
-    expect(await call<SecretResolution>(b.reg, 'restores.secrets', { restoreId })).toEqual({
-      total: 4,
-      resolved: 0,
-      unresolved: expectedUnresolved(a),
-      tampered: [],
-      ...keyOf(a, 'missing'),
-    });
+    expect(await call<SecretResolution>(b.reg, 'restores.secrets', { restoreId })).toEqual(
+      noneResolves(a),
+    );
     const preview = await call<SecretEntry[]>(b.reg, 'secrets.list', {
       environmentId: a.envs['shop/prod']!.env.id,
       restoreId,
@@ -268,20 +267,10 @@ describe('on another machine', () => {
     expect(step.status, step.detail).toBe('warn');
     expect(step.detail).not.toMatch(/locked/i);
     expect(step.detail).toMatch(/re-bound/);
-    expect(step.facts).toEqual({
-      total: 4,
-      resolved: 0,
-      unresolved: expectedUnresolved(a),
-      tampered: [],
-      ...keyOf(a, 'missing'),
-    });
-    expect(await call<SecretResolution>(c.reg, 'restores.secrets', { restoreId })).toEqual({
-      total: 4,
-      resolved: 0,
-      unresolved: expectedUnresolved(a),
-      tampered: [],
-      ...keyOf(a, 'missing'),
-    });
+    expect(step.facts).toEqual(noneResolves(a));
+    expect(await call<SecretResolution>(c.reg, 'restores.secrets', { restoreId })).toEqual(
+      noneResolves(a),
+    );
 
     expect(
       (await callError(c.reg, 'secrets.unlockWithRecoveryKey', { recoveryKey: 'SWRK-XXXX-YYYY' }))
