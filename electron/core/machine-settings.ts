@@ -214,8 +214,9 @@ export function adoptMachineSettings(
     warn(
       `${layout.settings} was not a file (a folder, or a link to something else); it was moved to ${aside} and this machine's backup settings start again from the defaults`,
     );
-  // What a killed write left: its temporary (writeFileAtomic's `.settings.json.<pid>.tmp`).
-  const temp = /^\.settings\.json\.(\d+)\.tmp$/;
+  // What a killed write left: its temporary (writeFileAtomic's `.settings.json.<pid>.tmp`), or
+  // that of the copy of an unreadable file it was keeping (the file itself is still in place).
+  const temp = /^\.settings\.json(?:\.unreadable-\d+)?\.(\d+)\.tmp$/;
   for (const name of listDir(layout.dir)) {
     const pid = temp.exec(name)?.[1];
     if (pid !== undefined && !processAlive(Number(pid)))

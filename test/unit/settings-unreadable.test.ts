@@ -8,8 +8,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setMachineSettings } from '../../electron/core/machine-settings.ts';
 import { DEFAULT_BACKUP_SETTINGS } from '../../shared/domain.ts';
+import { HELPERS_DIR } from '../helpers/child.ts';
 import { cli } from '../helpers/cli.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
+import { HAVE_STRACE, killAtCallArgs, straceNode } from '../helpers/syscall-sweep.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -83,12 +85,12 @@ describe('settings.json with one invalid backup setting', () => {
       };
       const text = JSON.stringify({ version: 1, 'backup.settings': mine });
       const dir = await dirWithSettings(text);
+      const expected = {
+        ...mine,
+        retention: { ...mine.retention, keepLast: DEFAULT_BACKUP_SETTINGS.retention.keepLast },
+      };
       const rt = await startTestRuntime(world, dir);
       try {
-        const expected = {
-          ...mine,
-          retention: { ...mine.retention, keepLast: DEFAULT_BACKUP_SETTINGS.retention.keepLast },
-        };
         expect(rt.backups.settings()).toEqual(expected);
         const aside = asideIn(dir);
         expect(aside).toHaveLength(1);
@@ -101,17 +103,50 @@ describe('settings.json with one invalid backup setting', () => {
         expect(warning?.message).toContain('invalid value for retention.keepLast');
         expect(warning?.message).toContain(kept);
         expect(logsOf(dir)).toContain('retention.keepLast');
+      } finally {
         rt.close();
-        // The good values are in the file now: a restart keeps them (and the warning).
-        const again = await startTestRuntime(world, dir);
-        try {
-          expect(again.backups.settings()).toEqual(expected);
-          expect(again.backups.overview().warnings.map((w) => w.code)).toContain(
-            'SETTINGS_FILE_UNREADABLE',
-          );
-        } finally {
-          again.close();
-        }
+      }
+      // The good values are in the file now: a restart keeps them (and the warning).
+      const again = await startTestRuntime(world, dir);
+      try {
+        expect(again.backups.settings()).toEqual(expected);
+        expect(again.backups.overview().warnings.map((w) => w.code)).toContain(
+          'SETTINGS_FILE_UNREADABLE',
+        );
+      } finally {
+        again.close();
+      }
+    },
+  );
+});
+
+describe.skipIf(!HAVE_STRACE)('a write killed while it keeps an unreadable file aside', () => {
+  it.each([
+    ['its first fsync (the kept copy half-written)', 'fsync', 1],
+    ['its first rename (the kept copy not in place)', 'rename', 1],
+    ['its second rename (settings.json not replaced yet)', 'rename', 2],
+  ])(
+    'killed at %s: the user’s file is never lost, the next start warns and names a copy of it',
+    async (_what, syscall, when) => {
+      const text = 'not json, killed {';
+      const dir = await dirWithSettings(text);
+      const killed = await straceNode(
+        killAtCallArgs(syscall, { when }),
+        path.join(HELPERS_DIR, 'machine-settings-writer.ts'),
+        [dir, 'backup.lastScheduledRunAt', '1'],
+        { world },
+      );
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      const rt = await startTestRuntime(world, dir);
+      try {
+        const warning = rt.backups
+          .overview()
+          .warnings.find((w) => w.code === 'SETTINGS_FILE_UNREADABLE');
+        const kept = /kept at (\S+unreadable-\d+)/.exec(warning?.message ?? '')?.[1];
+        expect(kept, warning?.message).toBeDefined();
+        expect(fs.readFileSync(kept!, 'utf8')).toBe(text);
+        expect(JSON.parse(fs.readFileSync(rt.layout.settings, 'utf8'))).toBeTypeOf('object');
+        expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
       } finally {
         rt.close();
       }
