@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Runtime, StartOptions } from '../../electron/core/runtime.ts';
-import type { DrillReport, DrillStep } from '../../shared/domain.ts';
+import { startRuntime } from '../../electron/core/runtime.ts';
+import type { WritableDB } from '../../electron/core/store/db.ts';
+import type { BackupEntry, DrillReport, DrillStep } from '../../shared/domain.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../../electron/core/backup/worker.ts';
 import { REPO_ROOT } from './child.ts';
@@ -30,6 +32,21 @@ export async function seededRuntime(
     now: opts.now ? opts.now() : Date.now(),
   });
   return rt;
+}
+
+/**
+ * A file's template data dir (in beforeAll): a CLI-transport runtime on `dir`
+ * seeded by the demo seeder, and its first manual (full) backup. Close `rt` when done.
+ */
+export async function seededWithBackup(
+  dir: string,
+  seed: { projects: number; deployments: number },
+): Promise<{ rt: Runtime; db: WritableDB; backup: BackupEntry }> {
+  const rt = await startRuntime({ dir, source: 'flag', transport: 'cli', lockMode: 't' });
+  const db = readyDb(rt);
+  seedDemo(db, { ...seed, actor: 'test', now: Date.now() });
+  const backup = await rt.backups.run({ kind: 'manual', compact: false });
+  return { rt, db, backup };
 }
 
 /**

@@ -4,17 +4,16 @@
 // and what the next locking start comes up with.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
-import { startRuntime } from '../../electron/core/runtime.ts';
-import { seedDemo } from '../../electron/core/demo.ts';
 import { createProject } from '../../electron/core/store/resources/projects.ts';
+import { seededWithBackup } from './backup-util.ts';
 import { cli, onlyJson } from './cli.ts';
 import { integrityOf, projectNames, projectNamesOfFile } from './restore-util.ts';
 import { readyDb, startTestRuntime } from './runtime.ts';
 import type { World } from './world.ts';
-import { makeTempDir } from './world.ts';
+import { useTemplateDir } from './world.ts';
 
 export interface StatusJson {
   initialized: boolean;
@@ -42,22 +41,16 @@ export interface PromoteFixture {
 
 /** Call at file level: builds the template once (beforeAll) and removes it after. */
 export function usePromoteFixture(world: World): PromoteFixture {
-  let template = '';
+  const template = useTemplateDir(world);
   let restoreId = '';
   let oldNames: string[] = [];
   let newNames: string[] = [];
 
   beforeAll(async () => {
-    template = makeTempDir();
-    const rt = await startRuntime({
-      dir: template,
-      source: 'flag',
-      transport: 'cli',
-      lockMode: 't',
+    const { rt, db, backup } = await seededWithBackup(template.dir, {
+      projects: 2,
+      deployments: 12,
     });
-    const db = readyDb(rt);
-    seedDemo(db, { projects: 2, deployments: 12, actor: 'test', now: Date.now() });
-    const backup = await rt.backups.run({ kind: 'manual', compact: false });
     createProject(db, { name: 'made-after-the-backup', description: '' }, Date.now());
     oldNames = projectNames(db).sort();
     const staged = await rt.restores.stage({ backupId: backup.id });
@@ -65,13 +58,9 @@ export function usePromoteFixture(world: World): PromoteFixture {
     expect((await rt.restores.drill(restoreId)).passed).toBe(true);
     rt.close();
     newNames = projectNamesOfFile(
-      path.join(template, 'restores', restoreId, 'stateward.db'),
+      path.join(template.dir, 'restores', restoreId, 'stateward.db'),
     ).sort();
     expect(newNames).not.toEqual(oldNames);
-  });
-
-  afterAll(() => {
-    if (template) fs.rmSync(template, { recursive: true, force: true });
   });
 
   return {
@@ -84,11 +73,7 @@ export function usePromoteFixture(world: World): PromoteFixture {
     get newNames() {
       return newNames;
     },
-    freshDataDir() {
-      const dir = world.dir();
-      fs.cpSync(template, dir, { recursive: true });
-      return dir;
-    },
+    freshDataDir: () => template.fresh(),
     promoteArgs: (dir) => ['--data-dir', dir, 'promote', restoreId, '--yes'],
     async statusOf(dir) {
       const j = await cli('--data-dir', dir, '--json', 'status');

@@ -20,8 +20,6 @@ import { dataDirLayout } from '../../electron/core/paths.ts';
 import { addPromoteGuard } from '../../electron/core/restore/guard.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
 import { createBackup } from '../../electron/core/backup/engine.ts';
-import { startRuntime } from '../../electron/core/runtime.ts';
-import { seedDemo } from '../../electron/core/demo.ts';
 import { HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
 import type { Result } from '../../shared/errors.ts';
 import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
@@ -41,6 +39,7 @@ import type { Found, WriteLog } from '../helpers/promote-writes.ts';
 import { call, integrityOf } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
+import { seededWithBackup } from '../helpers/backup-util.ts';
 import { HAVE_STRACE, killAtCallArgs, straceNode } from '../helpers/syscall-sweep.ts';
 
 const world = useWorld();
@@ -55,15 +54,8 @@ let backupId = '';
 let environmentId = 0;
 
 beforeAll(async () => {
-  const rt = await startRuntime({
-    dir: template.dir,
-    source: 'flag',
-    transport: 'cli',
-    lockMode: 't',
-  });
-  const db = readyDb(rt);
-  seedDemo(db, { projects: 2, deployments: 40, actor: 'test', now: Date.now() });
-  backupId = (await rt.backups.run({ kind: 'manual', compact: false })).id;
+  const { rt, db, backup } = await seededWithBackup(template.dir, { projects: 2, deployments: 40 });
+  backupId = backup.id;
   environmentId = (
     db.prepare('SELECT id FROM environments ORDER BY id LIMIT 1').get() as { id: number }
   ).id;

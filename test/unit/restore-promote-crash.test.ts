@@ -8,9 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime } from '../../electron/core/runtime.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
-import { seedDemo } from '../../electron/core/demo.ts';
 import { createProject } from '../../electron/core/store/resources/projects.ts';
 import { createDeployment } from '../../electron/core/store/resources/deployments.ts';
 import { PROMOTE_JOURNAL } from '../../electron/core/restore/promote.ts';
@@ -31,6 +29,7 @@ import {
 } from '../helpers/restore-util.ts';
 import { walIdentity } from '../helpers/restore-wal.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
+import { seededWithBackup } from '../helpers/backup-util.ts';
 import type { WritableDB } from '../../electron/core/store/db.ts';
 
 const world = useWorld();
@@ -80,15 +79,7 @@ let backupSig: Signature;
 let templateSig: Signature;
 
 beforeAll(async () => {
-  const rt = await startRuntime({
-    dir: template.dir,
-    source: 'flag',
-    transport: 'cli',
-    lockMode: 't',
-  });
-  const db = readyDb(rt);
-  seedDemo(db, { projects: 3, deployments: 30, actor: 'test', now: Date.now() });
-  const backup = await rt.backups.run({ kind: 'manual', compact: false });
+  const { rt, db, backup } = await seededWithBackup(template.dir, { projects: 3, deployments: 30 });
   backupId = backup.id;
   backupSig = signatureOf(db);
   // Live moves on after the backup: one more project and one more deployment.
