@@ -12,16 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, holdResponses, invokeHttp, shot, test } from './fixtures.ts';
-
-async function loadDemo(page: Page, url: string, size: 'small' | 'large' = 'small'): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('Demo data size').selectOption(size);
-  await page.getByRole('button', { name: 'Load demo data' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible({
-    timeout: 30_000,
-  });
-}
+import { expect, holdResponses, invokeHttp, loadDemo, shot, test } from './fixtures.ts';
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 const wizard = (page: Page) => page.getByRole('dialog');

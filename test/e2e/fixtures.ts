@@ -177,13 +177,23 @@ export async function invokeHttp<T>(host: Host, name: string, input: unknown): P
   return body.value as T;
 }
 
+/** The first-run screen's "Load demo data" (of `size` when given), then the Dashboard. */
+export async function loadDemo(page: Page, url: string, size?: 'small' | 'large'): Promise<void> {
+  await page.goto(url);
+  if (size) await page.getByLabel('Demo data size').selectOption(size);
+  await page.getByRole('button', { name: 'Load demo data' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible({
+    timeout: 30_000,
+  });
+}
+
 /** A manual backup over HTTP, retried while the first scheduled one (started with the host) runs. */
 export async function backupNow(host: Host, compact = false): Promise<BackupEntry> {
   for (let i = 0; ; i++) {
     try {
       return await invokeHttp<BackupEntry>(host, 'backups.create', { compact });
     } catch (e) {
-      if (!String(e).includes('BACKUP_IN_PROGRESS') || i > 100) throw e;
+      if (!String(e).includes('BACKUP_IN_PROGRESS') || i >= 200) throw e;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

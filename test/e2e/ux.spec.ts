@@ -3,8 +3,15 @@
 // away, readable contrast in both themes, and no failed request on load.
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
-import type { Host } from './fixtures.ts';
-import { expect, holdResponses, hostAt, invokeHttp, test } from './fixtures.ts';
+import {
+  backupNow,
+  expect,
+  holdResponses,
+  hostAt,
+  invokeHttp,
+  loadDemo,
+  test,
+} from './fixtures.ts';
 
 const SHOTS = '/tmp/shots';
 
@@ -12,26 +19,6 @@ async function look(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
   await page.screenshot({ path: `${SHOTS}/${name}.png`, animations: 'disabled' });
-}
-
-async function loadDemo(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.getByRole('button', { name: 'Load demo data' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible({
-    timeout: 30_000,
-  });
-}
-
-/** A manual backup, once the scheduled catch-up backup of a new data dir has finished. */
-async function backupNow(host: Host, compact = false): Promise<{ id: string }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await invokeHttp<{ id: string }>(host, 'backups.create', { compact });
-    } catch (e) {
-      if (attempt >= 200 || !String(e).includes('BACKUP_IN_PROGRESS')) throw e;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
