@@ -821,8 +821,8 @@ test('the list of changes pages with Next and Previous, filtered by the selects'
     await invokeHttp(host, 'deployments.create', { environmentId: env!.id, version: `9.10.${i}` });
   await compareCopyOf(page, host, backup.id);
   const diff = page.getByTestId('restore-diff');
-  await diff.getByLabel('Kind').selectOption('deployment');
-  await diff.getByLabel('Change').selectOption('removed');
+  await diff.getByRole('combobox', { name: 'Kind', exact: true }).selectOption('deployment');
+  await diff.getByRole('combobox', { name: 'Change', exact: true }).selectOption('removed');
   const rows = diff.getByRole('table', { name: 'Changes by name' }).locator('tbody tr');
   const pager = diff.getByRole('navigation', { name: 'Pages of changes' });
   await expect(pager).toContainText('1–50 of 61 changes');

@@ -440,6 +440,7 @@ export function RestoreChanges({
             <label className="inline-field">
               <span className="muted small">Kind</span>
               <OptionSelect
+                aria-label="Kind"
                 value={kind}
                 options={['all', ...RESTORE_DIFF_KINDS] as KindFilter[]}
                 labels={KIND_LABEL}
@@ -449,6 +450,7 @@ export function RestoreChanges({
             <label className="inline-field">
               <span className="muted small">Change</span>
               <OptionSelect
+                aria-label="Change"
                 value={change}
                 options={['all', ...RESTORE_DIFF_CHANGES] as ChangeFilter[]}
                 labels={CHANGE_LABEL}

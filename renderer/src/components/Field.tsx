@@ -46,6 +46,7 @@ export function OptionSelect<T extends string>(props: {
   labels: Record<T, string>;
   onChange(value: NoInfer<T>): void;
   id?: string;
+  'aria-label'?: string;
   'aria-invalid'?: boolean;
   'aria-describedby'?: string;
 }) {
