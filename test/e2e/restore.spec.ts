@@ -195,6 +195,9 @@ test('the click-through restore drill: preflight, drill, export, preview, compar
   const confirm = d.getByTestId('promote-confirm');
   await expect(confirm).toContainText('A pre-restore backup of the current live data is taken');
   await expect(confirm).toContainText('The copy becomes live');
+  // The backup is named in words; its file name is only in the tooltip.
+  await expect(confirm).toContainText('The copy of Manual backup of');
+  expect(await confirm.innerText()).not.toContain('.sqlite');
   await expect(d.getByTestId('promote-diff')).toContainText(
     `Projects: ${inBackup.length + 1} now → ${inBackup.length}`,
   );

@@ -3,6 +3,7 @@
 // the drill's report (export; re-bind secrets) → preview → promote (with a
 // confirmation that says what happens) or discard. State: stores/restoreWizard.ts.
 // The same wizard runs on the refusal screen, where the preview is shown here.
+import { backupTitle } from '../names.ts';
 import type { ReactNode } from 'react';
 import { Fragment, useEffect, useRef, useState } from 'react';
 import type { PreflightReport } from '../../../shared/domain.ts';
@@ -719,7 +720,10 @@ function PromoteStep() {
   return (
     <div className="promote" data-testid="promote-confirm">
       <p>
-        The copy of <strong className="path">{copy.fileName}</strong>
+        The copy of{' '}
+        <strong title={copy.fileName}>
+          {backupTitle({ fileName: copy.fileName, createdAt: copy.createdAt })}
+        </strong>
         {copy.createdAt !== null && (
           <>
             {' '}
