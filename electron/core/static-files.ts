@@ -1,6 +1,8 @@
 // The built renderer's files, served by the app:// protocol (electron/main/app-protocol.ts)
 // and by the HTTP host (electron/host/server.ts): which file a URL path names (never
-// one outside the folder) and its MIME type. Plain Node, so both transports share it.
+// one outside the folder), its MIME type, and its bytes (a regular file whose real path
+// is inside the folder, or nothing). Plain Node, so both transports share it.
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** What an empty path serves. */
@@ -67,8 +69,43 @@ export function resolveStaticFile(pathname: string, rootDir: string): StaticFile
 
   const root = path.resolve(rootDir);
   const file = path.resolve(root, ...segments);
-  const rel = path.relative(root, file);
-  if (rel === '' || path.isAbsolute(rel) || rel.split(path.sep)[0] === '..')
+  if (!isInside(root, file))
     return { ok: false, status: 403, reason: 'outside the renderer folder' };
   return { ok: true, file, contentType: mimeTypeFor(file) };
+}
+
+/** Whether `file` lies strictly inside the folder `root` (both absolute). */
+function isInside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && !path.isAbsolute(rel) && rel.split(path.sep)[0] !== '..';
+}
+
+// No following a symlink swapped in after realpath, and no blocking on a FIFO's open.
+const OPEN_FLAGS =
+  fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+
+/**
+ * The bytes of `file` (a resolveStaticFile target), or null when it is not to be
+ * served: missing, a symlink (or a folder on the way) whose real path leaves the real
+ * `rootDir`, or anything but a regular file (folder, FIFO, socket, device). Opened
+ * without following a final symlink and without blocking, then checked on the open
+ * descriptor, so what is read is what was checked.
+ */
+export async function readStaticFile(file: string, rootDir: string): Promise<Buffer | null> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    const [realRoot, realFile] = await Promise.all([
+      fs.promises.realpath(rootDir),
+      fs.promises.realpath(file),
+    ]);
+    if (!isInside(realRoot, realFile)) return null;
+    if (!(await fs.promises.lstat(realFile)).isFile()) return null;
+    handle = await fs.promises.open(realFile, OPEN_FLAGS);
+    if (!(await handle.stat()).isFile()) return null;
+    return await handle.readFile();
+  } catch {
+    return null;
+  } finally {
+    await handle?.close();
+  }
 }

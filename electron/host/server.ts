@@ -19,7 +19,7 @@ import type { CommandRegistry } from '../handlers/registry.ts';
 import { hasLoneSurrogate, NOT_UNICODE } from '../handlers/registry.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { removeFileQuietly } from '../core/fsutil.ts';
-import { resolveStaticFile } from '../core/static-files.ts';
+import { readStaticFile, resolveStaticFile } from '../core/static-files.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, uploadFileName } from './upload.ts';
 
 const MAX_BODY = 1024 * 1024;
@@ -362,11 +362,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     fs.createReadStream(t.file).pipe(res);
   }
 
-  function handleStatic(
+  async function handleStatic(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     pathname: string,
-  ): void {
+  ): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
@@ -379,10 +379,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       else res.writeHead(404).end();
       return;
     }
-    let body: Buffer;
-    try {
-      body = fs.readFileSync(target.file);
-    } catch {
+    // A regular file whose real path is inside the folder (no symlink out, no FIFO).
+    const body = await readStaticFile(target.file, staticRoot);
+    if (body === null) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;
     }
@@ -441,7 +440,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       refuse(res, 404, { code: 'UNKNOWN_COMMAND', message: 'No such endpoint.' });
       return;
     }
-    handleStatic(req, res, url.pathname);
+    handleStatic(req, res, url.pathname).catch((e: unknown) => {
+      opts.rt.logger.log('error', 'HTTP static file failed', e);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,7 @@
 // nothing outside it. Plain Node (no electron import), so the URL-to-file mapping
 // and the responses are unit-tested without Electron; security.ts
 // hands serveAppRequest to protocol.handle.
-import fs from 'node:fs/promises';
-import { resolveStaticFile } from '../core/static-files.ts';
+import { readStaticFile, resolveStaticFile } from '../core/static-files.ts';
 import { contentSecurityPolicy, isAppOrigin } from './trusted-url.ts';
 
 export type AppFileTarget =
@@ -53,14 +52,8 @@ export async function serveAppRequest(
   if (!target.ok) {
     return new Response(null, { status: target.status, headers: COMMON_HEADERS });
   }
-  let body: Buffer;
-  try {
-    const stat = await fs.stat(target.file);
-    if (!stat.isFile()) throw new Error('not a file');
-    body = await fs.readFile(target.file);
-  } catch {
-    return new Response(null, { status: 404, headers: COMMON_HEADERS });
-  }
+  const body = await readStaticFile(target.file, rootDir);
+  if (body === null) return new Response(null, { status: 404, headers: COMMON_HEADERS });
   return new Response(request.method === 'HEAD' ? null : body, {
     status: 200,
     headers: {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveAppFile, serveAppRequest } from '../../electron/main/app-protocol.ts';
@@ -105,6 +106,32 @@ describe('serveAppRequest: nothing outside the renderer folder', () => {
     const abs = path.join(base, 'secret.txt');
     expect((await get(`app://stateward/${encodeURIComponent(abs)}`)).status).toBe(404);
     expect((await get(`app://stateward${abs}`)).status).toBe(404);
+  });
+
+  it('a symlink to a file or folder outside the folder is not followed (404)', async () => {
+    fs.symlinkSync(path.join(base, 'secret.txt'), path.join(root, 'leak.txt'));
+    fs.symlinkSync(path.join(base, 'renderer-evil'), path.join(root, 'assets', 'evil'));
+    for (const url of ['app://stateward/leak.txt', 'app://stateward/assets/evil/x.txt']) {
+      const res = await get(url);
+      expect(res.status, url).toBe(404);
+      expect(await res.text()).toBe('');
+    }
+    // A symlink that stays inside is fine, and so are plain files.
+    fs.symlinkSync('index-3f2a.js', path.join(root, 'assets', 'alias.js'));
+    expect(await (await get('app://stateward/assets/alias.js')).text()).toBe('console.log(1)');
+    expect((await get('app://stateward/assets/index-3f2a.css')).status).toBe(200);
+  });
+
+  it('a FIFO, socket or other non-regular file answers 404 without blocking', async () => {
+    execFileSync('mkfifo', [path.join(root, 'pipe.js')]);
+    let timer: NodeJS.Timeout | undefined;
+    const res = await Promise.race([
+      get('app://stateward/pipe.js'),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('blocked on the FIFO')), 5_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(res.status).toBe(404);
   });
 
   it('says why, with the status the handler answers', () => {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { HTTP_EVENTS_PATH, HTTP_INVOKE_PATH, HTTP_TOKEN_HEADER } from '../../shared/events.ts';
 import { CSP } from '../../electron/host/server.ts';
@@ -217,6 +218,40 @@ describe('static files', () => {
     const r = await req(h.port, { path: p });
     expect(r.status).toBe(404);
     expect(r.body).not.toContain('s3cr3t-value');
+  });
+
+  it('a symlink in the static folder to a file outside it → 404; a normal file is served', async () => {
+    const h = await host();
+    const staticDir = path.join(h.root, 'static');
+    fs.symlinkSync(path.join(h.root, 'package.json'), path.join(staticDir, 'leak.json'));
+    fs.mkdirSync(path.join(staticDir, 'assets'));
+    fs.symlinkSync(h.root, path.join(staticDir, 'assets', 'up'));
+    fs.writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
+    for (const p of ['/leak.json', '/assets/up/package.json']) {
+      const r = await req(h.port, { path: p });
+      expect(r.status, p).toBe(404);
+      expect(r.body).not.toContain('s3cr3t-value');
+    }
+    const ok = await req(h.port, { path: '/assets/app.js' });
+    expect([ok.status, ok.body]).toEqual([200, 'console.log(1)']);
+  });
+
+  it('a FIFO in the static folder → 404 at once, and the host keeps serving', async () => {
+    // In a child process: a host that blocks opening the FIFO must not block the test runner.
+    const staticDir = world.dir();
+    fs.writeFileSync(path.join(staticDir, 'index.html'), INDEX_HTML);
+    execFileSync('mkfifo', [path.join(staticDir, 'pipe.js')]);
+    const { line } = await spawnUntilLine(world, [
+      path.join(HELPERS_DIR, 'host-child.ts'),
+      world.dir(),
+      staticDir,
+    ]);
+    const { port } = JSON.parse(line) as { port: number };
+    // request() gives up after 5 s without a response.
+    const fifo = await request(port, { path: '/pipe.js' }).catch((e: Error) => e);
+    expect(fifo instanceof Error ? `no answer: ${fifo.message}` : fifo.status).toBe(404);
+    const after = await request(port, { path: '/' }).catch((e: Error) => e);
+    expect(after instanceof Error ? `host stuck: ${after.message}` : after.status).toBe(200);
   });
 
   it('a malformed percent-encoding gets a 4xx and the host keeps serving', async () => {
