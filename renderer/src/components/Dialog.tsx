@@ -36,6 +36,10 @@ export function Dialog(props: {
   const { open, title, onClose, children, footer, wide, onSubmit } = props;
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  const closeRef = useRef(onClose);
+  useEffect(() => {
+    closeRef.current = onClose;
+  });
 
   useEffect(() => {
     const d = ref.current;
@@ -44,6 +48,9 @@ export function Dialog(props: {
       if (d.open) d.close();
       return;
     }
+    // The control that opened it gets the focus back when it closes (also when the dialog
+    // unmounts with its screen, where the browser's own restore does not happen).
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!d.open) {
       d.showModal();
       // React's autoFocus runs before the dialog is shown; `data-autofocus` marks what to focus then.
@@ -64,9 +71,19 @@ export function Dialog(props: {
     // Someone using the mouse decides where the focus goes.
     const stop = () => observer.disconnect();
     d.addEventListener('pointerdown', stop, { once: true });
+    // The browser's Back/Forward go to another screen: close the dialog as × would,
+    // rather than leave it floating over a screen it does not belong to.
+    const onPopState = () => closeRef.current();
+    window.addEventListener('popstate', onPopState);
     return () => {
       observer.disconnect();
       d.removeEventListener('pointerdown', stop);
+      window.removeEventListener('popstate', onPopState);
+      setTimeout(() => {
+        const a = document.activeElement;
+        const lost = a === null || a === document.body;
+        if (lost && opener?.isConnected && !opener.closest('dialog:not([open])')) opener.focus();
+      });
     };
   }, [open]);
 
