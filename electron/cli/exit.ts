@@ -80,3 +80,17 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.internal;
   }
 }
+
+/**
+ * Text as it may reach a terminal: every C0 and C1 control character and DEL except
+ * the newline (ESC, CR, backspace, tab …, as a name typed on the command line may hold
+ * them) shown as a `\xNN` escape, so a user-supplied value cannot clear the screen,
+ * move the cursor or overwrite a line. The newlines are Stateward's own line breaks.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what is escaped
+    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}

@@ -37,7 +37,7 @@ import { resourceFailure } from '../core/store/db.ts';
 import { MIGRATIONS } from '../core/store/migrations/index.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { seedDemo } from '../core/demo.ts';
-import { EXIT, exitCodeFor } from './exit.ts';
+import { EXIT, exitCodeFor, terminalSafe } from './exit.ts';
 
 function refusal(rt: Runtime): AppError {
   const s = rt.startup as Extract<Runtime['startup'], { state: 'refused' }>;
@@ -313,7 +313,7 @@ async function backup(
     rt?.close();
   }
   // Compact that did not make it smaller says so, and why (the manifest records it too).
-  if (manifest.compaction?.reason) io.stderr(`${manifest.compaction.reason}\n`);
+  if (manifest.compaction?.reason) io.stderr(`${terminalSafe(manifest.compaction.reason)}\n`);
   return { exit: EXIT.ok, json: { path: file, manifest }, text: `${file}\n` };
 }
 
@@ -1017,10 +1017,11 @@ export async function runCli(
       default:
         throw usageError(`Unknown command "${command}".`);
     }
+    // Text mode holds names, paths and ids the user typed: none of their control characters is printed.
     if (json) io.stdout(`${JSON.stringify(outcome.json)}\n`);
     else if (outcome.exit === EXIT.ok || command === 'verify' || command === 'restore')
-      io.stdout(outcome.text);
-    else io.stderr(outcome.text);
+      io.stdout(terminalSafe(outcome.text));
+    else io.stderr(terminalSafe(outcome.text));
     return outcome.exit;
   } catch (e) {
     const resource = resourceFailure(e, dataDir);
@@ -1033,7 +1034,9 @@ export async function runCli(
           : { code: 'INTERNAL', message: `Something went wrong: ${(e as Error).message}` };
     if (err.code === 'INTERNAL') io.stderr(`${(e as Error).stack ?? String(e)}\n`);
     if (json) io.stdout(`${JSON.stringify({ error: err })}\n`);
-    io.stderr(`stateward: ${err.code}: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`);
+    io.stderr(
+      `stateward: ${err.code}: ${terminalSafe(err.message)}\n${err.hint ? `  ${terminalSafe(err.hint)}\n` : ''}`,
+    );
     return exitCodeFor(err.code);
   }
 }

@@ -63,6 +63,34 @@ describe('usage', () => {
   });
 });
 
+describe('control characters typed on the command line', () => {
+  // A screen clear, a carriage return (overwrites the line), a newline and a C1 CSI.
+  const EVIL = 'x\x1b[2J\ry\nz\x9b';
+  // eslint-disable-next-line no-control-regex -- the raw characters are what must not appear
+  const raw = /[\x1b\r\x9b]/;
+
+  it('are escaped in error messages, not sent raw to the terminal', async () => {
+    const dir = world.dir();
+    for (const args of [[EVIL], ['promote', '--yes', EVIL]]) {
+      const r = await cli('--data-dir', dir, ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toMatch(raw);
+      expect(r.stderr).toContain('x\\x1b[2J\\x0dy');
+    }
+    // --json output is JSON already: the value round-trips exactly.
+    const j = await cli('--data-dir', dir, '--json', EVIL);
+    expect((onlyJson(j).error as { message: string }).message).toContain(EVIL);
+  });
+
+  it('are escaped in text output (a data dir path holding them)', async () => {
+    const dir = path.join(world.dir(), EVIL);
+    const r = await cli('--data-dir', dir, 'demo', '--projects', '1', '--deployments', '0');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(raw);
+    expect(r.stdout).toContain('x\\x1b[2J\\x0dy');
+  });
+});
+
 describe('demo and status', () => {
   it('demo fills a new data dir; status --json on it shows the same counts', async () => {
     const dir = world.dir();
