@@ -215,6 +215,45 @@ describe('restores.diff names what a promote changes', () => {
     ]);
   });
 
+  it('names a deployment with log lines added after the backup as changed, by line count only', async () => {
+    const rt = await startTestRuntime(world);
+    const reg = fullRegistry(rt);
+    const [prod] = await seedEnvs(reg, 'shop', ['prod']);
+    const deploy = (version: string) =>
+      call<Deployment>(reg, 'deployments.create', { environmentId: prod!.env.id, version });
+    const log = async (id: number, n: number, word: string) => {
+      for (let i = 0; i < n; i++)
+        await call(reg, 'deployments.appendLog', { id, message: `${word} line ${i}` });
+    };
+    const [logged, quiet, fresh] = [
+      await deploy('1.0.0'),
+      await deploy('1.1.0'),
+      await deploy('1.2.0'),
+    ];
+    await log(logged.id, 12, 'before');
+    await log(quiet.id, 2, 'before');
+    const backup = await call<BackupEntry>(reg, 'backups.create', {});
+    await log(logged.id, 3, 'secret-after');
+    await log(fresh.id, 1, 'secret-after');
+    const restoreId = await stageAndDrill(reg, backup);
+
+    const d = await call<RestoreDiff>(reg, 'restores.diff', { restoreId, limit: 200 });
+    expect(named(d.items)).toEqual([
+      'deployment changed 1.0.0 @shop/prod',
+      'deployment changed 1.2.0 @shop/prod',
+    ]);
+    const item = (name: string) => d.items.find((i) => i.name === name)!;
+    expect(item('1.0.0').fields).toEqual([{ field: 'logs', live: '15 lines', copy: '12 lines' }]);
+    expect(item('1.2.0').fields).toEqual([{ field: 'logs', live: '1 line', copy: '0 lines' }]);
+    expect(d.summary!.find((s) => s.kind === 'deployment')).toMatchObject({
+      added: 0,
+      removed: 0,
+      changed: 2,
+    });
+    // Counts, never the lines themselves.
+    expect(JSON.stringify(d)).not.toMatch(/secret-after|before line/);
+  });
+
   it('pages return every item exactly once, in every filter', async () => {
     const { reg, restoreId } = await changedSinceBackup();
     const whole = await call<RestoreDiff>(reg, 'restores.diff', { restoreId, limit: 200 });

@@ -1,7 +1,8 @@
 // What promoting a restored copy changes, by name: projects, environments,
 // deployments, secrets and configuration snapshots added, removed or changed
-// between live and the copy, matched by primary key. Done in SQL on a read-only
-// connection of live with the copy ATTACHed read-only, so a page of 200 items
+// between live and the copy, matched by primary key (a deployment's log lines by
+// their number only). Done in SQL on a read-only connection of live with the copy
+// ATTACHed read-only, so a page of 200 items
 // never loads the rest into memory; the summary is counted, not listed.
 // Secrets: names and reference ids only; their values and ciphertext are
 // compared inside SQLite and never selected.
@@ -28,10 +29,12 @@ interface FieldSpec {
   field: string;
   /** Columns compared; the field differs when any of them does. */
   cols: readonly string[];
-  /** What is shown for it (over the aliases of KindSpec.from); null: never shown (secret values). */
-  show: string | null;
+  /** What is shown for it (over the aliases of KindSpec.from, of side s); null: never shown (secret values). */
+  show: string | null | ((s: Schema) => string);
   /** Reported only while this column is the same on both sides (else that column's change says it). */
   sameAs?: string;
+  /** Compared by this SQL over l and c instead of by cols, when both sides have the table `needs`. */
+  derived?: { needs: string; differs: string };
 }
 
 interface KindSpec {
@@ -49,6 +52,18 @@ interface KindSpec {
 const TEXT_MAX = 200;
 const short = (expr: string) => `substr(${expr}, 1, ${TEXT_MAX})`;
 const envLabel = `p.name || '/' || e.name`;
+/** Log lines per deployment of one side, counted over the (deployment_id, …) index. */
+const logCounts = (s: Schema) =>
+  `(SELECT deployment_id AS id, count(*) AS n FROM ${s}.deployment_logs GROUP BY deployment_id)`;
+/**
+ * The deployments whose number of log lines differs between the sides: a join of the two
+ * aggregates plus an anti-join for those only the copy has lines of. Not correlated, so
+ * SQLite builds the set once per statement; no log line leaves SQLite.
+ */
+const LOGS_DIFFER = `l.id IN (
+  SELECT m.id FROM ${logCounts('main')} m LEFT JOIN ${logCounts('copy')} k ON k.id = m.id WHERE k.n IS NOT m.n
+  UNION ALL
+  SELECT k.id FROM ${logCounts('copy')} k LEFT JOIN ${logCounts('main')} m ON m.id = k.id WHERE m.id IS NULL)`;
 const underEnv = (table: string) => (s: Schema) =>
   `${s}.${table} t LEFT JOIN ${s}.environments e ON e.id = t.environment_id LEFT JOIN ${s}.projects p ON p.id = e.project_id`;
 
@@ -101,6 +116,14 @@ const SPECS: readonly KindSpec[] = [
         field: 'diagnosticSummary',
         cols: ['diagnostic_summary'],
         show: short('t.diagnostic_summary'),
+      },
+      // Counts only: a log line's text is never shown here.
+      {
+        field: 'logs',
+        cols: [],
+        show: (s) =>
+          `(SELECT CASE count(*) WHEN 1 THEN '1 line' ELSE count(*) || ' lines' END FROM ${s}.deployment_logs g WHERE g.deployment_id = t.id)`,
+        derived: { needs: 'deployment_logs', differs: LOGS_DIFFER },
       },
     ],
   },
@@ -205,8 +228,13 @@ function prepare(db: ReadableDB): Prepared[] {
     // A table one side lacks (or without its key) cannot be matched row by row.
     if (!live.has('id') || !copy.has('id')) continue;
     const both = (c: string) => live.has(c) && copy.has(c);
-    const fields = spec.fields.filter((f) => f.cols.every(both));
+    const tableOnBoth = (t: string) =>
+      columnsOf(db, 'main', t).size > 0 && columnsOf(db, 'copy', t).size > 0;
+    const fields = spec.fields.filter(
+      (f) => f.cols.every(both) && (!f.derived || tableOnBoth(f.derived.needs)),
+    );
     const differs = fields.map((f) => {
+      if (f.derived) return f.derived.differs;
       const any = f.cols.map((c) => `l."${c}" IS NOT c."${c}"`).join(' OR ');
       return f.sameAs && both(f.sameAs) ? `(${any}) AND l."${f.sameAs}" IS c."${f.sameAs}"` : any;
     });
@@ -309,7 +337,9 @@ function rowsOf(db: ReadableDB, k: Prepared, s: Schema, ids: Key[]): Map<Key, Sh
   const out = new Map<Key, Shown>();
   if (!ids.length) return out;
   const spec = k.spec;
-  const shown = k.fields.map((f, i) => `, ${f.show ?? 'NULL'} AS v${i}`).join('');
+  const shown = k.fields
+    .map((f, i) => `, ${(typeof f.show === 'function' ? f.show(s) : f.show) ?? 'NULL'} AS v${i}`)
+    .join('');
   const rows = db
     .prepare(
       `SELECT t.id, ${spec.name}, ${spec.context}, ${spec.at}, ${spec.status}${shown}
