@@ -1,8 +1,8 @@
 // A keyboard-only review of issue 10.5 and 10.9: the focus goes back to the control
 // that opened a dialog, and the browser's Back/Forward never leave a dialog floating
-// over another screen.
+// over another screen, and a 100-character name never widens the page (10.11).
 import type { Page } from '@playwright/test';
-import { expect, loadDemo, test } from './fixtures.ts';
+import { expect, invokeHttp, loadDemo, test } from './fixtures.ts';
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
@@ -68,4 +68,64 @@ test('Back with a dialog open closes it instead of leaving it over the previous 
   // The screen still works with the keyboard (nothing inert left behind).
   await page.getByRole('button', { name: 'Restore a backup…' }).first().click();
   await expect(page.getByRole('dialog')).toBeVisible();
+});
+
+test('100-character names without a space stay inside the page at 1000 px', async ({
+  page,
+  host,
+}) => {
+  await page.setViewportSize({ width: 1000, height: 760 });
+  const long = (s: string) => `${s}-${'x'.repeat(100 - s.length - 1)}`;
+  const project = await invokeHttp<{ id: string }>(host, 'projects.create', {
+    name: long('project'),
+    description: '',
+  });
+  const env = await invokeHttp<{ id: string }>(host, 'environments.create', {
+    projectId: project.id,
+    name: long('environment'),
+  });
+  await invokeHttp(host, 'deployments.create', {
+    environmentId: env.id,
+    version: long('version'),
+    status: 'succeeded',
+  });
+  await page.goto(host.url);
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+  // Wider than the window: the page itself, the main area, or a toast.
+  const overflow = `(() => {
+    const out = [];
+    const w = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > w + 1) out.push('page ' + document.documentElement.scrollWidth);
+    const main = document.querySelector('main');
+    if (main && main.scrollWidth > main.clientWidth + 1) out.push('main ' + main.scrollWidth + ' > ' + main.clientWidth);
+    const panel = document.querySelector('aside.detail');
+    if (panel) {
+      const edge = panel.getBoundingClientRect().right;
+      for (const el of panel.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.right > edge + 1) out.push('detail panel: ' + el.tagName + ' ' + (el.textContent ?? '').slice(0, 30));
+      }
+    }
+    for (const t of document.querySelectorAll('.toast')) {
+      const r = t.getBoundingClientRect();
+      if (r.right > w + 1) out.push('toast ends at ' + Math.round(r.right));
+    }
+    return out;
+  })()`;
+  const check = async (where: string) => expect(await page.evaluate(overflow), where).toEqual([]);
+  await check('Dashboard');
+  await nav(page).getByRole('button', { name: 'Projects' }).click();
+  await page.getByRole('listbox', { name: 'Projects' }).getByRole('option').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(long('project'));
+  await check('project page');
+  await page.getByRole('button', { name: 'New environment' }).first().click();
+  await page.keyboard.type(long('second'));
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Environment created')).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(long('second'));
+  await check('environment page, with its toast');
+  await nav(page).getByRole('button', { name: 'All deployments' }).click();
+  await page.getByText(long('version')).first().click();
+  await expect(page.locator('aside.detail')).toBeVisible();
+  await check('deployments with the detail panel');
 });

@@ -25,11 +25,11 @@ export function PageHeader(props: {
             {crumbs.map((c, i) => (
               <span key={i} className="crumb">
                 {c.onClick ? (
-                  <button type="button" className="link-button" onClick={c.onClick}>
+                  <button type="button" className="link-button" title={c.label} onClick={c.onClick}>
                     {c.label}
                   </button>
                 ) : (
-                  <span>{c.label}</span>
+                  <span title={c.label}>{c.label}</span>
                 )}
                 {(i < crumbs.length - 1 || current !== null) && <Icon name="chevron" size={12} />}
               </span>
