@@ -183,6 +183,8 @@ export interface BackupManifest {
   compaction?: BackupCompaction;
   /** Where the rows came from when not this data dir's SQLite file (a team backup of PostgreSQL). */
   source?: BackupSource;
+  /** Set on a rescue backup: taken from a byte copy of a data dir that was read-only or full (says which). */
+  rescue?: string;
 }
 
 /** The server a team backup was read from (never a password). */

@@ -16,7 +16,7 @@ import type {
 import { ensureOwnerDir } from '../core/fsutil.ts';
 import { promptHidden, readStdin } from './prompt.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { createBackup } from '../core/backup/engine.ts';
+import { createBackup, createRescueBackup, removeBackupPair } from '../core/backup/engine.ts';
 import { listBackupFiles } from '../core/backup/list.ts';
 import { readDrillReports } from '../core/restore/service.ts';
 import { RESTORE_DIFF_MAX_PAGE } from '../core/restore/diff.ts';
@@ -30,10 +30,10 @@ import { assertDataDirUsable } from '../core/datadir-check.ts';
 import { realpathAsFarAsExists, within } from '../core/backup/offsite.ts';
 import type { ResolvedDataDir } from '../core/paths.ts';
 import { fileSize } from '../core/fsutil.ts';
-import { readLock, lockIsLive } from '../core/lock.ts';
+import { readLock, lockIsLive, lockedError } from '../core/lock.ts';
 import { inspectDatabase } from '../core/store/store.ts';
 import { pendingPromote, promotePendingError } from '../core/restore/promote.ts';
-import { resourceFailure } from '../core/store/db.ts';
+import { diskIsFull, resourceFailure } from '../core/store/db.ts';
 import { MIGRATIONS } from '../core/store/migrations/index.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { seedDemo } from '../core/demo.ts';
@@ -281,6 +281,100 @@ async function backup(
       );
   }
   const onProgress = progressLine(io, 'backup');
+  const rescue = (why: 'read-only' | 'full') =>
+    rescueBackup(where, outDir, compact, onProgress, io, why);
+  if (onReadOnlyMount(where.dir)) return rescue('read-only');
+  // No room for SQLite's -shm: opening it there would fail, after writing a torn -shm.
+  if (roomLeft(where.dir) < NO_ROOM_BYTES) return rescue('full');
+  try {
+    return await liveBackup(where, outDir, compact, onProgress, io);
+  } catch (e) {
+    // A full data disk: SQLite cannot open the database there (no room for its -shm or -wal).
+    if (!isAppError(e) || e.code !== 'DISK_FULL' || !diskIsFull(where.dir)) throw e;
+    if (outDir === undefined)
+      throw new AppError('DISK_FULL', e.message, { hint: rescueHint('full'), cause: e });
+    return rescue('full');
+  }
+}
+
+const rescueHint = (why: 'read-only' | 'full') =>
+  `${why === 'full' ? 'Free some space on that disk, or take' : 'Take'} a rescue backup onto another disk: stateward backup --out <folder on another disk>. Nothing was changed.`;
+
+/** Less free space than SQLite needs to open a WAL database (its 32 KiB -shm, a WAL frame). */
+const NO_ROOM_BYTES = 64 * 1024;
+
+function roomLeft(dir: string): number {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** The data dir is on a read-only mount (SQLite cannot make its -shm there). */
+function onReadOnlyMount(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
+/**
+ * A backup of a data dir whose database cannot be opened where it is (read-only
+ * mount, full disk), taken from a byte copy in a temp folder inside `outDir`;
+ * refused while a live process holds the lock (its files may be changing).
+ */
+async function rescueBackup(
+  where: ResolvedDataDir,
+  outDir: string | undefined,
+  compact: boolean,
+  onProgress: ReturnType<typeof progressLine>,
+  io: CliIo,
+  why: 'read-only' | 'full',
+): Promise<Outcome> {
+  const layout = dataDirLayout(where.dir);
+  const refuseIfHeld = () => {
+    const held = readLock(layout.lock);
+    if (held && lockIsLive(held)) throw lockedError(layout.lock, held);
+  };
+  refuseIfHeld();
+  if (outDir === undefined)
+    throw new AppError(
+      why === 'full' ? 'DISK_FULL' : 'DB_UNREADABLE',
+      `The data directory ${where.dir} is on a ${why === 'full' ? 'full disk' : 'read-only file system'}: its database cannot be opened there to back it up.`,
+      { hint: rescueHint(why) },
+    );
+  const r = await createRescueBackup({
+    source: layout.db,
+    outDir,
+    kind: 'manual',
+    compact,
+    onProgress,
+    rescue: `Rescue backup of a data directory on a ${why === 'full' ? 'full disk' : 'read-only file system'} (${where.dir}), taken from a byte copy of its database; not recorded in it.`,
+  }).finally(() => io.stderr('\n'));
+  try {
+    // A holder that arrived during the copy may have changed the files under it.
+    refuseIfHeld();
+  } catch (e) {
+    removeBackupPair(r);
+    throw e;
+  }
+  io.stderr(`${r.manifest.rescue}\n`);
+  return { exit: EXIT.ok, json: { path: r.path, manifest: r.manifest }, text: `${r.path}\n` };
+}
+
+/** A backup through the live database (recorded in it), or of a file this version cannot open as-is. */
+async function liveBackup(
+  where: ResolvedDataDir,
+  outDir: string | undefined,
+  compact: boolean,
+  onProgress: ReturnType<typeof progressLine>,
+  io: CliIo,
+): Promise<Outcome> {
+  const layout = dataDirLayout(where.dir);
   const rt = await openShared(where);
   let manifest: BackupManifest;
   let file: string;

@@ -58,6 +58,8 @@ export interface BackupRequest {
   now?: () => number;
   /** outDir is the data dir's own backups folder: keep it owner-only even if someone loosened it. */
   ownFolder?: boolean;
+  /** A rescue backup's note for its manifest (see createRescueBackup). */
+  rescue?: string;
 }
 
 export interface BackupResult {
@@ -298,6 +300,39 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
 }
 
 /**
+ * A rescue backup of a database that cannot be opened where it is (its data
+ * dir is on a read-only mount or a full disk, so SQLite cannot make its -shm):
+ * the database file and its -wal / -journal (committed data) are copied byte
+ * for byte into a private temp folder inside `outDir`, and the normal backup
+ * runs from that copy. Nothing is written beside `source`; the temp folder is
+ * removed whatever happens. The caller makes sure no process can be writing.
+ */
+export async function createRescueBackup(
+  req: BackupRequest & { rescue: string },
+): Promise<BackupResult> {
+  try {
+    ensureOwnerDir(req.outDir, { tightenExisting: req.ownFolder === true });
+  } catch (e) {
+    throw classifyFailure(e, req.outDir);
+  }
+  const folder = path.join(req.outDir, tempNameFor('rescue'));
+  try {
+    fs.mkdirSync(folder, { mode: 0o700 });
+    const copy = path.join(folder, path.basename(req.source));
+    for (const suffix of ['', '-wal', '-journal']) {
+      if (suffix !== '' && !fs.existsSync(`${req.source}${suffix}`)) continue;
+      fs.copyFileSync(`${req.source}${suffix}`, `${copy}${suffix}`);
+      fs.chmodSync(`${copy}${suffix}`, FILE_MODE);
+    }
+    return await createBackup({ ...req, source: copy });
+  } catch (e) {
+    throw classifyFailure(e, req.outDir);
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/**
  * One backup around a snapshot step (SQLite's backup API, or a PostgreSQL
  * logical snapshot): the owner-only temp name, then the step fills it, then
  * quick_check ∥ SHA-256 ∥ fsync ∥ row counts, the manifest (with `extra`
@@ -311,6 +346,8 @@ export async function runBackup(
 ): Promise<BackupResult> {
   const now = req.now ?? Date.now;
   const started = Date.now();
+  const noted: Pick<BackupManifest, 'source' | 'rescue'> =
+    req.rescue === undefined ? extra : { ...extra, rescue: req.rescue };
   try {
     ensureOwnerDir(req.outDir, { tightenExisting: req.ownFolder === true });
   } catch (e) {
@@ -379,7 +416,7 @@ export async function runBackup(
         appVersion: APP_VERSION,
         method: 'sqlite-backup-api',
         dataKeyId: req.dataKeyId ?? null,
-        ...extra,
+        ...noted,
       },
     });
     if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
@@ -450,7 +487,7 @@ export async function runBackup(
       changeSeq: snap.changeSeq,
       durationMs: Date.now() - started,
       ...(req.compact ? { compaction: compactionOf(snap.liveBytes, size, snap.strippedRows) } : {}),
-      ...extra,
+      ...noted,
     };
     if (req.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
     // The manifest first (durable under a temp name, then its real name), the backup

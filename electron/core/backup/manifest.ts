@@ -46,6 +46,7 @@ export const manifestSchema = z.object({
       host: z.string(),
     })
     .optional(),
+  rescue: z.string().optional(),
 }) satisfies z.ZodType<BackupManifest>;
 
 /** `20261121T213000Z` — sortable, safe in every file system. */
