@@ -285,6 +285,16 @@ const LOW_CONTRAST = `(() => {
       out.push(got.toFixed(2) + ' ' + el.tagName.toLowerCase() + '.' + String(el.className).replace(/ /g, '.') + ' "' + n.textContent.trim().slice(0, 30) + '" ' + s.color + ' on rgb(' + bg.slice(0, 3).map(Math.round).join(',') + ')');
     }
   }
+  // Placeholders tell what to type: they are text too (WCAG exempts only disabled controls).
+  for (const el of document.querySelectorAll('input[placeholder]:not(:disabled), textarea[placeholder]:not(:disabled)')) {
+    if (el.value || !el.placeholder.trim() || el.getBoundingClientRect().width < 2) continue;
+    const ph = getComputedStyle(el, '::placeholder');
+    const bg = background(el);
+    if (!bg) continue;
+    const fg = parse(ph.color);
+    const got = ratio(over([fg[0], fg[1], fg[2], fg[3] * Number(ph.opacity)], bg), bg);
+    if (got < 4.5) out.push(got.toFixed(2) + ' placeholder "' + el.placeholder.slice(0, 30) + '" ' + ph.color + ' opacity ' + ph.opacity);
+  }
   return out;
 })()`;
 
