@@ -13,6 +13,7 @@ import { seedDemo } from '../../electron/core/demo.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { filesIn, mountTmpfs, spawnLines, tableCounts } from '../helpers/backup-util.ts';
 import { HELPERS_DIR } from '../helpers/child.ts';
+import { HAVE_STRACE, killAtCallArgs, straceCli } from '../helpers/syscall-sweep.ts';
 import { cli, onlyJson } from '../helpers/cli.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { sha256File } from '../helpers/store.ts';
@@ -91,8 +92,8 @@ async function expectRescue(
   dir: string,
   counts: Record<string, number>,
   note: RegExp,
+  out = path.join(world.dir(), 'elsewhere'),
 ): Promise<void> {
-  const out = path.join(world.dir(), 'elsewhere');
   const r = await cli('--data-dir', dir, '--json', 'backup', '--out', out);
   expect(r.code, r.stdout + r.stderr).toBe(0);
   const { path: file, manifest } = onlyJson(r) as {
@@ -174,5 +175,32 @@ describe('backup of a data dir SQLite cannot open in place', () => {
     expect((onlyJson(r) as { error: { code: string } }).error.code).toBe('DATA_DIR_LOCKED');
     expect(filesIn(out)).toEqual([]);
     expect(listing(mnt)).toEqual(before);
+  });
+
+  it('a rescue backup SIGKILLed before its first rename leaves only temporaries, which the next one removes', async (ctx) => {
+    if (!HAVE_STRACE) return ctx.skip('strace is not available');
+    const mnt = world.dir();
+    const why = mountTmpfs(world, mnt, 'size=32m,mode=0700');
+    if (why) return ctx.skip(why);
+    const dir = path.join(mnt, 'data');
+    const counts = await dataDirWithWal(dir);
+    execFileSync('mount', ['-o', 'remount,ro', mnt]);
+    const out = path.join(world.dir(), 'elsewhere');
+    const killed = await straceCli(
+      killAtCallArgs('rename,renameat,renameat2'),
+      ['--data-dir', dir, 'backup', '--out', out],
+      { world },
+    );
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const left = filesIn(out);
+    expect(
+      left.some((n) => /^\.stateward-tmp-\d+-[0-9a-f]{8}-rescue-copy$/.test(n)),
+      left.join(),
+    ).toBe(true);
+    expect(
+      left.every((n) => n.startsWith('.stateward-tmp-')),
+      left.join(),
+    ).toBe(true);
+    await expectRescue(dir, counts, /read-only/, out);
   });
 });

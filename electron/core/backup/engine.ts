@@ -299,6 +299,20 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   });
 }
 
+/** The last part of a rescue backup's temp folder name (removed by cleanupTemporaries once its process is gone). */
+const RESCUE_FOLDER = 'rescue-copy';
+
+/** Remove a rescue backup's temp folder a killed process left (never through a symlink). */
+function removeRescueFolder(p: string): boolean {
+  try {
+    if (!fs.lstatSync(p).isDirectory()) return false;
+    fs.rmSync(p, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A rescue backup of a database that cannot be opened where it is (its data
  * dir is on a read-only mount or a full disk, so SQLite cannot make its -shm):
@@ -315,7 +329,7 @@ export async function createRescueBackup(
   } catch (e) {
     throw classifyFailure(e, req.outDir);
   }
-  const folder = path.join(req.outDir, tempNameFor('rescue'));
+  const folder = path.join(req.outDir, tempNameFor(RESCUE_FOLDER));
   try {
     fs.mkdirSync(folder, { mode: 0o700 });
     const copy = path.join(folder, path.basename(req.source));
@@ -550,7 +564,7 @@ function manifestOrphaned(dir: string, name: string, backup: string, id: string)
  * Remove what a killed backup left in a folder: Stateward's own temporary names
  * only (`.stateward-tmp-<pid>-…`, a manifest of ours whose backup never arrived,
  * and in the data dir's own backups folder the names older versions used), regular
- * files only (never a folder, never through a symlink), never a temporary of a
+ * files only (and a rescue backup's own temp folder; never through a symlink), never a temporary of a
  * process that is still running. Never throws. Returns the names removed.
  */
 export function cleanupTemporaries(dir: string, opts: { ownFolder?: boolean } = {}): string[] {
@@ -574,7 +588,9 @@ export function cleanupTemporaries(dir: string, opts: { ownFolder?: boolean } = 
       const parsed = parseBackupFileName(backup);
       if (parsed && !present.has(backup)) doomed = manifestOrphaned(dir, name, backup, parsed.id);
     }
-    if (doomed && removeFileQuietly(path.join(dir, name))) removed.push(name);
+    const p = path.join(dir, name);
+    if (doomed && name.endsWith(`-${RESCUE_FOLDER}`) && removeRescueFolder(p)) removed.push(name);
+    else if (doomed && removeFileQuietly(p)) removed.push(name);
   }
   return removed;
 }
