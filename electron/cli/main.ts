@@ -362,7 +362,7 @@ async function rescueBackup(
     removeBackupPair(r);
     throw e;
   }
-  io.stderr(`${r.manifest.rescue}\n`);
+  io.stderr(`${terminalSafe(r.manifest.rescue ?? '')}\n`);
   return { exit: EXIT.ok, json: { path: r.path, manifest: r.manifest }, text: `${r.path}\n` };
 }
 
