@@ -2,9 +2,31 @@
 // that opened a dialog, and the browser's Back/Forward never leave a dialog floating
 // over another screen, and a 100-character name never widens the page (10.11).
 import type { Page } from '@playwright/test';
-import { expect, invokeHttp, loadDemo, test } from './fixtures.ts';
+import { backupNow, expect, invokeHttp, loadDemo, test } from './fixtures.ts';
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
+
+/** What is wider than the window: the page itself, the main area, the detail panel's content, a toast. */
+const OVERFLOW = `(() => {
+  const out = [];
+  const w = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > w + 1) out.push('page ' + document.documentElement.scrollWidth);
+  const main = document.querySelector('main');
+  if (main && main.scrollWidth > main.clientWidth + 1) out.push('main ' + main.scrollWidth + ' > ' + main.clientWidth);
+  const panel = document.querySelector('aside.detail');
+  if (panel) {
+    const edge = panel.getBoundingClientRect().right;
+    for (const el of panel.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > edge + 1) out.push('detail panel: ' + el.tagName + ' ' + (el.textContent ?? '').slice(0, 30));
+    }
+  }
+  for (const t of document.querySelectorAll('.toast')) {
+    const r = t.getBoundingClientRect();
+    if (r.right > w + 1) out.push('toast ends at ' + Math.round(r.right));
+  }
+  return out;
+})()`;
 
 test('Escape closes a dialog and gives the focus back to the button that opened it', async ({
   page,
@@ -91,28 +113,7 @@ test('100-character names without a space stay inside the page at 1000 px', asyn
   });
   await page.goto(host.url);
   await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
-  // Wider than the window: the page itself, the main area, or a toast.
-  const overflow = `(() => {
-    const out = [];
-    const w = document.documentElement.clientWidth;
-    if (document.documentElement.scrollWidth > w + 1) out.push('page ' + document.documentElement.scrollWidth);
-    const main = document.querySelector('main');
-    if (main && main.scrollWidth > main.clientWidth + 1) out.push('main ' + main.scrollWidth + ' > ' + main.clientWidth);
-    const panel = document.querySelector('aside.detail');
-    if (panel) {
-      const edge = panel.getBoundingClientRect().right;
-      for (const el of panel.querySelectorAll('*')) {
-        const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.right > edge + 1) out.push('detail panel: ' + el.tagName + ' ' + (el.textContent ?? '').slice(0, 30));
-      }
-    }
-    for (const t of document.querySelectorAll('.toast')) {
-      const r = t.getBoundingClientRect();
-      if (r.right > w + 1) out.push('toast ends at ' + Math.round(r.right));
-    }
-    return out;
-  })()`;
-  const check = async (where: string) => expect(await page.evaluate(overflow), where).toEqual([]);
+  const check = async (where: string) => expect(await page.evaluate(OVERFLOW), where).toEqual([]);
   await check('Dashboard');
   await nav(page).getByRole('button', { name: 'Projects' }).click();
   await page.getByRole('listbox', { name: 'Projects' }).getByRole('option').first().click();
@@ -128,4 +129,39 @@ test('100-character names without a space stay inside the page at 1000 px', asyn
   await page.getByText(long('version')).first().click();
   await expect(page.locator('aside.detail')).toBeVisible();
   await check('deployments with the detail panel');
+});
+
+test('Compare with live keeps 100-character names inside the page at 1000 px', async ({
+  page,
+  host,
+}) => {
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await invokeHttp(host, 'demo.seed', { projects: 2, deployments: 10 });
+  const backup = await backupNow(host);
+  // Made after the backup: the newest live deployment and the changes by name carry them.
+  const project = await invokeHttp<{ id: string }>(host, 'projects.create', {
+    name: `p-${'q'.repeat(98)}`,
+  });
+  const env = await invokeHttp<{ id: string }>(host, 'environments.create', {
+    projectId: project.id,
+    name: `e-${'r'.repeat(98)}`,
+  });
+  await invokeHttp(host, 'deployments.create', {
+    environmentId: env.id,
+    version: `v-${'s'.repeat(98)}`,
+  });
+  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
+    source: { backupId: backup.id },
+  });
+  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
+  await page.goto(host.url);
+  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
+  await page
+    .locator(`[data-restore-id="${staged.restoreId}"]`)
+    .getByRole('button', { name: 'Preview' })
+    .click();
+  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
+  await expect(page.getByTestId('restore-diff-summary')).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Changes by name' })).toContainText('q'.repeat(30));
+  expect(await page.evaluate(OVERFLOW)).toEqual([]);
 });

@@ -44,7 +44,7 @@ function NewestCard({ title, d }: { title: string; d: Newest }) {
       <h3>{title}</h3>
       {d ? (
         <>
-          <p className="truncate">
+          <p className="truncate" title={`${d.project} ${d.version}`}>
             <strong>{d.project}</strong> <span className="mono muted">{d.version}</span>
           </p>
           <p className="compare-newest-line">
