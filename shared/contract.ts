@@ -438,14 +438,8 @@ export function isCommandName(s: unknown): s is CommandName {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(commands, s);
 }
 
-/**
- * Commands that never write to the live database or the data dir. They keep
- * working while a promote runs; every other command (any new one too) is then
- * refused with PROMOTE_IN_PROGRESS.
- */
-export const READ_ONLY_COMMANDS: readonly CommandName[] = [
-  'app.startup',
-  'app.status',
+/** The browsing commands (lists and details of the stored data): read-only, and they also read a restored copy. */
+const BROWSE_COMMANDS: readonly CommandName[] = [
   'projects.list',
   'projects.get',
   'environments.list',
@@ -454,6 +448,17 @@ export const READ_ONLY_COMMANDS: readonly CommandName[] = [
   'deployments.list',
   'deployments.get',
   'audit.list',
+];
+
+/**
+ * Commands that never write to the live database or the data dir. They keep
+ * working while a promote runs; every other command (any new one too) is then
+ * refused with PROMOTE_IN_PROGRESS.
+ */
+export const READ_ONLY_COMMANDS: readonly CommandName[] = [
+  'app.startup',
+  'app.status',
+  ...BROWSE_COMMANDS,
   'backups.overview',
   'backups.list',
   'backups.cancel',
@@ -496,12 +501,5 @@ export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = [
   'drills.export',
   'dialog.openFile',
   // Browsing a restored copy reads the copy, not the refused live database.
-  'projects.list',
-  'projects.get',
-  'environments.list',
-  'environments.get',
-  'snapshots.list',
-  'deployments.list',
-  'deployments.get',
-  'audit.list',
+  ...BROWSE_COMMANDS,
 ];
