@@ -315,6 +315,28 @@ function ItemRow({ item }: { item: RestoreDiffItem }) {
   );
 }
 
+const KIND_FILTERS: readonly KindFilter[] = ['all', ...RESTORE_DIFF_KINDS];
+const CHANGE_FILTERS: readonly ChangeFilter[] = ['all', ...RESTORE_DIFF_CHANGES];
+
+/** A labelled filter select above the changes table (Kind, Change). */
+function FilterSelect<T extends string>({
+  label,
+  ...select
+}: {
+  label: string;
+  value: T;
+  options: readonly T[];
+  labels: Record<T, string>;
+  onChange(value: NoInfer<T>): void;
+}) {
+  return (
+    <label className="inline-field">
+      <span className="muted small">{label}</span>
+      <OptionSelect aria-label={label} {...select} />
+    </label>
+  );
+}
+
 function Summary({
   summary,
   onPick,
@@ -437,26 +459,20 @@ export function RestoreChanges({
       {everything !== 0 && (
         <>
           <div className="toolbar diff-filters">
-            <label className="inline-field">
-              <span className="muted small">Kind</span>
-              <OptionSelect
-                aria-label="Kind"
-                value={kind}
-                options={['all', ...RESTORE_DIFF_KINDS] as KindFilter[]}
-                labels={KIND_LABEL}
-                onChange={(k) => filter(k, change)}
-              />
-            </label>
-            <label className="inline-field">
-              <span className="muted small">Change</span>
-              <OptionSelect
-                aria-label="Change"
-                value={change}
-                options={['all', ...RESTORE_DIFF_CHANGES] as ChangeFilter[]}
-                labels={CHANGE_LABEL}
-                onChange={(c) => filter(kind, c)}
-              />
-            </label>
+            <FilterSelect
+              label="Kind"
+              value={kind}
+              options={KIND_FILTERS}
+              labels={KIND_LABEL}
+              onChange={(k) => filter(k, change)}
+            />
+            <FilterSelect
+              label="Change"
+              value={change}
+              options={CHANGE_FILTERS}
+              labels={CHANGE_LABEL}
+              onChange={(c) => filter(kind, c)}
+            />
           </div>
           {page.error ? (
             <ErrorState
