@@ -172,6 +172,23 @@ export function removeFileQuietly(file: string): boolean {
   }
 }
 
+/**
+ * Remove, of `names` in `dir`, the temporaries whose writer (the pid `writerOf`
+ * reads from the name; null for a name that is no temporary) is no longer
+ * running: regular files only (never a folder, never through a symlink).
+ * Never throws. Returns the names removed.
+ */
+export function removeDeadWriterTemps(
+  dir: string,
+  names: readonly string[],
+  writerOf: (name: string) => number | null,
+): string[] {
+  return names.filter((name) => {
+    const pid = writerOf(name);
+    return pid !== null && !processAlive(pid) && removeFileQuietly(path.join(dir, name));
+  });
+}
+
 /** What a path that is not a regular file is, in words (null for a regular file). */
 export function notRegularKind(st: fs.Stats): string | null {
   if (st.isFile()) return null;

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { AppError, isAppError } from '../../shared/errors.ts';
-import { FILE_MODE } from './fsutil.ts';
+import { FILE_MODE, processAlive, removeFileQuietly } from './fsutil.ts';
 
 export interface LockInfo {
   pid: number;
@@ -110,16 +110,6 @@ function markerName(file: string, seen: Seen): string {
 export function readLock(file: string): LockInfo | null {
   const seen = see(file);
   return seen === null ? null : (parseLock(seen.text) ?? NOBODY());
-}
-
-function processAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** True when the lock names a process that is (or may be) alive. */
@@ -237,12 +227,7 @@ function removeLeftovers(file: string, own: string | null): void {
     if (!isMarker && !temp) continue;
     if (isMarker && own !== null && name.startsWith(`${base}${TAKEOVER}${own}`)) continue;
     if (temp && processAlive(Number(temp[1]))) continue;
-    const p = path.join(dir, name);
-    try {
-      if (fs.lstatSync(p).isFile()) fs.rmSync(p, { force: true });
-    } catch {
-      // gone meanwhile, or not ours to remove: leave it
-    }
+    removeFileQuietly(path.join(dir, name)); // gone meanwhile, or not ours to remove: left
   }
 }
 

@@ -11,7 +11,6 @@
 // file yet reads the rows instead. Rows a promoted copy brings along are ignored
 // (the file exists) and dropped at the next start.
 import fs from 'node:fs';
-import path from 'node:path';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { DataDirLock, pause } from './lock.ts';
 import type { DataDirLayout } from './paths.ts';
@@ -19,7 +18,7 @@ import type { ReadableDB, WritableDB } from './store/db.ts';
 import { openReadOnly } from './store/db.ts';
 import { tableExists } from './store/introspect.ts';
 import { getSetting } from './store/resources/settings.ts';
-import { listDir, processAlive, removeFileQuietly, writeFileAtomic } from './fsutil.ts';
+import { listDir, removeDeadWriterTemps, writeFileAtomic } from './fsutil.ts';
 import { readBackupSettings } from './backup/settings-schema.ts';
 
 /** The keys that are the machine's (the names older versions used in the settings table). */
@@ -217,11 +216,10 @@ export function adoptMachineSettings(
   // What a killed write left: its temporary (writeFileAtomic's `.settings.json.<pid>.tmp`), or
   // that of the copy of an unreadable file it was keeping (the file itself is still in place).
   const temp = /^\.settings\.json(?:\.unreadable-\d+)?\.(\d+)\.tmp$/;
-  for (const name of listDir(layout.dir)) {
+  removeDeadWriterTemps(layout.dir, listDir(layout.dir), (name) => {
     const pid = temp.exec(name)?.[1];
-    if (pid !== undefined && !processAlive(Number(pid)))
-      removeFileQuietly(path.join(layout.dir, name));
-  }
+    return pid === undefined ? null : Number(pid);
+  });
   if (!fs.existsSync(layout.settings)) {
     setMachineSettings(layout, {}, db);
     created = true;

@@ -13,6 +13,7 @@ import {
   fsyncDir,
   listDir,
   processAlive,
+  removeDeadWriterTemps,
   removeFileQuietly,
   tempNameFor,
   tempWriterPid,
@@ -196,12 +197,9 @@ export function cleanupRestoreLeftovers(
   drills: string,
   warn: (message: string, e?: unknown) => void,
 ): string[] {
-  const removed: string[] = [];
-  for (const name of namesIn(drills, warn)) {
-    const pid = drillTempWriter(name);
-    if (pid !== null && !processAlive(pid) && removeFileQuietly(path.join(drills, name)))
-      removed.push(`drills/${name}`);
-  }
+  const removed = removeDeadWriterTemps(drills, namesIn(drills, warn), drillTempWriter).map(
+    (name) => `drills/${name}`,
+  );
   for (const name of namesIn(restores, warn)) {
     const dir = path.join(restores, name);
     const uploader = uploadWriterPid(name);
