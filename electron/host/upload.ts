@@ -45,14 +45,12 @@ export function tooLarge(limit: number, size: number | null): AppErrorShape {
   };
 }
 
-function diskFull(dir: string, needed: number | null, cause?: unknown): AppErrorShape {
-  return (
-    (cause === undefined ? null : resourceFailure(cause, dir)?.toShape()) ?? {
-      code: 'DISK_FULL',
-      message: `The disk holding ${dir} has no room for this file${needed === null ? '' : ` (${needed.toLocaleString('en-US')} bytes)`}; nothing was kept.`,
-      hint: 'Free some space on that disk and upload it again.',
-    }
-  );
+function diskFull(dir: string, needed: number | null): AppErrorShape {
+  return {
+    code: 'DISK_FULL',
+    message: `The disk holding ${dir} has no room for this file${needed === null ? '' : ` (${needed.toLocaleString('en-US')} bytes)`}; nothing was kept.`,
+    hint: 'Free some space on that disk and upload it again.',
+  };
 }
 
 class OverLimit extends Error {}
@@ -132,8 +130,7 @@ export async function receiveUpload(
         read: null,
       };
     const full = resourceFailure(e, dir);
-    if (full?.code === 'DISK_FULL')
-      return { ok: false, status: 507, error: diskFull(dir, announced, e), read };
+    if (full?.code === 'DISK_FULL') return { ok: false, status: 507, error: full.toShape(), read };
     throw e;
   }
   if (announced !== null && read !== announced) {
