@@ -8,11 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { createPgBackup } from '../electron/core/pg/backup.ts';
 import { copySqliteToPostgres } from '../electron/core/pg/copy.ts';
-import type { ClusterState } from '../test/helpers/pg-cluster.ts';
-import { findPgBin, PG_URL_ENV, startCluster, stopCluster } from '../test/helpers/pg-cluster.ts';
+import { findPgBin } from '../test/helpers/pg-cluster.ts';
+import { admin, withBenchServer, withDatabase } from './pg-util.ts';
 
 const SCHEMA = 'stateward';
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -21,22 +20,6 @@ interface WriterStats {
   commits: number;
   maxMs: number;
   p99Ms: number;
-}
-
-function withDb(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -75,101 +58,97 @@ export async function pgBackupBench(opts: {
   log: (s: string) => void;
 }): Promise<string> {
   const { log, runs } = opts;
-  let cluster: ClusterState | null = null;
-  let server = process.env[PG_URL_ENV];
-  if (!server) {
-    log('pg-backup: starting a throwaway PostgreSQL cluster');
-    cluster = await startCluster();
-    server = cluster.url;
-  }
-  const bin = findPgBin();
-  const pgDump = bin ? path.join(bin, 'pg_dump') : 'pg_dump';
-  const dbName = `sw_bench_backup_${process.pid}`;
-  const url = withDb(server, dbName);
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-pg-backup-'));
   const out: string[] = [];
-  try {
-    await admin(server, `CREATE DATABASE ${dbName}`);
-    log('pg-backup: loading the bench data into PostgreSQL');
-    const loaded = await copySqliteToPostgres({
-      sourceDb: opts.source,
-      target: url,
-      schema: SCHEMA,
-      execute: true,
-    });
-    const rows = loaded.tables.reduce((n, t) => n + t.rowsRead, 0);
-    await admin(url, 'VACUUM ANALYZE');
-    const ours: number[] = [];
-    const dumps: number[] = [];
-    let ourBytes = 0;
-    let dumpBytes = 0;
-    for (let i = 0; i < runs; i++) {
-      spawnSync('sync');
-      const t0 = performance.now();
-      const r = await createPgBackup({
-        url,
+  await withBenchServer('pg-backup', log, async (server) => {
+    const bin = findPgBin();
+    const pgDump = bin ? path.join(bin, 'pg_dump') : 'pg_dump';
+    const dbName = `sw_bench_backup_${process.pid}`;
+    const url = withDatabase(server, dbName);
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-pg-backup-'));
+    try {
+      await admin(server, `CREATE DATABASE ${dbName}`);
+      log('pg-backup: loading the bench data into PostgreSQL');
+      const loaded = await copySqliteToPostgres({
+        sourceDb: opts.source,
+        target: url,
         schema: SCHEMA,
-        outDir,
-        kind: 'manual',
-        compact: false,
+        execute: true,
       });
-      ours.push(performance.now() - t0);
-      ourBytes = r.manifest.bytes;
-      fs.rmSync(r.path);
-      fs.rmSync(r.manifestPath);
-      spawnSync('sync');
-      const dumpFile = path.join(outDir, 'dump.pgc');
-      const t1 = performance.now();
-      const d = spawnSync(pgDump, ['-Fc', '-n', SCHEMA, '-f', dumpFile, url], { encoding: 'utf8' });
-      if (d.status !== 0) throw new Error(`pg_dump failed: ${d.stderr}`);
-      // pg_dump does not fsync its output; ours does (the backup is durable when it returns).
-      const fd = fs.openSync(dumpFile, 'r+');
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      dumps.push(performance.now() - t1);
-      dumpBytes = fs.statSync(dumpFile).size;
-      fs.rmSync(dumpFile);
-      log(
-        `pg-backup: run ${i + 1}/${runs}: ours ${secs(ours[i]!)}, pg_dump -Fc ${secs(dumps[i]!)}`,
+      const rows = loaded.tables.reduce((n, t) => n + t.rowsRead, 0);
+      await admin(url, 'VACUUM ANALYZE');
+      const ours: number[] = [];
+      const dumps: number[] = [];
+      let ourBytes = 0;
+      let dumpBytes = 0;
+      for (let i = 0; i < runs; i++) {
+        spawnSync('sync');
+        const t0 = performance.now();
+        const r = await createPgBackup({
+          url,
+          schema: SCHEMA,
+          outDir,
+          kind: 'manual',
+          compact: false,
+        });
+        ours.push(performance.now() - t0);
+        ourBytes = r.manifest.bytes;
+        fs.rmSync(r.path);
+        fs.rmSync(r.manifestPath);
+        spawnSync('sync');
+        const dumpFile = path.join(outDir, 'dump.pgc');
+        const t1 = performance.now();
+        const d = spawnSync(pgDump, ['-Fc', '-n', SCHEMA, '-f', dumpFile, url], {
+          encoding: 'utf8',
+        });
+        if (d.status !== 0) throw new Error(`pg_dump failed: ${d.stderr}`);
+        // pg_dump does not fsync its output; ours does (the backup is durable when it returns).
+        const fd = fs.openSync(dumpFile, 'r+');
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+        dumps.push(performance.now() - t1);
+        dumpBytes = fs.statSync(dumpFile).size;
+        fs.rmSync(dumpFile);
+        log(
+          `pg-backup: run ${i + 1}/${runs}: ours ${secs(ours[i]!)}, pg_dump -Fc ${secs(dumps[i]!)}`,
+        );
+      }
+      // The writer alone, then the same writer while backups run back to back.
+      const alone = startWriter(url, opts.writerRate);
+      await sleep(Math.max(2000, median(ours) * runs));
+      const aloneStats = await alone.stop();
+      const busy = startWriter(url, opts.writerRate);
+      await sleep(300);
+      const loaded2: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const r = await createPgBackup({
+          url,
+          schema: SCHEMA,
+          outDir,
+          kind: 'manual',
+          compact: false,
+        });
+        loaded2.push(performance.now() - t0);
+        fs.rmSync(r.path);
+        fs.rmSync(r.manifestPath);
+      }
+      const busyStats = await busy.stop();
+      const o = median(ours);
+      const d = median(dumps);
+      const w = median(loaded2);
+      out.push(
+        `\nTeam backup of PostgreSQL (schema ${SCHEMA}, ${rows} rows, ${opts.source.includes('MiB') ? path.basename(path.dirname(opts.source)) : 'bench data'}; median of ${runs})`,
+        `  team backup (REPEATABLE READ snapshot → SQLite file, quick_check, SHA-256, fsync): ${secs(o)}, ${mib(ourBytes)}`,
+        `  pg_dump -Fc -n ${SCHEMA} (+ fsync):                                            ${secs(d)}, ${mib(dumpBytes)}`,
+        `  ratio team backup / pg_dump: ${(o / d).toFixed(2)}× (target ≤ 1.5×)`,
+        `  team backup with a writer at ${opts.writerRate} tx/s: ${secs(w)} (ratio with / without: ${(w / o).toFixed(2)}×); every backup finished`,
+        `  writer alone: ${aloneStats.commits} commits, p99 ${aloneStats.p99Ms} ms, max ${aloneStats.maxMs} ms`,
+        `  writer during backups: ${busyStats.commits} commits, p99 ${busyStats.p99Ms} ms, max ${busyStats.maxMs} ms (p99 ratio ${(busyStats.p99Ms / Math.max(aloneStats.p99Ms, 0.1)).toFixed(2)}×, target ≤ 2×)`,
       );
+    } finally {
+      fs.rmSync(outDir, { recursive: true, force: true });
+      await admin(server, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     }
-    // The writer alone, then the same writer while backups run back to back.
-    const alone = startWriter(url, opts.writerRate);
-    await sleep(Math.max(2000, median(ours) * runs));
-    const aloneStats = await alone.stop();
-    const busy = startWriter(url, opts.writerRate);
-    await sleep(300);
-    const loaded2: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const r = await createPgBackup({
-        url,
-        schema: SCHEMA,
-        outDir,
-        kind: 'manual',
-        compact: false,
-      });
-      loaded2.push(performance.now() - t0);
-      fs.rmSync(r.path);
-      fs.rmSync(r.manifestPath);
-    }
-    const busyStats = await busy.stop();
-    const o = median(ours);
-    const d = median(dumps);
-    const w = median(loaded2);
-    out.push(
-      `\nTeam backup of PostgreSQL (schema ${SCHEMA}, ${rows} rows, ${opts.source.includes('MiB') ? path.basename(path.dirname(opts.source)) : 'bench data'}; median of ${runs})`,
-      `  team backup (REPEATABLE READ snapshot → SQLite file, quick_check, SHA-256, fsync): ${secs(o)}, ${mib(ourBytes)}`,
-      `  pg_dump -Fc -n ${SCHEMA} (+ fsync):                                            ${secs(d)}, ${mib(dumpBytes)}`,
-      `  ratio team backup / pg_dump: ${(o / d).toFixed(2)}× (target ≤ 1.5×)`,
-      `  team backup with a writer at ${opts.writerRate} tx/s: ${secs(w)} (ratio with / without: ${(w / o).toFixed(2)}×); every backup finished`,
-      `  writer alone: ${aloneStats.commits} commits, p99 ${aloneStats.p99Ms} ms, max ${aloneStats.maxMs} ms`,
-      `  writer during backups: ${busyStats.commits} commits, p99 ${busyStats.p99Ms} ms, max ${busyStats.maxMs} ms (p99 ratio ${(busyStats.p99Ms / Math.max(aloneStats.p99Ms, 0.1)).toFixed(2)}×, target ≤ 2×)`,
-    );
-  } finally {
-    fs.rmSync(outDir, { recursive: true, force: true });
-    await admin(server, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    if (cluster) await stopCluster(cluster);
-  }
+  });
   return `${out.join('\n')}\n`;
 }

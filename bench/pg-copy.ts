@@ -5,26 +5,8 @@
 // hashes every table on both sides inside one transaction.
 // The server: STATEWARD_TEST_PG_URL when set, else a throwaway cluster.
 import { spawnSync } from 'node:child_process';
-import pg from 'pg';
 import { copySqliteToPostgres } from '../electron/core/pg/copy.ts';
-import type { ClusterState } from '../test/helpers/pg-cluster.ts';
-import { PG_URL_ENV, startCluster, stopCluster } from '../test/helpers/pg-cluster.ts';
-
-function withDb(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+import { admin, withBenchServer, withDatabase } from './pg-util.ts';
 
 /** pgloader's path, installing Debian's package when missing; null with the reason. */
 function ensurePgloader(log: (s: string) => void): string | null {
@@ -45,15 +27,8 @@ export async function pgCopyBench(opts: {
   log: (s: string) => void;
 }): Promise<string> {
   const { log } = opts;
-  let cluster: ClusterState | null = null;
-  let server = process.env[PG_URL_ENV];
-  if (!server) {
-    log('pg-copy: starting a throwaway PostgreSQL cluster');
-    cluster = await startCluster();
-    server = cluster.url;
-  }
   const out: string[] = [];
-  try {
+  await withBenchServer('pg-copy', log, async (server) => {
     const ours = `sw_bench_copy_${process.pid}`;
     const theirs = `sw_bench_pgloader_${process.pid}`;
     await admin(server, `CREATE DATABASE ${ours}`);
@@ -62,7 +37,7 @@ export async function pgCopyBench(opts: {
       const t0 = Date.now();
       const report = await copySqliteToPostgres({
         sourceDb: opts.source,
-        target: withDb(server, ours),
+        target: withDatabase(server, ours),
         execute: true,
       });
       const oursMs = Date.now() - t0;
@@ -83,7 +58,7 @@ export async function pgCopyBench(opts: {
         const t1 = Date.now();
         const r = spawnSync(
           bin,
-          ['--no-ssl-cert-verification', `sqlite://${opts.source}`, withDb(server, theirs)],
+          ['--no-ssl-cert-verification', `sqlite://${opts.source}`, withDatabase(server, theirs)],
           {
             encoding: 'utf8',
             env: { ...process.env, TMPDIR: process.env.TMPDIR ?? '/tmp' },
@@ -111,8 +86,6 @@ export async function pgCopyBench(opts: {
       await admin(server, `DROP DATABASE IF EXISTS ${ours} WITH (FORCE)`);
       await admin(server, `DROP DATABASE IF EXISTS ${theirs} WITH (FORCE)`);
     }
-  } finally {
-    if (cluster) await stopCluster(cluster);
-  }
+  });
   return `${out.join('\n')}\n`;
 }

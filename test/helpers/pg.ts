@@ -10,10 +10,12 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import type { ClusterState } from './pg-cluster.ts';
 import { PG_RUN_ENV, PG_SKIP_ENV, PG_URL_ENV, startCluster } from './pg-cluster.ts';
 import { HELPERS_DIR } from './child.ts';
+import { withClient, withDatabase } from './pg-client.ts';
+
+export { withClient, withDatabase };
 
 let warned = false;
 
@@ -84,24 +86,6 @@ export async function pgServerUrl(): Promise<string> {
   const runDir = process.env[PG_RUN_ENV];
   if (!runDir) throw new Error(`no PostgreSQL for tests: ${pgSkipReason() ?? 'unknown'}`);
   return (await runCluster(runDir)).url;
-}
-
-/** `url` with its database replaced. */
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-/** Run `fn` with a client on `url`, closed after. */
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 export interface PgTestDatabase {
