@@ -42,6 +42,7 @@ import {
   discardCopyDir,
   inProgress,
   ownerAlive,
+  readRecordFile,
   restoreRecordSchema,
   toCopy,
 } from './records.ts';
@@ -915,11 +916,12 @@ export class RestoreService {
   /** Bookkeeping once a promoted copy is live (also after a crash-interrupted promote is finished). */
   afterPromote(restoreId: string, aside: string, backedUp: boolean): void {
     const dir = path.join(this.rt.layout.restores, restoreId);
+    // Without a record (it went with an earlier clean-up) the audit entry below still says what happened.
+    const record = readRecordFile(dir);
     try {
-      const record = JSON.parse(fs.readFileSync(path.join(dir, RECORD), 'utf8')) as RestoreRecord;
-      this.writeRecord({ ...record, status: 'promoted' });
+      if (record) this.writeRecord({ ...record, status: 'promoted' });
     } catch {
-      // the record went with an earlier clean-up; the audit entry below still says what happened
+      // the copy is live already: a record that cannot be rewritten never fails the promote
     }
     this.syncDrillIndex();
     this.audit('restore.promoted', `restore:${restoreId}`, {
