@@ -10,9 +10,9 @@ import { AppError } from '../../shared/errors.ts';
  * as `yes |` would otherwise be read until memory runs out).
  */
 export async function readStdin(
-  stdin: NodeJS.ReadableStream = process.stdin,
-  maxBytes = 256 * 1024,
-  tooLong = `What came on stdin is longer than ${maxBytes / 1024} KiB.`,
+  stdin: NodeJS.ReadableStream,
+  maxBytes: number,
+  tooLong: string,
 ): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
