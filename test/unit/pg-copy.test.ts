@@ -138,6 +138,10 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   throw new Error('expected a refusal');
 }
 
+/** Execute a copy of `sourceDb` into `schema` of this file's database. */
+const copyInto = (sourceDb: string, schema: string): Promise<CopyReport> =>
+  copySqliteToPostgres({ sourceDb, target: db.url(), schema, execute: true });
+
 const sumRows = (r: CopyReport) => r.tables.map((t) => [t.name, t.rowsRead, t.sourceHash]);
 
 describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_000 }, () => {
@@ -168,12 +172,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
     expect(logs.at(-1)!.rowsDone).toBe(logs.at(-1)!.rowsTotal);
     expect(progress.some((p) => p.phase === 'verify')).toBe(true);
 
-    const done = await copySqliteToPostgres({
-      sourceDb: src.file,
-      target: db.url(),
-      schema: 'live',
-      execute: true,
-    });
+    const done = await copyInto(src.file, 'live');
     expect(done.executed).toBe(true);
     expect(sumRows(done)).toEqual(sumRows(dry));
     expect(sha256File(src.file)).toBe(before);
@@ -199,27 +198,13 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
 
     // A second copy into the same (now filled) schema is refused, nothing changed.
     const state = await targetState();
-    expect(
-      await refusal(
-        copySqliteToPostgres({
-          sourceDb: src.file,
-          target: db.url(),
-          schema: 'live',
-          execute: true,
-        }),
-      ),
-    ).toBe('PG_TARGET_NOT_EMPTY');
+    expect(await refusal(copyInto(src.file, 'live'))).toBe('PG_TARGET_NOT_EMPTY');
     expect(await targetState()).toEqual(state);
   });
 
   it('types round-trip: booleans, JSON, blobs, unicode, NULL, big ids, tabs, newlines and backslashes', async () => {
     const src = await source();
-    await copySqliteToPostgres({
-      sourceDb: src.file,
-      target: db.url(),
-      schema: 'types',
-      execute: true,
-    });
+    await copyInto(src.file, 'types');
     const [r1] = await q<{ passed: boolean; detail: unknown; file_name: string; backup_id: null }>(
       `SELECT passed, detail, file_name, backup_id FROM types.restores WHERE id = 'r1'`,
     );
@@ -252,12 +237,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
 
   it('secret ciphertext moves byte for byte and still opens with the source data dir key', async () => {
     const src = await source();
-    await copySqliteToPostgres({
-      sourceDb: src.file,
-      target: db.url(),
-      schema: 'sec',
-      execute: true,
-    });
+    await copyInto(src.file, 'sec');
     const rows = await q<Record<string, unknown>>(`SELECT * FROM sec.secrets ORDER BY id`);
     const sqlite = new Database(src.file, { readonly: true });
     const orig = sqlite.prepare(`SELECT * FROM secrets ORDER BY id`).all() as Record<
@@ -302,12 +282,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
 
   it('identities continue past the highest id: a row inserted right after the copy does not collide', async () => {
     const src = await source();
-    await copySqliteToPostgres({
-      sourceDb: src.file,
-      target: db.url(),
-      schema: 'ids',
-      execute: true,
-    });
+    await copyInto(src.file, 'ids');
     for (const t of ['projects', 'deployments', 'deployment_logs', 'audit_log']) {
       const [max] = await q<{ m: string }>(`SELECT max(id) AS m FROM ids.${t}`);
       expect(Number(max!.m)).toBeGreaterThan(0);
@@ -340,12 +315,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
   it('an empty schema the migrator already made at the same migration takes the copy', async () => {
     const src = await source();
     await withClient(db.url(), (c) => migratePostgres(c, { schema: 'premigrated' }));
-    const r = await copySqliteToPostgres({
-      sourceDb: src.file,
-      target: db.url(),
-      schema: 'premigrated',
-      execute: true,
-    });
+    const r = await copyInto(src.file, 'premigrated');
     expect(r.createdSchema).toBe(false);
     const sqlite = new Database(src.file, { readonly: true });
     const seq = sqlite.prepare(`SELECT seq FROM change_counter`).pluck().get() as number;
@@ -365,26 +335,8 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
         c.query(`CREATE SCHEMA foreign_s; CREATE TABLE foreign_s.t (x int)`),
       );
       const state = await targetState();
-      expect(
-        await refusal(
-          copySqliteToPostgres({
-            sourceDb: src.file,
-            target: db.url(),
-            schema: 'older',
-            execute: true,
-          }),
-        ),
-      ).toBe('PG_SCHEMA_VERSION_MISMATCH');
-      expect(
-        await refusal(
-          copySqliteToPostgres({
-            sourceDb: src.file,
-            target: db.url(),
-            schema: 'foreign_s',
-            execute: true,
-          }),
-        ),
-      ).toBe('PG_SCHEMA_FOREIGN');
+      expect(await refusal(copyInto(src.file, 'older'))).toBe('PG_SCHEMA_VERSION_MISMATCH');
+      expect(await refusal(copyInto(src.file, 'foreign_s'))).toBe('PG_SCHEMA_FOREIGN');
       expect(await targetState()).toEqual(state);
       expect(sha256File(src.file)).toBe(before);
     });
@@ -396,16 +348,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
       const f = new Database(foreign);
       f.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
       f.close();
-      expect(
-        await refusal(
-          copySqliteToPostgres({
-            sourceDb: foreign,
-            target: db.url(),
-            schema: 'x1',
-            execute: true,
-          }),
-        ),
-      ).toBe('NOT_A_STATEWARD_DB');
+      expect(await refusal(copyInto(foreign, 'x1'))).toBe('NOT_A_STATEWARD_DB');
 
       const corrupt = path.join(world.dir(), 'stateward.db');
       fs.copyFileSync(src.file, corrupt);
@@ -418,16 +361,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
       }
       fs.closeSync(fd);
       const corruptHash = sha256File(corrupt);
-      expect(
-        await refusal(
-          copySqliteToPostgres({
-            sourceDb: corrupt,
-            target: db.url(),
-            schema: 'x2',
-            execute: true,
-          }),
-        ),
-      ).toBe('DB_CORRUPT');
+      expect(await refusal(copyInto(corrupt, 'x2'))).toBe('DB_CORRUPT');
       expect(sha256File(corrupt)).toBe(corruptHash);
       expect(await targetState()).toEqual(state);
     });
@@ -506,12 +440,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
     });
     const state = await targetState();
     let err: unknown = null;
-    await copySqliteToPostgres({
-      sourceDb: file,
-      target: db.url(),
-      schema: 'lossy',
-      execute: true,
-    }).catch((e: unknown) => (err = e));
+    await copyInto(file, 'lossy').catch((e: unknown) => (err = e));
     expect(isAppError(err) && [err.code, err.details?.table]).toEqual([
       'PG_COPY_VERIFY_FAILED',
       'metrics',
@@ -535,12 +464,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
       await child.kill();
       expect(await schemaAbsent('killed')).toBe(true);
       expect(sha256File(src.file)).toBe(before);
-      const again = await copySqliteToPostgres({
-        sourceDb: src.file,
-        target: db.url(),
-        schema: 'killed',
-        execute: true,
-      });
+      const again = await copyInto(src.file, 'killed');
       expect(again.executed).toBe(true);
       expect(sha256File(src.file)).toBe(before);
     });
@@ -573,12 +497,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
       expect(code).toBe('PG_UNREACHABLE');
       expect(await schemaAbsent('dropped')).toBe(true);
       expect(sha256File(src.file)).toBe(before);
-      const again = await copySqliteToPostgres({
-        sourceDb: src.file,
-        target: db.url(),
-        schema: 'dropped',
-        execute: true,
-      });
+      const again = await copyInto(src.file, 'dropped');
       expect(again.executed).toBe(true);
     });
   });
