@@ -136,10 +136,11 @@ export class BackupService {
     return next.data;
   }
 
-  list(): BackupEntry[] {
+  /** The backups, newest first (`settings`: when the caller has just read them, not read again). */
+  list(settings?: BackupSettings): BackupEntry[] {
     return listBackupFiles(
       this.rt.layout.backups,
-      this.rt.store ? this.settings().offsiteDir : null,
+      this.rt.store ? (settings ?? this.settings()).offsiteDir : null,
       this.drillReports(),
     );
   }
@@ -415,7 +416,7 @@ export class BackupService {
 
   /** Apply retention to the backups folder (and the off-site copies of what it deletes). */
   async prune(settings: BackupSettings = this.settings()): Promise<string[]> {
-    const entries = this.list();
+    const entries = this.list(settings);
     const doomed = new Set(
       selectForDeletion(
         entries.map((e) => ({
@@ -503,7 +504,7 @@ export class BackupService {
       const next = this.nextScheduledAt(settings);
       const now = this.rt.now();
       if (next === null || next > now) return 'not-due';
-      const newest = this.list()[0];
+      const newest = this.list(settings)[0];
       if (
         settings.onlyIfChanged &&
         newest?.manifest &&
@@ -598,7 +599,7 @@ export class BackupService {
 
   overview(): BackupOverview {
     const settings = this.settings();
-    const entries = this.list();
+    const entries = this.list(settings);
     const last = entries[0] ?? null;
     const failure = this.machine(LAST_FAILURE_KEY) as BackupOverview['lastFailure'] | undefined;
     const warnings: BackupOverview['warnings'] = [];
