@@ -483,14 +483,7 @@ export class RestoreService {
   drillReport(id: string): DrillReport {
     if (!/^[0-9a-f]{16}$/.test(id))
       throw new AppError('NOT_FOUND', `There is no drill report "${id}".`);
-    let report: DrillReport | null;
-    try {
-      report = parseDrillReport(
-        fs.readFileSync(path.join(this.rt.layout.drills, `${id}.json`), 'utf8'),
-      );
-    } catch {
-      report = null;
-    }
+    const report = readDrillReportFile(path.join(this.rt.layout.drills, `${id}.json`));
     if (!report) throw new AppError('NOT_FOUND', `There is no drill report "${id}".`);
     return report;
   }
@@ -981,9 +974,14 @@ function isDrillReport(v: unknown): v is DrillReport {
   );
 }
 
-function parseDrillReport(text: string): DrillReport | null {
-  const v: unknown = JSON.parse(text);
-  return isDrillReport(v) ? v : null;
+/** The drill report in `file`; null when it cannot be read or is not one. */
+function readDrillReportFile(file: string): DrillReport | null {
+  try {
+    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return isDrillReport(v) ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 export function readDrillReports(
@@ -993,13 +991,9 @@ export function readDrillReports(
   const out: DrillReport[] = [];
   for (const n of listDir(dir)) {
     if (!/^[0-9a-f]{16}\.json$/.test(n)) continue;
-    try {
-      const report = parseDrillReport(fs.readFileSync(path.join(dir, n), 'utf8'));
-      if (report) out.push(report);
-      else onUnreadable(n);
-    } catch {
-      onUnreadable(n);
-    }
+    const report = readDrillReportFile(path.join(dir, n));
+    if (report) out.push(report);
+    else onUnreadable(n);
   }
   return out.sort((a, b) => b.finishedAt - a.finishedAt);
 }
