@@ -138,7 +138,13 @@ export class RestoreService {
         `There is no restored copy "${id}" (it was discarded or promoted).`,
       );
     }
-    const parsed = restoreRecordSchema.safeParse(JSON.parse(text));
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined; // not JSON: damaged, like a record that fails its schema
+    }
+    const parsed = restoreRecordSchema.safeParse(value);
     if (!parsed.success)
       throw new AppError('RESTORE_NOT_FOUND', `The record of restored copy "${id}" is damaged.`);
     return parsed.data;
