@@ -12,19 +12,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, holdResponses, invokeHttp, loadDemo, shot, test } from './fixtures.ts';
+import {
+  dismissToasts,
+  expect,
+  holdResponses,
+  invokeHttp,
+  loadDemo,
+  shot,
+  test,
+} from './fixtures.ts';
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 const wizard = (page: Page) => page.getByRole('dialog');
 const card = (page: Page) => page.getByRole('region', { name: 'Schedule & retention' });
 const backupRows = (page: Page) =>
   page.getByRole('listbox', { name: 'Backups' }).getByRole('option');
-
-/** Toasts cover part of the page: close them before a screenshot. */
-async function dismissToasts(page: Page): Promise<void> {
-  const close = page.getByRole('button', { name: 'Dismiss notification' });
-  while ((await close.count()) > 0) await close.first().click();
-}
 
 /** The running backup's percentage as its label, the bar's aria-valuenow and its fill's width say. */
 async function labelAndBar(

@@ -136,6 +136,12 @@ export async function holdResponses(page: Page, command: string): Promise<() => 
   return release;
 }
 
+/** Closes every toast on screen, so none covers what a test clicks or screenshots next. */
+export async function dismissToasts(page: Page): Promise<void> {
+  const close = page.getByRole('button', { name: 'Dismiss notification' });
+  while ((await close.count()) > 0) await close.first().click();
+}
+
 /** Switches the theme with the header's toggle (system → light → dark) until it is `theme`. */
 export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
   const toggle = page.getByRole('button', { name: /Change theme/ });
@@ -146,7 +152,6 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
   await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
 }
 
-/** Calls a command over the host's HTTP API with the page's own token, as the renderer does. */
 /** Starts a host on a given port and token (test/e2e/host-at.ts); returns a function that stops it. */
 export async function hostAt(
   dataDir: string,
@@ -166,6 +171,7 @@ export async function hostAt(
   return () => stop(child);
 }
 
+/** Calls a command over the host's HTTP API with the page's own token, as the renderer does. */
 export async function invokeHttp<T>(host: Host, name: string, input: unknown): Promise<T> {
   const res = await fetch(`${host.origin}/api/invoke/${name}`, {
     method: 'POST',
@@ -197,4 +203,20 @@ export async function backupNow(host: Host, compact = false): Promise<BackupEntr
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Restore a backup into a drilled copy through the API, then open its comparison with live in the UI. */
+export async function compareCopyOf(page: Page, host: Host, backupId: string): Promise<void> {
+  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
+    source: { backupId },
+  });
+  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
+  await page.goto(host.url);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('button', { name: 'Restore & drills' }).click();
+  await page
+    .locator(`[data-restore-id="${staged.restoreId}"]`)
+    .getByRole('button', { name: 'Preview' })
+    .click();
+  await nav.getByRole('button', { name: 'Compare with live' }).click();
 }

@@ -14,7 +14,16 @@ import Database from 'better-sqlite3';
 import type { Page } from '@playwright/test';
 import type { BackupEntry, Page as ListPage, Project } from '../../shared/domain.ts';
 import type { Host } from './fixtures.ts';
-import { backupNow, expect, invokeHttp, setTheme, shot, test } from './fixtures.ts';
+import {
+  backupNow,
+  compareCopyOf,
+  dismissToasts,
+  expect,
+  invokeHttp,
+  setTheme,
+  shot,
+  test,
+} from './fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
@@ -24,27 +33,6 @@ const banner = (page: Page) => page.getByTestId('preview-banner');
 async function projectNames(host: Host): Promise<string[]> {
   const page = await invokeHttp<ListPage<Project>>(host, 'projects.list', { limit: 500 });
   return page.items.map((p) => p.name).sort();
-}
-
-/** Toasts cover part of the page: close them before a screenshot. */
-async function dismissToasts(page: Page): Promise<void> {
-  const close = page.getByRole('button', { name: 'Dismiss notification' });
-  while ((await close.count()) > 0) await close.first().click();
-}
-
-/** Restore a backup into a drilled copy through the API, then open its comparison with live in the UI. */
-async function compareCopyOf(page: Page, host: Host, backupId: string): Promise<void> {
-  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
-    source: { backupId },
-  });
-  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
-  await page.goto(host.url);
-  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
-  await page
-    .locator(`[data-restore-id="${staged.restoreId}"]`)
-    .getByRole('button', { name: 'Preview' })
-    .click();
-  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
 }
 
 /** The drill history's row of a backup's drill (the row names it in words; its id is an attribute). */

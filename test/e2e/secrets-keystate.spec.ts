@@ -6,7 +6,7 @@
 // key is unlocked with the passphrase right there, and the copy is checked again.
 import type { Page } from '@playwright/test';
 import type { DrillReport, Environment, Page as ListPage, Project } from '../../shared/domain.ts';
-import { backupNow, expect, invokeHttp, shot, test } from './fixtures.ts';
+import { backupNow, dismissToasts, expect, invokeHttp, shot, test } from './fixtures.ts';
 
 // Cheap scrypt for the hosts this file starts (obeyed only under NODE_ENV=test).
 process.env['STATEWARD_SCRYPT_N'] = '1024';
@@ -18,11 +18,6 @@ const NAME = 'DATABASE_URL';
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 const panel = (page: Page) => page.getByRole('region', { name: 'Secrets' });
 const row = (page: Page) => panel(page).getByRole('row', { name: new RegExp(NAME) });
-
-async function dismissToasts(page: Page): Promise<void> {
-  const close = page.getByRole('button', { name: 'Dismiss notification' });
-  while ((await close.count()) > 0) await close.first().click();
-}
 
 /** The same page in the dark theme (the app follows the system's by default). */
 async function darkShot(page: Page, name: string): Promise<void> {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import type { BackupEntry, DrillReport } from '../../shared/domain.ts';
-import { expect, invokeHttp, shot, test } from './fixtures.ts';
+import { dismissToasts, expect, invokeHttp, shot, test } from './fixtures.ts';
 
 // The default scrypt cost is 128 MiB per derivation; the hosts this file starts
 // inherit a cheap one (the fixture copies process.env into the child). The app
@@ -24,12 +24,6 @@ const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 const dialog = (page: Page) => page.getByRole('dialog').filter({ has: page.locator('form') });
 const panel = (page: Page) => page.getByRole('region', { name: 'Secrets' });
 const row = (page: Page) => panel(page).getByRole('row', { name: new RegExp(NAME) });
-
-/** Toasts cover part of the page: close them before a screenshot. */
-async function dismissToasts(page: Page): Promise<void> {
-  const close = page.getByRole('button', { name: 'Dismiss notification' });
-  while ((await close.count()) > 0) await close.first().click();
-}
 
 /** What the page last put on the clipboard (test/ is type-checked without the DOM lib). */
 async function clipboard(page: Page): Promise<string> {

@@ -2,7 +2,7 @@
 // that opened a dialog, and the browser's Back/Forward never leave a dialog floating
 // over another screen, and a 100-character name never widens the page (10.11).
 import type { Page } from '@playwright/test';
-import { backupNow, expect, invokeHttp, loadDemo, test } from './fixtures.ts';
+import { backupNow, compareCopyOf, expect, invokeHttp, loadDemo, test } from './fixtures.ts';
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
@@ -150,17 +150,7 @@ test('Compare with live keeps 100-character names inside the page at 1000 px', a
     environmentId: env.id,
     version: `v-${'s'.repeat(98)}`,
   });
-  const staged = await invokeHttp<{ restoreId: string }>(host, 'restores.preflight', {
-    source: { backupId: backup.id },
-  });
-  await invokeHttp(host, 'restores.drill', { restoreId: staged.restoreId });
-  await page.goto(host.url);
-  await nav(page).getByRole('button', { name: 'Restore & drills' }).click();
-  await page
-    .locator(`[data-restore-id="${staged.restoreId}"]`)
-    .getByRole('button', { name: 'Preview' })
-    .click();
-  await nav(page).getByRole('button', { name: 'Compare with live' }).click();
+  await compareCopyOf(page, host, backup.id);
   await expect(page.getByTestId('restore-diff-summary')).toBeVisible();
   await expect(page.getByRole('table', { name: 'Changes by name' })).toContainText('q'.repeat(30));
   expect(await page.evaluate(OVERFLOW)).toEqual([]);

@@ -11,7 +11,7 @@ import type { Page } from '@playwright/test';
 import type { BackupEntry, DrillReport } from '../../shared/domain.ts';
 import { damageIndexPage } from '../helpers/restore-util.ts';
 import type { Host } from './fixtures.ts';
-import { backupNow, expect, invokeHttp, shot, test } from './fixtures.ts';
+import { backupNow, dismissToasts, expect, invokeHttp, shot, test } from './fixtures.ts';
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 async function verify(host: Host, b: BackupEntry): Promise<DrillReport> {
@@ -28,11 +28,6 @@ function corruptKeepingManifest(host: Host, b: BackupEntry): void {
   manifest['sha256'] = crypto.createHash('sha256').update(bytes).digest('hex');
   manifest['bytes'] = bytes.length;
   fs.writeFileSync(manifestFile, JSON.stringify(manifest));
-}
-
-async function dismissToasts(page: Page): Promise<void> {
-  const close = page.getByRole('button', { name: 'Dismiss notification' });
-  while ((await close.count()) > 0) await close.first().click();
 }
 
 test('failed and damaged backups say so in the list, the detail and the restore picker', async ({
