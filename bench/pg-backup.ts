@@ -76,12 +76,8 @@ export async function pgBackupBench(opts: {
       });
       const rows = loaded.tables.reduce((n, t) => n + t.rowsRead, 0);
       await admin(url, 'VACUUM ANALYZE');
-      const ours: number[] = [];
-      const dumps: number[] = [];
-      let ourBytes = 0;
-      let dumpBytes = 0;
-      for (let i = 0; i < runs; i++) {
-        spawnSync('sync');
+      /** One team backup into outDir, timed, then removed: its duration and size. */
+      const timedBackup = async () => {
         const t0 = performance.now();
         const r = await createPgBackup({
           url,
@@ -90,10 +86,20 @@ export async function pgBackupBench(opts: {
           kind: 'manual',
           compact: false,
         });
-        ours.push(performance.now() - t0);
-        ourBytes = r.manifest.bytes;
+        const ms = performance.now() - t0;
         fs.rmSync(r.path);
         fs.rmSync(r.manifestPath);
+        return { ms, bytes: r.manifest.bytes };
+      };
+      const ours: number[] = [];
+      const dumps: number[] = [];
+      let ourBytes = 0;
+      let dumpBytes = 0;
+      for (let i = 0; i < runs; i++) {
+        spawnSync('sync');
+        const b = await timedBackup();
+        ours.push(b.ms);
+        ourBytes = b.bytes;
         spawnSync('sync');
         const dumpFile = path.join(outDir, 'dump.pgc');
         const t1 = performance.now();
@@ -120,17 +126,7 @@ export async function pgBackupBench(opts: {
       await sleep(300);
       const loaded2: number[] = [];
       for (let i = 0; i < runs; i++) {
-        const t0 = performance.now();
-        const r = await createPgBackup({
-          url,
-          schema: SCHEMA,
-          outDir,
-          kind: 'manual',
-          compact: false,
-        });
-        loaded2.push(performance.now() - t0);
-        fs.rmSync(r.path);
-        fs.rmSync(r.manifestPath);
+        loaded2.push((await timedBackup()).ms);
       }
       const busyStats = await busy.stop();
       const o = median(ours);

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTemporaries } from '../../electron/core/backup/engine.ts';
 import { listBackupFiles, readManifest } from '../../electron/core/backup/list.ts';
+import type { PgBackupRequest } from '../../electron/core/pg/backup.ts';
 import { createPgBackup } from '../../electron/core/pg/backup.ts';
 import { migratePostgres } from '../../electron/core/pg/migrate.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
@@ -168,6 +169,16 @@ function fileDump(file: string, json: Record<string, string[]>): Dump {
 describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
   const world = useWorld();
   const pgdb = usePgDatabase();
+  /** A manual, uncompacted backup of SCHEMA in this file's database into `outDir`. */
+  const manualBackup = (outDir: string, more: Partial<PgBackupRequest> = {}) =>
+    createPgBackup({
+      url: pgdb.url(),
+      schema: SCHEMA,
+      outDir,
+      kind: 'manual',
+      compact: false,
+      ...more,
+    });
 
   beforeAll(async () => {
     pgTypes = (await import('pg')).default.types;
@@ -180,12 +191,7 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
   it('is a normal Stateward backup: same rows table by table, checked, manifest with its source, and verify passes', async () => {
     const outDir = path.join(world.dir(), 'backups');
     const phases = new Set<string>();
-    const r = await createPgBackup({
-      url: pgdb.url(),
-      schema: SCHEMA,
-      outDir,
-      kind: 'manual',
-      compact: false,
+    const r = await manualBackup(outDir, {
       onProgress: (p) => phases.add(p.phase),
     });
     expect([...phases]).toEqual(['snapshot', 'verify', 'finalize']);
@@ -305,13 +311,7 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
       [0, 1, 2, 3, 4, 5].map(async (i) => {
         await new Promise((res) => setTimeout(res, i * 40));
         const start = await writerCount();
-        const r = await createPgBackup({
-          url: pgdb.url(),
-          schema: SCHEMA,
-          outDir,
-          kind: 'manual',
-          compact: false,
-        });
+        const r = await manualBackup(outDir);
         return { r, start, end: await writerCount() };
       }),
     );
@@ -413,12 +413,7 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
     const outDir = path.join(world.dir(), 'cancelled');
     const ac = new AbortController();
     const code = await rejectionCode(
-      createPgBackup({
-        url: pgdb.url(),
-        schema: SCHEMA,
-        outDir,
-        kind: 'manual',
-        compact: false,
+      manualBackup(outDir, {
         signal: ac.signal,
         onProgress: (p) => {
           if (p.phase === 'snapshot' && p.done > 0) ac.abort();
@@ -438,33 +433,15 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
       ),
     );
     try {
-      expect(
-        await rejectionCode(
-          createPgBackup({
-            url: pgdb.url(),
-            schema: SCHEMA,
-            outDir,
-            kind: 'manual',
-            compact: false,
-          }),
-        ),
-      ).toBe('SCHEMA_FROM_NEWER_VERSION');
+      expect(await rejectionCode(manualBackup(outDir))).toBe('SCHEMA_FROM_NEWER_VERSION');
     } finally {
       await withClient(pgdb.url(), (c) =>
         c.query(`DELETE FROM ${SCHEMA}.schema_migrations WHERE version = 99`),
       );
     }
-    expect(
-      await rejectionCode(
-        createPgBackup({
-          url: pgdb.url(),
-          schema: 'nothing_here',
-          outDir,
-          kind: 'manual',
-          compact: false,
-        }),
-      ),
-    ).toBe('NOT_A_STATEWARD_DB');
+    expect(await rejectionCode(manualBackup(outDir, { schema: 'nothing_here' }))).toBe(
+      'NOT_A_STATEWARD_DB',
+    );
     expect(fs.readdirSync(outDir)).toEqual([]);
   }, 30_000);
 });
