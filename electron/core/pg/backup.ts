@@ -51,11 +51,8 @@ export interface PgBackupRequest {
   env?: NodeJS.ProcessEnv;
 }
 
-// PostgreSQL type OIDs whose values are mapped back to SQLite's representation.
-const OID_BOOL = 16;
-const OID_INT8 = 20;
-const OID_JSON = 114;
-const OID_JSONB = 3802;
+// PostgreSQL type OIDs (pg's own table) whose values are mapped back to SQLite's representation.
+const OID = pg.types.builtins;
 
 /**
  * The one place a PostgreSQL value becomes what SQLite stores: boolean → 0/1;
@@ -68,15 +65,15 @@ const OID_JSONB = 3802;
 export const SQLITE_VALUE_TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (v: string) => unknown {
     switch (oid) {
-      case OID_BOOL:
+      case OID.BOOL:
         return (v) => (v === 't' ? 1 : 0);
-      case OID_INT8:
+      case OID.INT8:
         return (v) => {
           const n = Number(v);
           return Number.isSafeInteger(n) ? n : BigInt(v);
         };
-      case OID_JSON:
-      case OID_JSONB:
+      case OID.JSON:
+      case OID.JSONB:
         return (v) => JSON.stringify(JSON.parse(v));
       default:
         return pg.types.getTypeParser(oid, format ?? 'text') as (v: string) => unknown;

@@ -387,12 +387,10 @@ async function pgColumns(
   };
 }
 
-const JSONB_OID = 3802;
-const JSON_OID = 114;
 /** jsonb/json as their text (canonicalized like the source's); everything else as pg parses it. */
 const rawJsonTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === JSONB_OID || oid === JSON_OID
+    oid === pg.types.builtins.JSONB || oid === pg.types.builtins.JSON
       ? (s: string) => s
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
