@@ -11,6 +11,7 @@ import { useData } from './data.ts';
 import { useProgress } from './progress.ts';
 import { toastError, toastSuccess, useToasts } from './toasts.ts';
 
+/** 'run' while the drills run (the dialog may be closed meanwhile). */
 export type VerifyStep = 'pick' | 'run' | 'reports';
 
 export type VerifyItem =
@@ -26,7 +27,6 @@ interface VerifyWizardState {
   /** The backups being verified, in order (kept so the reports can name them). */
   queue: BackupEntry[];
   items: Record<string, VerifyItem>;
-  running: boolean;
   show(preselect?: string[]): void;
   close(): void;
   toggle(id: string, on: boolean): void;
@@ -41,16 +41,15 @@ export const useVerifyWizard = create<VerifyWizardState>((set, get) => ({
   selected: [],
   queue: [],
   items: {},
-  running: false,
   show(preselect = []) {
-    if (get().running) {
+    if (get().step === 'run') {
       set({ open: true });
       return;
     }
     set({ open: true, step: 'pick', selected: preselect, queue: [], items: {} });
   },
   close() {
-    if (get().running) {
+    if (get().step === 'run') {
       useToasts.getState().push({
         kind: 'info',
         title: 'The restore drills continue in the background',
@@ -65,12 +64,11 @@ export const useVerifyWizard = create<VerifyWizardState>((set, get) => ({
   },
   setSelected: (selected) => set({ selected }),
   async run(entries) {
-    if (get().running) return;
+    if (get().step === 'run') return;
     const chosen = entries.filter((e) => get().selected.includes(e.id));
     if (chosen.length === 0) return;
     set({
       step: 'run',
-      running: true,
       queue: chosen,
       items: Object.fromEntries(chosen.map((e) => [e.id, { state: 'pending' } as VerifyItem])),
     });
@@ -85,7 +83,7 @@ export const useVerifyWizard = create<VerifyWizardState>((set, get) => ({
       set((s) => ({ items: { ...s.items, [entry.id]: item } }));
       useData.getState().bump('backups');
     }
-    set({ running: false, step: 'reports' });
+    set({ step: 'reports' });
     if (!get().open) {
       const items = Object.values(get().items);
       const failed = items.filter((i) => i.state !== 'done' || !i.report.passed).length;
