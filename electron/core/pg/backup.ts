@@ -62,7 +62,7 @@ const OID = pg.types.builtins;
  * exact bytes matter, config_snapshots.content, is text on both sides); bytea →
  * Buffer; text, integer and double precision as pg gives them.
  */
-export const SQLITE_VALUE_TYPES = {
+const SQLITE_VALUE_TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (v: string) => unknown {
     switch (oid) {
       case OID.BOOL:

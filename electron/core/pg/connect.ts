@@ -163,7 +163,7 @@ export function applicationName(
 }
 
 /** pg's `ssl` option for one sslmode (allow and prefer try both: see connectPostgres). */
-export function sslOptions(t: PgTarget, tls: boolean): false | ConnectionOptions {
+function sslOptions(t: PgTarget, tls: boolean): false | ConnectionOptions {
   if (!tls) return false;
   if (t.sslmode === 'verify-ca' || t.sslmode === 'verify-full') {
     let ca: string | undefined;
@@ -226,7 +226,7 @@ const TLS_CERT_CODES =
   /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_SIGNATURE_FAILURE|ERR_SSL_.*)$/;
 
 /** Remove the password (raw and URL-encoded) from text that came from elsewhere. */
-export function scrubPassword(text: string, password: string | null): string {
+function scrubPassword(text: string, password: string | null): string {
   if (password === null || password === '') return text;
   return text.split(password).join('***').split(encodeURIComponent(password)).join('***');
 }

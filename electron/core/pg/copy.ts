@@ -136,7 +136,7 @@ function stableJson(v: unknown): string {
  * A column value (from SQLite with safe integers, or from pg with jsonb and int8
  * as text) in canonical text, the same for both sides; null stays null.
  */
-export function canonicalValue(v: unknown, kind: PgKind): string | null {
+function canonicalValue(v: unknown, kind: PgKind): string | null {
   if (v === null || v === undefined) return null;
   switch (kind) {
     case 'int':
@@ -182,7 +182,7 @@ function copyEscape(s: string): string {
 }
 
 /** A SQLite value as a field of COPY's text format. */
-export function copyField(v: unknown, kind: PgKind): string {
+function copyField(v: unknown, kind: PgKind): string {
   if (v === null || v === undefined) return '\\N';
   switch (kind) {
     case 'bytes':

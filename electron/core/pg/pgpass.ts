@@ -14,7 +14,7 @@ export interface PgpassQuery {
   user: string;
 }
 
-export function pgpassFile(env: NodeJS.ProcessEnv = process.env): string {
+function pgpassFile(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PGPASSFILE) return env.PGPASSFILE;
   if (process.platform === 'win32')
     return path.join(env.APPDATA ?? os.homedir(), 'postgresql', 'pgpass.conf');
@@ -22,7 +22,7 @@ export function pgpassFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Split one line into its fields, honouring `\:` and `\\`. */
-export function parsePgpassLine(line: string): string[] | null {
+function parsePgpassLine(line: string): string[] | null {
   if (line.trim() === '' || line.startsWith('#')) return null;
   const fields: string[] = [];
   let cur = '';
