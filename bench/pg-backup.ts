@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createPgBackup } from '../electron/core/pg/backup.ts';
 import { copySqliteToPostgres } from '../electron/core/pg/copy.ts';
 import { findPgBin } from '../test/helpers/pg-cluster.ts';
+import { median, secs } from './format.ts';
 import { admin, withBenchServer, withDatabase } from './pg-util.ts';
 
 const SCHEMA = 'stateward';
@@ -22,8 +23,6 @@ interface WriterStats {
   p99Ms: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { createBackup } from '../electron/core/backup/engine.ts';
 import { startRuntime } from '../electron/core/runtime.ts';
 import { generateDatabase } from './generate.ts';
+import { median, secs } from './format.ts';
 import { pagingBench } from './paging.ts';
 import { pgCopyBench } from './pg-copy.ts';
 import { pgBackupBench } from './pg-backup.ts';
@@ -61,8 +62,6 @@ const writerRate = Number(values['writer-rate']);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const here = path.dirname(new URL(import.meta.url).pathname);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 
 async function ensureDatabase(mb = sizeMb): Promise<string> {
