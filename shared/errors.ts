@@ -92,6 +92,20 @@ export const ERROR_CODES = [
   'PG_COPY_VERIFY_FAILED',
   /** PostgreSQL copy: a source row could not be written to the target (details.table); rolled back. */
   'PG_COPY_FAILED',
+  /** A value read from PostgreSQL (an id, a count) is beyond 2^53 and cannot be held exactly. */
+  'PG_VALUE_OUT_OF_RANGE',
+  /** The PostgreSQL connection was lost during the command; nothing half-done stays (the transaction rolled back). */
+  'PG_CONNECTION_LOST',
+  /** This data dir's database.json cannot be read, parsed, or names something unusable. */
+  'DATABASE_BINDING_INVALID',
+  /** Exclusive work (migration, promote, key rotation, scheduled backup) is being done by another instance. */
+  'INSTANCE_BUSY',
+  /** Only possible on the other backend (a SQLite file operation in team mode, or the reverse). */
+  'NOT_IN_TEAM_MODE',
+  /** Automation writes are paused (`stateward pause`, an upgrade or a promote); retryable (details.retryAfterMs). */
+  'PAUSED',
+  /** The copy's boot step: the real host did not start on it, did not answer /ready, or a probe failed. */
+  'DRILL_BOOT_FAILED',
   'INTERNAL',
 ] as const;
 

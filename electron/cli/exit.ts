@@ -15,8 +15,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DRILL_FAILED':
     case 'OFFSITE_COPY_FAILED':
     case 'SECRET_TAMPERED':
+    case 'DRILL_BOOT_FAILED':
       return EXIT.checkFailed;
     case 'BAD_INPUT':
+    case 'DATABASE_BINDING_INVALID':
+    case 'NOT_IN_TEAM_MODE':
     case 'UNKNOWN_COMMAND':
     case 'NOT_FOUND':
     case 'CONFLICT':
@@ -72,8 +75,12 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SECRETS_KEY_UNAVAILABLE':
     case 'PG_SERVER_TOO_OLD':
     case 'PG_SCHEMA_VERSION_MISMATCH':
+    case 'INSTANCE_BUSY':
+    case 'PAUSED':
       return EXIT.refused;
     case 'CANCELLED':
+    case 'PG_VALUE_OUT_OF_RANGE':
+    case 'PG_CONNECTION_LOST':
     case 'MIGRATION_FAILED':
     case 'PROMOTE_FAILED':
     case 'INTERNAL':

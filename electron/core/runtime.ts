@@ -15,6 +15,8 @@ import { fileLogger } from './log.ts';
 import type { DataDirLayout } from './paths.ts';
 import { dataDirLayout } from './paths.ts';
 import type { Store } from './store/store.ts';
+import type { DataStore } from './store/data.ts';
+import { sqliteData } from './store/data.ts';
 import { inspectDatabase, openStore } from './store/store.ts';
 import { BackupService } from './backup/service.ts';
 import type { BackupResult } from './backup/engine.ts';
@@ -69,6 +71,7 @@ export class Runtime {
   lockError: AppError | null = null;
   readonly now: () => number;
   private currentStore: Store | null;
+  private currentData: DataStore | null;
   private currentStartup: StartupState;
 
   constructor(
@@ -87,6 +90,7 @@ export class Runtime {
     this.lock = lock;
     this.now = opts.now ?? Date.now;
     this.currentStore = store;
+    this.currentData = store ? sqliteData(store.db) : null;
     this.currentStartup = startup;
     this.backups = new BackupService(this);
     this.restores = new RestoreService(this);
@@ -94,9 +98,14 @@ export class Runtime {
     this.backups.drillReports = () => this.restores.drillReports();
   }
 
-  /** Null while the data dir is refused (or during a promote's swap). */
+  /** The local SQLite database; null while the data dir is refused, during a promote's swap, and in team mode. */
   get store(): Store | null {
     return this.currentStore;
+  }
+
+  /** The live data on either backend, as commands read and write it; null while not open. */
+  get data(): DataStore | null {
+    return this.currentData;
   }
 
   get startup(): StartupState {
@@ -106,6 +115,7 @@ export class Runtime {
   /** A promote replaced the live database: from now on this one is live (and start-up is ready). */
   setStore(store: Store | null): void {
     this.currentStore = store;
+    this.currentData = store ? sqliteData(store.db) : null;
     if (store) this.currentStartup = { state: 'ready' };
   }
 

@@ -1,5 +1,5 @@
 import type { HandlerMap } from './registry.ts';
-import { auditedWrite, readDb } from './context.ts';
+import { auditedWrite, readWith } from './context.ts';
 import {
   createProject,
   getProject,
@@ -15,20 +15,20 @@ import {
 import { createSnapshot, listSnapshots } from '../core/store/resources/snapshots.ts';
 
 export const projectHandlers: HandlerMap = {
-  'projects.list': (input, rt) => listProjects(readDb(rt, input.restoreId), input),
-  'projects.get': (input, rt) => getProject(readDb(rt, input.restoreId), input.id),
+  'projects.list': (input, rt) => readWith(rt, input.restoreId, (c) => listProjects(c, input)),
+  'projects.get': (input, rt) => readWith(rt, input.restoreId, (c) => getProject(c, input.id)),
   'projects.create': (input, rt) =>
     auditedWrite(
       rt,
       'projects',
-      (db, now) => createProject(db, input, now),
+      (c, now) => createProject(c, input, now),
       (p) => ({ action: 'project.created', target: `project:${p.id}`, detail: { name: p.name } }),
     ),
   'projects.update': (input, rt) =>
     auditedWrite(
       rt,
       'projects',
-      (db, now) => updateProject(db, input, now),
+      (c, now) => updateProject(c, input, now),
       (p) => ({ action: 'project.updated', target: `project:${p.id}`, detail: { name: p.name } }),
     ),
 

@@ -1,6 +1,7 @@
+// The audit log: who did what, written in the same transaction as the change.
 import type { AuditEntry, Page } from '../../../../shared/domain.ts';
-import type { ReadableDB, WritableDB } from '../db.ts';
-import { assertOneChange } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { assertChanged, exec, row, rows } from '../sql.ts';
 
 interface AuditRow {
   id: number;
@@ -22,32 +23,48 @@ function rowToAudit(r: AuditRow): AuditEntry {
   };
 }
 
-export function appendAudit(
-  db: WritableDB,
+export function* appendAudit(
+  c: Sql,
   entry: { actor: string; action: string; target?: string; detail?: Record<string, unknown> },
   now: number,
-): void {
-  const info = db
-    .prepare(`INSERT INTO audit_log (ts, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`)
-    .run(now, entry.actor, entry.action, entry.target ?? '', JSON.stringify(entry.detail ?? {}));
-  assertOneChange(info, 'audit entry');
+): Query<void> {
+  const changed = yield* exec(
+    c.k.insertInto('audit_log').values({
+      ts: now,
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target ?? '',
+      detail: JSON.stringify(entry.detail ?? {}),
+    }),
+  );
+  assertChanged(changed, 1, 'audit entry');
 }
 
-export function listAudit(
-  db: ReadableDB,
+export function* listAudit(
+  c: Sql,
   opts: { offset: number; limit: number; action?: string | undefined },
-): Page<AuditEntry> {
-  const where = opts.action ? 'WHERE action = ?' : '';
-  const params: unknown[] = opts.action ? [opts.action] : [];
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM audit_log ${where}`).get(...params) as { n: number }
-  ).n;
-  const rows = db
-    .prepare(`SELECT * FROM audit_log ${where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`)
-    .all(...params, opts.limit, opts.offset) as AuditRow[];
-  return { items: rows.map(rowToAudit), total, offset: opts.offset };
+): Query<Page<AuditEntry>> {
+  const action = opts.action;
+  const counted = yield* row(
+    c.k
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .$if(action !== undefined, (b) => b.where('action', '=', action!)),
+  );
+  const found = yield* rows<AuditRow>(
+    c.k
+      .selectFrom('audit_log')
+      .selectAll()
+      .$if(action !== undefined, (b) => b.where('action', '=', action!))
+      .orderBy('ts', 'desc')
+      .orderBy('id', 'desc')
+      .limit(opts.limit)
+      .offset(opts.offset),
+  );
+  return { items: found.map(rowToAudit), total: counted?.n ?? 0, offset: opts.offset };
 }
 
-export function countAudit(db: ReadableDB): number {
-  return (db.prepare(`SELECT count(*) AS n FROM audit_log`).get() as { n: number }).n;
+export function* countAudit(c: Sql): Query<number> {
+  const r = yield* row(c.k.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')));
+  return r?.n ?? 0;
 }

@@ -1,7 +1,9 @@
+// Projects: queries written once for SQLite and PostgreSQL (see ../sql.ts).
+import { sql } from 'kysely';
 import type { Page, Project } from '../../../../shared/domain.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import type { ReadableDB, WritableDB } from '../db.ts';
-import { assertOneChange } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { assertChanged, containsText, exec, folded, row, rows, sameText } from '../sql.ts';
 
 interface ProjectRow {
   id: number;
@@ -29,45 +31,64 @@ function rowToProject(r: ProjectRow): Project {
 
 // Per-project figures without reading a project's deployments: the kept counts
 // (deployment_counts) and one index probe per environment for the newest start.
-const SELECT = `
-  SELECT p.id, p.name, p.description, p.created_at, p.updated_at,
-    (SELECT count(*) FROM environments e WHERE e.project_id = p.id) AS environment_count,
-    (SELECT coalesce(sum(c.n), 0) FROM deployment_counts c
-      WHERE c.environment_id IN (SELECT e.id FROM environments e WHERE e.project_id = p.id)) AS deployment_count,
-    (SELECT max((SELECT max(d.started_at) FROM deployments d WHERE d.environment_id = e.id))
-      FROM environments e WHERE e.project_id = p.id) AS last_deployment_at
-  FROM projects p`;
-
-export function getProject(db: ReadableDB, id: number): Project {
-  const row = db.prepare(`${SELECT} WHERE p.id = ?`).get(id) as ProjectRow | undefined;
-  if (!row) throw new AppError('NOT_FOUND', `Project ${id} does not exist.`);
-  return rowToProject(row);
+function selectProjects(c: Sql) {
+  return c.k
+    .selectFrom('projects as p')
+    .select([
+      'p.id',
+      'p.name',
+      'p.description',
+      'p.created_at',
+      'p.updated_at',
+      sql<number>`(SELECT count(*) FROM environments e WHERE e.project_id = p.id)`.as(
+        'environment_count',
+      ),
+      sql<number>`(SELECT coalesce(sum(c.n), 0) FROM deployment_counts c
+        WHERE c.environment_id IN (SELECT e.id FROM environments e WHERE e.project_id = p.id))`.as(
+        'deployment_count',
+      ),
+      sql<number | null>`(SELECT max((SELECT max(d.started_at) FROM deployments d WHERE d.environment_id = e.id))
+        FROM environments e WHERE e.project_id = p.id)`.as('last_deployment_at'),
+    ]);
 }
 
-export function listProjects(
-  db: ReadableDB,
+export function* getProject(c: Sql, id: number): Query<Project> {
+  const r = yield* row<ProjectRow>(selectProjects(c).where('p.id', '=', id));
+  if (!r) throw new AppError('NOT_FOUND', `Project ${id} does not exist.`);
+  return rowToProject(r);
+}
+
+export function* listProjects(
+  c: Sql,
   opts: { offset: number; limit: number; query?: string | undefined },
-): Page<Project> {
-  const where = opts.query ? `WHERE p.name LIKE ? ESCAPE '\\' COLLATE NOCASE` : '';
-  const params: unknown[] = opts.query
-    ? [`%${opts.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]
-    : [];
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM projects p ${where}`).get(...params) as { n: number }
-  ).n;
-  const rows = db
-    .prepare(`${SELECT} ${where} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ? OFFSET ?`)
-    .all(...params, opts.limit, opts.offset) as ProjectRow[];
-  return { items: rows.map(rowToProject), total, offset: opts.offset };
+): Query<Page<Project>> {
+  const q = opts.query;
+  const counted = yield* row(
+    c.k
+      .selectFrom('projects as p')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .$if(q !== undefined && q !== '', (b) => b.where(containsText(c, 'p.name', q!))),
+  );
+  const found = yield* rows<ProjectRow>(
+    selectProjects(c)
+      .$if(q !== undefined && q !== '', (b) => b.where(containsText(c, 'p.name', q!)))
+      .orderBy(folded(c, 'p.name'))
+      .orderBy('p.id')
+      .limit(opts.limit)
+      .offset(opts.offset),
+  );
+  return { items: found.map(rowToProject), total: counted?.n ?? 0, offset: opts.offset };
 }
 
-export function countProjects(db: ReadableDB): number {
-  return (db.prepare(`SELECT count(*) AS n FROM projects`).get() as { n: number }).n;
+export function* countProjects(c: Sql): Query<number> {
+  const r = yield* row(c.k.selectFrom('projects').select((eb) => eb.fn.countAll<number>().as('n')));
+  return r?.n ?? 0;
 }
 
-function assertNameFree(db: ReadableDB, name: string, exceptId: number | null): void {
-  const clash = db.prepare(`SELECT id FROM projects WHERE name = ? COLLATE NOCASE`).get(name) as
-    { id: number } | undefined;
+function* assertNameFree(c: Sql, name: string, exceptId: number | null): Query<void> {
+  const clash = yield* row(
+    c.k.selectFrom('projects').select('id').where(sameText(c, 'name', name)),
+  );
   if (clash && clash.id !== exceptId) {
     throw new AppError('CONFLICT', `A project named "${name}" already exists.`, {
       hint: 'Choose another name.',
@@ -75,30 +96,41 @@ function assertNameFree(db: ReadableDB, name: string, exceptId: number | null): 
   }
 }
 
-export function createProject(
-  db: WritableDB,
+export function* createProject(
+  c: Sql,
   input: { name: string; description: string },
   now: number,
-): Project {
-  assertNameFree(db, input.name, null);
-  const info = db
-    .prepare(`INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)`)
-    .run(input.name, input.description, now, now);
-  assertOneChange(info, 'project');
-  return getProject(db, Number(info.lastInsertRowid));
+): Query<Project> {
+  yield* assertNameFree(c, input.name, null);
+  const inserted = yield* row(
+    c.k
+      .insertInto('projects')
+      .values({
+        name: input.name,
+        description: input.description,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id'),
+  );
+  return yield* getProject(c, inserted!.id);
 }
 
-export function updateProject(
-  db: WritableDB,
+export function* updateProject(
+  c: Sql,
   input: { id: number; name?: string | undefined; description?: string | undefined },
   now: number,
-): Project {
-  const current = getProject(db, input.id);
+): Query<Project> {
+  const current = yield* getProject(c, input.id);
   const name = input.name ?? current.name;
-  if (input.name !== undefined) assertNameFree(db, name, input.id);
-  const info = db
-    .prepare(`UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE id = ?`)
-    .run(name, input.description ?? current.description, now, input.id);
-  assertOneChange(info, 'project');
-  return getProject(db, input.id);
+  if (input.name !== undefined) yield* assertNameFree(c, name, input.id);
+  const changed = yield* exec(
+    c.k
+      .updateTable('projects')
+      .set({ name, description: input.description ?? current.description, updated_at: now })
+      .where('id', '=', input.id),
+  );
+  assertChanged(changed, 1, 'project');
+  return yield* getProject(c, input.id);
 }
+
