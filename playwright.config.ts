@@ -3,6 +3,18 @@
 // `npm run test:e2e` builds the renderer first; the specs start their own hosts.
 import { defineConfig } from '@playwright/test';
 
+const launchOptions = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+};
+
 export default defineConfig({
   testDir: 'test',
   testMatch: ['e2e/**/*.spec.ts', 'electron/**/*.spec.ts'],
@@ -22,22 +34,13 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   projects: [
+    { name: 'chromium', use: { browserName: 'chromium', launchOptions } },
+    // The main journeys again with every host bound to PostgreSQL (team mode),
+    // each test on its own schema of the server .ci/run starts.
     {
-      name: 'chromium',
-      use: {
-        browserName: 'chromium',
-        launchOptions: {
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--no-first-run',
-          ],
-        },
-      },
+      name: 'team',
+      testMatch: ['e2e/crud.spec.ts', 'e2e/restore.spec.ts', 'e2e/team.spec.ts'],
+      use: { browserName: 'chromium', launchOptions },
     },
   ],
 });

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import type { BackupEntry } from '../../shared/domain.ts';
 import os from 'node:os';
 import path from 'node:path';
+import { withClient } from '../helpers/pg-client.ts';
 
 export interface Host {
   /** The URL the host printed, with the token in its fragment. */
@@ -36,10 +37,38 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function spawnHost(dataDir: string): { child: ChildProcess; ready: Promise<Host> } {
+/**
+ * The PostgreSQL server the "team" project runs against (.ci/run exports it),
+ * or null: the team project's tests then skip with this reason printed.
+ */
+export const TEAM_PG_URL = process.env['STATEWARD_TEST_PG_URL'] ?? null;
+export const TEAM_SKIP_REASON =
+  'team-mode e2e needs a PostgreSQL server: set STATEWARD_TEST_PG_URL (bash .ci/run starts one)';
+
+/** A fresh schema name for one test in team mode (dropped after it). */
+function teamSchema(): string {
+  return `e2e_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function teamUrl(schema: string): string {
+  const u = new URL(TEAM_PG_URL!);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await withClient(TEAM_PG_URL!, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+}
+
+function spawnHost(
+  dataDir: string,
+  databaseUrl: string | null,
+): { child: ChildProcess; ready: Promise<Host> } {
   const env = { ...process.env };
   delete env['STATEWARD_DATA_DIR'];
   delete env['PORTABLE_EXECUTABLE_DIR'];
+  delete env['STATEWARD_DATABASE_URL'];
+  if (databaseUrl) env['STATEWARD_DATABASE_URL'] = databaseUrl;
   const child = spawn(
     process.execPath,
     ['electron/host/serve.ts', '--data-dir', dataDir, '--port', '0'],
@@ -82,20 +111,30 @@ function spawnHost(dataDir: string): { child: ChildProcess; ready: Promise<Host>
 
 export const test = base.extend<{
   dataDir: string;
+  /** In the "team" project: the database URL (own schema) every host of this test binds to; else null. */
+  databaseUrl: string | null;
   startHost: () => Promise<Host>;
   host: Host;
 }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
+  databaseUrl: async ({}, use, testInfo) => {
+    if (testInfo.project.name !== 'team') return use(null);
+    testInfo.skip(!TEAM_PG_URL, TEAM_SKIP_REASON);
+    const schema = teamSchema();
+    await use(teamUrl(schema));
+    await dropSchema(schema);
+  },
   // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
   dataDir: async ({}, use) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-e2e-'));
     await use(dir);
     fs.rmSync(dir, { recursive: true, force: true });
   },
-  startHost: async ({ dataDir }, use, testInfo) => {
+  startHost: async ({ dataDir, databaseUrl }, use, testInfo) => {
     const children: ChildProcess[] = [];
     const hosts: Host[] = [];
     await use(async () => {
-      const { child, ready } = spawnHost(dataDir);
+      const { child, ready } = spawnHost(dataDir, databaseUrl);
       children.push(child);
       const host = await ready;
       hosts.push(host);
@@ -150,6 +189,22 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
     await toggle.click();
   }
   await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+}
+
+/** Starts one more host on its own data dir bound to the same database as `databaseUrl` (team mode), or a plain one. */
+export async function startExtraHost(
+  databaseUrl: string | null,
+): Promise<Host & { cleanup(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-e2e-'));
+  const { child, ready } = spawnHost(dir, databaseUrl);
+  const host = await ready;
+  return {
+    ...host,
+    cleanup: async () => {
+      await stop(child);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Starts a host on a given port and token (test/e2e/host-at.ts); returns a function that stops it. */
