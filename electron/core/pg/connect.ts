@@ -324,13 +324,18 @@ function passwordFor(t: PgTarget, env: NodeJS.ProcessEnv, log?: Logger): () => s
     });
 }
 
-async function attempt(
+/**
+ * How Stateward opens a connection to `t` (a client, or each connection of a
+ * pool): the password from the URL, PGPASSWORD or the password file; TLS as
+ * decided (`tls`); `application_name`; the connect timeout.
+ */
+export function connectionConfig(
   t: PgTarget,
   tls: boolean,
   appName: string,
   opts: ConnectOptions,
-): Promise<pg.Client> {
-  const client = new pg.Client({
+): pg.ClientConfig {
+  return {
     host: t.host,
     port: t.port,
     database: t.database,
@@ -341,11 +346,23 @@ async function attempt(
     application_name: appName,
     connectionTimeoutMillis: t.connectTimeoutMs,
     keepAlive: true,
-  });
-  // A connection lost later surfaces on the next query; never as an unhandled 'error'.
-  client.on('error', (e) =>
-    opts.log?.log('warn', `PostgreSQL connection error: ${scrubPassword(e.message, t.password)}`),
-  );
+  };
+}
+
+/** A connection lost later surfaces on the next query; its 'error' event is only logged (never unhandled). */
+export function connectionErrorLogger(t: PgTarget, log?: Logger): (e: Error) => void {
+  return (e) =>
+    log?.log('warn', `PostgreSQL connection error: ${scrubPassword(e.message, t.password)}`);
+}
+
+async function attempt(
+  t: PgTarget,
+  tls: boolean,
+  appName: string,
+  opts: ConnectOptions,
+): Promise<pg.Client> {
+  const client = new pg.Client(connectionConfig(t, tls, appName, opts));
+  client.on('error', connectionErrorLogger(t, opts.log));
   try {
     await client.connect();
     return client;

@@ -4,7 +4,6 @@
 // migrates while the others wait and then find nothing pending. Each migration
 // is one transaction. The refusals are SQLite's, with the same codes
 // (store/migrate.ts checkHistory); PostgreSQL also records the host.
-import crypto from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
 import { AppError } from '../../../shared/errors.ts';
@@ -16,6 +15,7 @@ import { MIGRATIONS } from '../store/migrations/index.ts';
 import { APP_VERSION } from '../version.ts';
 import type { SchemaState } from './connect.ts';
 import { inspectSchema, quoteIdent, STATEWARD_MARKER } from './connect.ts';
+import { advisoryKey } from './locks.ts';
 
 export interface PgAppliedMigration extends RecordedMigration {
   appliedAt: number;
@@ -45,12 +45,7 @@ export interface PgMigrateResult extends PgMigrationPlan {
 
 /** The advisory lock key for migrating `schema` (one bigint, as text for pg). */
 export function migrationLockKey(schema: string): string {
-  return crypto
-    .createHash('sha256')
-    .update(`stateward.migrate:${schema}`)
-    .digest()
-    .readBigInt64BE(0)
-    .toString();
+  return advisoryKey('migrate', schema);
 }
 
 function historyTableSql(schema: string): string {
