@@ -1,0 +1,18 @@
+// Every command group of `stateward`, in the order of the usage text. A new group is
+// one module under commands/ and one line here.
+import type { CliCommand } from '../args.ts';
+import { backupCommands } from './backups.ts';
+import { demoCommands } from './demo.ts';
+import { migrateCommands } from './migrate.ts';
+import { restoreCommands } from './restores.ts';
+import { secretCommands } from './secrets.ts';
+import { statusCommands } from './status.ts';
+
+export const COMMANDS: readonly CliCommand[] = [
+  ...statusCommands,
+  ...backupCommands,
+  ...restoreCommands,
+  ...secretCommands,
+  ...migrateCommands,
+  ...demoCommands,
+];
