@@ -1,5 +1,5 @@
 import type { HandlerMap } from './registry.ts';
-import { auditedWrite, readDb, storeOf } from './context.ts';
+import { auditedWrite, dataOf, readWith } from './context.ts';
 import {
   appendDeploymentLog,
   createDeployment,
@@ -10,15 +10,17 @@ import {
 import { listAudit } from '../core/store/resources/audit.ts';
 
 export const deploymentHandlers: HandlerMap = {
-  'deployments.list': (input, rt) => listDeployments(readDb(rt, input.restoreId), input),
-  'deployments.get': (input, rt) => getDeployment(readDb(rt, input.restoreId), input.id),
+  'deployments.list': (input, rt) =>
+    readWith(rt, input.restoreId, (c) => listDeployments(c, input)),
+  'deployments.get': (input, rt) =>
+    readWith(rt, input.restoreId, (c) => getDeployment(c, input.id)),
   // Secret values are checked for before each write's transaction: a refusal's audit entry stays.
   'deployments.create': (input, rt) => {
     rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
     return auditedWrite(
       rt,
       'deployments',
-      (db, now) => createDeployment(db, input, now),
+      (c, now) => createDeployment(c, input, now),
       (d) => ({
         action: 'deployment.recorded',
         target: `deployment:${d.id}`,
@@ -31,7 +33,7 @@ export const deploymentHandlers: HandlerMap = {
     return auditedWrite(
       rt,
       'deployments',
-      (db, now) => setDeploymentStatus(db, input, now),
+      (c, now) => setDeploymentStatus(c, input, now),
       (d) => ({
         action: 'deployment.status',
         target: `deployment:${d.id}`,
@@ -39,12 +41,12 @@ export const deploymentHandlers: HandlerMap = {
       }),
     );
   },
-  'deployments.appendLog': (input, rt) => {
+  'deployments.appendLog': async (input, rt) => {
     rt.secrets.assertNoSecretValues('message', input.message);
-    const db = storeOf(rt);
-    const detail = db.transaction(() => appendDeploymentLog(db, input, rt.now()))();
+    const now = rt.now();
+    const detail = await dataOf(rt).write((c) => appendDeploymentLog(c, input, now));
     rt.events.emit('data.changed', { area: 'deployments' });
     return detail;
   },
-  'audit.list': (input, rt) => listAudit(readDb(rt, input.restoreId), input),
+  'audit.list': (input, rt) => readWith(rt, input.restoreId, (c) => listAudit(c, input)),
 };

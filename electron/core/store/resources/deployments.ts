@@ -1,4 +1,7 @@
-// Deployment records with their status lifecycle, diagnostic summary and logs.
+// Deployment records with their status lifecycle, diagnostic summary and logs:
+// queries written once for SQLite and PostgreSQL (see ../sql.ts).
+import type { Expression } from 'kysely';
+import { sql } from 'kysely';
 import type {
   Deployment,
   DeploymentDetail,
@@ -10,8 +13,8 @@ import type {
 import { DEPLOYMENT_TRANSITIONS } from '../../../../shared/domain.ts';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors.ts';
-import type { ReadableDB, WritableDB } from '../db.ts';
-import { assertOneChange } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { assertChanged, exec, row, rows } from '../sql.ts';
 import { getEnvironment } from './environments.ts';
 import { getSnapshot } from './snapshots.ts';
 
@@ -59,12 +62,33 @@ function rowToLog(r: LogRow): DeploymentLog {
   return { id: r.id, deploymentId: r.deployment_id, ts: r.ts, level: r.level, message: r.message };
 }
 
-const SELECT = `
-  SELECT d.id, d.environment_id, e.project_id, p.name AS project_name, e.name AS environment_name,
-    d.version, d.status, d.started_at, d.finished_at, d.access_url, d.diagnostic_summary, d.snapshot_id
-  FROM deployments d
-  JOIN environments e ON e.id = d.environment_id
-  JOIN projects p ON p.id = e.project_id`;
+function selectDeployments(c: Sql) {
+  return c.k
+    .selectFrom('deployments as d')
+    .innerJoin('environments as e', 'e.id', 'd.environment_id')
+    .innerJoin('projects as p', 'p.id', 'e.project_id')
+    .select([
+      'd.id',
+      'd.environment_id',
+      'e.project_id',
+      'p.name as project_name',
+      'e.name as environment_name',
+      'd.version',
+      'd.status',
+      'd.started_at',
+      'd.finished_at',
+      'd.access_url',
+      'd.diagnostic_summary',
+      'd.snapshot_id',
+    ]);
+}
+
+/** `column` is one of `ids`: one parameter whatever their number (one cached statement per shape). */
+function idIn(c: Sql, column: string, ids: number[]): Expression<boolean> {
+  return c.dialect === 'sqlite'
+    ? sql<boolean>`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`
+    : sql<boolean>`${sql.ref(column)} = ANY(${ids}::bigint[])`;
+}
 
 const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
   'succeeded',
@@ -73,16 +97,24 @@ const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
   'rolled_back',
 ]);
 
-export function getDeployment(db: ReadableDB, id: number): DeploymentDetail {
-  const row = db.prepare(`${SELECT} WHERE d.id = ?`).get(id) as DeploymentRow | undefined;
-  if (!row) throw new AppError('NOT_FOUND', `Deployment ${id} does not exist.`);
-  const d = rowToDeployment(row);
-  const logs = (
-    db
-      .prepare(`SELECT * FROM deployment_logs WHERE deployment_id = ? ORDER BY ts, id LIMIT 5000`)
-      .all(id) as LogRow[]
-  ).map(rowToLog);
-  return { ...d, logs, snapshot: d.snapshotId === null ? null : getSnapshot(db, d.snapshotId) };
+export function* getDeployment(c: Sql, id: number): Query<DeploymentDetail> {
+  const r = yield* row<DeploymentRow>(selectDeployments(c).where('d.id', '=', id));
+  if (!r) throw new AppError('NOT_FOUND', `Deployment ${id} does not exist.`);
+  const d = rowToDeployment(r);
+  const logs = yield* rows<LogRow>(
+    c.k
+      .selectFrom('deployment_logs')
+      .selectAll()
+      .where('deployment_id', '=', id)
+      .orderBy('ts')
+      .orderBy('id')
+      .limit(5000),
+  );
+  return {
+    ...d,
+    logs: logs.map(rowToLog),
+    snapshot: d.snapshotId === null ? null : yield* getSnapshot(c, d.snapshotId),
+  };
 }
 
 /** Where the list is read from, and how far; see the `deployments.list` contract. */
@@ -143,94 +175,92 @@ const ARMS_PER_QUERY = 200;
  * direction `dir`, matching the filter. Every shape is an index range read in
  * order (no sort, no scan of other rows): one index for no filter, status, an
  * environment or an environment and status; for a project, its environments'
- * ranges merged (SQLite's ordered UNION ALL merge).
+ * ranges merged (SQLite's ordered UNION ALL merge, PostgreSQL's Merge Append).
  */
-function keysOf(
-  db: ReadableDB,
+function* keysOf(
+  c: Sql,
   envIds: number[] | null,
   status: DeploymentStatus | undefined,
   dir: Direction,
   from: SortKey | null,
   skip: number,
   take: number,
-): SortKey[] {
-  const conds: string[] = [];
-  const armParams: unknown[] = [];
-  if (status !== undefined) {
-    conds.push('status = ?');
-    armParams.push(status);
-  }
-  if (from) {
-    conds.push(dir === 'older' ? '(started_at, id) < (?, ?)' : '(started_at, id) > (?, ?)');
-    armParams.push(from.s, from.i);
-  }
-  const order = dir === 'older' ? 'started_at DESC, id DESC' : 'started_at ASC, id ASC';
-  const arm = (env: boolean) => {
-    const where = env ? ['environment_id = ?', ...conds] : conds;
-    return `SELECT started_at AS s, id AS i FROM deployments${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-  };
-  if (envIds === null) {
-    return db
-      .prepare(`${arm(false)} ORDER BY ${order} LIMIT ? OFFSET ?`)
-      .all(...armParams, take, skip) as SortKey[];
-  }
+): Query<SortKey[]> {
+  const order = dir === 'older' ? 'desc' : 'asc';
+  // The filter's columns in the order of the index (environment, status, start, id).
+  const arm = (env: number | null) =>
+    c.k
+      .selectFrom('deployments')
+      .select(['started_at as s', 'id as i'])
+      .$if(env !== null, (b) => b.where('environment_id', '=', env!))
+      .$if(status !== undefined, (b) => b.where('status', '=', status!))
+      .$if(from !== null, (b) =>
+        b.where((eb) =>
+          eb(
+            eb.refTuple('started_at', 'id'),
+            dir === 'older' ? '<' : '>',
+            eb.tuple(from!.s, from!.i),
+          ),
+        ),
+      );
+  const read = (envs: (number | null)[], limit: number, offset: number) =>
+    rows<SortKey>(
+      envs
+        .slice(1)
+        .reduce((q, e) => q.unionAll(arm(e)), arm(envs[0]!))
+        .orderBy('s', order)
+        .orderBy('i', order)
+        .limit(limit)
+        .offset(offset),
+    );
+  if (envIds === null) return yield* read([null], take, skip);
   const chunks: number[][] = [];
   for (let k = 0; k < envIds.length; k += ARMS_PER_QUERY)
     chunks.push(envIds.slice(k, k + ARMS_PER_QUERY));
-  const read = (chunk: number[], limit: number, offset: number) =>
-    db
-      .prepare(
-        `${chunk.map(() => arm(true)).join(' UNION ALL ')} ORDER BY ${order} LIMIT ? OFFSET ?`,
-      )
-      .all(...chunk.flatMap((e) => [e, ...armParams]), limit, offset) as SortKey[];
-  if (chunks.length === 1) return read(chunks[0]!, take, skip);
   if (chunks.length === 0) return [];
+  if (chunks.length === 1) return yield* read(chunks[0]!, take, skip);
   // More environments than one query holds: merge the chunks' first rows here.
   const sign = dir === 'older' ? -1 : 1;
-  return chunks
-    .flatMap((c) => read(c, skip + take, 0))
-    .sort((a, b) => sign * (a.s - b.s || a.i - b.i))
-    .slice(skip, skip + take);
+  const merged: SortKey[] = [];
+  for (const chunk of chunks) merged.push(...(yield* read(chunk, skip + take, 0)));
+  return merged.sort((a, b) => sign * (a.s - b.s || a.i - b.i)).slice(skip, skip + take);
 }
 
 /** The environments a filter reads (null: all), or [] when it can match nothing. */
-function environmentsOf(db: ReadableDB, f: DeploymentQuery): number[] | null {
+function* environmentsOf(c: Sql, f: DeploymentQuery): Query<number[] | null> {
   if (f.environmentId !== undefined) {
     if (f.projectId === undefined) return [f.environmentId];
-    const inProject = db
-      .prepare(`SELECT 1 FROM environments WHERE id = ? AND project_id = ?`)
-      .get(f.environmentId, f.projectId);
+    const inProject = yield* row(
+      c.k
+        .selectFrom('environments')
+        .select('id')
+        .where('id', '=', f.environmentId)
+        .where('project_id', '=', f.projectId),
+    );
     return inProject ? [f.environmentId] : [];
   }
   if (f.projectId === undefined) return null;
-  return db
-    .prepare(`SELECT id FROM environments WHERE project_id = ? ORDER BY id`)
-    .pluck()
-    .all(f.projectId) as number[];
+  const found = yield* rows(
+    c.k.selectFrom('environments').select('id').where('project_id', '=', f.projectId).orderBy('id'),
+  );
+  return found.map((r) => r.id);
 }
 
 /** How many deployments match, from the kept counts (never a count of the rows). */
-function totalOf(db: ReadableDB, f: DeploymentQuery): number {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (f.environmentId !== undefined) {
-    where.push('c.environment_id = ?');
-    params.push(f.environmentId);
-  }
-  if (f.projectId !== undefined) {
-    where.push('c.environment_id IN (SELECT id FROM environments WHERE project_id = ?)');
-    params.push(f.projectId);
-  }
-  if (f.status !== undefined) {
-    where.push('c.status = ?');
-    params.push(f.status);
-  }
-  return db
-    .prepare(
-      `SELECT coalesce(sum(c.n), 0) FROM deployment_counts c${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
-    )
-    .pluck()
-    .get(...params) as number;
+function* totalOf(c: Sql, f: DeploymentQuery): Query<number> {
+  const r = yield* row(
+    c.k
+      .selectFrom('deployment_counts as c')
+      .select(sql<number>`coalesce(sum(c.n), 0)`.as('n'))
+      .$if(f.environmentId !== undefined, (b) => b.where('c.environment_id', '=', f.environmentId!))
+      .$if(f.projectId !== undefined, (b) =>
+        b.where('c.environment_id', 'in', (eb) =>
+          eb.selectFrom('environments').select('id').where('project_id', '=', f.projectId!),
+        ),
+      )
+      .$if(f.status !== undefined, (b) => b.where('c.status', '=', f.status!)),
+  );
+  return r?.n ?? 0;
 }
 
 /**
@@ -239,12 +269,7 @@ function totalOf(db: ReadableDB, f: DeploymentQuery): number {
  * its cost does not grow with its depth; rows recorded between two pages do not
  * shift or repeat the rows of the next one.
  */
-export function listDeployments(db: ReadableDB, f: DeploymentQuery): CursorPage<Deployment> {
-  // One read transaction: keys, rows, cursors and total describe the same moment.
-  return db.transaction(() => readPage(db, f))();
-}
-
-function readPage(db: ReadableDB, f: DeploymentQuery): CursorPage<Deployment> {
+export function* listDeployments(c: Sql, f: DeploymentQuery): Query<CursorPage<Deployment>> {
   const starts = [f.cursor !== undefined, f.at !== undefined, f.from === 'oldest'];
   if (starts.filter(Boolean).length > 1) {
     throw new AppError('BAD_INPUT', 'Give at most one of cursor, at and from: "oldest".', {
@@ -262,54 +287,66 @@ function readPage(db: ReadableDB, f: DeploymentQuery): CursorPage<Deployment> {
             key: f.at === undefined ? null : { s: f.at, i: Number.MAX_SAFE_INTEGER },
           };
   const skip = f.skip ?? 0;
-  const envIds = environmentsOf(db, f);
+  const envIds = yield* environmentsOf(c, f);
   const keys =
-    envIds?.length === 0 ? [] : keysOf(db, envIds, f.status, dir, key, skip, f.limit + 1);
+    envIds?.length === 0 ? [] : yield* keysOf(c, envIds, f.status, dir, key, skip, f.limit + 1);
   const more = keys.length > f.limit;
   const page = keys.slice(0, f.limit);
   if (dir === 'newer') page.reverse();
   const first = page[0];
   const last = page[page.length - 1];
   // Whether rows lie beyond the page on the side it was not read towards: one index probe.
-  const beyond = (d: Direction, k: SortKey) => keysOf(db, envIds, f.status, d, k, 0, 1).length > 0;
+  function* beyond(d: Direction, k: SortKey): Query<boolean> {
+    return (yield* keysOf(c, envIds, f.status, d, k, 0, 1)).length > 0;
+  }
   const next =
-    last && (dir === 'older' ? more : beyond('older', last)) ? encodeCursor('older', last) : null;
+    last && (dir === 'older' ? more : yield* beyond('older', last))
+      ? encodeCursor('older', last)
+      : null;
   const prev =
-    first && (dir === 'newer' ? more : (key !== null || skip > 0) && beyond('newer', first))
+    first &&
+    (dir === 'newer' ? more : (key !== null || skip > 0) && (yield* beyond('newer', first)))
       ? encodeCursor('newer', first)
       : null;
 
-  const byId = new Map(
-    (
-      db
-        .prepare(`${SELECT} WHERE d.id IN (SELECT value FROM json_each(?))`)
-        .all(JSON.stringify(page.map((k) => k.i))) as DeploymentRow[]
-    ).map((r) => [r.id, r]),
-  );
+  const found =
+    page.length === 0
+      ? []
+      : yield* rows<DeploymentRow>(
+          selectDeployments(c).where(
+            idIn(
+              c,
+              'd.id',
+              page.map((k) => k.i),
+            ),
+          ),
+        );
+  const byId = new Map(found.map((r) => [r.id, r]));
   return {
     items: page.flatMap((k) => {
-      const row = byId.get(k.i);
-      return row ? [rowToDeployment(row)] : [];
+      const r = byId.get(k.i);
+      return r ? [rowToDeployment(r)] : [];
     }),
-    total: totalOf(db, f),
+    total: yield* totalOf(c, f),
     next,
     prev,
   };
 }
 
 /** How many deployments there are, from the kept counts. */
-export function countDeployments(db: ReadableDB): number {
-  return totalOf(db, { limit: 0 });
+export function* countDeployments(c: Sql): Query<number> {
+  return yield* totalOf(c, { limit: 0 });
 }
 
-export function newestDeployment(db: ReadableDB): Deployment | null {
-  const row = db.prepare(`${SELECT} ORDER BY d.started_at DESC, d.id DESC LIMIT 1`).get() as
-    DeploymentRow | undefined;
-  return row ? rowToDeployment(row) : null;
+export function* newestDeployment(c: Sql): Query<Deployment | null> {
+  const r = yield* row<DeploymentRow>(
+    selectDeployments(c).orderBy('d.started_at', 'desc').orderBy('d.id', 'desc').limit(1),
+  );
+  return r ? rowToDeployment(r) : null;
 }
 
-export function createDeployment(
-  db: WritableDB,
+export function* createDeployment(
+  c: Sql,
   input: {
     environmentId: number;
     version: string;
@@ -319,10 +356,10 @@ export function createDeployment(
     snapshotId: number | null;
   },
   now: number,
-): DeploymentDetail {
-  getEnvironment(db, input.environmentId);
+): Query<DeploymentDetail> {
+  yield* getEnvironment(c, input.environmentId);
   if (input.snapshotId !== null) {
-    const snap = getSnapshot(db, input.snapshotId);
+    const snap = yield* getSnapshot(c, input.snapshotId);
     if (snap.environmentId !== input.environmentId) {
       throw new AppError(
         'BAD_INPUT',
@@ -333,31 +370,30 @@ export function createDeployment(
       );
     }
   }
-  const info = db
-    .prepare(
-      `INSERT INTO deployments (environment_id, snapshot_id, version, status, started_at, finished_at, access_url, diagnostic_summary)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      input.environmentId,
-      input.snapshotId,
-      input.version,
-      input.status,
-      now,
-      TERMINAL.has(input.status) ? now : null,
-      input.accessUrl,
-      input.diagnosticSummary,
-    );
-  assertOneChange(info, 'deployment');
-  return getDeployment(db, Number(info.lastInsertRowid));
+  const inserted = yield* row(
+    c.k
+      .insertInto('deployments')
+      .values({
+        environment_id: input.environmentId,
+        snapshot_id: input.snapshotId,
+        version: input.version,
+        status: input.status,
+        started_at: now,
+        finished_at: TERMINAL.has(input.status) ? now : null,
+        access_url: input.accessUrl,
+        diagnostic_summary: input.diagnosticSummary,
+      })
+      .returning('id'),
+  );
+  return yield* getDeployment(c, inserted!.id);
 }
 
-export function setDeploymentStatus(
-  db: WritableDB,
+export function* setDeploymentStatus(
+  c: Sql,
   input: { id: number; status: DeploymentStatus; diagnosticSummary?: string | null | undefined },
   now: number,
-): DeploymentDetail {
-  const current = getDeployment(db, input.id);
+): Query<DeploymentDetail> {
+  const current = yield* getDeployment(c, input.id);
   if (
     current.status !== input.status &&
     !DEPLOYMENT_TRANSITIONS[current.status].includes(input.status)
@@ -374,24 +410,30 @@ export function setDeploymentStatus(
   const finishedAt = TERMINAL.has(input.status) ? (current.finishedAt ?? now) : null;
   const summary =
     input.diagnosticSummary === undefined ? current.diagnosticSummary : input.diagnosticSummary;
-  const info = db
-    .prepare(
-      `UPDATE deployments SET status = ?, finished_at = ?, diagnostic_summary = ? WHERE id = ?`,
-    )
-    .run(input.status, finishedAt, summary, input.id);
-  assertOneChange(info, 'deployment');
-  return getDeployment(db, input.id);
+  const changed = yield* exec(
+    c.k
+      .updateTable('deployments')
+      .set({ status: input.status, finished_at: finishedAt, diagnostic_summary: summary })
+      .where('id', '=', input.id),
+  );
+  assertChanged(changed, 1, 'deployment');
+  return yield* getDeployment(c, input.id);
 }
 
-export function appendDeploymentLog(
-  db: WritableDB,
+export function* appendDeploymentLog(
+  c: Sql,
   input: { id: number; level: LogLevel; message: string },
   now: number,
-): DeploymentDetail {
-  getDeployment(db, input.id);
-  const info = db
-    .prepare(`INSERT INTO deployment_logs (deployment_id, ts, level, message) VALUES (?, ?, ?, ?)`)
-    .run(input.id, now, input.level, input.message);
-  assertOneChange(info, 'deployment log line');
-  return getDeployment(db, input.id);
+): Query<DeploymentDetail> {
+  yield* getDeployment(c, input.id);
+  const changed = yield* exec(
+    c.k.insertInto('deployment_logs').values({
+      deployment_id: input.id,
+      ts: now,
+      level: input.level,
+      message: input.message,
+    }),
+  );
+  assertChanged(changed, 1, 'deployment log line');
+  return yield* getDeployment(c, input.id);
 }

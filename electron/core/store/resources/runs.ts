@@ -1,6 +1,6 @@
 // Run history: a row per piece of work (backups, drills, demo seeding, migrations).
-import type { ReadableDB, WritableDB } from '../db.ts';
-import { assertOneChange } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { assertChanged, exec, row, rows } from '../sql.ts';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -33,38 +33,47 @@ function rowToRun(r: RunRow): Run {
   };
 }
 
-export function startRun(
-  db: WritableDB,
+export function* startRun(
+  c: Sql,
   kind: string,
   detail: Record<string, unknown>,
   now: number,
-): number {
-  const info = db
-    .prepare(`INSERT INTO runs (kind, status, started_at, detail) VALUES (?, 'running', ?, ?)`)
-    .run(kind, now, JSON.stringify(detail));
-  assertOneChange(info, 'run');
-  return Number(info.lastInsertRowid);
+): Query<number> {
+  const inserted = yield* row(
+    c.k
+      .insertInto('runs')
+      .values({ kind, status: 'running', started_at: now, detail: JSON.stringify(detail) })
+      .returning('id'),
+  );
+  return inserted!.id;
 }
 
-export function finishRun(
-  db: WritableDB,
+export function* finishRun(
+  c: Sql,
   id: number,
   status: Exclude<RunStatus, 'running'>,
   detail: Record<string, unknown>,
   now: number,
-): void {
-  const info = db
-    .prepare(
-      `UPDATE runs SET status = ?, finished_at = ?, detail = ? WHERE id = ? AND status = 'running'`,
-    )
-    .run(status, now, JSON.stringify(detail), id);
-  assertOneChange(info, 'run');
+): Query<void> {
+  const changed = yield* exec(
+    c.k
+      .updateTable('runs')
+      .set({ status, finished_at: now, detail: JSON.stringify(detail) })
+      .where('id', '=', id)
+      .where('status', '=', 'running'),
+  );
+  assertChanged(changed, 1, 'run');
 }
 
-export function listRuns(db: ReadableDB, kind: string, limit: number): Run[] {
-  return (
-    db
-      .prepare(`SELECT * FROM runs WHERE kind = ? ORDER BY started_at DESC, id DESC LIMIT ?`)
-      .all(kind, limit) as RunRow[]
-  ).map(rowToRun);
+export function* listRuns(c: Sql, kind: string, limit: number): Query<Run[]> {
+  const found = yield* rows<RunRow>(
+    c.k
+      .selectFrom('runs')
+      .selectAll()
+      .where('kind', '=', kind)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit),
+  );
+  return found.map(rowToRun);
 }
