@@ -40,6 +40,14 @@ export const HTTP_INVOKE_PATH = '/api/invoke/';
 export const HTTP_EVENTS_PATH = '/api/events';
 export const HTTP_TOKEN_HEADER = 'x-stateward-token';
 /**
+ * Readiness, without a token: 200 `{ ready: true, schema, version }` only when the data
+ * is open, migrated and not refused; 503 `{ ready: false, code }` (the refusal's code) otherwise.
+ */
+export const HTTP_READY_PATH = '/ready';
+export type ReadyBody =
+  | { ready: true; schema: number; version: string }
+  | { ready: false; code: string };
+/**
  * Restore from a file the browser uploads: POST the file's bytes as
  * application/octet-stream, with the token, its name (URI-encoded) in
  * HTTP_UPLOAD_NAME_HEADER and optionally an operation id for the progress events in

@@ -4,3 +4,14 @@
 export function faultPoint(name: string): void {
   if (process.env.STATEWARD_FAULT === name) process.kill(process.pid, 'SIGKILL');
 }
+
+/**
+ * The hang tests: when STATEWARD_FAULT names this point, the process stops
+ * there for good with its event loop blocked (so it answers nothing and
+ * ignores SIGTERM, as a deadlocked process would).
+ */
+export function faultHang(name: string): void {
+  if (process.env.STATEWARD_FAULT !== name) return;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) Atomics.wait(cell, 0, 0);
+}

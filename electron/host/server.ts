@@ -7,18 +7,24 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
+  HTTP_AUTOMATION_HEADER,
   HTTP_EVENTS_PATH,
   HTTP_INVOKE_PATH,
   HTTP_OP_ID_HEADER,
+  HTTP_READY_PATH,
   HTTP_TOKEN_HEADER,
   HTTP_UPLOAD_NAME_HEADER,
   HTTP_UPLOAD_RESTORE_PATH,
 } from '../../shared/events.ts';
+import type { ReadyBody } from '../../shared/events.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import type { CommandRegistry } from '../handlers/registry.ts';
 import { hasLoneSurrogate, NOT_UNICODE } from '../handlers/registry.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { removeFileQuietly } from '../core/fsutil.ts';
+import { faultHang } from '../core/fault.ts';
+import { APP_VERSION } from '../core/version.ts';
+import { APP_SCHEMA_VERSION } from '../core/restore/records.ts';
 import { readStaticFile, resolveStaticFile } from '../core/static-files.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, uploadFileName } from './upload.ts';
 
@@ -226,7 +232,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       refuse(res, 400, { code: 'UNKNOWN_COMMAND', message: 'The command name is not valid.' });
       return;
     }
-    const result = await opts.registry.dispatch(commandName, input);
+    // A script or CI says so (held off while automation is paused); the page never does.
+    const result = await opts.registry.dispatch(commandName, input, {
+      automation: req.headers[HTTP_AUTOMATION_HEADER] === '1',
+    });
     sendJson(res, 200, result);
   }
 
@@ -325,6 +334,33 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       clearInterval(ping);
       streams.delete(res);
     });
+  }
+
+  /**
+   * For load balancers, scripts and the restore drill: no token, and nothing but
+   * readiness and the refusal's code (no paths, no messages). Host was checked
+   * like every request; a page of another origin is refused like the API.
+   */
+  function handleReady(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const answer = (status: number, body: ReadyBody) => sendJson(res, status, body);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) {
+      answer(403, { ready: false, code: 'FORBIDDEN' });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      answer(405, { ready: false, code: 'BAD_INPUT' });
+      return;
+    }
+    faultHang('host-ready');
+    const startup = opts.rt.startup;
+    if (startup.state === 'ready' && opts.rt.data !== null)
+      answer(200, { ready: true, schema: APP_SCHEMA_VERSION, version: APP_VERSION });
+    else
+      answer(503, {
+        ready: false,
+        code: startup.state === 'refused' ? startup.code : 'STORE_NOT_READY',
+      });
   }
 
   function handleDownload(
@@ -430,6 +466,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     }
     if (url.pathname.startsWith(HTTP_DOWNLOAD_PATH)) {
       handleDownload(req, res, url.pathname.slice(HTTP_DOWNLOAD_PATH.length));
+      return;
+    }
+    if (url.pathname === HTTP_READY_PATH) {
+      handleReady(req, res);
       return;
     }
     if (url.pathname === HTTP_EVENTS_PATH) {
