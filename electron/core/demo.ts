@@ -7,6 +7,7 @@ import type { WritableDB } from './store/db.ts';
 import { applyConnectionSettings, openWritable } from './store/db.ts';
 import { appendAudit } from './store/resources/audit.ts';
 import { countProjects } from './store/resources/projects.ts';
+import { runSqlite, SQLITE } from './store/sql.ts';
 import { canonicalJson } from './store/resources/snapshots.ts';
 import crypto from 'node:crypto';
 
@@ -117,7 +118,8 @@ function* seedDemoSteps(
   opts: DemoOptions,
   onProgress: (done: number, total: number) => void,
 ): Generator<void, DemoResult> {
-  if (countProjects(db) > 0) {
+  // SQLite only, inside the seeding write transaction (seedDemo / seedDemoAsync).
+  if (runSqlite(db, countProjects(SQLITE)) > 0) {
     throw new AppError(
       'DEMO_NEEDS_EMPTY_DATA_DIR',
       'Demo data goes only into an empty data directory; this one already has projects.',
@@ -267,15 +269,18 @@ function* seedDemoSteps(
       now,
       JSON.stringify({ projects: opts.projects, deployments: total }),
     );
-    appendAudit(
+    runSqlite(
       db,
-      {
-        actor: opts.actor,
-        action: 'demo.seeded',
-        target: 'data-dir',
-        detail: { projects: opts.projects, deployments: total },
-      },
-      now,
+      appendAudit(
+        SQLITE,
+        {
+          actor: opts.actor,
+          action: 'demo.seeded',
+          target: 'data-dir',
+          detail: { projects: opts.projects, deployments: total },
+        },
+        now,
+      ),
     );
   })();
   return { projects: opts.projects, environments: envs.length, deployments: total };

@@ -18,6 +18,7 @@ import type { ReadableDB, WritableDB } from './store/db.ts';
 import { openReadOnly } from './store/db.ts';
 import { tableExists } from './store/introspect.ts';
 import { getSetting } from './store/resources/settings.ts';
+import { runSqlite, SQLITE } from './store/sql.ts';
 import { listDir, removeDeadWriterTemps, writeFileAtomic } from './fsutil.ts';
 import { readBackupSettings } from './backup/settings-schema.ts';
 
@@ -144,7 +145,7 @@ function fromDatabase(db: ReadableDB | null): MachineValues {
   }
   for (const k of MACHINE_KEYS) {
     try {
-      const v = getSetting(db, k);
+      const v = runSqlite(db, getSetting(SQLITE, k));
       if (v !== undefined) out[k] = v;
     } catch {
       // a row that is not JSON: that setting falls back to its default

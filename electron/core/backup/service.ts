@@ -15,7 +15,11 @@ import type { BackupProgressPlan, BackupStage } from '../../../shared/backup-pro
 import { backupProgressTracker } from '../../../shared/backup-progress.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { Runtime } from '../runtime.ts';
+import type { DataStore } from '../store/data.ts';
+import { sqliteData } from '../store/data.ts';
 import type { WritableDB } from '../store/db.ts';
+import type { Query, Sql } from '../store/sql.ts';
+import { runSqlite, SQLITE } from '../store/sql.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { finishRun, startRun } from '../store/resources/runs.ts';
 import type { MachineKey } from '../machine-settings.ts';
@@ -75,6 +79,12 @@ export class BackupService {
     return this.rt.store.db;
   }
 
+  /** The live data (either backend): where runs and audit entries are recorded. */
+  private data(): DataStore {
+    if (!this.rt.data) throw new AppError('STORE_NOT_READY', 'The data directory is not open.');
+    return this.rt.data;
+  }
+
   /** A machine setting (the live database is read only for a data dir an older version left). */
   private machine(key: MachineKey): unknown {
     return getMachineSetting(this.rt.layout, key, this.rt.store?.db ?? null);
@@ -119,16 +129,20 @@ export class BackupService {
     const db = this.db();
     const now = this.rt.now();
     // The audit entry commits only once the file is written (a refused audit writes neither).
+    // Synchronous (callers read the settings back at once), so on the SQLite store only.
     db.transaction(() => {
-      appendAudit(
+      runSqlite(
         db,
-        {
-          actor: this.rt.actor,
-          action: 'backup.settings_changed',
-          target: 'backups',
-          detail: { ...next.data },
-        },
-        now,
+        appendAudit(
+          SQLITE,
+          {
+            actor: this.rt.actor,
+            action: 'backup.settings_changed',
+            target: 'backups',
+            detail: { ...next.data },
+          },
+          now,
+        ),
       );
       this.setMachine(SETTINGS_KEY, next.data);
     })();
@@ -165,21 +179,25 @@ export class BackupService {
     const opId = opts.opId ?? crypto.randomUUID();
     const abort = new AbortController();
     const startedAt = this.rt.now();
-    const db = this.db();
+    const data = this.data();
     const settings = this.settings();
+    // Taken before the first await: a second run meanwhile is BACKUP_IN_PROGRESS.
+    this.running = { opId, kind: opts.kind, startedAt, abort };
     let runId: number;
     try {
       // The pid lets the next start tell a crashed run from one a live CLI process is doing.
-      runId = startRun(
-        db,
-        'backup',
-        { kind: opts.kind, compact: opts.compact, pid: process.pid },
-        startedAt,
+      runId = await data.write((c) =>
+        startRun(
+          c,
+          'backup',
+          { kind: opts.kind, compact: opts.compact, pid: process.pid },
+          startedAt,
+        ),
       );
     } catch (e) {
+      this.running = null;
       throw this.asAppError(e); // a full or busy database: nothing was started
     }
-    this.running = { opId, kind: opts.kind, startedAt, abort };
     let result: BackupResult | null = null;
     try {
       const outDir = opts.outDir ?? this.rt.layout.backups;
@@ -211,8 +229,8 @@ export class BackupService {
           progress(p.phase, fraction, p.done, p.total);
         },
       });
-      this.recordCreated(result, runId);
       const made = result;
+      await data.write((c) => this.recorded(c, made, runId, this.rt.now()));
       result = null; // recorded: from here on it is kept and reported, whatever happens next
       const entry = await this.afterCreated(made, opts.kind, settings, outDir, (copied, n) =>
         progress('offsite', copied ? 0.5 + n / made.manifest.bytes / 2 : 0, n, made.manifest.bytes),
@@ -223,25 +241,29 @@ export class BackupService {
       // A backup that cannot be recorded (full or busy database) is not reported, so it must not stay.
       if (result) removeBackupPair(result);
       const err = this.asAppError(e);
-      this.bestEffort('recording a failed backup', () => {
-        finishRun(
-          db,
-          runId,
-          err.code === 'CANCELLED' ? 'cancelled' : 'failed',
-          { code: err.code, message: err.message },
-          this.rt.now(),
-        );
-        if (err.code !== 'CANCELLED') this.reportFailure(opts.kind, err);
-        else
-          appendAudit(
-            db,
-            {
-              actor: this.rt.actor,
-              action: 'backup.cancelled',
-              target: 'backups',
-              detail: { kind: opts.kind },
-            },
+      await this.bestEffort('recording a failed backup', async () => {
+        await data.write((c) =>
+          finishRun(
+            c,
+            runId,
+            err.code === 'CANCELLED' ? 'cancelled' : 'failed',
+            { code: err.code, message: err.message },
             this.rt.now(),
+          ),
+        );
+        if (err.code !== 'CANCELLED') await this.reportFailure(opts.kind, err);
+        else
+          await data.write((c) =>
+            appendAudit(
+              c,
+              {
+                actor: this.rt.actor,
+                action: 'backup.cancelled',
+                target: 'backups',
+                detail: { kind: opts.kind },
+              },
+              this.rt.now(),
+            ),
           );
       });
       throw err;
@@ -286,7 +308,7 @@ export class BackupService {
         offsiteError = await this.copyOffsite(result, settings.offsiteDir, onOffsite);
       }
       if (kind === 'scheduled') await this.prune(settings);
-      if (offsiteError) this.reportFailure(kind, offsiteError);
+      if (offsiteError) await this.reportFailure(kind, offsiteError);
     } catch (e) {
       this.rt.logger.log('warn', `after backup ${result.manifest.id}: ${(e as Error).message}`, e);
     }
@@ -309,54 +331,51 @@ export class BackupService {
   }
 
   /** Bookkeeping after a failure must not hide the failure itself (the disk may be full). */
-  private bestEffort(what: string, fn: () => void): void {
+  private async bestEffort(what: string, fn: () => void | Promise<void>): Promise<void> {
     try {
-      fn();
+      await fn(); // a synchronous fn has done its work before this returns
     } catch (e) {
       this.rt.logger.log('warn', `${what} failed too`, e);
     }
   }
 
-  private recordCreated(result: BackupResult, runId: number): void {
-    const db = this.db();
-    const now = this.rt.now();
+  /** A taken backup's run finished and its audit entry (`runId` null: the run is recorded too). */
+  private *recorded(c: Sql, result: BackupResult, runId: number | null, now: number): Query<void> {
     const m = result.manifest;
-    db.transaction(() => {
-      finishRun(
-        db,
-        runId,
-        'succeeded',
-        { id: m.id, fileName: m.fileName, bytes: m.bytes, durationMs: m.durationMs },
-        now,
-      );
-      appendAudit(
-        db,
-        {
-          actor: this.rt.actor,
-          action: 'backup.created',
-          target: `backup:${m.id}`,
-          detail: {
-            kind: m.kind,
-            compact: m.compact,
-            bytes: m.bytes,
-            sha256: m.sha256,
-            fileName: m.fileName,
-          },
+    const id =
+      runId ?? (yield* startRun(c, 'backup', { kind: m.kind, compact: m.compact }, m.createdAt));
+    yield* finishRun(
+      c,
+      id,
+      'succeeded',
+      { id: m.id, fileName: m.fileName, bytes: m.bytes, durationMs: m.durationMs },
+      now,
+    );
+    yield* appendAudit(
+      c,
+      {
+        actor: this.rt.actor,
+        action: 'backup.created',
+        target: `backup:${m.id}`,
+        detail: {
+          kind: m.kind,
+          compact: m.compact,
+          bytes: m.bytes,
+          sha256: m.sha256,
+          fileName: m.fileName,
         },
-        now,
-      );
-    })();
+      },
+      now,
+    );
   }
 
-  /** Record a backup taken before the store was open (the pre-upgrade one). */
+  /**
+   * Record a backup taken before the store was open (the pre-upgrade one): at
+   * start-up, synchronously, on the SQLite file it copied.
+   */
   recordEarlier(result: BackupResult): void {
-    const runId = startRun(
-      this.db(),
-      'backup',
-      { kind: result.manifest.kind, compact: result.manifest.compact },
-      result.manifest.createdAt,
-    );
-    this.recordCreated(result, runId);
+    const now = this.rt.now();
+    sqliteData(this.db()).writeSync((c) => this.recorded(c, result, null, now));
   }
 
   private async copyOffsite(
@@ -364,43 +383,47 @@ export class BackupService {
     offsiteDir: string,
     onProgress?: (copied: boolean, hashed: number) => void,
   ): Promise<AppError | null> {
-    const db = this.db();
+    const data = this.data();
     try {
       const dest = await copyOffsite(result.path, result.manifest.sha256, offsiteDir, onProgress);
-      appendAudit(
-        db,
-        {
-          actor: this.rt.actor,
-          action: 'backup.offsite_copied',
-          target: `backup:${result.manifest.id}`,
-          detail: { dest },
-        },
-        this.rt.now(),
+      await data.write((c) =>
+        appendAudit(
+          c,
+          {
+            actor: this.rt.actor,
+            action: 'backup.offsite_copied',
+            target: `backup:${result.manifest.id}`,
+            detail: { dest },
+          },
+          this.rt.now(),
+        ),
       );
       return null;
     } catch (e) {
       const err = isAppError(e) ? e : new AppError('OFFSITE_COPY_FAILED', (e as Error).message);
-      appendAudit(
-        db,
-        {
-          actor: this.rt.actor,
-          action: 'backup.offsite_failed',
-          target: `backup:${result.manifest.id}`,
-          detail: { code: err.code, message: err.message },
-        },
-        this.rt.now(),
+      await data.write((c) =>
+        appendAudit(
+          c,
+          {
+            actor: this.rt.actor,
+            action: 'backup.offsite_failed',
+            target: `backup:${result.manifest.id}`,
+            detail: { code: err.code, message: err.message },
+          },
+          this.rt.now(),
+        ),
       );
       return err;
     }
   }
 
-  private reportFailure(kind: BackupKind, err: AppError): void {
-    const db = this.db();
+  private async reportFailure(kind: BackupKind, err: AppError): Promise<void> {
     const at = this.rt.now();
-    db.transaction(() => {
+    // Written inside the write's transaction: the audit entry commits only once the file is written.
+    await this.data().write((c) => {
       this.setMachine(LAST_FAILURE_KEY, { at, code: err.code, message: err.message });
-      appendAudit(
-        db,
+      return appendAudit(
+        c,
         {
           actor: this.rt.actor,
           action: 'backup.failed',
@@ -409,7 +432,7 @@ export class BackupService {
         },
         at,
       );
-    })();
+    });
     this.rt.events.emit('backup.failed', { kind, code: err.code, message: err.message, at });
     this.rt.events.emit('data.changed', { area: 'audit' });
   }
@@ -430,7 +453,7 @@ export class BackupService {
       ),
     );
     const removed: string[] = [];
-    const db = this.db();
+    const data = this.data();
     for (const e of entries) {
       if (!doomed.has(e.id)) continue;
       const dirs = [this.rt.layout.backups, ...(settings.offsiteDir ? [settings.offsiteDir] : [])];
@@ -442,15 +465,17 @@ export class BackupService {
         await fs.promises.rm(path.join(dir, manifestNameFor(e.fileName)), { force: true });
       }
       removed.push(e.id);
-      appendAudit(
-        db,
-        {
-          actor: this.rt.actor,
-          action: 'backup.pruned',
-          target: `backup:${e.id}`,
-          detail: { fileName: e.fileName, kind: e.kind },
-        },
-        this.rt.now(),
+      await data.write((c) =>
+        appendAudit(
+          c,
+          {
+            actor: this.rt.actor,
+            action: 'backup.pruned',
+            target: `backup:${e.id}`,
+            detail: { fileName: e.fileName, kind: e.kind },
+          },
+          this.rt.now(),
+        ),
       );
     }
     if (removed.length) this.rt.events.emit('data.changed', { area: 'backups' });
@@ -511,14 +536,16 @@ export class BackupService {
         newest.manifest.changeSeq === this.currentChangeSeq()
       ) {
         this.setMachine(LAST_SCHEDULED_KEY, now);
-        const runId = startRun(this.db(), 'backup', { kind: 'scheduled' }, now);
-        finishRun(
-          this.db(),
-          runId,
-          'succeeded',
-          { skipped: 'unchanged since the newest backup', newest: newest.id },
-          now,
-        );
+        await this.data().write(function* (c) {
+          const runId = yield* startRun(c, 'backup', { kind: 'scheduled' }, now);
+          yield* finishRun(
+            c,
+            runId,
+            'succeeded',
+            { skipped: 'unchanged since the newest backup', newest: newest.id },
+            now,
+          );
+        });
         return 'skipped-unchanged';
       }
       this.setMachine(LAST_SCHEDULED_KEY, now);
@@ -559,7 +586,7 @@ export class BackupService {
    */
   cleanupTemporaries(): string[] {
     const removed = cleanupTemporaries(this.rt.layout.backups, { ownFolder: true });
-    this.bestEffort('cleaning up after crashed backups', () => {
+    void this.bestEffort('cleaning up after crashed backups', () => {
       const offsiteDir = this.rt.store ? this.settings().offsiteDir : null;
       if (offsiteDir) removed.push(...cleanupTemporaries(offsiteDir));
       this.markInterruptedRuns();
@@ -582,15 +609,19 @@ export class BackupService {
         // unreadable detail: the run is not one a live process can still finish
       }
       if (typeof pid === 'number' && processAlive(pid)) continue;
-      finishRun(
+      // At start-up, synchronously, on the SQLite file (as the query above).
+      runSqlite(
         db,
-        row.id,
-        'failed',
-        {
-          code: 'INTERRUPTED',
-          message: 'The backup was interrupted (the process stopped before it finished).',
-        },
-        this.rt.now(),
+        finishRun(
+          SQLITE,
+          row.id,
+          'failed',
+          {
+            code: 'INTERRUPTED',
+            message: 'The backup was interrupted (the process stopped before it finished).',
+          },
+          this.rt.now(),
+        ),
       );
       marked++;
     }

@@ -22,6 +22,7 @@ import { getDeployment, newestDeployment } from '../store/resources/deployments.
 import { danglingSecretRefs, listSnapshots } from '../store/resources/snapshots.ts';
 import { listAudit } from '../store/resources/audit.ts';
 import { listEnvironments } from '../store/resources/environments.ts';
+import { runSqlite, SQLITE } from '../store/sql.ts';
 import { unresolvedSecretsStep } from '../secrets/keystate.ts';
 import { schemaDifference } from './schema-check.ts';
 
@@ -224,7 +225,7 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
         const db = store.db;
         const found: string[] = [];
         const problems: string[] = [];
-        const projects = listProjects(db, { offset: 0, limit: 500 });
+        const projects = runSqlite(db, listProjects(SQLITE, { offset: 0, limit: 500 }));
         const expected = facts.rowCounts?.projects;
         if (expected !== undefined && expected !== projects.total) {
           problems.push(
@@ -235,13 +236,13 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
             `${plural(projects.total, 'project')}${expected !== undefined ? ' (as the manifest says)' : ''}`,
           );
         }
-        const newest = newestDeployment(db);
+        const newest = runSqlite(db, newestDeployment(SQLITE));
         if (newest) {
-          const d = getDeployment(db, newest.id);
+          const d = runSqlite(db, getDeployment(SQLITE, newest.id));
           found.push(
             `newest deployment ${d.projectName}/${d.environmentName} ${d.version} (${d.status.replace('_', ' ')})${d.diagnosticSummary ? ` ("${d.diagnosticSummary.slice(0, 80)}")` : ''}`,
           );
-          const snaps = listSnapshots(db, d.environmentId);
+          const snaps = runSqlite(db, listSnapshots(SQLITE, d.environmentId));
           found.push(
             `${plural(snaps.length, 'configuration snapshot')} of ${d.environmentName} read`,
           );
@@ -251,9 +252,10 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
           found.push('no deployments recorded');
         }
         let envs = 0;
-        for (const p of projects.items.slice(0, 50)) envs += listEnvironments(db, p.id).length;
+        for (const p of projects.items.slice(0, 50))
+          envs += runSqlite(db, listEnvironments(SQLITE, p.id)).length;
         found.push(`${plural(envs, 'environment')} listed`);
-        const audit = listAudit(db, { offset: 0, limit: 20 });
+        const audit = runSqlite(db, listAudit(SQLITE, { offset: 0, limit: 20 }));
         found.push(
           `audit log tail read (${plural(audit.items.length, 'entry')})`.replace(
             'entrys',
@@ -293,7 +295,7 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
       try {
         const r = input.resolveSecrets!(store.db);
         // Configuration that names a secret the backup does not hold (edited outside the app, or removed since).
-        const dangling = danglingSecretRefs(store.db);
+        const dangling = runSqlite(store.db, danglingSecretRefs(SQLITE));
         if (dangling.length > 0) {
           const which = dangling
             .slice(0, 5)

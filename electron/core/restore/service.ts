@@ -26,6 +26,7 @@ import { countRows } from '../store/introspect.ts';
 import { readHistory } from '../store/migrate.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
+import { runSqlite, SQLITE } from '../store/sql.ts';
 import { createBackup } from '../backup/engine.ts';
 import { faultPoint } from '../fault.ts';
 import { initialFacts, stageRestore } from './preflight.ts';
@@ -174,7 +175,11 @@ export class RestoreService {
   private audit(action: string, target: string, detail: Record<string, unknown>): void {
     const db = this.rt.store?.db;
     if (db) {
-      appendAudit(db, { actor: this.rt.actor, action, target, detail }, this.rt.now());
+      // Synchronous on the live SQLite file: restores replace that file (rt.store is null in team mode).
+      runSqlite(
+        db,
+        appendAudit(SQLITE, { actor: this.rt.actor, action, target, detail }, this.rt.now()),
+      );
       this.rt.events.emit('data.changed', { area: 'audit' });
     } else {
       this.rt.logger.log(
@@ -624,7 +629,7 @@ export class RestoreService {
     ];
     const count = countRows;
     const newest = (db: ReadableDB) => {
-      const d = newestDeployment(db);
+      const d = runSqlite(db, newestDeployment(SQLITE));
       return d
         ? {
             id: d.id,
