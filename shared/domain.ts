@@ -151,7 +151,14 @@ export type StartupState =
       details?: Record<string, unknown>;
     };
 
-export const BACKUP_KINDS = ['manual', 'scheduled', 'pre-upgrade', 'pre-restore'] as const;
+export const BACKUP_KINDS = [
+  'manual',
+  'scheduled',
+  'pre-upgrade',
+  'pre-restore',
+  /** Taken by the move to PostgreSQL before it commits: the SQLite state it moved. */
+  'pre-move',
+] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
 
 export const BACKUP_FORMAT_VERSION = 1;

@@ -8,11 +8,12 @@ export const BACKUP_KIND_LABEL: Record<BackupKind, string> = {
   scheduled: 'Scheduled',
   'pre-upgrade': 'Pre-upgrade',
   'pre-restore': 'Pre-restore',
+  'pre-move': 'Pre-move',
 };
 
 /** A backup file name as Stateward writes it: `20261127T135214Z-manual-03a48e….sqlite`. */
 const FILE_NAME_RE =
-  /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-(manual|scheduled|pre-upgrade|pre-restore)-[0-9a-z]+\.sqlite$/;
+  /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-(manual|scheduled|pre-upgrade|pre-restore|pre-move)-[0-9a-z]+\.sqlite$/;
 
 /**
  * What a person calls a backup: "Manual backup of Nov 27, 2026, 01:52 PM". From the

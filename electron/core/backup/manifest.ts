@@ -66,7 +66,7 @@ export function manifestNameFor(backupFileName: string): string {
 }
 
 const NAME_RE =
-  /^(\d{8}T\d{6}Z)-(manual|scheduled|pre-upgrade|pre-restore)-([a-z0-9]{8,32})\.sqlite$/;
+  /^(\d{8}T\d{6}Z)-(manual|scheduled|pre-upgrade|pre-restore|pre-move)-([a-z0-9]{8,32})\.sqlite$/;
 
 export function parseBackupFileName(
   name: string,
