@@ -9,22 +9,39 @@ import { countProjects } from '../core/store/resources/projects.ts';
 import { countEnvironments } from '../core/store/resources/environments.ts';
 import { countDeployments } from '../core/store/resources/deployments.ts';
 import { countAudit } from '../core/store/resources/audit.ts';
-import { storeOf } from './context.ts';
+import { dataOf } from './context.ts';
 import type { Runtime } from '../core/runtime.ts';
+import type { Query, Sql } from '../core/store/sql.ts';
+import { row } from '../core/store/sql.ts';
 import type { AppStatus } from '../../shared/domain.ts';
 
-export function appStatus(rt: Runtime): AppStatus {
-  const db = storeOf(rt);
-  const lock = readLock(rt.layout.lock);
-  const counts = {
-    projects: countProjects(db),
-    environments: countEnvironments(db),
-    deployments: countDeployments(db),
-    auditEntries: countAudit(db),
+function* counted(c: Sql): Query<AppStatus['counts']> {
+  return {
+    projects: yield* countProjects(c),
+    environments: yield* countEnvironments(c),
+    deployments: yield* countDeployments(c),
+    auditEntries: yield* countAudit(c),
   };
+}
+
+/** The newest migration the schema's history records. */
+function* recordedSchemaVersion(c: Sql): Query<number> {
+  const r = yield* row(
+    c.k.selectFrom('schema_migrations').select((eb) => eb.fn.max('version').as('v')),
+  );
+  return r?.v ?? 0;
+}
+
+export async function appStatus(rt: Runtime): Promise<AppStatus> {
+  const data = dataOf(rt);
+  const lock = readLock(rt.layout.lock);
+  const counts = await data.read(counted);
   return {
     appVersion: APP_VERSION,
-    schemaVersion: db.pragma('user_version', { simple: true }) as number,
+    // SQLite says it in user_version (set with each migration); PostgreSQL in its history.
+    schemaVersion: rt.store
+      ? (rt.store.db.pragma('user_version', { simple: true }) as number)
+      : await data.read(recordedSchemaVersion),
     appSchemaVersion: MIGRATIONS[MIGRATIONS.length - 1]!.version,
     dataDir: rt.layout.dir,
     dataDirSource: rt.source,

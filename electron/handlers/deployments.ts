@@ -15,8 +15,8 @@ export const deploymentHandlers: HandlerMap = {
   'deployments.get': (input, rt) =>
     readWith(rt, input.restoreId, (c) => getDeployment(c, input.id)),
   // Secret values are checked for before each write's transaction: a refusal's audit entry stays.
-  'deployments.create': (input, rt) => {
-    rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
+  'deployments.create': async (input, rt) => {
+    await rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
     return auditedWrite(
       rt,
       'deployments',
@@ -28,8 +28,8 @@ export const deploymentHandlers: HandlerMap = {
       }),
     );
   },
-  'deployments.setStatus': (input, rt) => {
-    rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
+  'deployments.setStatus': async (input, rt) => {
+    await rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
     return auditedWrite(
       rt,
       'deployments',
@@ -42,7 +42,7 @@ export const deploymentHandlers: HandlerMap = {
     );
   },
   'deployments.appendLog': async (input, rt) => {
-    rt.secrets.assertNoSecretValues('message', input.message);
+    await rt.secrets.assertNoSecretValues('message', input.message);
     const now = rt.now();
     const detail = await dataOf(rt).write((c) => appendDeploymentLog(c, input, now));
     rt.events.emit('data.changed', { area: 'deployments' });

@@ -33,13 +33,14 @@ export const projectHandlers: HandlerMap = {
     ),
 
   'environments.list': (input, rt) =>
-    listEnvironments(readDb(rt, input.restoreId), input.projectId),
-  'environments.get': (input, rt) => getEnvironment(readDb(rt, input.restoreId), input.id),
+    readWith(rt, input.restoreId, (c) => listEnvironments(c, input.projectId)),
+  'environments.get': (input, rt) =>
+    readWith(rt, input.restoreId, (c) => getEnvironment(c, input.id)),
   'environments.create': (input, rt) =>
     auditedWrite(
       rt,
       'environments',
-      (db, now) => createEnvironment(db, input, now),
+      (c, now) => createEnvironment(c, input, now),
       (e) => ({
         action: 'environment.created',
         target: `environment:${e.id}`,
@@ -50,7 +51,7 @@ export const projectHandlers: HandlerMap = {
     auditedWrite(
       rt,
       'environments',
-      (db, now) => updateEnvironment(db, input, now),
+      (c, now) => updateEnvironment(c, input, now),
       (e) => ({
         action: 'environment.updated',
         target: `environment:${e.id}`,
@@ -58,14 +59,15 @@ export const projectHandlers: HandlerMap = {
       }),
     ),
 
-  'snapshots.list': (input, rt) => listSnapshots(readDb(rt, input.restoreId), input.environmentId),
-  'snapshots.create': (input, rt) => {
+  'snapshots.list': (input, rt) =>
+    readWith(rt, input.restoreId, (c) => listSnapshots(c, input.environmentId)),
+  'snapshots.create': async (input, rt) => {
     // Checked before the write's transaction: the audit entry of a refusal must stay.
-    rt.secrets.assertNoSecretValues('content', input.content);
+    await rt.secrets.assertNoSecretValues('content', input.content);
     return auditedWrite(
       rt,
       'snapshots',
-      (db, now) => createSnapshot(db, input, now),
+      (c, now) => createSnapshot(c, input, now),
       (s) => ({
         action: 'snapshot.created',
         target: `environment:${s.environmentId}`,

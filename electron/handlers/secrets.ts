@@ -1,5 +1,5 @@
 import type { HandlerMap } from './registry.ts';
-import { readDb } from './context.ts';
+import { readData } from './context.ts';
 
 export const secretHandlers: HandlerMap = {
   'secrets.status': (_input, rt) => rt.secrets.status(),
@@ -7,13 +7,14 @@ export const secretHandlers: HandlerMap = {
   'secrets.unlock': (input, rt) => rt.secrets.unlock(input),
   'secrets.unlockWithRecoveryKey': (input, rt) =>
     rt.secrets.unlockWithRecoveryKey(input.recoveryKey, input),
-  'secrets.list': (input, rt) => rt.secrets.list(input.environmentId, readDb(rt, input.restoreId)),
+  'secrets.list': (input, rt) =>
+    rt.secrets.list(input.environmentId, readData(rt, input.restoreId)),
   'secrets.set': (input, rt) => rt.secrets.set(input.environmentId, input.name, input.value),
-  'secrets.unset': (input, rt) => {
-    rt.secrets.unset(input.environmentId, input.name);
+  'secrets.unset': async (input, rt) => {
+    await rt.secrets.unset(input.environmentId, input.name);
     return { removed: true as const };
   },
-  'secrets.reveal': (input, rt) => ({ value: rt.secrets.reveal(input.id) }),
+  'secrets.reveal': async (input, rt) => ({ value: await rt.secrets.reveal(input.id) }),
   'secrets.lock': (_input, rt) => {
     rt.secrets.lock();
     return { locked: true as const };

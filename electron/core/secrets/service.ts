@@ -12,7 +12,10 @@ import type {
 import { AppError } from '../../../shared/errors.ts';
 import { readSmallRegularFile } from '../fsutil.ts';
 import type { Runtime } from '../runtime.ts';
-import type { ReadableDB, WritableDB } from '../store/db.ts';
+import type { ReadableDB } from '../store/db.ts';
+import type { DataStore } from '../store/data.ts';
+import type { Query, Sql } from '../store/sql.ts';
+import { runSqlite, SQLITE } from '../store/sql.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { getEnvironment } from '../store/resources/environments.ts';
 import {
@@ -124,21 +127,25 @@ export class SecretService {
     this.rt = rt;
   }
 
-  private db(): WritableDB {
-    if (!this.rt.store) throw new AppError('STORE_NOT_READY', 'The data directory is not open.');
-    return this.rt.store.db;
+  /** The live data (either backend). */
+  private data(): DataStore {
+    if (!this.rt.data) throw new AppError('STORE_NOT_READY', 'The data directory is not open.');
+    return this.rt.data;
   }
 
   /**
    * Writes that drop or replace a ciphertext (unset, a new value, rotation) leave
    * nothing of the old one behind: secure_delete zeroes what SQLite frees, and
    * afterwards the WAL is checkpointed and truncated so its old frames go too.
-   * (Backups taken before still hold the older, encrypted values.)
+   * (Backups taken before still hold the older, encrypted values.) On PostgreSQL
+   * the row's iv, tag and ciphertext are still zeroed before a delete; freeing the
+   * dead row versions is the server's VACUUM.
    */
-  private scrubbing<T>(work: (db: WritableDB) => T): T {
-    const db = this.db();
+  private async scrubbing<T>(work: () => Promise<T>): Promise<T> {
+    const db = this.data().backend === 'sqlite' ? this.rt.store?.db : undefined;
+    if (!db) return work();
     db.pragma('secure_delete = ON');
-    const out = work(db);
+    const out = await work();
     try {
       const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
       if (r?.busy)
@@ -226,7 +233,7 @@ export class SecretService {
       keychain: this.keychain ? await this.keychain.status() : null,
       keyFileConfigured: Boolean(process.env.STATEWARD_KEY_FILE),
       recoveryPending: (ring?.keys ?? []).filter((k) => k.recoveryPending).map((k) => k.id),
-      secretCount: this.rt.store ? countSecrets(this.rt.store.db) : 0,
+      secretCount: this.rt.data ? await this.rt.data.read(countSecrets) : 0,
     };
   }
 
@@ -301,23 +308,24 @@ export class SecretService {
           wraps: await this.wrapsFor(heldKey, heldId),
           recoveryPending: true,
         });
-    this.commitWithKeyring(
+    const actor = this.rt.actor;
+    await this.commitWithKeyring(
       {
         version: 1,
         active: id,
         keys: [{ id, createdAt: now, retiredAt: null, wraps, recoveryPending: true }, ...held],
       },
       previous,
-      (db) =>
+      (c) =>
         appendAudit(
-          db,
+          c,
           {
-            actor: this.rt.actor,
+            actor,
             action: 'secrets.key_created',
             target: `key:${id}`,
             detail: { providers: wraps.map((w) => w.by) },
           },
-          this.rt.now(),
+          now,
         ),
     );
     this.keys.set(id, key);
@@ -328,26 +336,26 @@ export class SecretService {
 
   /**
    * Key material and the database change commit together: `work` runs in one
-   * write transaction (the write lock is taken first, so a busy database fails
-   * before anything is written) and the keyring is written inside it, last. A
+   * write transaction (its statements first, so a busy database fails before
+   * anything is written) and the keyring is written inside it, last. A
    * crash before COMMIT leaves the keyring ahead of the database — never
    * behind it — with the new key's recovery key still pending; a COMMIT that
    * fails puts the previous keyring back.
    */
-  private commitWithKeyring(
+  private async commitWithKeyring(
     next: Keyring,
     previous: Keyring | null,
-    work: (db: WritableDB) => void,
-  ): void {
-    const db = this.db();
+    work: (c: Sql) => Query<void>,
+  ): Promise<void> {
+    const data = this.data();
     const keysDir = this.rt.layout.keys;
     let written = false;
     try {
-      db.transaction(() => {
-        work(db);
+      await data.write(function* (c) {
+        yield* work(c);
         writeKeyring(keysDir, next);
         written = true;
-      }).immediate();
+      });
     } catch (e) {
       if (written) {
         try {
@@ -392,7 +400,7 @@ export class SecretService {
     if (entry.recoveryPending) {
       delete entry.recoveryPending;
       writeKeyring(this.rt.layout.keys, ring);
-      this.audit('secrets.recovery_key_acknowledged', `key:${keyId}`, {});
+      await this.audit('secrets.recovery_key_acknowledged', `key:${keyId}`, {});
       this.changed();
     }
     return this.status();
@@ -442,7 +450,7 @@ export class SecretService {
     if (!this.keys.has(ring.active)) {
       if (triedPassphrase) {
         this.changed(); // the key's state is 'wrong' now: every view says so
-        this.audit('secrets.unlock_failed', 'keys', {});
+        await this.audit('secrets.unlock_failed', 'keys', {});
         throw new AppError(
           'SECRETS_WRONG_PASSPHRASE',
           'That passphrase does not unlock the secrets.',
@@ -454,8 +462,8 @@ export class SecretService {
         'Secrets are locked: enter the passphrase (or use the key file or recovery key).',
       );
     }
-    if (opts.passphrase !== undefined) this.strengthenPassphraseWraps(opts.passphrase);
-    this.upgradeLegacyValuesSafely();
+    if (opts.passphrase !== undefined) await this.strengthenPassphraseWraps(opts.passphrase);
+    await this.upgradeLegacyValuesSafely();
     this.changed();
     return this.status();
   }
@@ -465,7 +473,7 @@ export class SecretService {
    * written while STATEWARD_SCRYPT_N was obeyed everywhere) is made again with
    * today's cost, for every key unlocked here, once the passphrase is known.
    */
-  private strengthenPassphraseWraps(passphrase: string): void {
+  private async strengthenPassphraseWraps(passphrase: string): Promise<void> {
     const current = this.keks.passphrase;
     if (!current || current.params.N >= scryptCost()) return;
     const ring = this.ring();
@@ -483,7 +491,7 @@ export class SecretService {
     }
     writeKeyring(this.rt.layout.keys, ring);
     this.keks.passphrase = { params, kek };
-    this.audit('secrets.passphrase_rewrapped', 'keys', { N: params.N });
+    await this.audit('secrets.passphrase_rewrapped', 'keys', { N: params.N });
   }
 
   /** Unlock with a recovery key (e.g. a backup restored on another machine) and keep it in this keyring. */
@@ -498,10 +506,10 @@ export class SecretService {
         'That is not a valid recovery key (it should look like SWRK-XXXX-…; the last group is a checksum).',
       );
     const id = keyIdOf(key);
-    this.refuseUnrelatedKey(id);
+    await this.refuseUnrelatedKey(id);
     this.keys.set(id, key);
     this.failed.delete(id);
-    this.upgradeLegacyValuesSafely();
+    await this.upgradeLegacyValuesSafely();
     let ring: Keyring;
     try {
       ring = readKeyring(this.rt.layout.keys) ?? { version: 1, active: null, keys: [] };
@@ -515,7 +523,7 @@ export class SecretService {
     const wraps = await this.wrapsFor(key, id, opts.passphrase);
     if (wraps.length === 0) {
       this.changed();
-      this.audit('secrets.recovery_used', `key:${id}`, { saved: false });
+      await this.audit('secrets.recovery_used', `key:${id}`, { saved: false });
       return { keyId: id, saved: false };
     }
     if (known) {
@@ -532,7 +540,7 @@ export class SecretService {
     writeKeyring(this.rt.layout.keys, ring);
     // Only now: a view refreshing on this event reads the keyring as it is from here on.
     this.changed();
-    this.audit('secrets.recovery_used', `key:${id}`, { saved: true });
+    await this.audit('secrets.recovery_used', `key:${id}`, { saved: true });
     return { keyId: id, saved: true };
   }
 
@@ -542,9 +550,8 @@ export class SecretService {
    * would add a stranger to the keyring and "recover" nothing. A key this keyring
    * already knows, or any key while there are no secrets yet, is accepted as before.
    */
-  private refuseUnrelatedKey(id: string): void {
-    const db = this.rt.store?.db;
-    const rows = db ? allSecrets(db) : [];
+  private async refuseUnrelatedKey(id: string): Promise<void> {
+    const rows = this.rt.data ? await this.rt.data.read(allSecrets) : [];
     if (rows.length === 0 || rows.some((r) => r.key_id === id)) return;
     if (this.ringOrNull()?.keys.some((k) => k.id === id)) return;
     const used = [...new Set(rows.map((r) => r.key_id))];
@@ -574,9 +581,15 @@ export class SecretService {
     this.rt.events.emit('data.changed', { area: 'secrets' });
   }
 
-  private audit(action: string, target: string, detail: Record<string, unknown>): void {
-    if (!this.rt.store) return;
-    appendAudit(this.rt.store.db, { actor: this.rt.actor, action, target, detail }, this.rt.now());
+  private async audit(
+    action: string,
+    target: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    if (!this.rt.data) return;
+    const entry = { actor: this.rt.actor, action, target, detail };
+    const now = this.rt.now();
+    await this.rt.data.write((c) => appendAudit(c, entry, now));
     this.rt.events.emit('data.changed', { area: 'audit' });
   }
 
@@ -600,28 +613,36 @@ export class SecretService {
     return key ? openValue(key, row) : null;
   }
 
-  list(environmentId: number, db: ReadableDB = this.db()): SecretEntry[] {
-    getEnvironment(db, environmentId);
+  /** The secrets of an environment, live or in `data` (a previewed copy). */
+  async list(environmentId: number, data: DataStore = this.data()): Promise<SecretEntry[]> {
+    const found = await data.read(function* (c) {
+      yield* getEnvironment(c, environmentId);
+      return yield* secretsOf(c, environmentId);
+    });
     const ring = this.ringOrNull();
-    return secretsOf(db, environmentId).map((r) => this.entry(r, ring));
+    return found.map((r) => this.entry(r, ring));
   }
 
-  set(environmentId: number, name: string, value: string): SecretEntry {
-    const db = this.db();
+  async set(environmentId: number, name: string, value: string): Promise<SecretEntry> {
+    const data = this.data();
     const { id: keyId, key } = this.activeKey();
-    getEnvironment(db, environmentId);
-    const existing = secretByName(db, environmentId, name);
-    const id = existing?.id ?? `sec_${crypto.randomBytes(10).toString('hex')}`;
-    const sealed = sealValue(key, Buffer.from(value, 'utf8'), {
-      id,
-      environment_id: environmentId,
-      name,
-      key_id: keyId,
-    });
+    const actor = this.rt.actor;
     const now = this.rt.now();
-    this.scrubbing(() =>
-      db.transaction(() => {
-        upsertSecret(db, {
+    const newId = `sec_${crypto.randomBytes(10).toString('hex')}`;
+    // Read and written in one transaction: a value set at the same time elsewhere
+    // (another instance of a team) is either seen here as existing, or conflicts.
+    const saved = await this.scrubbing(() =>
+      data.write(function* (c) {
+        yield* getEnvironment(c, environmentId);
+        const existing = yield* secretByName(c, environmentId, name);
+        const id = existing?.id ?? newId;
+        const sealed = sealValue(key, Buffer.from(value, 'utf8'), {
+          id,
+          environment_id: environmentId,
+          name,
+          key_id: keyId,
+        });
+        yield* upsertSecret(c, {
           id,
           environment_id: environmentId,
           name,
@@ -632,48 +653,52 @@ export class SecretService {
           created_at: existing?.created_at ?? now,
           updated_at: now,
         });
-        appendAudit(
-          db,
+        yield* appendAudit(
+          c,
           {
-            actor: this.rt.actor,
+            actor,
             action: existing ? 'secret.updated' : 'secret.created',
             target: `environment:${environmentId}`,
             detail: { name, ref: id },
           },
           now,
         );
-      })(),
+        return (yield* secretById(c, id))!;
+      }),
     );
     this.rt.events.emit('data.changed', { area: 'environments' });
-    return this.entry(secretById(db, id)!);
+    return this.entry(saved);
   }
 
-  unset(environmentId: number, name: string): void {
-    const db = this.db();
-    const row = secretByName(db, environmentId, name);
-    if (!row) throw new AppError('NOT_FOUND', `This environment has no secret named "${name}".`);
-    this.scrubbing(() =>
-      db.transaction(() => {
-        deleteSecret(db, row.id);
-        appendAudit(
-          db,
+  async unset(environmentId: number, name: string): Promise<void> {
+    const data = this.data();
+    const actor = this.rt.actor;
+    const now = this.rt.now();
+    await this.scrubbing(() =>
+      data.write(function* (c) {
+        const row = yield* secretByName(c, environmentId, name);
+        if (!row)
+          throw new AppError('NOT_FOUND', `This environment has no secret named "${name}".`);
+        yield* deleteSecret(c, row.id);
+        yield* appendAudit(
+          c,
           {
-            actor: this.rt.actor,
+            actor,
             action: 'secret.deleted',
             target: `environment:${environmentId}`,
             detail: { name, ref: row.id },
           },
-          this.rt.now(),
+          now,
         );
-      })(),
+      }),
     );
     this.rt.events.emit('data.changed', { area: 'environments' });
   }
 
   /** The one way a value leaves: explicit, audited. */
-  reveal(secretId: string): string {
-    const db = this.db();
-    const row = secretById(db, secretId);
+  async reveal(secretId: string): Promise<string> {
+    const data = this.data();
+    const row = await data.read((c) => secretById(c, secretId));
     if (!row) throw new AppError('NOT_FOUND', `There is no secret ${secretId}.`);
     if (!this.keys.has(row.key_id)) {
       throw new AppError(
@@ -691,17 +716,10 @@ export class SecretService {
         'This secret does not verify with the key that stored it: it was changed, moved or renamed outside Stateward.',
         { hint: 'Set its value again (or restore a backup from before the change).' },
       );
-    appendAudit(
-      db,
-      {
-        actor: this.rt.actor,
-        action: 'secret.revealed',
-        target: `environment:${row.environment_id}`,
-        detail: { name: row.name, ref: row.id },
-      },
-      this.rt.now(),
-    );
-    this.rt.events.emit('data.changed', { area: 'audit' });
+    await this.audit('secret.revealed', `environment:${row.environment_id}`, {
+      name: row.name,
+      ref: row.id,
+    });
     return plain.toString('utf8');
   }
 
@@ -714,8 +732,11 @@ export class SecretService {
    * refusal. While locked nothing can be compared, so the text is refused until
    * secrets are unlocked (only when secrets exist).
    */
-  assertNoSecretValues(field: 'content' | 'diagnosticSummary' | 'message', content: unknown): void {
-    const rows = allSecrets(this.db());
+  async assertNoSecretValues(
+    field: 'content' | 'diagnosticSummary' | 'message',
+    content: unknown,
+  ): Promise<void> {
+    const rows = await this.data().read(allSecrets);
     if (rows.length === 0 || content === null || content === undefined) return;
     const text = typeof content === 'string' ? content : JSON.stringify(content);
     const ours = new Set(this.ring()?.keys.map((k) => k.id) ?? []);
@@ -736,7 +757,7 @@ export class SecretService {
       if (value.length < 4) continue;
       const escaped = JSON.stringify(value).slice(1, -1);
       if (!text.includes(value) && !text.includes(escaped)) continue;
-      this.audit('secret.value_refused', 'data-dir', { field });
+      await this.audit('secret.value_refused', 'data-dir', { field });
       throw new AppError(
         'SECRET_VALUE_REFUSED',
         `This ${what} contains the value of a secret stored in Stateward, so it was not stored. ${field === 'content' ? 'Snapshots keep references, never values.' : 'Values never go into deployment records.'}`,
@@ -757,7 +778,8 @@ export class SecretService {
    * outside Stateward (moved to another environment, renamed, edited): tampered.
    */
   resolveAll(db: ReadableDB): SecretResolution {
-    const rows = allSecrets(db);
+    // A copy being drilled or previewed: a SQLite file.
+    const rows = runSqlite(db, allSecrets(SQLITE));
     const ref = (r: (typeof rows)[number]) => ({
       id: r.id,
       project: r.project_name,
@@ -787,28 +809,32 @@ export class SecretService {
    * Values stored before they were bound to environment, name and key are sealed
    * again with that binding (same key), once their key is unlocked here.
    */
-  private upgradeLegacyValuesSafely(): void {
+  private async upgradeLegacyValuesSafely(): Promise<void> {
     try {
-      this.upgradeLegacyValues();
+      await this.upgradeLegacyValues();
     } catch (e) {
       // They still resolve under the old binding; the next unlock tries again.
       this.rt.logger.log('warn', 'could not re-seal older secret values with their binding', e);
     }
   }
 
-  private upgradeLegacyValues(): void {
-    if (!this.rt.store) return;
-    const db = this.rt.store.db;
-    const legacy = allSecrets(db).filter((r) => isLegacy(r) && this.keys.has(r.key_id));
-    if (legacy.length === 0) return;
-    this.scrubbing(() =>
-      db.transaction(() => {
-        for (const row of legacy) {
-          const plain = this.decrypt(row);
+  private async upgradeLegacyValues(): Promise<void> {
+    const data = this.rt.data;
+    if (!data) return;
+    const keys = this.keys;
+    const upgradable = (r: SecretRow) => isLegacy(r) && keys.has(r.key_id);
+    if (!(await data.read(allSecrets)).some(upgradable)) return;
+    const decrypt = (r: SecretRow) => this.decrypt(r);
+    await this.scrubbing(() =>
+      // Read again inside the write: only values still stored the old way are sealed again.
+      data.write(function* (c) {
+        for (const row of yield* allSecrets(c)) {
+          if (!upgradable(row)) continue;
+          const plain = decrypt(row);
           if (!plain) continue; // does not verify even under the old binding: left for the drill to report
-          upsertSecret(db, { ...row, ...sealValue(this.keys.get(row.key_id)!, plain, row) });
+          yield* upsertSecret(c, { ...row, ...sealValue(keys.get(row.key_id)!, plain, row) });
         }
-      })(),
+      }),
     );
   }
 
@@ -864,14 +890,16 @@ export class SecretService {
     ring.keys.push({ id, createdAt: now, retiredAt: null, wraps, recoveryPending: true });
     ring.active = id;
     let count = 0;
+    const actor = this.rt.actor;
+    const decrypt = (r: SecretRow) => this.decrypt(r);
     try {
-      this.scrubbing(() =>
-        this.commitWithKeyring(ring, previous, (db) => {
-          for (const row of allSecrets(db)) {
-            const plain = this.decrypt(row);
+      await this.scrubbing(() =>
+        this.commitWithKeyring(ring, previous, function* (c) {
+          for (const row of yield* allSecrets(c)) {
+            const plain = decrypt(row);
             if (!plain) continue; // a reference from another machine's key stays as it is
             const sealed = sealValue(key, plain, { ...row, key_id: id });
-            upsertSecret(db, {
+            yield* upsertSecret(c, {
               ...row,
               key_id: id,
               iv: sealed.iv,
@@ -881,10 +909,10 @@ export class SecretService {
             });
             count++;
           }
-          appendAudit(
-            db,
+          yield* appendAudit(
+            c,
             {
-              actor: this.rt.actor,
+              actor,
               action: 'secrets.key_rotated',
               target: `key:${id}`,
               detail: { from: old.id, reencrypted: count },

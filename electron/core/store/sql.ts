@@ -109,6 +109,26 @@ export function containsText(c: Sql, column: string, needle: string): Expression
     : sql<boolean>`${sql.ref(column)} ILIKE ${pattern} ESCAPE '\\'`;
 }
 
+/** `column` in the order SQLite's BINARY collation gives (bytes; on PostgreSQL COLLATE "C", whatever the database's locale). */
+export function binaryOrder(c: Sql, column: string): RawBuilder<string> {
+  return c.dialect === 'sqlite'
+    ? sql<string>`${sql.ref(column)}`
+    : sql<string>`${sql.ref(column)} COLLATE "C"`;
+}
+
+/** Whether table `name` exists (a restored copy from an older version may lack newer tables). */
+export function* tableExists(c: Sql, name: string): Query<boolean> {
+  const found = yield* row(
+    raw<{ one: number }>(
+      c,
+      c.dialect === 'sqlite'
+        ? sql`SELECT 1 AS one FROM sqlite_schema WHERE type = 'table' AND name = ${name}`
+        : sql`SELECT 1 AS one FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ${name}`,
+    ),
+  );
+  return found !== undefined;
+}
+
 // ---- SQLite runner -------------------------------------------------------------
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();

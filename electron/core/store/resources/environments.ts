@@ -1,20 +1,22 @@
+// Environments of a project: queries written once for SQLite and PostgreSQL (see ../sql.ts).
+import { sql } from 'kysely';
 import type { DeploymentStatus, Environment, EnvironmentKind } from '../../../../shared/domain.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import type { ReadableDB, WritableDB } from '../db.ts';
-import { assertOneChange } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { assertChanged, exec, folded, row, rows, sameText } from '../sql.ts';
 import { getProject } from './projects.ts';
 
 interface EnvironmentRow {
   id: number;
   project_id: number;
   name: string;
-  kind: EnvironmentKind;
+  kind: string;
   description: string;
   created_at: number;
   updated_at: number;
   deployment_count: number;
   last_deployment_at: number | null;
-  last_status: DeploymentStatus | null;
+  last_status: string | null;
 }
 
 function rowToEnvironment(r: EnvironmentRow): Environment {
@@ -22,50 +24,73 @@ function rowToEnvironment(r: EnvironmentRow): Environment {
     id: r.id,
     projectId: r.project_id,
     name: r.name,
-    kind: r.kind,
+    kind: r.kind as EnvironmentKind,
     description: r.description,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     deploymentCount: r.deployment_count,
     lastDeploymentAt: r.last_deployment_at,
-    lastStatus: r.last_status,
+    lastStatus: r.last_status as DeploymentStatus | null,
   };
 }
 
-const SELECT = `
-  SELECT e.id, e.project_id, e.name, e.kind, e.description, e.created_at, e.updated_at,
-    (SELECT coalesce(sum(c.n), 0) FROM deployment_counts c WHERE c.environment_id = e.id) AS deployment_count,
-    (SELECT d.started_at FROM deployments d WHERE d.environment_id = e.id ORDER BY d.started_at DESC, d.id DESC LIMIT 1) AS last_deployment_at,
-    (SELECT d.status FROM deployments d WHERE d.environment_id = e.id ORDER BY d.started_at DESC, d.id DESC LIMIT 1) AS last_status
-  FROM environments e`;
-
-export function getEnvironment(db: ReadableDB, id: number): Environment {
-  const row = db.prepare(`${SELECT} WHERE e.id = ?`).get(id) as EnvironmentRow | undefined;
-  if (!row) throw new AppError('NOT_FOUND', `Environment ${id} does not exist.`);
-  return rowToEnvironment(row);
+// The kept per-status counts, and one index probe each for the newest deployment.
+function selectEnvironments(c: Sql) {
+  return c.k.selectFrom('environments as e').select([
+    'e.id',
+    'e.project_id',
+    'e.name',
+    'e.kind',
+    'e.description',
+    'e.created_at',
+    'e.updated_at',
+    sql<number>`(SELECT coalesce(sum(c.n), 0) FROM deployment_counts c WHERE c.environment_id = e.id)`.as(
+      'deployment_count',
+    ),
+    sql<number | null>`(SELECT d.started_at FROM deployments d WHERE d.environment_id = e.id
+        ORDER BY d.started_at DESC, d.id DESC LIMIT 1)`.as('last_deployment_at'),
+    sql<string | null>`(SELECT d.status FROM deployments d WHERE d.environment_id = e.id
+        ORDER BY d.started_at DESC, d.id DESC LIMIT 1)`.as('last_status'),
+  ]);
 }
 
-export function listEnvironments(db: ReadableDB, projectId: number): Environment[] {
-  getProject(db, projectId);
-  const rows = db
-    .prepare(`${SELECT} WHERE e.project_id = ? ORDER BY e.name COLLATE NOCASE, e.id`)
-    .all(projectId) as EnvironmentRow[];
-  return rows.map(rowToEnvironment);
+export function* getEnvironment(c: Sql, id: number): Query<Environment> {
+  const r = yield* row<EnvironmentRow>(selectEnvironments(c).where('e.id', '=', id));
+  if (!r) throw new AppError('NOT_FOUND', `Environment ${id} does not exist.`);
+  return rowToEnvironment(r);
 }
 
-export function countEnvironments(db: ReadableDB): number {
-  return (db.prepare(`SELECT count(*) AS n FROM environments`).get() as { n: number }).n;
+export function* listEnvironments(c: Sql, projectId: number): Query<Environment[]> {
+  yield* getProject(c, projectId);
+  const found = yield* rows<EnvironmentRow>(
+    selectEnvironments(c)
+      .where('e.project_id', '=', projectId)
+      .orderBy(folded(c, 'e.name'))
+      .orderBy('e.id'),
+  );
+  return found.map(rowToEnvironment);
 }
 
-function assertNameFree(
-  db: ReadableDB,
+export function* countEnvironments(c: Sql): Query<number> {
+  const r = yield* row(
+    c.k.selectFrom('environments').select((eb) => eb.fn.countAll<number>().as('n')),
+  );
+  return r?.n ?? 0;
+}
+
+function* assertNameFree(
+  c: Sql,
   projectId: number,
   name: string,
   exceptId: number | null,
-): void {
-  const clash = db
-    .prepare(`SELECT id FROM environments WHERE project_id = ? AND name = ? COLLATE NOCASE`)
-    .get(projectId, name) as { id: number } | undefined;
+): Query<void> {
+  const clash = yield* row(
+    c.k
+      .selectFrom('environments')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where(sameText(c, 'name', name)),
+  );
   if (clash && clash.id !== exceptId) {
     throw new AppError('CONFLICT', `This project already has an environment named "${name}".`, {
       hint: 'Choose another name.',
@@ -73,25 +98,35 @@ function assertNameFree(
   }
 }
 
-export function createEnvironment(
-  db: WritableDB,
+export function* createEnvironment(
+  c: Sql,
   input: { projectId: number; name: string; kind: EnvironmentKind; description: string },
   now: number,
-): Environment {
-  getProject(db, input.projectId);
-  assertNameFree(db, input.projectId, input.name, null);
-  const info = db
-    .prepare(
-      `INSERT INTO environments (project_id, name, kind, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    )
-    .run(input.projectId, input.name, input.kind, input.description, now, now);
-  assertOneChange(info, 'environment');
-  db.prepare(`UPDATE projects SET updated_at = ? WHERE id = ?`).run(now, input.projectId);
-  return getEnvironment(db, Number(info.lastInsertRowid));
+): Query<Environment> {
+  yield* getProject(c, input.projectId);
+  yield* assertNameFree(c, input.projectId, input.name, null);
+  const inserted = yield* row(
+    c.k
+      .insertInto('environments')
+      .values({
+        project_id: input.projectId,
+        name: input.name,
+        kind: input.kind,
+        description: input.description,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id'),
+  );
+  if (!inserted) throw new AppError('INTERNAL', 'The environment was not inserted.');
+  yield* exec(
+    c.k.updateTable('projects').set({ updated_at: now }).where('id', '=', input.projectId),
+  );
+  return yield* getEnvironment(c, inserted.id);
 }
 
-export function updateEnvironment(
-  db: WritableDB,
+export function* updateEnvironment(
+  c: Sql,
   input: {
     id: number;
     name?: string | undefined;
@@ -99,20 +134,20 @@ export function updateEnvironment(
     description?: string | undefined;
   },
   now: number,
-): Environment {
-  const current = getEnvironment(db, input.id);
-  if (input.name !== undefined) assertNameFree(db, current.projectId, input.name, input.id);
-  const info = db
-    .prepare(
-      `UPDATE environments SET name = ?, kind = ?, description = ?, updated_at = ? WHERE id = ?`,
-    )
-    .run(
-      input.name ?? current.name,
-      input.kind ?? current.kind,
-      input.description ?? current.description,
-      now,
-      input.id,
-    );
-  assertOneChange(info, 'environment');
-  return getEnvironment(db, input.id);
+): Query<Environment> {
+  const current = yield* getEnvironment(c, input.id);
+  if (input.name !== undefined) yield* assertNameFree(c, current.projectId, input.name, input.id);
+  const changed = yield* exec(
+    c.k
+      .updateTable('environments')
+      .set({
+        name: input.name ?? current.name,
+        kind: input.kind ?? current.kind,
+        description: input.description ?? current.description,
+        updated_at: now,
+      })
+      .where('id', '=', input.id),
+  );
+  assertChanged(changed, 1, 'environment');
+  return yield* getEnvironment(c, input.id);
 }

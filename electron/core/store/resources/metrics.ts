@@ -1,5 +1,6 @@
 // Metrics samples. Re-creatable data: compact backups strip this table.
-import type { ReadableDB, WritableDB } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { exec, row, rows } from '../sql.ts';
 
 export interface MetricSample {
   ts: number;
@@ -8,28 +9,30 @@ export interface MetricSample {
   labels: Record<string, string>;
 }
 
-export function recordMetric(db: WritableDB, m: MetricSample): void {
-  db.prepare(`INSERT INTO metrics (ts, name, value, labels) VALUES (?, ?, ?, ?)`).run(
-    m.ts,
-    m.name,
-    m.value,
-    JSON.stringify(m.labels),
+export function* recordMetric(c: Sql, m: MetricSample): Query<void> {
+  yield* exec(
+    c.k
+      .insertInto('metrics')
+      .values({ ts: m.ts, name: m.name, value: m.value, labels: JSON.stringify(m.labels) }),
   );
 }
 
-export function metricSeries(
-  db: ReadableDB,
+export function* metricSeries(
+  c: Sql,
   name: string,
   since: number,
   limit: number,
-): MetricSample[] {
-  return (
-    db
-      .prepare(
-        `SELECT ts, name, value, labels FROM metrics WHERE name = ? AND ts >= ? ORDER BY ts LIMIT ?`,
-      )
-      .all(name, since, limit) as { ts: number; name: string; value: number; labels: string }[]
-  ).map((r) => ({
+): Query<MetricSample[]> {
+  const found = yield* rows(
+    c.k
+      .selectFrom('metrics')
+      .select(['ts', 'name', 'value', 'labels'])
+      .where('name', '=', name)
+      .where('ts', '>=', since)
+      .orderBy('ts')
+      .limit(limit),
+  );
+  return found.map((r) => ({
     ts: r.ts,
     name: r.name,
     value: r.value,
@@ -37,6 +40,7 @@ export function metricSeries(
   }));
 }
 
-export function countMetrics(db: ReadableDB): number {
-  return (db.prepare(`SELECT count(*) AS n FROM metrics`).get() as { n: number }).n;
+export function* countMetrics(c: Sql): Query<number> {
+  const r = yield* row(c.k.selectFrom('metrics').select((eb) => eb.fn.countAll<number>().as('n')));
+  return r?.n ?? 0;
 }

@@ -1,5 +1,6 @@
 // Last known status of each resource of an environment (one row per resource).
-import type { ReadableDB, WritableDB } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { binaryOrder, exec, rows } from '../sql.ts';
 
 export type ResourceHealth = 'ok' | 'degraded' | 'down' | 'unknown';
 
@@ -11,30 +12,39 @@ export interface ResourceStatus {
   detail: string;
 }
 
-interface Row {
-  environment_id: number;
-  resource: string;
-  status: ResourceHealth;
-  checked_at: number;
-  detail: string;
+export function* upsertResourceStatus(c: Sql, s: ResourceStatus): Query<void> {
+  yield* exec(
+    c.k
+      .insertInto('resource_status')
+      .values({
+        environment_id: s.environmentId,
+        resource: s.resource,
+        status: s.status,
+        checked_at: s.checkedAt,
+        detail: s.detail,
+      })
+      .onConflict((oc) =>
+        oc.columns(['environment_id', 'resource']).doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          checked_at: eb.ref('excluded.checked_at'),
+          detail: eb.ref('excluded.detail'),
+        })),
+      ),
+  );
 }
 
-export function upsertResourceStatus(db: WritableDB, s: ResourceStatus): void {
-  db.prepare(
-    `INSERT INTO resource_status (environment_id, resource, status, checked_at, detail) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (environment_id, resource) DO UPDATE SET status = excluded.status, checked_at = excluded.checked_at, detail = excluded.detail`,
-  ).run(s.environmentId, s.resource, s.status, s.checkedAt, s.detail);
-}
-
-export function listResourceStatus(db: ReadableDB, environmentId: number): ResourceStatus[] {
-  return (
-    db
-      .prepare(`SELECT * FROM resource_status WHERE environment_id = ? ORDER BY resource`)
-      .all(environmentId) as Row[]
-  ).map((r) => ({
+export function* listResourceStatus(c: Sql, environmentId: number): Query<ResourceStatus[]> {
+  const found = yield* rows(
+    c.k
+      .selectFrom('resource_status')
+      .selectAll()
+      .where('environment_id', '=', environmentId)
+      .orderBy(binaryOrder(c, 'resource')),
+  );
+  return found.map((r) => ({
     environmentId: r.environment_id,
     resource: r.resource,
-    status: r.status,
+    status: r.status as ResourceHealth,
     checkedAt: r.checked_at,
     detail: r.detail,
   }));

@@ -1,15 +1,22 @@
 // Key-value settings stored as JSON, validated by the caller's schema on read.
-import type { ReadableDB, WritableDB } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { exec, row } from '../sql.ts';
 
-export function getSetting(db: ReadableDB, key: string): unknown {
-  const row = db.prepare(`SELECT value FROM settings WHERE key = ?`).get(key) as
-    { value: string } | undefined;
-  return row ? (JSON.parse(row.value) as unknown) : undefined;
+export function* getSetting(c: Sql, key: string): Query<unknown> {
+  const r = yield* row(c.k.selectFrom('settings').select('value').where('key', '=', key));
+  return r ? (JSON.parse(r.value) as unknown) : undefined;
 }
 
-export function setSetting(db: WritableDB, key: string, value: unknown, now: number): void {
-  db.prepare(
-    `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-  ).run(key, JSON.stringify(value), now);
+export function* setSetting(c: Sql, key: string, value: unknown, now: number): Query<void> {
+  yield* exec(
+    c.k
+      .insertInto('settings')
+      .values({ key, value: JSON.stringify(value), updated_at: now })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({
+          value: eb.ref('excluded.value'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      ),
+  );
 }

@@ -1,12 +1,12 @@
 // Configuration snapshots: versioned per environment, immutable once written
 // (the schema's triggers refuse UPDATE and DELETE).
 import crypto from 'node:crypto';
+import { sql } from 'kysely';
 import type { ConfigSnapshot } from '../../../../shared/domain.ts';
 import { AppError } from '../../../../shared/errors.ts';
-import type { ReadableDB, WritableDB } from '../db.ts';
-import { assertOneChange } from '../db.ts';
+import type { Query, Sql } from '../sql.ts';
+import { binaryOrder, raw, row, rows, tableExists } from '../sql.ts';
 import { getEnvironment } from './environments.ts';
-import { tableExists } from '../introspect.ts';
 
 interface SnapshotRow {
   id: number;
@@ -40,19 +40,22 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function getSnapshot(db: ReadableDB, id: number): ConfigSnapshot {
-  const row = db.prepare(`SELECT * FROM config_snapshots WHERE id = ?`).get(id) as
-    SnapshotRow | undefined;
-  if (!row) throw new AppError('NOT_FOUND', `Configuration snapshot ${id} does not exist.`);
-  return rowToSnapshot(row);
+export function* getSnapshot(c: Sql, id: number): Query<ConfigSnapshot> {
+  const r = yield* row(c.k.selectFrom('config_snapshots').selectAll().where('id', '=', id));
+  if (!r) throw new AppError('NOT_FOUND', `Configuration snapshot ${id} does not exist.`);
+  return rowToSnapshot(r);
 }
 
-export function listSnapshots(db: ReadableDB, environmentId: number): ConfigSnapshot[] {
-  getEnvironment(db, environmentId);
-  const rows = db
-    .prepare(`SELECT * FROM config_snapshots WHERE environment_id = ? ORDER BY version DESC`)
-    .all(environmentId) as SnapshotRow[];
-  return rows.map(rowToSnapshot);
+export function* listSnapshots(c: Sql, environmentId: number): Query<ConfigSnapshot[]> {
+  yield* getEnvironment(c, environmentId);
+  const found = yield* rows(
+    c.k
+      .selectFrom('config_snapshots')
+      .selectAll()
+      .where('environment_id', '=', environmentId)
+      .orderBy('version', 'desc'),
+  );
+  return found.map(rowToSnapshot);
 }
 
 /** The secret names a configuration refers to as {"$secret": "NAME"}, in order, once each. */
@@ -92,12 +95,27 @@ function nonNameRef(content: unknown, at = ''): string | null {
 }
 
 /** The names among `refs` that environment `environmentId` has no secret for. */
-function unknownRefs(db: ReadableDB, environmentId: number, refs: readonly string[]): string[] {
-  // A copy from before secrets existed has no secrets table: every reference dangles.
+function* unknownRefs(c: Sql, environmentId: number, refs: readonly string[]): Query<string[]> {
   if (refs.length === 0) return [];
-  if (!tableExists(db, 'secrets')) return [...refs];
-  const has = db.prepare(`SELECT 1 FROM secrets WHERE environment_id = ? AND name = ?`);
-  return refs.filter((name) => has.get(environmentId, name) === undefined);
+  // A copy from before secrets existed has no secrets table: every reference dangles.
+  if (!(yield* tableExists(c, 'secrets'))) return [...refs];
+  const found = yield* rows(
+    c.k
+      .selectFrom('secrets')
+      .select('name')
+      .where('environment_id', '=', environmentId)
+      .where('name', 'in', refs),
+  );
+  const have = new Set(found.map((r) => r.name));
+  return refs.filter((name) => !have.has(name));
+}
+
+const BACKSLASH_U = '\\u';
+/** Content that may hold a {"$secret": …}: the word itself, or a backslash-u escape that could spell it. */
+function maySpellSecret(c: Sql) {
+  return c.dialect === 'sqlite'
+    ? sql<boolean>`(s.content LIKE '%secret%' OR instr(s.content, ${BACKSLASH_U}) > 0)`
+    : sql<boolean>`(strpos(s.content, 'secret') > 0 OR strpos(s.content, ${BACKSLASH_U}) > 0)`;
 }
 
 /**
@@ -105,40 +123,40 @@ function unknownRefs(db: ReadableDB, environmentId: number, refs: readonly strin
  * current configuration), the {"$secret": NAME} whose secret the environment lacks.
  * Older versions may refer to secrets removed since; that is history, not a fault.
  */
-export function danglingSecretRefs(
-  db: ReadableDB,
-): { project: string; environment: string; version: number; name: string }[] {
-  const rows = db
-    .prepare(
-      `SELECT s.environment_id, s.version, s.content, e.name AS environment, p.name AS project
-       FROM config_snapshots s JOIN environments e ON e.id = s.environment_id JOIN projects p ON p.id = e.project_id
-       WHERE s.version = (SELECT max(version) FROM config_snapshots WHERE environment_id = s.environment_id)
-         AND (s.content LIKE '%secret%' OR instr(s.content, '\\u') > 0)
-       ORDER BY p.name, e.name`,
-    )
-    .all() as {
+export function* danglingSecretRefs(
+  c: Sql,
+): Query<{ project: string; environment: string; version: number; name: string }[]> {
+  const found = yield* rows<{
     environment_id: number;
     version: number;
     content: string;
     environment: string;
     project: string;
-  }[];
-  return rows.flatMap((r) =>
-    unknownRefs(db, r.environment_id, secretRefsOf(JSON.parse(r.content))).map((name) => ({
-      project: r.project,
-      environment: r.environment,
-      version: r.version,
-      name,
-    })),
+  }>(
+    raw(
+      c,
+      sql`SELECT s.environment_id, s.version, s.content, e.name AS environment, p.name AS project
+        FROM config_snapshots s JOIN environments e ON e.id = s.environment_id JOIN projects p ON p.id = e.project_id
+        WHERE s.version = (SELECT max(version) FROM config_snapshots WHERE environment_id = s.environment_id)
+          AND ${maySpellSecret(c)}
+        ORDER BY ${binaryOrder(c, 'p.name')}, ${binaryOrder(c, 'e.name')}`,
+    ),
   );
+  const out: { project: string; environment: string; version: number; name: string }[] = [];
+  for (const r of found) {
+    const missing = yield* unknownRefs(c, r.environment_id, secretRefsOf(JSON.parse(r.content)));
+    for (const name of missing)
+      out.push({ project: r.project, environment: r.environment, version: r.version, name });
+  }
+  return out;
 }
 
-export function createSnapshot(
-  db: WritableDB,
+export function* createSnapshot(
+  c: Sql,
   input: { environmentId: number; content: Record<string, unknown> },
   now: number,
-): ConfigSnapshot {
-  const env = getEnvironment(db, input.environmentId);
+): Query<ConfigSnapshot> {
+  const env = yield* getEnvironment(c, input.environmentId);
   const notAName = nonNameRef(input.content);
   if (notAName !== null)
     throw new AppError(
@@ -149,7 +167,7 @@ export function createSnapshot(
         details: { field: 'content' },
       },
     );
-  const missing = unknownRefs(db, input.environmentId, secretRefsOf(input.content));
+  const missing = yield* unknownRefs(c, input.environmentId, secretRefsOf(input.content));
   if (missing.length > 0) {
     throw new AppError(
       'SECRET_REFERENCE_UNKNOWN',
@@ -162,16 +180,26 @@ export function createSnapshot(
   }
   const text = canonicalJson(input.content);
   const sha256 = crypto.createHash('sha256').update(text).digest('hex');
-  const latest = db
-    .prepare(
-      `SELECT version, sha256 FROM config_snapshots WHERE environment_id = ? ORDER BY version DESC LIMIT 1`,
-    )
-    .get(input.environmentId) as { version: number; sha256: string } | undefined;
-  const info = db
-    .prepare(
-      `INSERT INTO config_snapshots (environment_id, version, content, sha256, created_at) VALUES (?, ?, ?, ?, ?)`,
-    )
-    .run(input.environmentId, (latest?.version ?? 0) + 1, text, sha256, now);
-  assertOneChange(info, 'configuration snapshot');
-  return getSnapshot(db, Number(info.lastInsertRowid));
+  const latest = yield* row(
+    c.k
+      .selectFrom('config_snapshots')
+      .select(['version', 'sha256'])
+      .where('environment_id', '=', input.environmentId)
+      .orderBy('version', 'desc')
+      .limit(1),
+  );
+  const inserted = yield* row(
+    c.k
+      .insertInto('config_snapshots')
+      .values({
+        environment_id: input.environmentId,
+        version: (latest?.version ?? 0) + 1,
+        content: text,
+        sha256,
+        created_at: now,
+      })
+      .returning('id'),
+  );
+  if (!inserted) throw new AppError('INTERNAL', 'The configuration snapshot was not inserted.');
+  return yield* getSnapshot(c, inserted.id);
 }
