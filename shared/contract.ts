@@ -27,6 +27,7 @@ import type {
   Page,
   Project,
   StartupState,
+  TeamStatus,
 } from './domain.ts';
 import { DEPLOYMENT_STATUSES, ENVIRONMENT_KINDS, LOG_LEVELS } from './domain.ts';
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from './domain.ts';
@@ -83,6 +84,8 @@ export const commands = {
     result: returns<StartupState & { appVersion: string; appSchemaVersion: number }>(),
   },
   'app.status': { input: z.object({}).strict(), result: returns<AppStatus>() },
+  /** The team database (server, sizes, connected instances, migrations, last backup and drill); null with SQLite. */
+  'app.team': { input: z.object({}).strict(), result: returns<TeamStatus | null>() },
 
   'projects.list': {
     input: z.object({ ...paging, ...preview, query: z.string().max(120).optional() }).strict(),
@@ -458,6 +461,7 @@ const BROWSE_COMMANDS: readonly CommandName[] = [
 export const READ_ONLY_COMMANDS: readonly CommandName[] = [
   'app.startup',
   'app.status',
+  'app.team',
   ...BROWSE_COMMANDS,
   'backups.overview',
   'backups.list',
@@ -483,6 +487,8 @@ export const READ_ONLY_COMMANDS: readonly CommandName[] = [
 /** Commands that work while the store refuses the data dir (the refusal screen uses them). */
 export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = [
   'app.startup',
+  // In team mode it says who upgraded the schema this instance refuses.
+  'app.team',
   'backups.list',
   'restores.preflight',
   'restores.drill',

@@ -138,6 +138,69 @@ export interface AppStatus {
   permissionNotes?: string[];
 }
 
+/** One Stateward instance connected to the team database (its pg_stat_activity sessions, grouped by application_name). */
+export interface TeamInstance {
+  /** `stateward/<version>/<transport>@<host>/<pid>` as the instance set it. */
+  applicationName: string;
+  version: string | null;
+  transport: string | null;
+  host: string | null;
+  pid: number | null;
+  /** Its open connections. */
+  connections: number;
+  /** The client address the server sees (null over a Unix socket, or when the role may not see it). */
+  clientAddress: string | null;
+  /** When its oldest connection started (epoch ms). */
+  backendStart: number | null;
+  /** 'active' when any connection runs a query, else the state of one of them. */
+  state: string | null;
+  /** This instance (the one answering). */
+  self: boolean;
+}
+
+/** One applied migration of the team schema, as the server recorded it. */
+export interface TeamMigration {
+  version: number;
+  name: string;
+  appliedAt: number;
+  appVersion: string;
+  host: string;
+}
+
+/** The team database as the dashboard shows it (app.team; null when the data dir uses SQLite). */
+export interface TeamStatus {
+  serverVersion: string;
+  host: string;
+  port: number;
+  database: string;
+  schema: string;
+  user: string;
+  sslmode: string;
+  /** pg_database_size of the whole database. */
+  databaseBytes: number;
+  /** pg_total_relation_size summed over the schema's tables (indexes and TOAST included). */
+  schemaBytes: number;
+  instances: TeamInstance[];
+  migrations: TeamMigration[];
+  schemaVersion: number;
+  appSchemaVersion: number;
+  /** Newest backup of the team (any instance) from the shared audit log; else this data dir's newest. */
+  lastBackup: {
+    at: number;
+    kind: string | null;
+    fileName: string | null;
+    /** Who took it (`transport:user@host/pid`); null when not known. */
+    by: string | null;
+  } | null;
+  /** Newest restore drill of the team, from the shared audit log; else this data dir's newest. */
+  lastDrill: {
+    at: number;
+    passed: boolean;
+    summary: string | null;
+    by: string | null;
+  } | null;
+}
+
 /** What the app is at start-up: ready, or refusing the data dir with a reason. */
 export type StartupState =
   | { state: 'ready' }

@@ -33,6 +33,18 @@ import {
 import { rollBackHotJournal } from './store/db.ts';
 import { dropPromoteGuardFile } from './restore/guard.ts';
 import { adoptMachineSettings } from './machine-settings.ts';
+import type pg from 'pg';
+import type { PgTarget } from './pg/connect.ts';
+import { describeTarget } from './pg/connect.ts';
+import { resolveBinding, openTeamPool } from './pg/binding.ts';
+import { advisoryKey, tryXactLockShared, withLock } from './pg/locks.ts';
+import { migratePostgres, planPgMigrations } from './pg/migrate.ts';
+import { createPgBackup } from './pg/backup.ts';
+import { pgData } from './store/data.ts';
+import { appendAudit } from './store/resources/audit.ts';
+import { cleanupTemporaries } from './backup/engine.ts';
+import { promoteInProgress } from './restore/guard.ts';
+import { MIGRATIONS } from './store/migrations/index.ts';
 
 export type Transport = 'electron' | 'http' | 'cli';
 
@@ -46,7 +58,42 @@ export interface StartOptions {
   preUpgradeBackup?: boolean;
   /** 'none': don't open the live database at all (CLI work on files while another version owns the folder). */
   store?: 'open' | 'none';
+  /** A postgres:// URL (--database-url): team mode on it, whatever database.json says. */
+  databaseUrl?: string | undefined;
   now?: () => number;
+}
+
+/** The PostgreSQL database a team-mode runtime is connected to. */
+export interface TeamConnection {
+  target: PgTarget;
+  schema: string;
+  serverVersion: string;
+  pool: pg.Pool;
+  /** This instance's application_name (pg_stat_activity lists it). */
+  applicationName: string;
+}
+
+/** Who this OS user is, for the audit log (never throws: a user without a passwd entry has a uid). */
+function osUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? `uid${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/**
+ * Team-mode data: every write first takes the promote key shared (for its
+ * transaction); while another instance promotes (holding it exclusively) the
+ * write is refused with PROMOTE_IN_PROGRESS and nothing is changed.
+ */
+function teamData(team: TeamConnection): DataStore {
+  const promoteKey = advisoryKey('promote', team.schema);
+  return pgData(team.pool, {
+    beforeWrite: async (client) => {
+      if (!(await tryXactLockShared(client, promoteKey))) throw promoteInProgress();
+    },
+  });
 }
 
 export class Runtime {
@@ -73,6 +120,8 @@ export class Runtime {
   private currentStore: Store | null;
   private currentData: DataStore | null;
   private currentStartup: StartupState;
+  private currentTeam: TeamConnection | null;
+  private teamClosed: Promise<void> = Promise.resolve();
 
   constructor(
     opts: StartOptions,
@@ -81,16 +130,25 @@ export class Runtime {
     lock: DataDirLock | null,
     store: Store | null,
     startup: StartupState,
+    team: TeamConnection | null = null,
   ) {
     this.layout = layout;
     this.source = opts.source;
     this.transport = opts.transport;
     this.logger = logger;
-    this.actor = `${opts.transport}@${os.hostname()}`;
+    // In team mode many instances share one audit log: it names the OS user and the process too.
+    this.actor = team
+      ? `${opts.transport}:${osUser()}@${os.hostname()}/${process.pid}`
+      : `${opts.transport}@${os.hostname()}`;
     this.lock = lock;
     this.now = opts.now ?? Date.now;
     this.currentStore = store;
-    this.currentData = store ? sqliteData(store.db) : null;
+    this.currentTeam = team;
+    this.currentData = store
+      ? sqliteData(store.db)
+      : team && startup.state === 'ready'
+        ? teamData(team)
+        : null;
     this.currentStartup = startup;
     this.backups = new BackupService(this);
     this.restores = new RestoreService(this);
@@ -112,6 +170,19 @@ export class Runtime {
     return this.currentStartup;
   }
 
+  /**
+   * The PostgreSQL database of team mode (also while its schema is refused, so the
+   * dashboard can say by whom); null with SQLite and after close().
+   */
+  get team(): TeamConnection | null {
+    return this.currentTeam;
+  }
+
+  /** Resolves once close() has ended every connection (team mode's pool ends asynchronously). */
+  closed(): Promise<void> {
+    return this.teamClosed;
+  }
+
   /** A promote replaced the live database: from now on this one is live (and start-up is ready). */
   setStore(store: Store | null): void {
     this.currentStore = store;
@@ -124,6 +195,14 @@ export class Runtime {
     this.secrets.lock();
     this.currentStore?.close();
     this.currentStore = null;
+    if (this.currentTeam) {
+      const { pool } = this.currentTeam;
+      this.currentTeam = null;
+      this.currentData = null;
+      this.teamClosed = pool.end().catch((e: unknown) => {
+        this.logger.log('warn', 'closing the PostgreSQL pool failed', e);
+      });
+    }
     this.lock?.release();
   }
 }
@@ -131,6 +210,75 @@ export class Runtime {
 const JOURNAL_ROLLED_BACK = 'rolled back a write a crash left unfinished (stateward.db-journal)';
 
 const NOT_OURS_TO_HOLD: readonly string[] = ['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE'];
+
+/** The pre-upgrade backup failed: nothing is migrated, and start-up is refused with the reason. */
+function preUpgradeFailed(
+  plan: { current: number; target: number },
+  e: unknown,
+  logger: Logger,
+): AppError {
+  const reason = isAppError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+  logger.log('error', 'pre-upgrade backup failed; not migrating', e);
+  return new AppError(
+    'PRE_UPGRADE_BACKUP_FAILED',
+    `Stateward needs to upgrade this database (schema ${plan.current} → ${plan.target}), but the backup it takes first failed: ${reason}`,
+    {
+      hint: 'Nothing was changed. Free disk space or fix the backups folder permissions, then start again.',
+      cause: e,
+    },
+  );
+}
+
+/**
+ * Bring the team schema up to date under its migrate lock: one instance plans,
+ * backs up (`pre-upgrade`, when the schema holds data) and migrates while the
+ * others wait and then find nothing pending. A schema upgraded by a newer
+ * version, an out-of-sync or edited history, or someone else's tables are
+ * refused (planPgMigrations) and nothing is changed.
+ */
+async function migrateTeam(
+  team: TeamConnection,
+  opts: StartOptions,
+  backupsDir: string,
+  logger: Logger,
+  now: () => number,
+): Promise<{ preUpgrade: BackupResult | null; applied: string[] }> {
+  const { schema, target } = team;
+  const client = await team.pool.connect();
+  try {
+    return await withLock(client, advisoryKey('migrate', schema), async () => {
+      const plan = await planPgMigrations(client, schema, MIGRATIONS, target.database);
+      if (plan.pending.length === 0) return { preUpgrade: null, applied: [] };
+      let preUpgrade: BackupResult | null = null;
+      if (opts.preUpgradeBackup !== false && !plan.fresh) {
+        try {
+          preUpgrade = await createPgBackup({
+            target,
+            schema,
+            outDir: backupsDir,
+            ownFolder: true,
+            kind: 'pre-upgrade',
+            compact: false,
+            now,
+            transport: opts.transport,
+            log: logger,
+          });
+          logger.log(
+            'info',
+            `pre-upgrade backup ${preUpgrade.manifest.fileName} of schema ${schema} before ${plan.pending.map((m) => m.name).join(', ')}`,
+          );
+        } catch (e) {
+          throw preUpgradeFailed(plan, e, logger);
+        }
+      }
+      // Re-entrant: the lock is this session's already; migratePostgres takes and releases it once more.
+      const r = await migratePostgres(client, { schema, log: logger, now });
+      return { preUpgrade, applied: r.applied };
+    });
+  } finally {
+    client.release();
+  }
+}
 
 /**
  * Start on a data directory. Never throws for an expected refusal: it is
@@ -150,6 +298,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   let preUpgrade: BackupResult | null = null;
   let recovery: Recovery | null = null;
   let lockError: AppError | null = null;
+  let team: TeamConnection | null = null;
   const recovered: string[] = [];
   try {
     assertDataDirUsable(layout.dir);
@@ -183,62 +332,71 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
         hint: 'Nothing to do.',
       });
     }
-    if (!lock) {
-      // Only the lock holder recovers: until then the database in place may be the wrong one, or none.
-      const pending = pendingPromote(layout);
-      if (pending) {
-        const held = readLock(layout.lock);
-        throw promotePendingError(pending, held && lockIsLive(held) ? held : null);
-      }
-    }
-    const inspection = inspectDatabase(layout.db);
-    if (inspection.error) throw inspection.error;
-    const plan = inspection.plan;
-    if (opts.preUpgradeBackup !== false && plan && !plan.fresh && plan.pending.length > 0) {
-      try {
-        preUpgrade = await createBackup({
-          source: layout.db,
-          outDir: layout.backups,
-          ownFolder: true,
-          kind: 'pre-upgrade',
-          compact: false,
-          now,
-        });
-        logger.log(
-          'info',
-          `pre-upgrade backup ${preUpgrade.manifest.fileName} before ${plan.pending.map((m) => m.name).join(', ')}`,
-        );
-      } catch (e) {
-        const reason = isAppError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
-        logger.log('error', 'pre-upgrade backup failed; not migrating', e);
-        throw new AppError(
-          'PRE_UPGRADE_BACKUP_FAILED',
-          `Stateward needs to upgrade this database (schema ${plan.current} → ${plan.target}), but the backup it takes first failed: ${reason}`,
-          {
-            hint: 'Nothing was changed. Free disk space or fix the backups folder permissions, then start again.',
-            cause: e,
-          },
-        );
-      }
-    }
-    store = openStore(layout);
-    if (recovery?.outcome === 'finished') {
-      // The promoted copy became live while the last process died: check it before trusting it.
-      const check = (store.db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]).map(
-        (r) => r.quick_check,
+    const bound = resolveBinding(layout.dir, { databaseUrl: opts.databaseUrl });
+    if (bound.target) {
+      // Team mode: the data lives in PostgreSQL; the data dir keeps keys, backups, restores and logs.
+      const opened = await openTeamPool(bound.target, {
+        transport: opts.transport,
+        log: logger,
+      });
+      team = { target: bound.target, schema: bound.target.schema, ...opened };
+      logger.log(
+        'info',
+        `team mode (${bound.source}): ${describeTarget(bound.target)}, PostgreSQL ${opened.serverVersion}`,
       );
-      if (check.join() !== 'ok') {
-        throw new AppError(
-          'DB_CORRUPT',
-          `The database made live by an interrupted promote fails its check: ${check[0]}`,
-          {
-            hint: `The previous database is kept in ${recovery.journal.aside}; restore the pre-restore backup.`,
-          },
-        );
+      const migrated = await migrateTeam(team, opts, layout.backups, logger, now);
+      preUpgrade = migrated.preUpgrade;
+      if (migrated.applied.length > 0)
+        logger.log('info', `applied migrations: ${migrated.applied.join(', ')}`);
+    } else {
+      if (!lock) {
+        // Only the lock holder recovers: until then the database in place may be the wrong one, or none.
+        const pending = pendingPromote(layout);
+        if (pending) {
+          const held = readLock(layout.lock);
+          throw promotePendingError(pending, held && lockIsLive(held) ? held : null);
+        }
       }
+      const inspection = inspectDatabase(layout.db);
+      if (inspection.error) throw inspection.error;
+      const plan = inspection.plan;
+      if (opts.preUpgradeBackup !== false && plan && !plan.fresh && plan.pending.length > 0) {
+        try {
+          preUpgrade = await createBackup({
+            source: layout.db,
+            outDir: layout.backups,
+            ownFolder: true,
+            kind: 'pre-upgrade',
+            compact: false,
+            now,
+          });
+          logger.log(
+            'info',
+            `pre-upgrade backup ${preUpgrade.manifest.fileName} before ${plan.pending.map((m) => m.name).join(', ')}`,
+          );
+        } catch (e) {
+          throw preUpgradeFailed(plan, e, logger);
+        }
+      }
+      store = openStore(layout);
+      if (recovery?.outcome === 'finished') {
+        // The promoted copy became live while the last process died: check it before trusting it.
+        const check = (
+          store.db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]
+        ).map((r) => r.quick_check);
+        if (check.join() !== 'ok') {
+          throw new AppError(
+            'DB_CORRUPT',
+            `The database made live by an interrupted promote fails its check: ${check[0]}`,
+            {
+              hint: `The previous database is kept in ${recovery.journal.aside}; restore the pre-restore backup.`,
+            },
+          );
+        }
+      }
+      if (store.applied.length > 0)
+        logger.log('info', `applied migrations: ${store.applied.join(', ')}`);
     }
-    if (store.applied.length > 0)
-      logger.log('info', `applied migrations: ${store.applied.join(', ')}`);
   } catch (e) {
     store?.close();
     store = null;
@@ -263,7 +421,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       ...(err.details ? { details: err.details } : {}),
     };
   }
-  const rt = new Runtime(opts, layout, logger, lock, store, startup);
+  const rt = new Runtime(opts, layout, logger, lock, store, startup, team);
   rt.permissionRepair = permissionRepair;
   rt.lockError = lockError;
   if (recovery)
@@ -273,6 +431,44 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   rt.recovered.push(...recovered);
   // Only the process that owns the data dir removes what crashed restores left (never failing the start).
   if (lock) rt.restores.cleanupLeftovers();
+  if (rt.team && rt.data) {
+    const data = rt.data;
+    if (preUpgrade) {
+      // The team's audit log says who took the pre-upgrade backup (the file is in this data dir).
+      const m = preUpgrade.manifest;
+      try {
+        await data.write((c) =>
+          appendAudit(
+            c,
+            {
+              actor: rt.actor,
+              action: 'backup.created',
+              target: `backup:${m.id}`,
+              detail: {
+                kind: m.kind,
+                compact: m.compact,
+                bytes: m.bytes,
+                sha256: m.sha256,
+                fileName: m.fileName,
+              },
+            },
+            m.createdAt,
+          ),
+        );
+      } catch (e) {
+        logger.log('warn', 'could not record the pre-upgrade backup in the audit log', e);
+      }
+    }
+    if (lock) {
+      // This data dir's own backups folder (the runs in the shared database belong to every instance).
+      const removed = cleanupTemporaries(layout.backups, { ownFolder: true });
+      if (removed.length)
+        logger.log(
+          'warn',
+          `removed ${removed.length} unfinished backup file(s) left by a crash: ${removed.join(', ')}`,
+        );
+    }
+  }
   if (store) {
     if (preUpgrade) rt.backups.recordEarlier(preUpgrade);
     if (recovery?.outcome === 'finished') {

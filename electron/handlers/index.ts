@@ -7,6 +7,7 @@ import { secretHandlers } from './secrets.ts';
 import { deploymentHandlers } from './deployments.ts';
 import { demoHandlers } from './demo.ts';
 import { projectHandlers } from './projects.ts';
+import { teamHandlers } from './team.ts';
 import type { HandlerMap } from './registry.ts';
 import { CommandRegistry } from './registry.ts';
 
@@ -18,6 +19,7 @@ export const coreHandlers: HandlerMap[] = [
   backupHandlers,
   restoreHandlers,
   secretHandlers,
+  teamHandlers,
 ];
 
 /** A registry with every core handler plus the transport's own (dialogs). */

@@ -5,6 +5,7 @@ import type { CommandInput, CommandName } from '../../shared/contract.ts';
 export const VALID_INPUTS: { [N in CommandName]: CommandInput<N> } = {
   'app.startup': {},
   'app.status': {},
+  'app.team': {},
   'projects.list': {},
   'projects.get': { id: 1 },
   'projects.create': { name: 'valid-project' },

@@ -21,7 +21,11 @@ export async function startTestRuntime(
     lockMode: 'test',
     ...opts,
   });
-  world.defer(() => rt.close());
+  // Team mode's pool ends asynchronously: wait for it, so no connection outlives the test.
+  world.defer(async () => {
+    rt.close();
+    await rt.closed();
+  });
   return rt;
 }
 

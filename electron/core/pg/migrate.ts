@@ -62,7 +62,7 @@ COMMENT ON TABLE ${t} IS '${STATEWARD_MARKER}';`;
 }
 
 export async function readPgHistory(
-  client: pg.ClientBase,
+  client: Pick<pg.ClientBase, 'query'> | pg.Pool,
   schema: string,
 ): Promise<PgAppliedMigration[]> {
   const r = await client.query<{
