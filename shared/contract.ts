@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type {
   AppStatus,
+  AutomationStatus,
   BackupEntry,
   BackupOverview,
   BackupSettings,
@@ -418,6 +419,32 @@ export const commands = {
     result: returns<{ path: string | null }>(),
   },
 
+  /**
+   * Pause automation writes (CLI record commands, HTTP requests marked as automation)
+   * until resumed; stored in the database, so every instance sees it and it survives a restart.
+   * `holdWhileRunning`: lifted when the calling process ends (`stateward pause -- <command>`).
+   */
+  'automation.pause': {
+    input: z
+      .object({
+        reason: z
+          .string()
+          .trim()
+          .max(500, 'must be at most 500 characters')
+          .refine(
+            (s) => ![...s].some((c) => c.charCodeAt(0) < 0x20),
+            'must not contain control characters',
+          )
+          .default(''),
+        holdWhileRunning: z.boolean().default(false),
+      })
+      .strict(),
+    result: returns<AutomationStatus>(),
+  },
+  /** Lift the pause (also one whose holder crashed). */
+  'automation.resume': { input: z.object({}).strict(), result: returns<AutomationStatus>() },
+  'automation.status': { input: z.object({}).strict(), result: returns<AutomationStatus>() },
+
   'demo.seed': {
     input: z
       .object({
@@ -461,6 +488,7 @@ const BROWSE_COMMANDS: readonly CommandName[] = [
 export const READ_ONLY_COMMANDS: readonly CommandName[] = [
   'app.startup',
   'app.status',
+  'automation.status',
   'app.team',
   ...BROWSE_COMMANDS,
   'backups.overview',
@@ -487,6 +515,7 @@ export const READ_ONLY_COMMANDS: readonly CommandName[] = [
 /** Commands that work while the store refuses the data dir (the refusal screen uses them). */
 export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = [
   'app.startup',
+  'automation.status',
   // In team mode it says who upgraded the schema this instance refuses.
   'app.team',
   'backups.list',
@@ -509,3 +538,32 @@ export const AVAILABLE_WHEN_REFUSED: readonly CommandName[] = [
   // Browsing a restored copy reads the copy, not the refused live database.
   ...BROWSE_COMMANDS,
 ];
+
+/**
+ * Writes a pause of automation does not hold off: taking and lifting the pause, and
+ * the operator's own safety work around an upgrade or a promote (backups, restores,
+ * keys). Every other write (records: projects, environments, snapshots, deployments,
+ * secrets, and any command added later) from automation is refused with PAUSED.
+ */
+export const NOT_PAUSED_COMMANDS: readonly CommandName[] = [
+  'automation.pause',
+  'automation.resume',
+  'backups.create',
+  'backups.updateSettings',
+  'backups.export',
+  'restores.preflight',
+  'restores.drill',
+  'restores.verify',
+  'restores.promote',
+  'restores.discard',
+  'secrets.setup',
+  'secrets.unlock',
+  'secrets.unlockWithRecoveryKey',
+  'secrets.rotate',
+  'secrets.acknowledgeRecoveryKey',
+];
+
+/** Whether a pause of automation holds off command `name` (when automation sends it). */
+export function pausedByAutomationPause(name: CommandName): boolean {
+  return !READ_ONLY_COMMANDS.includes(name) && !NOT_PAUSED_COMMANDS.includes(name);
+}

@@ -641,3 +641,43 @@ export interface SecretResolution {
    */
   keyState: KeyState | null;
 }
+
+/** A pause of automation writes taken with `stateward pause` (or automation.pause), as stored. */
+export interface AutomationPause {
+  /** Why, as given ('' when no reason was given). */
+  reason: string;
+  /** Who: transport@host of the process that paused (as audit entries name it). */
+  actor: string;
+  /** The OS user that process ran as. */
+  user: string;
+  host: string;
+  pid: number;
+  since: number;
+  /**
+   * 'resume': held until someone resumes (`stateward pause`). 'process': held
+   * while process `pid` runs (`stateward pause -- <command>`), lifted when it ends.
+   */
+  until: 'resume' | 'process';
+  /**
+   * For a 'process' pause taken on this host: false when that process is gone
+   * (crashed or killed; the pause stays until resumed). Null when it cannot be
+   * told (another host) or does not matter ('resume').
+   */
+  holderAlive: boolean | null;
+}
+
+/** Whether automation writes are refused now, and by what. */
+export interface AutomationStatus {
+  /** Automation writes are refused (PAUSED) now: a pause, or a promote replacing the data. */
+  paused: boolean;
+  pause: AutomationPause | null;
+  /** A promote replacing the live database right now (automatic pause), or null. */
+  promote: {
+    restoreId: string | null;
+    since: number | null;
+    pid: number | null;
+    host: string | null;
+  } | null;
+  /** How long a refused writer should wait before trying again. */
+  retryAfterMs: number;
+}

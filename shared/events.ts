@@ -1,5 +1,5 @@
 // Typed event map: main → renderer. Progress of long work flows through it.
-import type { BackupEntry, BackupKind } from './domain.ts';
+import type { AutomationStatus, BackupEntry, BackupKind } from './domain.ts';
 
 export interface Events {
   /** Something in the store changed; lists showing `area` should refresh. */
@@ -23,6 +23,8 @@ export interface Events {
   'backup.finished': { entry: BackupEntry };
   /** A backup failed; the UI shows it and Electron raises a desktop notification. */
   'backup.failed': { kind: BackupKind; code: string; message: string; at: number };
+  /** Automation was paused or resumed (here or by another process), or a promote started or ended. */
+  'automation.changed': AutomationStatus;
 }
 
 export type EventName = keyof Events;
@@ -31,6 +33,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'progress',
   'backup.finished',
   'backup.failed',
+  'automation.changed',
 ];
 
 /** The transport protocol: channel and path names, declared once. */
@@ -39,6 +42,8 @@ export const IPC_EVENT_CHANNEL = 'stateward:event';
 export const HTTP_INVOKE_PATH = '/api/invoke/';
 export const HTTP_EVENTS_PATH = '/api/events';
 export const HTTP_TOKEN_HEADER = 'x-stateward-token';
+/** `1` on a command request marks it as automation (a script or CI): held off while automation is paused. */
+export const HTTP_AUTOMATION_HEADER = 'x-stateward-automation';
 /**
  * Readiness, without a token: 200 `{ ready: true, schema, version }` only when the data
  * is open, migrated and not refused; 503 `{ ready: false, code }` (the refusal's code) otherwise.

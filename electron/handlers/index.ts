@@ -1,6 +1,7 @@
 // All command handlers of the app, merged; transports add only their dialogs.
 import type { Runtime } from '../core/runtime.ts';
 import { appHandlers } from './app.ts';
+import { automationHandlers } from './automation.ts';
 import { backupHandlers } from './backups.ts';
 import { restoreHandlers } from './restores.ts';
 import { secretHandlers } from './secrets.ts';
@@ -13,6 +14,7 @@ import { CommandRegistry } from './registry.ts';
 
 export const coreHandlers: HandlerMap[] = [
   appHandlers,
+  automationHandlers,
   projectHandlers,
   deploymentHandlers,
   demoHandlers,

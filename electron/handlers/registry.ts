@@ -7,11 +7,14 @@ import {
   commands,
   COMMAND_NAMES,
   isCommandName,
+  pausedByAutomationPause,
   READ_ONLY_COMMANDS,
 } from '../../shared/contract.ts';
 import type { AppError, AppErrorShape, Result } from '../../shared/errors.ts';
 import { fail, isAppError, ok } from '../../shared/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
+import type { Origin } from '../core/automation.ts';
+import { refuseWhilePaused } from '../core/automation.ts';
 import { isPromoteGuardError, promoteInProgress } from '../core/restore/guard.ts';
 import { resourceFailure } from '../core/store/db.ts';
 
@@ -78,7 +81,19 @@ export class CommandRegistry {
     return this.handlers.has(name);
   }
 
-  async dispatch(name: unknown, rawInput: unknown): Promise<Result<unknown>> {
+  /**
+   * Who a command comes from when the transport does not say: everything the CLI
+   * runs is automation (scripts, CI); the app's own UI (IPC, the browser page) is not.
+   */
+  private defaultOrigin(): Origin {
+    return { automation: this.rt.transport === 'cli' };
+  }
+
+  async dispatch(
+    name: unknown,
+    rawInput: unknown,
+    origin: Origin = this.defaultOrigin(),
+  ): Promise<Result<unknown>> {
     if (!isCommandName(name) || !this.handlers.has(name)) {
       return fail({
         code: 'UNKNOWN_COMMAND',
@@ -101,7 +116,7 @@ export class CommandRegistry {
       });
     }
     const handler = this.handlers.get(name)!;
-    return this.run(name, () => handler(parsed.data as never, this.rt));
+    return this.run(name, () => handler(parsed.data as never, this.rt), origin);
   }
 
   /** Why command `name` may not run now (a promote's write barrier, a refused data dir), or null. */
@@ -124,10 +139,16 @@ export class CommandRegistry {
    * Do the work of command `name` (its handler, or the HTTP host's upload of a restore)
    * behind the same barrier, with every outcome turned into a Result the same way.
    */
-  async run<T>(name: CommandName, work: () => T | Promise<T>): Promise<Result<T>> {
+  async run<T>(
+    name: CommandName,
+    work: () => T | Promise<T>,
+    origin: Origin = this.defaultOrigin(),
+  ): Promise<Result<T>> {
     const barred = this.barrier(name);
     if (barred) return fail(barred);
     try {
+      // A pause of automation (read from the database: it holds for every instance).
+      if (origin.automation && pausedByAutomationPause(name)) await refuseWhilePaused(this.rt);
       return ok(await work());
     } catch (e) {
       if (isAppError(e)) return fail(e.toShape());

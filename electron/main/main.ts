@@ -8,6 +8,7 @@ import { IPC_EVENT_CHANNEL } from '../../shared/events.ts';
 import { resolveDataDirHere } from '../core/paths.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { startRuntime } from '../core/runtime.ts';
+import { startWatcher } from '../core/watch.ts';
 import { createRegistry } from '../handlers/index.ts';
 import { dialogHandlers } from './dialogs.ts';
 import { notify } from './notify.ts';
@@ -116,10 +117,13 @@ async function start(): Promise<void> {
 
   let unregisterIpc: () => void = () => undefined;
   let stopForwarding: () => void = () => undefined;
+  // Changes other processes make (the CLI, scripts) reach the window too.
+  const watcher = startWatcher(rt);
   let closed = false;
   const shutdown = (): void => {
     if (closed) return;
     closed = true;
+    watcher.stop();
     stopForwarding();
     unregisterIpc();
     rt.close();

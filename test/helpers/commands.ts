@@ -58,4 +58,7 @@ export const VALID_INPUTS: { [N in CommandName]: CommandInput<N> } = {
   'dialog.saveFile': { defaultName: 'backup.sqlite' },
   'dialog.openFolder': {},
   'demo.seed': { projects: 1, deployments: 1 },
+  'automation.pause': { reason: 'upgrade' },
+  'automation.resume': {},
+  'automation.status': {},
 };

@@ -4,6 +4,7 @@ import type { CliCommand } from '../args.ts';
 import { backupCommands } from './backups.ts';
 import { demoCommands } from './demo.ts';
 import { migrateCommands } from './migrate.ts';
+import { pauseCommands } from './pause.ts';
 import { restoreCommands } from './restores.ts';
 import { secretCommands } from './secrets.ts';
 import { statusCommands } from './status.ts';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CliCommand[] = [
   ...backupCommands,
   ...restoreCommands,
   ...secretCommands,
+  ...pauseCommands,
   ...migrateCommands,
   ...demoCommands,
 ];
