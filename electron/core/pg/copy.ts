@@ -17,12 +17,13 @@ import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { AppError, isAppError } from '../../../shared/errors.ts';
+import { EMBEDDED_MANIFEST_TABLE } from '../backup/worker.ts';
 import type { Logger } from '../log.ts';
 import type { ReadableDB } from '../store/db.ts';
 import { classifySqliteError, openReadOnly } from '../store/db.ts';
 import { checkHistory, checkIdentity, readHistory } from '../store/migrate.ts';
 import { MIGRATIONS } from '../store/migrations/index.ts';
-import type { PgTarget, PgTransport } from './connect.ts';
+import type { PgTarget, PgTransport, SchemaState } from './connect.ts';
 import { connectPostgres, describeTarget, parseDatabaseUrl, quoteIdent } from './connect.ts';
 import { applyPgMigration, createPgSchema, migrationLockKey, planPgMigrations } from './migrate.ts';
 
@@ -203,7 +204,7 @@ interface Column {
   kind: PgKind;
 }
 
-interface TablePlan {
+export interface TablePlan {
   name: string;
   columns: Column[];
   /** Primary key columns, in key order. */
@@ -230,7 +231,7 @@ class RowHasher {
   }
 }
 
-function checkAbort(signal: AbortSignal | undefined): void {
+export function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     throw new AppError('CANCELLED', 'The copy was cancelled; nothing was committed.', {
       hint: 'The target is unchanged. Run it again when you are ready.',
@@ -242,7 +243,7 @@ const READ_ONLY_CODES = new Set(['25006', '42501']);
 const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE']);
 
 /** A failure in the middle of the transaction as a stable code (the transaction is gone or rolled back). */
-function classifyTxError(e: unknown, where: string, sourceFile: string): AppError {
+export function classifyTxError(e: unknown, where: string, sourceFile: string): AppError {
   if (isAppError(e)) return e;
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
@@ -278,12 +279,18 @@ function classifyTxError(e: unknown, where: string, sourceFile: string): AppErro
 /* Source                                                                    */
 /* ------------------------------------------------------------------------- */
 
-interface Source {
+/** A Stateward SQLite database open read-only in one read transaction (every table from one snapshot). */
+export interface CopySource {
   db: ReadableDB;
+  /** Its newest migration. */
   version: number;
 }
 
-function openSource(file: string): Source {
+/**
+ * Open `file` as a copy's source: it must pass quick_check, be a Stateward
+ * database with data and a history this app knows. Close its `db` when done.
+ */
+export function openCopySource(file: string): CopySource {
   const db = openReadOnly(file);
   try {
     let check: string[];
@@ -327,7 +334,7 @@ function sourceTables(db: ReadableDB): { name: string; key: string[]; deps: stri
   const names = db
     .prepare(
       `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-         AND name <> 'schema_migrations' ORDER BY name`,
+         AND name NOT IN ('schema_migrations', '${EMBEDDED_MANIFEST_TABLE}') ORDER BY name`,
     )
     .pluck()
     .all() as string[];
@@ -631,6 +638,192 @@ async function schemaRows(
   return out;
 }
 
+/** Both sides must be at the same migration; nothing was changed. */
+export function schemaVersionMismatch(
+  schema: string,
+  where: string,
+  server: number,
+  source: number,
+  hint: string,
+): AppError {
+  return new AppError(
+    'PG_SCHEMA_VERSION_MISMATCH',
+    `Schema ${schema} on ${where} is at migration ${server}, the source at ${source}; both sides must be at the same migration. Nothing was changed.`,
+    { hint, details: { source, target: server, schema } },
+  );
+}
+
+/**
+ * In the caller's transaction: create `schema` (unless it is there, empty) and
+ * apply the migrations up to `version`, each once, as a fresh database at that
+ * version has them.
+ */
+export async function createAtVersion(
+  client: pg.ClientBase,
+  schema: string,
+  state: SchemaState,
+  version: number,
+  now: () => number = Date.now,
+): Promise<void> {
+  if (state !== 'stateward') await createPgSchema(client, schema);
+  for (const m of MIGRATIONS.slice(0, version)) {
+    await applyPgMigration(client, schema, m, now(), os.hostname());
+  }
+}
+
+/**
+ * The source's tables as the target schema has them, in copy order (parents
+ * first). A table whose columns differ on the two sides means they are not at
+ * the same migration: PG_SCHEMA_VERSION_MISMATCH.
+ */
+export async function planTables(
+  client: pg.ClientBase,
+  source: CopySource,
+  schema: string,
+  ordered: { name: string; key: string[] }[] = copyOrder(sourceTables(source.db)),
+): Promise<TablePlan[]> {
+  const tables: TablePlan[] = [];
+  for (const s of ordered) {
+    const { columns, identity } = await pgColumns(client, schema, s.name);
+    const srcCols = new Set(
+      (
+        source.db.prepare(`PRAGMA table_info(${quoteIdent(s.name)})`).all() as {
+          name: string;
+        }[]
+      ).map((c) => c.name),
+    );
+    if (
+      columns.length === 0 ||
+      columns.some((c) => !srcCols.has(c.name)) ||
+      columns.length !== srcCols.size
+    ) {
+      throw new AppError(
+        'PG_SCHEMA_VERSION_MISMATCH',
+        `Table ${s.name} differs between the source and schema ${schema} at the same migration. Nothing was changed.`,
+        { details: { table: s.name } },
+      );
+    }
+    const rowsTotal = Number(
+      (
+        source.db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(s.name)}`).get() as {
+          n: number;
+        }
+      ).n,
+    );
+    tables.push({ name: s.name, columns, key: s.key, identity, rowsTotal });
+  }
+  return tables;
+}
+
+export interface ReplaceOptions {
+  batchRows: number;
+  onProgress?: ((p: CopyProgress) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Set the identity of `table` past its highest id, and never back: setval is
+ * not undone by a rollback, so a sequence only ever moves forward (a rolled-back
+ * replace leaves at most a gap, never an id handed out twice).
+ */
+async function setIdentityPastMax(
+  client: pg.ClientBase,
+  schema: string,
+  t: TablePlan & { identity: string },
+): Promise<void> {
+  const qt = `${quoteIdent(schema)}.${quoteIdent(t.name)}`;
+  const seq = await client.query<{ seq: string }>(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [
+    qt,
+    t.identity,
+  ]);
+  const name = seq.rows[0]!.seq;
+  await client.query(
+    `SELECT setval($1::regclass, greatest(
+        (SELECT coalesce(max(${quoteIdent(t.identity)}), 0) + 1 FROM ${qt}),
+        (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM ${name})), false)`,
+    [name],
+  );
+}
+
+/**
+ * Inside the caller's transaction: empty every table of the plan (children
+ * first), copy the source's rows in key order with COPY (user triggers off, so
+ * derived tables are copied as they are and nothing is counted twice), set
+ * identities past the highest id, then read every table back and compare row
+ * counts and content hashes (PG_COPY_VERIFY_FAILED on a difference).
+ */
+export async function replaceTables(
+  client: pg.ClientBase,
+  source: CopySource,
+  schema: string,
+  tables: TablePlan[],
+  opts: ReplaceOptions,
+): Promise<CopyTableReport[]> {
+  const qt = (t: TablePlan) => `${quoteIdent(schema)}.${quoteIdent(t.name)}`;
+  for (const t of tables) await client.query(`ALTER TABLE ${qt(t)} DISABLE TRIGGER USER`);
+  for (const t of [...tables].reverse()) {
+    checkAbort(opts.signal);
+    await client.query(`DELETE FROM ${qt(t)}`);
+  }
+
+  const reports: CopyTableReport[] = [];
+  for (const [i, t] of tables.entries()) {
+    const t0 = Date.now();
+    const copied = await copyTable(
+      client,
+      source.db,
+      schema,
+      t,
+      opts.batchRows,
+      new Meter(t, 'copy', i, tables.length, opts.onProgress),
+      opts.signal,
+    );
+    if (t.identity !== null)
+      await setIdentityPastMax(client, schema, { ...t, identity: t.identity });
+    const ms = Date.now() - t0;
+    reports.push({
+      name: t.name,
+      rowsRead: copied.rowsRead,
+      rowsWritten: copied.rowsWritten,
+      sourceHash: copied.hash,
+      targetHash: '',
+      ms,
+      rowsPerSec: ms > 0 ? Math.round((copied.rowsRead / ms) * 1000) : copied.rowsRead * 1000,
+    });
+  }
+
+  for (const t of tables) await client.query(`ALTER TABLE ${qt(t)} ENABLE TRIGGER USER`);
+
+  // Verify inside the transaction, before COMMIT.
+  for (const [i, t] of tables.entries()) {
+    const rep = reports[i]!;
+    const got = await hashTarget(
+      client,
+      schema,
+      t,
+      opts.batchRows,
+      new Meter(t, 'verify', i, tables.length, opts.onProgress),
+      opts.signal,
+    );
+    rep.targetHash = got.hash;
+    if (
+      got.rows !== rep.rowsRead ||
+      rep.rowsWritten !== rep.rowsRead ||
+      got.hash !== rep.sourceHash
+    ) {
+      throw new AppError(
+        'PG_COPY_VERIFY_FAILED',
+        `Table ${t.name} does not match after the copy (source ${rep.rowsRead} rows, written ${rep.rowsWritten}, target ${got.rows}${got.hash === rep.sourceHash ? '' : ', content differs'}). Rolled back; nothing was committed.`,
+        {
+          hint: 'Report this with the log file; the source is untouched.',
+          details: { table: t.name, source: rep.rowsRead, target: got.rows },
+        },
+      );
+    }
+  }
+  return reports;
+}
+
 /**
  * Copy the SQLite database `opts.sourceDb` into the target schema, verified,
  * in one PostgreSQL transaction; committed only when `opts.execute`.
@@ -644,7 +837,7 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
   const now = opts.now ?? Date.now;
 
   checkAbort(opts.signal);
-  const source = openSource(opts.sourceDb);
+  const source = openCopySource(opts.sourceDb);
   try {
     const conn = await connectPostgres(target, {
       transport: opts.transport ?? 'cli',
@@ -663,22 +856,17 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
         const tablesSrc = copyOrder(sourceTables(source.db));
         let createdSchema = false;
         if (plan.fresh) {
-          if (plan.schemaState !== 'stateward') await createPgSchema(client, schema);
-          for (const m of MIGRATIONS.slice(0, source.version)) {
-            await applyPgMigration(client, schema, m, now(), os.hostname());
-          }
+          await createAtVersion(client, schema, plan.schemaState, source.version, now);
           createdSchema = true;
         } else if (plan.current !== source.version) {
-          const older = plan.current < source.version;
-          throw new AppError(
-            'PG_SCHEMA_VERSION_MISMATCH',
-            `Schema ${schema} on ${where} is at migration ${plan.current}, the source at ${source.version}; both sides must be at the same migration. Nothing was changed.`,
-            {
-              hint: older
-                ? 'Let Stateward migrate the target first (or copy into an empty schema), then copy again.'
-                : 'Migrate the source first: start Stateward once with this data dir (or run `stateward migrate`), then copy again.',
-              details: { source: source.version, target: plan.current, schema },
-            },
+          throw schemaVersionMismatch(
+            schema,
+            where,
+            plan.current,
+            source.version,
+            plan.current < source.version
+              ? 'Let Stateward migrate the target first (or copy into an empty schema), then copy again.'
+              : 'Migrate the source first: start Stateward once with this data dir (or run `stateward migrate`), then copy again.',
           );
         } else {
           const filled = await schemaRows(
@@ -701,113 +889,12 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
           }
         }
 
-        // The tables, as the target has them.
-        const tables: TablePlan[] = [];
-        for (const s of tablesSrc) {
-          const { columns, identity } = await pgColumns(client, schema, s.name);
-          const srcCols = new Set(
-            (
-              source.db.prepare(`PRAGMA table_info(${quoteIdent(s.name)})`).all() as {
-                name: string;
-              }[]
-            ).map((c) => c.name),
-          );
-          if (
-            columns.length === 0 ||
-            columns.some((c) => !srcCols.has(c.name)) ||
-            columns.length !== srcCols.size
-          ) {
-            throw new AppError(
-              'PG_SCHEMA_VERSION_MISMATCH',
-              `Table ${s.name} differs between the source and schema ${schema} at the same migration. Nothing was changed.`,
-              { details: { table: s.name } },
-            );
-          }
-          const rowsTotal = Number(
-            (
-              source.db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(s.name)}`).get() as {
-                n: number;
-              }
-            ).n,
-          );
-          tables.push({ name: s.name, columns, key: s.key, identity, rowsTotal });
-        }
-
-        // Triggers off for the copy (change counter, derived counts, immutability):
-        // derived tables are copied as they are, so nothing is counted twice.
-        for (const t of tables) {
-          await client.query(
-            `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(t.name)} DISABLE TRIGGER USER`,
-          );
-          if (DERIVED_TABLES.has(t.name)) {
-            await client.query(`DELETE FROM ${quoteIdent(schema)}.${quoteIdent(t.name)}`);
-          }
-        }
-
-        const reports: CopyTableReport[] = [];
-        for (const [i, t] of tables.entries()) {
-          const t0 = Date.now();
-          const copied = await copyTable(
-            client,
-            source.db,
-            schema,
-            t,
-            batchRows,
-            new Meter(t, 'copy', i, tables.length, opts.onProgress),
-            opts.signal,
-          );
-          if (t.identity !== null) {
-            const qt = `${quoteIdent(schema)}.${quoteIdent(t.name)}`;
-            await client.query(
-              `SELECT setval(pg_get_serial_sequence($1, $2), coalesce(max(${quoteIdent(t.identity)}), 0) + 1, false) FROM ${qt}`,
-              [qt, t.identity],
-            );
-          }
-          const ms = Date.now() - t0;
-          reports.push({
-            name: t.name,
-            rowsRead: copied.rowsRead,
-            rowsWritten: copied.rowsWritten,
-            sourceHash: copied.hash,
-            targetHash: '',
-            ms,
-            rowsPerSec: ms > 0 ? Math.round((copied.rowsRead / ms) * 1000) : copied.rowsRead * 1000,
-          });
-        }
-
-        for (const t of tables) {
-          await client.query(
-            `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(t.name)} ENABLE TRIGGER USER`,
-          );
-        }
-
-        // Verify inside the transaction, before COMMIT.
-        for (const [i, t] of tables.entries()) {
-          const rep = reports[i]!;
-          const got = await hashTarget(
-            client,
-            schema,
-            t,
-            batchRows,
-            new Meter(t, 'verify', i, tables.length, opts.onProgress),
-            opts.signal,
-          );
-          rep.targetHash = got.hash;
-          if (
-            got.rows !== rep.rowsRead ||
-            rep.rowsWritten !== rep.rowsRead ||
-            got.hash !== rep.sourceHash
-          ) {
-            throw new AppError(
-              'PG_COPY_VERIFY_FAILED',
-              `Table ${t.name} does not match after the copy (source ${rep.rowsRead} rows, written ${rep.rowsWritten}, target ${got.rows}${got.hash === rep.sourceHash ? '' : ', content differs'}). Rolled back; nothing was committed.`,
-              {
-                hint: 'Report this with the log file; the source is untouched.',
-                details: { table: t.name, source: rep.rowsRead, target: got.rows },
-              },
-            );
-          }
-        }
+        const tables = await planTables(client, source, schema, tablesSrc);
+        const reports = await replaceTables(client, source, schema, tables, {
+          batchRows,
+          onProgress: opts.onProgress,
+          signal: opts.signal,
+        });
 
         checkAbort(opts.signal);
         if (opts.execute) {
