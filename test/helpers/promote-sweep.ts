@@ -14,6 +14,7 @@ import { integrityOf, projectNames, projectNamesOfFile } from './restore-util.ts
 import { readyDb, startTestRuntime } from './runtime.ts';
 import type { World } from './world.ts';
 import { useTemplateDir } from './world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 export interface StatusJson {
   initialized: boolean;
@@ -51,7 +52,10 @@ export function usePromoteFixture(world: World): PromoteFixture {
       projects: 2,
       deployments: 12,
     });
-    createProject(db, { name: 'made-after-the-backup', description: '' }, Date.now());
+    runSqlite(
+      db,
+      createProject(SQLITE, { name: 'made-after-the-backup', description: '' }, Date.now()),
+    );
     oldNames = projectNames(db).sort();
     const staged = await rt.restores.stage({ backupId: backup.id });
     restoreId = staged.restoreId!;
@@ -103,7 +107,10 @@ export function usePromoteFixture(world: World): PromoteFixture {
         );
         if (state === 'new') expect(rt.restores.get(restoreId).status, label).toBe('promoted');
         // Writable again (no write guard of the promote left in the old database).
-        createProject(db, { name: `written-after-${state}`, description: '' }, Date.now());
+        runSqlite(
+          db,
+          createProject(SQLITE, { name: `written-after-${state}`, description: '' }, Date.now()),
+        );
         return state;
       } finally {
         rt.close();

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { createProject } from '../../electron/core/store/resources/projects.ts';
 import { walIdentity } from './restore-wal.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const [dir, backupId, ...flags] = process.argv.slice(2);
 if (!dir || !backupId) {
@@ -50,10 +51,9 @@ if (flags.includes('--reader')) {
   reader = new Database(rt.layout.db, { readonly: true, fileMustExist: true });
   reader.prepare('SELECT count(*) FROM projects').get();
 }
-createProject(
+runSqlite(
   rt.store.db,
-  { name: `written-by-child-${process.pid}`, description: '' },
-  Date.now(),
+  createProject(SQLITE, { name: `written-by-child-${process.pid}`, description: '' }, Date.now()),
 );
 const names = (
   rt.store.db.prepare('SELECT name FROM projects ORDER BY id').all() as { name: string }[]

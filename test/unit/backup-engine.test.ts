@@ -39,6 +39,7 @@ import { exitedPid, HELPERS_DIR } from '../helpers/child.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { sha256File } from '../helpers/store.ts';
 import { isRoot, makeTempDir, modeOf, useWorld } from '../helpers/world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 
@@ -101,7 +102,7 @@ afterAll(() => {
 });
 
 function audit(rt: Runtime, action: string) {
-  return listAudit(readyDb(rt), { offset: 0, limit: 100, action }).items;
+  return runSqlite(readyDb(rt), listAudit(SQLITE, { offset: 0, limit: 100, action })).items;
 }
 
 describe('files, names and manifests', () => {
@@ -371,7 +372,11 @@ describe('cancellation', () => {
     expect(code).toBe('CANCELLED');
     expect(rt.backups.cancel('op-cancel')).toBe(false);
     expect(filesIn(rt.layout.backups)).toEqual([]);
-    expect(listRuns(readyDb(rt), 'backup', 5)[0]).toMatchObject({ status: 'cancelled' });
+    expect(runSqlite(readyDb(rt), listRuns(SQLITE, { kind: 'backup', limit: 5 }))[0]).toMatchObject(
+      {
+        status: 'cancelled',
+      },
+    );
     expect(audit(rt, 'backup.cancelled')).toHaveLength(1);
     expect(audit(rt, 'backup.failed')).toHaveLength(0);
     expect(counts()).toEqual(before);
@@ -538,7 +543,11 @@ describe('destinations that cannot take the backup', () => {
     );
     expect(code).toBe('BACKUP_DESTINATION_UNWRITABLE');
     expect(failed).toMatchObject([{ kind: 'manual', code: 'BACKUP_DESTINATION_UNWRITABLE' }]);
-    expect(listRuns(readyDb(rt), 'backup', 5)[0]).toMatchObject({ status: 'failed' });
+    expect(runSqlite(readyDb(rt), listRuns(SQLITE, { kind: 'backup', limit: 5 }))[0]).toMatchObject(
+      {
+        status: 'failed',
+      },
+    );
     expect(audit(rt, 'backup.failed')).toHaveLength(1);
     expect(user.map((t) => liveState(rt).counts[t])).toEqual(before);
     expect(rt.backups.overview().running).toBeNull();

@@ -15,6 +15,7 @@ import { cli } from '../helpers/cli.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
 import { HAVE_STRACE, killAtCallArgs, straceCli } from '../helpers/syscall-sweep.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 const RENAMES = 'rename,renameat,renameat2';
@@ -75,7 +76,7 @@ describe.skipIf(!HAVE_STRACE)('a backup killed at the renames that finish it', (
       );
       for (const n of sqlite)
         expect(inspectBackupFile(path.join(backups, n)).quickCheck).toBe('ok');
-      const runs = listRuns(readyDb(rt), 'backup', 5);
+      const runs = runSqlite(readyDb(rt), listRuns(SQLITE, { kind: 'backup', limit: 5 }));
       expect(runs.filter((r) => r.status === 'running')).toEqual([]);
       expect(runs[0]).toMatchObject({ status: 'failed', detail: { code: 'INTERRUPTED' } });
     },
@@ -151,13 +152,24 @@ describe('clean-up at start', () => {
     const rt = await startTestRuntime(world);
     const db = readyDb(rt);
     const dead = await exitedPid();
-    const gone = startRun(db, 'backup', { kind: 'manual', compact: false, pid: dead }, 1000);
-    const old = startRun(db, 'backup', { kind: 'manual', compact: false }, 1001);
-    const live = startRun(db, 'backup', { kind: 'manual', pid: process.pid }, 1002);
+    const gone = runSqlite(
+      db,
+      startRun(SQLITE, 'backup', { kind: 'manual', compact: false, pid: dead }, 1000),
+    );
+    const old = runSqlite(db, startRun(SQLITE, 'backup', { kind: 'manual', compact: false }, 1001));
+    const live = runSqlite(
+      db,
+      startRun(SQLITE, 'backup', { kind: 'manual', pid: process.pid }, 1002),
+    );
     const dir = rt.layout.dir;
     rt.close();
     const again = await startTestRuntime(world, dir);
-    const byId = new Map(listRuns(readyDb(again), 'backup', 10).map((r) => [r.id, r]));
+    const byId = new Map(
+      runSqlite(readyDb(again), listRuns(SQLITE, { kind: 'backup', limit: 10 })).map((r) => [
+        r.id,
+        r,
+      ]),
+    );
     expect(byId.get(gone)).toMatchObject({ status: 'failed', detail: { code: 'INTERRUPTED' } });
     expect(byId.get(old)).toMatchObject({ status: 'failed', detail: { code: 'INTERRUPTED' } });
     expect(byId.get(live)?.status).toBe('running');

@@ -11,6 +11,7 @@ import type { BackupKind, RetentionPolicy } from '../../shared/domain.ts';
 import { seededRuntime } from '../helpers/backup-util.ts';
 import { readyDb } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 
@@ -318,7 +319,10 @@ describe('BackupService.prune on real files', () => {
         .map((m) => m.id)
         .sort(),
     );
-    const pruned = listAudit(readyDb(rt), { offset: 0, limit: 50, action: 'backup.pruned' }).items;
+    const pruned = runSqlite(
+      readyDb(rt),
+      listAudit(SQLITE, { offset: 0, limit: 50, action: 'backup.pruned' }),
+    ).items;
     expect(pruned.map((a) => a.target).sort()).toEqual(removed.map((id) => `backup:${id}`).sort());
     // Idempotent: nothing more to prune.
     expect(await rt.backups.prune()).toEqual([]);

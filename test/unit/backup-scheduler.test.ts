@@ -11,6 +11,7 @@ import type { Events } from '../../shared/events.ts';
 import { mountTmpfs, rejectionCode, seededRuntime, unmountTmpfs } from '../helpers/backup-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 const MIN = 60_000;
@@ -38,7 +39,10 @@ function backupFiles(rt: Runtime): string[] {
 
 let projectNo = 0;
 function change(rt: Runtime): void {
-  createProject(readyDb(rt), { name: `changed-${++projectNo}`, description: '' }, rt.now());
+  runSqlite(
+    readyDb(rt),
+    createProject(SQLITE, { name: `changed-${++projectNo}`, description: '' }, rt.now()),
+  );
 }
 
 function warningCodes(rt: Runtime): string[] {
@@ -83,7 +87,7 @@ describe('when a scheduled backup is due', () => {
     for (let i = 0; i < 5; i++) expect(await again.backups.tick()).toBe('not-due');
     expect(backupFiles(again)).toHaveLength(2);
     expect(again.backups.nextScheduledAt()).toBe(c.t + HOUR);
-    const runs = listRuns(readyDb(again), 'backup', 20);
+    const runs = runSqlite(readyDb(again), listRuns(SQLITE, { kind: 'backup', limit: 20 }));
     expect(runs.filter((r) => r.startedAt > T0)).toHaveLength(1);
   });
 
@@ -97,14 +101,17 @@ describe('when a scheduled backup is due', () => {
     c.advance(interval);
     expect(await rt.backups.tick()).toBe('skipped-unchanged');
     expect(backupFiles(rt)).toHaveLength(1);
-    const skipped = listRuns(readyDb(rt), 'backup', 5)[0]!;
+    const skipped = runSqlite(readyDb(rt), listRuns(SQLITE, { kind: 'backup', limit: 5 }))[0]!;
     expect(skipped.status).toBe('succeeded');
     expect(skipped.detail).toMatchObject({ skipped: expect.any(String) as string });
     // A skip counts as this interval's run.
     expect(await rt.backups.tick()).toBe('not-due');
 
     c.advance(interval);
-    createProject(readyDb(rt), { name: 'new-project', description: 'a change' }, c.t);
+    runSqlite(
+      readyDb(rt),
+      createProject(SQLITE, { name: 'new-project', description: 'a change' }, c.t),
+    );
     expect(await rt.backups.tick()).toBe('ran');
     expect(backupFiles(rt)).toHaveLength(2);
   });
@@ -225,13 +232,20 @@ describe('a failing scheduled backup', () => {
     expect(failed).toMatchObject([
       { kind: 'scheduled', code: 'BACKUP_DESTINATION_UNWRITABLE', at },
     ]);
-    const audit = listAudit(readyDb(rt), { offset: 0, limit: 10, action: 'backup.failed' }).items;
+    const audit = runSqlite(
+      readyDb(rt),
+      listAudit(SQLITE, { offset: 0, limit: 10, action: 'backup.failed' }),
+    ).items;
     expect(audit).toHaveLength(1);
     expect(audit[0]!.detail).toMatchObject({
       kind: 'scheduled',
       code: 'BACKUP_DESTINATION_UNWRITABLE',
     });
-    expect(listRuns(readyDb(rt), 'backup', 5)[0]).toMatchObject({ status: 'failed' });
+    expect(runSqlite(readyDb(rt), listRuns(SQLITE, { kind: 'backup', limit: 5 }))[0]).toMatchObject(
+      {
+        status: 'failed',
+      },
+    );
   }
 
   it('backups/ replaced by a file → tick says failed (does not throw): event, audit, failed run row', async () => {

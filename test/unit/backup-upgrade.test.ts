@@ -15,6 +15,7 @@ import { inspectBackupFile, seededRuntime, tableCounts } from '../helpers/backup
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { sha256File } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 const N = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -78,11 +79,16 @@ describe('pre-upgrade backup', () => {
       expect(facts.counts[t], t).toBe(counts[t]);
     expect(sha256File(file)).toBe(b.sha256);
 
-    const created = listAudit(db, { offset: 0, limit: 10, action: 'backup.created' }).items;
+    const created = runSqlite(
+      db,
+      listAudit(SQLITE, { offset: 0, limit: 10, action: 'backup.created' }),
+    ).items;
     expect(created).toHaveLength(1);
     expect(created[0]!.target).toBe(`backup:${b.id}`);
     expect(created[0]!.detail).toMatchObject({ kind: 'pre-upgrade', fileName: b.fileName });
-    expect(listRuns(db, 'backup', 5)).toMatchObject([{ status: 'succeeded' }]);
+    expect(runSqlite(db, listRuns(SQLITE, { kind: 'backup', limit: 5 }))).toMatchObject([
+      { status: 'succeeded' },
+    ]);
     // The live data survived the migration.
     for (const t of ['projects', 'environments', 'deployments'])
       expect(tableCounts(db)[t], t).toBe(counts[t]);
@@ -99,7 +105,8 @@ describe('pre-upgrade backup', () => {
     expect(rt.store!.applied).toHaveLength(N);
     expect(rt.backups.list()).toEqual([]);
     expect(
-      listAudit(readyDb(rt), { offset: 0, limit: 10, action: 'backup.created' }).items,
+      runSqlite(readyDb(rt), listAudit(SQLITE, { offset: 0, limit: 10, action: 'backup.created' }))
+        .items,
     ).toEqual([]);
   });
 

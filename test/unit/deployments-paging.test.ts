@@ -19,6 +19,7 @@ import type { ReadPage } from '../../renderer/src/deploymentPageCache.ts';
 import { call, callError } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 const ROWS = 3000;
@@ -263,7 +264,7 @@ describe('kept counts', () => {
           rows.n,
           rows.last,
         ]);
-        for (const e of listEnvironments(fx.db, p.id))
+        for (const e of runSqlite(fx.db, listEnvironments(SQLITE, p.id)))
           expect(e.deploymentCount, e.name).toBe(
             fx.db
               .prepare(`SELECT count(*) FROM deployments WHERE environment_id = ?`)
@@ -335,16 +336,19 @@ describe('query plans', () => {
     for (const f of filters()) {
       const want = expected(f);
       if (want.length < 4) continue;
-      const deep = listDeployments(spy, { ...f, limit: 1, skip: Math.floor(want.length / 2) });
+      const deep = runSqlite(
+        spy,
+        listDeployments(SQLITE, { ...f, limit: 1, skip: Math.floor(want.length / 2) }),
+      );
       for (const start of [
         { cursor: deep.next! },
         { cursor: deep.prev! },
         { from: 'oldest' as const },
       ]) {
         seen.length = 0;
-        listDeployments(spy, { ...f, limit: 20, ...start });
+        runSqlite(spy, listDeployments(SQLITE, { ...f, limit: 20, ...start }));
         const plans = seen
-          .filter((sql) => /\bFROM deployments\b/.test(sql))
+          .filter((sql) => /\bfrom "?deployments\b/i.test(sql))
           .map((sql) =>
             (spy.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map(
               (r) => r.detail,

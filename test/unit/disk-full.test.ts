@@ -25,6 +25,7 @@ import { cliWithStdin, makeKeyFile, seedEnvs, useSecretsEnv } from '../helpers/s
 import { fullRegistry } from '../helpers/secrets-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 const env = useSecretsEnv();
@@ -253,7 +254,11 @@ describe('a write transaction held by another process', () => {
     expect(again.code, again.stderr).toBe(0);
     const ro = openReadOnly(layout.db);
     try {
-      expect(listRuns(ro, 'backup', 10).filter((x) => x.status === 'running')).toEqual([]);
+      expect(
+        runSqlite(ro, listRuns(SQLITE, { kind: 'backup', limit: 10 })).filter(
+          (x) => x.status === 'running',
+        ),
+      ).toEqual([]);
     } finally {
       ro.close();
     }

@@ -30,6 +30,7 @@ import {
 } from '../helpers/syscall-sweep.ts';
 import type { World } from '../helpers/world.ts';
 import { useWorld } from '../helpers/world.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 const MARKERS = ['migrate-one', 'migrate-two'];
@@ -83,7 +84,10 @@ async function startAfterCrash(dir: string, label: string): Promise<void> {
     expect(db.pragma('user_version', { simple: true }), label).toBe(APP_SCHEMA);
     expect(projectNames(db).sort(), label).toEqual([...MARKERS].sort());
     expect(fs.existsSync(`${dataDirLayout(dir).db}-journal`), `${label}: journal left`).toBe(false);
-    createProject(db, { name: 'written-after-the-crash', description: '' }, Date.now());
+    runSqlite(
+      db,
+      createProject(SQLITE, { name: 'written-after-the-crash', description: '' }, Date.now()),
+    );
   } finally {
     rt.close();
   }

@@ -31,6 +31,7 @@ import { walIdentity } from '../helpers/restore-wal.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 import { seededWithBackup } from '../helpers/backup-util.ts';
 import type { WritableDB } from '../../electron/core/store/db.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
 const world = useWorld();
 const CHILD = path.join(HELPERS_DIR, 'restore-promote-child.ts');
@@ -83,19 +84,22 @@ beforeAll(async () => {
   backupId = backup.id;
   backupSig = signatureOf(db);
   // Live moves on after the backup: one more project and one more deployment.
-  createProject(db, { name: 'after-the-backup', description: '' }, Date.now());
+  runSqlite(db, createProject(SQLITE, { name: 'after-the-backup', description: '' }, Date.now()));
   const env = db.prepare('SELECT id FROM environments ORDER BY id LIMIT 1').get() as { id: number };
-  createDeployment(
+  runSqlite(
     db,
-    {
-      environmentId: env.id,
-      version: '9.9.9-after',
-      status: 'succeeded',
-      accessUrl: null,
-      diagnosticSummary: null,
-      snapshotId: null,
-    },
-    Date.now(),
+    createDeployment(
+      SQLITE,
+      {
+        environmentId: env.id,
+        version: '9.9.9-after',
+        status: 'succeeded',
+        accessUrl: null,
+        diagnosticSummary: null,
+        snapshotId: null,
+      },
+      Date.now(),
+    ),
   );
   templateSig = signatureOf(db);
   rt.close();
