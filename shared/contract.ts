@@ -33,6 +33,7 @@ import type {
 import { DEPLOYMENT_STATUSES, ENVIRONMENT_KINDS, LOG_LEVELS } from './domain.ts';
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from './domain.ts';
 import { DEPLOYMENT_SKIP_MAX } from './domain.ts';
+import type { PgMoveReport } from './domain.ts';
 
 /** Phantom marker carrying a result type; never inspected at run time. */
 const returns = <T>(): T => undefined as T;
@@ -453,6 +454,29 @@ export const commands = {
       })
       .strict(),
     result: returns<{ projects: number; environments: number; deployments: number }>(),
+  },
+
+  /**
+   * Move this (SQLite) data dir to an empty PostgreSQL database: a dry run (one
+   * transaction, rolled back) unless `execute`; with `execute` a pre-move backup,
+   * COMMIT, and the data dir bound to it. Progress: `progress` events, op
+   * 'postgres.copy'. The URL carries no password: it comes in `password`, is used
+   * by this command only and is never stored. `restartNeeded`: this process keeps
+   * no live database any more; a restart opens the team database.
+   */
+  'postgres.copy': {
+    input: z
+      .object({
+        url: z
+          .string()
+          .max(2000)
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+        password: z.string().max(1024).optional(),
+        execute: z.boolean().default(false),
+        opId,
+      })
+      .strict(),
+    result: returns<PgMoveReport & { restartNeeded: boolean }>(),
   },
 } as const;
 

@@ -681,3 +681,33 @@ export interface AutomationStatus {
   /** How long a refused writer should wait before trying again. */
   retryAfterMs: number;
 }
+
+/** One table of a copy into PostgreSQL: what was read, written and verified. */
+export interface PgCopyTable {
+  name: string;
+  rowsRead: number;
+  rowsWritten: number;
+  /** SHA-256 of the table's rows in key order, computed the same way on both sides. */
+  sourceHash: string;
+  targetHash: string;
+  ms: number;
+  rowsPerSec: number;
+}
+
+/** The move of a local data dir to PostgreSQL (postgres.copy): a dry run's report, or what was done. */
+export interface PgMoveReport {
+  /** The target as a URL without any password. */
+  target: string;
+  schema: string;
+  schemaVersion: number;
+  /** Committed (false: a dry run, rolled back). */
+  executed: boolean;
+  /** The target already held exactly this data (an earlier, interrupted move committed it). */
+  adopted: boolean;
+  createdSchema: boolean;
+  ms: number;
+  tables: PgCopyTable[];
+  preMoveBackup: { id: string; fileName: string; sha256: string } | null;
+  /** The data dir is bound to the target now (database.json). */
+  bound: boolean;
+}

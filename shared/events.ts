@@ -18,6 +18,8 @@ export interface Events {
     phase: string;
     /** The whole operation's percentage (0–100, never lower than before), where it has one. */
     percent?: number;
+    /** Units per second of the current phase, where it has one (a copy's rows/s). */
+    rate?: number;
   };
   /** A backup finished (any kind, from this process). */
   'backup.finished': { entry: BackupEntry };

@@ -8,6 +8,7 @@ import { secretHandlers } from './secrets.ts';
 import { deploymentHandlers } from './deployments.ts';
 import { demoHandlers } from './demo.ts';
 import { projectHandlers } from './projects.ts';
+import { postgresHandlers } from './postgres.ts';
 import { teamHandlers } from './team.ts';
 import type { HandlerMap } from './registry.ts';
 import { CommandRegistry } from './registry.ts';
@@ -22,6 +23,7 @@ export const coreHandlers: HandlerMap[] = [
   restoreHandlers,
   secretHandlers,
   teamHandlers,
+  postgresHandlers,
 ];
 
 /** A registry with every core handler plus the transport's own (dialogs). */

@@ -68,6 +68,8 @@ export interface CopyReport {
   executed: boolean;
   /** Whether the target schema was created/migrated by this run. */
   createdSchema: boolean;
+  /** The target already held exactly this copy (CopyOptions.adopt): nothing was written. */
+  adopted: boolean;
   ms: number;
 }
 
@@ -86,6 +88,19 @@ export interface CopyOptions {
   transport?: PgTransport;
   batchRows?: number;
   now?: () => number;
+  /**
+   * Called after every table verified and before COMMIT (execute only), in the
+   * transaction: what must exist before the copy may become real (the move's
+   * pre-move backup). A throw rolls the copy back.
+   */
+  beforeCommit?: (client: pg.ClientBase) => Promise<void>;
+  /**
+   * A target schema that already holds rows is refused (PG_TARGET_NOT_EMPTY)
+   * unless `adopt` and it holds exactly the source (every table's count and
+   * hash): an earlier run committed this very copy (a move killed before it
+   * rebound its data dir). Then nothing is written and the report says `adopted`.
+   */
+  adopt?: boolean;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -264,7 +279,7 @@ export function classifyTxError(e: unknown, where: string, sourceFile: string): 
     /Connection terminated|connection.*(closed|lost)|not queryable/i.test(msg)
   ) {
     return new AppError(
-      'PG_UNREACHABLE',
+      'PG_CONNECTION_LOST',
       `The connection to ${where} was lost during the copy; nothing was committed.`,
       {
         hint: 'The target is unchanged and the source untouched. Run the copy again.',
@@ -477,6 +492,51 @@ function endStream(stream: Writable): Promise<void> {
   });
 }
 
+/** The source table's rows in key order, in keyset batches (never OFFSET). */
+function* sourceBatches(
+  src: ReadableDB,
+  t: TablePlan,
+  batchRows: number,
+  signal: AbortSignal | undefined,
+): Generator<Record<string, unknown>[]> {
+  const cols = t.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const table = quoteIdent(t.name);
+  const { where, order } = keyOrder(t, 'sqlite');
+  const first = src.prepare(`SELECT ${cols} FROM ${table} ORDER BY ${order} LIMIT ?`);
+  const next = src.prepare(`SELECT ${cols} FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ?`);
+  first.safeIntegers(true);
+  next.safeIntegers(true);
+  let last: unknown[] | null = null;
+  for (;;) {
+    checkAbort(signal);
+    const rows = (last === null ? first.all(batchRows) : next.all(...last, batchRows)) as Record<
+      string,
+      unknown
+    >[];
+    if (rows.length === 0) return;
+    yield rows;
+    const lastRow = rows[rows.length - 1]!;
+    last = t.key.map((k) => lastRow[k]);
+    if (rows.length < batchRows) return;
+  }
+}
+
+/** The source table hashed as copyTable hashes it, without writing anything. */
+function hashSource(
+  src: ReadableDB,
+  t: TablePlan,
+  batchRows: number,
+  meter: Meter,
+  signal: AbortSignal | undefined,
+): { rows: number; hash: string } {
+  const hasher = new RowHasher(t.columns);
+  for (const rows of sourceBatches(src, t, batchRows, signal)) {
+    for (const row of rows) hasher.add(row);
+    meter.report(hasher.rows);
+  }
+  return { rows: hasher.rows, hash: hasher.digest() };
+}
+
 /** Copy one table in key order; returns rows read/written and the source hash. */
 async function copyTable(
   client: pg.ClientBase,
@@ -489,13 +549,6 @@ async function copyTable(
 ): Promise<{ rowsRead: number; rowsWritten: number; hash: string }> {
   const cols = t.columns.map((c) => quoteIdent(c.name));
   const table = quoteIdent(t.name);
-  const { where, order } = keyOrder(t, 'sqlite');
-  const first = src.prepare(`SELECT ${cols.join(', ')} FROM ${table} ORDER BY ${order} LIMIT ?`);
-  const next = src.prepare(
-    `SELECT ${cols.join(', ')} FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ?`,
-  );
-  first.safeIntegers(true);
-  next.safeIntegers(true);
   const hasher = new RowHasher(t.columns);
   const stream = client.query(
     copyFrom(`COPY ${quoteIdent(schema)}.${table} (${cols.join(', ')}) FROM STDIN`),
@@ -503,15 +556,8 @@ async function copyTable(
   let streamError: Error | null = null;
   stream.on('error', (e: Error) => (streamError = e));
   try {
-    let last: unknown[] | null = null;
-    for (;;) {
-      checkAbort(signal);
+    for (const rows of sourceBatches(src, t, batchRows, signal)) {
       if (streamError) throw streamError;
-      const rows = (last === null ? first.all(batchRows) : next.all(...last, batchRows)) as Record<
-        string,
-        unknown
-      >[];
-      if (rows.length === 0) break;
       let chunk = '';
       for (const row of rows) {
         let line: string;
@@ -533,10 +579,7 @@ async function copyTable(
         hasher.add(row);
       }
       await writeChunk(stream, chunk);
-      const lastRow = rows[rows.length - 1]!;
-      last = t.key.map((k) => lastRow[k]);
       meter.report(hasher.rows);
-      if (rows.length < batchRows) break;
     }
     await endStream(stream);
   } catch (e) {
@@ -825,6 +868,60 @@ export async function replaceTables(
 }
 
 /**
+ * Without writing: does every table of the target hold exactly the source's rows
+ * (count and content hash)? A difference is PG_TARGET_NOT_EMPTY (it holds other data).
+ */
+async function compareTables(
+  client: pg.ClientBase,
+  source: CopySource,
+  schema: string,
+  tables: TablePlan[],
+  opts: ReplaceOptions,
+  where: string,
+): Promise<CopyTableReport[]> {
+  const reports: CopyTableReport[] = [];
+  for (const [i, t] of tables.entries()) {
+    const t0 = Date.now();
+    const read = hashSource(
+      source.db,
+      t,
+      opts.batchRows,
+      new Meter(t, 'copy', i, tables.length, opts.onProgress),
+      opts.signal,
+    );
+    const got = await hashTarget(
+      client,
+      schema,
+      t,
+      opts.batchRows,
+      new Meter(t, 'verify', i, tables.length, opts.onProgress),
+      opts.signal,
+    );
+    if (got.rows !== read.rows || got.hash !== read.hash) {
+      throw new AppError(
+        'PG_TARGET_NOT_EMPTY',
+        `Schema ${schema} on ${where} already holds Stateward data that differs from this source (table ${t.name}). The copy goes only into an empty schema; nothing was changed.`,
+        {
+          hint: 'Copy into a new database, or another schema with ?schema=NAME in the URL.',
+          details: { schema, table: t.name },
+        },
+      );
+    }
+    const ms = Date.now() - t0;
+    reports.push({
+      name: t.name,
+      rowsRead: read.rows,
+      rowsWritten: 0,
+      sourceHash: read.hash,
+      targetHash: got.hash,
+      ms,
+      rowsPerSec: ms > 0 ? Math.round((read.rows / ms) * 1000) : read.rows * 1000,
+    });
+  }
+  return reports;
+}
+
+/**
  * Copy the SQLite database `opts.sourceDb` into the target schema, verified,
  * in one PostgreSQL transaction; committed only when `opts.execute`.
  */
@@ -855,6 +952,7 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
         const plan = await planPgMigrations(client, schema, MIGRATIONS, target.database);
         const tablesSrc = copyOrder(sourceTables(source.db));
         let createdSchema = false;
+        let adopting = false;
         if (plan.fresh) {
           await createAtVersion(client, schema, plan.schemaState, source.version, now);
           createdSchema = true;
@@ -874,7 +972,9 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
             schema,
             tablesSrc.map((t) => t.name).filter((n) => !DERIVED_TABLES.has(n)),
           );
-          if (filled.length > 0) {
+          if (filled.length > 0 && opts.adopt === true) {
+            adopting = true;
+          } else if (filled.length > 0) {
             throw new AppError(
               'PG_TARGET_NOT_EMPTY',
               `Schema ${schema} on ${where} already holds Stateward data (${filled
@@ -890,14 +990,15 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
         }
 
         const tables = await planTables(client, source, schema, tablesSrc);
-        const reports = await replaceTables(client, source, schema, tables, {
-          batchRows,
-          onProgress: opts.onProgress,
-          signal: opts.signal,
-        });
+        const replace = { batchRows, onProgress: opts.onProgress, signal: opts.signal };
+        const reports = adopting
+          ? await compareTables(client, source, schema, tables, replace, where)
+          : await replaceTables(client, source, schema, tables, replace);
 
         checkAbort(opts.signal);
-        if (opts.execute) {
+        if (opts.execute && !adopting) {
+          if (opts.beforeCommit) await opts.beforeCommit(client);
+          checkAbort(opts.signal);
           await client.query('COMMIT');
           committed = true;
         } else {
@@ -907,13 +1008,14 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
           tables: reports,
           schema,
           schemaVersion: source.version,
-          executed: committed,
+          executed: committed || (adopting && opts.execute),
           createdSchema,
+          adopted: adopting,
           ms: Date.now() - started,
         };
         opts.log?.log(
           'info',
-          `PostgreSQL copy to ${where} schema ${schema}: ${committed ? 'committed' : 'dry run, rolled back'}, ${reports.reduce((n, r) => n + r.rowsRead, 0)} rows in ${report.ms} ms`,
+          `PostgreSQL copy to ${where} schema ${schema}: ${committed ? 'committed' : adopting ? 'already there (adopted)' : 'dry run, rolled back'}, ${reports.reduce((n, r) => n + r.rowsRead, 0)} rows in ${report.ms} ms`,
         );
         return report;
       } catch (e) {

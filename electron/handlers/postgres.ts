@@ -1,0 +1,108 @@
+// The move to PostgreSQL from the app (issue 12.5): the same core function,
+// checks and codes as `stateward postgres copy` (core/pg/move.ts), under the
+// data-dir lock this process already holds. Progress: `progress` events, op
+// 'postgres.copy'. The password is used for this command only, never stored.
+import crypto from 'node:crypto';
+import type { Events } from '../../shared/events.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { parseDatabaseUrl } from '../core/pg/connect.ts';
+import type { MoveProgress } from '../core/pg/move.ts';
+import { moveToPostgres } from '../core/pg/move.ts';
+import type { HandlerMap } from './registry.ts';
+
+/** Runtimes with a move under way (one at a time per process). */
+const moving = new WeakSet<Runtime>();
+
+/**
+ * A move's progress as one rising percentage: the copy, then the verification,
+ * then (execute) the pre-move backup.
+ */
+export function moveProgressEvent(
+  opId: string,
+  p: MoveProgress,
+  execute: boolean,
+): Events['progress'] {
+  const spans = execute
+    ? { copy: [0, 55], verify: [55, 90], backup: [90, 100] }
+    : { copy: [0, 60], verify: [60, 100], backup: [100, 100] };
+  const [from, to] = spans[p.phase];
+  if (p.phase === 'backup') {
+    return {
+      opId,
+      op: 'postgres.copy',
+      phase: 'backup',
+      done: p.done,
+      total: p.total,
+      unit: 'bytes',
+      etaMs: p.etaMs,
+      percent: Math.floor(from! + ((to! - from!) * p.done) / Math.max(1, p.total)),
+    };
+  }
+  const within = (p.tableIndex + p.rowsDone / Math.max(1, p.rowsTotal)) / p.tableCount;
+  return {
+    opId,
+    op: 'postgres.copy',
+    phase: `${p.phase} ${p.table}`,
+    done: p.rowsDone,
+    total: p.rowsTotal,
+    unit: 'rows',
+    etaMs: p.etaMs,
+    rate: p.rowsPerSec,
+    percent: Math.floor(from! + (to! - from!) * Math.min(1, within)),
+  };
+}
+
+export const postgresHandlers: HandlerMap = {
+  'postgres.copy': async (input, rt) => {
+    if (!rt.lock) {
+      throw (
+        rt.lockError ??
+        new AppError('DATA_DIR_LOCKED', 'This process does not hold the data directory.', {
+          hint: 'Close the other Stateward window or command, restart this one, then try again.',
+        })
+      );
+    }
+    if (!rt.store) {
+      throw new AppError('STORE_NOT_READY', 'There is no open local database to move.', {
+        hint: 'The move copies a data dir that uses its local (SQLite) database.',
+      });
+    }
+    const target = parseDatabaseUrl(input.url, 'flag');
+    if (target.password !== null) {
+      throw new AppError(
+        'BAD_INPUT',
+        'The database URL must not hold the password: type it in the password field.',
+        { details: { field: 'url' } },
+      );
+    }
+    if (moving.has(rt)) {
+      throw new AppError('CONFLICT', 'A move to PostgreSQL is already running.', {
+        hint: 'Wait for it to finish.',
+      });
+    }
+    moving.add(rt);
+    const opId = input.opId ?? crypto.randomUUID();
+    try {
+      const report = await moveToPostgres({
+        dataDir: rt.layout.dir,
+        target: { ...target, password: input.password ? input.password : null },
+        execute: input.execute,
+        lock: rt.lock,
+        transport: rt.transport === 'electron' ? 'electron' : 'http',
+        log: rt.logger,
+        onProgress: (p) => rt.events.emit('progress', moveProgressEvent(opId, p, input.execute)),
+      });
+      if (report.bound) {
+        // The local file is not live any more: no write (nor scheduled backup) may land in it.
+        rt.backups.stopScheduler();
+        const store = rt.store;
+        rt.setStore(null);
+        store?.close();
+      }
+      return { ...report, restartNeeded: report.bound };
+    } finally {
+      moving.delete(rt);
+    }
+  },
+};
