@@ -16,6 +16,7 @@ const OWN_NAMES = new Set([
   'stateward.db-journal',
   'stateward.lock',
   'settings.json',
+  'database.json',
   'promote.json',
   'backups',
   'restores',

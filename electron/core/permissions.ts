@@ -128,6 +128,7 @@ function repairInto(layout: DataDirLayout, out: PermissionRepair): void {
     `${layout.db}-journal`,
     layout.lock,
     layout.settings,
+    path.join(layout.dir, 'database.json'),
   ];
   for (const name of [...files.map((f) => path.basename(f)), PROMOTE_JOURNAL])
     tighten(path.join(dir, name), name, out);

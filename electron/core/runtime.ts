@@ -249,6 +249,20 @@ async function migrateTeam(
     return await withLock(client, advisoryKey('migrate', schema), async () => {
       const plan = await planPgMigrations(client, schema, MIGRATIONS, target.database);
       if (plan.pending.length === 0) return { preUpgrade: null, applied: [] };
+      // As with SQLite, only an instance that owns its data dir migrates (never a read-only CLI command).
+      if (opts.lockMode === null)
+        throw new AppError(
+          'STORE_NOT_READY',
+          plan.fresh
+            ? `Schema ${schema} of database ${target.database} holds no Stateward data yet.`
+            : `Schema ${schema} of database ${target.database} is at schema ${plan.current}; this version needs ${plan.target}.`,
+          {
+            hint: plan.fresh
+              ? 'Initialize it with `stateward postgres connect URL`, or start the app or host on it.'
+              : 'Start the app or host (or run `stateward migrate`) to upgrade it; a pre-upgrade backup is taken first.',
+            details: { schema, current: plan.current, target: plan.target },
+          },
+        );
       let preUpgrade: BackupResult | null = null;
       if (opts.preUpgradeBackup !== false && !plan.fresh) {
         try {

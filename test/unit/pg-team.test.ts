@@ -75,6 +75,18 @@ describe('database.json: the binding of a data dir', () => {
     expect(fs.readdirSync(dir)).toEqual(['database.json']);
   });
 
+  it('a database.json others can read is made owner-only at start (and an explicit SQLite binding is honoured)', async () => {
+    const dir = world.dir();
+    writeBinding(dir, { backend: 'sqlite' });
+    fs.chmodSync(bindingPath(dir), 0o644);
+    const rt = await startTestRuntime(world, dir);
+    expect(rt.startup).toEqual({ state: 'ready' });
+    expect(rt.store).not.toBeNull();
+    expect(rt.team).toBeNull();
+    expect(modeOf(bindingPath(dir))).toBe(0o600);
+    expect(resolveBinding(dir, { env: {} }).source).toBe('file');
+  });
+
   it('never takes a password: writing one is refused and the file stays as it was', () => {
     const dir = world.dir();
     writeBinding(dir, BOUND);
@@ -376,6 +388,26 @@ describe.skipIf(skip !== null)('team mode on a real PostgreSQL server', () => {
     const list = await invoke<{ items: unknown[] }>(rt, 'projects.list');
     expect(list.items).toEqual([]);
     await invoke(rt, 'projects.create', { name: 'after-promote' });
+  });
+
+  it('a read-only (lockless) start never migrates the team schema: STORE_NOT_READY, schema untouched', async () => {
+    const schema = newSchema();
+    const rt = await startTestRuntime(world, world.dir(), {
+      databaseUrl: urlFor(schema),
+      lockMode: null,
+    });
+    expect(rt.startup).toMatchObject({ state: 'refused', code: 'STORE_NOT_READY' });
+    const exists = await withClient(
+      db.url(),
+      async (c) =>
+        (await c.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).rowCount,
+    );
+    expect(exists).toBe(0);
+    // Once an instance that owns its data dir has migrated it, lockless starts open it.
+    ready(await start(schema));
+    ready(
+      await startTestRuntime(world, world.dir(), { databaseUrl: urlFor(schema), lockMode: null }),
+    );
   });
 
   it('a server that cannot be reached: the start-up is refused with PG_UNREACHABLE', async () => {

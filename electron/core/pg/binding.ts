@@ -18,6 +18,7 @@ import {
   connectionErrorLogger,
   connectPostgres,
   parseDatabaseUrl,
+  SCHEMA_NAME,
   SSL_MODES,
 } from './connect.ts';
 
@@ -37,9 +38,7 @@ const postgresBinding = z
     database: z.string().min(1).max(63),
     user: z.string().min(1).max(63),
     sslmode: z.enum(SSL_MODES),
-    schema: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case PostgreSQL name'),
+    schema: z.string().regex(SCHEMA_NAME, 'must be a plain lower-case PostgreSQL name'),
     /** A CA file for sslmode verify-ca / verify-full (libpq's sslrootcert). */
     sslrootcert: z.string().min(1).max(4096).optional(),
   })

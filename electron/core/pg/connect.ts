@@ -54,7 +54,8 @@ const KNOWN_PARAMS = new Set([
   'host',
   'port',
 ]);
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** A schema name Stateward accepts: plain lower case, never needing quotes. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function badUrl(message: string, hint: string): AppError {
   return new AppError('BAD_INPUT', message, { hint, details: { field: 'databaseUrl' } });
