@@ -17,13 +17,9 @@ import { BackupWorker, replyOrThrow } from '../backup/engine.ts';
 import { openWritable, classifySqliteError } from '../store/db.ts';
 import { applyMigrations, planMigrations } from '../store/migrate.ts';
 import { openStoreFile, tableCounts } from '../store/store.ts';
-import { listProjects } from '../store/resources/projects.ts';
-import { getDeployment, newestDeployment } from '../store/resources/deployments.ts';
-import { danglingSecretRefs, listSnapshots } from '../store/resources/snapshots.ts';
-import { listAudit } from '../store/resources/audit.ts';
-import { listEnvironments } from '../store/resources/environments.ts';
 import { runSqlite, SQLITE } from '../store/sql.ts';
-import { unresolvedSecretsStep } from '../secrets/keystate.ts';
+import type { StepOutcome } from './drill-checks.ts';
+import { bootOutcome, plural, probeOutcome, secretsOutcome } from './drill-checks.ts';
 import { schemaDifference } from './schema-check.ts';
 
 export interface DrillInput {
@@ -40,12 +36,6 @@ export interface DrillInput {
 
 export const DRILL_STEP_COUNT = 7;
 
-const EMPTY_WARNING =
-  'It proves the file restores, not that your data does: drill a backup taken since your data arrived.';
-
-const plural = (n: number, word: string) =>
-  `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-
 export async function runDrill(input: DrillInput): Promise<DrillReport> {
   const now = input.now ?? Date.now;
   const startedAt = now();
@@ -54,6 +44,12 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
   /** The copy holds no projects and no deployments. */
   let empty = false;
   const facts = input.preflight.facts;
+  /** A shared check's outcome as this drill's step; its warning and emptiness go to the report. */
+  const take = ({ warning, empty: none, ...outcome }: StepOutcome) => {
+    if (warning) warnings.push(warning);
+    if (none) empty = true;
+    return outcome;
+  };
   const push = (step: DrillStep) => {
     steps.push(step);
     input.onStep?.(step, steps.length, DRILL_STEP_COUNT);
@@ -202,16 +198,7 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     ok = await timed('boot', 'Boots with the app’s own store', () => {
       const store = openStoreFile(input.copy);
       try {
-        const counts = tableCounts(store.db);
-        return {
-          status: 'pass',
-          detail:
-            `Opened like the app opens its data: ${plural(counts.projects, 'project')}, ${plural(counts.environments, 'environment')}, ${plural(counts.deployments, 'deployment')}, ${plural(counts.auditEntries, 'audit entry')}.`.replace(
-              'entrys',
-              'entries',
-            ),
-          facts: { ...counts },
-        };
+        return bootOutcome(tableCounts(store.db), 'Opened like the app opens its data');
       } finally {
         store.close();
       }
@@ -222,67 +209,7 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     ok = await timed('probes', 'Your data reads back', () => {
       const store = openStoreFile(input.copy);
       try {
-        const db = store.db;
-        const found: string[] = [];
-        const problems: string[] = [];
-        const projects = runSqlite(db, listProjects(SQLITE, { offset: 0, limit: 500 }));
-        const expected = facts.rowCounts?.projects;
-        if (expected !== undefined && expected !== projects.total) {
-          problems.push(
-            `the manifest lists ${plural(expected, 'project')}, the copy has ${projects.total}`,
-          );
-        } else {
-          found.push(
-            `${plural(projects.total, 'project')}${expected !== undefined ? ' (as the manifest says)' : ''}`,
-          );
-        }
-        const newest = runSqlite(db, newestDeployment(SQLITE));
-        if (newest) {
-          const d = runSqlite(db, getDeployment(SQLITE, newest.id));
-          found.push(
-            `newest deployment ${d.projectName}/${d.environmentName} ${d.version} (${d.status.replace('_', ' ')})${d.diagnosticSummary ? ` ("${d.diagnosticSummary.slice(0, 80)}")` : ''}`,
-          );
-          const snaps = runSqlite(db, listSnapshots(SQLITE, d.environmentId));
-          found.push(
-            `${plural(snaps.length, 'configuration snapshot')} of ${d.environmentName} read`,
-          );
-        } else if ((facts.rowCounts?.deployments ?? 0) > 0) {
-          problems.push('the manifest lists deployments but none could be read');
-        } else {
-          found.push('no deployments recorded');
-        }
-        let envs = 0;
-        for (const p of projects.items.slice(0, 50))
-          envs += runSqlite(db, listEnvironments(SQLITE, p.id)).length;
-        found.push(`${plural(envs, 'environment')} listed`);
-        const audit = runSqlite(db, listAudit(SQLITE, { offset: 0, limit: 20 }));
-        found.push(
-          `audit log tail read (${plural(audit.items.length, 'entry')})`.replace(
-            'entrys',
-            'entries',
-          ),
-        );
-        if (problems.length)
-          return {
-            status: 'fail',
-            detail: `Mismatch: ${problems.join('; ')}.`,
-            facts: { code: 'BACKUP_FACTS_MISMATCH' },
-          };
-        if (projects.total === 0 && !newest) {
-          // It restores, but there is nothing in it to show: that proves the file, not your data.
-          empty = true;
-          warnings.push(EMPTY_WARNING);
-          return {
-            status: 'warn',
-            detail: `The backup is empty: no projects and no deployments. ${EMPTY_WARNING}`,
-            facts: { projects: 0, newestDeploymentId: null, empty: true },
-          };
-        }
-        return {
-          status: 'pass',
-          detail: `${found.join('; ')}.`,
-          facts: { projects: projects.total, newestDeploymentId: newest?.id ?? null },
-        };
+        return take(runSqlite(store.db, probeOutcome(SQLITE, facts)));
       } finally {
         store.close();
       }
@@ -294,54 +221,7 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
       const store = openStoreFile(input.copy);
       try {
         const r = input.resolveSecrets!(store.db);
-        // Configuration that names a secret the backup does not hold (edited outside the app, or removed since).
-        const dangling = runSqlite(store.db, danglingSecretRefs(SQLITE));
-        if (dangling.length > 0) {
-          const which = dangling
-            .slice(0, 5)
-            .map((d) => `${d.project}/${d.environment} v${d.version} → "${d.name}"`)
-            .join(', ');
-          const line = `${plural(dangling.length, 'secret reference')} in the current configuration ${dangling.length === 1 ? 'points' : 'point'} at no secret (${which}${dangling.length > 5 ? ', …' : ''}).`;
-          warnings.push(line);
-          return {
-            status: 'warn',
-            detail: `${line} ${r.total === 0 ? 'The backup holds no secret values at all' : `It holds ${plural(r.total, 'secret')}`}; a deployment from this configuration would miss ${dangling.length === 1 ? 'that value' : 'those values'}. Add ${dangling.length === 1 ? 'it' : 'them'} after restoring, or correct the configuration.`,
-            facts: {
-              total: r.total,
-              resolved: r.resolved,
-              unresolved: r.unresolved,
-              dangling,
-              code: 'SECRET_REFERENCE_UNKNOWN',
-            },
-          };
-        }
-        if (r.total === 0)
-          return {
-            status: 'pass',
-            detail: 'This backup holds no secrets, and no configuration refers to one.',
-            facts: { total: 0, resolved: 0, unresolved: [] },
-          };
-        if (r.tampered.length > 0) {
-          // The key that stored them is here, yet they do not verify: changed outside Stateward.
-          const which = r.tampered
-            .slice(0, 5)
-            .map((u) => `${u.project}/${u.environment} ${u.name}`)
-            .join(', ');
-          return {
-            status: 'fail',
-            detail: `${plural(r.tampered.length, 'secret')} ${r.tampered.length === 1 ? 'was' : 'were'} tampered with (${which}${r.tampered.length > 5 ? ', …' : ''}): moved to another environment, renamed or edited outside Stateward, so ${r.tampered.length === 1 ? 'it does' : 'they do'} not verify with the key that stored ${r.tampered.length === 1 ? 'it' : 'them'}.`,
-            facts: { ...r, code: 'SECRET_TAMPERED' },
-          };
-        }
-        if (r.unresolved.length === 0) {
-          return {
-            status: 'pass',
-            detail: `${r.total === 1 ? 'The secret reference resolves' : `All ${r.total} secret references resolve`} with this machine's key (no value was revealed).`,
-            facts: { ...r },
-          };
-        }
-        // Locked is not missing: the passphrase for a key this machine holds, the recovery key for one it lacks.
-        return unresolvedSecretsStep(r);
+        return take(runSqlite(store.db, secretsOutcome(SQLITE, r)));
       } finally {
         store.close();
       }
