@@ -14,6 +14,7 @@ import { dataDirLayout } from '../../electron/core/paths.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import type { Runtime } from '../../electron/core/runtime.ts';
 import { getSetting, setSetting } from '../../electron/core/store/resources/settings.ts';
+import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 import { openWritable } from '../../electron/core/store/db.ts';
 import { setMachineSettings } from '../../electron/core/machine-settings.ts';
 import { HELPERS_DIR } from '../helpers/child.ts';
@@ -133,7 +134,7 @@ describe('a promote keeps this machine’s backup settings', () => {
     const again = await startTestRuntime(world, dir);
     expect(again.backups.settings()).toEqual(DEFAULT_BACKUP_SETTINGS);
     // …and the promoted database no longer carries the other machine's rows.
-    expect(getSetting(readyDb(again), 'backup.settings')).toBeUndefined();
+    expect(runSqlite(readyDb(again), getSetting(SQLITE, 'backup.settings'))).toBeUndefined();
   });
 });
 
@@ -146,7 +147,7 @@ function olderVersionDataDir(): string {
   const db = openWritable(layout.db);
   try {
     for (const k of ['backup.settings', 'backup.lastScheduledRunAt'])
-      setSetting(db, k, stored[k], Date.now());
+      runSqlite(db, setSetting(SQLITE, k, stored[k], Date.now()));
   } finally {
     db.close();
   }
@@ -166,7 +167,7 @@ describe('upgrading a data dir whose settings are in the database', () => {
     const rt = await startTestRuntime(world, dir);
     expectMachineKept(rt, 'after the upgrade');
     expect(modeOf(layout.settings)).toBe(0o600);
-    expect(getSetting(readyDb(rt), 'backup.settings')).toBeUndefined();
+    expect(runSqlite(readyDb(rt), getSetting(SQLITE, 'backup.settings'))).toBeUndefined();
     rt.close();
     // …and a promote after the upgrade keeps them too.
     const again = await startTestRuntime(world, dir);
