@@ -427,13 +427,29 @@ export interface PreflightReport {
 export type DrillStepStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
 export interface DrillStep {
-  key: 'preflight' | 'copy' | 'integrity' | 'migrations' | 'boot' | 'probes' | 'secrets';
+  key: 'preflight' | 'copy' | 'integrity' | 'migrations' | 'boot' | 'probes' | 'secrets' | 'host';
   title: string;
   status: DrillStepStatus;
   ms: number;
   /** Plain-language result a person can read. */
   detail: string;
   facts?: Record<string, unknown>;
+  /** The 'host' step: each request made to the booted app (and its start and stop), in order. */
+  probes?: DrillProbe[];
+  /** The 'host' step when it failed: the booted app's last stderr and log lines (token removed). */
+  log?: string[];
+}
+
+/** One row of the drill's boot step: a request to the app booted on the copy, or its start/stop. */
+export interface DrillProbe {
+  name: string;
+  /** What was sent, e.g. `GET /ready` or `POST projects.list`; null for the process's start and stop. */
+  request: string | null;
+  /** The HTTP status of the answer; null when none came (or no request was made). */
+  httpStatus: number | null;
+  ms: number;
+  status: DrillStepStatus;
+  detail: string;
 }
 
 export interface DrillReport {

@@ -1,5 +1,8 @@
 // `npm run serve`: the app in a normal browser, for headless machines and e2e tests.
 //   node electron/host/serve.ts [--data-dir DIR] [--port N] [--max-upload-bytes N]
+//                               [--no-renderer] [--no-scheduler]
+// The restore drill boots this same entry on a temporary copy (core/restore/boot.ts):
+// API only, no scheduled backups.
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,12 +36,17 @@ export function hostTransportHandlers(downloads: DownloadTickets): HandlerMap {
   };
 }
 
-async function main(): Promise<void> {
+export async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
+    args,
     options: {
       'data-dir': { type: 'string' },
       port: { type: 'string', default: '0' },
       'max-upload-bytes': { type: 'string', default: String(DEFAULT_MAX_UPLOAD_BYTES) },
+      /** Serve the API only (the page is not needed, or not built). */
+      'no-renderer': { type: 'boolean', default: false },
+      /** Take no scheduled backups. */
+      'no-scheduler': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -54,11 +62,12 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  // From electron/host/serve.ts, or from the bundle's dist-electron/serve.js.
   const staticDir = path.resolve(
     path.dirname(fileURLToPath(import.meta.url)),
-    '../../dist/renderer',
+    import.meta.url.endsWith('.ts') ? '../../dist/renderer' : '../dist/renderer',
   );
-  if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
+  if (!values['no-renderer'] && !fs.existsSync(path.join(staticDir, 'index.html'))) {
     process.stderr.write(
       'serve: the renderer is not built; run `npm run serve` (it builds first) or `npm run build:renderer`.\n',
     );
@@ -80,7 +89,7 @@ async function main(): Promise<void> {
   const downloads = new DownloadTickets();
   const registry = createRegistry(rt, hostTransportHandlers(downloads));
   const host = await startHost({ rt, registry, staticDir, port, downloads, maxUploadBytes });
-  if (rt.store) rt.backups.startScheduler();
+  if (rt.store && !values['no-scheduler']) rt.backups.startScheduler();
   process.stdout.write(`Stateward (data: ${resolved.dir}) is running at ${host.url}\n`);
   process.stdout.write('Open that URL in a browser; press Ctrl+C to stop.\n');
   let stopping = false;
@@ -99,8 +108,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((e: unknown) => {
+// Run as a script, or (the drill in the desktop app) as an Electron utility process, whose
+// arguments follow `--`.
+const asUtility = 'parentPort' in process && process.argv.includes('--');
+if (
+  asUtility ||
+  (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+) {
+  serve(process.argv.slice(asUtility ? process.argv.indexOf('--') + 1 : 2)).catch((e: unknown) => {
     process.stderr.write(`serve: ${(e as Error).stack ?? String(e)}\n`);
     process.exit(4);
   });
