@@ -64,6 +64,7 @@ export interface CliCommand {
 
 export const GLOBAL_OPTIONS: OptionSpec = {
   'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },

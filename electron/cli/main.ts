@@ -18,6 +18,7 @@ const SYNOPSIS = 'Usage: stateward [--data-dir DIR] [--json] <command>';
 
 const OPTIONS = `Options:
   --data-dir DIR   use DIR as the data directory (else STATEWARD_DATA_DIR, portable, or the platform default)
+  --database-url URL  run against this PostgreSQL database (else STATEWARD_DATABASE_URL, else database.json)
   --json           print one JSON object on stdout
   -h, --help       show this help
   --version        print the version
@@ -70,6 +71,7 @@ export async function runCli(
     if (passthrough !== null && !command.passthrough)
       throw usageError(`"${command.name}" does not run a command: remove the "--".`);
     if (values['data-dir'] === '') throw usageError('--data-dir must not be empty.');
+    if (values['database-url'] === '') throw usageError('--database-url must not be empty.');
     const where = resolveDataDirHere(values['data-dir'] as string | undefined, null);
     dataDir = where.dir;
     // A file, a device, a dangling link, home or a folder of other files: refused before anything is touched.

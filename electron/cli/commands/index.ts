@@ -4,6 +4,7 @@ import type { CliCommand } from '../args.ts';
 import { backupCommands } from './backups.ts';
 import { demoCommands } from './demo.ts';
 import { migrateCommands } from './migrate.ts';
+import { postgresCommands } from './postgres.ts';
 import { pauseCommands } from './pause.ts';
 import { restoreCommands } from './restores.ts';
 import { secretCommands } from './secrets.ts';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CliCommand[] = [
   ...restoreCommands,
   ...secretCommands,
   ...pauseCommands,
+  ...postgresCommands,
   ...migrateCommands,
   ...demoCommands,
 ];
