@@ -36,6 +36,97 @@ export interface DrillInput {
 
 export const DRILL_STEP_COUNT = 7;
 
+type StepResult = Omit<DrillStep, 'key' | 'title' | 'ms'>;
+
+/** Run one step, timed; a throw is the step failing with its code. True unless it failed. */
+export async function runStep(
+  push: (step: DrillStep) => void,
+  fileName: string,
+  key: DrillStep['key'],
+  title: string,
+  fn: () => StepResult | Promise<StepResult>,
+): Promise<boolean> {
+  const t = performance.now();
+  try {
+    const r = await fn();
+    push({ key, title, ms: Math.round(performance.now() - t), ...r });
+    return r.status !== 'fail';
+  } catch (e) {
+    const err = isAppError(e) ? e : classifySqliteError(e, fileName);
+    push({
+      key,
+      title,
+      ms: Math.round(performance.now() - t),
+      status: 'fail',
+      detail: `${err.message}${err.hint ? ` ${err.hint}` : ''}`,
+      facts: {
+        code:
+          err.code === 'INTERNAL' &&
+          String((e as { code?: string }).code ?? '').startsWith('SQLITE_')
+            ? 'DB_CORRUPT'
+            : err.code,
+      },
+    });
+    return false;
+  }
+}
+
+/** The first step of every drill: what the preflight found. */
+export function preflightStep(preflight: PreflightReport): DrillStep {
+  const facts = preflight.facts;
+  return {
+    key: 'preflight',
+    title: 'Preflight',
+    status: preflight.warnings.length ? 'warn' : 'pass',
+    ms: 0,
+    detail: `${facts.fileName}: readable SQLite file made by Stateward; ${
+      facts.manifest === 'sidecar'
+        ? 'its SHA-256 matches the manifest'
+        : facts.manifest === 'embedded'
+          ? 'facts read from inside the file (no manifest beside it)'
+          : 'no manifest to compare with'
+    }. ${preflight.reason}`,
+    facts: { sha256: facts.sha256, manifest: facts.manifest },
+  };
+}
+
+/** The report of a drill from its steps. */
+export function finishReport(r: {
+  restoreId: string | null;
+  startedAt: number;
+  finishedAt: number;
+  ok: boolean;
+  empty: boolean;
+  facts: PreflightReport['facts'];
+  steps: DrillStep[];
+  warnings: string[];
+  /** What a pass proves, with data and for an empty backup. */
+  passedAs: { data: string; empty: string };
+}): DrillReport {
+  const { facts, steps, warnings, empty } = r;
+  const failed = steps.find((s) => s.status === 'fail');
+  const passed = !failed && r.ok;
+  const counted = `${steps.length} steps${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''}`;
+  return {
+    id: crypto.randomBytes(8).toString('hex'),
+    restoreId: r.restoreId,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    passed,
+    ...(empty ? { empty: true } : {}),
+    summary: !passed
+      ? `Failed at “${failed?.title ?? 'a step'}”: ${failed?.detail ?? 'see the steps'}`
+      : empty
+        ? `Passed, but empty: ${facts.fileName} ${r.passedAs.empty}, and holds no projects and no deployments (${counted}).`
+        : `Passed: ${facts.fileName} ${r.passedAs.data} (${counted}).`,
+    appVersion: APP_VERSION,
+    machine: os.hostname(),
+    source: facts,
+    steps,
+    warnings,
+  };
+}
+
 export async function runDrill(input: DrillInput): Promise<DrillReport> {
   const now = input.now ?? Date.now;
   const startedAt = now();
@@ -54,51 +145,13 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     steps.push(step);
     input.onStep?.(step, steps.length, DRILL_STEP_COUNT);
   };
-  const timed = async (
+  const timed = (
     key: DrillStep['key'],
     title: string,
-    fn: () =>
-      Promise<Omit<DrillStep, 'key' | 'title' | 'ms'>> | Omit<DrillStep, 'key' | 'title' | 'ms'>,
-  ): Promise<boolean> => {
-    const t = performance.now();
-    try {
-      const r = await fn();
-      push({ key, title, ms: Math.round(performance.now() - t), ...r });
-      return r.status !== 'fail';
-    } catch (e) {
-      const err = isAppError(e) ? e : classifySqliteError(e, facts.fileName);
-      push({
-        key,
-        title,
-        ms: Math.round(performance.now() - t),
-        status: 'fail',
-        detail: `${err.message}${err.hint ? ` ${err.hint}` : ''}`,
-        facts: {
-          code:
-            err.code === 'INTERNAL' &&
-            String((e as { code?: string }).code ?? '').startsWith('SQLITE_')
-              ? 'DB_CORRUPT'
-              : err.code,
-        },
-      });
-      return false;
-    }
-  };
+    fn: () => StepResult | Promise<StepResult>,
+  ) => runStep(push, facts.fileName, key, title, fn);
 
-  push({
-    key: 'preflight',
-    title: 'Preflight',
-    status: input.preflight.warnings.length ? 'warn' : 'pass',
-    ms: 0,
-    detail: `${facts.fileName}: readable SQLite file made by Stateward; ${
-      facts.manifest === 'sidecar'
-        ? 'its SHA-256 matches the manifest'
-        : facts.manifest === 'embedded'
-          ? 'facts read from inside the file (no manifest beside it)'
-          : 'no manifest to compare with'
-    }. ${input.preflight.reason}`,
-    facts: { sha256: facts.sha256, manifest: facts.manifest },
-  });
+  push(preflightStep(input.preflight));
   push({
     key: 'copy',
     title: 'Copy into a private folder',
@@ -228,26 +281,15 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     });
   }
 
-  const failed = steps.find((s) => s.status === 'fail');
-  const passed = !failed && ok;
-  const finishedAt = now();
-  const counted = `${steps.length} steps${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''}`;
-  return {
-    id: crypto.randomBytes(8).toString('hex'),
+  return finishReport({
     restoreId: input.restoreId,
     startedAt,
-    finishedAt,
-    passed,
-    ...(empty ? { empty: true } : {}),
-    summary: !passed
-      ? `Failed at “${failed?.title ?? 'a step'}”: ${failed?.detail ?? 'see the steps'}`
-      : empty
-        ? `Passed, but empty: ${facts.fileName} restores and boots, and holds no projects and no deployments (${counted}).`
-        : `Passed: ${facts.fileName} restores, boots and shows its data (${counted}).`,
-    appVersion: APP_VERSION,
-    machine: os.hostname(),
-    source: facts,
+    finishedAt: now(),
+    ok,
+    empty,
+    facts,
     steps,
     warnings,
-  };
+    passedAs: { data: 'restores, boots and shows its data', empty: 'restores and boots' },
+  });
 }
