@@ -116,9 +116,10 @@ async function secretCommand(
             )
             .all() as { environmentId: number; label: string }[]);
       await unlockSecrets(rt).catch(() => undefined);
-      const rows = envs.flatMap((e) =>
-        rt.secrets.list(e.environmentId).map((s) => ({ ...s, environment: e.label })),
-      );
+      const rows: (SecretEntry & { environment: string })[] = [];
+      for (const e of envs)
+        for (const s of await rt.secrets.list(e.environmentId))
+          rows.push({ ...s, environment: e.label });
       const shown = recoveryKeyNotice(rt, io);
       return {
         exit: EXIT.ok,
@@ -137,7 +138,7 @@ async function secretCommand(
       throw usageError(`"${name}" is not a secret name like DATABASE_URL.`);
     const env = envArg(rt, target);
     if (sub === 'unset') {
-      rt.secrets.unset(env.environmentId, name);
+      await rt.secrets.unset(env.environmentId, name);
       return {
         exit: EXIT.ok,
         json: { removed: name, environment: env.label },
@@ -174,7 +175,7 @@ async function secretCommand(
     }
     let entry: SecretEntry;
     try {
-      entry = rt.secrets.set(env.environmentId, name, value);
+      entry = await rt.secrets.set(env.environmentId, name, value);
     } catch (e) {
       recoveryKeyNotice(rt, io); // the key may exist by now: its recovery key is not lost with the value
       throw e;
