@@ -71,10 +71,12 @@ export interface TeamConnection {
   pool: pg.Pool;
   /** This instance's application_name (pg_stat_activity lists it). */
   applicationName: string;
+  /** Migrations this start applied to the schema (empty when another instance had, or none were pending). */
+  applied: string[];
 }
 
 /** Who this OS user is, for the audit log (never throws: a user without a passwd entry has a uid). */
-function osUser(): string {
+export function osUser(): string {
   try {
     return os.userInfo().username;
   } catch {
@@ -353,13 +355,14 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
         transport: opts.transport,
         log: logger,
       });
-      team = { target: bound.target, schema: bound.target.schema, ...opened };
+      team = { target: bound.target, schema: bound.target.schema, ...opened, applied: [] };
       logger.log(
         'info',
         `team mode (${bound.source}): ${describeTarget(bound.target)}, PostgreSQL ${opened.serverVersion}`,
       );
       const migrated = await migrateTeam(team, opts, layout.backups, logger, now);
       preUpgrade = migrated.preUpgrade;
+      team.applied = migrated.applied;
       if (migrated.applied.length > 0)
         logger.log('info', `applied migrations: ${migrated.applied.join(', ')}`);
     } else {

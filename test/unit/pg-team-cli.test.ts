@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { migratePostgres } from '../../electron/core/pg/migrate.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import { REPO_ROOT } from '../helpers/child.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
@@ -136,6 +137,53 @@ describe.skipIf(skip !== null)('stateward postgres connect / status (real server
       ).rows.map((row: { table_name: string }) => row.table_name),
     );
     expect(tables).toEqual(['orders']);
+  });
+
+  it('migrate --database-url on an older team schema: the dry run lists, the run applies after a pre-upgrade backup', async () => {
+    const dir = world.dir();
+    const schema = schemaName();
+    const url = `${db.url()}&schema=${schema}`;
+    await withClient(db.url(), (c) =>
+      migratePostgres(c, { schema, migrations: MIGRATIONS.slice(0, -1), host: 'old-host' }),
+    );
+    await withClient(db.url(), (c) =>
+      c.query(
+        `INSERT INTO ${schema}.projects (name, description, created_at, updated_at) VALUES ('kept', '', 1, 1)`,
+      ),
+    );
+    const dry = await stateward(['--data-dir', dir, '--database-url', url, 'migrate', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json).toEqual({
+      dryRun: true,
+      schemaVersion: LAST - 1,
+      pending: [MIGRATIONS[MIGRATIONS.length - 1]!.name],
+      schema,
+    });
+    // A read-only status never migrates: it says the schema is behind (exit 3 with the reason).
+    const behind = await stateward([
+      '--data-dir',
+      dir,
+      '--database-url',
+      url,
+      'postgres',
+      'status',
+    ]);
+    expect(behind.json).toMatchObject({
+      schemaVersion: LAST - 1,
+      problem: { code: 'STORE_NOT_READY' },
+    });
+    const done = await stateward(['--data-dir', dir, '--database-url', url, 'migrate']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.json).toMatchObject({
+      dryRun: false,
+      applied: [MIGRATIONS[MIGRATIONS.length - 1]!.name],
+      schemaVersion: LAST,
+    });
+    const backups = fs.readdirSync(path.join(dir, 'backups'));
+    expect(backups.filter((f) => f.endsWith('.manifest.json'))).toHaveLength(1);
+    // Nothing of the data went to a local SQLite file, and no password was written anywhere.
+    expect(fs.existsSync(path.join(dir, 'stateward.db'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'database.json'))).toBe(false);
   });
 
   it('status of a data dir on SQLite: NOT_IN_TEAM_MODE, exit 2', async () => {

@@ -10,8 +10,15 @@ import type { CliCommand } from '../args.ts';
 import { EXIT } from '../exit.ts';
 import { refusal, refuseWhilePromotePending } from '../open.ts';
 import type { Outcome } from '../output.ts';
+import { teamMigrate } from './postgres.ts';
 
-async function migrate(where: ResolvedDataDir, dryRun: boolean): Promise<Outcome> {
+async function migrate(
+  where: ResolvedDataDir,
+  dryRun: boolean,
+  databaseUrl: string | undefined,
+): Promise<Outcome> {
+  const team = await teamMigrate(where, databaseUrl, dryRun);
+  if (team) return team;
   const layout = dataDirLayout(where.dir);
   // An interrupted promote or an unfinished write is what the locking start below recovers.
   if (dryRun) refuseWhilePromotePending(where.dir);
@@ -66,6 +73,11 @@ export const migrateCommands: CliCommand[] = [
     usage: [['migrate [--dry-run]', 'apply pending migrations (or list them)']],
     help: 'A pre-upgrade backup is taken before the first migration is applied.',
     options: { 'dry-run': { type: 'boolean' } },
-    run: ({ where, values }) => migrate(where, values['dry-run'] === true),
+    run: ({ where, values }) =>
+      migrate(
+        where,
+        values['dry-run'] === true,
+        typeof values['database-url'] === 'string' ? values['database-url'] : undefined,
+      ),
   },
 ];

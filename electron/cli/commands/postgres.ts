@@ -24,6 +24,7 @@ import {
 import { migratePostgres, planPgMigrations } from '../../core/pg/migrate.ts';
 import { DataDirLock } from '../../core/lock.ts';
 import { fileLogger } from '../../core/log.ts';
+import type { ResolvedDataDir } from '../../core/paths.ts';
 import { dataDirLayout } from '../../core/paths.ts';
 import { startRuntime } from '../../core/runtime.ts';
 import { MIGRATIONS } from '../../core/store/migrations/index.ts';
@@ -240,6 +241,59 @@ function statusText(s: StatusResult, now: number): string {
     `Drill      ${s.lastDrill ? `${s.lastDrill.passed ? 'passed' : 'FAILED'}, ${age(now - s.lastDrill.at)} ago${s.lastDrill.by ? ` by ${s.lastDrill.by}` : ''}` : 'none yet'}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `stateward migrate [--dry-run]` in team mode (database.json, --database-url or
+ * STATEWARD_DATABASE_URL name a PostgreSQL database), or null with SQLite. The
+ * dry run only reads the schema's history; the real run is a start that owns the
+ * data dir: under the schema's migrate lock, after a pre-upgrade backup.
+ */
+export async function teamMigrate(
+  where: ResolvedDataDir,
+  databaseUrl: string | undefined,
+  dryRun: boolean,
+): Promise<Outcome | null> {
+  const { target } = resolveBinding(where.dir, { databaseUrl });
+  if (target === null) return null;
+  const layout = dataDirLayout(where.dir);
+  if (dryRun) {
+    const conn = await connectPostgres(target, { transport: 'cli', log: fileLogger(layout.logs) });
+    try {
+      const plan = await planPgMigrations(conn.client, target.schema, MIGRATIONS, target.database);
+      const pending = plan.pending.map((m) => m.name);
+      return {
+        exit: EXIT.ok,
+        json: { dryRun: true, schemaVersion: plan.current, pending, schema: target.schema },
+        text: pending.length
+          ? `Would apply ${pending.length} migration(s) to schema ${target.schema}:\n${pending.map((p) => `  ${p}`).join('\n')}\n`
+          : 'Up to date: nothing to apply.\n',
+      };
+    } finally {
+      await conn.client.end().catch(() => undefined);
+    }
+  }
+  const rt = await startRuntime({
+    dir: where.dir,
+    source: where.source,
+    transport: 'cli',
+    lockMode: 'cli-migrate',
+    databaseUrl,
+  });
+  try {
+    if (rt.startup.state === 'refused' || !rt.team) throw refusal(rt);
+    const applied = rt.team.applied;
+    return {
+      exit: EXIT.ok,
+      json: { dryRun: false, applied, schemaVersion: APP_SCHEMA, schema: rt.team.schema },
+      text: applied.length
+        ? `Applied ${applied.length} migration(s) to schema ${rt.team.schema}:\n${applied.map((p) => `  ${p}`).join('\n')}\n`
+        : 'Up to date: nothing to apply.\n',
+    };
+  } finally {
+    rt.close();
+    await rt.closed();
+  }
 }
 
 const SUBCOMMANDS: Record<string, (ctx: CliContext) => Promise<Outcome>> = {
