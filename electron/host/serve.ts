@@ -1,8 +1,8 @@
 // `npm run serve`: the app in a normal browser, for headless machines and e2e tests.
 //   node electron/host/serve.ts [--data-dir DIR] [--port N] [--max-upload-bytes N]
-//                               [--no-renderer] [--no-scheduler]
+//                               [--no-renderer] [--no-scheduler] [--exit-with-parent]
 // The restore drill boots this same entry on a temporary copy (core/restore/boot.ts):
-// API only, no scheduled backups.
+// API only, no scheduled backups, gone with the drill's process.
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,8 @@ export async function serve(args: string[]): Promise<void> {
       'no-renderer': { type: 'boolean', default: false },
       /** Take no scheduled backups. */
       'no-scheduler': { type: 'boolean', default: false },
+      /** Stop when the process that started this one is gone (a drill that crashed). */
+      'exit-with-parent': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -106,6 +108,13 @@ export async function serve(args: string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (values['exit-with-parent']) {
+    // Orphaned, a process is handed to another parent.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop();
+    }, 500).unref();
+  }
 }
 
 // Run as a script, or (the drill in the desktop app) as an Electron utility process, whose

@@ -13,6 +13,8 @@ import type { BootOptions, BootStepResult } from '../../electron/core/restore/bo
 import { seedDemo } from '../../electron/core/demo.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { readyDb } from '../helpers/runtime.ts';
+import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
+import { processAlive } from '../../electron/core/fsutil.ts';
 import { sha256File } from '../helpers/store.ts';
 import {
   APP_SCHEMA,
@@ -193,5 +195,30 @@ describe('boot step', () => {
       status: 'fail',
       detail: 'Not listening within 0.0 s.',
     });
+  });
+
+  it('a drill killed mid-boot: its host stops by itself, and the next boot removes the folder it left', async () => {
+    const copy = await copyWith(1, 0);
+    const tmpRoot = world.dir();
+    const { child, line } = await spawnUntilLine(world, [
+      path.join(HELPERS_DIR, 'boot-child.ts'),
+      copy,
+      tmpRoot,
+    ]);
+    const hostPid = Number(/^host (\d+)$/.exec(line)![1]);
+    world.defer(() => {
+      if (processAlive(hostPid)) process.kill(hostPid, 'SIGKILL');
+    });
+    expect(processAlive(hostPid)).toBe(true);
+    const left = fs.readdirSync(tmpRoot);
+    expect(left).toEqual([expect.stringMatching(new RegExp(`^stateward-boot-${child.pid}-`))]);
+    await child.kill();
+    // Orphaned, the host notices within half a second and stops (as on SIGTERM).
+    for (let i = 0; i < 100 && processAlive(hostPid); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(processAlive(hostPid)).toBe(false);
+    const next = await bootCopy(copy, {}, { tmpRoot });
+    expect(next.status, next.detail).toBe('pass');
+    expect(fs.readdirSync(tmpRoot)).toEqual([]);
   });
 });

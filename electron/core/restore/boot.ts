@@ -280,7 +280,7 @@ export async function bootCopy(
     t = performance.now();
     const deadline = Date.now() + timeoutMs;
     child = spawner.spawn(
-      ['--data-dir', dir, '--port', '0', '--no-renderer', '--no-scheduler'],
+      ['--data-dir', dir, '--port', '0', '--no-renderer', '--no-scheduler', '--exit-with-parent'],
       hostEnv(opts.env),
       dir,
     );
