@@ -18,14 +18,14 @@ describe('keyring deleted while the app runs', () => {
   it('set up again: existing secrets still open after a restart', async () => {
     const rt = await seededRuntime(world, 2, { projects: 1 });
     const first = await rt.secrets.setup({ passphrase: PASSPHRASE });
-    const entry = rt.secrets.set(1, 'API_TOKEN', 'value-before-the-deletion');
+    const entry = await rt.secrets.set(1, 'API_TOKEN', 'value-before-the-deletion');
     fs.rmSync(path.join(rt.layout.keys, 'keyring.json'));
 
     const again = await rt.secrets.setup({ passphrase: PASSPHRASE });
     expect(again.keyId).not.toBe(first.keyId);
     // The old key's recovery key is offered again, since it was not stored anywhere.
     expect(rt.secrets.pendingRecoveryKeys().map((k) => k.keyId)).toContain(first.keyId);
-    rt.secrets.set(1, 'OTHER', 'value-after-the-deletion');
+    await rt.secrets.set(1, 'OTHER', 'value-after-the-deletion');
     const dir = rt.layout.dir;
     rt.close();
 
@@ -33,6 +33,6 @@ describe('keyring deleted while the app runs', () => {
     await next.secrets.unlock({ passphrase: PASSPHRASE });
     const res = next.secrets.resolveAll(next.store!.db);
     expect(res).toMatchObject({ total: 2, resolved: 2 });
-    expect(next.secrets.reveal(entry.id)).toBe('value-before-the-deletion');
+    expect(await next.secrets.reveal(entry.id)).toBe('value-before-the-deletion');
   });
 });

@@ -98,7 +98,7 @@ describe('key rotate killed after each syscall', () => {
             id: string;
             name: string;
           }[])
-            expect(rt.secrets.reveal(row.id), where).toBe(VALUES[row.name]);
+            expect(await rt.secrets.reveal(row.id), where).toBe(VALUES[row.name]);
           if (st.activeKeyId !== oldKey) {
             rotated++;
             const pending = rt.secrets.pendingRecoveryKeys().find((p) => p.active);
