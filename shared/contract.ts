@@ -34,6 +34,8 @@ import { DEPLOYMENT_STATUSES, ENVIRONMENT_KINDS, LOG_LEVELS } from './domain.ts'
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from './domain.ts';
 import { DEPLOYMENT_SKIP_MAX } from './domain.ts';
 import type { PgMoveReport } from './domain.ts';
+import type { DeployRun, ResourceStatus, Run } from './domain.ts';
+import { RESOURCE_HEALTH, RUN_STATUSES } from './domain.ts';
 
 /** Phantom marker carrying a result type; never inspected at run time. */
 const returns = <T>(): T => undefined as T;
@@ -79,6 +81,15 @@ const httpUrl = z
       return false;
     }
   }, 'must be an http(s) URL');
+
+/** A kind of run recorded by automation: a dotted name; Stateward's own kinds are not taken. */
+const runKind = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/, 'must be a lowercase name like ci.tests')
+  .max(64, 'must be at most 64 characters');
+const runDetail = z
+  .record(z.string().max(200), z.unknown())
+  .refine((d) => JSON.stringify(d).length <= 64 * 1024, 'must be at most 64 KiB as JSON');
 
 export const commands = {
   'app.startup': {
@@ -220,6 +231,105 @@ export const commands = {
       })
       .strict(),
     result: returns<DeploymentDetail>(),
+  },
+
+  /** Lines of a deployment's log in one transaction (a script's output, batched). */
+  'deployments.appendLogs': {
+    input: z
+      .object({
+        id,
+        lines: z
+          .array(
+            z
+              .object({
+                level: z.enum(LOG_LEVELS).default('info'),
+                message: z.string().min(1).max(20000),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(500),
+      })
+      .strict(),
+    result: returns<{ appended: number }>(),
+  },
+  /**
+   * A deployment run by a wrapper (`stateward deploy run`): recorded as running, with a
+   * run (kind 'deploy.run') naming the wrapper's process, so a wrapper that dies is
+   * noticed (deployments.sweepInterrupted) instead of leaving it running forever.
+   */
+  'deployments.runStart': {
+    input: z
+      .object({
+        environmentId: id,
+        version: name,
+        accessUrl: httpUrl.nullable().default(null),
+        snapshotId: id.nullable().default(null),
+        pid: z.number().int().positive(),
+        host: z.string().min(1).max(255),
+        command: z.array(z.string().max(4096)).max(200).default([]),
+      })
+      .strict(),
+    result: returns<DeployRun>(),
+  },
+  'deployments.runFinish': {
+    input: z
+      .object({
+        runId: id,
+        status: z.enum(['succeeded', 'failed', 'cancelled']),
+        diagnosticSummary: z.string().max(20000).nullable().default(null),
+      })
+      .strict(),
+    result: returns<DeployRun>(),
+  },
+  /** Deployments whose wrapper died on this host: marked failed, saying so. Their ids. */
+  'deployments.sweepInterrupted': {
+    input: z.object({}).strict(),
+    result: returns<{ interrupted: number[] }>(),
+  },
+
+  /** Run history, newest first (Stateward's own work and what automation records). */
+  'runs.list': {
+    input: z
+      .object({
+        kind: runKind.optional(),
+        status: z.enum(RUN_STATUSES).optional(),
+        limit: paging.limit,
+      })
+      .strict(),
+    result: returns<Run[]>(),
+  },
+  'runs.get': { input: z.object({ id }).strict(), result: returns<Run>() },
+  'runs.start': {
+    input: z.object({ kind: runKind, detail: runDetail.default({}) }).strict(),
+    result: returns<Run>(),
+  },
+  'runs.finish': {
+    input: z
+      .object({
+        id,
+        status: z.enum(['succeeded', 'failed', 'cancelled']),
+        detail: runDetail.optional(),
+      })
+      .strict(),
+    result: returns<Run>(),
+  },
+
+  /** The last known status of each resource of an environment. */
+  'resources.list': {
+    input: z.object({ environmentId: id }).strict(),
+    result: returns<ResourceStatus[]>(),
+  },
+  'resources.set': {
+    input: z
+      .object({
+        environmentId: id,
+        resource: name,
+        status: z.enum(RESOURCE_HEALTH),
+        detail: z.string().max(20000).default(''),
+      })
+      .strict(),
+    result: returns<ResourceStatus>(),
   },
 
   'audit.list': {
@@ -504,6 +614,9 @@ const BROWSE_COMMANDS: readonly CommandName[] = [
   'audit.list',
 ];
 
+/** Reads of run history and resource status (live data only). */
+const RECORD_READS: readonly CommandName[] = ['runs.list', 'runs.get', 'resources.list'];
+
 /**
  * Commands that never write to the live database or the data dir. They keep
  * working while a promote runs; every other command (any new one too) is then
@@ -515,6 +628,7 @@ export const READ_ONLY_COMMANDS: readonly CommandName[] = [
   'automation.status',
   'app.team',
   ...BROWSE_COMMANDS,
+  ...RECORD_READS,
   'backups.overview',
   'backups.list',
   'backups.cancel',

@@ -698,6 +698,37 @@ export interface AutomationStatus {
   retryAfterMs: number;
 }
 
+/** Run history: a piece of work and how it ended (Stateward's own, or recorded by automation). */
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface Run {
+  id: number;
+  kind: string;
+  status: RunStatus;
+  startedAt: number;
+  finishedAt: number | null;
+  detail: Record<string, unknown>;
+}
+
+/** The last known status of one resource of an environment (a database, a queue, a host…). */
+export const RESOURCE_HEALTH = ['ok', 'degraded', 'down', 'unknown'] as const;
+export type ResourceHealth = (typeof RESOURCE_HEALTH)[number];
+
+export interface ResourceStatus {
+  environmentId: number;
+  resource: string;
+  status: ResourceHealth;
+  checkedAt: number;
+  detail: string;
+}
+
+/** A deployment run by `stateward deploy run`: its record and the run that watches its wrapper. */
+export interface DeployRun {
+  deployment: DeploymentDetail;
+  runId: number;
+}
+
 /** One table of a copy into PostgreSQL: what was read, written and verified. */
 export interface PgCopyTable {
   name: string;

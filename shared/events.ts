@@ -5,7 +5,15 @@ export interface Events {
   /** Something in the store changed; lists showing `area` should refresh. */
   'data.changed': {
     area:
-      'projects' | 'environments' | 'deployments' | 'snapshots' | 'audit' | 'backups' | 'secrets';
+      | 'projects'
+      | 'environments'
+      | 'deployments'
+      | 'snapshots'
+      | 'audit'
+      | 'backups'
+      | 'secrets'
+      | 'runs'
+      | 'resources';
   };
   /** Progress of a long operation: demo seeding, backup, restore and drill. */
   progress: {

@@ -16,8 +16,12 @@ export const defaultIo: CliIo = {
   stderr: (s) => process.stderr.write(s),
 };
 
-/** A command's result: its exit code, the JSON object of `--json` and the text otherwise. */
-export type Outcome = { exit: number; json: unknown; text: string };
+/**
+ * A command's result: its exit code, the JSON object of `--json` and the text otherwise.
+ * `escaped`: the text's user-supplied parts went through terminalSafe already (its tabs
+ * are Stateward's own field separators).
+ */
+export type Outcome = { exit: number; json: unknown; text: string; escaped?: boolean };
 
 export function human(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -65,9 +69,10 @@ export function printOutcome(
   json: boolean,
   reportOnStdout: boolean,
 ): number {
+  const text = outcome.escaped ? outcome.text : terminalSafe(outcome.text);
   if (json) io.stdout(`${JSON.stringify(outcome.json)}\n`);
-  else if (outcome.exit === EXIT.ok || reportOnStdout) io.stdout(terminalSafe(outcome.text));
-  else io.stderr(terminalSafe(outcome.text));
+  else if (outcome.exit === EXIT.ok || reportOnStdout) io.stdout(text);
+  else io.stderr(text);
   return outcome.exit;
 }
 

@@ -67,3 +67,46 @@ export function promptHidden(
     });
   });
 }
+
+/**
+ * The text of `file` for an option that may be long or secret (`--summary-file F`):
+ * `-` reads stdin. More than `maxBytes` is BAD_INPUT; so is a file that cannot be read.
+ */
+export async function readTextFile(
+  file: string,
+  option: string,
+  stdin: NodeJS.ReadableStream,
+  maxBytes: number,
+): Promise<string> {
+  const tooLong = `${option}: the text is longer than ${Math.floor(maxBytes / 1024)} KiB.`;
+  if (file === '-') return readStdin(stdin, maxBytes, tooLong);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new AppError(
+      'BAD_INPUT',
+      `${option}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`,
+      {
+        hint: 'Give a readable file, or - for stdin. Nothing was changed.',
+      },
+    );
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile())
+      throw new AppError('BAD_INPUT', `${option}: ${file} is not a regular file.`, {
+        hint: 'Give a file, or - and pipe it in. Nothing was changed.',
+      });
+    const buf = Buffer.alloc(maxBytes + 1);
+    let size = 0;
+    for (
+      let n;
+      size <= maxBytes && (n = fs.readSync(fd, buf, size, maxBytes + 1 - size, null)) > 0;
+    )
+      size += n;
+    if (size > maxBytes) throw new AppError('BAD_INPUT', tooLong, { hint: 'Nothing was changed.' });
+    return buf.subarray(0, size).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -9,6 +9,8 @@ import { deploymentHandlers } from './deployments.ts';
 import { demoHandlers } from './demo.ts';
 import { projectHandlers } from './projects.ts';
 import { postgresHandlers } from './postgres.ts';
+import { resourceHandlers } from './resources.ts';
+import { runHandlers } from './runs.ts';
 import { teamHandlers } from './team.ts';
 import type { HandlerMap } from './registry.ts';
 import { CommandRegistry } from './registry.ts';
@@ -18,6 +20,8 @@ export const coreHandlers: HandlerMap[] = [
   automationHandlers,
   projectHandlers,
   deploymentHandlers,
+  runHandlers,
+  resourceHandlers,
   demoHandlers,
   backupHandlers,
   restoreHandlers,

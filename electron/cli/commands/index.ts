@@ -3,10 +3,14 @@
 import type { CliCommand } from '../args.ts';
 import { backupCommands } from './backups.ts';
 import { demoCommands } from './demo.ts';
+import { deploymentCommands } from './deployments.ts';
 import { migrateCommands } from './migrate.ts';
+import { projectCommands } from './projects.ts';
+import { resourceCommands } from './resources.ts';
 import { postgresCommands } from './postgres.ts';
 import { pauseCommands } from './pause.ts';
 import { restoreCommands } from './restores.ts';
+import { runCommands } from './runs.ts';
 import { secretCommands } from './secrets.ts';
 import { statusCommands } from './status.ts';
 
@@ -19,4 +23,8 @@ export const COMMANDS: readonly CliCommand[] = [
   ...postgresCommands,
   ...migrateCommands,
   ...demoCommands,
+  ...projectCommands,
+  ...deploymentCommands,
+  ...runCommands,
+  ...resourceCommands,
 ];

@@ -86,6 +86,7 @@ const FIELD_WORDS = {
   content: 'configuration',
   diagnosticSummary: 'diagnostic summary',
   message: 'log message',
+  detail: 'detail',
 } as const;
 
 interface Keks {
@@ -733,7 +734,7 @@ export class SecretService {
    * secrets are unlocked (only when secrets exist).
    */
   async assertNoSecretValues(
-    field: 'content' | 'diagnosticSummary' | 'message',
+    field: keyof typeof FIELD_WORDS,
     content: unknown,
   ): Promise<void> {
     const rows = await this.data().read(allSecrets);

@@ -1,17 +1,10 @@
 // Run history: a row per piece of work (backups, drills, demo seeding, migrations).
+import type { Run, RunStatus } from '../../../../shared/domain.ts';
+import { AppError } from '../../../../shared/errors.ts';
 import type { Query, Sql } from '../sql.ts';
 import { assertChanged, exec, row, rows } from '../sql.ts';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface Run {
-  id: number;
-  kind: string;
-  status: RunStatus;
-  startedAt: number;
-  finishedAt: number | null;
-  detail: Record<string, unknown>;
-}
+export type { Run, RunStatus };
 
 interface RunRow {
   id: number;
@@ -65,15 +58,26 @@ export function* finishRun(
   assertChanged(changed, 1, 'run');
 }
 
-export function* listRuns(c: Sql, kind: string, limit: number): Query<Run[]> {
+/** Newest first: of one kind and status when given. */
+export function* listRuns(
+  c: Sql,
+  f: { kind?: string | undefined; status?: RunStatus | undefined; limit: number },
+): Query<Run[]> {
   const found = yield* rows<RunRow>(
     c.k
       .selectFrom('runs')
       .selectAll()
-      .where('kind', '=', kind)
+      .$if(f.kind !== undefined, (b) => b.where('kind', '=', f.kind!))
+      .$if(f.status !== undefined, (b) => b.where('status', '=', f.status!))
       .orderBy('started_at', 'desc')
       .orderBy('id', 'desc')
-      .limit(limit),
+      .limit(f.limit),
   );
   return found.map(rowToRun);
+}
+
+export function* getRun(c: Sql, id: number): Query<Run> {
+  const r = yield* row<RunRow>(c.k.selectFrom('runs').selectAll().where('id', '=', id));
+  if (!r) throw new AppError('NOT_FOUND', `Run ${id} does not exist.`);
+  return rowToRun(r);
 }

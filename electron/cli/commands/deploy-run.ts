@@ -1,0 +1,246 @@
+// `stateward deploy run <project>/<env> --version V -- <command…>`: wraps any deploy
+// script. Records the deployment as running (with this wrapper's pid and host, so a
+// wrapper that dies is noticed), streams the command's output into the deployment's
+// log as it runs and to the terminal, forwards SIGINT/SIGTERM (a cancel), finishes
+// with the status the exit code implies and a diagnostic summary, and exits with the
+// command's code. While automation is paused it waits (--pause-wait) instead of failing.
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import type { DeployRun } from '../../../shared/domain.ts';
+import type { AppError } from '../../../shared/errors.ts';
+import { isAppError } from '../../../shared/errors.ts';
+import type { CliContext } from '../args.ts';
+import { intOption, usageError } from '../args.ts';
+import { terminalSafe } from '../exit.ts';
+import type { Recorder } from '../open.ts';
+import { retryWhilePaused } from '../open.ts';
+import type { Outcome } from '../output.ts';
+import type { LogLine } from '../log-batch.ts';
+import { LineSplitter, LogBatcher } from '../log-batch.ts';
+import { startInput, sweepInterrupted } from './deployments.ts';
+import { withRecorder } from './projects.ts';
+
+/** Lines of output the diagnostic summary ends with. */
+const SUMMARY_LINES = 20;
+const SUMMARY_LINE_CHARS = 400;
+
+type Final = 'succeeded' | 'failed' | 'cancelled';
+
+interface Ending {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The command could not be started at all (ENOENT, EACCES). */
+  spawnError: NodeJS.ErrnoException | null;
+}
+
+function shellWords(command: readonly string[]): string {
+  return command
+    .map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}
+
+/** The wrapper's exit code: the command's, 128+N for a signal, 126/127 when it did not start. */
+function exitCodeOf(e: Ending): number {
+  if (e.spawnError) return e.spawnError.code === 'ENOENT' ? 127 : 126;
+  if (e.code !== null) return e.code;
+  return 128 + (e.signal ? (os.constants.signals[e.signal] ?? 0) : 0);
+}
+
+function statusOf(e: Ending, cancelledBy: NodeJS.Signals | null): Final {
+  if (!e.spawnError && e.code === 0) return 'succeeded';
+  return cancelledBy ? 'cancelled' : 'failed';
+}
+
+function summaryOf(
+  command: readonly string[],
+  e: Ending,
+  cancelledBy: NodeJS.Signals | null,
+  ms: number,
+  last: readonly string[],
+): string {
+  const how = e.spawnError
+    ? `could not be started (${e.spawnError.code ?? e.spawnError.message})`
+    : e.code !== null
+      ? `exited with code ${e.code}`
+      : `was killed by ${e.signal}`;
+  const lines = [
+    `${shellWords(command)} ${how} after ${(ms / 1000).toFixed(1)} s${cancelledBy ? ` (cancelled: the wrapper got ${cancelledBy})` : ''}.`,
+    `Host ${os.hostname()}, wrapper pid ${process.pid}.`,
+  ];
+  if (last.length)
+    lines.push(
+      '',
+      `Last ${last.length} line(s) of output:`,
+      ...last.map((l) =>
+        l.length > SUMMARY_LINE_CHARS ? `${l.slice(0, SUMMARY_LINE_CHARS)}…` : l,
+      ),
+    );
+  return lines.join('\n').slice(0, 20000);
+}
+
+export async function deployRun(ctx: CliContext, target: string): Promise<Outcome> {
+  const command = ctx.passthrough ?? [];
+  if (command.length === 0 || command[0] === '')
+    throw usageError(
+      'deploy run needs the command to run after "--": deploy run <project>/<env> --version V -- ./deploy.sh',
+    );
+  const waitMs =
+    intOption(ctx.values['pause-wait'] as string | undefined, '--pause-wait', 0, 86_400, 600) *
+    1000;
+  const { io } = ctx;
+  const say = (s: string) => io.stderr(`stateward: ${terminalSafe(s)}\n`);
+  const waiting = (e: AppError) =>
+    say(`${e.message} Waiting up to ${Math.round(waitMs / 1000)} s for writes to resume…`);
+  return withRecorder(ctx, async (rec) => {
+    await sweepInterrupted(rec);
+    const started = await retryWhilePaused(
+      async () => {
+        const { input } = await startInput(ctx, rec, target);
+        return rec.call('deployments.runStart', {
+          ...input,
+          pid: process.pid,
+          host: os.hostname(),
+          command,
+        });
+      },
+      Date.now() + waitMs,
+      waiting,
+    );
+    return runWrapped(ctx, rec, started, command, waitMs, say, waiting);
+  });
+}
+
+/** Append a batch; a line that carries a secret value is replaced by a note, never stored. */
+async function appendBatch(rec: Recorder, id: number, lines: LogLine[]): Promise<void> {
+  try {
+    await rec.call('deployments.appendLogs', { id, lines });
+  } catch (e) {
+    if (!isAppError(e) || e.code !== 'SECRET_VALUE_REFUSED' || lines.length === 0) throw e;
+    for (const l of lines) {
+      await rec.call('deployments.appendLogs', { id, lines: [l] }).catch(async (err: unknown) => {
+        if (!isAppError(err) || err.code !== 'SECRET_VALUE_REFUSED') throw err;
+        await rec.call('deployments.appendLogs', {
+          id,
+          lines: [
+            {
+              level: 'warn',
+              message: '[a line of output was withheld: it held the value of a secret]',
+            },
+          ],
+        });
+      });
+    }
+  }
+}
+
+async function runWrapped(
+  ctx: CliContext,
+  rec: Recorder,
+  started: DeployRun,
+  command: string[],
+  waitMs: number,
+  say: (s: string) => void,
+  waiting: (e: AppError) => void,
+): Promise<Outcome> {
+  const { io, json } = ctx;
+  const id = started.deployment.id;
+  const t0 = Date.now();
+  say(
+    `deployment ${id} of ${started.deployment.projectName}/${started.deployment.environmentName} ${started.deployment.version} started.`,
+  );
+  let lostLines = 0;
+  let warned = false;
+  const batcher = new LogBatcher(async (lines) => {
+    try {
+      // While writes are paused the lines wait (the reader keeps reading: the command must not block).
+      await retryWhilePaused(() => appendBatch(rec, id, lines), Date.now() + waitMs, waiting);
+    } catch (e) {
+      lostLines += lines.length;
+      if (!warned)
+        say(
+          `log lines could not be recorded: ${isAppError(e) ? `${e.code}: ${e.message}` : String(e)}`,
+        );
+      warned = true;
+    }
+  }, Number.POSITIVE_INFINITY);
+  const last: string[] = [];
+  const keep = (line: string) => {
+    last.push(line);
+    if (last.length > SUMMARY_LINES) last.shift();
+  };
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env: { ...process.env, STATEWARD_DEPLOYMENT_ID: String(id) },
+  });
+  let cancelledBy: NodeJS.Signals | null = null;
+  const forward = (signal: NodeJS.Signals) => {
+    cancelledBy ??= signal;
+    child.kill(signal);
+  };
+  const onInt = () => forward('SIGINT');
+  const onTerm = () => forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const ending = await new Promise<Ending>((resolve) => {
+    const pipe = (
+      stream: NodeJS.ReadableStream,
+      level: 'info' | 'warn',
+      out: (s: string) => void,
+    ) => {
+      const split = new LineSplitter((line) => {
+        keep(line);
+        batcher.push(level, line);
+      });
+      stream.on('data', (chunk: Buffer) => {
+        out(chunk.toString('utf8'));
+        split.write(chunk);
+      });
+      stream.on('end', () => split.end());
+    };
+    // With --json, stdout carries only the JSON object: the command's output goes to stderr.
+    pipe(child.stdout!, 'info', json ? io.stderr : io.stdout);
+    pipe(child.stderr!, 'warn', io.stderr);
+    child.on('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
+    child.on('close', (code, signal) => resolve({ code, signal, spawnError: null }));
+  }).finally(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  });
+  await batcher.close().catch(() => undefined);
+  const ms = Date.now() - t0;
+  const exit = exitCodeOf(ending);
+  const status = statusOf(ending, cancelledBy);
+  const summary =
+    summaryOf(command, ending, cancelledBy, ms, last) +
+    (lostLines ? `\n\n${lostLines} line(s) of output could not be recorded.` : '');
+  let finished: DeployRun | null = null;
+  try {
+    finished = await retryWhilePaused(
+      () =>
+        rec.call('deployments.runFinish', {
+          runId: started.runId,
+          status,
+          diagnosticSummary: summary,
+        }),
+      Date.now() + waitMs,
+      waiting,
+    );
+    say(`deployment ${id} ${status} (exit code ${exit}, ${(ms / 1000).toFixed(1)} s).`);
+  } catch (e) {
+    say(
+      `deployment ${id} could not be recorded as ${status}: ${isAppError(e) ? `${e.code}: ${e.message}` : String(e)} It is marked as interrupted at the next start.`,
+    );
+  }
+  return {
+    exit,
+    json: {
+      deployment: finished?.deployment ?? started.deployment,
+      runId: started.runId,
+      recorded: finished !== null,
+      status,
+      exitCode: ending.code,
+      signal: ending.signal,
+    },
+    text: '',
+  };
+}

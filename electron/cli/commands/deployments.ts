@@ -1,0 +1,263 @@
+// `stateward deploy start|log|finish|list|show|run`: deployments recorded from scripts
+// and CI through the same command registry as the app (validation, audit, pauses).
+import type { DeploymentDetail, DeploymentStatus, LogLevel } from '../../../shared/domain.ts';
+import { DEPLOYMENT_STATUSES, LOG_LEVELS } from '../../../shared/domain.ts';
+import { AppError } from '../../../shared/errors.ts';
+import type { CliCommand, CliContext } from '../args.ts';
+import { intOption, usageError } from '../args.ts';
+import { EXIT, terminalSafe } from '../exit.ts';
+import type { Recorder } from '../open.ts';
+import type { Outcome } from '../output.ts';
+import { readTextFile } from '../prompt.ts';
+import { LogBatcher, readLines } from '../log-batch.ts';
+import { deployRun } from './deploy-run.ts';
+import { environmentNamed, isoTime, listed, projectNamed, tsv, withRecorder } from './projects.ts';
+
+const FINAL = ['succeeded', 'failed', 'cancelled'] as const;
+
+export function deploymentId(arg: string | undefined): number {
+  const n = Number(arg);
+  if (!arg || !/^\d+$/.test(arg) || !Number.isSafeInteger(n) || n < 1)
+    throw usageError(
+      `"${arg ?? ''}" is not a deployment id (the number \`deploy start\` printed).`,
+    );
+  return n;
+}
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  option: string,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value))
+    throw usageError(`${option} must be one of ${allowed.join(', ')}, got "${value}".`);
+  return value as T;
+}
+
+/** Deployments whose `deploy run` wrapper died are marked as interrupted first (never fails the command). */
+export async function sweepInterrupted(rec: Recorder): Promise<void> {
+  await rec.call('deployments.sweepInterrupted', {}).catch(() => undefined);
+}
+
+/** --snapshot FILE (- for stdin): a JSON object recorded as the environment's next snapshot. */
+export async function snapshotOf(ctx: CliContext): Promise<Record<string, unknown> | null> {
+  const file = ctx.values.snapshot as string | undefined;
+  if (file === undefined) return null;
+  const text = await readTextFile(file, '--snapshot', ctx.stdin, 256 * 1024);
+  let content: unknown;
+  try {
+    content = JSON.parse(text);
+  } catch (e) {
+    throw new AppError('BAD_INPUT', `--snapshot: ${file} is not JSON (${(e as Error).message}).`, {
+      hint: 'Give the configuration as one JSON object. Nothing was changed.',
+    });
+  }
+  if (content === null || typeof content !== 'object' || Array.isArray(content))
+    throw new AppError('BAD_INPUT', `--snapshot: ${file} must hold one JSON object.`, {
+      hint: 'Nothing was changed.',
+    });
+  return content as Record<string, unknown>;
+}
+
+/** What `deploy start` and `deploy run` record first: the environment, the snapshot, the version. */
+export async function startInput(ctx: CliContext, rec: Recorder, target: string | undefined) {
+  const version = ctx.values.version as string | undefined;
+  if (version === undefined) throw usageError('--version V is needed: the version being deployed.');
+  const content = await snapshotOf(ctx);
+  const { environment, label } = await environmentNamed(rec, target);
+  const snapshotId = content
+    ? (await rec.call('snapshots.create', { environmentId: environment.id, content })).id
+    : null;
+  return {
+    label,
+    input: {
+      environmentId: environment.id,
+      version,
+      accessUrl: (ctx.values.url as string | undefined) ?? null,
+      snapshotId,
+    },
+  };
+}
+
+function summaryLines(d: DeploymentDetail): string[] {
+  return d.diagnosticSummary ? d.diagnosticSummary.split('\n').map((l) => `  ${l}`) : [];
+}
+
+/** A deployment as a few labelled lines, then its log, one line each. */
+export function deploymentText(d: DeploymentDetail): string {
+  const lines = [
+    `Deployment ${d.id}: ${d.projectName}/${d.environmentName} ${d.version} ${d.status}`,
+    `Started    ${isoTime(d.startedAt)}`,
+    `Finished   ${isoTime(d.finishedAt) ?? '-'}`,
+    ...(d.accessUrl ? [`URL        ${d.accessUrl}`] : []),
+    ...(d.snapshot
+      ? [`Snapshot   v${d.snapshot.version} (${d.snapshot.sha256.slice(0, 12)})`]
+      : []),
+    ...(d.diagnosticSummary ? ['Summary', ...summaryLines(d)] : []),
+    ...(d.logs.length ? ['Log'] : []),
+  ];
+  return `${lines.map((l) => terminalSafe(l)).join('\n')}\n${tsv(d.logs.map((l) => [isoTime(l.ts), l.level, l.message]))}`;
+}
+
+async function start(ctx: CliContext, rec: Recorder, target: string | undefined): Promise<Outcome> {
+  const { input } = await startInput(ctx, rec, target);
+  const d = await rec.call('deployments.create', { ...input, status: 'running' });
+  return { exit: EXIT.ok, json: { deployment: d }, text: `${d.id}\n` };
+}
+
+async function log(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome> {
+  const level =
+    oneOf<LogLevel>(ctx.values.level as string | undefined, '--level', LOG_LEVELS) ?? 'info';
+  // Refused before stdin is read when it does not exist (nothing is appended).
+  await rec.call('deployments.get', { id });
+  let appended = 0;
+  const batcher = new LogBatcher(async (lines) => {
+    appended += (await rec.call('deployments.appendLogs', { id, lines })).appended;
+  });
+  await readLines(
+    ctx.stdin,
+    (message) => batcher.push(level, message),
+    () => batcher.room(),
+  );
+  await batcher.close();
+  return { exit: EXIT.ok, json: { deploymentId: id, appended }, text: '' };
+}
+
+async function finish(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome> {
+  const status = oneOf(ctx.values.status as string | undefined, '--status', FINAL);
+  if (!status) throw usageError(`--status is needed: one of ${FINAL.join(', ')}.`);
+  const file = ctx.values['summary-file'] as string | undefined;
+  const summary =
+    file === undefined
+      ? undefined
+      : await readTextFile(file, '--summary-file', ctx.stdin, 20000 * 4);
+  const d = await rec.call('deployments.setStatus', {
+    id,
+    status,
+    ...(summary === undefined ? {} : { diagnosticSummary: summary }),
+  });
+  return { exit: EXIT.ok, json: { deployment: d }, text: tsv([[d.id, d.status]]), escaped: true };
+}
+
+async function list(ctx: CliContext, rec: Recorder, target: string | undefined): Promise<Outcome> {
+  const status = oneOf<DeploymentStatus>(
+    ctx.values.status as string | undefined,
+    '--status',
+    DEPLOYMENT_STATUSES,
+  );
+  const limit = intOption(ctx.values.limit as string | undefined, '--limit', 1, 500, 50);
+  const where =
+    target === undefined
+      ? {}
+      : target.includes('/')
+        ? { environmentId: (await environmentNamed(rec, target)).environment.id }
+        : { projectId: (await projectNamed(rec, target)).id };
+  const page = await rec.call('deployments.list', {
+    limit,
+    ...where,
+    ...(status ? { status } : {}),
+  });
+  return listed(
+    { deployments: page.items, total: page.total },
+    tsv(
+      page.items.map((d) => [
+        d.id,
+        `${d.projectName}/${d.environmentName}`,
+        d.version,
+        d.status,
+        isoTime(d.startedAt),
+        isoTime(d.finishedAt),
+      ]),
+    ),
+  );
+}
+
+async function deploy(ctx: CliContext): Promise<Outcome> {
+  const [sub, arg, ...extra] = ctx.args;
+  if (sub === 'run') {
+    if (!arg || extra.length)
+      throw usageError('Use: deploy run <project>/<env> --version V -- <command…>');
+    return deployRun(ctx, arg);
+  }
+  if (ctx.passthrough !== null)
+    throw usageError(`"deploy ${sub ?? ''}" does not run a command: remove the "--".`);
+  const subs: Record<string, { args: 0 | 1; needs?: boolean; options: string[] }> = {
+    start: { args: 1, needs: true, options: ['version', 'url', 'snapshot'] },
+    log: { args: 1, needs: true, options: ['level'] },
+    finish: { args: 1, needs: true, options: ['status', 'summary-file'] },
+    list: { args: 1, options: ['status', 'limit'] },
+    show: { args: 1, needs: true, options: [] },
+  };
+  const spec = sub === undefined ? undefined : subs[sub];
+  if (!spec) throw usageError('Use: deploy start|log|finish|list|show|run …');
+  if (spec.needs && arg === undefined)
+    throw usageError(
+      `"deploy ${sub}" needs ${sub === 'start' ? '<project>/<env>' : 'a deployment id'}.`,
+    );
+  if (extra.length) throw usageError(`Unexpected argument "${extra[0]}".`);
+  for (const o of [
+    'version',
+    'url',
+    'snapshot',
+    'level',
+    'status',
+    'summary-file',
+    'limit',
+    'pause-wait',
+  ])
+    if (ctx.values[o] !== undefined && !spec.options.includes(o))
+      throw usageError(`--${o} is not an option of "deploy ${sub}".`);
+  const id = sub === 'start' || sub === 'list' ? 0 : deploymentId(arg);
+  return withRecorder(ctx, async (rec) => {
+    await sweepInterrupted(rec);
+    switch (sub) {
+      case 'start':
+        return start(ctx, rec, arg);
+      case 'log':
+        return log(ctx, rec, id);
+      case 'finish':
+        return finish(ctx, rec, id);
+      case 'list':
+        return list(ctx, rec, arg);
+      default: {
+        const d = await rec.call('deployments.get', { id });
+        return listed({ deployment: d }, deploymentText(d));
+      }
+    }
+  });
+}
+
+export const deploymentCommands: CliCommand[] = [
+  {
+    name: 'deploy',
+    usage: [
+      ['deploy start <project>/<env> --version V', 'record a running deployment; prints its id'],
+      ['  [--url U] [--snapshot FILE]', 'its URL; its configuration (a JSON file, - for stdin)'],
+      ['deploy log <id> [--level L]', 'append the lines of stdin to its log, as they come'],
+      ['deploy finish <id> --status S', 'succeeded|failed|cancelled [--summary-file F]'],
+      ['deploy list [<project>[/<env>]]', 'newest first [--status S] [--limit N]'],
+      ['deploy show <id>', 'a deployment, its summary and its log'],
+      ['deploy run <project>/<env> --version V', 'run a deploy command and record it all:'],
+      ['  [--pause-wait S] -- <command…>', 'its output, status, summary; exits with its code'],
+    ],
+    help: `Listings print one row per line, fields separated by tabs; --json for machines.
+deploy run streams the command's output (stdout at level info, stderr at warn) into the
+deployment's log and to the terminal, finishes with the status its exit code implies
+(Ctrl-C: cancelled), and stores a diagnostic summary. While automation is paused it
+waits up to --pause-wait seconds (default 600) instead of failing the deploy.`,
+    options: {
+      version: { type: 'string' },
+      url: { type: 'string' },
+      snapshot: { type: 'string' },
+      level: { type: 'string' },
+      status: { type: 'string' },
+      'summary-file': { type: 'string' },
+      limit: { type: 'string' },
+      'pause-wait': { type: 'string' },
+    },
+    args: 'any',
+    passthrough: true,
+    run: deploy,
+  },
+];

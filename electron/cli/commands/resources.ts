@@ -1,0 +1,77 @@
+// `stateward resource set|list`: the last known status of each resource of an
+// environment (a database, a queue, a host), as health checks and deploy scripts report it.
+import type { ResourceHealth } from '../../../shared/domain.ts';
+import { RESOURCE_HEALTH } from '../../../shared/domain.ts';
+import type { CliCommand, CliContext } from '../args.ts';
+import { usageError } from '../args.ts';
+import type { Outcome } from '../output.ts';
+import { readTextFile } from '../prompt.ts';
+import { environmentNamed, isoTime, listed, tsv, withRecorder } from './projects.ts';
+
+async function resource(ctx: CliContext): Promise<Outcome> {
+  const [sub, target, name, ...extra] = ctx.args;
+  if (sub === 'set') {
+    if (!target || !name || extra.length)
+      throw usageError('Use: resource set <project>/<env> NAME --status S [--detail D]');
+    const status = ctx.values.status as string | undefined;
+    if (!(RESOURCE_HEALTH as readonly string[]).includes(status ?? ''))
+      throw usageError(
+        `--status must be one of ${RESOURCE_HEALTH.join(', ')}${status === undefined ? '' : `, got "${status}"`}.`,
+      );
+    const inline = ctx.values.detail as string | undefined;
+    const file = ctx.values['detail-file'] as string | undefined;
+    if (inline !== undefined && file !== undefined)
+      throw usageError('Give --detail or --detail-file, not both.');
+    const detail =
+      file === undefined ? inline : await readTextFile(file, '--detail-file', ctx.stdin, 80 * 1024);
+    return withRecorder(ctx, async (rec) => {
+      const { environment, label } = await environmentNamed(rec, target);
+      const s = await rec.call('resources.set', {
+        environmentId: environment.id,
+        resource: name,
+        status: status as ResourceHealth,
+        ...(detail === undefined ? {} : { detail }),
+      });
+      return listed({ resource: s, environment: label }, tsv([[label, s.resource, s.status]]));
+    });
+  }
+  if (sub === 'list') {
+    if (!target || name !== undefined) throw usageError('Use: resource list <project>/<env>');
+    if (
+      ctx.values.status !== undefined ||
+      ctx.values.detail !== undefined ||
+      ctx.values['detail-file'] !== undefined
+    )
+      throw usageError('"resource list" takes no --status or --detail.');
+    return withRecorder(ctx, async (rec) => {
+      const { environment, label } = await environmentNamed(rec, target);
+      const list = await rec.call('resources.list', { environmentId: environment.id });
+      return listed(
+        { environment: label, resources: list },
+        tsv(list.map((s) => [s.resource, s.status, isoTime(s.checkedAt), s.detail || null])),
+      );
+    });
+  }
+  throw usageError('Use: resource set|list …');
+}
+
+export const resourceCommands: CliCommand[] = [
+  {
+    name: 'resource',
+    usage: [
+      [
+        'resource set <project>/<env> NAME',
+        `--status ${RESOURCE_HEALTH.join('|')} [--detail D | --detail-file F]`,
+      ],
+      ['resource list <project>/<env>', 'each resource: status, when checked, detail'],
+    ],
+    help: 'Listings print one row per line, fields separated by tabs; --json for machines.',
+    options: {
+      status: { type: 'string' },
+      detail: { type: 'string' },
+      'detail-file': { type: 'string' },
+    },
+    args: 'any',
+    run: resource,
+  },
+];
