@@ -60,7 +60,9 @@ describe('permission repair at start', () => {
     expect(rt.startup).toEqual({ state: 'ready' });
     expect(loosePermissions(dir)).toEqual([]);
     expect(rt.permissionRepair?.tightened).toContain('keys/keyring.json (644 → 600)');
-    expect(appStatus(rt).permissionNotes?.join('\n')).toContain('keys/keyring.json (644 → 600)');
+    expect((await appStatus(rt)).permissionNotes?.join('\n')).toContain(
+      'keys/keyring.json (644 → 600)',
+    );
     expect(logText(rt)).toMatch(/tightened \d+ path\(s\) in the data directory/);
     expect(logText(rt)).toContain('keys/keyring.json');
   });
@@ -80,7 +82,7 @@ describe('permission repair at start', () => {
     const dir = await populatedDataDir();
     const rt = await startTestRuntime(world, dir);
     expect(rt.permissionRepair).toEqual({ tightened: [], foreign: [], failed: [] });
-    expect(appStatus(rt).permissionNotes).toBeUndefined();
+    expect((await appStatus(rt)).permissionNotes).toBeUndefined();
   });
 
   it('a process that does not own the data dir (no lock) changes nothing', async () => {
@@ -143,7 +145,7 @@ describe('permission repair at start', () => {
     expect(rt.permissionRepair?.foreign).toEqual(['backups/planted.sqlite']);
     expect(logText(rt)).toMatch(/1 path\(s\) in the data directory belong to another user/);
     expect(logText(rt)).toContain('backups/planted.sqlite');
-    expect(appStatus(rt).permissionNotes?.join('\n')).toMatch(
+    expect((await appStatus(rt)).permissionNotes?.join('\n')).toMatch(
       /belong to another user[^\n]*backups\/planted\.sqlite/,
     );
     expect(modeOf(foreign)).toBe(0o600);
