@@ -41,6 +41,8 @@ export async function serve(args: string[]): Promise<void> {
     args,
     options: {
       'data-dir': { type: 'string' },
+      /** Team mode: this PostgreSQL database (else STATEWARD_DATABASE_URL, else database.json). */
+      'database-url': { type: 'string' },
       port: { type: 'string', default: '0' },
       'max-upload-bytes': { type: 'string', default: String(DEFAULT_MAX_UPLOAD_BYTES) },
       /** Serve the API only (the page is not needed, or not built). */
@@ -81,6 +83,7 @@ export async function serve(args: string[]): Promise<void> {
     source: resolved.source,
     transport: 'http',
     lockMode: 'host',
+    databaseUrl: values['database-url'],
   });
   if (rt.startup.state === 'refused') {
     process.stderr.write(

@@ -3,19 +3,30 @@
 import path from 'node:path';
 
 export const DATA_DIR_FLAG = '--data-dir';
+/** Team mode: the PostgreSQL database to use instead of the data dir's binding (database.json). */
+export const DATABASE_URL_FLAG = '--database-url';
 
 /**
  * The value of `--data-dir=DIR` or `--data-dir DIR` in argv, or undefined.
  * The last occurrence wins, as with most CLIs; an empty value counts as absent.
  */
 export function dataDirFlag(argv: readonly string[]): string | undefined {
+  return flagValue(argv, DATA_DIR_FLAG);
+}
+
+/** The value of `--database-url=URL` or `--database-url URL` in argv, or undefined (same rules). */
+export function databaseUrlFlag(argv: readonly string[]): string | undefined {
+  return flagValue(argv, DATABASE_URL_FLAG);
+}
+
+function flagValue(argv: readonly string[], flag: string): string | undefined {
   let value: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') break;
-    if (arg.startsWith(`${DATA_DIR_FLAG}=`)) {
-      value = arg.slice(DATA_DIR_FLAG.length + 1);
-    } else if (arg === DATA_DIR_FLAG) {
+    if (arg.startsWith(`${flag}=`)) {
+      value = arg.slice(flag.length + 1);
+    } else if (arg === flag) {
       const next = argv[i + 1];
       if (next !== undefined && !next.startsWith('--')) {
         value = next;

@@ -14,7 +14,7 @@ import { dialogHandlers } from './dialogs.ts';
 import { notify } from './notify.ts';
 import { osKeychain } from './keychain.ts';
 import { registerIpc } from './ipc.ts';
-import { dataDirFlag, exeDirFor } from './launch-args.ts';
+import { dataDirFlag, databaseUrlFlag, exeDirFor } from './launch-args.ts';
 import { buildMenu } from './menu.ts';
 import type { AppPages } from './security.ts';
 import { installSecurity, isAppPage, registerAppScheme } from './security.ts';
@@ -110,6 +110,7 @@ async function start(): Promise<void> {
     source: resolved.source,
     transport: 'electron',
     lockMode: 'app',
+    databaseUrl: databaseUrlFlag(process.argv),
   });
   if (rt.startup.state === 'refused') {
     rt.logger.log('warn', `data directory refused: ${rt.startup.code}: ${rt.startup.message}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataDirFlag, exeDirFor } from '../../electron/main/launch-args.ts';
+import { dataDirFlag, databaseUrlFlag, exeDirFor } from '../../electron/main/launch-args.ts';
 
 describe('dataDirFlag', () => {
   it('reads --data-dir=DIR and --data-dir DIR', () => {
@@ -26,6 +26,17 @@ describe('dataDirFlag', () => {
     expect(dataDirFlag(['x', '--data-dirs=/a'])).toBeUndefined();
     expect(dataDirFlag(['x', '---data-dir=/a'])).toBeUndefined();
     expect(dataDirFlag(['x', '--', '--data-dir=/a'])).toBeUndefined();
+  });
+});
+
+describe('databaseUrlFlag', () => {
+  it('reads --database-url=URL and --database-url URL, independently of --data-dir', () => {
+    const url = 'postgres://ann@db:5432/control?sslmode=verify-full&schema=team';
+    expect(databaseUrlFlag(['x', '--data-dir', '/d', `--database-url=${url}`])).toBe(url);
+    expect(databaseUrlFlag(['x', '--database-url', url, '--data-dir=/d'])).toBe(url);
+    expect(dataDirFlag(['x', '--database-url', url, '--data-dir=/d'])).toBe('/d');
+    expect(databaseUrlFlag(['x', '--data-dir', '/d'])).toBeUndefined();
+    expect(databaseUrlFlag(['x', '--', '--database-url', url])).toBeUndefined();
   });
 });
 
