@@ -6,6 +6,7 @@ import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
+import { TeamPanel, useTeam } from '../components/TeamBanner.tsx';
 import { formatBytes, formatCount, formatTime, SOURCE_LABEL } from '../format.ts';
 import { useQuery } from '../hooks/useQuery.ts';
 import { useApp } from '../stores/app.ts';
@@ -47,6 +48,7 @@ function DashboardBody({ status }: { status: AppStatus }) {
   const openDeployment = useNav((s) => s.openDeployment);
   const rev = useRevision('deployments');
   const recent = useQuery('dashboard-recent', () => invoke('deployments.list', { limit: 6 }), rev);
+  const { team } = useTeam();
   const schemaCurrent = status.schemaVersion === status.appSchemaVersion;
   const counts = [
     { label: 'Projects', value: status.counts.projects, onClick: () => go({ view: 'projects' }) },
@@ -80,6 +82,7 @@ function DashboardBody({ status }: { status: AppStatus }) {
       </div>
       <div className="dash-grid">
         <SafetyPanel />
+        {team && <TeamPanel team={team} />}
         <section className="card" aria-labelledby="dash-recent">
           <h2 id="dash-recent" className="card-title">
             <Icon name="deployments" /> Recent deployments
@@ -127,10 +130,18 @@ function DashboardBody({ status }: { status: AppStatus }) {
               <span className="path">{status.dataDir}</span>
             </Row>
             <Row label="Chosen by">{SOURCE_LABEL[status.dataDirSource]}</Row>
-            <Row label="Database size" testId="db-size">
-              {formatBytes(status.dbBytes)}
-            </Row>
-            <Row label="Write-ahead log">{formatBytes(status.walBytes)}</Row>
+            {team ? (
+              <Row label="Database" testId="db-size">
+                team database (PostgreSQL); the data dir keeps keys, backups, restores and logs
+              </Row>
+            ) : (
+              <>
+                <Row label="Database size" testId="db-size">
+                  {formatBytes(status.dbBytes)}
+                </Row>
+                <Row label="Write-ahead log">{formatBytes(status.walBytes)}</Row>
+              </>
+            )}
             <Row label="Lock">
               {status.lock
                 ? `Held by pid ${status.lock.pid} on ${status.lock.host} (${status.lock.mode}) since ${formatTime(status.lock.since)}`
