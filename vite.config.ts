@@ -1,7 +1,8 @@
 // One config, three builds chosen by --mode:
 //   (default)          the renderer → dist/renderer
-//   electron-main      the Electron main process (core, handlers, shell) → dist-electron/main.js
-//                      and its backup worker → dist-electron/backup-worker.js
+//   electron-main      the Electron main process (core, handlers, shell) → dist-electron/main.js,
+//                      its backup worker → dist-electron/backup-worker.js and the HTTP host
+//                      the drill boots → dist-electron/serve.js
 //   electron-preload   the preload script → dist-electron/preload.cjs
 import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
@@ -49,6 +50,8 @@ export default defineConfig(({ mode }) => {
           entry: {
             main: path.resolve('electron/main/main.ts'),
             'backup-worker': path.resolve('electron/core/backup/worker.ts'),
+            // The HTTP host: the restore drill boots it on a copy as a utility process.
+            serve: path.resolve('electron/host/serve.ts'),
           },
           formats: ['es'],
           fileName: (_format, name) => `${name}.js`,

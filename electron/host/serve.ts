@@ -15,6 +15,7 @@ import type { HandlerMap } from '../handlers/registry.ts';
 import { DownloadTickets, HTTP_DOWNLOAD_PATH, startHost } from './server.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './upload.ts';
 import { findBackup } from '../handlers/backups.ts';
+import { UTILITY_ARGS_ENV } from '../core/restore/boot.ts';
 
 const unsupportedDialog = (): never => {
   throw new AppError('UNSUPPORTED_HERE', 'Native file dialogs exist only in the desktop app.', {
@@ -120,14 +121,23 @@ export async function serve(args: string[]): Promise<void> {
   }
 }
 
-// Run as a script, or (the drill in the desktop app) as an Electron utility process, whose
-// arguments follow `--`.
-const asUtility = 'parentPort' in process && process.argv.includes('--');
+/** An Electron utility process (the drill in the desktop app) gets its arguments as JSON. */
+function utilityArgs(): string[] | null {
+  const raw = 'parentPort' in process ? process.env[UTILITY_ARGS_ENV] : undefined;
+  if (raw === undefined) return null;
+  delete process.env[UTILITY_ARGS_ENV];
+  const args = JSON.parse(raw) as unknown;
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
+    throw new Error(`${UTILITY_ARGS_ENV} must be a JSON array of strings`);
+  return args;
+}
+
+const asUtility = utilityArgs();
 if (
   asUtility ||
   (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
 ) {
-  serve(process.argv.slice(asUtility ? process.argv.indexOf('--') + 1 : 2)).catch((e: unknown) => {
+  serve(asUtility ?? process.argv.slice(2)).catch((e: unknown) => {
     process.stderr.write(`serve: ${(e as Error).stack ?? String(e)}\n`);
     process.exit(4);
   });

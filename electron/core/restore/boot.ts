@@ -18,6 +18,8 @@ import { FILE_MODE, processAlive } from '../fsutil.ts';
 import { openWritable } from '../store/db.ts';
 import { readHistory } from '../store/migrate.ts';
 
+/** How the host entry gets its arguments when it runs as an Electron utility process (JSON). */
+export const UTILITY_ARGS_ENV = 'STATEWARD_SERVE_ARGS';
 export const BOOT_TIMEOUT_MS = 30_000;
 export const BOOT_STOP_GRACE_MS = 5_000;
 const LOG_LINES = 20;
