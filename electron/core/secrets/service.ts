@@ -733,10 +733,7 @@ export class SecretService {
    * refusal. While locked nothing can be compared, so the text is refused until
    * secrets are unlocked (only when secrets exist).
    */
-  async assertNoSecretValues(
-    field: keyof typeof FIELD_WORDS,
-    content: unknown,
-  ): Promise<void> {
+  async assertNoSecretValues(field: keyof typeof FIELD_WORDS, content: unknown): Promise<void> {
     const rows = await this.data().read(allSecrets);
     if (rows.length === 0 || content === null || content === undefined) return;
     const text = typeof content === 'string' ? content : JSON.stringify(content);
@@ -780,7 +777,13 @@ export class SecretService {
    */
   resolveAll(db: ReadableDB): SecretResolution {
     // A copy being drilled or previewed: a SQLite file.
-    const rows = runSqlite(db, allSecrets(SQLITE));
+    return this.resolveRows(runSqlite(db, allSecrets(SQLITE)));
+  }
+
+  /** resolveAll on rows already read (the server drill reads them from its scratch schema). */
+  resolveRows(
+    rows: (SecretRow & { environment_name: string; project_name: string })[],
+  ): SecretResolution {
     const ref = (r: (typeof rows)[number]) => ({
       id: r.id,
       project: r.project_name,
