@@ -514,15 +514,16 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
         );
       rt.restores.syncDrillIndex();
     }
-    // A key file (automation) unlocks secrets on its own; a passphrase is asked for by the UI or CLI.
-    if (process.env.STATEWARD_KEY_FILE) {
-      try {
-        await rt.secrets.unlock();
-      } catch (e) {
-        if (!isAppError(e)) throw e;
-        if (e.code !== 'SECRETS_NOT_SET_UP')
-          logger.log('warn', `secrets stay locked: ${e.code}: ${e.message}`);
-      }
+  }
+  // A key file (automation) unlocks secrets on its own, on either backend; a passphrase is
+  // asked for by the UI or CLI.
+  if (rt.data && process.env.STATEWARD_KEY_FILE) {
+    try {
+      await rt.secrets.unlock();
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      if (e.code !== 'SECRETS_NOT_SET_UP')
+        logger.log('warn', `secrets stay locked: ${e.code}: ${e.message}`);
     }
   }
   return rt;

@@ -23,9 +23,11 @@ import type { Runtime } from '../../electron/core/runtime.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { makeKeyFile, useSecretsEnv } from '../helpers/secrets-util.ts';
 import { modeOf, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+const secretsEnv = useSecretsEnv();
 const LAST = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 const BOUND: Binding = {
@@ -388,6 +390,18 @@ describe.skipIf(skip !== null)('team mode on a real PostgreSQL server', () => {
     const list = await invoke<{ items: unknown[] }>(rt, 'projects.list');
     expect(list.items).toEqual([]);
     await invoke(rt, 'projects.create', { name: 'after-promote' });
+  });
+
+  it('STATEWARD_KEY_FILE unlocks secrets at start in team mode too', async () => {
+    const schema = newSchema();
+    const dir = world.dir();
+    secretsEnv.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
+    const first = ready(await start(schema, { dir }));
+    await first.secrets.setup({});
+    first.close();
+    await first.closed();
+    const again = ready(await start(schema, { dir }));
+    expect(await again.secrets.status()).toMatchObject({ initialized: true, unlocked: true });
   });
 
   it('a read-only (lockless) start never migrates the team schema: STORE_NOT_READY, schema untouched', async () => {
