@@ -53,8 +53,15 @@ function sourceArg(rt: Runtime, arg: string): RestoreSource {
 
 function reportText(r: DrillReport): string {
   const lines = [`${r.passed ? 'PASSED' : 'FAILED'}  ${r.summary}`, ''];
-  for (const s of r.steps)
+  for (const s of r.steps) {
     lines.push(`  ${s.status.toUpperCase().padEnd(4)} ${s.title} (${s.ms} ms): ${s.detail}`);
+    // The boot step's requests to the app it booted, and that app's last log lines when it failed.
+    for (const p of s.probes ?? [])
+      lines.push(
+        `       ${p.status.toUpperCase().padEnd(4)} ${p.name}${p.request ? ` [${p.request} → ${p.httpStatus ?? 'no answer'}]` : ''} (${p.ms} ms): ${p.detail}`,
+      );
+    for (const l of s.log ?? []) lines.push(`       log: ${l}`);
+  }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1054,6 +1054,23 @@ export function drillMarkdown(r: DrillReport): string {
         `| ${mdText(s.title)} | ${mdText(String(s.status).toUpperCase())} | ${mdText(s.ms)} ms | ${mdText(s.detail)} |`,
     ),
   ];
+  for (const s of r.steps) {
+    // A report file edited by hand may hold anything here: printed as text, or not at all.
+    if (!Array.isArray(s.probes) || !s.probes.length) continue;
+    lines.push(
+      '',
+      `## ${mdText(s.title)}: requests`,
+      '',
+      '| Probe | Request | HTTP | Time | Result | Detail |',
+      '|---|---|---|---|---|---|',
+      ...s.probes.map(
+        (p) =>
+          `| ${mdText(p.name)} | ${mdText(p.request ?? '—')} | ${mdText(p.httpStatus ?? '—')} | ${mdText(p.ms)} ms | ${mdText(String(p.status).toUpperCase())} | ${mdText(p.detail)} |`,
+      ),
+    );
+    if (Array.isArray(s.log) && s.log.length)
+      lines.push('', "The app's last log lines:", '', ...s.log.map((l) => `- ${mdText(l)}`));
+  }
   if (r.warnings.length)
     lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${mdText(w)}`));
   lines.push('', 'Sign-off: ______________________  Date: __________', '');
@@ -1074,6 +1091,23 @@ export function drillHtml(r: DrillReport): string {
     )
     .join('\n');
   const fact = (k: string, v: string) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`;
+  const probes = r.steps
+    .filter((s) => Array.isArray(s.probes) && s.probes.length)
+    .map(
+      (s) =>
+        `<h2>${esc(s.title)}: requests</h2><table class="probes"><tr><th>Probe</th><th>Request</th><th>HTTP</th><th>Time</th><th>Result</th><th>Detail</th></tr>
+${s
+  .probes!.map(
+    (p) =>
+      `<tr class="${esc(String(p.status))}"><td>${esc(String(p.name))}</td><td><code>${esc(String(p.request ?? '—'))}</code></td><td>${esc(String(p.httpStatus ?? '—'))}</td><td>${esc(String(p.ms))} ms</td><td><b>${esc(String(p.status).toUpperCase())}</b></td><td>${esc(String(p.detail))}</td></tr>`,
+  )
+  .join('\n')}</table>${
+          Array.isArray(s.log) && s.log.length
+            ? `<p>The app's last log lines:</p><pre>${s.log.map((l) => esc(String(l))).join('\n')}</pre>`
+            : ''
+        }`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Stateward restore drill ${esc(r.id)}</title>
 <style>body{font:14px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#111}h1{font-size:1.4rem}
@@ -1087,6 +1121,7 @@ ${fact('Backup file', r.source.fileName)}${fact('Backup id / kind', `${r.source.
 ${fact('Size', `${r.source.bytes.toLocaleString('en-US')} bytes`)}<tr><th>SHA-256</th><td><code>${esc(r.source.sha256 ?? '—')}</code></td></tr>${fact('Schema', `${r.source.schemaVersion} → ${r.source.appSchemaVersion}`)}</table>
 <h2>Steps</h2><table><tr><th>Step</th><th>Result</th><th>Time</th><th>Detail</th></tr>
 ${rows}</table>
+${probes}
 ${r.warnings.length ? `<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
 <p>Sign-off: ______________________ &nbsp; Date: __________</p></body></html>
 `;

@@ -3,7 +3,12 @@
 // progress of a drill that is still running. Shared by the restore wizard, the
 // Verify wizard and the drill report page.
 import { useState } from 'react';
-import type { DrillReport, DrillStep, DrillStepStatus } from '../../../shared/domain.ts';
+import type {
+  DrillProbe,
+  DrillReport,
+  DrillStep,
+  DrillStepStatus,
+} from '../../../shared/domain.ts';
 import { formatBytes, formatCount } from '../format.ts';
 import { drillSummaryText } from '../names.ts';
 import { DRILL_STEPS, exportDrill, STEP_STATUS_LABEL } from '../restores.ts';
@@ -110,10 +115,52 @@ export function DrillSteps({ report }: { report: DrillReport }) {
               {s.detail}
               {s.key === 'secrets' && <SecretsUnlockedSince step={s} />}
             </span>
+            {Array.isArray(s.probes) && s.probes.length > 0 && <DrillProbes probes={s.probes} />}
+            {Array.isArray(s.log) && s.log.length > 0 && (
+              <details className="drill-step-log">
+                <summary>The app’s last log lines</summary>
+                <pre>{s.log.join('\n')}</pre>
+              </details>
+            )}
           </li>
         ),
       )}
     </ol>
+  );
+}
+
+/** The boot step's rows: each request to the app booted on the copy (and its start and stop). */
+function DrillProbes({ probes }: { probes: DrillProbe[] }) {
+  return (
+    <table className="drill-probes" aria-label="Requests to the app booted on the copy">
+      <thead>
+        <tr>
+          <th scope="col">
+            <span className="visually-hidden">Result</span>
+          </th>
+          <th scope="col">Probe</th>
+          <th scope="col">Request</th>
+          <th scope="col">HTTP</th>
+          <th scope="col">Time</th>
+          <th scope="col">Detail</th>
+        </tr>
+      </thead>
+      <tbody>
+        {probes.map((p, i) => (
+          <tr key={i} data-probe={p.name} data-status={p.status}>
+            <td>
+              <StepStatusIcon status={p.status} />
+              <span className="visually-hidden">{STEP_STATUS_LABEL[p.status]}</span>
+            </td>
+            <td>{p.name}</td>
+            <td>{p.request ? <code>{p.request}</code> : <span className="muted">—</span>}</td>
+            <td data-testid="probe-http">{p.httpStatus ?? <span className="muted">—</span>}</td>
+            <td className="drill-step-ms">{formatMs(p.ms)}</td>
+            <td>{p.detail}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
