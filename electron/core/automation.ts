@@ -21,6 +21,7 @@ import { lockIsLive, readLock } from './lock.ts';
 import { readJournal } from './restore/promote.ts';
 import { PROMOTE_RETRY_AFTER_MS } from './restore/guard.ts';
 import type { Runtime } from './runtime.ts';
+import { osUser } from './runtime.ts';
 import type { StoredPause } from './store/resources/automation.ts';
 import { liftPause, readPause, takePause } from './store/resources/automation.ts';
 import { appendAudit } from './store/resources/audit.ts';
@@ -47,14 +48,6 @@ export async function currentPause(rt: Runtime): Promise<StoredPause | null> {
   const pause = await data.read(readPause);
   cache.set(rt, { at: Date.now(), pause });
   return pause;
-}
-
-function osUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
-  }
 }
 
 /** Whether a process-held pause's holder still runs (null: another host, or held until resumed). */
@@ -107,7 +100,8 @@ export async function automationStatus(rt: Runtime): Promise<AutomationStatus> {
   };
 }
 
-const exact = (ms: number) =>
+/** A moment as the CLI and messages print it: `2026-11-27 17:16:57 UTC`. */
+export const exactTime = (ms: number): string =>
   new Date(ms)
     .toISOString()
     .replace('T', ' ')
@@ -123,7 +117,7 @@ export function describePause(p: AutomationPause): string {
       : p.until === 'process'
         ? ` It is lifted when that process ends.`
         : '';
-  return `Automation is paused by ${who} since ${exact(p.since)}${why}.${holder}`;
+  return `Automation is paused by ${who} since ${exactTime(p.since)}${why}.${holder}`;
 }
 
 /** The refusal of an automation write while paused (retryable). */

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors.ts';
 import { resolveDataDirHere } from '../core/paths.ts';
 import { startRuntime } from '../core/runtime.ts';
+import { startWatcher } from '../core/watch.ts';
 import { createRegistry } from '../handlers/index.ts';
 import type { HandlerMap } from '../handlers/registry.ts';
 import { DownloadTickets, HTTP_DOWNLOAD_PATH, startHost } from './server.ts';
@@ -96,12 +97,15 @@ export async function serve(args: string[]): Promise<void> {
   const registry = createRegistry(rt, hostTransportHandlers(downloads));
   const host = await startHost({ rt, registry, staticDir, port, downloads, maxUploadBytes });
   if (rt.store && !values['no-scheduler']) rt.backups.startScheduler();
+  // Changes other processes make (the CLI, scripts) reach the open pages too.
+  const watcher = startWatcher(rt);
   process.stdout.write(`Stateward (data: ${resolved.dir}) is running at ${host.url}\n`);
   process.stdout.write('Open that URL in a browser; press Ctrl+C to stop.\n');
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    watcher.stop();
     host
       .close()
       .finally(() => {

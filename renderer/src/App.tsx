@@ -22,6 +22,7 @@ import { ProjectScreen } from './screens/Project.tsx';
 import { Projects } from './screens/Projects.tsx';
 import { RefusalScreen, UnreachableScreen } from './screens/Refusal.tsx';
 import { PreviewBanner } from './components/PreviewBanner.tsx';
+import { PauseBanner, usePaused } from './components/PauseBanner.tsx';
 import { RestoreWizard } from './dialogs/RestoreWizard.tsx';
 import { VerifyWizard } from './dialogs/VerifyWizard.tsx';
 import { Compare } from './screens/Compare.tsx';
@@ -203,10 +204,12 @@ function Screen() {
 
 function Shell({ children }: { children: ReactNode }) {
   const previewing = usePreviewId() !== undefined;
+  const paused = usePaused();
   return (
-    <div className={previewing ? 'app app-preview' : 'app'}>
+    <div className={`app${previewing ? ' app-preview' : ''}${paused ? ' app-paused' : ''}`}>
       <Header />
       <PreviewBanner />
+      <PauseBanner />
       <Sidebar />
       <main className="content" id="content">
         {children}

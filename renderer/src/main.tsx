@@ -7,6 +7,7 @@ import { on } from './api.ts';
 import { App } from './App.tsx';
 import { withHint } from './backups.ts';
 import { scheduleStatusRefresh, useApp } from './stores/app.ts';
+import { useAutomation } from './stores/automation.ts';
 import { useBackupWizard, wizardShowsFailure } from './stores/backupWizard.ts';
 import { useData } from './stores/data.ts';
 import { useProgress } from './stores/progress.ts';
@@ -22,6 +23,7 @@ on('progress', (p) => {
   useProgress.getState().update(p);
   if (p.op === 'backup') useBackupWizard.getState().sawProgress(p.opId);
 });
+on('automation.changed', (status) => useAutomation.getState().set(status));
 on('backup.finished', () => useData.getState().bump('backups'));
 on('backup.failed', (f) => {
   useData.getState().bump('backups');

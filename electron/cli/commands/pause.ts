@@ -4,53 +4,12 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { AutomationStatus } from '../../../shared/domain.ts';
-import type { CommandInput, CommandName, CommandResult } from '../../../shared/contract.ts';
 import { AppError } from '../../../shared/errors.ts';
-import { describePause, resumeAutomation } from '../../core/automation.ts';
-import type { ResolvedDataDir } from '../../core/paths.ts';
-import type { Runtime } from '../../core/runtime.ts';
-import { createRegistry } from '../../handlers/index.ts';
-import type { CliCommand } from '../args.ts';
+import { describePause, exactTime, resumeAutomation } from '../../core/automation.ts';
+import type { CliCommand, CliContext } from '../args.ts';
 import { EXIT } from '../exit.ts';
-import { openShared } from '../open.ts';
 import type { CliIo, Outcome } from '../output.ts';
-
-async function withRuntime<T>(
-  where: ResolvedDataDir,
-  work: (rt: Runtime) => Promise<T>,
-): Promise<T> {
-  const rt = await openShared(where);
-  if (!rt)
-    throw new AppError(
-      'STORE_NOT_READY',
-      `There is no current Stateward database in ${where.dir}.`,
-      {
-        hint: 'Start the app once (or run `stateward migrate`) first; pause with the version that runs it.',
-      },
-    );
-  try {
-    return await work(rt);
-  } finally {
-    rt.close();
-  }
-}
-
-/** Run `name` through the registry (the CLI's runtime: automation); throws its error. */
-async function invoke<N extends CommandName>(
-  rt: Runtime,
-  name: N,
-  input: CommandInput<N>,
-): Promise<CommandResult<N>> {
-  const result = await createRegistry(rt, {}).dispatch(name, input);
-  if (!result.ok) {
-    const { code, message, hint, details } = result.error;
-    throw new AppError(code, message, {
-      ...(hint === undefined ? {} : { hint }),
-      ...(details === undefined ? {} : { details }),
-    });
-  }
-  return result.value as CommandResult<N>;
-}
+import { withRecorder } from './projects.ts';
 
 /** The status in words: one line per fact. */
 export function statusText(s: AutomationStatus): string {
@@ -58,7 +17,7 @@ export function statusText(s: AutomationStatus): string {
   if (s.pause) lines.push(describePause(s.pause));
   if (s.promote)
     lines.push(
-      `Automation is held off by a promote${s.promote.restoreId ? ` of restored copy ${s.promote.restoreId}` : ''}${s.promote.pid ? ` (process ${s.promote.pid} on ${s.promote.host})` : ''}${s.promote.since ? ` since ${new Date(s.promote.since).toISOString()}` : ''}.`,
+      `Automation is held off by a promote${s.promote.restoreId ? ` of restored copy ${s.promote.restoreId}` : ''}${s.promote.pid ? ` (process ${s.promote.pid} on ${s.promote.host})` : ''}${s.promote.since ? ` since ${exactTime(s.promote.since)}` : ''}.`,
     );
   if (!s.paused) lines.push('Automation is not paused.');
   else if (s.pause?.holderAlive === false || s.pause?.until === 'resume')
@@ -87,14 +46,10 @@ function runHeld(argv: string[], io: CliIo): Promise<number> {
   });
 }
 
-async function pause(
-  where: ResolvedDataDir,
-  reason: string,
-  command: string[] | null,
-  io: CliIo,
-): Promise<Outcome> {
-  return withRuntime(where, async (rt) => {
-    const status = await invoke(rt, 'automation.pause', {
+async function pause(ctx: CliContext, reason: string, command: string[] | null): Promise<Outcome> {
+  const io = ctx.io;
+  return withRecorder(ctx, async (rec) => {
+    const status = await rec.call('automation.pause', {
       reason,
       holdWhileRunning: command !== null,
     });
@@ -109,23 +64,23 @@ async function pause(
     // Only this process's own pause is lifted; one taken by someone else before stays.
     const after =
       mine && status.pause
-        ? await resumeAutomation(rt, {
+        ? await resumeAutomation(rec.rt, {
             pid: status.pause.pid,
             host: status.pause.host,
             since: status.pause.since,
           })
-        : await invoke(rt, 'automation.status', {});
+        : await rec.call('automation.status', {});
     return { exit, json: { ...after, exitCode: exit }, text: statusText(after) };
   });
 }
 
-async function resume(where: ResolvedDataDir): Promise<Outcome> {
-  return withRuntime(where, async (rt) => {
-    const before = await invoke(rt, 'automation.status', {});
-    const after = await invoke(rt, 'automation.resume', {});
+async function resume(ctx: CliContext): Promise<Outcome> {
+  return withRecorder(ctx, async (rec) => {
+    const before = await rec.call('automation.status', {});
+    const after = await rec.call('automation.resume', {});
     const lifted = before.pause;
     const text = lifted
-      ? `Automation resumed (it was paused by ${lifted.actor} since ${new Date(lifted.since).toISOString()}).\n`
+      ? `Automation resumed (it was paused by ${lifted.actor} since ${exactTime(lifted.since)}).\n`
       : 'Automation was not paused.\n';
     return {
       exit: EXIT.ok,
@@ -143,26 +98,27 @@ export const pauseCommands: CliCommand[] = [
 With -- <command…>: pause, run the command, resume afterwards (exits with its code). If this process is killed, the pause stays and is shown as held by a process that is gone: lift it with \`stateward resume\`.`,
     options: { reason: { type: 'string' } },
     passthrough: true,
-    run: ({ where, values, passthrough, io }) => {
+    run: (ctx) => {
+      const { passthrough } = ctx;
       if (passthrough !== null && passthrough.length === 0)
         throw new AppError('BAD_INPUT', 'Nothing to run after "--".', {
           hint: 'stateward pause --reason "upgrade" -- ./upgrade.sh',
         });
-      return pause(where, (values.reason as string | undefined) ?? '', passthrough, io);
+      return pause(ctx, (ctx.values.reason as string | undefined) ?? '', passthrough);
     },
   },
   {
     name: 'resume',
     usage: [['resume', 'lift the pause of automation writes']],
     help: 'Lifts any pause, also one held by a process that is gone. Not paused: nothing to do (exit 0).',
-    run: ({ where }) => resume(where),
+    run: resume,
   },
   {
     name: 'pause-status',
     usage: [['pause-status', 'is automation paused: by whom, why, since when']],
-    run: ({ where }) =>
-      withRuntime(where, async (rt) => {
-        const status = await invoke(rt, 'automation.status', {});
+    run: (ctx) =>
+      withRecorder(ctx, async (rec) => {
+        const status = await rec.call('automation.status', {});
         return { exit: EXIT.ok, json: status, text: statusText(status) };
       }),
   },
