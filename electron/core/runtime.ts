@@ -35,7 +35,7 @@ import { dropPromoteGuardFile } from './restore/guard.ts';
 import { adoptMachineSettings } from './machine-settings.ts';
 import type pg from 'pg';
 import type { PgTarget } from './pg/connect.ts';
-import { describeTarget } from './pg/connect.ts';
+import { connectionLost, describeTarget, isConnectionLost } from './pg/connect.ts';
 import { resolveBinding, openTeamPool } from './pg/binding.ts';
 import { advisoryKey, tryXactLockShared, withLock } from './pg/locks.ts';
 import { migratePostgres, planPgMigrations } from './pg/migrate.ts';
@@ -91,11 +91,21 @@ export function osUser(): string {
  */
 function teamData(team: TeamConnection): DataStore {
   const promoteKey = advisoryKey('promote', team.schema);
-  return pgData(team.pool, {
+  const data = pgData(team.pool, {
     beforeWrite: async (client) => {
       if (!(await tryXactLockShared(client, promoteKey))) throw promoteInProgress();
     },
   });
+  // A server restart or a terminated backend is PG_CONNECTION_LOST, not "something went wrong";
+  // the pool drops the dead connection, so the next command connects afresh.
+  const lost = (e: unknown): never => {
+    throw isConnectionLost(e) ? connectionLost(team.target, e) : e;
+  };
+  return {
+    backend: data.backend,
+    read: (work) => data.read(work).catch(lost),
+    write: (work) => data.write(work).catch(lost),
+  };
 }
 
 export class Runtime {

@@ -424,6 +424,36 @@ describe.skipIf(skip !== null)('team mode on a real PostgreSQL server', () => {
     );
   });
 
+  it('a command whose connection dies under it is PG_CONNECTION_LOST and changes nothing; the next one connects afresh', async () => {
+    const schema = newSchema();
+    const rt = ready(await start(schema));
+    const self = rt.team!.applicationName;
+    await withClient(db.url(), async (c) => {
+      await c.query('BEGIN');
+      await c.query(`LOCK TABLE ${schema}.projects IN ACCESS EXCLUSIVE MODE`);
+      const pending = testRegistry(rt).dispatch('projects.create', { name: 'cut-off' });
+      // The insert waits for the lock; then its backend is terminated (a server restart, an admin).
+      let pid: number | undefined;
+      for (let i = 0; i < 500 && pid === undefined; i++) {
+        const r = await c.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+          [self],
+        );
+        pid = r.rows[0]?.pid;
+        if (pid === undefined) await new Promise((res) => setTimeout(res, 20));
+      }
+      expect(pid).toBeDefined();
+      await c.query('SELECT pg_terminate_backend($1)', [pid]);
+      const r = await pending;
+      expect(r).toMatchObject({ ok: false, error: { code: 'PG_CONNECTION_LOST' } });
+      expect(JSON.stringify(r)).not.toContain(new URL(db.url()).password);
+      await c.query('ROLLBACK');
+    });
+    await invoke(rt, 'projects.create', { name: 'after-reconnect' });
+    const list = await invoke<{ items: { name: string }[] }>(rt, 'projects.list');
+    expect(list.items.map((p) => p.name)).toEqual(['after-reconnect']);
+  });
+
   it('a server that cannot be reached: the start-up is refused with PG_UNREACHABLE', async () => {
     const rt = await startTestRuntime(world, world.dir(), {
       databaseUrl: 'postgres://nobody@127.0.0.1:1/nowhere?sslmode=disable&connect_timeout=2',

@@ -208,6 +208,11 @@ export async function openTeamPool(
     max: TEAM_POOL_MAX,
     idleTimeoutMillis: 30_000,
   });
-  pool.on('error', connectionErrorLogger(target, opts.log));
+  const logError = connectionErrorLogger(target, opts.log);
+  // An idle connection that dies is dropped by the pool ('error' on the pool); one that dies
+  // while checked out fails its query, and its own 'error' event must not be left unhandled
+  // (that would end the process).
+  pool.on('error', logError);
+  pool.on('connect', (client) => client.on('error', logError));
   return { pool, serverVersion: first.serverVersion, applicationName: first.applicationName };
 }

@@ -226,6 +226,33 @@ const UNREACHABLE_CODES = new Set([
 const TLS_CERT_CODES =
   /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_SIGNATURE_FAILURE|ERR_SSL_.*)$/;
 
+/** Errors of a query whose connection is gone: terminated backend, server shut down or restarting, network. */
+const CONNECTION_LOST_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE']);
+
+/** Whether `e` says the connection died under the query (not that the query was wrong). */
+export function isConnectionLost(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    CONNECTION_LOST_CODES.has(err.code ?? '') ||
+    /Connection terminated|connection.*(closed|lost)|not queryable/i.test(err.message ?? '')
+  );
+}
+
+/** A command's query lost its connection: PG_CONNECTION_LOST, naming the server (never a password). */
+export function connectionLost(t: PgTarget, e: unknown): AppError {
+  const err = e as { code?: string; message?: string };
+  const raw = scrubPassword(err.message ?? String(e), t.password);
+  return new AppError(
+    'PG_CONNECTION_LOST',
+    `The connection to the team database ${describeTarget(t)} was lost: ${raw}`,
+    {
+      hint: 'A change in flight was rolled back, unless the connection died while it committed: check the change, then try again. If the server is down or restarting, wait for it.',
+      details: { target: describeTarget(t), cause: err.code ? `${err.code}: ${raw}` : raw },
+      cause: e,
+    },
+  );
+}
+
 /** Remove the password (raw and URL-encoded) from text that came from elsewhere. */
 function scrubPassword(text: string, password: string | null): string {
   if (password === null || password === '') return text;
