@@ -116,6 +116,13 @@ export function binaryOrder(c: Sql, column: string): RawBuilder<string> {
     : sql<string>`${sql.ref(column)} COLLATE "C"`;
 }
 
+/** `column` is one of `ids`, bound as one parameter whatever their number (one cached statement). */
+export function inIds(c: Sql, column: string, ids: readonly number[]): Expression<boolean> {
+  return c.dialect === 'sqlite'
+    ? sql<boolean>`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`
+    : sql<boolean>`${sql.ref(column)} = ANY(${ids}::bigint[])`;
+}
+
 /** Whether table `name` exists (a restored copy from an older version may lack newer tables). */
 export function* tableExists(c: Sql, name: string): Query<boolean> {
   const found = yield* row(

@@ -1,6 +1,5 @@
 // Deployment records with their status lifecycle, diagnostic summary and logs:
 // queries written once for SQLite and PostgreSQL (see ../sql.ts).
-import type { Expression } from 'kysely';
 import { sql } from 'kysely';
 import type {
   Deployment,
@@ -14,7 +13,7 @@ import { DEPLOYMENT_TRANSITIONS } from '../../../../shared/domain.ts';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Query, Sql } from '../sql.ts';
-import { assertChanged, exec, row, rows } from '../sql.ts';
+import { assertChanged, exec, inIds, row, rows } from '../sql.ts';
 import { getEnvironment } from './environments.ts';
 import { getSnapshot } from './snapshots.ts';
 
@@ -81,13 +80,6 @@ function selectDeployments(c: Sql) {
       'd.diagnostic_summary',
       'd.snapshot_id',
     ]);
-}
-
-/** `column` is one of `ids`: one parameter whatever their number (one cached statement per shape). */
-function idIn(c: Sql, column: string, ids: number[]): Expression<boolean> {
-  return c.dialect === 'sqlite'
-    ? sql<boolean>`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`
-    : sql<boolean>`${sql.ref(column)} = ANY(${ids}::bigint[])`;
 }
 
 const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
@@ -314,7 +306,7 @@ export function* listDeployments(c: Sql, f: DeploymentQuery): Query<CursorPage<D
       ? []
       : yield* rows<DeploymentRow>(
           selectDeployments(c).where(
-            idIn(
+            inIds(
               c,
               'd.id',
               page.map((k) => k.i),
