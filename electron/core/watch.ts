@@ -29,6 +29,8 @@ const RECORD_AREAS: readonly Area[] = [
 const OTHER_AREAS: readonly Area[] = ['audit', 'secrets'];
 
 export interface Watcher {
+  /** Settles once the first poll has taken its baseline (changes from then on are announced). */
+  readonly ready: Promise<void>;
   stop(): void;
 }
 
@@ -58,10 +60,14 @@ export function startWatcher(rt: Runtime, intervalMs = WATCH_INTERVAL_MS): Watch
       last = null;
     }
     const mark = data ? await data.read(changeMark) : null;
-    if (mark && last) {
-      if (mark.seq !== last.seq) for (const area of RECORD_AREAS) emitChanged(area);
-      else if (mark.version !== last.version) for (const area of OTHER_AREAS) emitChanged(area);
-    }
+    // SQLite's data_version ignores this connection's own commits (already announced);
+    // on PostgreSQL they cannot be told apart, and are announced again (a harmless refresh).
+    if (
+      mark &&
+      last &&
+      (mark.version !== last.version || (data?.backend === 'postgres' && mark.seq !== last.seq))
+    )
+      for (const area of mark.seq !== last.seq ? RECORD_AREAS : OTHER_AREAS) emitChanged(area);
     if (mark) last = mark;
     const state = pauseState(mark);
     if (lastPauseState !== null && state !== lastPauseState)
@@ -71,27 +77,32 @@ export function startWatcher(rt: Runtime, intervalMs = WATCH_INTERVAL_MS): Watch
 
   const emitChanged = (area: Area) => rt.events.emit('data.changed', { area });
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      tick()
-        .then(() => {
-          lastError = null;
-        })
-        .catch((e: unknown) => {
-          // A busy or briefly closed database: try again next time; say so once.
-          const message = (e as Error).message;
-          if (!stopped && message !== lastError)
-            rt.logger.log('warn', 'change watcher: poll failed', e);
-          lastError = message;
-        })
-        .finally(schedule);
-    }, intervalMs);
-    timer.unref();
+  let baselined: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (baselined = resolve));
+
+  function poll(): void {
+    tick()
+      .then(() => {
+        lastError = null;
+      })
+      .catch((e: unknown) => {
+        // A busy or briefly closed database: try again next time; say so once.
+        const message = (e as Error).message;
+        if (!stopped && message !== lastError)
+          rt.logger.log('warn', 'change watcher: poll failed', e);
+        lastError = message;
+      })
+      .finally(() => {
+        baselined();
+        if (stopped) return;
+        timer = setTimeout(poll, intervalMs);
+        timer.unref();
+      });
   }
 
-  schedule();
+  poll();
   return {
+    ready,
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
