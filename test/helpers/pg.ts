@@ -13,9 +13,9 @@ import path from 'node:path';
 import type { ClusterState } from './pg-cluster.ts';
 import { PG_RUN_ENV, PG_SKIP_ENV, PG_URL_ENV, startCluster } from './pg-cluster.ts';
 import { HELPERS_DIR } from './child.ts';
-import { withClient, withDatabase } from './pg-client.ts';
+import { pgTargetState, withClient, withDatabase } from './pg-client.ts';
 
-export { withClient, withDatabase };
+export { pgTargetState, withClient, withDatabase };
 
 let warned = false;
 

@@ -18,7 +18,13 @@ import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import type { SecretEntry } from '../../shared/domain.ts';
 import { isAppError } from '../../shared/errors.ts';
 import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
-import { pgSkipReason, usePgDatabase, withClient, withDatabase } from '../helpers/pg.ts';
+import {
+  pgSkipReason,
+  pgTargetState,
+  usePgDatabase,
+  withClient,
+  withDatabase,
+} from '../helpers/pg.ts';
 import { call } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
 import { fullRegistry, makeKeyFile, seedEnvs, useSecretsEnv } from '../helpers/secrets-util.ts';
@@ -107,26 +113,7 @@ async function q<T extends pg.QueryResultRow>(sql: string, values: unknown[] = [
 }
 
 /** What the server holds: schemas and every table's row count. */
-async function targetState(url = db.url()): Promise<Record<string, number>> {
-  return withClient(url, async (c) => {
-    const out: Record<string, number> = {};
-    const ns = await c.query<{ nspname: string }>(
-      `SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'`,
-    );
-    for (const n of ns.rows) out[`schema ${n.nspname}`] = 1;
-    const t = await c.query<{ table_schema: string; table_name: string }>(
-      `SELECT table_schema, table_name FROM information_schema.tables
-        WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`,
-    );
-    for (const r of t.rows) {
-      const n = await c.query<{ n: string }>(
-        `SELECT count(*) AS n FROM "${r.table_schema}"."${r.table_name}"`,
-      );
-      out[`${r.table_schema}.${r.table_name}`] = Number(n.rows[0]!.n);
-    }
-    return out;
-  });
-}
+const targetState = (url = db.url()) => pgTargetState(url);
 
 async function refusal(p: Promise<unknown>): Promise<string> {
   try {

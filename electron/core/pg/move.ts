@@ -25,7 +25,13 @@ import path from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import type { BackupProgress } from '../backup/engine.ts';
 import { createBackup } from '../backup/engine.ts';
-import { removeFileQuietly, writeFileAtomic } from '../fsutil.ts';
+import {
+  FILE_MODE,
+  fsyncDir,
+  listDir,
+  removeDeadWriterTemps,
+  removeFileQuietly,
+} from '../fsutil.ts';
 import { DataDirLock } from '../lock.ts';
 import type { Logger } from '../log.ts';
 import { dataDirLayout } from '../paths.ts';
@@ -39,6 +45,8 @@ import { copySqliteToPostgres } from './copy.ts';
 
 /** The journal of a move between its COMMIT and its rebind (in the data dir). */
 export const MOVE_JOURNAL = 'move.json';
+/** writeFileAtomic's temp name of database.json: `.database.json.<pid>.tmp`. */
+const BINDING_TEMP = /^\.database\.json\.(\d+)\.tmp$/;
 /** The lock mode a CLI move records in stateward.lock. */
 export const MOVE_LOCK_MODE = 'cli-postgres-copy';
 
@@ -78,6 +86,25 @@ interface MoveJournal {
 
 function journalPath(dataDir: string): string {
   return path.join(dataDir, MOVE_JOURNAL);
+}
+
+/**
+ * Written under the data-dir lock (one writer): a fixed temp name, fsynced,
+ * renamed into place, the folder fsynced.
+ */
+function writeJournal(dataDir: string, j: MoveJournal): void {
+  const file = journalPath(dataDir);
+  const tmp = `${file}.tmp`;
+  removeFileQuietly(tmp);
+  const fd = fs.openSync(tmp, 'wx', FILE_MODE);
+  try {
+    fs.writeSync(fd, `${JSON.stringify(j, null, 2)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(dataDir);
 }
 
 function readJournal(dataDir: string): MoveJournal | null {
@@ -131,6 +158,13 @@ export async function moveToPostgres(opts: MoveOptions): Promise<MoveReport> {
   try {
     const pending = pendingPromote(layout);
     if (pending) throw promotePendingError(pending, null);
+    // The temp files of a journal or binding write a kill cut short (the binding's: a dead writer's).
+    removeFileQuietly(`${journalPath(layout.dir)}.tmp`);
+    removeDeadWriterTemps(
+      layout.dir,
+      listDir(layout.dir).filter((n) => BINDING_TEMP.test(n)),
+      (n) => Number(BINDING_TEMP.exec(n)?.[1] ?? NaN) || null,
+    );
 
     const journal = readJournal(layout.dir);
     const adopt = journal !== null && journal.target === where && journal.schema === target.schema;
@@ -188,7 +222,7 @@ export async function moveToPostgres(opts: MoveOptions): Promise<MoveReport> {
           at: now(),
           preMoveBackup: taken,
         };
-        writeFileAtomic(journalPath(layout.dir), `${JSON.stringify(j, null, 2)}\n`);
+        writeJournal(layout.dir, j);
       },
     });
 
