@@ -5,7 +5,7 @@
 // the history then says which version and host did.
 import type pg from 'pg';
 import type { TeamInstance, TeamStatus } from '../../shared/domain.ts';
-import { quoteIdent } from '../core/pg/connect.ts';
+import { connectionLost, isConnectionLost, quoteIdent } from '../core/pg/connect.ts';
 import { readPgHistory } from '../core/pg/migrate.ts';
 import type { Runtime, TeamConnection } from '../core/runtime.ts';
 import { MIGRATIONS } from '../core/store/migrations/index.ts';
@@ -164,5 +164,13 @@ export async function teamStatus(rt: Runtime, team: TeamConnection): Promise<Tea
 }
 
 export const teamHandlers: HandlerMap = {
-  'app.team': (_input, rt) => (rt.team ? teamStatus(rt, rt.team) : null),
+  'app.team': async (_input, rt) => {
+    const team = rt.team;
+    if (!team) return null;
+    try {
+      return await teamStatus(rt, team);
+    } catch (e) {
+      throw isConnectionLost(e) ? connectionLost(team.target, e) : e;
+    }
+  },
 };

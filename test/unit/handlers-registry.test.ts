@@ -217,10 +217,11 @@ describe('a refused data directory', () => {
       state: 'refused',
       code: 'NOT_A_STATEWARD_DB',
     });
-    // The rollback path needs backups, restores, drills and secrets status; nothing that writes live data.
+    // The rollback path needs backups, restores, drills and secrets status (and app.team, who
+    // upgraded a refused team schema); nothing that writes live data.
     for (const name of AVAILABLE_WHEN_REFUSED) {
       expect(name, name).toMatch(
-        /^(app\.startup|backups\.list|restores\.|drills\.|secrets\.(status|unlock)|dialog\.openFile|projects\.(list|get)|environments\.(list|get)|snapshots\.list|deployments\.(list|get)|audit\.list)/,
+        /^(app\.(startup|team)$|backups\.list|restores\.|drills\.|secrets\.(status|unlock)|dialog\.openFile|projects\.(list|get)|environments\.(list|get)|snapshots\.list|deployments\.(list|get)|audit\.list)/,
       );
     }
   });
