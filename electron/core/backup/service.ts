@@ -19,9 +19,9 @@ import type { DataStore } from '../store/data.ts';
 import { sqliteData } from '../store/data.ts';
 import type { WritableDB } from '../store/db.ts';
 import type { Query, Sql } from '../store/sql.ts';
-import { runSqlite, SQLITE } from '../store/sql.ts';
+import { row, runSqlite, SQLITE } from '../store/sql.ts';
 import { appendAudit } from '../store/resources/audit.ts';
-import { finishRun, startRun } from '../store/resources/runs.ts';
+import { finishRun, listRuns, startRun } from '../store/resources/runs.ts';
 import type { MachineKey } from '../machine-settings.ts';
 import {
   describeSettingsProblem,
@@ -30,6 +30,8 @@ import {
   settingsProblem,
 } from '../machine-settings.ts';
 import { processAlive } from '../fsutil.ts';
+import { createPgBackup } from '../pg/backup.ts';
+import { advisoryKey, withTryLock } from '../pg/locks.ts';
 import { resourceFailure } from '../store/db.ts';
 import type { BackupResult } from './engine.ts';
 import { cleanupTemporaries, createBackup, liveSizeOf, removeBackupPair } from './engine.ts';
@@ -52,6 +54,20 @@ export interface RunOptions {
   opId?: string | undefined;
   /** Another folder than backups/ (CLI --out). Retention never touches it. */
   outDir?: string | undefined;
+}
+
+type TickResult = 'ran' | 'skipped-unchanged' | 'not-due' | 'busy' | 'failed';
+
+/** When the newest scheduled backup run of this database started (any instance's), or null. */
+function* newestScheduledRun(c: Sql): Query<number | null> {
+  const runs = yield* listRuns(c, { kind: 'backup', limit: 50 });
+  return runs.find((r) => r.detail['kind'] === 'scheduled')?.startedAt ?? null;
+}
+
+/** The live change counter (user data changes). */
+function* changeSeq(c: Sql): Query<number> {
+  const r = yield* row(c.k.selectFrom('change_counter').select('seq').where('id', '=', 1));
+  return r?.seq ?? 0;
 }
 
 export class BackupService {
@@ -201,13 +217,26 @@ export class BackupService {
     let result: BackupResult | null = null;
     try {
       const outDir = opts.outDir ?? this.rt.layout.backups;
+      const team = this.rt.team;
       const progress = this.progressOf(opId, {
-        liveBytes: liveSizeOf(this.rt.layout.db),
+        // Team mode: no local file; the snapshot's progress is in rows.
+        liveBytes: team ? 1 : liveSizeOf(this.rt.layout.db),
         compact: opts.compact,
         offsite: settings.offsiteDir !== null && outDir === this.rt.layout.backups,
       });
-      result = await createBackup({
-        source: this.rt.layout.db,
+      // Team mode: a logical snapshot of the team schema, written as a normal backup file.
+      const snapshot = team
+        ? (req: Omit<Parameters<typeof createBackup>[0], 'source'>) =>
+            createPgBackup({
+              ...req,
+              target: team.target,
+              schema: team.schema,
+              transport: this.rt.transport,
+              log: this.rt.logger,
+            })
+        : (req: Omit<Parameters<typeof createBackup>[0], 'source'>) =>
+            createBackup({ ...req, source: this.rt.layout.db });
+      result = await snapshot({
         outDir,
         kind: opts.kind,
         compact: opts.compact,
@@ -247,7 +276,7 @@ export class BackupService {
             c,
             runId,
             err.code === 'CANCELLED' ? 'cancelled' : 'failed',
-            { code: err.code, message: err.message },
+            { kind: opts.kind, code: err.code, message: err.message },
             this.rt.now(),
           ),
         );
@@ -348,7 +377,8 @@ export class BackupService {
       c,
       id,
       'succeeded',
-      { id: m.id, fileName: m.fileName, bytes: m.bytes, durationMs: m.durationMs },
+      // The kind stays in the finished run: team instances find the newest scheduled one by it.
+      { kind: m.kind, id: m.id, fileName: m.fileName, bytes: m.bytes, durationMs: m.durationMs },
       now,
     );
     yield* appendAudit(
@@ -520,44 +550,75 @@ export class BackupService {
   }
 
   /** One scheduler step: run a scheduled backup if one is due. Catch-up at start is the first tick. */
-  async tick(): Promise<'ran' | 'skipped-unchanged' | 'not-due' | 'busy' | 'failed'> {
+  async tick(): Promise<TickResult> {
     // A promote is replacing the database: the next tick runs on the new one.
     if (this.ticking || this.running || this.rt.restores.promoting) return 'busy';
     this.ticking = true;
     try {
-      const settings = this.settings();
-      const next = this.nextScheduledAt(settings);
-      const now = this.rt.now();
-      if (next === null || next > now) return 'not-due';
-      const newest = this.list(settings)[0];
-      if (
-        settings.onlyIfChanged &&
-        newest?.manifest &&
-        newest.manifest.changeSeq === this.currentChangeSeq()
-      ) {
-        this.setMachine(LAST_SCHEDULED_KEY, now);
-        await this.data().write(function* (c) {
-          const runId = yield* startRun(c, 'backup', { kind: 'scheduled' }, now);
-          yield* finishRun(
-            c,
-            runId,
-            'succeeded',
-            { skipped: 'unchanged since the newest backup', newest: newest.id },
-            now,
-          );
-        });
-        return 'skipped-unchanged';
-      }
-      this.setMachine(LAST_SCHEDULED_KEY, now);
+      const team = this.rt.team;
+      if (!team) return await this.tickDue(() => this.currentChangeSeq());
+      // Team mode: exactly one instance takes each scheduled backup. The holder of
+      // the scheduled-backup lock decides, from the team's own run history, whether
+      // one is due; an instance that does not get the lock skips this tick.
+      const client = await team.pool.connect();
       try {
-        await this.run({ kind: 'scheduled', compact: settings.compactScheduled });
-        return 'ran';
-      } catch (e) {
-        if (!isAppError(e)) this.rt.logger.log('error', 'scheduled backup failed', e);
-        return 'failed';
+        const taken = await withTryLock(
+          client,
+          advisoryKey('scheduledBackup', team.schema),
+          async () => {
+            const lastTeamRun = await this.data().read(newestScheduledRun);
+            const mine = this.lastScheduledRunAt();
+            if (lastTeamRun !== null && (mine === null || lastTeamRun > mine))
+              this.setMachine(LAST_SCHEDULED_KEY, lastTeamRun);
+            return this.tickDue(() => this.data().read(changeSeq));
+          },
+        );
+        if (taken.locked) return taken.value;
+        this.rt.logger.log(
+          'info',
+          'scheduled backup: another instance of the team holds the scheduled-backup lock; skipped this tick',
+        );
+        return 'busy';
+      } finally {
+        client.release();
       }
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** The scheduler step once it may run: a backup if one is due (and the data changed, when asked). */
+  private async tickDue(currentSeq: () => number | Promise<number>): Promise<TickResult> {
+    const settings = this.settings();
+    const next = this.nextScheduledAt(settings);
+    const now = this.rt.now();
+    if (next === null || next > now) return 'not-due';
+    const newest = this.list(settings)[0];
+    if (
+      settings.onlyIfChanged &&
+      newest?.manifest &&
+      newest.manifest.changeSeq === (await currentSeq())
+    ) {
+      this.setMachine(LAST_SCHEDULED_KEY, now);
+      await this.data().write(function* (c) {
+        const runId = yield* startRun(c, 'backup', { kind: 'scheduled' }, now);
+        yield* finishRun(
+          c,
+          runId,
+          'succeeded',
+          { kind: 'scheduled', skipped: 'unchanged since the newest backup', newest: newest.id },
+          now,
+        );
+      });
+      return 'skipped-unchanged';
+    }
+    this.setMachine(LAST_SCHEDULED_KEY, now);
+    try {
+      await this.run({ kind: 'scheduled', compact: settings.compactScheduled });
+      return 'ran';
+    } catch (e) {
+      if (!isAppError(e)) this.rt.logger.log('error', 'scheduled backup failed', e);
+      return 'failed';
     }
   }
 
