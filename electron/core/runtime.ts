@@ -45,6 +45,7 @@ import { appendAudit } from './store/resources/audit.ts';
 import { cleanupTemporaries } from './backup/engine.ts';
 import { promoteInProgress } from './restore/guard.ts';
 import { MIGRATIONS } from './store/migrations/index.ts';
+import { sweepInterruptedDeployRuns } from './deploy-runs.ts';
 
 export type Transport = 'electron' | 'http' | 'cli';
 
@@ -534,6 +535,19 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
       if (!isAppError(e)) throw e;
       if (e.code !== 'SECRETS_NOT_SET_UP')
         logger.log('warn', `secrets stay locked: ${e.code}: ${e.message}`);
+    }
+  }
+  // Deployments whose `stateward deploy run` wrapper died are marked interrupted, never "running" forever.
+  if (lock && rt.data) {
+    try {
+      const marked = await sweepInterruptedDeployRuns(rt);
+      if (marked.length)
+        logger.log(
+          'warn',
+          `deployment(s) ${marked.join(', ')} marked interrupted: their wrapper died`,
+        );
+    } catch (e) {
+      logger.log('warn', 'could not check for deployments whose wrapper died', e);
     }
   }
   return rt;
