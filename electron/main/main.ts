@@ -16,6 +16,7 @@ import { osKeychain } from './keychain.ts';
 import { registerIpc } from './ipc.ts';
 import { dataDirFlag, databaseUrlFlag, exeDirFor } from './launch-args.ts';
 import { buildMenu } from './menu.ts';
+import { utilityHostSpawner } from './boot-spawner.ts';
 import type { AppPages } from './security.ts';
 import { installSecurity, isAppPage, registerAppScheme } from './security.ts';
 import { APP_INDEX_URL } from './trusted-url.ts';
@@ -115,6 +116,8 @@ async function start(): Promise<void> {
   if (rt.startup.state === 'refused') {
     rt.logger.log('warn', `data directory refused: ${rt.startup.code}: ${rt.startup.message}`);
   }
+  // The drill's boot step starts the bundled host (serve.js) as a utility process.
+  rt.restores.bootOptions = { spawner: utilityHostSpawner(path.join(bundleDir, 'serve.js')) };
 
   let unregisterIpc: () => void = () => undefined;
   let stopForwarding: () => void = () => undefined;

@@ -23,6 +23,7 @@ export const DRILL_STEPS: readonly { key: DrillStep['key']; title: string }[] = 
   { key: 'boot', title: 'Boots with the app’s own store' },
   { key: 'probes', title: 'Your data reads back' },
   { key: 'secrets', title: 'Secret references' },
+  { key: 'host', title: 'Boots the real app and signs in' },
 ];
 
 export const STEP_STATUS_LABEL: Record<DrillStepStatus, string> = {

@@ -41,13 +41,17 @@ export const RESTORE_REFUSAL_CODES = [
   'DB_UNREADABLE',
 ] as const;
 
-/** The drill's steps in order (DESIGN.md §Restore); the secrets step, when present, comes last. */
+/**
+ * The drill's steps in order (DESIGN.md §Restore); then the secrets step and the boot
+ * step that starts the real app on the copy (host), when present.
+ */
 export const DRILL_STEP_KEYS = ['preflight', 'copy', 'integrity', 'migrations', 'boot', 'probes'];
 
 export function expectDrillStepOrder(keys: readonly string[]): void {
-  expect(keys).toEqual(
-    keys.includes('secrets') ? [...DRILL_STEP_KEYS, 'secrets'] : DRILL_STEP_KEYS,
-  );
+  expect(keys).toEqual([
+    ...DRILL_STEP_KEYS,
+    ...['secrets', 'host'].filter((k) => keys.includes(k)),
+  ]);
 }
 
 /** The restore commands these tests drive. */

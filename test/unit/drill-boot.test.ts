@@ -21,9 +21,13 @@ import {
   damageIndexPage,
   editFile,
   makeNewerSchema,
+  expectDrillStepOrder,
   olderSchemaBackup,
 } from '../helpers/restore-util.ts';
 import { useWorld } from '../helpers/world.ts';
+import { seededRuntime } from '../helpers/backup-util.ts';
+import { cli } from '../helpers/cli.ts';
+import { BOOT_STEP_TITLE } from '../../electron/core/restore/drill.ts';
 
 const world = useWorld();
 
@@ -220,5 +224,49 @@ describe('boot step', () => {
     const next = await bootCopy(copy, {}, { tmpRoot });
     expect(next.status, next.detail).toBe('pass');
     expect(fs.readdirSync(tmpRoot)).toEqual([]);
+  });
+});
+
+describe('boot step in the drill', () => {
+  it('every drill ends with the real app booted on the copy; its requests are in the report and the CLI', async () => {
+    const dir = world.dir();
+    const rt = await seededRuntime(world, 4, { dir, projects: 2, transport: 'cli' });
+    const b = await rt.backups.run({ kind: 'manual', compact: false });
+    const report = await rt.restores.verify({ backupId: b.id });
+    expect(report.passed, report.summary).toBe(true);
+    expectDrillStepOrder(report.steps.map((s) => s.key));
+    const host = report.steps.at(-1)!;
+    expect(host).toMatchObject({ key: 'host', title: BOOT_STEP_TITLE, status: 'pass' });
+    expect(host.probes!.find((p) => p.request === 'GET /ready')).toMatchObject({ httpStatus: 200 });
+    expect(host.probes!.find((p) => p.name === 'Projects')!.detail).toBe(
+      '2 projects (as the manifest says).',
+    );
+    expect(report.summary).toMatch(/\(8 steps\)\.$/);
+    const md = rt.restores.exportReport(report.id, 'markdown').content;
+    expect(md).toContain(`| Ready | GET /ready | 200 |`);
+    rt.close();
+    const text = await cli('--data-dir', dir, 'verify', b.id);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/PASS Ready \[GET \/ready → 200\] \(\d+ ms\): Ready: schema /);
+  });
+
+  it('a host that hangs fails the drill at the boot step, killed at the timeout', async () => {
+    const rt = await seededRuntime(world, 2, { projects: 1 });
+    rt.restores.bootOptions = {
+      timeoutMs: 4_000,
+      graceMs: 200,
+      env: { STATEWARD_FAULT: 'host-ready' },
+    };
+    const b = await rt.backups.run({ kind: 'manual', compact: false });
+    const report = await rt.restores.verify({ backupId: b.id });
+    expect(report.passed).toBe(false);
+    const host = report.steps.at(-1)!;
+    expect(host).toMatchObject({ key: 'host', status: 'fail' });
+    expect(host.facts).toMatchObject({ code: 'DRILL_BOOT_FAILED', timedOut: true, killed: true });
+    expect(report.summary).toBe(
+      `Failed at “${BOOT_STEP_TITLE}”: The app did not answer /ready within 4.0 s of starting; it was stopped. It ignored SIGTERM and was killed.`,
+    );
+    // Every step before it passed: only booting the app found this.
+    expect(report.steps.slice(0, -1).every((s) => s.status === 'pass')).toBe(true);
   });
 });

@@ -10,13 +10,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DrillProbe, DrillStep } from '../../../shared/domain.ts';
+import type { DrillProbe, DrillStep, PreflightFacts } from '../../../shared/domain.ts';
 import type { Result } from '../../../shared/errors.ts';
 import { HTTP_INVOKE_PATH, HTTP_READY_PATH, HTTP_TOKEN_HEADER } from '../../../shared/events.ts';
 import type { ReadyBody } from '../../../shared/events.ts';
 import { FILE_MODE, processAlive } from '../fsutil.ts';
 import { openWritable } from '../store/db.ts';
-import { readHistory } from '../store/migrate.ts';
+import { applyMigrations, planMigrations, readHistory } from '../store/migrate.ts';
 
 /** How the host entry gets its arguments when it runs as an Electron utility process (JSON). */
 export const UTILITY_ARGS_ENV = 'STATEWARD_SERVE_ARGS';
@@ -51,6 +51,11 @@ export interface BootOptions {
   env?: Record<string, string>;
   /** Where the temporary data dir is made (default the OS temp folder). */
   tmpRoot?: string;
+  /**
+   * Migrate the temporary copy before the app starts (a drill that did not migrate the
+   * staged copy itself: the server drill); the app must then apply nothing.
+   */
+  migrate?: boolean;
 }
 
 export interface BootExpectations {
@@ -60,6 +65,12 @@ export interface BootExpectations {
 }
 
 export type BootStepResult = Omit<DrillStep, 'key' | 'title' | 'ms'>;
+
+/** What the manifest (or the file's own facts) says the app should list. */
+export function bootExpectations(facts: PreflightFacts): BootExpectations {
+  const counts = facts.rowCounts;
+  return counts ? { projects: counts['projects'], deployments: counts['deployments'] } : {};
+}
 
 /** The host entry: the source under Node, serve.js beside the bundle in the desktop app. */
 export function hostEntry(): string {
@@ -268,6 +279,7 @@ export async function bootCopy(
     let t = performance.now();
     dir = prepareDataDir(copy, opts.tmpRoot ?? os.tmpdir());
     const db = path.join(dir, 'stateward.db');
+    if (opts.migrate) migrateIfItCan(db);
     const before = history(db);
     row({
       name: 'Temporary data dir',
@@ -629,6 +641,22 @@ async function stopRow(
       : `Still running ${secs(graceMs)} after SIGTERM; killed (SIGKILL).`,
   });
   return { killed: !gone };
+}
+
+/** Apply what is pending; a history the app would refuse is left for the app to refuse. */
+function migrateIfItCan(db: string): void {
+  const conn = openWritable(db);
+  try {
+    let plan: ReturnType<typeof planMigrations>;
+    try {
+      plan = planMigrations(conn);
+    } catch {
+      return;
+    }
+    if (plan.pending.length > 0) applyMigrations(conn, plan);
+  } finally {
+    conn.close();
+  }
 }
 
 function history(db: string): unknown[] {

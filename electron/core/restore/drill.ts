@@ -1,7 +1,8 @@
 // The restore drill on a staged copy: integrity and foreign keys (in worker
 // threads, side by side), migrations apply once and not twice, the copy boots
-// through the app's own store code, and domain probes read what a user would
-// look at first. Every step has a timing and a plain-language result.
+// through the app's own store code, domain probes read what a user would look
+// at first, and the real app boots on a copy of it and is read over HTTP
+// (boot.ts). Every step has a timing and a plain-language result.
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type {
@@ -21,6 +22,8 @@ import { runSqlite, SQLITE } from '../store/sql.ts';
 import type { StepOutcome } from './drill-checks.ts';
 import { bootOutcome, plural, probeOutcome, secretsOutcome } from './drill-checks.ts';
 import { schemaDifference } from './schema-check.ts';
+import type { BootOptions } from './boot.ts';
+import { bootCopy, bootExpectations } from './boot.ts';
 
 export interface DrillInput {
   copy: string;
@@ -32,9 +35,12 @@ export interface DrillInput {
   /** Which secret references in the copy resolve with this machine's unlocked keys. */
   resolveSecrets?: (db: ReadableDB) => SecretResolution;
   now?: () => number;
+  /** The boot step: how (default: a Node child process), or false to leave it out. */
+  boot?: BootOptions | false;
 }
 
-export const DRILL_STEP_COUNT = 7;
+export const DRILL_STEP_COUNT = 8;
+export const BOOT_STEP_TITLE = 'Boots the real app and signs in';
 
 type StepResult = Omit<DrillStep, 'key' | 'title' | 'ms'>;
 
@@ -143,7 +149,7 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
   };
   const push = (step: DrillStep) => {
     steps.push(step);
-    input.onStep?.(step, steps.length, DRILL_STEP_COUNT);
+    input.onStep?.(step, steps.length, DRILL_STEP_COUNT - (input.boot === false ? 1 : 0));
   };
   const timed = (
     key: DrillStep['key'],
@@ -279,6 +285,13 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
         store.close();
       }
     });
+  }
+
+  if (ok && input.boot !== false) {
+    const boot = input.boot ?? {};
+    ok = await timed('host', BOOT_STEP_TITLE, () =>
+      bootCopy(input.copy, bootExpectations(facts), boot),
+    );
   }
 
   return finishReport({

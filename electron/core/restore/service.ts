@@ -48,6 +48,7 @@ import {
   toCopy,
 } from './records.ts';
 import { runDrill } from './drill.ts';
+import type { BootOptions } from './boot.ts';
 import { clearJournal, journalPath, recoverPromote, swapIn, writeJournal } from './promote.ts';
 import { keepMachineSettings } from '../machine-settings.ts';
 import { addPromoteGuard, dropPromoteGuard } from './guard.ts';
@@ -117,6 +118,11 @@ export class RestoreService {
   private busy: string | null = null;
   /** True while a promote runs: the command registry refuses every write then (PROMOTE_IN_PROGRESS). */
   private promoteRunning = false;
+  /**
+   * The drill's boot step: how the app is started on the copy (the desktop app sets an
+   * Electron utility process), or false to leave the step out.
+   */
+  bootOptions: BootOptions | false = {};
 
   constructor(rt: Runtime) {
     this.rt = rt;
@@ -333,6 +339,7 @@ export class RestoreService {
         now: this.rt.now,
         onStep: (step, i, total) => this.progress(opId, step.title, i, total, 'steps', started),
         resolveSecrets: (db) => this.rt.secrets.resolveAll(db),
+        boot: this.bootOptions,
       });
       // Leave the copy as a single file (rollback-journal mode): a read-only preview then creates nothing beside it.
       if (report.passed) {
