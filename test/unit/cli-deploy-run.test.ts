@@ -1,0 +1,241 @@
+// `stateward deploy run` through the real executable (issue 13.2): a script that
+// prints, one that fails, one interrupted with Ctrl-C (SIGINT: cancelled, exit 130),
+// a wrapper killed with SIGKILL (marked interrupted at the next start and at the next
+// deploy command, never "running" forever), and a pause of automation in the middle of
+// a deploy: the wrapper waits, loses no line and finishes once writes resume.
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentDetail } from '../../shared/domain.ts';
+import { dataDirLayout } from '../../electron/core/paths.ts';
+import { spawnStateward, stateward } from '../helpers/cli-bin.ts';
+import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { useTemplateDir, useWorld } from '../helpers/world.ts';
+
+const world = useWorld();
+/** A data dir with environment shop/prod. */
+const shopProd = useTemplateDir(world);
+
+const SCRIPT = `
+import fs from 'node:fs';
+const [mode, gate] = process.argv.slice(2);
+if (mode === 'ok') {
+  console.log('building web');
+  console.log('pushing image');
+  console.error('warning: cache cold');
+  console.log('done');
+} else if (mode === 'fail') {
+  console.log('migrating');
+  console.error('error: migration 7 failed');
+  process.exit(3);
+} else if (mode === 'hang') {
+  console.log('ready');
+  setInterval(() => {}, 1000);
+} else if (mode === 'gate') {
+  console.log('ready');
+  const t = setInterval(() => {
+    if (!fs.existsSync(gate)) return;
+    clearInterval(t);
+    for (let i = 1; i <= 300; i++) console.log('after ' + i);
+  }, 50);
+}
+`;
+let script = '';
+
+beforeAll(async () => {
+  const rt = await startTestRuntime(world, shopProd.dir);
+  const registry = testRegistry(rt);
+  expect(await registry.dispatch('projects.create', { name: 'shop' })).toMatchObject({ ok: true });
+  expect(
+    await registry.dispatch('environments.create', { projectId: 1, name: 'prod' }),
+  ).toMatchObject({ ok: true });
+  rt.close();
+  script = path.join(shopProd.dir, '..', `deploy-${process.pid}.mjs`);
+  fs.writeFileSync(script, SCRIPT);
+  return () => fs.rmSync(script, { force: true });
+});
+
+/** `stateward --data-dir DIR deploy run shop/prod --version V <flags> -- node script <args>`. */
+function runArgs(dir: string, version: string, args: string[], flags: string[] = []): string[] {
+  return [
+    '--data-dir',
+    dir,
+    'deploy',
+    'run',
+    'shop/prod',
+    '--version',
+    version,
+    ...flags,
+    '--',
+    process.execPath,
+    script,
+    ...args,
+  ];
+}
+
+function deployments(dir: string): DeploymentDetail[] {
+  const db = new Database(dataDirLayout(dir).db, { readonly: true });
+  try {
+    const ds = db
+      .prepare(
+        `SELECT id, version, status, diagnostic_summary AS diagnosticSummary, finished_at AS finishedAt FROM deployments ORDER BY id`,
+      )
+      .all() as DeploymentDetail[];
+    const logs = db.prepare(
+      `SELECT level, message FROM deployment_logs WHERE deployment_id = ? ORDER BY ts, id`,
+    );
+    return ds.map((d) => ({ ...d, logs: logs.all(d.id) as DeploymentDetail['logs'] }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Resolves once the child's stdout+stderr match `pattern`. */
+function untilOutput(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const look = (c: Buffer) => {
+      seen += c.toString('utf8');
+      if (pattern.test(seen)) resolve(seen);
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
+    child.once('exit', () => reject(new Error(`exited before ${pattern}: ${seen}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+describe('deploy run', () => {
+  it('a script that prints: its output streamed to the terminal and the log, succeeded, a diagnostic summary, exit 0', async () => {
+    const dir = shopProd.fresh();
+    const r = await stateward(runArgs(dir, '1.0', ['ok']));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('building web\npushing image\ndone\n');
+    expect(r.stderr).toContain('warning: cache cold\n');
+    expect(r.stderr).toMatch(/deployment 1 succeeded \(exit code 0/);
+    const [d] = deployments(dir);
+    expect(d).toMatchObject({
+      version: '1.0',
+      status: 'succeeded',
+      finishedAt: expect.any(Number),
+    });
+    const byLevel = (level: string) =>
+      d!.logs.filter((l) => l.level === level).map((l) => l.message);
+    expect(byLevel('info')).toEqual(['building web', 'pushing image', 'done']);
+    expect(byLevel('warn')).toEqual(['warning: cache cold']);
+    expect(d!.diagnosticSummary).toMatch(/ exited with code 0 after \d+\.\d s\./);
+    expect(d!.diagnosticSummary).toContain(`Host ${os.hostname()}, wrapper pid `);
+    expect(d!.diagnosticSummary).toContain('\n\nLast 4 line(s) of output:\n');
+    expect(d!.diagnosticSummary).toMatch(/\ndone(\n|$)/);
+  });
+
+  it('a script that fails: failed, its last lines in the summary, the wrapper exits with its code (3); --json prints one object', async () => {
+    const dir = shopProd.fresh();
+    const r = await stateward(runArgs(dir, '2.0', ['fail']));
+    expect(r.code).toBe(3);
+    const [d] = deployments(dir);
+    expect(d!.status).toBe('failed');
+    expect(d!.diagnosticSummary).toMatch(/ exited with code 3 after /);
+    expect(d!.diagnosticSummary).toContain('error: migration 7 failed');
+
+    const j = await stateward(['--json', ...runArgs(dir, '2.1', ['fail'])]);
+    expect(j.code).toBe(3);
+    // The command's own output goes to stderr: stdout holds the one JSON object.
+    expect(j.json).toMatchObject({
+      status: 'failed',
+      exitCode: 3,
+      recorded: true,
+      deployment: { version: '2.1', status: 'failed' },
+    });
+    expect(j.stderr).toContain('migrating\n');
+  });
+
+  it('Ctrl-C (SIGINT to the wrapper) is forwarded: cancelled, exit 130', async () => {
+    const dir = shopProd.fresh();
+    const wrapper = spawnStateward(world, runArgs(dir, '3.0', ['hang']));
+    await untilOutput(wrapper, /ready\n/);
+    expect(deployments(dir)[0]!.status).toBe('running');
+    process.kill(wrapper.pid!, 'SIGINT');
+    expect(await exited(wrapper)).toEqual({ code: 130, signal: null });
+    const [d] = deployments(dir);
+    expect(d!.status).toBe('cancelled');
+    expect(d!.diagnosticSummary).toMatch(
+      /was killed by SIGINT after .* \(cancelled: the wrapper got SIGINT\)/,
+    );
+    expect(d!.logs.map((l) => l.message)).toEqual(['ready']);
+  });
+
+  it('a wrapper killed with SIGKILL: marked interrupted at the next start of the app, and at the next deploy command', async () => {
+    const dir = shopProd.fresh();
+    const killWrapper = async (version: string) => {
+      const wrapper = spawnStateward(world, runArgs(dir, version, ['hang']));
+      await untilOutput(wrapper, /ready\n/);
+      process.kill(wrapper.pid!, 'SIGKILL');
+      await exited(wrapper);
+      return wrapper.pid!;
+    };
+    const first = await killWrapper('4.0');
+    expect(deployments(dir)[0]!.status).toBe('running');
+    // The app (or host) starting on the data dir.
+    (await startTestRuntime(world, dir)).close();
+    expect(deployments(dir)[0]).toMatchObject({
+      status: 'failed',
+      diagnosticSummary: `interrupted: the wrapper (pid ${first} on host ${os.hostname()}) died before the deployment finished.`,
+    });
+
+    const second = await killWrapper('4.1');
+    const list = await stateward(['--data-dir', dir, '--json', 'deploy', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.json).toMatchObject({
+      deployments: [
+        { version: '4.1', status: 'failed' },
+        { version: '4.0', status: 'failed' },
+      ],
+    });
+    expect(deployments(dir)[1]!.diagnosticSummary).toContain(`(pid ${second} on host `);
+    const audit = new Database(dataDirLayout(dir).db, { readonly: true });
+    try {
+      expect(
+        audit
+          .prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'deployment.interrupted'`)
+          .get(),
+      ).toEqual({ n: 2 });
+    } finally {
+      audit.close();
+    }
+  });
+
+  it('paused mid-deploy: the wrapper waits instead of failing, loses no line, and finishes once resumed', async () => {
+    const dir = shopProd.fresh();
+    const gate = path.join(world.dir(), 'go');
+    const wrapper = spawnStateward(
+      world,
+      runArgs(dir, '5.0', ['gate', gate], ['--pause-wait', '120']),
+    );
+    await untilOutput(wrapper, /ready\n/);
+    const paused = await stateward(['--data-dir', dir, 'pause', '--reason', 'promote']);
+    expect(paused.code, paused.stderr).toBe(0);
+    const waiting = untilOutput(wrapper, /Waiting up to 120 s for writes to resume/);
+    fs.writeFileSync(gate, '');
+    await waiting;
+    expect(deployments(dir)[0]!.status).toBe('running');
+    expect((await stateward(['--data-dir', dir, 'resume'])).code).toBe(0);
+    expect(await exited(wrapper)).toEqual({ code: 0, signal: null });
+    const [d] = deployments(dir);
+    expect(d!.status).toBe('succeeded');
+    expect(d!.logs.map((l) => l.message)).toEqual([
+      'ready',
+      ...Array.from({ length: 300 }, (_, i) => `after ${i + 1}`),
+    ]);
+  });
+});
