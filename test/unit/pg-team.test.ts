@@ -454,6 +454,35 @@ describe.skipIf(skip !== null)('team mode on a real PostgreSQL server', () => {
     expect(list.items.map((p) => p.name)).toEqual(['after-reconnect']);
   });
 
+  it.each([
+    ['a wrong password', (u: URL) => (u.password = 'wrong-password-123'), 'PG_AUTH_FAILED'],
+    [
+      'a database that does not exist',
+      (u: URL) => (u.pathname = '/no_such_db'),
+      'PG_DATABASE_MISSING',
+    ],
+    [
+      'sslmode=require on a server without TLS',
+      (u: URL) => u.searchParams.set('sslmode', 'require'),
+      'PG_TLS_FAILED',
+    ],
+  ])('%s: the start-up is refused with %s, the password never shown', async (_what, edit, code) => {
+    const u = new URL(urlFor(newSchema()));
+    edit(u);
+    const dir = world.dir();
+    const rt = await startTestRuntime(world, dir, { databaseUrl: u.toString() });
+    expect(rt.startup).toMatchObject({ state: 'refused', code });
+    expect(rt.team).toBeNull();
+    expect(rt.data).toBeNull();
+    const shown = JSON.stringify(rt.startup);
+    expect(shown).not.toContain(u.password);
+    expect(shown).not.toContain(new URL(db.url()).password);
+    // Neither the log nor the data dir holds it.
+    for (const f of fs.readdirSync(path.join(dir, 'logs')))
+      expect(fs.readFileSync(path.join(dir, 'logs', f), 'utf8')).not.toContain(u.password);
+    expect(fs.existsSync(path.join(dir, 'stateward.db'))).toBe(false);
+  });
+
   it('a server that cannot be reached: the start-up is refused with PG_UNREACHABLE', async () => {
     const rt = await startTestRuntime(world, world.dir(), {
       databaseUrl: 'postgres://nobody@127.0.0.1:1/nowhere?sslmode=disable&connect_timeout=2',
