@@ -44,7 +44,11 @@ import {
   secretsOf,
   upsertSecret,
 } from '../../electron/core/store/resources/secrets.ts';
+import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
+import { call } from '../helpers/restore-util.ts';
+import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { seedEnvs } from '../helpers/secrets-util.ts';
 import { openTestStore } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
 
@@ -351,5 +355,19 @@ describe.skipIf(skip !== null)('PostgreSQL', () => {
     });
     world.defer(() => pool.end());
     return pgData(pool);
+  });
+
+  it('app.status counts the team schema and names its schema version', async () => {
+    const url = new URL(server.url());
+    url.searchParams.set('schema', `team_${crypto.randomBytes(5).toString('hex')}`);
+    const rt = await startTestRuntime(world, world.dir(), { databaseUrl: url.toString() });
+    expect(rt.store).toBeNull();
+    const reg = testRegistry(rt);
+    await seedEnvs(reg, 'shop', ['prod', 'staging']);
+    expect(await call(reg, 'app.status', {})).toMatchObject({
+      schemaVersion: MIGRATIONS[MIGRATIONS.length - 1]!.version,
+      counts: { projects: 1, environments: 2, deployments: 0, auditEntries: 3 },
+      empty: false,
+    });
   });
 });
