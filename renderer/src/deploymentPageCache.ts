@@ -126,7 +126,8 @@ export class DeploymentPageCache {
     if (this.total === null) return 0;
     const [start, end] = this.lastRange;
     const last = Math.min(end, this.total - 1);
-    if (last < 0) return null;
+    // An empty list is read again once the data changed: its first rows may have come.
+    if (last < 0) return this.fresh(0) ? null : 0;
     const firstPage = Math.floor(Math.max(0, Math.min(start, last)) / PAGE_SIZE);
     const lastPage = Math.floor(last / PAGE_SIZE);
     let pick: number | null = null;
@@ -172,7 +173,7 @@ export class DeploymentPageCache {
     const generation = this.generation;
     const total = this.total;
     const first = page * PAGE_SIZE;
-    const count = total === null ? PAGE_SIZE : Math.min(PAGE_SIZE, total - first);
+    const count = total === null || total === 0 ? PAGE_SIZE : Math.min(PAGE_SIZE, total - first);
     let start: Start;
     let skip = 0;
     let limit = count;

@@ -441,4 +441,26 @@ describe("the renderer's page cache", () => {
     for (let i = mid; i <= mid + 20; i++) expect(pages.row(i)?.id, `row ${i}`).toBe(want[i]);
     expect(PAGE_SIZE).toBe(200);
   });
+
+  it('an empty list reads again after a change: its first deployment (recorded by another process) appears', async () => {
+    const env = await fx.reg.dispatch('environments.create', {
+      projectId: fx.projects.a,
+      name: 'empty-until-now',
+    });
+    if (!env.ok) throw new Error(JSON.stringify(env.error));
+    const environmentId = (env.value as { id: number }).id;
+    const pages = cache({ environmentId });
+    await view(pages, 0, 40);
+    expect(pages.total).toBe(0);
+    fx.db
+      .prepare(
+        `INSERT INTO deployments (environment_id, version, status, started_at) VALUES (?, 'first', 'running', ?)`,
+      )
+      .run(environmentId, T0 + 90_000);
+    pages.invalidate();
+    await pages.settled();
+    expect(pages.error).toBeNull();
+    expect(pages.total).toBe(1);
+    expect(pages.row(0)?.version).toBe('first');
+  });
 });

@@ -1,0 +1,55 @@
+// Automation seen live in the open browser (issue 13.3, 13.4): a deployment the
+// real `stateward` CLI records against the host's data dir (another process)
+// appears in the deployments list without a reload, and a pause taken from the
+// CLI shows as a banner (who, why) that Resume lifts — for every open page.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect, invokeHttp, test } from './fixtures.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/stateward.mjs');
+const run = promisify(execFile);
+
+async function stateward(dataDir: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+  });
+  return stdout;
+}
+
+test('a CLI-recorded deployment and a CLI pause appear in the open page without a reload', async ({
+  page,
+  host,
+}) => {
+  const project = await invokeHttp<{ id: number }>(host, 'projects.create', { name: 'shop' });
+  await invokeHttp(host, 'environments.create', { projectId: project.id, name: 'prod' });
+  await page.goto(host.url);
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'All deployments' })
+    .click();
+  await expect(page.getByText('No deployments recorded yet')).toBeVisible();
+  let reloaded = false;
+  page.on('load', () => (reloaded = true));
+
+  const id = (
+    await stateward(host.dataDir, 'deploy', 'start', 'shop/prod', '--version', '7.7.7-cli')
+  ).trim();
+  expect(id).toMatch(/^\d+$/);
+  await expect(page.getByRole('listbox', { name: 'Deployments' })).toContainText('7.7.7-cli');
+
+  const banner = page.getByTestId('pause-banner');
+  await expect(banner).toBeHidden();
+  await stateward(host.dataDir, 'pause', '--reason', 'upgrade to 3.0');
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('Automation is paused');
+  await expect(banner).toContainText('cli@');
+  await expect(banner).toContainText('upgrade to 3.0');
+  // The person in the app keeps working while automation is held off.
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(banner).toBeHidden();
+  expect(JSON.parse(await stateward(host.dataDir, '--json', 'pause-status'))).toMatchObject({
+    paused: false,
+  });
+  expect(reloaded).toBe(false);
+});
