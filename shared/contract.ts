@@ -63,6 +63,8 @@ const restoreSource = z.union([
   z.object({ path: z.string().min(1).max(4096) }).strict(),
 ]);
 const opId = z.string().uuid().optional();
+/** Where a drill runs: a local copy (default) or a scratch schema of the team database. */
+const drillTarget = z.enum(['local', 'server']).default('local');
 const secretName = z
   .string()
   .min(1, 'must not be empty')
@@ -400,12 +402,12 @@ export const commands = {
     result: returns<{ restoreId: string | null; report: PreflightReport }>(),
   },
   'restores.drill': {
-    input: z.object({ restoreId, opId }).strict(),
+    input: z.object({ restoreId, opId, target: drillTarget }).strict(),
     result: returns<DrillReport>(),
   },
   /** Stage, drill and discard: a restore drill into a temporary copy. */
   'restores.verify': {
-    input: z.object({ source: restoreSource, opId }).strict(),
+    input: z.object({ source: restoreSource, opId, target: drillTarget }).strict(),
     result: returns<DrillReport>(),
   },
   'restores.list': { input: z.object({}).strict(), result: returns<RestoreCopy[]>() },

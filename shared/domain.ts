@@ -452,6 +452,9 @@ export interface DrillProbe {
   detail: string;
 }
 
+/** Where a drill runs: on a local copy (default), or in a scratch schema of the team database. */
+export type DrillTarget = 'local' | 'server';
+
 export interface DrillReport {
   id: string;
   restoreId: string | null;

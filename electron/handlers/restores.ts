@@ -24,8 +24,9 @@ export const restoreHandlers: HandlerMap = {
     const r = await rt.restores.stage(checkedSource(rt, input.source), input.opId);
     return { restoreId: r.restoreId, report: r.report };
   },
-  'restores.drill': (input, rt) => rt.restores.drill(input.restoreId, input.opId),
-  'restores.verify': (input, rt) => rt.restores.verify(checkedSource(rt, input.source), input.opId),
+  'restores.drill': (input, rt) => rt.restores.drill(input.restoreId, input.opId, input.target),
+  'restores.verify': (input, rt) =>
+    rt.restores.verify(checkedSource(rt, input.source), input.opId, input.target),
   'restores.list': (_input, rt) => rt.restores.list(),
   'restores.compare': (input, rt) => rt.restores.compare(input.restoreId),
   'restores.diff': (input, rt) => diffOfCopy(rt, input.restoreId, input),

@@ -10,7 +10,9 @@ import type {
   Comparison,
   DrillOverview,
   DrillReport,
+  DrillStep,
   DrillSummary,
+  DrillTarget,
   PreflightReport,
   RestoreCopy,
   RestoreSource,
@@ -48,6 +50,7 @@ import {
   toCopy,
 } from './records.ts';
 import { runDrill } from './drill.ts';
+import { drillOnServer, promoteIntoTeam, teamOf } from './team.ts';
 import type { BootOptions } from './boot.ts';
 import { clearJournal, journalPath, recoverPromote, swapIn, writeJournal } from './promote.ts';
 import { keepMachineSettings } from '../machine-settings.ts';
@@ -292,7 +295,13 @@ export class RestoreService {
   }
 
   /** Run the restore drill on a staged copy; stores the report (drills/<id>.json and the live database). */
-  async drill(restoreId: string, opId: string = crypto.randomUUID()): Promise<DrillReport> {
+  async drill(
+    restoreId: string,
+    opId: string = crypto.randomUUID(),
+    target: DrillTarget = 'local',
+  ): Promise<DrillReport> {
+    // A drill against the server needs a team database: refused before anything is touched.
+    if (target === 'server') teamOf(this.rt, 'A drill against the server');
     if (this.busy)
       throw new AppError('CONFLICT', `A drill or promote is already running (${this.busy}).`, {
         hint: 'Wait for it to finish.',
@@ -327,7 +336,7 @@ export class RestoreService {
         fs.readFileSync(path.join(this.dirOf(restoreId), 'preflight.json'), 'utf8'),
       ) as { report: PreflightReport; copyMs: number };
       const started = Date.now();
-      const report = await runDrill({
+      const common = {
         copy: path.join(this.dirOf(restoreId), 'stateward.db'),
         restoreId,
         // Staged by another version, maybe: the drill migrates the copy to this one's schema.
@@ -337,10 +346,18 @@ export class RestoreService {
         },
         copyMs: pre.copyMs,
         now: this.rt.now,
-        onStep: (step, i, total) => this.progress(opId, step.title, i, total, 'steps', started),
-        resolveSecrets: (db) => this.rt.secrets.resolveAll(db),
-        boot: this.bootOptions,
-      });
+        onStep: (step: DrillStep, i: number, total: number) =>
+          this.progress(opId, step.title, i, total, 'steps', started),
+      };
+      const report =
+        target === 'server'
+          ? // In a scratch schema of the team database; the local copy is only read.
+            await drillOnServer(this.rt, common)
+          : await runDrill({
+              ...common,
+              resolveSecrets: (db) => this.rt.secrets.resolveAll(db),
+              boot: this.bootOptions,
+            });
       // Leave the copy as a single file (rollback-journal mode): a read-only preview then creates nothing beside it.
       if (report.passed) {
         const db = openWritable(path.join(this.dirOf(restoreId), 'stateward.db'));
@@ -358,7 +375,8 @@ export class RestoreService {
           status: report.passed ? 'ready' : 'failed',
           drillId: report.id,
           passed: report.passed,
-          schemaVersion: migratedTo(report) ?? record.schemaVersion,
+          // A server drill migrates its scratch schema, never the copy.
+          schemaVersion: (target === 'local' ? migratedTo(report) : null) ?? record.schemaVersion,
           owner: null,
         });
       before = null;
@@ -377,11 +395,16 @@ export class RestoreService {
   }
 
   /** Verify: stage into a temporary copy, drill, and discard the copy; the report stays. */
-  async verify(source: RestoreSource, opId: string = crypto.randomUUID()): Promise<DrillReport> {
+  async verify(
+    source: RestoreSource,
+    opId: string = crypto.randomUUID(),
+    target: DrillTarget = 'local',
+  ): Promise<DrillReport> {
+    if (target === 'server') teamOf(this.rt, 'A drill against the server');
     const staged = await this.stage(source, opId, { temporary: true });
     if (!staged.restoreId) return this.saveRefusal(source, staged);
     try {
-      return await this.drill(staged.restoreId, opId);
+      return await this.drill(staged.restoreId, opId, target);
     } finally {
       this.discard(staged.restoreId, { quiet: true });
     }
@@ -760,6 +783,7 @@ export class RestoreService {
     } finally {
       copyDb.close();
     }
+    if (this.rt.team) return this.promoteTeam(id);
     this.busy = `promote ${id}`;
     this.promoteRunning = true;
     const layout = this.rt.layout;
@@ -873,6 +897,28 @@ export class RestoreService {
         `Promote failed and was rolled back: ${(e as Error).message}`,
         { cause: e },
       );
+    } finally {
+      this.promoteRunning = false;
+      this.busy = null;
+    }
+  }
+
+  /**
+   * Team mode: the copy replaces the team's state in one PostgreSQL transaction
+   * (restore/team.ts), after a pre-restore backup; this process refuses writes
+   * meanwhile, and every other instance's writes are refused by the promote lock.
+   */
+  private async promoteTeam(id: string): Promise<{ preRestoreBackup: string | null }> {
+    this.busy = `promote ${id}`;
+    this.promoteRunning = true;
+    try {
+      this.closePreview(id);
+      const copy = path.join(this.dirOf(id), 'stateward.db');
+      const r = await promoteIntoTeam(this.rt, id, copy);
+      // The copy is live on the server: its folder keeps only the record, as after a local promote.
+      this.afterPromote(id, path.join(this.rt.layout.dir, `promote-aside-${id}`), true);
+      fs.rmSync(copy, { force: true });
+      return { preRestoreBackup: r.preRestoreBackup };
     } finally {
       this.promoteRunning = false;
       this.busy = null;

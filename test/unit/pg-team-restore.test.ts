@@ -1,0 +1,109 @@
+// Restores of a team-mode data dir through the command API (issue 11.6): the
+// drill against the server (restores.drill / restores.verify with target
+// 'server') and promote into PostgreSQL, seen by another instance of the team.
+import crypto from 'node:crypto';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../electron/core/runtime.ts';
+import type { BackupEntry, DrillReport, PreflightReport } from '../../shared/domain.ts';
+import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
+import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { useWorld } from '../helpers/world.ts';
+
+const world = useWorld();
+const skip = pgSkipReason();
+
+async function invoke<T>(rt: Runtime, name: string, input: unknown = {}): Promise<T> {
+  const r = await testRegistry(rt).dispatch(name, input);
+  if (!r.ok) throw new Error(`${name} failed: ${JSON.stringify(r.error)}`);
+  return r.value as T;
+}
+
+async function refusal(rt: Runtime, name: string, input: unknown): Promise<string> {
+  const r = await testRegistry(rt).dispatch(name, input);
+  if (r.ok) throw new Error(`${name} succeeded`);
+  return r.error.code;
+}
+
+const names = async (rt: Runtime) =>
+  (await invoke<{ items: { name: string }[] }>(rt, 'projects.list')).items.map((p) => p.name);
+
+describe.skipIf(skip !== null)('restores in team mode', () => {
+  const db = usePgDatabase();
+
+  async function start(schema: string): Promise<Runtime> {
+    const u = new URL(db.url());
+    u.searchParams.set('schema', schema);
+    const rt = await startTestRuntime(world, world.dir(), { databaseUrl: u.toString() });
+    if (rt.startup.state !== 'ready') throw new Error(JSON.stringify(rt.startup));
+    return rt;
+  }
+
+  it('drills a backup against the server, then promotes it into PostgreSQL: every instance sees the backup’s state, the pre-restore backup holds what came after', async () => {
+    const schema = `team_${crypto.randomBytes(5).toString('hex')}`;
+    const a = await start(schema);
+    const b = await start(schema);
+    await invoke(a, 'projects.create', { name: 'in-the-backup' });
+    const backup = await invoke<BackupEntry>(a, 'backups.create', {});
+    await invoke(b, 'projects.create', { name: 'after-the-backup' });
+
+    // verify against the server: a temporary copy, drilled in a scratch schema.
+    const verified = await invoke<DrillReport>(a, 'restores.verify', {
+      source: { backupId: backup.id },
+      target: 'server',
+    });
+    expect(verified.passed, verified.summary).toBe(true);
+    expect(verified.steps.map((s) => s.title)).toContain(
+      'Load into a scratch schema on the server',
+    );
+
+    const staged = await invoke<{ restoreId: string; report: PreflightReport }>(
+      a,
+      'restores.preflight',
+      { source: { backupId: backup.id } },
+    );
+    const drill = await invoke<DrillReport>(a, 'restores.drill', {
+      restoreId: staged.restoreId,
+      target: 'server',
+    });
+    expect(drill.passed, drill.summary).toBe(true);
+    expect(drill.summary).toMatch(/loads into PostgreSQL and shows its data/);
+
+    const promoted = await invoke<{ preRestoreBackup: boolean }>(a, 'restores.promote', {
+      restoreId: staged.restoreId,
+      confirm: true,
+    });
+    expect(promoted.preRestoreBackup).toBe(true);
+    expect(await names(a)).toEqual(['in-the-backup']);
+    expect(await names(b)).toEqual(['in-the-backup']);
+    // The pre-restore backup (in a's backups folder) holds the write made after the backup.
+    const pre = a.backups.list().find((e) => e.kind === 'pre-restore')!;
+    const file = new Database(path.join(a.layout.backups, pre.fileName), { readonly: true });
+    try {
+      expect(file.prepare(`SELECT name FROM projects ORDER BY name`).pluck().all()).toEqual([
+        'after-the-backup',
+        'in-the-backup',
+      ]);
+    } finally {
+      file.close();
+    }
+    // The team's audit log says who promoted; the copy is gone from its folder.
+    const audit = await invoke<{ items: { action: string; actor: string }[] }>(b, 'audit.list');
+    expect(audit.items.find((e) => e.action === 'restore.promoted')?.actor).toBe(a.actor);
+    const copies = await invoke<{ id: string; status: string }[]>(a, 'restores.list');
+    expect(copies.find((c) => c.id === staged.restoreId)?.status).toBe('promoted');
+    // Writes go on after it, with fresh ids.
+    await invoke(b, 'projects.create', { name: 'after-the-promote' });
+    expect(await names(a)).toEqual(['after-the-promote', 'in-the-backup']);
+  }, 90_000);
+
+  it('a drill against the server on a data dir bound to SQLite is refused (NOT_IN_TEAM_MODE), touching nothing', async () => {
+    const rt = await startTestRuntime(world);
+    const backup = await invoke<BackupEntry>(rt, 'backups.create', {});
+    expect(
+      await refusal(rt, 'restores.verify', { source: { backupId: backup.id }, target: 'server' }),
+    ).toBe('NOT_IN_TEAM_MODE');
+    expect(await invoke<unknown[]>(rt, 'restores.list')).toEqual([]);
+  }, 30_000);
+});
