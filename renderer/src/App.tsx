@@ -23,8 +23,10 @@ import { Projects } from './screens/Projects.tsx';
 import { RefusalScreen, UnreachableScreen } from './screens/Refusal.tsx';
 import { PreviewBanner } from './components/PreviewBanner.tsx';
 import { PauseBanner, usePaused } from './components/PauseBanner.tsx';
+import { TeamBanner, useTeam } from './components/TeamBanner.tsx';
 import { RestoreWizard } from './dialogs/RestoreWizard.tsx';
 import { VerifyWizard } from './dialogs/VerifyWizard.tsx';
+import { MoveWizard } from './dialogs/MoveWizard.tsx';
 import { Compare } from './screens/Compare.tsx';
 import { DrillReportScreen } from './screens/DrillReport.tsx';
 import { Restores } from './screens/Restores.tsx';
@@ -205,11 +207,22 @@ function Screen() {
 function Shell({ children }: { children: ReactNode }) {
   const previewing = usePreviewId() !== undefined;
   const paused = usePaused();
+  const { team } = useTeam();
+  // One auto row per banner shown between the header and the content.
+  const banners = [previewing, paused, !!team].filter(Boolean).length;
   return (
-    <div className={`app${previewing ? ' app-preview' : ''}${paused ? ' app-paused' : ''}`}>
+    <div
+      className={`app${previewing ? ' app-preview' : ''}${paused ? ' app-paused' : ''}`}
+      style={
+        team
+          ? { gridTemplateRows: `var(--header-h) repeat(${banners}, auto) minmax(0, 1fr)` }
+          : undefined
+      }
+    >
       <Header />
       <PreviewBanner />
       <PauseBanner />
+      <TeamBanner />
       <Sidebar />
       <main className="content" id="content">
         {children}
@@ -217,6 +230,7 @@ function Shell({ children }: { children: ReactNode }) {
       <BackupWizard />
       <RestoreWizard />
       <VerifyWizard />
+      <MoveWizard />
     </div>
   );
 }
