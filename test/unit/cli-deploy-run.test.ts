@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentDetail } from '../../shared/domain.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { spawnStateward, stateward } from '../helpers/cli-bin.ts';
+import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
@@ -237,5 +238,27 @@ describe('deploy run', () => {
       'ready',
       ...Array.from({ length: 300 }, (_, i) => `after ${i + 1}`),
     ]);
+  });
+
+  it('another process holding a write transaction: the wrapper waits (DATA_DIR_BUSY) and loses no line', async () => {
+    const dir = shopProd.fresh();
+    const gate = path.join(world.dir(), 'go');
+    const wrapper = spawnStateward(
+      world,
+      runArgs(dir, '6.0', ['gate', gate], ['--pause-wait', '120']),
+    );
+    await untilOutput(wrapper, /ready\n/);
+    const { child: holder } = await spawnUntilLine(world, [
+      path.join(HELPERS_DIR, 'tx-holder.ts'),
+      dataDirLayout(dir).db,
+    ]);
+    const waiting = untilOutput(wrapper, /DATA_DIR_BUSY|Waiting up to 120 s/);
+    fs.writeFileSync(gate, '');
+    await waiting;
+    await holder.kill();
+    expect(await exited(wrapper)).toEqual({ code: 0, signal: null });
+    const [d] = deployments(dir);
+    expect(d!.status).toBe('succeeded');
+    expect(d!.logs).toHaveLength(301);
   });
 });
