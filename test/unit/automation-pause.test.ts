@@ -189,16 +189,21 @@ describe('a pause during a burst of automation writes (HTTP host, SQLite)', () =
 });
 
 describe('automatic pauses and damaged records (SQLite)', () => {
-  it('a promote replacing the data shows in automation.status while it runs, and not after', async () => {
+  it('a promote replacing the data shows in automation.status while it runs; the pause in force stays, not the one the copy brought', async () => {
     const dir = world.dir();
     const seeded = await seededWithBackup(dir, { projects: 1, deployments: 5 });
     seeded.rt.close();
     const rt = await startTestRuntime(world, dir);
     const reg = testRegistry(rt);
+    // A backup taken while an older pause was in force, restored and drilled.
+    await call(reg, 'automation.pause', { reason: 'old pause' });
+    const backup = await call<{ id: string }>(reg, 'backups.create', {});
+    await call(reg, 'automation.resume', {});
     const staged = await call<{ restoreId: string }>(reg, 'restores.preflight', {
-      source: { backupId: seeded.backup.id },
+      source: { backupId: backup.id },
     });
     await call(reg, 'restores.drill', { restoreId: staged.restoreId });
+    await call(reg, 'automation.pause', { reason: 'promoting' });
 
     const promoting = reg.dispatch('restores.promote', {
       restoreId: staged.restoreId,
@@ -207,11 +212,16 @@ describe('automatic pauses and damaged records (SQLite)', () => {
     const during = await automationStatus(rt);
     expect(during).toMatchObject({
       paused: true,
-      pause: null,
+      pause: { reason: 'promoting' },
       promote: { pid: process.pid },
-      retryAfterMs: 1000,
     });
     expect((await promoting).ok).toBe(true);
+    expect(await automationStatus(rt)).toMatchObject({
+      paused: true,
+      promote: null,
+      pause: { reason: 'promoting' },
+    });
+    await call(reg, 'automation.resume', {});
     expect(await automationStatus(rt)).toMatchObject({ paused: false, promote: null });
   });
 

@@ -29,6 +29,7 @@ import { readHistory } from '../store/migrate.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
 import { runSqlite, SQLITE } from '../store/sql.ts';
+import { keepPause, pauseText } from '../store/resources/automation.ts';
 import { createBackup } from '../backup/engine.ts';
 import { faultPoint } from '../fault.ts';
 import { initialFacts, stageRestore } from './preflight.ts';
@@ -838,6 +839,8 @@ export class RestoreService {
       };
       // This machine's settings stay its own, never the copy's (machine-settings.ts).
       keepMachineSettings(layout, live);
+      // So does a pause of automation in force now (the copy may bring another, or none).
+      const pause = live ? runSqlite(live, pauseText(SQLITE)) : null;
       writeJournal(layout, journal);
       faultPoint('promote:journal-written');
       // 2. Commit the guard (with the journal written, a crash from here on is rolled back
@@ -850,6 +853,7 @@ export class RestoreService {
       const store = openStore(layout);
       // A copy of a database backed up mid-promote by another process carries the guard.
       dropPromoteGuard(store.db);
+      store.db.transaction(() => runSqlite(store.db, keepPause(SQLITE, pause, this.rt.now())))();
       this.rt.setStore(store);
       faultPoint('promote:reopened');
       // The journal goes only after the bookkeeping: a crash in between is finished at the next start.

@@ -86,6 +86,19 @@ export function* liftPause(
 }
 
 /**
+ * Put back the pause `text` (as pauseText read it; null: none) in a database that
+ * replaced the live one: a promote keeps the pause that was in force, never the
+ * one (or none) the restored copy brought.
+ */
+export function* keepPause(c: Sql, text: string | null, now: number): Query<void> {
+  yield* exec(c.k.deleteFrom('settings').where('key', '=', PAUSE_KEY));
+  if (text !== null)
+    yield* exec(
+      c.k.insertInto('settings').values({ key: PAUSE_KEY, value: text, updated_at: now }),
+    );
+}
+
+/**
  * What the change watcher compares between polls: on SQLite `data_version`
  * (moves when ANOTHER connection commits anything), on PostgreSQL the newest
  * audit entry (every command's write adds one); the change counter (user data);
