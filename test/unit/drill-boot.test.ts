@@ -158,7 +158,7 @@ describe('boot step', () => {
     // The host's own answer (its registry calls an SQLite error it cannot place INTERNAL); its log says what.
     expect(r.facts?.code).toBe('INTERNAL');
     expect(r.detail).toBe('The app answered deployments.list with INTERNAL.');
-    expect(r.log!.join('\n')).toContain('database disk image is malformed');
+    expect(r.log!.join('\n')).toContain('command deployments.list failed unexpectedly');
   });
 
   it('a copy the app migrates again fails the recheck', async () => {

@@ -161,14 +161,25 @@ function prepareDataDir(copy: string, root: string): string {
   return dir;
 }
 
-/** The last lines of a stream, kept as they arrive. */
-function tail(stream: NodeJS.ReadableStream | null): () => string[] {
+/** The last lines of a stream, kept as they arrive; `ended` once it is closed (or after `ms`). */
+function tail(stream: NodeJS.ReadableStream | null): {
+  lines: () => string[];
+  ended: (ms: number) => Promise<void>;
+} {
   let text = '';
   stream?.setEncoding('utf8');
   stream?.on('data', (c: string) => {
     text = (text + c).slice(-16_384);
   });
-  return () => text.split('\n').filter((l) => l.trim() !== '');
+  const closed = new Promise<void>((resolve) => {
+    if (!stream) resolve();
+    stream?.once('end', resolve);
+    stream?.once('close', resolve);
+  });
+  return {
+    lines: () => text.split('\n').filter((l) => l.trim() !== ''),
+    ended: (ms) => Promise.race([closed, new Promise<void>((r) => setTimeout(r, ms))]),
+  };
 }
 
 interface HttpAnswer {
@@ -270,7 +281,7 @@ export async function bootCopy(
   const facts: Record<string, unknown> = { spawner: spawner.kind };
   let dir: string | null = null;
   let child: BootChild | null = null;
-  let stderrLines: () => string[] = () => [];
+  let stderr: ReturnType<typeof tail> | null = null;
   let token = '';
   let failure: BootFailure | null = null;
   const found: string[] = [];
@@ -300,7 +311,8 @@ export async function bootCopy(
     );
     const proc = child;
     facts.pid = proc.pid ?? null;
-    stderrLines = tail(proc.stderr);
+    const err = tail(proc.stderr);
+    stderr = err;
     const listening = await new Promise<{ port: number; token: string } | 'timeout' | 'exited'>(
       (resolve) => {
         let out = '';
@@ -322,6 +334,13 @@ export async function bootCopy(
     );
     if (listening === 'timeout' || listening === 'exited') {
       const exit = listening === 'exited' ? await proc.exited : null;
+      // What it said last, once its error output is read to the end (a crash's reason).
+      if (exit) await err.ended(1_000);
+      const said = err
+        .lines()
+        .filter((l) => !/^\s+at /.test(l))
+        .map(scrubber('', dir))
+        .at(-1);
       row({
         name: 'Start',
         request: null,
@@ -340,7 +359,7 @@ export async function bootCopy(
             { timedOut: true },
           )
         : new BootFailure(
-            `The app exited (${exit.code !== null ? `code ${exit.code}` : exit.signal}) before it served the copy.`,
+            `The app exited (${exit.code !== null ? `code ${exit.code}` : exit.signal}) before it served the copy${said ? `: ${said}` : '.'}`,
             'DRILL_BOOT_FAILED',
             { exitCode: exit.code, signal: exit.signal },
           );
@@ -589,7 +608,10 @@ export async function bootCopy(
   const total = probes.filter((p) => p.request !== null).length;
   if (failure) {
     const scrub = scrubber(token, dir);
-    const log = [...stderrLines(), ...((failure.extra.logTail as string[] | undefined) ?? [])]
+    const log = [
+      ...(stderr?.lines() ?? []),
+      ...((failure.extra.logTail as string[] | undefined) ?? []),
+    ]
       .slice(-LOG_LINES)
       .map(scrub);
     delete failure.extra.logTail;
