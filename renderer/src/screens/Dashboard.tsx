@@ -13,6 +13,7 @@ import { useApp } from '../stores/app.ts';
 import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import { FirstRun } from './FirstRun.tsx';
+import { MoveToTeamButton } from '../dialogs/MoveWizard.tsx';
 import { SafetyPanel } from './SafetyPanel.tsx';
 
 export function Dashboard() {
@@ -140,6 +141,9 @@ function DashboardBody({ status }: { status: AppStatus }) {
                   {formatBytes(status.dbBytes)}
                 </Row>
                 <Row label="Write-ahead log">{formatBytes(status.walBytes)}</Row>
+                <Row label="Team">
+                  <MoveToTeamButton />
+                </Row>
               </>
             )}
             <Row label="Lock">

@@ -1,0 +1,77 @@
+// "Move to a team database" in a real browser against the real PostgreSQL server
+// (STATEWARD_TEST_PG_URL, as .ci/run exports it): the dry run shows the per-table
+// report and leaves the server and the data dir as they were; a wrong password
+// is PG_AUTH_FAILED in the form. The password goes in its own field, never in
+// the URL, and is stored nowhere.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { withClient } from '../helpers/pg-client.ts';
+import { expect, loadDemo, shot, TEAM_PG_URL, TEAM_SKIP_REASON, test } from './fixtures.ts';
+
+test('the move wizard: connect, dry run with the per-table report; nothing written anywhere', async ({
+  page,
+  host,
+  databaseUrl,
+}) => {
+  test.skip(
+    databaseUrl !== null,
+    'in the team project the data dir is bound to PostgreSQL already',
+  );
+  test.skip(!TEAM_PG_URL, TEAM_SKIP_REASON);
+  const schema = `e2e_move_${crypto.randomBytes(5).toString('hex')}`;
+  const u = new URL(TEAM_PG_URL!);
+  const password = decodeURIComponent(u.password);
+  u.password = '';
+  u.searchParams.set('schema', schema);
+  const schemaExists = () =>
+    withClient(TEAM_PG_URL!, async (c) =>
+      Boolean((await c.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).rowCount),
+    );
+
+  try {
+    await loadDemo(page, host.url);
+    await page.getByRole('button', { name: 'Move to a team database…' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog.getByTestId('move-step')).toHaveAttribute('data-step', 'connect');
+    await dialog.getByLabel('Database URL').fill(u.toString());
+
+    // A wrong password: the server's refusal, in words and with its code, in the form.
+    await dialog.getByLabel(/^Password/).fill(`${password}-wrong`);
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await expect(dialog.getByRole('alert')).toContainText('PG_AUTH_FAILED', { timeout: 30_000 });
+    await expect(dialog.getByTestId('move-step')).toHaveAttribute('data-step', 'connect');
+
+    await dialog.getByLabel(/^Password/).fill(password);
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    const report = dialog.getByTestId('move-report');
+    await expect(report).toBeVisible({ timeout: 30_000 });
+    await expect(dialog.getByTestId('move-summary')).toContainText('Dry run passed');
+    await expect(dialog.getByTestId('move-summary')).toContainText('Nothing was written');
+    // One row per table: the deployments were read and written, and both sides hash alike.
+    const deployments = report.locator('tr[data-table="deployments"]');
+    await expect(deployments).toBeVisible();
+    const [read, written] = await deployments.locator('td.num').allTextContents();
+    expect(Number(read!.replace(/,/g, ''))).toBeGreaterThan(0);
+    expect(written).toBe(read);
+    expect(await report.locator('tbody tr').count()).toBeGreaterThan(10);
+    await expect(report.locator('tbody td', { hasText: '≠' })).toHaveCount(0);
+    await shot(page, 'move-dry-run');
+
+    // The dry run was rolled back, the data dir is not bound, and no file holds the password.
+    expect(await schemaExists()).toBe(false);
+    expect(fs.existsSync(path.join(host.dataDir, 'database.json'))).toBe(false);
+    for (const rel of fs.readdirSync(host.dataDir, { recursive: true }) as string[]) {
+      const f = path.join(host.dataDir, rel);
+      if (fs.statSync(f).isFile()) expect(fs.readFileSync(f).includes(password), rel).toBe(false);
+    }
+
+    // On to the confirmation: it names what the move will do (and does nothing yet).
+    await dialog.getByRole('button', { name: 'Continue to the move…' }).click();
+    await expect(dialog.getByTestId('move-step')).toHaveAttribute('data-step', 'confirm');
+    await expect(dialog.getByRole('button', { name: 'Move to PostgreSQL now' })).toBeVisible();
+    await expect(dialog).toContainText('A pre-move backup of this data directory is taken first');
+  } finally {
+    await withClient(TEAM_PG_URL!, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  }
+});
