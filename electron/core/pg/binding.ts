@@ -207,6 +207,10 @@ export async function openTeamPool(
     types: PG_TYPES,
     max: TEAM_POOL_MAX,
     idleTimeoutMillis: 30_000,
+    // One connection stays while the instance runs, so pg_stat_activity (app.team) lists it
+    // even when idle; idle connections never keep a finished CLI process alive.
+    min: 1,
+    allowExitOnIdle: true,
   });
   const logError = connectionErrorLogger(target, opts.log);
   // An idle connection that dies is dropped by the pool ('error' on the pool); one that dies
