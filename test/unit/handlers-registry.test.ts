@@ -218,10 +218,15 @@ describe('a refused data directory', () => {
       code: 'NOT_A_STATEWARD_DB',
     });
     // The rollback path needs backups, restores, drills and secrets status (and app.team, who
-    // upgraded a refused team schema); nothing that writes live data.
+    // upgraded a refused team schema; automation.status, whether a promote holds automation
+    // off); nothing that writes live data.
+    expect(expectOk(await registry.dispatch('automation.status', {}))).toMatchObject({
+      paused: false,
+      pause: null,
+    });
     for (const name of AVAILABLE_WHEN_REFUSED) {
       expect(name, name).toMatch(
-        /^(app\.(startup|team)$|backups\.list|restores\.|drills\.|secrets\.(status|unlock)|dialog\.openFile|projects\.(list|get)|environments\.(list|get)|snapshots\.list|deployments\.(list|get)|audit\.list)/,
+        /^(app\.(startup|team)$|automation\.status$|backups\.list|restores\.|drills\.|secrets\.(status|unlock)|dialog\.openFile|projects\.(list|get)|environments\.(list|get)|snapshots\.list|deployments\.(list|get)|audit\.list)/,
       );
     }
   });
