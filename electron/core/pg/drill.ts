@@ -28,8 +28,7 @@ import {
   secretsOutcome,
   storeCounts,
 } from '../restore/drill-checks.ts';
-import type { StepOutcome } from '../restore/drill-checks.ts';
-import { finishReport, preflightStep, runStep } from '../restore/drill.ts';
+import { DrillRun, preflightStep } from '../restore/drill.ts';
 import type { SecretRow } from '../store/resources/secrets.ts';
 import { allSecrets, secretById } from '../store/resources/secrets.ts';
 import type { Query, Sql } from '../store/sql.ts';
@@ -133,24 +132,8 @@ export async function runPgDrill(input: PgDrillInput): Promise<DrillReport> {
   const { pool } = input;
   const facts = input.preflight.facts;
   const schema = `${DRILL_SCHEMA_PREFIX}${input.id ?? crypto.randomBytes(8).toString('hex')}`;
-  const steps: DrillStep[] = [];
-  const warnings = [...input.preflight.warnings];
-  let empty = false;
-  const take = ({ warning, empty: none, ...outcome }: StepOutcome) => {
-    if (warning) warnings.push(warning);
-    if (none) empty = true;
-    return outcome;
-  };
-  const push = (step: DrillStep) => {
-    steps.push(step);
-    input.onStep?.(step, steps.length, PG_DRILL_STEP_COUNT);
-  };
-  const timed = (
-    key: DrillStep['key'],
-    title: string,
-    fn: () =>
-      Omit<DrillStep, 'key' | 'title' | 'ms'> | Promise<Omit<DrillStep, 'key' | 'title' | 'ms'>>,
-  ) => runStep(push, facts.fileName, key, title, fn);
+  const run = new DrillRun(input.preflight, PG_DRILL_STEP_COUNT, input.onStep);
+  const { push, take, timed } = run;
 
   push(preflightStep(input.preflight));
   let historyRows = 0;
@@ -292,18 +275,8 @@ export async function runPgDrill(input: PgDrillInput): Promise<DrillReport> {
       );
   }
 
-  return finishReport({
-    restoreId: input.restoreId,
-    startedAt,
-    finishedAt: now(),
-    ok,
-    empty,
-    facts,
-    steps,
-    warnings,
-    passedAs: {
-      data: 'loads into PostgreSQL and shows its data through the server store',
-      empty: 'loads into PostgreSQL',
-    },
+  return run.report(input.restoreId, startedAt, now(), ok, {
+    data: 'loads into PostgreSQL and shows its data through the server store',
+    empty: 'loads into PostgreSQL',
   });
 }

@@ -133,29 +133,75 @@ export function finishReport(r: {
   };
 }
 
-export async function runDrill(input: DrillInput): Promise<DrillReport> {
-  const now = input.now ?? Date.now;
-  const startedAt = now();
-  const steps: DrillStep[] = [];
-  const warnings = [...input.preflight.warnings];
+/**
+ * One drill's steps as they come in: the warnings and emptiness of the shared
+ * checks' outcomes go to the report; `timed` runs a step (runStep).
+ */
+export class DrillRun {
+  readonly steps: DrillStep[] = [];
+  readonly warnings: string[];
   /** The copy holds no projects and no deployments. */
-  let empty = false;
-  const facts = input.preflight.facts;
-  /** A shared check's outcome as this drill's step; its warning and emptiness go to the report. */
-  const take = ({ warning, empty: none, ...outcome }: StepOutcome) => {
-    if (warning) warnings.push(warning);
-    if (none) empty = true;
+  empty = false;
+  private readonly preflight: PreflightReport;
+  private readonly total: number;
+  private readonly onStep: DrillInput['onStep'];
+
+  constructor(preflight: PreflightReport, total: number, onStep: DrillInput['onStep']) {
+    this.preflight = preflight;
+    this.total = total;
+    this.onStep = onStep;
+    this.warnings = [...preflight.warnings];
+  }
+
+  readonly push = (step: DrillStep): void => {
+    this.steps.push(step);
+    this.onStep?.(step, this.steps.length, this.total);
+  };
+
+  /** A shared check's outcome as this drill's step. */
+  readonly take = ({ warning, empty, ...outcome }: StepOutcome): StepResult => {
+    if (warning) this.warnings.push(warning);
+    if (empty) this.empty = true;
     return outcome;
   };
-  const push = (step: DrillStep) => {
-    steps.push(step);
-    input.onStep?.(step, steps.length, DRILL_STEP_COUNT - (input.boot === false ? 1 : 0));
-  };
-  const timed = (
+
+  readonly timed = (
     key: DrillStep['key'],
     title: string,
     fn: () => StepResult | Promise<StepResult>,
-  ) => runStep(push, facts.fileName, key, title, fn);
+  ): Promise<boolean> => runStep(this.push, this.preflight.facts.fileName, key, title, fn);
+
+  report(
+    restoreId: string | null,
+    startedAt: number,
+    finishedAt: number,
+    ok: boolean,
+    passedAs: { data: string; empty: string },
+  ): DrillReport {
+    return finishReport({
+      restoreId,
+      startedAt,
+      finishedAt,
+      ok,
+      empty: this.empty,
+      facts: this.preflight.facts,
+      steps: this.steps,
+      warnings: this.warnings,
+      passedAs,
+    });
+  }
+}
+
+export async function runDrill(input: DrillInput): Promise<DrillReport> {
+  const now = input.now ?? Date.now;
+  const startedAt = now();
+  const run = new DrillRun(
+    input.preflight,
+    DRILL_STEP_COUNT - (input.boot === false ? 1 : 0),
+    input.onStep,
+  );
+  const { push, take, timed } = run;
+  const facts = input.preflight.facts;
 
   push(preflightStep(input.preflight));
   push({
@@ -294,15 +340,8 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     );
   }
 
-  return finishReport({
-    restoreId: input.restoreId,
-    startedAt,
-    finishedAt: now(),
-    ok,
-    empty,
-    facts,
-    steps,
-    warnings,
-    passedAs: { data: 'restores, boots and shows its data', empty: 'restores and boots' },
+  return run.report(input.restoreId, startedAt, now(), ok, {
+    data: 'restores, boots and shows its data',
+    empty: 'restores and boots',
   });
 }
