@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { expect, invokeHttp, test } from './fixtures.ts';
+import { expect, invokeHttp, shot, test } from './fixtures.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/stateward.mjs');
 const run = promisify(execFile);
@@ -45,6 +45,7 @@ test('a CLI-recorded deployment and a CLI pause appear in the open page without 
   await expect(banner).toContainText('Automation is paused');
   await expect(banner).toContainText('cli@');
   await expect(banner).toContainText('upgrade to 3.0');
+  await shot(page, '40-automation-paused-banner');
   // The person in the app keeps working while automation is held off.
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(banner).toBeHidden();
