@@ -326,6 +326,38 @@ describe.skipIf(skip)(
         },
       );
 
+      it('a write by another process while the copy runs: DATA_DIR_BUSY before COMMIT, nothing moved; the next run takes the write along', async () => {
+        const dir = template.fresh();
+        const { url, schema } = target();
+        let wrote = false;
+        const code = await refusal(
+          moveToPostgres({
+            dataDir: dir,
+            target: url,
+            execute: true,
+            onProgress: (p) => {
+              if (wrote || p.phase !== 'verify') return;
+              wrote = true;
+              editDatabase(path.join(dir, 'stateward.db'), (d) =>
+                d.exec(
+                  `INSERT INTO projects (name, description, created_at, updated_at) VALUES ('written-meanwhile', '', 1, 1)`,
+                ),
+              );
+            },
+          }),
+        );
+        expect([wrote, code]).toEqual([true, 'DATA_DIR_BUSY']);
+        expect(await schemaExists(schema)).toBe(false);
+        expect(readBinding(dir)).toEqual({ backend: 'sqlite' });
+        await secondRunMoves(dir, url);
+        const names = await withClient(db.url(), async (c) =>
+          (await c.query<{ name: string }>(`SELECT name FROM ${schema}.projects`)).rows.map(
+            (r) => r.name,
+          ),
+        );
+        expect(names).toContain('written-meanwhile');
+      });
+
       it('the connection dropped mid-copy (pg_terminate_backend from another session): PG_CONNECTION_LOST', async () => {
         const dir = template.fresh();
         const { url, schema } = target();
