@@ -31,8 +31,9 @@ export const runHandlers: HandlerMap = {
     rt.events.emit('data.changed', { area: 'deployments' });
     return r;
   },
-  'deployments.runStart': (input, rt) =>
-    auditedWrite(
+  'deployments.runStart': async (input, rt) => {
+    await rt.secrets.assertNoSecretValues('detail', input.command);
+    return auditedWrite(
       rt,
       'deployments',
       (c, now) => startDeployRun(c, input, now),
@@ -48,7 +49,8 @@ export const runHandlers: HandlerMap = {
           host: input.host,
         },
       }),
-    ),
+    );
+  },
   'deployments.runFinish': async (input, rt) => {
     await rt.secrets.assertNoSecretValues('diagnosticSummary', input.diagnosticSummary);
     return auditedWrite(

@@ -14,9 +14,11 @@ import { dataDirLayout } from '../../electron/core/paths.ts';
 import { spawnStateward, stateward } from '../helpers/cli-bin.ts';
 import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { cliOnDir, makeKeyFile, useSecretsEnv } from '../helpers/secrets-util.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+const env = useSecretsEnv();
 /** A data dir with environment shop/prod. */
 const shopProd = useTemplateDir(world);
 
@@ -35,6 +37,8 @@ if (mode === 'ok') {
 } else if (mode === 'hang') {
   console.log('ready');
   setInterval(() => {}, 1000);
+} else if (mode === 'say') {
+  for (const line of process.argv.slice(3)) console.log(line);
 } else if (mode === 'gate') {
   console.log('ready');
   const t = setInterval(() => {
@@ -260,5 +264,36 @@ describe('deploy run', () => {
     const [d] = deployments(dir);
     expect(d!.status).toBe('succeeded');
     expect(d!.logs).toHaveLength(301);
+  });
+
+  it('a line with a secret value is withheld from the log and the summary; the others are kept and the status recorded', async () => {
+    const dir = shopProd.fresh();
+    env.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
+    const value = 'tok-0123456789-very-secret';
+    expect((await cliOnDir(dir, ['secret', 'set', 'shop/prod', 'API_TOKEN'], value)).code).toBe(0);
+    const r = await stateward(
+      runArgs(dir, '7.0', ['say', 'connecting', `using token ${value}`, 'done']),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const [d] = deployments(dir);
+    expect(d!.status).toBe('succeeded');
+    expect(d!.logs.map((l) => l.message)).toEqual([
+      'connecting',
+      '[a line of output was withheld: it held the value of a secret]',
+      'done',
+    ]);
+    expect(d!.diagnosticSummary).toMatch(/exited with code 0/);
+    expect(d!.diagnosticSummary).toContain('The last lines of output are left out');
+    expect(JSON.stringify(deployments(dir))).not.toContain(value);
+    const db = new Database(dataDirLayout(dir).db, { readonly: true });
+    try {
+      const recorded = db
+        .prepare(`SELECT detail FROM runs UNION ALL SELECT detail FROM audit_log`)
+        .all();
+      expect(recorded.length).toBeGreaterThan(0);
+      expect(JSON.stringify(recorded)).not.toContain(value);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -7,14 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../electron/cli/main.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { BIN } from '../helpers/cli-bin.ts';
 import { REPO_ROOT } from '../helpers/child.ts';
 import { startTestHost } from '../helpers/http.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { cliOnDir } from '../helpers/secrets-util.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -89,21 +88,6 @@ const counts = (dir: string) =>
             (SELECT count(*) FROM config_snapshots) AS snapshots, (SELECT count(*) FROM audit_log) AS audit`,
   )[0]!;
 
-/**
- * The same command run in this process (the bad-input matrix: the real executable's
- * exit codes and messages are checked for a few of them, and by every other test here).
- */
-async function inProcess(dir: string, args: string[], input = ''): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    ['--data-dir', dir, ...args],
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
-    Readable.from([input]),
-  );
-  return { code, stdout, stderr };
-}
-
 /** Each of `cases` fails with exit `exit` and its message, and changes nothing. */
 async function refusedUnchanged(
   dir: string,
@@ -112,11 +96,12 @@ async function refusedUnchanged(
 ): Promise<void> {
   const before = counts(dir);
   for (const [args, message] of cases) {
-    const r = await inProcess(dir, args, 'not json\n');
+    // In this process (the real executable's exit codes and messages: a few above, every other test).
+    const r = await cliOnDir(dir, args, 'not json\n');
     expect(r.code, args.join(' ')).toBe(exit);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
-    const j = await inProcess(dir, ['--json', ...args], 'not json\n');
+    const j = await cliOnDir(dir, ['--json', ...args], 'not json\n');
     expect(json(j), args.join(' ')).toMatchObject({ error: { code: expect.any(String) } });
   }
   expect(counts(dir)).toEqual(before);

@@ -51,8 +51,9 @@ function statusOf(e: Ending, cancelledBy: NodeJS.Signals | null): Final {
   return cancelledBy ? 'cancelled' : 'failed';
 }
 
+/** `command`: its words, or null when they are not shown (they hold a secret's value). */
 function summaryOf(
-  command: readonly string[],
+  command: readonly string[] | null,
   e: Ending,
   cancelledBy: NodeJS.Signals | null,
   ms: number,
@@ -64,7 +65,7 @@ function summaryOf(
       ? `exited with code ${e.code}`
       : `was killed by ${e.signal}`;
   const lines = [
-    `${shellWords(command)} ${how} after ${(ms / 1000).toFixed(1)} s${cancelledBy ? ` (cancelled: the wrapper got ${cancelledBy})` : ''}.`,
+    `${command ? shellWords(command) : 'The command'} ${how} after ${(ms / 1000).toFixed(1)} s${cancelledBy ? ` (cancelled: the wrapper got ${cancelledBy})` : ''}.`,
     `Host ${os.hostname()}, wrapper pid ${process.pid}.`,
   ];
   if (last.length)
@@ -93,20 +94,30 @@ export async function deployRun(ctx: CliContext, target: string): Promise<Outcom
     say(`${e.message} Waiting up to ${Math.round(waitMs / 1000)} s for writes to resume…`);
   return withRecorder(ctx, async (rec) => {
     await sweepInterrupted(rec);
+    let prepared: Awaited<ReturnType<typeof startInput>> | undefined;
+    let shown: string[] | null = command;
     const started = await retryWhilePaused(
       async () => {
-        const { input } = await startInput(ctx, rec, target);
-        return rec.call('deployments.runStart', {
-          ...input,
-          pid: process.pid,
-          host: os.hostname(),
-          command,
+        prepared ??= await startInput(ctx, rec, target);
+        const { input } = prepared;
+        const start = (words: string[]) =>
+          rec.call('deployments.runStart', {
+            ...input,
+            pid: process.pid,
+            host: os.hostname(),
+            command: words,
+          });
+        return start(shown ?? []).catch((e: unknown) => {
+          // The command line holds a secret's value: it is run, never recorded.
+          if (!isAppError(e) || e.code !== 'SECRET_VALUE_REFUSED') throw e;
+          shown = null;
+          return start([]);
         });
       },
       Date.now() + waitMs,
       waiting,
     );
-    return runWrapped(ctx, rec, started, command, waitMs, say, waiting);
+    return runWrapped(ctx, rec, started, command, shown, waitMs, say, waiting);
   });
 }
 
@@ -138,6 +149,7 @@ async function runWrapped(
   rec: Recorder,
   started: DeployRun,
   command: string[],
+  shown: string[] | null,
   waitMs: number,
   say: (s: string) => void,
   waiting: (e: AppError) => void,
@@ -211,20 +223,27 @@ async function runWrapped(
   const exit = exitCodeOf(ending);
   const status = statusOf(ending, cancelledBy);
   const summary =
-    summaryOf(command, ending, cancelledBy, ms, last) +
+    summaryOf(shown, ending, cancelledBy, ms, last) +
     (lostLines ? `\n\n${lostLines} line(s) of output could not be recorded.` : '');
-  let finished: DeployRun | null = null;
-  try {
-    finished = await retryWhilePaused(
-      () =>
-        rec.call('deployments.runFinish', {
-          runId: started.runId,
-          status,
-          diagnosticSummary: summary,
-        }),
+  const finish = (diagnosticSummary: string | null) =>
+    retryWhilePaused(
+      () => rec.call('deployments.runFinish', { runId: started.runId, status, diagnosticSummary }),
       Date.now() + waitMs,
       waiting,
     );
+  let finished: DeployRun | null = null;
+  try {
+    finished = await finish(summary).catch((e: unknown) => {
+      // The last lines held a secret's value (or, secrets locked, nothing can be checked):
+      // the status is recorded all the same, with what can be said.
+      if (!isAppError(e)) throw e;
+      if (e.code === 'SECRET_VALUE_REFUSED')
+        return finish(
+          `${summaryOf(null, ending, cancelledBy, ms, [])}\n\nThe last lines of output are left out: they held the value of a secret.`,
+        );
+      if (e.code === 'SECRETS_LOCKED') return finish(null);
+      throw e;
+    });
     say(`deployment ${id} ${status} (exit code ${exit}, ${(ms / 1000).toFixed(1)} s).`);
   } catch (e) {
     say(
