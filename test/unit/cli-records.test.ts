@@ -304,6 +304,30 @@ describe('deploy start|log|finish|list|show', () => {
     ]);
   });
 
+  it('deploy log streams: a line is in the log while stdin is still open', async () => {
+    const dir = shopProd.fresh();
+    const child = spawn(process.execPath, [BIN, '--data-dir', dir, 'deploy', 'log', '1'], {
+      cwd: REPO_ROOT,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    world.defer(() => {
+      child.kill('SIGKILL');
+    });
+    const messages = () =>
+      query<{ message: string }>(dir, `SELECT message FROM deployment_logs ORDER BY id`).map(
+        (r) => r.message,
+      );
+    child.stdin.write('first\n');
+    for (let i = 0; messages().length === 0; i++) {
+      expect(i, 'the first line never arrived while stdin stayed open').toBeLessThan(600);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(messages()).toEqual(['first']);
+    child.stdin.end('second\n');
+    expect(await new Promise((r) => child.once('close', r))).toBe(0);
+    expect(messages()).toEqual(['first', 'second']);
+  });
+
   it('a finished deployment cannot be finished again (INVALID_TRANSITION, exit 2); its status stays', async () => {
     const dir = shopProd.fresh();
     const id = '1';
