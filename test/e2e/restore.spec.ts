@@ -102,21 +102,29 @@ test('the click-through restore drill: preflight, drill, export, preview, compar
   });
   await d.getByRole('button', { name: 'Restore and run the drill' }).click();
   await expect(d.getByRole('heading', { name: 'Restoring into a copy…' })).toBeVisible();
-  await expect(d.getByTestId('restore-phase')).toContainText('Step 3 of 7');
+  await expect(d.getByTestId('restore-phase')).toContainText('Step 3 of 8');
   await expect(d.getByTestId('restore-bytes')).toContainText('Copy done');
   await shot(page, '72-restore-3-progress');
   drillHold.releaseBefore();
   await expect(d.getByTestId('restore-percent')).toHaveText('100%');
-  await expect(d.locator('.drill-step[data-status="pass"]')).toHaveCount(7);
+  await expect(d.locator('.drill-step[data-status="pass"]')).toHaveCount(8);
   drillHold.releaseAfter();
 
   // Step 4: the drill result, every step passed, exported as Markdown.
   await expect(d.getByRole('heading', { name: 'Restore drill' })).toBeVisible();
   await expect(d.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'true');
   await page.unroute('**/api/invoke/restores.drill');
-  await expect(d.locator('.drill-step[data-status="pass"]')).toHaveCount(7);
+  await expect(d.locator('.drill-step[data-status="pass"]')).toHaveCount(8);
   await expect(d.locator('.drill-step[data-step="probes"]')).toContainText(
     `${inBackup.length} projects`,
+  );
+  // The real app booted on the copy: each request a row with its HTTP status.
+  const booted = d.locator('.drill-step[data-step="host"]');
+  await expect(booted.locator('tr[data-probe="Ready"] [data-testid="probe-http"]')).toHaveText(
+    '200',
+  );
+  await expect(booted.locator('tr[data-probe="Projects"]')).toContainText(
+    `${inBackup.length} projects (as the manifest says)`,
   );
   await shot(page, '73-restore-4-drill');
   const downloading = page.waitForEvent('download');
@@ -250,7 +258,8 @@ test('Verify wizard on two backups, drill history and verified backups', async (
   await shot(page, '81-verify-2-run');
   first.releaseBefore();
 
-  await expect(d.getByRole('heading', { name: 'Drill reports' })).toBeVisible();
+  // Two whole drills, each booting the app on its copy: longer than one expect's default wait.
+  await expect(d.getByRole('heading', { name: 'Drill reports' })).toBeVisible({ timeout: 45_000 });
   await page.unroute('**/api/invoke/restores.verify');
   await expect(d.getByTestId('verify-summary')).toHaveText(
     'All 2 backups passed their restore drills.',
@@ -261,8 +270,8 @@ test('Verify wizard on two backups, drill history and verified backups', async (
     const report = d.locator(`[data-testid="verify-report"][data-backup-id="${b.id}"]`);
     await expect(report.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'true');
   }
-  await reports.first().getByText('Steps (7)').click();
-  await expect(reports.first().locator('.drill-step[data-status="pass"]')).toHaveCount(7);
+  await reports.first().getByText('Steps (8)').click();
+  await expect(reports.first().locator('.drill-step[data-status="pass"]')).toHaveCount(8);
   await shot(page, '82-verify-3-reports');
   await d.getByRole('button', { name: 'Done' }).click();
   await expect(d).toBeHidden();
@@ -280,7 +289,7 @@ test('Verify wizard on two backups, drill history and verified backups', async (
   await drillRow(page, full).click();
   await expect(page.getByRole('heading', { level: 1, name: /Restore drill/ })).toBeVisible();
   await expect(page.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'true');
-  await expect(page.locator('.drill-step[data-status="pass"]')).toHaveCount(7);
+  await expect(page.locator('.drill-step[data-status="pass"]')).toHaveCount(8);
   await shot(page, '83b-drill-report');
 
   // The Backups page shows both as verified; "Verify this backup" opens the wizard preselected.
@@ -407,7 +416,7 @@ test('a corrupted backup is refused at preflight with the reason', async ({ page
     'data-status',
     'fail',
   );
-  await expect(report.locator('.drill-step-notrun')).toHaveCount(6);
+  await expect(report.locator('.drill-step-notrun')).toHaveCount(7);
   await shot(page, '85b-verify-failed-report');
   await d.getByRole('button', { name: 'Done' }).click();
   await nav(page).getByRole('button', { name: 'Dashboard' }).click();
@@ -694,7 +703,7 @@ test('rollback from the refusal screen: restore an older backup, drill, promote'
   await shot(page, '92-rollback-2-preflight');
   await d.getByRole('button', { name: 'Restore and run the drill' }).click();
   await expect(d.getByTestId('drill-verdict')).toHaveAttribute('data-passed', 'true');
-  await expect(d.locator('.drill-step[data-status="pass"]')).toHaveCount(7);
+  await expect(d.locator('.drill-step[data-status="pass"]')).toHaveCount(8);
   await shot(page, '93-rollback-3-drill');
 
   // The preview happens here, on the refusal screen: the copy's projects and the comparison.
