@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRILL_SCHEMA_PREFIX, runPgDrill } from '../../electron/core/pg/drill.ts';
+import { runDrill } from '../../electron/core/restore/drill.ts';
 import { stageRestore } from '../../electron/core/restore/preflight.ts';
 import type { Runtime } from '../../electron/core/runtime.ts';
 import { PG_TYPES } from '../../electron/core/store/sql.ts';
@@ -18,10 +19,79 @@ import { useWorld } from '../helpers/world.ts';
 
 const skip = pgSkipReason();
 
+const world = useWorld();
+useSecretsEnv();
+
+/** A data dir with two environments, secrets in both, deployments; its backup file. */
+async function source(): Promise<{ rt: Runtime; backupFile: string }> {
+  const rt = await startTestRuntime(world, world.dir());
+  readyDb(rt);
+  const reg = fullRegistry(rt);
+  await call(reg, 'secrets.setup', { passphrase: 'drill passphrase' });
+  const envs = await seedEnvs(reg, 'shop', ['prod', 'staging']);
+  for (const e of envs) {
+    await call<SecretEntry>(reg, 'secrets.set', {
+      environmentId: e.env.id,
+      name: 'API_KEY',
+      value: `value-of-${e.label}`,
+    });
+    await call(reg, 'snapshots.create', {
+      environmentId: e.env.id,
+      content: { replicas: 2, key: { $secret: 'API_KEY' } },
+    });
+    await call(reg, 'deployments.create', { environmentId: e.env.id, version: `v-${e.env.name}` });
+  }
+  const backup = await call<BackupEntry>(reg, 'backups.create', {});
+  return { rt, backupFile: path.join(rt.layout.backups, backup.fileName) };
+}
+
+describe.each(['local', 'server'] as const)('the secrets step of a %s drill', (target) => {
+  const pgdb = target === 'server' && skip === null ? usePgDatabase() : null;
+
+  it.skipIf(target === 'server' && skip !== null)(
+    'a value moved to another environment fails as tampered, even though its old reference now dangles',
+    async () => {
+      const { rt, backupFile } = await source();
+      const staged = await stageRestore(backupFile, path.join(world.dir(), 'stage'));
+      editFile(staged.copy!, (db) => {
+        db.exec(
+          `DELETE FROM secrets WHERE environment_id = (SELECT max(environment_id) FROM secrets)`,
+        );
+        db.exec(`UPDATE secrets SET environment_id = (SELECT max(id) FROM environments)`);
+      });
+      const common = { copy: staged.copy!, restoreId: null, preflight: staged.report, copyMs: 0 };
+      let report: DrillReport;
+      if (pgdb) {
+        const pool = new pg.Pool({ connectionString: pgdb.url(), types: PG_TYPES, max: 2 });
+        pool.on('error', () => undefined);
+        world.defer(() => pool.end());
+        report = await runPgDrill({
+          ...common,
+          pool,
+          resolveSecrets: (rows) => rt.secrets.resolveRows(rows),
+        });
+      } else {
+        report = await runDrill({
+          ...common,
+          boot: false,
+          resolveSecrets: (db) => rt.secrets.resolveAll(db),
+        });
+      }
+      expect(report.passed).toBe(false);
+      const step = report.steps.find((s) => s.key === 'secrets')!;
+      expect(step.status).toBe('fail');
+      expect(step.facts!['code']).toBe('SECRET_TAMPERED');
+      expect(step.detail).toMatch(
+        /tampered with \(shop\/staging API_KEY\).*Also: 1 secret reference .*points at no secret/,
+      );
+      expect(report.warnings.join(' ')).toMatch(/points at no secret/);
+    },
+    60_000,
+  );
+});
+
 describe.skipIf(skip !== null)('drill against the server', () => {
-  const world = useWorld();
   const pgdb = usePgDatabase();
-  useSecretsEnv();
   let pool: pg.Pool;
 
   beforeAll(() => {
@@ -37,32 +107,6 @@ describe.skipIf(skip !== null)('drill against the server', () => {
         `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'stateward\\_drill\\_%' ORDER BY 1`,
       )
     ).rows.map((r) => r.nspname);
-
-  /** A data dir with two environments, secrets in both, deployments; its backup file. */
-  async function source(): Promise<{ rt: Runtime; backupFile: string }> {
-    const rt = await startTestRuntime(world, world.dir());
-    readyDb(rt);
-    const reg = fullRegistry(rt);
-    await call(reg, 'secrets.setup', { passphrase: 'drill passphrase' });
-    const envs = await seedEnvs(reg, 'shop', ['prod', 'staging']);
-    for (const e of envs) {
-      await call<SecretEntry>(reg, 'secrets.set', {
-        environmentId: e.env.id,
-        name: 'API_KEY',
-        value: `value-of-${e.label}`,
-      });
-      await call(reg, 'snapshots.create', {
-        environmentId: e.env.id,
-        content: { replicas: 2, key: { $secret: 'API_KEY' } },
-      });
-      await call(reg, 'deployments.create', {
-        environmentId: e.env.id,
-        version: `v-${e.env.name}`,
-      });
-    }
-    const backup = await call<BackupEntry>(reg, 'backups.create', {});
-    return { rt, backupFile: path.join(rt.layout.backups, backup.fileName) };
-  }
 
   async function drill(
     rt: Runtime,

@@ -120,15 +120,33 @@ export function* probeOutcome(c: Sql, facts: PreflightFacts): Query<StepOutcome>
 export function* secretsOutcome(c: Sql, r: SecretResolution): Query<StepOutcome> {
   // Configuration that names a secret the backup does not hold (edited outside the app, or removed since).
   const dangling = yield* danglingSecretRefs(c);
-  if (dangling.length > 0) {
-    const which = dangling
+  const which = dangling
+    .slice(0, 5)
+    .map((d) => `${d.project}/${d.environment} v${d.version} → "${d.name}"`)
+    .join(', ');
+  const danglingLine =
+    dangling.length === 0
+      ? null
+      : `${plural(dangling.length, 'secret reference')} in the current configuration ${dangling.length === 1 ? 'points' : 'point'} at no secret (${which}${dangling.length > 5 ? ', …' : ''}).`;
+  // Tampering fails the drill even when a reference also dangles (a value moved to
+  // another environment leaves its old reference dangling): never only a warning.
+  if (r.tampered.length > 0) {
+    // The key that stored them is here, yet they do not verify: changed outside Stateward.
+    const names = r.tampered
       .slice(0, 5)
-      .map((d) => `${d.project}/${d.environment} v${d.version} → "${d.name}"`)
+      .map((u) => `${u.project}/${u.environment} ${u.name}`)
       .join(', ');
-    const line = `${plural(dangling.length, 'secret reference')} in the current configuration ${dangling.length === 1 ? 'points' : 'point'} at no secret (${which}${dangling.length > 5 ? ', …' : ''}).`;
+    return {
+      status: 'fail',
+      detail: `${plural(r.tampered.length, 'secret')} ${r.tampered.length === 1 ? 'was' : 'were'} tampered with (${names}${r.tampered.length > 5 ? ', …' : ''}): moved to another environment, renamed or edited outside Stateward, so ${r.tampered.length === 1 ? 'it does' : 'they do'} not verify with the key that stored ${r.tampered.length === 1 ? 'it' : 'them'}.${danglingLine ? ` Also: ${danglingLine}` : ''}`,
+      facts: { ...r, ...(dangling.length > 0 ? { dangling } : {}), code: 'SECRET_TAMPERED' },
+      ...(danglingLine ? { warning: danglingLine } : {}),
+    };
+  }
+  if (danglingLine !== null) {
     return {
       status: 'warn',
-      detail: `${line} ${r.total === 0 ? 'The backup holds no secret values at all' : `It holds ${plural(r.total, 'secret')}`}; a deployment from this configuration would miss ${dangling.length === 1 ? 'that value' : 'those values'}. Add ${dangling.length === 1 ? 'it' : 'them'} after restoring, or correct the configuration.`,
+      detail: `${danglingLine} ${r.total === 0 ? 'The backup holds no secret values at all' : `It holds ${plural(r.total, 'secret')}`}; a deployment from this configuration would miss ${dangling.length === 1 ? 'that value' : 'those values'}. Add ${dangling.length === 1 ? 'it' : 'them'} after restoring, or correct the configuration.`,
       facts: {
         total: r.total,
         resolved: r.resolved,
@@ -136,7 +154,7 @@ export function* secretsOutcome(c: Sql, r: SecretResolution): Query<StepOutcome>
         dangling,
         code: 'SECRET_REFERENCE_UNKNOWN',
       },
-      warning: line,
+      warning: danglingLine,
     };
   }
   if (r.total === 0)
@@ -145,18 +163,6 @@ export function* secretsOutcome(c: Sql, r: SecretResolution): Query<StepOutcome>
       detail: 'This backup holds no secrets, and no configuration refers to one.',
       facts: { total: 0, resolved: 0, unresolved: [] },
     };
-  if (r.tampered.length > 0) {
-    // The key that stored them is here, yet they do not verify: changed outside Stateward.
-    const which = r.tampered
-      .slice(0, 5)
-      .map((u) => `${u.project}/${u.environment} ${u.name}`)
-      .join(', ');
-    return {
-      status: 'fail',
-      detail: `${plural(r.tampered.length, 'secret')} ${r.tampered.length === 1 ? 'was' : 'were'} tampered with (${which}${r.tampered.length > 5 ? ', …' : ''}): moved to another environment, renamed or edited outside Stateward, so ${r.tampered.length === 1 ? 'it does' : 'they do'} not verify with the key that stored ${r.tampered.length === 1 ? 'it' : 'them'}.`,
-      facts: { ...r, code: 'SECRET_TAMPERED' },
-    };
-  }
   if (r.unresolved.length === 0) {
     return {
       status: 'pass',
