@@ -630,6 +630,20 @@ export interface SecretsStatus {
   /** Keys whose recovery key was never confirmed as stored: shown again until acknowledged. */
   recoveryPending: string[];
   secretCount: number;
+  /**
+   * Team mode: the team's active data key (recorded in the database) is not in this
+   * machine's keyring — this member joined after set-up, or another member rotated.
+   * Entering the team's recovery key once (unlockWithRecoveryKey) resolves it.
+   * Null or absent otherwise (and always with SQLite).
+   */
+  needsTeamKey?: TeamKeyNeed | null;
+}
+
+/** The team's data key a member lacks: its id, who made it active (set-up or rotation) and when. */
+export interface TeamKeyNeed {
+  keyId: string;
+  rotatedBy: string;
+  since: number;
 }
 
 /** A secret as the UI sees it: its name and reference, never its value. */

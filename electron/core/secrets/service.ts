@@ -44,6 +44,9 @@ import {
 import type { Keyring, KeyWrapper, Wrap } from './keyring.ts';
 import { fromSealed, keyringPath, readKeyring, toSealed, writeKeyring } from './keyring.ts';
 import { keyAvailability, overallKeyState } from './keystate.ts';
+import { advisoryKey, withTryLock } from '../pg/locks.ts';
+import type { TeamKey } from './team.ts';
+import { claimTeamKey, replaceTeamKey, teamKey, teamKeyNeed } from './team.ts';
 
 const keyAad = (keyId: string) => `stateward-data-key:${keyId}`;
 /** Values stored before v2 were bound to the secret id only: they still open, and are re-sealed on unlock. */
@@ -81,6 +84,60 @@ function openValue(key: Buffer, row: SecretRow): Buffer | null {
 }
 
 const isLegacy = (row: SecretRow) => row.iv.length === 12;
+
+const JOIN_HINT =
+  "Join with the team's recovery key: Keys & secrets → Join with the team's recovery key, or `stateward key recovery` (ask the member who set up or last rotated the key for it).";
+
+/** A second member's set-up: the team has its key (or secrets) already. */
+function teamAlreadySetUp(team: TeamKey | null): AppError {
+  return new AppError(
+    'SECRETS_ALREADY_SET_UP',
+    team
+      ? `Secrets are already set up for this team database: data key ${team.activeKeyId} (by ${team.by}). A second key is never created.`
+      : 'This team database already holds secrets: a second data key is never created.',
+    { hint: JOIN_HINT, details: team ? { teamKeyId: team.activeKeyId } : {} },
+  );
+}
+
+/** This member lacks the team's active key: nothing is encrypted or revealed with another one. */
+function teamKeyUnavailable(team: TeamKey, what: string): AppError {
+  return new AppError(
+    'SECRETS_KEY_UNAVAILABLE',
+    `The team's secrets are encrypted with data key ${team.activeKeyId} (made active by ${team.by} on ${new Date(team.since).toISOString()}), which this machine does not have yet, so ${what}.`,
+    { hint: JOIN_HINT, details: { teamKeyId: team.activeKeyId } },
+  );
+}
+
+/**
+ * Inside a write that seals values with `keyId` (team mode): the team's key is read
+ * under a share lock — a rotation (which locks it for update first) either waits for
+ * this write and re-encrypts its value, or commits first and this write sees the new
+ * key and is refused. Data moved from SQLite before a team key was recorded adopts
+ * this member's key, unless some secret uses a key this machine lacks.
+ */
+function* checkTeamKey(
+  c: Sql,
+  keyId: string,
+  by: { actor: string; now: number; holds: (id: string) => boolean },
+): Query<void> {
+  const team = yield* teamKey(c, 'share');
+  if (team) {
+    if (team.activeKeyId !== keyId) throw teamKeyUnavailable(team, 'nothing was stored');
+    return;
+  }
+  const foreign = (yield* allSecrets(c)).find((r) => !by.holds(r.key_id));
+  if (foreign)
+    throw new AppError(
+      'SECRETS_KEY_UNAVAILABLE',
+      `This team's secrets use data key ${foreign.key_id}, which this machine does not have, so nothing was stored.`,
+      { hint: JOIN_HINT, details: { teamKeyId: foreign.key_id } },
+    );
+  if (!(yield* claimTeamKey(c, { activeKeyId: keyId, since: by.now, by: by.actor }, by.now))) {
+    const claimed = yield* teamKey(c, 'share');
+    if (claimed && claimed.activeKeyId !== keyId)
+      throw teamKeyUnavailable(claimed, 'nothing was stored');
+  }
+}
 
 const FIELD_WORDS = {
   content: 'configuration',
@@ -235,7 +292,28 @@ export class SecretService {
       keyFileConfigured: Boolean(process.env.STATEWARD_KEY_FILE),
       recoveryPending: (ring?.keys ?? []).filter((k) => k.recoveryPending).map((k) => k.id),
       secretCount: this.rt.data ? await this.rt.data.read(countSecrets) : 0,
+      // Team mode only: SQLite's status is as it always was.
+      ...(this.inTeam() ? { needsTeamKey: await this.missingTeamKey(ring) } : {}),
     };
+  }
+
+  /** Team mode: this data dir's secrets live in a PostgreSQL database other members share. */
+  private inTeam(): boolean {
+    return this.rt.team !== null && this.rt.data?.backend === 'postgres';
+  }
+
+  /** The team's active key as the database records it (null with SQLite, or none recorded yet). */
+  private async teamKey(): Promise<TeamKey | null> {
+    if (!this.inTeam()) return null;
+    return this.data().read((c) => teamKey(c));
+  }
+
+  /** The team's key is recorded, and neither this keyring nor this process has it. */
+  private async missingTeamKey(ring: Keyring | null): Promise<SecretsStatus['needsTeamKey']> {
+    const team = await this.teamKey();
+    if (!team) return null;
+    const id = team.activeKeyId;
+    return this.keys.has(id) || ring?.keys.some((k) => k.id === id) ? null : teamKeyNeed(team);
   }
 
   private async wrapsFor(key: Buffer, keyId: string, passphrase?: string): Promise<Wrap[]> {
@@ -290,6 +368,11 @@ export class SecretService {
         'SECRETS_ALREADY_SET_UP',
         'Secrets are already set up on this data directory.',
       );
+    const inTeam = this.inTeam();
+    if (inTeam) {
+      const [team, count] = await Promise.all([this.teamKey(), this.data().read(countSecrets)]);
+      if (team || count > 0) throw teamAlreadySetUp(team);
+    }
     await this.requireProvider(opts.passphrase);
     const key = crypto.randomBytes(KEY_BYTES);
     const id = keyIdOf(key);
@@ -317,8 +400,15 @@ export class SecretService {
         keys: [{ id, createdAt: now, retiredAt: null, wraps, recoveryPending: true }, ...held],
       },
       previous,
-      (c) =>
-        appendAudit(
+      function* (c) {
+        // The team's key is claimed in the same transaction: of two members setting up at
+        // once, the second waits for the first's commit and is refused.
+        if (inTeam) {
+          const record = { activeKeyId: id, since: now, by: actor };
+          if ((yield* countSecrets(c)) > 0 || !(yield* claimTeamKey(c, record, now)))
+            throw teamAlreadySetUp(yield* teamKey(c));
+        }
+        yield* appendAudit(
           c,
           {
             actor,
@@ -327,7 +417,8 @@ export class SecretService {
             detail: { providers: wraps.map((w) => w.by) },
           },
           now,
-        ),
+        );
+      },
     );
     this.keys.set(id, key);
     this.changed();
@@ -507,7 +598,8 @@ export class SecretService {
         'That is not a valid recovery key (it should look like SWRK-XXXX-…; the last group is a checksum).',
       );
     const id = keyIdOf(key);
-    await this.refuseUnrelatedKey(id);
+    const team = await this.teamKey();
+    await this.refuseUnrelatedKey(id, team);
     this.keys.set(id, key);
     this.failed.delete(id);
     await this.upgradeLegacyValuesSafely();
@@ -521,6 +613,9 @@ export class SecretService {
       ring = { version: 1, active: null, keys: [] };
     }
     const known = ring.keys.find((k) => k.id === id);
+    // A team member joining (or catching up after a rotation): the team's key becomes this
+    // keyring's active one, the one it had before is retired (kept for older backups).
+    const makeActive = !ring.active || team?.activeKeyId === id;
     const wraps = await this.wrapsFor(key, id, opts.passphrase);
     if (wraps.length === 0) {
       this.changed();
@@ -534,10 +629,16 @@ export class SecretService {
       ring.keys.push({
         id,
         createdAt: this.rt.now(),
-        retiredAt: ring.active ? this.rt.now() : null,
+        retiredAt: makeActive ? null : this.rt.now(),
         wraps,
       });
-    if (!ring.active) ring.active = id;
+    if (makeActive && ring.active !== id) {
+      const now = this.rt.now();
+      for (const k of ring.keys)
+        if (k.id === ring.active && k.retiredAt === null) k.retiredAt = now;
+        else if (k.id === id) k.retiredAt = null;
+      ring.active = id;
+    }
     writeKeyring(this.rt.layout.keys, ring);
     // Only now: a view refreshing on this event reads the keyring as it is from here on.
     this.changed();
@@ -551,10 +652,21 @@ export class SecretService {
    * would add a stranger to the keyring and "recover" nothing. A key this keyring
    * already knows, or any key while there are no secrets yet, is accepted as before.
    */
-  private async refuseUnrelatedKey(id: string): Promise<void> {
+  private async refuseUnrelatedKey(id: string, team: TeamKey | null): Promise<void> {
     const rows = this.rt.data ? await this.rt.data.read(allSecrets) : [];
-    if (rows.length === 0 || rows.some((r) => r.key_id === id)) return;
+    if (team?.activeKeyId === id || rows.some((r) => r.key_id === id)) return;
     if (this.ringOrNull()?.keys.some((k) => k.id === id)) return;
+    // In a team only the team's key (or one its secrets use) is taken: a stranger would
+    // never make this member able to read the team's secrets.
+    if (team)
+      throw new AppError(
+        'SECRETS_RECOVERY_KEY_INVALID',
+        `That recovery key (key ${id}) is not this team's: the team's data key is ${team.activeKeyId} (made active by ${team.by}); nothing was changed.`,
+        {
+          hint: 'Ask the member who set up secrets (or last rotated the key) for the team’s current recovery key.',
+        },
+      );
+    if (rows.length === 0) return;
     const used = [...new Set(rows.map((r) => r.key_id))];
     throw new AppError(
       'SECRETS_RECOVERY_KEY_INVALID',
@@ -565,16 +677,29 @@ export class SecretService {
     );
   }
 
-  private activeKey(): { id: string; key: Buffer } {
+  /**
+   * The key new values are sealed with. In team mode that is the team's active key
+   * (as the database records it), never this keyring's own choice: a member that
+   * lacks it is refused (`what` says what did not happen).
+   */
+  private async activeKey(what: string): Promise<{ id: string; key: Buffer }> {
+    const team = await this.teamKey();
+    if (team) {
+      const key = this.keys.get(team.activeKeyId);
+      if (key) return { id: team.activeKeyId, key };
+      if (!this.ring()?.keys.some((k) => k.id === team.activeKeyId))
+        throw teamKeyUnavailable(team, what);
+    }
     const ring = this.ring();
     if (!ring?.active)
       throw new AppError(
         'SECRETS_NOT_SET_UP',
         'Set up secrets first (a passphrase or key file protects them).',
       );
-    const key = this.keys.get(ring.active);
+    const id = team?.activeKeyId ?? ring.active;
+    const key = this.keys.get(id);
     if (!key) throw new AppError('SECRETS_LOCKED', 'Secrets are locked: unlock them first.');
-    return { id: ring.active, key };
+    return { id, key };
   }
 
   /** Status changed (set up, unlocked, locked, rotated): every window refreshes its view of it. */
@@ -626,14 +751,17 @@ export class SecretService {
 
   async set(environmentId: number, name: string, value: string): Promise<SecretEntry> {
     const data = this.data();
-    const { id: keyId, key } = this.activeKey();
+    const { id: keyId, key } = await this.activeKey('nothing was stored');
     const actor = this.rt.actor;
     const now = this.rt.now();
     const newId = `sec_${crypto.randomBytes(10).toString('hex')}`;
+    const inTeam = this.inTeam();
+    const holds = (id: string) => this.keys.has(id);
     // Read and written in one transaction: a value set at the same time elsewhere
     // (another instance of a team) is either seen here as existing, or conflicts.
     const saved = await this.scrubbing(() =>
       data.write(function* (c) {
+        if (inTeam) yield* checkTeamKey(c, keyId, { actor, now, holds });
         yield* getEnvironment(c, environmentId);
         const existing = yield* secretByName(c, environmentId, name);
         const id = existing?.id ?? newId;
@@ -702,6 +830,12 @@ export class SecretService {
     const row = await data.read((c) => secretById(c, secretId));
     if (!row) throw new AppError('NOT_FOUND', `There is no secret ${secretId}.`);
     if (!this.keys.has(row.key_id)) {
+      const team = await this.teamKey();
+      if (
+        team?.activeKeyId === row.key_id &&
+        !this.ringOrNull()?.keys.some((k) => k.id === row.key_id)
+      )
+        throw teamKeyUnavailable(team, 'this secret cannot be revealed here');
       throw new AppError(
         'SECRETS_LOCKED',
         'The key for this secret is not unlocked on this machine.',
@@ -842,11 +976,41 @@ export class SecretService {
     );
   }
 
-  /** New data key; every value re-encrypted in one transaction; the old key is kept (retired) for old backups. */
+  /**
+   * New data key; every value re-encrypted in one transaction; the old key is kept
+   * (retired) for old backups. In team mode one member rotates at a time (the
+   * keyRotation advisory lock: a second gets INSTANCE_BUSY), and the same
+   * transaction makes the new key the team's: the other members are asked for the
+   * new recovery key (which only this member is shown).
+   */
   async rotate(
     opts: { passphrase?: string | undefined } = {},
   ): Promise<{ recoveryKey: string; keyId: string; reencrypted: number }> {
-    const old = this.activeKey();
+    const team = this.inTeam() ? this.rt.team : null;
+    if (!team) return this.rotateHere(opts);
+    const client = await team.pool.connect();
+    try {
+      const r = await withTryLock(client, advisoryKey('keyRotation', team.schema), () =>
+        this.rotateHere(opts),
+      );
+      if (r.locked) return r.value;
+      throw new AppError(
+        'INSTANCE_BUSY',
+        'Another member of the team is rotating the data key right now; nothing was changed.',
+        {
+          hint: 'Wait for it to finish: then this machine needs the new recovery key from that member (Join with the team’s recovery key).',
+          details: { schema: team.schema, retryable: true },
+        },
+      );
+    } finally {
+      client.release();
+    }
+  }
+
+  private async rotateHere(opts: {
+    passphrase?: string | undefined;
+  }): Promise<{ recoveryKey: string; keyId: string; reencrypted: number }> {
+    const old = await this.activeKey('it cannot be rotated here');
     const ring = this.ring()!;
     const oldEntry = ring.keys.find((k) => k.id === old.id)!;
     // The new key is protected exactly as the old one was: each provider must be at hand.
@@ -896,9 +1060,18 @@ export class SecretService {
     let count = 0;
     const actor = this.rt.actor;
     const decrypt = (r: SecretRow) => this.decrypt(r);
+    const inTeam = this.inTeam();
     try {
       await this.scrubbing(() =>
         this.commitWithKeyring(ring, previous, function* (c) {
+          if (inTeam) {
+            // First: a value being set now commits before this reads the rows, or waits and
+            // then sees the new key.
+            const current = yield* teamKey(c, 'update');
+            if (current && current.activeKeyId !== old.id)
+              throw teamKeyUnavailable(current, 'nothing was rotated');
+            yield* replaceTeamKey(c, { activeKeyId: id, since: now, by: actor }, now);
+          }
           for (const row of yield* allSecrets(c)) {
             const plain = decrypt(row);
             if (!plain) continue; // a reference from another machine's key stays as it is
