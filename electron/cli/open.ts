@@ -4,6 +4,7 @@ import type { AppErrorShape } from '../../shared/errors.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { startRuntime } from '../core/runtime.ts';
+import { upgradeUnderWay } from '../core/automation.ts';
 import type { ResolvedDataDir } from '../core/paths.ts';
 import { dataDirLayout } from '../core/paths.ts';
 import { readLock, lockIsLive } from '../core/lock.ts';
@@ -108,6 +109,9 @@ export async function openRecorder(
     }
   } else {
     rt = await openShared(where);
+    // Migrations to apply while another process holds the data dir: an upgrade under way.
+    const upgrading = rt ? null : upgradeUnderWay(dataDirLayout(where.dir));
+    if (upgrading) throw upgrading;
     if (!rt)
       throw new AppError(
         'STORE_NOT_READY',

@@ -18,6 +18,8 @@ import type { AutomationPause, AutomationStatus } from '../../shared/domain.ts';
 import { AppError } from '../../shared/errors.ts';
 import { processAlive } from './fsutil.ts';
 import { lockIsLive, readLock } from './lock.ts';
+import type { DataDirLayout } from './paths.ts';
+import { inspectDatabase } from './store/store.ts';
 import { readJournal } from './restore/promote.ts';
 import { PROMOTE_RETRY_AFTER_MS } from './restore/guard.ts';
 import type { Runtime } from './runtime.ts';
@@ -127,6 +129,31 @@ export function pausedError(pause: StoredPause): AppError {
     hint: `Try again later (in ${PAUSE_RETRY_AFTER_MS / 1000} s or more); the pause is lifted with \`stateward resume\` or Resume in the app.`,
     details: { retryable: true, retryAfterMs: PAUSE_RETRY_AFTER_MS, pause: shown },
   });
+}
+
+/**
+ * Why a record command finds a database it cannot open yet (migrations to apply)
+ * while another live process holds the data dir: an upgrade under way — or that
+ * process runs an older Stateward. Automation waits for it as for a pause
+ * (PAUSED, retryable); null when that is not the case.
+ */
+export function upgradeUnderWay(layout: DataDirLayout): AppError | null {
+  const plan = inspectDatabase(layout.db).plan;
+  if (!plan || plan.pending.length === 0) return null;
+  const holder = readLock(layout.lock);
+  if (!holder || !lockIsLive(holder)) return null;
+  return new AppError(
+    'PAUSED',
+    `The database is being upgraded (schema ${plan.current} → ${plan.target}) by process ${holder.pid} on ${holder.host} (${holder.mode}), or that process runs an older Stateward. This change was not made.`,
+    {
+      hint: 'Try again in a moment: automation waits until the upgrade is done. If it never is, update the app that holds the data dir.',
+      details: {
+        retryable: true,
+        retryAfterMs: PROMOTE_RETRY_AFTER_MS,
+        upgrade: { from: plan.current, to: plan.target, pid: holder.pid, host: holder.host },
+      },
+    },
+  );
 }
 
 /** Refuse an automation write while paused (the command registry calls this). */

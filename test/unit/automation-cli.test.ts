@@ -10,6 +10,10 @@ import type { AutomationStatus } from '../../shared/domain.ts';
 import { automationStatus } from '../../electron/core/automation.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
+import { holdLockInChild } from '../helpers/child.ts';
+import type { WritableDB } from '../../electron/core/store/db.ts';
+import { applyMigrations, planMigrations } from '../../electron/core/store/migrate.ts';
+import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import { killGroup, spawnStateward, stateward } from '../helpers/cli-bin.ts';
 import { startTestHost } from '../helpers/http.ts';
 import { useWorld } from '../helpers/world.ts';
@@ -187,6 +191,31 @@ describe('stateward pause / resume (the real executable)', () => {
     const resumed = await stateward(['--data-dir', dir, '--json', 'resume']);
     expect(resumed.json).toMatchObject({ paused: false, lifted: { reason: 'upgrade script' } });
     expect(await status(dir)).toMatchObject({ paused: false, pause: null });
+  });
+
+  it('a record command while another process holds a data dir whose database still has migrations to apply waits as for a pause (PAUSED, exit 3), not "no database"', async () => {
+    const dir = world.dir();
+    const layout = dataDirLayout(dir);
+    const db = new Database(layout.db) as unknown as WritableDB;
+    applyMigrations(db, planMigrations(db, MIGRATIONS.slice(0, -1)));
+    db.close();
+    const holder = await holdLockInChild(world, layout.lock, 'host');
+    const upgrading = await stateward(['--data-dir', dir, '--json', 'project', 'add', 'web']);
+    expect(upgrading.code).toBe(3);
+    expect(upgrading.json).toMatchObject({
+      error: {
+        code: 'PAUSED',
+        details: {
+          retryable: true,
+          retryAfterMs: 1000,
+          upgrade: { from: MIGRATIONS.length - 1, to: MIGRATIONS.length, pid: holder.pid },
+        },
+      },
+    });
+    await holder.kill();
+    const idle = await stateward(['--data-dir', dir, '--json', 'project', 'add', 'web']);
+    expect(idle.json).toMatchObject({ error: { code: 'STORE_NOT_READY' } });
+    expect(projectCount(dir)).toBe(0);
   });
 
   it('bad input changes nothing: a reason with control characters, nothing after --', async () => {
