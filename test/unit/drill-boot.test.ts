@@ -170,6 +170,12 @@ describe('boot step', () => {
       status: 'fail',
       detail: 'schema_migrations changed while the app ran: a migration ran again.',
     });
+    // The server drill never migrates the staged copy: its boot step migrates the temporary one first.
+    const migrated = await boot(older.path, { projects: 1 }, { migrate: true });
+    expect(migrated.r.status, migrated.r.detail).toBe('pass');
+    expect(probe(migrated.r, 'Ready')!.detail).toBe(
+      `Ready: schema ${APP_SCHEMA}, Stateward ${APP_VERSION}.`,
+    );
   });
 
   it('a host that hangs is killed at the timeout and reported as such', async () => {

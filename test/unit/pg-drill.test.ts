@@ -159,7 +159,13 @@ describe.skipIf(skip !== null)('drill against the server', () => {
       'boot',
       'probes',
       'secrets',
+      'host',
     ]);
+    // The real app booted on a (migrated) copy of the backup and listed its project over HTTP.
+    expect(report.steps[6]!.probes!.find((p) => p.name === 'Projects')).toMatchObject({
+      httpStatus: 200,
+      detail: '1 project (as the manifest says).',
+    });
     const scratch = report.steps[1]!.facts!['schema'] as string;
     expect(scratch).toMatch(/^stateward_drill_[0-9a-f]{16}$/);
     expect(seen).toContain(scratch);

@@ -28,7 +28,9 @@ import {
   secretsOutcome,
   storeCounts,
 } from '../restore/drill-checks.ts';
-import { DrillRun, preflightStep } from '../restore/drill.ts';
+import { BOOT_STEP_TITLE, DrillRun, preflightStep } from '../restore/drill.ts';
+import type { BootOptions } from '../restore/boot.ts';
+import { bootCopy, bootExpectations } from '../restore/boot.ts';
 import type { SecretRow } from '../store/resources/secrets.ts';
 import { allSecrets, secretById } from '../store/resources/secrets.ts';
 import type { Query, Sql } from '../store/sql.ts';
@@ -47,7 +49,7 @@ import { migratePostgres, planPgMigrations } from './migrate.ts';
 export const DRILL_SCHEMA_PREFIX = 'stateward_drill_';
 /** A scratch schema older than this was left by a drill that died: the next drill drops it. */
 export const DRILL_LEFTOVER_MS = 60 * 60 * 1000;
-export const PG_DRILL_STEP_COUNT = 6;
+export const PG_DRILL_STEP_COUNT = 7;
 
 export type SecretListRow = SecretRow & { environment_name: string; project_name: string };
 
@@ -67,6 +69,8 @@ export interface PgDrillInput {
   id?: string;
   batchRows?: number;
   log?: Logger;
+  /** The boot step (the real app on a migrated copy of the backup): how, or false to leave it out. */
+  boot?: BootOptions | false;
 }
 
 const MARK = 'stateward drill scratch, started ';
@@ -132,7 +136,11 @@ export async function runPgDrill(input: PgDrillInput): Promise<DrillReport> {
   const { pool } = input;
   const facts = input.preflight.facts;
   const schema = `${DRILL_SCHEMA_PREFIX}${input.id ?? crypto.randomBytes(8).toString('hex')}`;
-  const run = new DrillRun(input.preflight, PG_DRILL_STEP_COUNT, input.onStep);
+  const run = new DrillRun(
+    input.preflight,
+    PG_DRILL_STEP_COUNT - (input.boot === false ? 1 : 0),
+    input.onStep,
+  );
   const { push, take, timed } = run;
 
   push(preflightStep(input.preflight));
@@ -273,6 +281,16 @@ export async function runPgDrill(input: PgDrillInput): Promise<DrillReport> {
           e,
         ),
       );
+  }
+
+  // The real app started on a copy of the backup (its own SQLite store, in a temporary
+  // folder), signed in and read over HTTP; the staged copy is only read, so that copy is
+  // migrated first.
+  if (ok && input.boot !== false) {
+    const boot = { ...input.boot, migrate: true };
+    ok = await timed('host', BOOT_STEP_TITLE, () =>
+      bootCopy(input.copy, bootExpectations(facts), boot),
+    );
   }
 
   return run.report(input.restoreId, startedAt, now(), ok, {
