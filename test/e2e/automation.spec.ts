@@ -2,19 +2,14 @@
 // real `stateward` CLI records against the host's data dir (another process)
 // appears in the deployments list without a reload, and a pause taken from the
 // CLI shows as a banner (who, why) that Resume lifts — for every open page.
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { stateward as run } from '../helpers/cli-bin.ts';
 import { expect, invokeHttp, shot, test } from './fixtures.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/stateward.mjs');
-const run = promisify(execFile);
-
+/** The real `stateward` on the host's data dir (another process); its stdout. */
 async function stateward(dataDir: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-  });
-  return stdout;
+  const r = await run(['--data-dir', dataDir, ...args]);
+  if (r.code !== 0) throw new Error(`stateward ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }
 
 test('a CLI-recorded deployment and a CLI pause appear in the open page without a reload', async ({
