@@ -106,6 +106,8 @@ export const ERROR_CODES = [
   'PAUSED',
   /** The copy's boot step: the real host did not start on it, did not answer /ready, or a probe failed. */
   'DRILL_BOOT_FAILED',
+  /** The data dir is being moved to PostgreSQL: writes are refused until the move is done; retryable (details.retryAfterMs). */
+  'MOVE_IN_PROGRESS',
   'INTERNAL',
 ] as const;
 

@@ -77,6 +77,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'PG_SCHEMA_VERSION_MISMATCH':
     case 'INSTANCE_BUSY':
     case 'PAUSED':
+    case 'MOVE_IN_PROGRESS':
       return EXIT.refused;
     case 'CANCELLED':
     case 'PG_VALUE_OUT_OF_RANGE':

@@ -11,8 +11,26 @@ import type { MoveProgress } from '../core/pg/move.ts';
 import { moveToPostgres } from '../core/pg/move.ts';
 import type { HandlerMap } from './registry.ts';
 
-/** Runtimes with a move under way (one at a time per process). */
+/** Runtimes with a move (or its dry run) under way: one at a time per process. */
 const moving = new WeakSet<Runtime>();
+/** Runtimes whose data is being moved for real: every write is refused meanwhile (registry barrier). */
+const executing = new WeakSet<Runtime>();
+
+/** Writes wait while the data dir is moved: one would be in neither the copy nor the pre-move backup. */
+export function moveInProgress(rt: Runtime): boolean {
+  return executing.has(rt);
+}
+
+export function moveInProgressError(): AppError {
+  return new AppError(
+    'MOVE_IN_PROGRESS',
+    'This data directory is being moved to PostgreSQL right now, so this change was not made.',
+    {
+      hint: 'Wait for the move to finish; then restart Stateward, and make the change in the team database.',
+      details: { retryable: true, retryAfterMs: 5000 },
+    },
+  );
+}
 
 /**
  * A move's progress as one rising percentage: the copy, then the verification,
@@ -82,6 +100,7 @@ export const postgresHandlers: HandlerMap = {
       });
     }
     moving.add(rt);
+    if (input.execute) executing.add(rt);
     const opId = input.opId ?? crypto.randomUUID();
     try {
       const report = await moveToPostgres({
@@ -103,6 +122,7 @@ export const postgresHandlers: HandlerMap = {
       return { ...report, restartNeeded: report.bound };
     } finally {
       moving.delete(rt);
+      executing.delete(rt);
     }
   },
 };

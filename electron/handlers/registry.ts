@@ -16,6 +16,7 @@ import type { Runtime } from '../core/runtime.ts';
 import type { Origin } from '../core/automation.ts';
 import { refuseWhilePaused } from '../core/automation.ts';
 import { isPromoteGuardError, promoteInProgress } from '../core/restore/guard.ts';
+import { moveInProgress, moveInProgressError } from './postgres.ts';
 import { resourceFailure } from '../core/store/db.ts';
 
 export type Handler<N extends CommandName> = (
@@ -124,6 +125,10 @@ export class CommandRegistry {
     // The write barrier of a promote: a write accepted now could land after the pre-restore backup.
     if (this.rt.restores.promoting && !READ_ONLY_COMMANDS.includes(name)) {
       return promoteInProgress().toShape();
+    }
+    // The move to PostgreSQL: a write accepted now would be in neither its copy nor its backup.
+    if (moveInProgress(this.rt) && !READ_ONLY_COMMANDS.includes(name)) {
+      return moveInProgressError().toShape();
     }
     if (this.rt.startup.state === 'refused' && !AVAILABLE_WHEN_REFUSED.includes(name)) {
       return {

@@ -78,10 +78,17 @@ describe.skipIf(skip)('postgres.copy in the app', { timeout: 60_000 }, () => {
     await call(reg, 'projects.create', { name: 'after-the-dry-run' });
   });
 
-  it('the move: pre-move backup, bound, restartNeeded; afterwards no write reaches the local file', async () => {
+  it('the move: writes refused while it runs (MOVE_IN_PROGRESS); pre-move backup, bound, restartNeeded; afterwards no write reaches the local file', async () => {
     const { dir, rt, reg, progress } = await app();
     const { url, password } = target('appmove');
     const opId = crypto.randomUUID();
+    let during: ReturnType<typeof reg.dispatch> | null = null;
+    world.defer(
+      rt.events.on('progress', (p) => {
+        if (p.opId === opId && during === null)
+          during = reg.dispatch('projects.create', { name: 'during-the-move' });
+      }),
+    );
     const r = await call<PgMoveReport & { restartNeeded: boolean }>(reg, 'postgres.copy', {
       url,
       password,
@@ -89,6 +96,8 @@ describe.skipIf(skip)('postgres.copy in the app', { timeout: 60_000 }, () => {
       opId,
     });
     expect(r).toMatchObject({ executed: true, bound: true, restartNeeded: true });
+    const refused = await during!;
+    expect(refused.ok ? 'ok' : refused.error.code).toBe('MOVE_IN_PROGRESS');
     expect(r.preMoveBackup?.fileName).toMatch(/-pre-move-/);
     expect(readBinding(dir)).toMatchObject({ backend: 'postgres', schema: 'appmove' });
     const phases = progress.filter((p) => p.opId === opId).map((p) => p.phase);
