@@ -130,3 +130,23 @@ export function parseCommandLine(argv: string[], table: readonly CliCommand[]): 
     passthrough: end < argv.length ? after : null,
   };
 }
+
+/** An option whose value is one of `allowed` (undefined when not given), else a usage error. */
+export function oneOf<T extends string>(
+  value: string | boolean | undefined,
+  option: string,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value))
+    throw usageError(`${option} must be one of ${allowed.join(', ')}, got "${String(value)}".`);
+  return value as T;
+}
+
+/** A record's id typed on the command line (`what`: how to find it), else a usage error. */
+export function idArg(arg: string | undefined, what: string): number {
+  const n = Number(arg);
+  if (!arg || !/^\d+$/.test(arg) || !Number.isSafeInteger(n) || n < 1)
+    throw usageError(`"${arg ?? ''}" is not ${what}.`);
+  return n;
+}

@@ -110,3 +110,26 @@ export async function readTextFile(
     fs.closeSync(fd);
   }
 }
+
+/** One JSON object from `file` (- for stdin), for an option such as `--snapshot FILE`. */
+export async function readJsonObjectFile(
+  file: string,
+  option: string,
+  stdin: NodeJS.ReadableStream,
+  maxBytes: number,
+): Promise<Record<string, unknown>> {
+  const text = await readTextFile(file, option, stdin, maxBytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new AppError('BAD_INPUT', `${option}: ${file} is not JSON (${(e as Error).message}).`, {
+      hint: 'Give one JSON object. Nothing was changed.',
+    });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new AppError('BAD_INPUT', `${option}: ${file} must hold one JSON object.`, {
+      hint: 'Nothing was changed.',
+    });
+  return value as Record<string, unknown>;
+}

@@ -2,38 +2,20 @@
 // and CI through the same command registry as the app (validation, audit, pauses).
 import type { DeploymentDetail, DeploymentStatus, LogLevel } from '../../../shared/domain.ts';
 import { DEPLOYMENT_STATUSES, LOG_LEVELS } from '../../../shared/domain.ts';
-import { AppError } from '../../../shared/errors.ts';
 import type { CliCommand, CliContext } from '../args.ts';
-import { intOption, usageError } from '../args.ts';
+import { idArg, intOption, oneOf, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import type { Recorder } from '../open.ts';
 import type { Outcome } from '../output.ts';
-import { readTextFile } from '../prompt.ts';
+import { readJsonObjectFile, readTextFile } from '../prompt.ts';
 import { LogBatcher, readLines } from '../log-batch.ts';
 import { deployRun } from './deploy-run.ts';
 import { environmentNamed, isoTime, listed, projectNamed, tsv, withRecorder } from './projects.ts';
 
 const FINAL = ['succeeded', 'failed', 'cancelled'] as const;
 
-export function deploymentId(arg: string | undefined): number {
-  const n = Number(arg);
-  if (!arg || !/^\d+$/.test(arg) || !Number.isSafeInteger(n) || n < 1)
-    throw usageError(
-      `"${arg ?? ''}" is not a deployment id (the number \`deploy start\` printed).`,
-    );
-  return n;
-}
-
-function oneOf<T extends string>(
-  value: string | undefined,
-  option: string,
-  allowed: readonly T[],
-): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value))
-    throw usageError(`${option} must be one of ${allowed.join(', ')}, got "${value}".`);
-  return value as T;
-}
+export const deploymentId = (arg: string | undefined): number =>
+  idArg(arg, 'a deployment id (the number `deploy start` printed)');
 
 /** Deployments whose `deploy run` wrapper died are marked as interrupted first (never fails the command). */
 export async function sweepInterrupted(rec: Recorder): Promise<void> {
@@ -43,21 +25,7 @@ export async function sweepInterrupted(rec: Recorder): Promise<void> {
 /** --snapshot FILE (- for stdin): a JSON object recorded as the environment's next snapshot. */
 export async function snapshotOf(ctx: CliContext): Promise<Record<string, unknown> | null> {
   const file = ctx.values.snapshot as string | undefined;
-  if (file === undefined) return null;
-  const text = await readTextFile(file, '--snapshot', ctx.stdin, 256 * 1024);
-  let content: unknown;
-  try {
-    content = JSON.parse(text);
-  } catch (e) {
-    throw new AppError('BAD_INPUT', `--snapshot: ${file} is not JSON (${(e as Error).message}).`, {
-      hint: 'Give the configuration as one JSON object. Nothing was changed.',
-    });
-  }
-  if (content === null || typeof content !== 'object' || Array.isArray(content))
-    throw new AppError('BAD_INPUT', `--snapshot: ${file} must hold one JSON object.`, {
-      hint: 'Nothing was changed.',
-    });
-  return content as Record<string, unknown>;
+  return file === undefined ? null : readJsonObjectFile(file, '--snapshot', ctx.stdin, 256 * 1024);
 }
 
 /** What `deploy start` and `deploy run` record first: the environment, the snapshot, the version. */
@@ -107,8 +75,7 @@ async function start(ctx: CliContext, rec: Recorder, target: string | undefined)
 }
 
 async function log(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome> {
-  const level =
-    oneOf<LogLevel>(ctx.values.level as string | undefined, '--level', LOG_LEVELS) ?? 'info';
+  const level = oneOf<LogLevel>(ctx.values.level, '--level', LOG_LEVELS) ?? 'info';
   // Refused before stdin is read when it does not exist (nothing is appended).
   await rec.call('deployments.get', { id });
   let appended = 0;
@@ -125,7 +92,7 @@ async function log(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome>
 }
 
 async function finish(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome> {
-  const status = oneOf(ctx.values.status as string | undefined, '--status', FINAL);
+  const status = oneOf(ctx.values.status, '--status', FINAL);
   if (!status) throw usageError(`--status is needed: one of ${FINAL.join(', ')}.`);
   const file = ctx.values['summary-file'] as string | undefined;
   const summary =

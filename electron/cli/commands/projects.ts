@@ -4,7 +4,7 @@ import type { Environment, Project } from '../../../shared/domain.ts';
 import { ENVIRONMENT_KINDS } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
 import type { CliCommand, CliContext } from '../args.ts';
-import { intOption, usageError } from '../args.ts';
+import { intOption, oneOf, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import type { Recorder } from '../open.ts';
 import { openRecorder } from '../open.ts';
@@ -133,16 +133,14 @@ async function env(ctx: CliContext): Promise<Outcome> {
       throw usageError('Use: env add <project>/<environment> [--kind K] [--description D]');
     const m = /^([^/]+)\/([^/]+)$/.exec(arg);
     if (!m) throw usageError(`"${arg}" is not <project>/<environment>.`);
-    const kind = ctx.values.kind as string | undefined;
-    if (kind !== undefined && !(ENVIRONMENT_KINDS as readonly string[]).includes(kind))
-      throw usageError(`--kind must be one of ${ENVIRONMENT_KINDS.join(', ')}, got "${kind}".`);
+    const kind = oneOf(ctx.values.kind, '--kind', ENVIRONMENT_KINDS);
     const description = await descriptionOf(ctx);
     return withRecorder(ctx, async (rec) => {
       const p = await projectNamed(rec, m[1]!);
       const e = await rec.call('environments.create', {
         projectId: p.id,
         name: m[2]!,
-        ...(kind === undefined ? {} : { kind: kind as (typeof ENVIRONMENT_KINDS)[number] }),
+        ...(kind === undefined ? {} : { kind }),
         ...(description === undefined ? {} : { description }),
       });
       return {

@@ -3,7 +3,7 @@
 import type { ResourceHealth } from '../../../shared/domain.ts';
 import { RESOURCE_HEALTH } from '../../../shared/domain.ts';
 import type { CliCommand, CliContext } from '../args.ts';
-import { usageError } from '../args.ts';
+import { oneOf, usageError } from '../args.ts';
 import type { Outcome } from '../output.ts';
 import { readTextFile } from '../prompt.ts';
 import { environmentNamed, isoTime, listed, tsv, withRecorder } from './projects.ts';
@@ -13,11 +13,8 @@ async function resource(ctx: CliContext): Promise<Outcome> {
   if (sub === 'set') {
     if (!target || !name || extra.length)
       throw usageError('Use: resource set <project>/<env> NAME --status S [--detail D]');
-    const status = ctx.values.status as string | undefined;
-    if (!(RESOURCE_HEALTH as readonly string[]).includes(status ?? ''))
-      throw usageError(
-        `--status must be one of ${RESOURCE_HEALTH.join(', ')}${status === undefined ? '' : `, got "${status}"`}.`,
-      );
+    const status = oneOf<ResourceHealth>(ctx.values.status, '--status', RESOURCE_HEALTH);
+    if (!status) throw usageError(`--status is needed: one of ${RESOURCE_HEALTH.join(', ')}.`);
     const inline = ctx.values.detail as string | undefined;
     const file = ctx.values['detail-file'] as string | undefined;
     if (inline !== undefined && file !== undefined)
@@ -29,7 +26,7 @@ async function resource(ctx: CliContext): Promise<Outcome> {
       const s = await rec.call('resources.set', {
         environmentId: environment.id,
         resource: name,
-        status: status as ResourceHealth,
+        status,
         ...(detail === undefined ? {} : { detail }),
       });
       return listed({ resource: s, environment: label }, tsv([[label, s.resource, s.status]]));

@@ -2,43 +2,22 @@
 // test suite, a migration job) and listed with Stateward's own runs (backups, demo).
 import type { Run, RunStatus } from '../../../shared/domain.ts';
 import { RUN_STATUSES } from '../../../shared/domain.ts';
-import { AppError } from '../../../shared/errors.ts';
 import type { CliCommand, CliContext } from '../args.ts';
-import { intOption, usageError } from '../args.ts';
+import { idArg, intOption, oneOf, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import type { Outcome } from '../output.ts';
-import { readTextFile } from '../prompt.ts';
+import { readJsonObjectFile } from '../prompt.ts';
 import { isoTime, listed, tsv, withRecorder } from './projects.ts';
 
-function runId(arg: string | undefined): number {
-  const n = Number(arg);
-  if (!arg || !/^\d+$/.test(arg) || !Number.isSafeInteger(n) || n < 1)
-    throw usageError(`"${arg ?? ''}" is not a run id (the number \`run start\` printed).`);
-  return n;
-}
+const runId = (arg: string | undefined): number =>
+  idArg(arg, 'a run id (the number `run start` printed)');
 
 /** --detail-file F (- for stdin): a JSON object kept with the run. */
 async function detailOf(ctx: CliContext): Promise<Record<string, unknown> | undefined> {
   const file = ctx.values['detail-file'] as string | undefined;
-  if (file === undefined) return undefined;
-  const text = await readTextFile(file, '--detail-file', ctx.stdin, 64 * 1024);
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new AppError(
-      'BAD_INPUT',
-      `--detail-file: ${file} is not JSON (${(e as Error).message}).`,
-      {
-        hint: 'Give one JSON object. Nothing was changed.',
-      },
-    );
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    throw new AppError('BAD_INPUT', `--detail-file: ${file} must hold one JSON object.`, {
-      hint: 'Nothing was changed.',
-    });
-  return v as Record<string, unknown>;
+  return file === undefined
+    ? undefined
+    : readJsonObjectFile(file, '--detail-file', ctx.stdin, 64 * 1024);
 }
 
 const runRow = (r: Run) =>
@@ -46,11 +25,9 @@ const runRow = (r: Run) =>
 
 async function run(ctx: CliContext): Promise<Outcome> {
   const [sub, arg, ...extra] = ctx.args;
-  const status = ctx.values.status as string | undefined;
+  const status = oneOf<RunStatus>(ctx.values.status, '--status', RUN_STATUSES);
   const kind = ctx.values.kind as string | undefined;
   if (extra.length) throw usageError(`Unexpected argument "${extra[0]}".`);
-  if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status))
-    throw usageError(`--status must be one of ${RUN_STATUSES.join(', ')}, got "${status}".`);
   if (sub === 'start') {
     if (arg !== undefined) throw usageError(`Unexpected argument "${arg}".`);
     if (kind === undefined)
@@ -78,7 +55,7 @@ async function run(ctx: CliContext): Promise<Outcome> {
       const runs = await rec.call('runs.list', {
         limit,
         ...(kind === undefined ? {} : { kind }),
-        ...(status === undefined ? {} : { status: status as RunStatus }),
+        ...(status === undefined ? {} : { status }),
       });
       return listed({ runs }, tsv(runs.map(runRow)));
     });
