@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../electron/core/runtime.ts';
 import type { BackupEntry, DrillReport, PreflightReport } from '../../shared/domain.ts';
+import { cli } from '../helpers/cli.ts';
 import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
@@ -97,6 +98,33 @@ describe.skipIf(skip !== null)('restores in team mode', () => {
     await invoke(b, 'projects.create', { name: 'after-the-promote' });
     expect(await names(a)).toEqual(['after-the-promote', 'in-the-backup']);
   }, 90_000);
+
+  it('stateward verify --server drills a backup file in a scratch schema of the team database', async () => {
+    const schema = `team_${crypto.randomBytes(5).toString('hex')}`;
+    const a = await start(schema);
+    await invoke(a, 'projects.create', { name: 'verified-on-the-server' });
+    const backup = await invoke<BackupEntry>(a, 'backups.create', {});
+    const file = path.join(a.layout.backups, backup.fileName);
+    const u = new URL(db.url());
+    u.searchParams.set('schema', schema);
+    const dir = world.dir();
+    const run = await cli(
+      '--data-dir',
+      dir,
+      '--database-url',
+      u.toString(),
+      'verify',
+      file,
+      '--server',
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.lines[0]).toMatch(/^PASSED/);
+    expect(run.stdout).toMatch(/Load into a scratch schema on the server/);
+    // A data dir bound to SQLite has no team database to drill in.
+    const local = await cli('--data-dir', world.dir(), 'verify', file, '--server');
+    expect(local.code).toBe(2);
+    expect(local.stderr).toMatch(/NOT_IN_TEAM_MODE|bound to SQLite/);
+  }, 60_000);
 
   it('a drill against the server on a data dir bound to SQLite is refused (NOT_IN_TEAM_MODE), touching nothing', async () => {
     const rt = await startTestRuntime(world);

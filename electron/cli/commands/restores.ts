@@ -11,6 +11,7 @@ import type {
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { ensureOwnerDir } from '../../core/fsutil.ts';
+import { resolveBinding } from '../../core/pg/binding.ts';
 import type { ResolvedDataDir } from '../../core/paths.ts';
 import { RESTORE_DIFF_MAX_PAGE } from '../../core/restore/diff.ts';
 import { diffOfCopy } from '../../core/restore/copy-diff.ts';
@@ -19,7 +20,7 @@ import { startRuntime } from '../../core/runtime.ts';
 import type { CliCommand } from '../args.ts';
 import { intOption, usageError } from '../args.ts';
 import { EXIT, exitCodeFor } from '../exit.ts';
-import { openShared, refusal } from '../open.ts';
+import { openRecorder, openShared, refusal } from '../open.ts';
 import type { CliIo, Outcome } from '../output.ts';
 
 /** A runtime for restore work: the live store shared when it is current, otherwise not opened at all. */
@@ -75,13 +76,28 @@ function exitForReport(r: DrillReport): number {
   return mapped === EXIT.internal ? EXIT.checkFailed : mapped;
 }
 
-async function verify(where: ResolvedDataDir, arg: string, io: CliIo): Promise<Outcome> {
-  const rt = await restoreRuntime(where, null);
+async function verify(
+  where: ResolvedDataDir,
+  arg: string,
+  io: CliIo,
+  server: { databaseUrl: string | undefined } | null,
+): Promise<Outcome> {
+  // --server: in a scratch schema of the team database.
+  if (server && resolveBinding(where.dir, { databaseUrl: server.databaseUrl }).target === null)
+    throw new AppError(
+      'NOT_IN_TEAM_MODE',
+      `verify --server drills in the team's PostgreSQL database, and ${where.dir} is bound to SQLite.`,
+      { hint: 'Leave out --server to drill locally, or give --database-url URL.' },
+    );
+  const rt = server
+    ? (await openRecorder(where, server.databaseUrl)).rt
+    : await restoreRuntime(where, null);
   try {
     const stop = rt.events.on('progress', (p) =>
       io.stderr(`\rverify: ${p.phase} ${p.done}/${p.total}`.padEnd(70)),
     );
-    const report = await rt.restores.verify(sourceArg(rt, arg)).finally(() => {
+    const target = server ? 'server' : 'local';
+    const report = await rt.restores.verify(sourceArg(rt, arg), undefined, target).finally(() => {
       stop();
       io.stderr('\n');
     });
@@ -225,11 +241,23 @@ const needsRestore = (c: string) => `"${c}" needs a restore id.`;
 export const restoreCommands: CliCommand[] = [
   {
     name: 'verify',
-    usage: [['verify <backup-file|id>', 'restore drill into a temporary copy; prints the report']],
-    help: 'Exit 0 when the drill passed, 1 when a check failed.',
+    usage: [
+      ['verify <backup-file|id>', 'restore drill into a temporary copy; prints the report'],
+      ['verify <backup-file|id> --server', 'the drill in a scratch schema of the team database'],
+    ],
+    help: 'Exit 0 when the drill passed, 1 when a check failed. --server (team mode) loads the backup into a scratch schema stateward_drill_<id> of the PostgreSQL database, checks it through the PostgreSQL store, and drops it.',
+    options: { server: { type: 'boolean' } },
     args: { max: 1, missing: needsBackup('verify') },
     reportOnStdout: true,
-    run: ({ where, args, io }) => verify(where, args[0]!, io),
+    run: ({ where, args, io, values }) =>
+      verify(
+        where,
+        args[0]!,
+        io,
+        values.server === true
+          ? { databaseUrl: values['database-url'] as string | undefined }
+          : null,
+      ),
   },
   {
     name: 'restore',
