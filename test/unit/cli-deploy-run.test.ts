@@ -165,6 +165,50 @@ describe('deploy run', () => {
     expect(j.stderr).toContain('migrating\n');
   });
 
+  it('bad input runs nothing and records nothing (exit 2); a command that cannot start is a failed deployment (exit 127)', async () => {
+    const dir = shopProd.fresh();
+    const noEnv = await stateward(
+      runArgs(dir, '1', ['ok']).map((a) => (a === 'shop/prod' ? 'shop/nope' : a)),
+    );
+    expect(noEnv.code).toBe(2);
+    expect(noEnv.stderr).toMatch(/NOT_FOUND: There is no environment shop\/nope/);
+    expect(noEnv.stdout).toBe('');
+    const noCommand = await stateward([
+      '--data-dir',
+      dir,
+      'deploy',
+      'run',
+      'shop/prod',
+      '--version',
+      '1',
+    ]);
+    expect(noCommand.code).toBe(2);
+    expect(noCommand.stderr).toMatch(/needs the command to run after "--"/);
+    const badWait = await stateward(runArgs(dir, '1', ['ok'], ['--pause-wait', 'soon']));
+    expect(badWait.code).toBe(2);
+    expect(badWait.stdout).toBe('');
+    expect(deployments(dir)).toEqual([]);
+
+    const missing = await stateward([
+      '--data-dir',
+      dir,
+      'deploy',
+      'run',
+      'shop/prod',
+      '--version',
+      '1',
+      '--',
+      path.join(dir, 'no-such-script'),
+    ]);
+    expect(missing.code).toBe(127);
+    expect(deployments(dir)).toMatchObject([
+      {
+        status: 'failed',
+        diagnosticSummary: expect.stringMatching(/could not be started \(ENOENT\)/),
+      },
+    ]);
+  });
+
   it('Ctrl-C (SIGINT to the wrapper) is forwarded: cancelled, exit 130', async () => {
     const dir = shopProd.fresh();
     const wrapper = spawnStateward(world, runArgs(dir, '3.0', ['hang']));
