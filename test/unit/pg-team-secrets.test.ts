@@ -20,7 +20,9 @@ import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import type { Needle } from '../helpers/secrets-util.ts';
 import {
+  cliOnDir,
   fullRegistry,
+  makeKeyFile,
   needlesFor,
   scanBuffer,
   scanFiles,
@@ -30,7 +32,7 @@ import {
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
-useSecretsEnv();
+const secretsEnv = useSecretsEnv();
 const VALUE = 'postgres://shop:Team-Secret-9931@db.internal/shop';
 const SECOND = 'sk_live_b-member-7f3a9c2e11';
 const PASS_A = 'alpha passphrase of A';
@@ -48,10 +50,14 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
 
   const newSchema = () => `team_${crypto.randomBytes(5).toString('hex')}`;
 
-  async function member(schema: string, dir = world.dir()): Promise<Member> {
+  function urlFor(schema: string): string {
     const u = new URL(db.url());
     u.searchParams.set('schema', schema);
-    const rt = await startTestRuntime(world, dir, { databaseUrl: u.toString() });
+    return u.toString();
+  }
+
+  async function member(schema: string, dir = world.dir()): Promise<Member> {
+    const rt = await startTestRuntime(world, dir, { databaseUrl: urlFor(schema) });
     if (rt.startup.state !== 'ready') throw new Error(JSON.stringify(rt.startup));
     return { rt, reg: fullRegistry(rt), dir };
   }
@@ -310,5 +316,50 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     const loser = results[0]!.status === 'rejected' ? a : b;
     expect(fs.existsSync(keyringPath(loser.rt.layout.keys))).toBe(false);
     expect((await status(loser)).needsTeamKey).toMatchObject({ keyId: winner.keyId });
+  }, 60_000);
+
+  it('the CLI of a member without the team key: `secret status` says so and how to join; `key recovery` joins; its list then resolves', async () => {
+    const schema = newSchema();
+    const a = await member(schema);
+    const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
+    const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {
+      passphrase: PASS_A,
+    });
+    await call(a.reg, 'secrets.set', {
+      environmentId: prod!.env.id,
+      name: 'DATABASE_URL',
+      value: VALUE,
+    });
+    const bDir = world.dir();
+    const url = urlFor(schema);
+
+    const text = await cliOnDir(bDir, ['--database-url', url, 'secret', 'status']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`The team's data key is ${setup.keyId}`);
+    expect(text.stdout).toContain('stateward key recovery');
+    expect(text.stdout + text.stderr).not.toContain(setup.recoveryKey);
+    const json = await cliOnDir(bDir, ['--json', '--database-url', url, 'secret', 'status']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      needsTeamKey: { keyId: setup.keyId, rotatedBy: a.rt.actor },
+      secretCount: 1,
+    });
+
+    secretsEnv.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
+    const joined = await cliOnDir(
+      bDir,
+      ['--database-url', url, 'key', 'recovery'],
+      `${setup.recoveryKey}\n`,
+    );
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(joined.stdout).toContain(`Recovered data key ${setup.keyId} and kept it`);
+    expect(joined.stdout).toContain('1 of 1 secret reference(s) resolve');
+
+    const after = await cliOnDir(bDir, ['--database-url', url, 'key', 'status']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toContain(`Data key ${setup.keyId}: unlocked`);
+    expect(after.stdout).not.toContain("team's data key");
+    const list = await cliOnDir(bDir, ['--database-url', url, 'secret', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^shop\/prod {2}DATABASE_URL {2}sec_\w+ {2}resolves$/m);
   }, 60_000);
 });

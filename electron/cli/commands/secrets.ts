@@ -1,18 +1,27 @@
 // `stateward secret set|list|unset` and `stateward key status|rotate|recovery|ack`:
 // values from stdin or a hidden prompt (never argv), recovery keys shown until confirmed.
-import type { KeyState, SecretEntry } from '../../../shared/domain.ts';
+import type { KeyState, SecretEntry, SecretsStatus } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
 import type { ResolvedDataDir } from '../../core/paths.ts';
 import type { Runtime } from '../../core/runtime.ts';
 import { startRuntime } from '../../core/runtime.ts';
+import type { Query, Sql } from '../../core/store/sql.ts';
+import { row, rows, sameText } from '../../core/store/sql.ts';
+import { allSecrets } from '../../core/store/resources/secrets.ts';
 import type { CliCommand } from '../args.ts';
 import { usageError } from '../args.ts';
 import { EXIT } from '../exit.ts';
-import { openShared, refusal } from '../open.ts';
+import { databaseUrlOf, inTeamMode, openShared, openTeam, refusal } from '../open.ts';
 import type { CliIo, Outcome } from '../output.ts';
 import { promptHidden, readStdin } from '../prompt.ts';
 
-async function secretsRuntime(where: ResolvedDataDir, lockMode: string | null): Promise<Runtime> {
+async function secretsRuntime(
+  where: ResolvedDataDir,
+  lockMode: string | null,
+  databaseUrl: string | undefined,
+): Promise<Runtime> {
+  // Team mode: the secrets live in the team's PostgreSQL database, the keyring here.
+  if (inTeamMode(where, databaseUrl)) return openTeam(where, databaseUrl, lockMode);
   const rt =
     lockMode === null
       ? await openShared(where)
@@ -77,16 +86,47 @@ function recoveryKeyNotice(
   };
 }
 
-function envArg(rt: Runtime, arg: string): { environmentId: number; label: string } {
+function* environmentByNames(
+  c: Sql,
+  project: string,
+  environment: string,
+): Query<{ id: number } | undefined> {
+  return yield* row(
+    c.k
+      .selectFrom('environments as e')
+      .innerJoin('projects as p', 'p.id', 'e.project_id')
+      .select('e.id')
+      .where(sameText(c, 'p.name', project))
+      .where(sameText(c, 'e.name', environment)),
+  );
+}
+
+/** The environments that hold secrets, as "project/environment". */
+function* environmentsWithSecrets(c: Sql): Query<{ environmentId: number; label: string }[]> {
+  const found = yield* rows(
+    c.k
+      .selectFrom('secrets as s')
+      .innerJoin('environments as e', 'e.id', 's.environment_id')
+      .innerJoin('projects as p', 'p.id', 'e.project_id')
+      .select(['e.id as environmentId', 'p.name as project', 'e.name as environment'])
+      .distinct(),
+  );
+  // In the byte order of the label, as it always was listed.
+  return found
+    .map((f) => ({ environmentId: f.environmentId, label: `${f.project}/${f.environment}` }))
+    .sort((x, y) => Buffer.compare(Buffer.from(x.label), Buffer.from(y.label)));
+}
+
+/** The live data (either backend) of a runtime secretsRuntime opened. */
+function dataOf(rt: Runtime) {
+  if (!rt.data) throw new AppError('STORE_NOT_READY', 'The data directory is not open.');
+  return rt.data;
+}
+
+async function envArg(rt: Runtime, arg: string): Promise<{ environmentId: number; label: string }> {
   const m = /^([^/]+)\/([^/]+)$/.exec(arg);
   if (!m) throw usageError(`"${arg}" is not <project>/<environment>.`);
-  const db = rt.store!.db;
-  const row = db
-    .prepare(
-      `SELECT e.id FROM environments e JOIN projects p ON p.id = e.project_id
-       WHERE p.name = ? COLLATE NOCASE AND e.name = ? COLLATE NOCASE`,
-    )
-    .get(m[1], m[2]) as { id: number } | undefined;
+  const row = await dataOf(rt).read((c) => environmentByNames(c, m[1]!, m[2]!));
   if (!row)
     throw new AppError('NOT_FOUND', `There is no environment ${arg}.`, {
       hint: 'Check the names with `stateward secret list`.',
@@ -101,20 +141,20 @@ async function secretCommand(
   args: string[],
   io: CliIo,
   stdin: NodeJS.ReadableStream,
+  databaseUrl: string | undefined,
 ): Promise<Outcome> {
   const [sub, target, name] = args;
-  const rt = await secretsRuntime(where, null);
+  if (sub === 'status') {
+    if (args.length !== 1) throw usageError('secret status takes no arguments.');
+    return keyStatus(await secretsRuntime(where, null, databaseUrl), io);
+  }
+  const rt = await secretsRuntime(where, null, databaseUrl);
   try {
     if (sub === 'list') {
       if (args.length > 2) throw usageError('secret list takes at most <project>/<env>.');
       const envs = target
-        ? [envArg(rt, target)]
-        : (rt
-            .store!.db.prepare(
-              `SELECT DISTINCT e.id AS environmentId, p.name || '/' || e.name AS label FROM secrets s
-             JOIN environments e ON e.id = s.environment_id JOIN projects p ON p.id = e.project_id ORDER BY label`,
-            )
-            .all() as { environmentId: number; label: string }[]);
+        ? [await envArg(rt, target)]
+        : await dataOf(rt).read(environmentsWithSecrets);
       await unlockSecrets(rt).catch(() => undefined);
       const rows: (SecretEntry & { environment: string })[] = [];
       for (const e of envs)
@@ -129,14 +169,14 @@ async function secretCommand(
           : 'No secrets.\n',
       };
     }
-    if (sub !== 'set' && sub !== 'unset') throw usageError('Use: secret set|list|unset …');
+    if (sub !== 'set' && sub !== 'unset') throw usageError('Use: secret set|list|unset|status …');
     if (!target || !name || args.length !== 3)
       throw usageError(
         `Use: secret ${sub} <project>/<env> NAME${sub === 'set' ? ' (the value comes from stdin or a prompt)' : ''}`,
       );
     if (!SECRET_NAME.test(name))
       throw usageError(`"${name}" is not a secret name like DATABASE_URL.`);
-    const env = envArg(rt, target);
+    const env = await envArg(rt, target);
     if (sub === 'unset') {
       await rt.secrets.unset(env.environmentId, name);
       return {
@@ -191,17 +231,53 @@ async function secretCommand(
   }
 }
 
+/** What `key status` / `secret status` print about a team key this machine lacks. */
+function teamKeyText(st: SecretsStatus): string {
+  const need = st.needsTeamKey;
+  if (!need) return '';
+  return `The team's data key is ${need.keyId} (made active by ${need.rotatedBy} at ${new Date(need.since).toISOString()}), and this machine does not have it: enter the team's recovery key once with \`stateward key recovery\` (ask ${need.rotatedBy} for it). Until then secrets cannot be set or revealed here.\n`;
+}
+
+/** `key status` (and `secret status`): the data key, how it is protected, and the team's key. */
+async function keyStatus(rt: Runtime, io: CliIo): Promise<Outcome> {
+  try {
+    const st = await rt.secrets.status();
+    if (st.initialized && !st.unlocked && process.env.STATEWARD_KEY_FILE)
+      await rt.secrets.unlock().catch(() => undefined);
+    const now = await rt.secrets.status();
+    const shown = recoveryKeyNotice(rt, io);
+    const unseen = now.recoveryPending.length - (shown.pendingRecoveryKeys?.length ?? 0);
+    return {
+      exit: EXIT.ok,
+      json: { ...now, ...shown },
+      text:
+        (now.initialized
+          ? `Data key ${now.activeKeyId}: ${now.unlocked ? 'unlocked' : 'locked'}; protected by ${now.providers.join(', ') || 'nothing on this machine'}; ${now.secretCount} secret(s).\n`
+          : now.needsTeamKey
+            ? `No data key on this machine yet. ${now.secretCount} secret(s).\n`
+            : `No data key yet: it is created when the first secret is stored. ${now.secretCount} secret(s).\n`) +
+        teamKeyText(now) +
+        (unseen > 0
+          ? `${unseen} recovery key(s) were never confirmed as stored: unlock secrets (e.g. \`stateward secret list\` with the passphrase) to see them.\n`
+          : ''),
+    };
+  } finally {
+    rt.close();
+  }
+}
+
 async function keyCommand(
   where: ResolvedDataDir,
   args: string[],
   io: CliIo,
   stdin: NodeJS.ReadableStream,
+  databaseUrl: string | undefined,
 ): Promise<Outcome> {
   const [sub] = args;
   if (sub === 'ack') {
     if (args.length !== 2 || !/^[0-9a-f]{16}$/.test(args[1]!))
       throw usageError('Use: key ack <key-id> (the id printed with the recovery key).');
-    const rt = await secretsRuntime(where, null);
+    const rt = await secretsRuntime(where, null, databaseUrl);
     try {
       const st = await rt.secrets.acknowledgeRecoveryKey(args[1]!);
       return {
@@ -216,27 +292,9 @@ async function keyCommand(
   if (args.length !== 1 || !['status', 'rotate', 'recovery'].includes(sub ?? ''))
     throw usageError('Use: key status|rotate|recovery|ack');
   // Rotation rewrites every secret and the keyring: it needs the data directory to itself.
-  const rt = await secretsRuntime(where, sub === 'rotate' ? 'cli-key-rotate' : null);
+  const rt = await secretsRuntime(where, sub === 'rotate' ? 'cli-key-rotate' : null, databaseUrl);
+  if (sub === 'status') return keyStatus(rt, io);
   try {
-    if (sub === 'status') {
-      const st = await rt.secrets.status();
-      if (st.initialized && !st.unlocked && process.env.STATEWARD_KEY_FILE)
-        await rt.secrets.unlock().catch(() => undefined);
-      const now = await rt.secrets.status();
-      const shown = recoveryKeyNotice(rt, io);
-      const unseen = now.recoveryPending.length - (shown.pendingRecoveryKeys?.length ?? 0);
-      return {
-        exit: EXIT.ok,
-        json: { ...now, ...shown },
-        text:
-          (now.initialized
-            ? `Data key ${now.activeKeyId}: ${now.unlocked ? 'unlocked' : 'locked'}; protected by ${now.providers.join(', ') || 'nothing on this machine'}; ${now.secretCount} secret(s).\n`
-            : `No data key yet: it is created when the first secret is stored. ${now.secretCount} secret(s).\n`) +
-          (unseen > 0
-            ? `${unseen} recovery key(s) were never confirmed as stored: unlock secrets (e.g. \`stateward secret list\` with the passphrase) to see them.\n`
-            : ''),
-      };
-    }
     if (sub === 'rotate') {
       await unlockSecrets(rt);
       const st = await rt.secrets.status();
@@ -280,7 +338,7 @@ async function keyCommand(
     const r = await rt.secrets.unlockWithRecoveryKey(text, {
       passphrase: st.initialized ? undefined : passphrase,
     });
-    const resolution = rt.secrets.resolveAll(rt.store!.db);
+    const resolution = rt.secrets.resolveRows(await dataOf(rt).read(allSecrets));
     const shown = recoveryKeyNotice(rt, io);
     return {
       exit: EXIT.ok,
@@ -302,10 +360,12 @@ export const secretCommands: CliCommand[] = [
       ],
       ['secret list [<project>/<env>]', 'names and references (never values)'],
       ['secret unset <project>/<env> NAME', 'remove a secret'],
+      ['secret status', 'as key status (in a team: whether this machine has the team’s key)'],
     ],
     help: 'Unlocks with STATEWARD_KEY_FILE, or asks for the passphrase on the terminal.',
     args: 'any',
-    run: ({ where, args, io, stdin }) => secretCommand(where, args, io, stdin),
+    run: ({ where, args, io, stdin, values }) =>
+      secretCommand(where, args, io, stdin, databaseUrlOf(values)),
   },
   {
     name: 'key',
@@ -317,6 +377,7 @@ export const secretCommands: CliCommand[] = [
     ],
     help: 'Recovery keys are printed on stderr until confirmed with `stateward key ack <key-id>`.',
     args: 'any',
-    run: ({ where, args, io, stdin }) => keyCommand(where, args, io, stdin),
+    run: ({ where, args, io, stdin, values }) =>
+      keyCommand(where, args, io, stdin, databaseUrlOf(values)),
   },
 ];
