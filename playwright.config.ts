@@ -39,7 +39,12 @@ export default defineConfig({
     // each test on its own schema of the server .ci/run starts.
     {
       name: 'team',
-      testMatch: ['e2e/crud.spec.ts', 'e2e/restore.spec.ts', 'e2e/team.spec.ts'],
+      testMatch: [
+        'e2e/crud.spec.ts',
+        'e2e/restore.spec.ts',
+        'e2e/team.spec.ts',
+        'e2e/automation.spec.ts',
+      ],
       use: { browserName: 'chromium', launchOptions },
     },
   ],

@@ -14,6 +14,7 @@
 // automation write. A promote replacing the live database is an automatic
 // pause (its own write barrier, PROMOTE_IN_PROGRESS), shown in the status.
 import os from 'node:os';
+import { pausedBy } from '../../shared/automation.ts';
 import type { AutomationPause, AutomationStatus } from '../../shared/domain.ts';
 import { AppError } from '../../shared/errors.ts';
 import { processAlive } from './fsutil.ts';
@@ -111,7 +112,7 @@ export const exactTime = (ms: number): string =>
 
 /** One line saying who paused, why and since when (CLI text, the PAUSED message). */
 export function describePause(p: AutomationPause): string {
-  const who = `${p.actor} (user ${p.user}, pid ${p.pid})`;
+  const who = pausedBy(p);
   const why = p.reason ? `: ${p.reason}` : '';
   const holder =
     p.holderAlive === false

@@ -5,9 +5,14 @@
 import { stateward as run } from '../helpers/cli-bin.ts';
 import { expect, invokeHttp, shot, test } from './fixtures.ts';
 
-/** The real `stateward` on the host's data dir (another process); its stdout. */
-async function stateward(dataDir: string, ...args: string[]): Promise<string> {
-  const r = await run(['--data-dir', dataDir, ...args]);
+/** The real `stateward` on the host's data (another process; in team mode its database); its stdout. */
+async function stateward(
+  host: { dataDir: string },
+  databaseUrl: string | null,
+  ...args: string[]
+): Promise<string> {
+  const env = databaseUrl ? { STATEWARD_DATABASE_URL: databaseUrl } : {};
+  const r = await run(['--data-dir', host.dataDir, ...args], env);
   if (r.code !== 0) throw new Error(`stateward ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
@@ -15,6 +20,7 @@ async function stateward(dataDir: string, ...args: string[]): Promise<string> {
 test('a CLI-recorded deployment and a CLI pause appear in the open page without a reload', async ({
   page,
   host,
+  databaseUrl,
 }) => {
   const project = await invokeHttp<{ id: number }>(host, 'projects.create', { name: 'shop' });
   await invokeHttp(host, 'environments.create', { projectId: project.id, name: 'prod' });
@@ -28,23 +34,23 @@ test('a CLI-recorded deployment and a CLI pause appear in the open page without 
   page.on('load', () => (reloaded = true));
 
   const id = (
-    await stateward(host.dataDir, 'deploy', 'start', 'shop/prod', '--version', '7.7.7-cli')
+    await stateward(host, databaseUrl, 'deploy', 'start', 'shop/prod', '--version', '7.7.7-cli')
   ).trim();
   expect(id).toMatch(/^\d+$/);
   await expect(page.getByRole('listbox', { name: 'Deployments' })).toContainText('7.7.7-cli');
 
   const banner = page.getByTestId('pause-banner');
   await expect(banner).toBeHidden();
-  await stateward(host.dataDir, 'pause', '--reason', 'upgrade to 3.0');
+  await stateward(host, databaseUrl, 'pause', '--reason', 'upgrade to 3.0');
   await expect(banner).toBeVisible();
   await expect(banner).toContainText('Automation is paused');
-  await expect(banner).toContainText('cli@');
+  await expect(banner).toContainText(/by cli[:@]\S+/);
   await expect(banner).toContainText('upgrade to 3.0');
   await shot(page, '40-automation-paused-banner');
   // The person in the app keeps working while automation is held off.
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(banner).toBeHidden();
-  expect(JSON.parse(await stateward(host.dataDir, '--json', 'pause-status'))).toMatchObject({
+  expect(JSON.parse(await stateward(host, databaseUrl, '--json', 'pause-status'))).toMatchObject({
     paused: false,
   });
   expect(reloaded).toBe(false);

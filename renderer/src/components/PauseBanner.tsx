@@ -2,6 +2,7 @@
 // since when, and Resume. Writes made here still work (only automation is held
 // off); a promote replacing the data is shown as the automatic pause it is.
 import { useEffect, useState } from 'react';
+import { pausedBy } from '../../../shared/automation.ts';
 import { invoke } from '../api.ts';
 import { formatTimeExact } from '../format.ts';
 import { useAutomation } from '../stores/automation.ts';
@@ -47,7 +48,8 @@ export function PauseBanner() {
           <>
             <strong>Automation is paused</strong>
             <span data-testid="pause-banner-who">
-              by {pause.actor} ({pause.user}, pid {pause.pid}){' since '}
+              by {pausedBy(pause)}
+              {' since '}
               <span className="nowrap">{formatTimeExact(pause.since)}</span>
             </span>
             {pause.reason && (
