@@ -49,7 +49,8 @@ export async function currentPause(rt: Runtime): Promise<StoredPause | null> {
   const now = Date.now();
   if (seen && now - seen.at < PAUSE_CACHE_MS && now >= seen.at) return seen.pause;
   const pause = await data.read(readPause);
-  cache.set(rt, { at: Date.now(), pause });
+  // Trusted from when the read started (a slow read may have seen the state of then).
+  cache.set(rt, { at: now, pause });
   return pause;
 }
 
@@ -92,8 +93,9 @@ function promoteNow(rt: Runtime): AutomationStatus['promote'] {
 /** Whether automation is paused now, by whom and why (fresh from the database). */
 export async function automationStatus(rt: Runtime): Promise<AutomationStatus> {
   const data = rt.data;
+  const started = Date.now();
   const pause = data ? await data.read(readPause) : null;
-  cache.set(rt, { at: Date.now(), pause });
+  cache.set(rt, { at: started, pause });
   const promote = promoteNow(rt);
   return {
     paused: pause !== null || promote !== null,
