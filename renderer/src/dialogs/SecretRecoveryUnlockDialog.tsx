@@ -24,8 +24,14 @@ type Errors = {
   confirm?: string | undefined;
 };
 
-export function SecretRecoveryUnlockDialog(props: { status: SecretsStatus; onClose(): void }) {
+export function SecretRecoveryUnlockDialog(props: {
+  status: SecretsStatus;
+  /** Team mode: joining with the team's recovery key (the status names the key). */
+  team?: boolean;
+  onClose(): void;
+}) {
   const { status, onClose } = props;
+  const teamKey = props.team ? (status.needsTeamKey ?? null) : null;
   const refresh = useSecrets((s) => s.refresh);
   const keyRef = useRef<HTMLInputElement>(null);
   const passRef = useRef<HTMLInputElement>(null);
@@ -65,7 +71,7 @@ export function SecretRecoveryUnlockDialog(props: { status: SecretsStatus; onClo
     void refresh();
     if (r.ok) {
       toastSuccess(
-        'Recovery key accepted',
+        teamKey ? "Joined with the team's key" : 'Recovery key accepted',
         r.value.saved
           ? `Key ${r.value.keyId} is now kept on this machine.`
           : `Key ${r.value.keyId} is unlocked until Stateward stops.`,
@@ -85,19 +91,27 @@ export function SecretRecoveryUnlockDialog(props: { status: SecretsStatus; onClo
   return (
     <Dialog
       open
-      title="Unlock with recovery key"
+      title={teamKey ? "Join with the team's recovery key" : 'Unlock with recovery key'}
       onClose={onClose}
       onSubmit={() => void submit()}
       footer={
         <DialogButtons onCancel={onClose} busy={busy} busyLabel="Checking…">
-          Unlock
+          {teamKey ? 'Join' : 'Unlock'}
         </DialogButtons>
       }
     >
-      <p>
-        Use the recovery key that was shown when secrets were set up (or last rotated) — for example
-        after restoring a backup taken on another machine, or if the passphrase is lost.
-      </p>
+      {teamKey ? (
+        <p>
+          Enter the team&apos;s recovery key for data key <code>{teamKey.keyId}</code> — the member
+          who set it up or last rotated it (<strong>{teamKey.rotatedBy}</strong>) was shown it. You
+          enter it once: it is then kept on this machine.
+        </p>
+      ) : (
+        <p>
+          Use the recovery key that was shown when secrets were set up (or last rotated) — for
+          example after restoring a backup taken on another machine, or if the passphrase is lost.
+        </p>
+      )}
       <FormError error={formError} />
       <Field label="Recovery key" error={errors.recoveryKey}>
         <SecretInput
@@ -116,6 +130,12 @@ export function SecretRecoveryUnlockDialog(props: { status: SecretsStatus; onClo
         </p>
       ) : (
         <>
+          {teamKey && status.initialized && (
+            <p className="muted small" data-testid="join-unlock-first">
+              Unlock secrets with this machine&apos;s passphrase first, and the team&apos;s key is
+              kept under it too — or set a new passphrase for it here.
+            </p>
+          )}
           {status.initialized ? (
             <CheckField
               checked={savePassphrase}

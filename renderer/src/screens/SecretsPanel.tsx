@@ -9,6 +9,7 @@ import { copyText } from '../clipboard.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { SecretReveal } from '../components/SecretReveal.tsx';
+import { SecretTeamKeyBanner } from '../components/SecretTeamKeyBanner.tsx';
 import { SecretUnlockForm } from '../components/SecretUnlockForm.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/States.tsx';
 import { SecretEditDialog } from '../dialogs/SecretEditDialog.tsx';
@@ -213,12 +214,14 @@ export function SecretsPanel(props: {
   const [editing, setEditing] = useState<SecretEntry | 'new' | null>(null);
   const [removing, setRemoving] = useState<SecretEntry | null>(null);
   const items = list.data ?? [];
-  const canEdit = !readOnly && status?.initialized === true && status.unlocked;
+  // Team mode without the team's key: nothing can be sealed or revealed here until it joins.
+  const needsTeamKey = Boolean(status?.needsTeamKey);
+  const canEdit = !readOnly && status?.initialized === true && status.unlocked && !needsTeamKey;
   // Only references whose key this machine lacks: a locked key is unlocked with the passphrase.
   const unresolved = items.filter((s) => s.keyState === 'missing').length;
 
   function add() {
-    if (!status) return;
+    if (!status || needsTeamKey) return;
     if (!status.initialized) setSetup(true);
     else setEditing('new');
   }
@@ -241,11 +244,12 @@ export function SecretsPanel(props: {
   } else {
     body = (
       <>
+        {!readOnly && <SecretTeamKeyBanner status={status} />}
         {!readOnly && status.initialized && !status.unlocked && (
           <SecretUnlockForm status={status} />
         )}
         {!readOnly && !setup && <SecretPendingRecoveryBanner status={status} />}
-        {unresolved > 0 && (
+        {unresolved > 0 && !needsTeamKey && (
           <div className="secret-warning" role="note">
             <Icon name="warning" />
             <p>
@@ -263,7 +267,7 @@ export function SecretsPanel(props: {
           </div>
         )}
         {items.length === 0 ? (
-          !readOnly && !status.initialized ? (
+          !readOnly && !status.initialized && !needsTeamKey ? (
             <EmptyState
               icon="shield"
               title="Secrets are not set up yet"
@@ -341,7 +345,7 @@ export function SecretsPanel(props: {
                     <td>
                       {!readOnly && (
                         <div className="secret-actions">
-                          {status.unlocked && <SecretReveal secret={s} />}
+                          {status.unlocked && !needsTeamKey && <SecretReveal secret={s} />}
                           <button
                             type="button"
                             className="button button-small"

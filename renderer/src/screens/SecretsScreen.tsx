@@ -6,6 +6,7 @@ import type { SecretsStatus } from '../../../shared/domain.ts';
 import { platform } from '../api.ts';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
+import { SecretTeamKeyBanner } from '../components/SecretTeamKeyBanner.tsx';
 import { SecretUnlockForm } from '../components/SecretUnlockForm.tsx';
 import { ErrorState, Loading } from '../components/States.tsx';
 import { SecretPendingRecoveryBanner } from '../dialogs/SecretPendingRecovery.tsx';
@@ -76,6 +77,17 @@ function StatusCard({ status }: { status: SecretsStatus }) {
             <span className="muted">Not configured</span>
           )}
         </dd>
+        {status.needsTeamKey && (
+          <>
+            <dt>Team key</dt>
+            <dd data-testid="secrets-team-key">
+              <span className="pill pill-warn">
+                <Icon name="warning" size={12} /> Not on this machine:{' '}
+                <code>{status.needsTeamKey.keyId}</code>
+              </span>
+            </dd>
+          </>
+        )}
         <dt>Secrets</dt>
         <dd data-testid="secrets-count">
           {formatCount(status.secretCount)} across all environments
@@ -90,13 +102,15 @@ export function SecretsScreen() {
   const [setup, setSetup] = useState(false);
   const [recovering, setRecovering] = useState(false);
   const [rotating, setRotating] = useState(false);
+  // Team mode, this machine lacks the team's key: it joins (recovery key), never sets up a second key.
+  const needsTeamKey = Boolean(status?.needsTeamKey);
 
   const header = (
     <PageHeader
       title="Keys & secrets"
       subtitle="How this data directory's secrets are protected, and the keys that decrypt them."
       actions={
-        status && !status.initialized ? (
+        status && !status.initialized && !needsTeamKey ? (
           <button type="button" className="button button-primary" onClick={() => setSetup(true)}>
             <Icon name="key" /> Set up secrets
           </button>
@@ -124,6 +138,7 @@ export function SecretsScreen() {
     <div className="page">
       {header}
       {!setup && !rotating && <SecretPendingRecoveryBanner status={status} />}
+      <SecretTeamKeyBanner status={status} />
       {status.keychain?.weak && (
         <div className="secret-warning secret-warning-strong" role="alert">
           <Icon name="warning" size={20} />
@@ -146,7 +161,7 @@ export function SecretsScreen() {
               <SecretUnlockForm status={status} />
             </section>
           )}
-          {!status.initialized && (
+          {!status.initialized && !needsTeamKey && (
             <section className="card" aria-labelledby="keys-setup">
               <h2 id="keys-setup" className="card-title">
                 <Icon name="key" /> Not set up yet
@@ -205,12 +220,18 @@ export function SecretsScreen() {
                   <button
                     type="button"
                     className="button"
-                    disabled={!status.unlocked}
+                    disabled={!status.unlocked || needsTeamKey}
                     onClick={() => setRotating(true)}
                   >
                     <Icon name="rotate" /> Rotate key…
                   </button>
-                  {!status.unlocked && <span className="muted small">Unlock secrets first.</span>}
+                  {needsTeamKey ? (
+                    <span className="muted small">
+                      Join with the team&apos;s recovery key first.
+                    </span>
+                  ) : (
+                    !status.unlocked && <span className="muted small">Unlock secrets first.</span>
+                  )}
                 </div>
               </div>
             </section>
