@@ -268,6 +268,12 @@ export const commands = {
         accessUrl: httpUrl.nullable().default(null),
         snapshotId: id.nullable().default(null),
         pid: z.number().int().positive(),
+        /** When that process started (Linux: /proc ticks), so a reused pid is not taken for it. */
+        pidStart: z
+          .string()
+          .regex(/^\d{1,20}$/)
+          .nullable()
+          .default(null),
         host: z.string().min(1).max(255),
         command: z.array(z.string().max(4096)).max(200).default([]),
       })

@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentDetail } from '../../shared/domain.ts';
+import type { DeploymentDetail, DeployRun } from '../../shared/domain.ts';
+import { processStart } from '../../electron/core/deploy-runs.ts';
+import { call } from '../helpers/restore-util.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { spawnStateward, stateward } from '../helpers/cli-bin.ts';
 import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
@@ -339,5 +341,31 @@ describe('deploy run', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('a pid reused by a later process is not taken for the wrapper: its deployment is marked interrupted', async () => {
+    const rt = await startTestRuntime(world, shopProd.fresh());
+    const registry = testRegistry(rt);
+    const start = (pidStart: string | null) =>
+      call<DeployRun>(registry, 'deployments.runStart', {
+        environmentId: 1,
+        version: '8.0',
+        pid: process.pid,
+        pidStart,
+        host: os.hostname(),
+      });
+    const alive = await start(processStart(process.pid));
+    const reused = await start('1');
+    const unknown = await start(null);
+    expect(await call(registry, 'deployments.sweepInterrupted', {})).toEqual({
+      interrupted: [reused.deployment.id],
+    });
+    const status = async (r: DeployRun) =>
+      (await call<DeploymentDetail>(registry, 'deployments.get', { id: r.deployment.id })).status;
+    expect([await status(alive), await status(reused), await status(unknown)]).toEqual([
+      'running',
+      'failed',
+      'running',
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import { intOption, usageError } from '../args.ts';
 import { terminalSafe } from '../exit.ts';
 import type { Recorder } from '../open.ts';
 import { retryWhilePaused } from '../open.ts';
+import { processStart } from '../../core/deploy-runs.ts';
 import type { Outcome } from '../output.ts';
 import type { LogLine } from '../log-batch.ts';
 import { LineSplitter, LogBatcher } from '../log-batch.ts';
@@ -104,6 +105,7 @@ export async function deployRun(ctx: CliContext, target: string): Promise<Outcom
           rec.call('deployments.runStart', {
             ...input,
             pid: process.pid,
+            pidStart: processStart(process.pid),
             host: os.hostname(),
             command: words,
           });

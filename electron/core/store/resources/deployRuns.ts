@@ -13,6 +13,8 @@ export const DEPLOY_RUN_KIND = 'deploy.run';
 /** Who runs a wrapped deployment: the wrapper's process and the command it runs. */
 export interface DeployWrapper {
   pid: number;
+  /** When that process started (so a reused pid is not taken for it), where known. */
+  pidStart: string | null;
   host: string;
   command: string[];
 }
@@ -66,6 +68,7 @@ export function* startDeployRun(
     {
       deploymentId: deployment.id,
       pid: input.pid,
+      pidStart: input.pidStart,
       host: input.host,
       command: input.command,
     },
