@@ -15,6 +15,7 @@ import type { CommandInput, CommandName, CommandResult } from '../../shared/cont
 import { COMMAND_NAMES } from '../../shared/contract.ts';
 import { coreHandlers, createRegistry } from '../handlers/index.ts';
 import type { HandlerMap } from '../handlers/registry.ts';
+import type { OptionValues } from './args.ts';
 
 /** The refusal of a runtime whose start was refused, as an error to throw. */
 export function refusal(rt: Runtime): AppError {
@@ -50,6 +51,43 @@ export async function openShared(where: ResolvedDataDir): Promise<Runtime | null
   if (rt.startup.state === 'refused') {
     rt.close();
     throw refusal(rt);
+  }
+  return rt;
+}
+
+/** The --database-url given on the command line (else STATEWARD_DATABASE_URL or database.json decide). */
+export function databaseUrlOf(values: OptionValues): string | undefined {
+  const url = values['database-url'];
+  return typeof url === 'string' ? url : undefined;
+}
+
+/** The data dir is bound to PostgreSQL (--database-url, STATEWARD_DATABASE_URL or database.json). */
+export function inTeamMode(where: ResolvedDataDir, databaseUrl: string | undefined): boolean {
+  return resolveBinding(where.dir, { databaseUrl }).target !== null;
+}
+
+/**
+ * Open the team database of a data dir bound to PostgreSQL, without the data-dir
+ * lock unless `lockMode` is given (the lock orders work on this machine's files:
+ * a promote's pre-restore backup, restores/). A refused start is thrown.
+ */
+export async function openTeam(
+  where: ResolvedDataDir,
+  databaseUrl: string | undefined,
+  lockMode: string | null = null,
+): Promise<Runtime> {
+  const rt = await startRuntime({
+    dir: where.dir,
+    source: where.source,
+    transport: 'cli',
+    lockMode,
+    preUpgradeBackup: lockMode !== null,
+    databaseUrl,
+  });
+  if (rt.startup.state === 'refused') {
+    const err = refusal(rt);
+    rt.close();
+    throw err;
   }
   return rt;
 }
@@ -91,22 +129,9 @@ export async function openRecorder(
   where: ResolvedDataDir,
   databaseUrl?: string | undefined,
 ): Promise<Recorder> {
-  const team = resolveBinding(where.dir, { databaseUrl }).target !== null;
   let rt: Runtime | null;
-  if (team) {
-    rt = await startRuntime({
-      dir: where.dir,
-      source: where.source,
-      transport: 'cli',
-      lockMode: null,
-      preUpgradeBackup: false,
-      databaseUrl,
-    });
-    if (rt.startup.state === 'refused') {
-      const err = refusal(rt);
-      rt.close();
-      throw err;
-    }
+  if (inTeamMode(where, databaseUrl)) {
+    rt = await openTeam(where, databaseUrl);
   } else {
     rt = await openShared(where);
     // Migrations to apply while another process holds the data dir: an upgrade under way.

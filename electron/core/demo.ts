@@ -7,7 +7,11 @@ import type { WritableDB } from './store/db.ts';
 import { applyConnectionSettings, openWritable } from './store/db.ts';
 import { appendAudit } from './store/resources/audit.ts';
 import { countProjects } from './store/resources/projects.ts';
-import { runSqlite, SQLITE } from './store/sql.ts';
+import type { Op, Query, Sql } from './store/sql.ts';
+import { exec, row, rows, runSqlite, SQLITE } from './store/sql.ts';
+import type { DataStore } from './store/data.ts';
+import type { DeploymentLogsTable, DeploymentsTable, MetricsTable } from './store/schema.ts';
+import type { Insertable } from 'kysely';
 import { canonicalJson } from './store/resources/snapshots.ts';
 import crypto from 'node:crypto';
 
@@ -56,6 +60,7 @@ export interface DemoResult {
 }
 
 type DemoOptions = { projects: number; deployments: number; actor: string; now: number };
+type Progress = (done: number, total: number) => void;
 
 /**
  * Fill an empty database in one go (CLI, tests, benchmarks), in one transaction:
@@ -64,32 +69,23 @@ type DemoOptions = { projects: number; deployments: number; actor: string; now: 
 export function seedDemo(
   db: WritableDB,
   opts: DemoOptions,
-  onProgress: (done: number, total: number) => void = () => {},
+  onProgress: Progress = () => {},
 ): DemoResult {
-  return db
-    .transaction(() => {
-      const steps = seedDemoSteps(db, opts, onProgress);
-      for (;;) {
-        const next = steps.next();
-        if (next.done) return next.value;
-      }
-    })
-    .immediate();
+  return db.transaction(() => runSqlite(db, seedDemoWork(SQLITE, opts, onProgress))).immediate();
 }
 
 /**
- * The same for the app and the host, yielding to the event loop between chunks
- * of 5,000 deployments so progress reaches the UI. All or nothing as well: it
- * seeds on a connection of its own inside one write transaction (committed at
- * the end; a crash rolls it back). Meanwhile the live connection keeps reading
- * the database as it was, and a write from this process is refused at once
- * (DATA_DIR_BUSY, retryable) instead of waiting for the lock with the event
- * loop blocked.
+ * The same for the app and the host, yielding to the event loop between statements
+ * so progress reaches the UI. All or nothing as well: it seeds on a connection of
+ * its own inside one write transaction (committed at the end; a crash rolls it
+ * back). Meanwhile the live connection keeps reading the database as it was, and a
+ * write from this process is refused at once (DATA_DIR_BUSY, retryable) instead of
+ * waiting for the lock with the event loop blocked.
  */
 export async function seedDemoAsync(
   db: WritableDB,
   opts: DemoOptions,
-  onProgress: (done: number, total: number) => void = () => {},
+  onProgress: Progress = () => {},
 ): Promise<DemoResult> {
   const seeder = openWritable(db.name);
   const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
@@ -97,15 +93,9 @@ export async function seedDemoAsync(
     applyConnectionSettings(seeder);
     seeder.exec('BEGIN IMMEDIATE');
     db.pragma('busy_timeout = 0');
-    const steps = seedDemoSteps(seeder, opts, onProgress);
-    for (;;) {
-      const next = steps.next();
-      if (next.done) {
-        seeder.exec('COMMIT');
-        return next.value;
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const result = await runSqliteYielding(seeder, seedDemoWork(SQLITE, opts, onProgress));
+    seeder.exec('COMMIT');
+    return result;
   } finally {
     if (seeder.inTransaction) seeder.exec('ROLLBACK');
     db.pragma(`busy_timeout = ${busyTimeout}`);
@@ -113,13 +103,49 @@ export async function seedDemoAsync(
   }
 }
 
-function* seedDemoSteps(
-  db: WritableDB,
+/**
+ * Seed the live data on either backend (team mode: the PostgreSQL schema) in one
+ * write transaction: all of it or, after a failure or a kill, none of it.
+ */
+export function seedDemoData(
+  data: DataStore,
   opts: DemoOptions,
-  onProgress: (done: number, total: number) => void,
-): Generator<void, DemoResult> {
-  // SQLite only, inside the seeding write transaction (seedDemo / seedDemoAsync).
-  if (runSqlite(db, countProjects(SQLITE)) > 0) {
+  onProgress: Progress = () => {},
+): Promise<DemoResult> {
+  return data.write((c) => seedDemoWork(c, opts, onProgress));
+}
+
+function* once<R>(op: Op): Query<R> {
+  return (yield op) as R;
+}
+
+/** runSqlite, one statement at a time with a turn of the event loop between them. */
+async function runSqliteYielding<R>(db: WritableDB, q: Query<R>): Promise<R> {
+  let step = q.next();
+  while (!step.done) {
+    let result: unknown;
+    try {
+      result = runSqlite(db, once(step.value));
+    } catch (e) {
+      step = q.throw(e);
+      continue;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    step = q.next(result);
+  }
+  return step.value;
+}
+
+/** Deployments per statement (8 values each: well under either dialect's parameter limit). */
+const CHUNK = 1000;
+
+/** The demo data as one unit of store work for either dialect (run it in one transaction). */
+export function* seedDemoWork(
+  c: Sql,
+  opts: DemoOptions,
+  onProgress: Progress = () => {},
+): Query<DemoResult> {
+  if ((yield* countProjects(c)) > 0) {
     throw new AppError(
       'DEMO_NEEDS_EMPTY_DATA_DIR',
       'Demo data goes only into an empty data directory; this one already has projects.',
@@ -131,157 +157,190 @@ function* seedDemoSteps(
   const rand = rng(42);
   const now = opts.now;
   const day = 86_400_000;
-  const insProject = db.prepare(
-    `INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)`,
-  );
-  const insEnv = db.prepare(
-    `INSERT INTO environments (project_id, name, kind, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-  );
-  const insSnap = db.prepare(
-    `INSERT INTO config_snapshots (environment_id, version, content, sha256, created_at) VALUES (?, ?, ?, ?, ?)`,
-  );
-  const insDep = db.prepare(
-    `INSERT INTO deployments (environment_id, snapshot_id, version, status, started_at, finished_at, access_url, diagnostic_summary)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insLog = db.prepare(
-    `INSERT INTO deployment_logs (deployment_id, ts, level, message) VALUES (?, ?, ?, ?)`,
-  );
-  const insRun = db.prepare(
-    `INSERT INTO runs (kind, status, started_at, finished_at, detail) VALUES (?, ?, ?, ?, ?)`,
-  );
-  const insMetric = db.prepare(`INSERT INTO metrics (ts, name, value, labels) VALUES (?, ?, ?, ?)`);
-  const insStatus = db.prepare(
-    `INSERT INTO resource_status (environment_id, resource, status, checked_at, detail) VALUES (?, ?, ?, ?, ?)`,
-  );
-
   const envs: { id: number; project: string; env: string; snapshotId: number }[] = [];
-  const setup = db.transaction(() => {
-    for (let p = 0; p < opts.projects; p++) {
-      const base = PROJECT_NAMES[p % PROJECT_NAMES.length]!;
-      const name =
-        p < PROJECT_NAMES.length ? base : `${base}-${Math.floor(p / PROJECT_NAMES.length) + 1}`;
-      const created = now - 180 * day + p * 3_600_000;
-      const pid = Number(
-        insProject.run(name, `Demo project ${name}.`, created, created).lastInsertRowid,
+  for (let p = 0; p < opts.projects; p++) {
+    const base = PROJECT_NAMES[p % PROJECT_NAMES.length]!;
+    const name =
+      p < PROJECT_NAMES.length ? base : `${base}-${Math.floor(p / PROJECT_NAMES.length) + 1}`;
+    const created = now - 180 * day + p * 3_600_000;
+    const project = yield* row(
+      c.k
+        .insertInto('projects')
+        .values({
+          name,
+          description: `Demo project ${name}.`,
+          created_at: created,
+          updated_at: created,
+        })
+        .returning('id'),
+    );
+    for (const e of ENVS) {
+      const env = yield* row(
+        c.k
+          .insertInto('environments')
+          .values({
+            project_id: project!.id,
+            name: e.name,
+            kind: e.kind,
+            description: `${e.name} for ${name}`,
+            created_at: created,
+            updated_at: created,
+          })
+          .returning('id'),
       );
-      for (const e of ENVS) {
-        const eid = Number(
-          insEnv.run(pid, e.name, e.kind, `${e.name} for ${name}`, created, created)
-            .lastInsertRowid,
+      const eid = env!.id;
+      let snapshotId = 0;
+      for (let v = 1; v <= 2; v++) {
+        const content = {
+          image: `registry.local/${name}:1.${v}.0`,
+          replicas: e.kind === 'production' ? 3 : 1,
+          env: { LOG_LEVEL: e.kind === 'production' ? 'warn' : 'debug', REGION: 'local-1' },
+          secrets: ['DATABASE_URL', 'API_TOKEN'],
+        };
+        const text = canonicalJson(content);
+        const sha = crypto.createHash('sha256').update(text).digest('hex');
+        const snap = yield* row(
+          c.k
+            .insertInto('config_snapshots')
+            .values({
+              environment_id: eid,
+              version: v,
+              content: text,
+              sha256: sha,
+              created_at: created + v * day,
+            })
+            .returning('id'),
         );
-        let snapshotId = 0;
-        for (let v = 1; v <= 2; v++) {
-          const content = {
-            image: `registry.local/${name}:1.${v}.0`,
-            replicas: e.kind === 'production' ? 3 : 1,
-            env: { LOG_LEVEL: e.kind === 'production' ? 'warn' : 'debug', REGION: 'local-1' },
-            secrets: ['DATABASE_URL', 'API_TOKEN'],
-          };
-          const text = canonicalJson(content);
-          const sha = crypto.createHash('sha256').update(text).digest('hex');
-          snapshotId = Number(insSnap.run(eid, v, text, sha, created + v * day).lastInsertRowid);
-        }
-        envs.push({ id: eid, project: name, env: e.name, snapshotId });
-        insStatus.run(eid, 'web', rand() < 0.85 ? 'ok' : 'degraded', now - 60_000, '');
-        insStatus.run(eid, 'database', 'ok', now - 60_000, '');
+        snapshotId = snap!.id;
       }
+      envs.push({ id: eid, project: name, env: e.name, snapshotId });
+      const status = (resource: string, s: string) => ({
+        environment_id: eid,
+        resource,
+        status: s,
+        checked_at: now - 60_000,
+        detail: '',
+      });
+      yield* exec(
+        c.k
+          .insertInto('resource_status')
+          .values([status('web', rand() < 0.85 ? 'ok' : 'degraded'), status('database', 'ok')]),
+      );
     }
-  });
-  setup();
+  }
 
   const total = opts.deployments;
-  const chunk = 5000;
   const span = 120 * day;
-  for (let start = 0; start < total; start += chunk) {
-    const end = Math.min(total, start + chunk);
-    db.transaction(() => {
-      for (let i = start; i < end; i++) {
-        const target = envs[Math.floor(rand() * envs.length)]!;
-        // Oldest first, evenly spread over the span, so the newest is close to now.
-        const startedAt =
-          now - span + Math.floor(((i + rand()) / Math.max(1, total)) * span) - 60_000;
-        const r = rand();
-        const status: DeploymentStatus =
-          i >= total - 2 && r < 0.5
-            ? 'running'
-            : r < 0.8
-              ? 'succeeded'
-              : r < 0.93
-                ? 'failed'
-                : r < 0.97
-                  ? 'cancelled'
-                  : 'rolled_back';
-        const finished =
-          status === 'running' ? null : startedAt + 30_000 + Math.floor(rand() * 600_000);
-        const version = `1.${Math.floor(i / 50)}.${i % 50}`;
-        const summary =
-          status === 'failed'
-            ? FAILURES[Math.floor(rand() * FAILURES.length)]!
-            : status === 'succeeded'
-              ? `Deployed ${version} to ${target.env}; health checks passed (3/3).`
-              : status === 'rolled_back'
-                ? `Rolled back after error rate rose above 5% on ${target.env}.`
-                : null;
-        const url = `https://${target.env}.${target.project}.local`;
-        const depId = Number(
-          insDep.run(
-            target.id,
-            target.snapshotId,
-            version,
-            status,
-            startedAt,
-            finished,
-            url,
-            summary,
-          ).lastInsertRowid,
-        );
-        // Logs for the most recent deployments and every 100th one keep the demo readable but small.
-        if (i >= total - 200 || i % 100 === 0) {
-          insLog.run(
-            depId,
-            startedAt,
-            'info',
-            `Starting deployment of ${version} to ${target.project}/${target.env}`,
-          );
-          insLog.run(depId, startedAt + 5_000, 'info', 'Pulled image, starting containers');
-          if (status === 'failed')
-            insLog.run(depId, startedAt + 25_000, 'error', summary ?? 'failed');
-          else if (finished !== null) insLog.run(depId, finished, 'info', 'Health checks passed');
-        }
-        if (i % 10 === 0)
-          insMetric.run(
-            startedAt,
-            'deploy.duration_s',
-            finished === null ? 0 : (finished - startedAt) / 1000,
-            JSON.stringify({ env: target.env }),
-          );
+  for (let start = 0; start < total; start += CHUNK) {
+    const end = Math.min(total, start + CHUNK);
+    const deployments: Insertable<DeploymentsTable>[] = [];
+    const logs: ((id: number) => Insertable<DeploymentLogsTable>[])[] = [];
+    const metrics: Insertable<MetricsTable>[] = [];
+    for (let i = start; i < end; i++) {
+      const target = envs[Math.floor(rand() * envs.length)]!;
+      // Oldest first, evenly spread over the span, so the newest is close to now.
+      const startedAt =
+        now - span + Math.floor(((i + rand()) / Math.max(1, total)) * span) - 60_000;
+      const r = rand();
+      const status: DeploymentStatus =
+        i >= total - 2 && r < 0.5
+          ? 'running'
+          : r < 0.8
+            ? 'succeeded'
+            : r < 0.93
+              ? 'failed'
+              : r < 0.97
+                ? 'cancelled'
+                : 'rolled_back';
+      const finished =
+        status === 'running' ? null : startedAt + 30_000 + Math.floor(rand() * 600_000);
+      // Unique per deployment: the inserted ids are matched to it.
+      const version = `1.${Math.floor(i / 50)}.${i % 50}`;
+      const summary =
+        status === 'failed'
+          ? FAILURES[Math.floor(rand() * FAILURES.length)]!
+          : status === 'succeeded'
+            ? `Deployed ${version} to ${target.env}; health checks passed (3/3).`
+            : status === 'rolled_back'
+              ? `Rolled back after error rate rose above 5% on ${target.env}.`
+              : null;
+      deployments.push({
+        environment_id: target.id,
+        snapshot_id: target.snapshotId,
+        version,
+        status,
+        started_at: startedAt,
+        finished_at: finished,
+        access_url: `https://${target.env}.${target.project}.local`,
+        diagnostic_summary: summary,
+      });
+      // Logs for the most recent deployments and every 100th one keep the demo readable but small.
+      if (i >= total - 200 || i % 100 === 0) {
+        logs[i - start] = (id) => [
+          {
+            deployment_id: id,
+            ts: startedAt,
+            level: 'info',
+            message: `Starting deployment of ${version} to ${target.project}/${target.env}`,
+          },
+          {
+            deployment_id: id,
+            ts: startedAt + 5_000,
+            level: 'info',
+            message: 'Pulled image, starting containers',
+          },
+          ...(status === 'failed'
+            ? [{ deployment_id: id, ts: startedAt + 25_000, level: 'error', message: summary! }]
+            : finished !== null
+              ? [
+                  {
+                    deployment_id: id,
+                    ts: finished,
+                    level: 'info',
+                    message: 'Health checks passed',
+                  },
+                ]
+              : []),
+        ];
       }
-    })();
+      if (i % 10 === 0)
+        metrics.push({
+          ts: startedAt,
+          name: 'deploy.duration_s',
+          value: finished === null ? 0 : (finished - startedAt) / 1000,
+          labels: JSON.stringify({ env: target.env }),
+        });
+    }
+    const inserted = yield* rows(
+      c.k.insertInto('deployments').values(deployments).returning(['id', 'version']),
+    );
+    // RETURNING's order is not promised: the version names the deployment.
+    const idOf = new Map(inserted.map((d) => [d.version, d.id]));
+    const logRows = logs.flatMap((make, k) =>
+      make ? make(idOf.get(deployments[k]!.version)!) : [],
+    );
+    if (logRows.length) yield* exec(c.k.insertInto('deployment_logs').values(logRows));
+    if (metrics.length) yield* exec(c.k.insertInto('metrics').values(metrics));
     onProgress(end, total);
-    yield;
   }
-  db.transaction(() => {
-    insRun.run(
-      'demo.seed',
-      'succeeded',
-      now,
-      now,
-      JSON.stringify({ projects: opts.projects, deployments: total }),
-    );
-    runSqlite(
-      db,
-      appendAudit(
-        SQLITE,
-        {
-          actor: opts.actor,
-          action: 'demo.seeded',
-          target: 'data-dir',
-          detail: { projects: opts.projects, deployments: total },
-        },
-        now,
-      ),
-    );
-  })();
+  yield* exec(
+    c.k.insertInto('runs').values({
+      kind: 'demo.seed',
+      status: 'succeeded',
+      started_at: now,
+      finished_at: now,
+      detail: JSON.stringify({ projects: opts.projects, deployments: total }),
+    }),
+  );
+  yield* appendAudit(
+    c,
+    {
+      actor: opts.actor,
+      action: 'demo.seeded',
+      target: 'data-dir',
+      detail: { projects: opts.projects, deployments: total },
+    },
+    now,
+  );
   return { projects: opts.projects, environments: envs.length, deployments: total };
 }

@@ -1,0 +1,97 @@
+// Every read command of the contract answers on either backend (issue 11.2: "all
+// commands, the CLI, the host and the app work unchanged"): a runtime on SQLite and
+// one in team mode are seeded with demo data through the registry the HTTP host
+// builds, then each of READ_ONLY_COMMANDS is dispatched with a valid minimal input.
+// None may fail with INTERNAL (a bug) or STORE_NOT_READY (a command that looks only
+// at the local SQLite file); a not-found id or a transport-only command is an answer.
+import { describe, expect, it } from 'vitest';
+import type { CommandName } from '../../shared/contract.ts';
+import { READ_ONLY_COMMANDS } from '../../shared/contract.ts';
+import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
+import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { useWorld } from '../helpers/world.ts';
+
+const world = useWorld();
+const skip = pgSkipReason();
+const NO_SUCH_RESTORE = '0123456789abcdef';
+
+describe.each(['sqlite', 'postgres'] as const)('every read command on %s', (backend) => {
+  if (backend === 'postgres' && skip !== null) {
+    it.skip(`needs PostgreSQL: ${skip}`, () => {});
+    return;
+  }
+  const pg = backend === 'postgres' ? usePgDatabase() : null;
+
+  it('answers after a demo seed, without INTERNAL or STORE_NOT_READY', async () => {
+    const rt = await startTestRuntime(world, world.dir(), pg ? { databaseUrl: pg.url() } : {});
+    expect(rt.startup).toEqual({ state: 'ready' });
+    expect(rt.data?.backend).toBe(backend);
+    const registry = testRegistry(rt);
+    const call = (name: CommandName, input: unknown) => registry.dispatch(name, input as never);
+
+    const seeded = await call('demo.seed', { projects: 2, deployments: 30 });
+    expect(seeded).toEqual({
+      ok: true,
+      value: { projects: 2, environments: 6, deployments: 30 },
+    });
+    // A second seed is refused: the data is no longer empty.
+    const again = await call('demo.seed', { projects: 1, deployments: 1 });
+    expect(again).toMatchObject({ ok: false, error: { code: 'DEMO_NEEDS_EMPTY_DATA_DIR' } });
+    const backup = await call('backups.create', { compact: false });
+    expect(backup.ok, JSON.stringify(backup)).toBe(true);
+
+    const value = async <T>(name: CommandName, input: unknown): Promise<T> => {
+      const r = await call(name, input);
+      if (!r.ok) throw new Error(`${name}: ${r.error.code} ${r.error.message}`);
+      return r.value as T;
+    };
+    const project = (await value<{ items: { id: number }[] }>('projects.list', {})).items[0]!;
+    const env = (await value<{ id: number }[]>('environments.list', { projectId: project.id }))[0]!;
+    const deployment = (await value<{ items: { id: number }[] }>('deployments.list', {})).items[0]!;
+    const runId = (await value<{ id: number }[]>('runs.list', {}))[0]!.id;
+    const backupId = (await value<{ id: string }[]>('backups.list', {}))[0]!.id;
+
+    const inputs: Partial<Record<CommandName, unknown>> = {
+      'projects.get': { id: project.id },
+      'environments.list': { projectId: project.id },
+      'environments.get': { id: env.id },
+      'snapshots.list': { environmentId: env.id },
+      'deployments.get': { id: deployment.id },
+      'runs.get': { id: runId },
+      'resources.list': { environmentId: env.id },
+      'backups.cancel': { opId: '00000000-0000-4000-8000-000000000000' },
+      'backups.downloadLink': { id: backupId },
+      'restores.compare': { restoreId: NO_SUCH_RESTORE },
+      'restores.diff': { restoreId: NO_SUCH_RESTORE },
+      'restores.secrets': { restoreId: NO_SUCH_RESTORE },
+      'drills.get': { id: NO_SUCH_RESTORE },
+      'drills.export': { id: NO_SUCH_RESTORE, format: 'markdown' },
+      'secrets.list': { environmentId: env.id },
+      'dialog.saveFile': { defaultName: 'backup.db' },
+    };
+    const failures: string[] = [];
+    for (const name of new Set(READ_ONLY_COMMANDS)) {
+      const r = await call(name, inputs[name] ?? {});
+      if (!r.ok && ['INTERNAL', 'STORE_NOT_READY', 'BAD_INPUT'].includes(r.error.code))
+        failures.push(`${name}: ${r.error.code} ${r.error.message}`);
+    }
+    expect(failures).toEqual([]);
+
+    // The backups overview counts the changes made since the newest backup, in the live data of either backend.
+    expect(await value('backups.overview', {})).toMatchObject({ changedSinceLastBackup: null });
+    expect((await call('projects.create', { name: 'after-backup' })).ok).toBe(true);
+    expect(await value('backups.overview', {})).toMatchObject({
+      changedSinceLastBackup: { changes: 1 },
+    });
+
+    // The counts app.status reports are the seeded ones on either backend.
+    const status = await value<{ counts: Record<string, number>; empty: boolean }>(
+      'app.status',
+      {},
+    );
+    expect(status).toMatchObject({
+      counts: { projects: 3, environments: 6, deployments: 30 },
+      empty: false,
+    });
+  });
+});
