@@ -16,12 +16,12 @@ export function findBackup(rt: Runtime, id: string): BackupEntry {
 }
 
 export const backupHandlers: HandlerMap = {
-  'backups.overview': (_input, rt) => rt.backups.liveOverview(),
+  'backups.overview': (_input, rt) => rt.backups.overview(),
   'backups.list': (_input, rt) => rt.backups.list(),
   'backups.create': (input, rt) =>
     rt.backups.run({ kind: 'manual', compact: input.compact, opId: input.opId }),
   'backups.cancel': (input, rt) => ({ cancelled: rt.backups.cancel(input.opId) }),
-  'backups.updateSettings': (input, rt) => {
+  'backups.updateSettings': async (input, rt) => {
     const patch: Partial<BackupSettings> = {
       ...input,
       retention: { ...rt.backups.settings().retention, ...(input.retention ?? {}) },
@@ -46,7 +46,7 @@ export const backupHandlers: HandlerMap = {
       rt.grantedPaths.delete(input.offsiteDir);
       patch.offsiteDir = offsiteCheck.dir;
     }
-    return { ...rt.backups.saveSettings(patch), offsiteCheck };
+    return { ...(await rt.backups.updateSettings(patch)), offsiteCheck };
   },
   'backups.export': async (input, rt) => {
     if (!rt.grantedPaths.has(input.path)) {

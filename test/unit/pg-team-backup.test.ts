@@ -6,7 +6,6 @@ import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { setMachineSettings } from '../../electron/core/machine-settings.ts';
 import type { Runtime } from '../../electron/core/runtime.ts';
 import type { BackupEntry } from '../../shared/domain.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
@@ -65,19 +64,11 @@ describe.skipIf(skip !== null)('backups of a team-mode data dir', () => {
     const schema = `team_${crypto.randomBytes(5).toString('hex')}`;
     const a = await start(schema);
     const b = await start(schema);
-    // This machine's settings file (backups.updateSettings audits through the SQLite store only).
+    // Each machine's own settings; the change is audited in the team's log.
     for (const rt of [a, b])
-      setMachineSettings(
-        rt.layout,
-        {
-          'backup.settings': {
-            ...a.backups.settings(),
-            scheduleEnabled: true,
-            onlyIfChanged: false,
-          },
-        },
-        null,
-      );
+      await invoke(rt, 'backups.updateSettings', { scheduleEnabled: true, onlyIfChanged: false });
+    const audit = await invoke<{ items: { action: string }[] }>(a, 'audit.list');
+    expect(audit.items.filter((e) => e.action === 'backup.settings_changed')).toHaveLength(2);
     await invoke(a, 'projects.create', { name: 'scheduled' });
     const results = await Promise.all([a.backups.tick(), b.backups.tick()]);
     expect(results.filter((r) => r === 'ran')).toHaveLength(1);

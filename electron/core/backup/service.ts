@@ -114,7 +114,8 @@ export class BackupService {
     return readBackupSettings(this.machine(SETTINGS_KEY)).settings;
   }
 
-  saveSettings(patch: Partial<BackupSettings>): BackupSettings {
+  /** `patch` applied to the current settings, checked (BAD_INPUT when not valid). */
+  private checkedSettings(patch: Partial<BackupSettings>): BackupSettings {
     const current = this.settings();
     const next = settingsSchema.safeParse({
       ...current,
@@ -142,28 +143,43 @@ export class BackupService {
         });
       }
     }
-    const db = this.db();
-    const now = this.rt.now();
-    // The audit entry commits only once the file is written (a refused audit writes neither).
-    // Synchronous (callers read the settings back at once), so on the SQLite store only.
-    db.transaction(() => {
-      runSqlite(
-        db,
-        appendAudit(
-          SQLITE,
-          {
-            actor: this.rt.actor,
-            action: 'backup.settings_changed',
-            target: 'backups',
-            detail: { ...next.data },
-          },
-          now,
-        ),
-      );
-      this.setMachine(SETTINGS_KEY, next.data);
-    })();
-    this.rt.events.emit('data.changed', { area: 'backups' });
     return next.data;
+  }
+
+  /**
+   * The change of the settings as store work: the audit entry commits only once the
+   * file is written (a refused audit writes neither).
+   */
+  private settingsChange(next: BackupSettings): (c: Sql) => Query<void> {
+    const entry = {
+      actor: this.rt.actor,
+      action: 'backup.settings_changed',
+      target: 'backups',
+      detail: { ...next },
+    };
+    const now = this.rt.now();
+    const save = () => this.setMachine(SETTINGS_KEY, next);
+    return function* (c) {
+      yield* appendAudit(c, entry, now);
+      save();
+    };
+  }
+
+  /** Change this machine's backup settings; synchronous (callers read them back at once), on the SQLite store. */
+  saveSettings(patch: Partial<BackupSettings>): BackupSettings {
+    const next = this.checkedSettings(patch);
+    sqliteData(this.db()).writeSync(this.settingsChange(next));
+    this.rt.events.emit('data.changed', { area: 'backups' });
+    return next;
+  }
+
+  /** saveSettings on either backend: in team mode the audit entry goes to the team's log. */
+  async updateSettings(patch: Partial<BackupSettings>): Promise<BackupSettings> {
+    if (!this.rt.team) return this.saveSettings(patch);
+    const next = this.checkedSettings(patch);
+    await this.data().write(this.settingsChange(next));
+    this.rt.events.emit('data.changed', { area: 'backups' });
+    return next;
   }
 
   /** The backups, newest first (`settings`: when the caller has just read them, not read again). */
@@ -518,20 +534,16 @@ export class BackupService {
     return row?.seq ?? 0;
   }
 
-  /**
-   * How much live user data changed since `last` was taken (its manifest records the
-   * counter then); `counters` reads the live counters (only when there is a backup).
-   */
-  private changedSince(
-    last: BackupEntry | null,
-    counters: () => LiveCounters,
-  ): BackupOverview['changedSinceLastBackup'] {
+  /** How much live user data changed since `last` was taken (its manifest records the counter then). */
+  private changedSince(last: BackupEntry | null): BackupOverview['changedSinceLastBackup'] {
     if (!last?.manifest) return null;
-    const live = counters();
     // A copy made live since: live's counter is the copy's history, not comparable with the backup's.
-    if (live.promotedAt !== null && live.promotedAt >= last.createdAt)
+    const promoted = this.db()
+      .prepare(`SELECT max(ts) AS ts FROM audit_log WHERE action = 'restore.promoted'`)
+      .get() as { ts: number | null } | undefined;
+    if (promoted?.ts != null && promoted.ts >= last.createdAt)
       return { changes: null, since: last.createdAt };
-    const diff = live.seq - last.manifest.changeSeq;
+    const diff = this.currentChangeSeq() - last.manifest.changeSeq;
     if (diff === 0) return null;
     // Behind the backup's counter: not the data it holds (a restored copy was made live), amount unknown.
     return { changes: diff > 0 ? diff : null, since: last.createdAt };
@@ -693,19 +705,7 @@ export class BackupService {
     return marked;
   }
 
-  /** The overview on the local SQLite store (synchronous). */
   overview(): BackupOverview {
-    return this.overviewWith(() => sqliteData(this.db()).readSync(liveCounters));
-  }
-
-  /** The overview on either backend: in team mode the change counters are the team database's. */
-  async liveOverview(): Promise<BackupOverview> {
-    if (this.rt.store || !this.rt.team) return this.overview();
-    const counters = await this.data().read(liveCounters);
-    return this.overviewWith(() => counters);
-  }
-
-  private overviewWith(counters: () => LiveCounters): BackupOverview {
     const settings = this.settings();
     const entries = this.list(settings);
     const last = entries[0] ?? null;
@@ -774,7 +774,7 @@ export class BackupService {
     return {
       settings,
       lastBackup: last,
-      changedSinceLastBackup: this.changedSince(last, counters),
+      changedSinceLastBackup: this.changedSince(last),
       lastScheduledRunAt: this.lastScheduledRunAt(),
       nextScheduledAt: this.nextScheduledAt(settings),
       running: this.running
@@ -786,24 +786,6 @@ export class BackupService {
       totalBytes: entries.reduce((s, e) => s + e.bytes, 0),
     };
   }
-}
-
-interface LiveCounters {
-  /** The live data's change counter (every user-data write raises it). */
-  seq: number;
-  /** When a restored copy was last made live, if ever. */
-  promotedAt: number | null;
-}
-
-function* liveCounters(c: Sql): Query<LiveCounters> {
-  const counter = yield* row(c.k.selectFrom('change_counter').select('seq').where('id', '=', 1));
-  const promoted = yield* row(
-    c.k
-      .selectFrom('audit_log')
-      .select((eb) => eb.fn.max('ts').as('ts'))
-      .where('action', '=', 'restore.promoted'),
-  );
-  return { seq: counter?.seq ?? 0, promotedAt: promoted?.ts ?? null };
 }
 
 function formatMinutes(m: number): string {
