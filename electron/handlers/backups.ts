@@ -16,7 +16,7 @@ export function findBackup(rt: Runtime, id: string): BackupEntry {
 }
 
 export const backupHandlers: HandlerMap = {
-  'backups.overview': (_input, rt) => rt.backups.overview(),
+  'backups.overview': (_input, rt) => rt.backups.liveOverview(),
   'backups.list': (_input, rt) => rt.backups.list(),
   'backups.create': (input, rt) =>
     rt.backups.run({ kind: 'manual', compact: input.compact, opId: input.opId }),

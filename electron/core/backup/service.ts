@@ -534,16 +534,20 @@ export class BackupService {
     return row?.seq ?? 0;
   }
 
-  /** How much live user data changed since `last` was taken (its manifest records the counter then). */
-  private changedSince(last: BackupEntry | null): BackupOverview['changedSinceLastBackup'] {
+  /**
+   * How much live user data changed since `last` was taken (its manifest records the
+   * counter then); `counters` reads the live counters (only when there is a backup).
+   */
+  private changedSince(
+    last: BackupEntry | null,
+    counters: () => LiveCounters,
+  ): BackupOverview['changedSinceLastBackup'] {
     if (!last?.manifest) return null;
+    const live = counters();
     // A copy made live since: live's counter is the copy's history, not comparable with the backup's.
-    const promoted = this.db()
-      .prepare(`SELECT max(ts) AS ts FROM audit_log WHERE action = 'restore.promoted'`)
-      .get() as { ts: number | null } | undefined;
-    if (promoted?.ts != null && promoted.ts >= last.createdAt)
+    if (live.promotedAt !== null && live.promotedAt >= last.createdAt)
       return { changes: null, since: last.createdAt };
-    const diff = this.currentChangeSeq() - last.manifest.changeSeq;
+    const diff = live.seq - last.manifest.changeSeq;
     if (diff === 0) return null;
     // Behind the backup's counter: not the data it holds (a restored copy was made live), amount unknown.
     return { changes: diff > 0 ? diff : null, since: last.createdAt };
@@ -705,7 +709,19 @@ export class BackupService {
     return marked;
   }
 
+  /** The overview on the local SQLite store (synchronous). */
   overview(): BackupOverview {
+    return this.overviewWith(() => sqliteData(this.db()).readSync(liveCounters));
+  }
+
+  /** The overview on either backend: in team mode the change counters are the team database's. */
+  async liveOverview(): Promise<BackupOverview> {
+    if (this.rt.store || !this.rt.team) return this.overview();
+    const counters = await this.data().read(liveCounters);
+    return this.overviewWith(() => counters);
+  }
+
+  private overviewWith(counters: () => LiveCounters): BackupOverview {
     const settings = this.settings();
     const entries = this.list(settings);
     const last = entries[0] ?? null;
@@ -774,7 +790,7 @@ export class BackupService {
     return {
       settings,
       lastBackup: last,
-      changedSinceLastBackup: this.changedSince(last),
+      changedSinceLastBackup: this.changedSince(last, counters),
       lastScheduledRunAt: this.lastScheduledRunAt(),
       nextScheduledAt: this.nextScheduledAt(settings),
       running: this.running
@@ -786,6 +802,24 @@ export class BackupService {
       totalBytes: entries.reduce((s, e) => s + e.bytes, 0),
     };
   }
+}
+
+interface LiveCounters {
+  /** The live data's change counter (every user-data write raises it). */
+  seq: number;
+  /** When a restored copy was last made live, if ever. */
+  promotedAt: number | null;
+}
+
+function* liveCounters(c: Sql): Query<LiveCounters> {
+  const counter = yield* row(c.k.selectFrom('change_counter').select('seq').where('id', '=', 1));
+  const promoted = yield* row(
+    c.k
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.max('ts').as('ts'))
+      .where('action', '=', 'restore.promoted'),
+  );
+  return { seq: counter?.seq ?? 0, promotedAt: promoted?.ts ?? null };
 }
 
 function formatMinutes(m: number): string {
