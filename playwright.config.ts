@@ -43,6 +43,7 @@ export default defineConfig({
         'e2e/crud.spec.ts',
         'e2e/restore.spec.ts',
         'e2e/team.spec.ts',
+        'e2e/team-secrets.spec.ts',
         'e2e/automation.spec.ts',
       ],
       use: { browserName: 'chromium', launchOptions },

@@ -36,6 +36,11 @@ function StatusCard({ status }: { status: SecretsStatus }) {
         <dd data-testid="secrets-state">
           {!status.initialized ? (
             <span className="muted">—</span>
+          ) : status.needsTeamKey ? (
+            // This machine's own key may be unlocked, but it is not the one the team uses now.
+            <span className="pill pill-warn" data-key-state="missing">
+              <Icon name="key" size={12} /> Needs the team&apos;s new key
+            </span>
           ) : status.unlocked ? (
             <span className="pill pill-ok">
               <Icon name="unlock" size={12} /> Unlocked
@@ -82,7 +87,8 @@ function StatusCard({ status }: { status: SecretsStatus }) {
             <dt>Team key</dt>
             <dd data-testid="secrets-team-key">
               <span className="pill pill-warn">
-                <Icon name="warning" size={12} /> Not on this machine:{' '}
+                <Icon name="warning" size={12} />
+                {'Not on this machine:\u00a0'}
                 <code>{status.needsTeamKey.keyId}</code>
               </span>
             </dd>
