@@ -402,6 +402,20 @@ describe('run and resource', () => {
     expect(
       (await sw(dir, ['resource', 'set', 'shop/prod', 'cache', '--status', 'down'])).code,
     ).toBe(0);
+    // The same status again (a health check) is not another audit entry.
+    expect(
+      (await sw(dir, ['resource', 'set', 'shop/prod', 'cache', '--status', 'down'])).code,
+    ).toBe(0);
+    expect(
+      query<{ detail: string }>(
+        dir,
+        `SELECT detail FROM audit_log WHERE action = 'resource.status' ORDER BY id`,
+      ).map((a) => JSON.parse(a.detail) as unknown),
+    ).toEqual([
+      { resource: 'db', status: 'degraded', was: null },
+      { resource: 'db', status: 'ok', was: 'degraded' },
+      { resource: 'cache', status: 'down', was: null },
+    ]);
     const rows = (await sw(dir, ['resource', 'list', 'shop/prod'])).stdout
       .split('\n')
       .filter(Boolean);
