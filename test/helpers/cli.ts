@@ -25,3 +25,8 @@ export function onlyJson(run: CliRun): Record<string, unknown> {
   }
   return JSON.parse(run.lines[0]!) as Record<string, unknown>;
 }
+
+/** `stateward --data-dir DIR --json postgres copy --to URL [more…]` (the move to PostgreSQL). */
+export function postgresCopyCli(dir: string, url: string, ...more: string[]): Promise<CliRun> {
+  return cli('--data-dir', dir, '--json', 'postgres', 'copy', '--to', url, ...more);
+}

@@ -10,7 +10,7 @@ import { seedDemo } from '../../electron/core/demo.ts';
 import { readBinding } from '../../electron/core/pg/binding.ts';
 import type { Events } from '../../shared/events.ts';
 import type { PgMoveReport } from '../../shared/domain.ts';
-import { cli, onlyJson } from '../helpers/cli.ts';
+import { onlyJson, postgresCopyCli } from '../helpers/cli.ts';
 import { pgSkipReason, pgTargetState, usePgDatabase } from '../helpers/pg.ts';
 import { call, callError } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
@@ -114,15 +114,7 @@ describe.skipIf(skip)('postgres.copy in the app', { timeout: 60_000 }, () => {
 
   it('a CLI move while the app holds the data dir: DATA_DIR_LOCKED, naming this process', async () => {
     const { dir } = await app();
-    const run = await cli(
-      '--data-dir',
-      dir,
-      '--json',
-      'postgres',
-      'copy',
-      '--to',
-      target('cli').url,
-    );
+    const run = await postgresCopyCli(dir, target('cli').url);
     const err = onlyJson(run).error as { code: string; message: string };
     expect([run.code, err.code]).toEqual([3, 'DATA_DIR_LOCKED']);
     expect(err.message).toContain(`pid ${process.pid}`);

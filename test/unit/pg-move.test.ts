@@ -24,7 +24,7 @@ import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import type { PgMoveReport, Project } from '../../shared/domain.ts';
 import { isAppError } from '../../shared/errors.ts';
 import { HELPERS_DIR, holdLockInChild, spawnUntilLine } from '../helpers/child.ts';
-import { cli, onlyJson } from '../helpers/cli.ts';
+import { cli, onlyJson, postgresCopyCli } from '../helpers/cli.ts';
 import {
   pgSkipReason,
   pgTargetState,
@@ -134,16 +134,7 @@ describe.skipIf(skip)(
       expect(dirState(dir)).toEqual(before);
       expect(readBinding(dir)).toEqual({ backend: 'sqlite' });
 
-      const run = await cli(
-        '--data-dir',
-        dir,
-        '--json',
-        'postgres',
-        'copy',
-        '--to',
-        url,
-        '--execute',
-      );
+      const run = await postgresCopyCli(dir, url, '--execute');
       expect(run.code, run.stderr).toBe(0);
       const report = onlyJson(run) as unknown as PgMoveReport;
       expect(report).toMatchObject({ executed: true, bound: true, adopted: false, schema });
@@ -178,7 +169,7 @@ describe.skipIf(skip)(
       expect(p.id).toBe(maxId + 1);
 
       // A second move of the (now bound) data dir is refused.
-      const again = await cli('--data-dir', dir, '--json', 'postgres', 'copy', '--to', url);
+      const again = await postgresCopyCli(dir, url);
       expect([again.code, (onlyJson(again).error as { code: string }).code]).toEqual([
         2,
         'NOT_IN_TEAM_MODE',
@@ -194,16 +185,7 @@ describe.skipIf(skip)(
       ): Promise<{ message: string; hint?: string }> {
         const before = dirState(dir);
         const server = await pgTargetState(db.url());
-        const run = await cli(
-          '--data-dir',
-          dir,
-          '--json',
-          'postgres',
-          'copy',
-          '--to',
-          url,
-          '--execute',
-        );
+        const run = await postgresCopyCli(dir, url, '--execute');
         const err = onlyJson(run).error as { code: string; message: string; hint?: string };
         expect([err.code, run.code], err.message).toEqual([code, exit]);
         expect(dirState(dir)).toEqual(before);

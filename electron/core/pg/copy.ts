@@ -16,6 +16,7 @@ import os from 'node:os';
 import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { PgCopyTable } from '../../../shared/domain.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../backup/worker.ts';
 import type { Logger } from '../log.ts';
@@ -49,15 +50,8 @@ export interface CopyProgress {
   etaMs: number;
 }
 
-export interface CopyTableReport {
-  name: string;
-  rowsRead: number;
-  rowsWritten: number;
-  sourceHash: string;
-  targetHash: string;
-  ms: number;
-  rowsPerSec: number;
-}
+/** One table of a copy: rows read and written, the content hash on each side, time (shared/domain.ts). */
+export type CopyTableReport = PgCopyTable;
 
 export interface CopyReport {
   tables: CopyTableReport[];
@@ -831,7 +825,7 @@ export async function replaceTables(
       sourceHash: copied.hash,
       targetHash: '',
       ms,
-      rowsPerSec: ms > 0 ? Math.round((copied.rowsRead / ms) * 1000) : copied.rowsRead * 1000,
+      rowsPerSec: perSecond(copied.rowsRead, ms),
     });
   }
 
@@ -840,14 +834,7 @@ export async function replaceTables(
   // Verify inside the transaction, before COMMIT.
   for (const [i, t] of tables.entries()) {
     const rep = reports[i]!;
-    const got = await hashTarget(
-      client,
-      schema,
-      t,
-      opts.batchRows,
-      new Meter(t, 'verify', i, tables.length, opts.onProgress),
-      opts.signal,
-    );
+    const got = await verifyHash(client, schema, tables, i, opts);
     rep.targetHash = got.hash;
     if (
       got.rows !== rep.rowsRead ||
@@ -865,6 +852,24 @@ export async function replaceTables(
     }
   }
   return reports;
+}
+
+/** Rows per second of `rows` done in `ms` (under a millisecond counts as one). */
+function perSecond(rows: number, ms: number): number {
+  return Math.round((rows / Math.max(ms, 1)) * 1000);
+}
+
+/** Table `i` of the plan read back from the target and hashed (its progress is the verify phase). */
+function verifyHash(
+  client: pg.ClientBase,
+  schema: string,
+  tables: TablePlan[],
+  i: number,
+  opts: ReplaceOptions,
+): Promise<{ rows: number; hash: string }> {
+  const t = tables[i]!;
+  const meter = new Meter(t, 'verify', i, tables.length, opts.onProgress);
+  return hashTarget(client, schema, t, opts.batchRows, meter, opts.signal);
 }
 
 /**
@@ -889,14 +894,7 @@ async function compareTables(
       new Meter(t, 'copy', i, tables.length, opts.onProgress),
       opts.signal,
     );
-    const got = await hashTarget(
-      client,
-      schema,
-      t,
-      opts.batchRows,
-      new Meter(t, 'verify', i, tables.length, opts.onProgress),
-      opts.signal,
-    );
+    const got = await verifyHash(client, schema, tables, i, opts);
     if (got.rows !== read.rows || got.hash !== read.hash) {
       throw new AppError(
         'PG_TARGET_NOT_EMPTY',
@@ -915,7 +913,7 @@ async function compareTables(
       sourceHash: read.hash,
       targetHash: got.hash,
       ms,
-      rowsPerSec: ms > 0 ? Math.round((read.rows / ms) * 1000) : read.rows * 1000,
+      rowsPerSec: perSecond(read.rows, ms),
     });
   }
   return reports;

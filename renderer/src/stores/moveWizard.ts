@@ -38,6 +38,24 @@ interface MoveWizardState {
 
 const running = (step: MoveStep) => step === 'dry' || step === 'move';
 
+/** postgres.copy with the wizard's URL and password, under a new operation id (its progress). */
+async function copyCommand(
+  s: Pick<MoveWizardState, 'url' | 'password'>,
+  execute: boolean,
+  started: (opId: string) => void,
+) {
+  const opId = newOpId();
+  started(opId);
+  const r = await invoke('postgres.copy', {
+    url: s.url.trim(),
+    ...(s.password === '' ? {} : { password: s.password }),
+    execute,
+    opId,
+  });
+  useProgress.getState().drop(opId);
+  return r;
+}
+
 export const useMoveWizard = create<MoveWizardState>((set, get) => ({
   open: false,
   step: 'connect',
@@ -71,16 +89,8 @@ export const useMoveWizard = create<MoveWizardState>((set, get) => ({
   setPassword: (password) => set({ password, error: null }),
   async dryRun() {
     if (running(get().step)) return;
-    const opId = newOpId();
-    set({ step: 'dry', opId, error: null, report: null });
-    const { url, password } = get();
-    const r = await invoke('postgres.copy', {
-      url: url.trim(),
-      ...(password === '' ? {} : { password }),
-      execute: false,
-      opId,
-    });
-    useProgress.getState().drop(opId);
+    set({ step: 'dry', error: null, report: null });
+    const r = await copyCommand(get(), false, (opId) => set({ opId }));
     if (r.ok) set({ step: 'report', report: r.value });
     else set({ step: 'connect', error: withHint(r.error) });
   },
@@ -92,16 +102,8 @@ export const useMoveWizard = create<MoveWizardState>((set, get) => ({
   },
   async execute() {
     if (running(get().step)) return;
-    const opId = newOpId();
-    set({ step: 'move', opId, error: null });
-    const { url, password } = get();
-    const r = await invoke('postgres.copy', {
-      url: url.trim(),
-      ...(password === '' ? {} : { password }),
-      execute: true,
-      opId,
-    });
-    useProgress.getState().drop(opId);
+    set({ step: 'move', error: null });
+    const r = await copyCommand(get(), true, (opId) => set({ opId }));
     if (r.ok) set({ step: 'done', moved: r.value, password: '' });
     else set({ step: 'confirm', error: withHint(r.error) });
   },
