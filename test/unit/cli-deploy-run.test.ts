@@ -211,20 +211,25 @@ describe('deploy run', () => {
     ]);
   });
 
-  it('Ctrl-C (SIGINT to the wrapper) is forwarded: cancelled, exit 130', async () => {
-    const dir = shopProd.fresh();
-    const wrapper = spawnStateward(world, runArgs(dir, '3.0', ['hang']));
-    await untilOutput(wrapper, /ready\n/);
-    expect(deployments(dir)[0]!.status).toBe('running');
-    process.kill(wrapper.pid!, 'SIGINT');
-    expect(await exited(wrapper)).toEqual({ code: 130, signal: null });
-    const [d] = deployments(dir);
-    expect(d!.status).toBe('cancelled');
-    expect(d!.diagnosticSummary).toMatch(
-      /was killed by SIGINT after .* \(cancelled: the wrapper got SIGINT\)/,
-    );
-    expect(d!.logs.map((l) => l.message)).toEqual(['ready']);
-  });
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'Ctrl-C or a stop (%s to the wrapper) is forwarded: cancelled, exit %i',
+    async (signal, code) => {
+      const dir = shopProd.fresh();
+      const wrapper = spawnStateward(world, runArgs(dir, '3.0', ['hang']));
+      await untilOutput(wrapper, /ready\n/);
+      expect(deployments(dir)[0]!.status).toBe('running');
+      process.kill(wrapper.pid!, signal);
+      expect(await exited(wrapper)).toEqual({ code, signal: null });
+      const [d] = deployments(dir);
+      expect(d!.status).toBe('cancelled');
+      expect(d!.diagnosticSummary).toContain(`was killed by ${signal} after `);
+      expect(d!.diagnosticSummary).toContain(`(cancelled: the wrapper got ${signal})`);
+      expect(d!.logs.map((l) => l.message)).toEqual(['ready']);
+    },
+  );
 
   it('a wrapper killed with SIGKILL: marked interrupted at the next start of the app, and at the next deploy command', async () => {
     const dir = shopProd.fresh();

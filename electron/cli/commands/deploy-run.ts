@@ -1,7 +1,7 @@
 // `stateward deploy run <project>/<env> --version V -- <command…>`: wraps any deploy
 // script. Records the deployment as running (with this wrapper's pid and host, so a
 // wrapper that dies is noticed), streams the command's output into the deployment's
-// log as it runs and to the terminal, forwards SIGINT/SIGTERM (a cancel), finishes
+// log as it runs and to the terminal, forwards SIGINT/SIGTERM/SIGHUP (a cancel), finishes
 // with the status the exit code implies and a diagnostic summary, and exits with the
 // command's code. While automation is paused it waits (--pause-wait) instead of failing.
 import { spawn } from 'node:child_process';
@@ -191,10 +191,11 @@ async function runWrapped(
     cancelledBy ??= signal;
     child.kill(signal);
   };
-  const onInt = () => forward('SIGINT');
-  const onTerm = () => forward('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  // Ctrl-C, a stop, a closed terminal: passed on to the command, and the deployment is cancelled.
+  const forwarded = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map(
+    (signal) => [signal, () => forward(signal)] as const,
+  );
+  for (const [signal, on] of forwarded) process.on(signal, on);
   const ending = await new Promise<Ending>((resolve) => {
     const pipe = (
       stream: NodeJS.ReadableStream,
@@ -217,8 +218,7 @@ async function runWrapped(
     child.on('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
     child.on('close', (code, signal) => resolve({ code, signal, spawnError: null }));
   }).finally(() => {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    for (const [signal, on] of forwarded) process.off(signal, on);
   });
   await batcher.close().catch(() => undefined);
   const ms = Date.now() - t0;
