@@ -83,6 +83,15 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     });
   }
 
+  async function snapshotCount(schema: string): Promise<number> {
+    return withClient(db.url(), async (c) => {
+      const r = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM "${schema}".config_snapshots`,
+      );
+      return Number(r.rows[0]!.n);
+    });
+  }
+
   /** Every row of every table of the schema: each value's bytes as stored, and each row as text. */
   async function scanSchema(schema: string, needles: readonly Needle[]) {
     return withClient(db.url(), async (c) => {
@@ -157,6 +166,13 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
       expect(e.hint).toMatch(/Join with the team.s recovery key/);
     }
     expect(await keyIds(schema)).toEqual([k1]);
+    // Text B would store cannot be checked for the team's values: it waits for the key too.
+    const unchecked = await callError(b.reg, 'snapshots.create', {
+      environmentId,
+      content: { db: VALUE },
+    });
+    expect(unchecked.code).toBe('SECRETS_KEY_UNAVAILABLE');
+    expect(await snapshotCount(schema)).toBe(0);
 
     // B joins: the recovery key once, wrapped on B's machine under B's own passphrase.
     expect(
@@ -167,6 +183,12 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     ).toEqual({ keyId: k1, saved: true });
     expect(await status(b)).toMatchObject({ needsTeamKey: null, unlocked: true, activeKeyId: k1 });
     expect(await call(b.reg, 'secrets.reveal', { id: entry.id })).toEqual({ value: VALUE });
+    const refusedText = await callError(b.reg, 'snapshots.create', {
+      environmentId,
+      content: { db: VALUE },
+    });
+    expect(refusedText.code).toBe('SECRET_VALUE_REFUSED');
+    expect(await snapshotCount(schema)).toBe(0);
     // B was never shown a recovery key: it is A's to keep.
     expect(b.rt.secrets.pendingRecoveryKeys()).toEqual([]);
 

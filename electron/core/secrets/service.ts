@@ -873,8 +873,18 @@ export class SecretService {
     const text = typeof content === 'string' ? content : JSON.stringify(content);
     const ours = new Set(this.ring()?.keys.map((k) => k.id) ?? []);
     const what = FIELD_WORDS[field];
+    // In a team the team's key is never "another machine's": a member that lacks it cannot
+    // compare the team's values, so the text waits until it joins (as while locked).
+    // (Read only when some value's key is missing here: the common case costs no query.)
+    let team: TeamKey | null | undefined;
     for (const row of rows) {
       const plain = this.decrypt(row);
+      if (!plain && !ours.has(row.key_id)) team ??= await this.teamKey();
+      if (!plain && team?.activeKeyId === row.key_id && !ours.has(row.key_id))
+        throw teamKeyUnavailable(
+          team,
+          `this ${what} could not be checked for secret values and was not stored`,
+        );
       // A reference under another machine's key (a restored backup not yet re-bound) cannot be compared.
       if (!plain && !ours.has(row.key_id)) continue;
       if (!plain) {
