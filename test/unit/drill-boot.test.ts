@@ -27,7 +27,7 @@ import {
 import { useWorld } from '../helpers/world.ts';
 import { seededRuntime } from '../helpers/backup-util.ts';
 import { cli } from '../helpers/cli.ts';
-import { BOOT_STEP_TITLE } from '../../electron/core/restore/drill.ts';
+import { BOOT_STEP_TITLE } from '../../electron/core/restore/boot.ts';
 
 const world = useWorld();
 
@@ -274,5 +274,23 @@ describe('boot step in the drill', () => {
     );
     // Every step before it passed: only booting the app found this.
     expect(report.steps.slice(0, -1).every((s) => s.status === 'pass')).toBe(true);
+  });
+
+  it('a drill that fails an earlier step stops the app it started beside it, and leaves the step out', async () => {
+    const rt = await seededRuntime(world, 3, { projects: 2 });
+    const tmpRoot = world.dir();
+    rt.restores.bootOptions = { tmpRoot };
+    const b = await rt.backups.run({ kind: 'manual', compact: false });
+    const staged = await rt.restores.stage({ backupId: b.id });
+    damageIndexPage(
+      path.join(rt.layout.restores, staged.restoreId!, 'stateward.db'),
+      'projects_updated',
+    );
+    const report = await rt.restores.drill(staged.restoreId!);
+    expect(report.passed).toBe(false);
+    expect(report.steps.find((s) => s.status === 'fail')!.key).toBe('integrity');
+    expect(report.steps.map((s) => s.key)).not.toContain('host');
+    // Its temporary folder is gone once the drill returns (and with it, the app it ran).
+    expect(fs.readdirSync(tmpRoot)).toEqual([]);
   });
 });

@@ -28,9 +28,9 @@ import {
   secretsOutcome,
   storeCounts,
 } from '../restore/drill-checks.ts';
-import { BOOT_STEP_TITLE, DrillRun, preflightStep } from '../restore/drill.ts';
+import { DrillRun, preflightStep } from '../restore/drill.ts';
 import type { BootOptions } from '../restore/boot.ts';
-import { bootCopy, bootExpectations } from '../restore/boot.ts';
+import { finishDrillBoot, startDrillBoot } from '../restore/boot.ts';
 import type { SecretRow } from '../store/resources/secrets.ts';
 import { allSecrets, secretById } from '../store/resources/secrets.ts';
 import type { Query, Sql } from '../store/sql.ts';
@@ -144,6 +144,10 @@ export async function runPgDrill(input: PgDrillInput): Promise<DrillReport> {
   const { push, take, timed } = run;
 
   push(preflightStep(input.preflight));
+  // The real app started on a copy of the backup (its own SQLite store, in a temporary
+  // folder, migrated there: the staged copy is only read), signed in and read over HTTP,
+  // beside the server's steps; reported last, when they passed.
+  const booting = startDrillBoot(input.copy, facts, input.boot);
   let historyRows = 0;
   let version = 0;
   let ok: boolean;
@@ -283,15 +287,7 @@ export async function runPgDrill(input: PgDrillInput): Promise<DrillReport> {
       );
   }
 
-  // The real app started on a copy of the backup (its own SQLite store, in a temporary
-  // folder), signed in and read over HTTP; the staged copy is only read, so that copy is
-  // migrated first.
-  if (ok && input.boot !== false) {
-    const boot = { ...input.boot, migrate: true };
-    ok = await timed('host', BOOT_STEP_TITLE, () =>
-      bootCopy(input.copy, bootExpectations(facts), boot),
-    );
-  }
+  ok = await finishDrillBoot(booting, ok, push);
 
   return run.report(input.restoreId, startedAt, now(), ok, {
     data: 'loads into PostgreSQL and shows its data through the server store',

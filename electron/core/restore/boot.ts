@@ -66,10 +66,43 @@ export interface BootExpectations {
 
 export type BootStepResult = Omit<DrillStep, 'key' | 'title' | 'ms'>;
 
+export const BOOT_STEP_TITLE = 'Boots the real app and signs in';
+
 /** What the manifest (or the file's own facts) says the app should list. */
-export function bootExpectations(facts: PreflightFacts): BootExpectations {
+function bootExpectations(facts: PreflightFacts): BootExpectations {
   const counts = facts.rowCounts;
   return counts ? { projects: counts['projects'], deployments: counts['deployments'] } : {};
+}
+
+/**
+ * A drill's boot step, started beside its other steps (null when `opts` is false): on a
+ * temporary copy of `copy`, migrated there, with the counts the backup's facts give.
+ */
+export function startDrillBoot(
+  copy: string,
+  facts: PreflightFacts,
+  opts: BootOptions | false | undefined,
+): BootRun | null {
+  return opts === false
+    ? null
+    : startBoot(copy, bootExpectations(facts), { ...opts, migrate: true });
+}
+
+/**
+ * The end of a drill's boot step: its row when the drill's other steps passed (then
+ * false if it failed), else the app is stopped and the step left out.
+ */
+export async function finishDrillBoot(
+  booting: BootRun | null,
+  ok: boolean,
+  push: (step: DrillStep) => void,
+): Promise<boolean> {
+  if (!booting) return ok;
+  if (!ok) booting.abort();
+  const { ms, ...boot } = await booting.result;
+  if (!ok) return false;
+  push({ key: 'host', title: BOOT_STEP_TITLE, ms, ...boot });
+  return boot.status !== 'fail';
 }
 
 /** The host entry: the source under Node, serve.js beside the bundle in the desktop app. */
@@ -146,17 +179,22 @@ function removeStaleBootDirs(root: string): void {
   }
 }
 
-/** Copy the restored copy (and its -wal, if a crash left one) into a new owner-only data dir. */
-function prepareDataDir(copy: string, root: string): string {
+/**
+ * Copy the restored copy (and its -wal, if a crash left one) into a new owner-only data
+ * dir: off the main thread, and a reflink where the file system has them (instant).
+ */
+async function prepareDataDir(copy: string, root: string): Promise<string> {
   removeStaleBootDirs(root);
   const dir = fs.mkdtempSync(path.join(root, `${TEMP_PREFIX}${process.pid}-`));
   fs.chmodSync(dir, 0o700);
   const db = path.join(dir, 'stateward.db');
-  fs.copyFileSync(copy, db);
-  fs.chmodSync(db, FILE_MODE);
-  if (fs.existsSync(`${copy}-wal`)) {
-    fs.copyFileSync(`${copy}-wal`, `${db}-wal`);
-    fs.chmodSync(`${db}-wal`, FILE_MODE);
+  for (const [from, to] of [
+    [copy, db],
+    [`${copy}-wal`, `${db}-wal`],
+  ] as const) {
+    if (from !== copy && !fs.existsSync(from)) continue;
+    await fs.promises.copyFile(from, to, fs.constants.COPYFILE_FICLONE);
+    fs.chmodSync(to, FILE_MODE);
   }
   return dir;
 }
@@ -259,15 +297,68 @@ class BootFailure extends Error {
   }
 }
 
+/** A boot step under way, beside the drill's other steps. */
+export interface BootRun {
+  /** The copy has been read into the temporary data dir (or that failed): it may change from now on. */
+  readonly copied: Promise<void>;
+  /** The step's result and how long it took; never rejects. */
+  readonly result: Promise<BootStepResult & { ms: number }>;
+  /** The drill failed elsewhere: stop the app (the result is then a skip) and clean up. */
+  abort(): void;
+}
+
+interface BootControl {
+  aborted: boolean;
+  child: BootChild | null;
+  copied: () => void;
+}
+
 /**
- * Boot the app on a copy of `copy` and read it over HTTP. Never throws for what the
- * app does: a refusal, a crash, a hang or a failed request is a failed result with
- * its reason, the host's own code where it gave one, and its last log lines.
+ * Start the boot step: the copy is read first (`copied`), then the app runs while the
+ * caller does other work. Never throws for what the app does: a refusal, a crash, a
+ * hang or a failed request is a failed result with its reason, the host's own code
+ * where it gave one, and its last log lines.
  */
+export function startBoot(
+  copy: string,
+  expected: BootExpectations,
+  opts: BootOptions = {},
+): BootRun {
+  let copied!: () => void;
+  const whenCopied = new Promise<void>((resolve) => (copied = resolve));
+  const ctl: BootControl = { aborted: false, child: null, copied };
+  const t = performance.now();
+  const result = runBoot(copy, expected, opts, ctl).then((r) => ({
+    ...r,
+    ms: Math.round(performance.now() - t),
+  }));
+  return {
+    copied: whenCopied,
+    result,
+    abort() {
+      ctl.aborted = true;
+      ctl.child?.kill('SIGTERM');
+    },
+  };
+}
+
+/** Boot the app on a copy of `copy` and read it over HTTP (startBoot, awaited). */
 export async function bootCopy(
   copy: string,
   expected: BootExpectations,
   opts: BootOptions = {},
+): Promise<BootStepResult> {
+  const { ms: _ms, ...result } = await startBoot(copy, expected, opts).result;
+  return result;
+}
+
+const ABORTED = 'aborted';
+
+async function runBoot(
+  copy: string,
+  expected: BootExpectations,
+  opts: BootOptions,
+  ctl: BootControl,
 ): Promise<BootStepResult> {
   const timeoutMs = opts.timeoutMs ?? BOOT_TIMEOUT_MS;
   const graceMs = opts.graceMs ?? BOOT_STOP_GRACE_MS;
@@ -288,9 +379,14 @@ export async function bootCopy(
 
   try {
     let t = performance.now();
-    dir = prepareDataDir(copy, opts.tmpRoot ?? os.tmpdir());
+    try {
+      dir = await prepareDataDir(copy, opts.tmpRoot ?? os.tmpdir());
+    } finally {
+      ctl.copied();
+    }
     const db = path.join(dir, 'stateward.db');
     if (opts.migrate) migrateIfItCan(db);
+    if (ctl.aborted) throw new BootFailure(ABORTED, ABORTED);
     const before = history(db);
     row({
       name: 'Temporary data dir',
@@ -310,6 +406,7 @@ export async function bootCopy(
       dir,
     );
     const proc = child;
+    ctl.child = proc;
     facts.pid = proc.pid ?? null;
     const err = tail(proc.stderr);
     stderr = err;
@@ -589,8 +686,9 @@ export async function bootCopy(
         'MIGRATION_FAILED',
       );
   } catch (e) {
-    failure =
-      e instanceof BootFailure
+    failure = ctl.aborted
+      ? new BootFailure(ABORTED, ABORTED)
+      : e instanceof BootFailure
         ? e
         : new BootFailure(
             `The boot step could not run: ${(e as Error).message}`,
@@ -606,6 +704,8 @@ export async function bootCopy(
   }
 
   const total = probes.filter((p) => p.request !== null).length;
+  if (failure?.code === ABORTED)
+    return { status: 'skip', detail: 'Not run to the end: an earlier step failed.', facts, probes };
   if (failure) {
     const scrub = scrubber(token, dir);
     const log = [
