@@ -13,6 +13,7 @@ import { startRuntime } from '../electron/core/runtime.ts';
 import type { WritableDB } from '../electron/core/store/db.ts';
 import { coreHandlers } from '../electron/handlers/index.ts';
 import { CommandRegistry } from '../electron/handlers/registry.ts';
+import type { Runtime } from '../electron/core/runtime.ts';
 
 export interface PagingOptions {
   rows: number;
@@ -20,12 +21,12 @@ export interface PagingOptions {
   log: (s: string) => void;
 }
 
-const LIMIT = 200; // the renderer's page size
-const PROJECTS = 200;
-const ENVS = ['production', 'staging', 'development', 'preview'] as const;
-const T0 = Date.UTC(2025, 0, 1);
+export const LIMIT = 200; // the renderer's page size
+export const PROJECTS = 200;
+export const ENVS = ['production', 'staging', 'development', 'preview'] as const;
+export const T0 = Date.UTC(2025, 0, 1);
 
-interface Filter {
+export interface Filter {
   projectId?: number;
   environmentId?: number;
   status?: DeploymentStatus;
@@ -40,16 +41,16 @@ interface Case {
   times: number[];
 }
 
-const quantile = (xs: number[], q: number) =>
+export const quantile = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
-const ms = (x: number) => `${x.toFixed(2)} ms`;
+export const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 /**
  * 200 projects with 4 environments each; one big project holds 85% of the rows
  * (60% in its production environment) and 70% of all rows succeeded, so every
  * filter has a page at depth 500,000 (or near its end) to read.
  */
-function seed(db: WritableDB, rows: number): void {
+export function seed(db: WritableDB, rows: number): void {
   const cache = db.pragma('cache_size', { simple: true }) as number;
   db.pragma('cache_size = -262144');
   db.transaction(() => {
@@ -105,6 +106,44 @@ function offsetQuery(db: WritableDB, f: Filter, offset: number): number {
   return performance.now() - t;
 }
 
+/** A command as the host runs it (input validation included); throws on a failed Result. */
+export type Run = <T>(command: string, input: Record<string, unknown>) => Promise<T>;
+
+/** The registry of the core handlers on `rt`, as a Run. */
+export function registryRun(rt: Runtime): Run {
+  const registry = new CommandRegistry(rt);
+  for (const map of coreHandlers) registry.registerAll(map);
+  return async <T>(command: string, input: Record<string, unknown>) => {
+    const r = await registry.dispatch(command, input);
+    if (!r.ok) throw new Error(`${command} failed: ${JSON.stringify(r.error)}`);
+    return r.value as T;
+  };
+}
+
+/** The cursor of the row at `depth` of filter `f`, reached as the renderer jumps there: bounded skips. */
+export async function cursorAt(
+  run: Run,
+  f: Filter,
+  depth: number,
+): Promise<{ cursor: string | null; steps: number }> {
+  let cursor: string | null = null;
+  let at = 0;
+  let steps = 0;
+  while (at < depth) {
+    const skip = Math.min(DEPLOYMENT_SKIP_MAX, depth - at - 1);
+    const hop: CursorPage<Deployment> = await run('deployments.list', {
+      ...f,
+      limit: 1,
+      skip,
+      ...(cursor ? { cursor } : {}),
+    });
+    cursor = hop.next;
+    at += skip + 1;
+    steps++;
+  }
+  return { cursor, steps };
+}
+
 export async function pagingBench(opts: PagingOptions): Promise<string> {
   const { log } = opts;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-bench-paging-'));
@@ -118,158 +157,157 @@ export async function pagingBench(opts: PagingOptions): Promise<string> {
   try {
     if (!rt.store) throw new Error(`cannot open ${dir}: ${JSON.stringify(rt.startup)}`);
     const db = rt.store.db;
-    const registry = new CommandRegistry(rt);
-    for (const map of coreHandlers) registry.registerAll(map);
-    const run = async <T>(command: Case['command'], input: Record<string, unknown>) => {
-      const r = await registry.dispatch(command, input);
-      if (!r.ok) throw new Error(`${command} failed: ${JSON.stringify(r.error)}`);
-      return r.value as T;
-    };
-
     const t0 = performance.now();
     seed(db, opts.rows);
     log(
       `paging: seeded ${opts.rows.toLocaleString('en')} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
-
-    const big = 1;
-    const filters: [string, Filter][] = [
-      ['all', {}],
-      ['project', { projectId: big }],
-      ['environment', { environmentId: 1 }],
-      ['status', { status: 'succeeded' }],
-      ['project + status', { projectId: big, status: 'failed' }],
-      ['environment + status', { environmentId: 1, status: 'succeeded' }],
-    ];
-    const cases: Case[] = [];
-    let jumpMs = 0;
-    let jumpSteps = 0;
-    const depthOf = new Map<string, number>();
-    for (const [name, f] of filters) {
-      const first = await run<CursorPage<Deployment>>('deployments.list', { ...f, limit: LIMIT });
-      const depth = Math.min(500_000, first.total - LIMIT);
-      depthOf.set(name, depth);
-      // The cursor at that depth, reached as the renderer jumps there: bounded skips.
-      const tj = performance.now();
-      let cursor: string | null = null;
-      let at = 0;
-      let steps = 0;
-      while (at < depth) {
-        const skip = Math.min(DEPLOYMENT_SKIP_MAX, depth - at - 1);
-        const hop: CursorPage<Deployment> = await run('deployments.list', {
-          ...f,
-          limit: 1,
-          skip,
-          ...(cursor ? { cursor } : {}),
-        });
-        cursor = hop.next;
-        at += skip + 1;
-        steps++;
-      }
-      if (name === 'all') {
-        jumpMs = performance.now() - tj;
-        jumpSteps = steps;
-      }
-      const base = `${name}: first page`;
-      cases.push(
-        {
-          label: base,
-          baseline: null,
-          command: 'deployments.list',
-          input: { ...f, limit: LIMIT },
-          times: [],
-        },
-        {
-          label: `${name}: page at depth ${depth.toLocaleString('en')} of ${first.total.toLocaleString('en')}`,
-          baseline: base,
-          command: 'deployments.list',
-          input: { ...f, limit: LIMIT, ...(cursor ? { cursor } : {}) },
-          times: [],
-        },
-        {
-          label: `${name}: last page`,
-          baseline: base,
-          command: 'deployments.list',
-          input: { ...f, limit: LIMIT, from: 'oldest' },
-          times: [],
-        },
-      );
-    }
-    cases.push(
-      {
-        label: `projects.list, first 100 of ${PROJECTS}`,
-        baseline: 'all: first page',
-        command: 'projects.list',
-        input: { limit: 100 },
-        times: [],
-      },
-      {
-        label: `projects.list, last 100 of ${PROJECTS}`,
-        baseline: 'all: first page',
-        command: 'projects.list',
-        input: { limit: 100, offset: PROJECTS - 100 },
-        times: [],
-      },
-    );
-
-    log(`paging: ${cases.length} cases × ${opts.requests} requests, interleaved …`);
-    for (let round = -5; round < opts.requests; round++) {
-      for (const c of cases) {
-        const t = performance.now();
-        await run(c.command, c.input);
-        if (round >= 0) c.times.push(performance.now() - t);
-      }
-    }
-    // For the record: the query this replaced, at the same depth (a few runs; it is slow).
-    const before = [
-      ['all', {}],
-      ['project', { projectId: big }],
-    ].map(([name, f]) => {
-      const xs = [0, 1, 2].map(() => offsetQuery(db, f as Filter, depthOf.get(name as string)!));
-      return [name as string, quantile(xs, 0.5)] as const;
+    return await measurePaging(registryRun(rt), {
+      ...opts,
+      title: 'Stateward paging benchmark',
+      // For the record: the query this replaced, at the same depth (a few runs; it is slow).
+      after: (depthOf) =>
+        (
+          [
+            ['all', {}],
+            ['project', { projectId: 1 }],
+          ] as const
+        ).map(([name, f]) => {
+          const xs = [0, 1, 2].map(() => offsetQuery(db, f, depthOf.get(name)!));
+          return [
+            `before (OFFSET + count(*)), ${name}: page at depth ${depthOf.get(name)!.toLocaleString('en')}, median of 3`,
+            ms(quantile(xs, 0.5)),
+            '',
+            '',
+            '',
+          ];
+        }),
     });
-
-    const byLabel = new Map(cases.map((c) => [c.label, c]));
-    const rows: string[][] = cases.map((c) => {
-      const p50 = quantile(c.times, 0.5);
-      const p95 = quantile(c.times, 0.95);
-      const base = c.baseline ? byLabel.get(c.baseline)! : c;
-      const ratio = p95 / quantile(base.times, 0.95);
-      return [
-        c.label,
-        ms(p50),
-        ms(p95),
-        c.baseline ? `${ratio.toFixed(2)}×` : '1 (baseline)',
-        p95 <= 20 ? 'within ≤ 20 ms' : 'OVER 20 ms',
-      ];
-    });
-    rows.push([
-      `all: jump to depth ${depthOf.get('all')!.toLocaleString('en')} (${jumpSteps} calls of ≤ ${DEPLOYMENT_SKIP_MAX.toLocaleString('en')} rows), whole`,
-      ms(jumpMs),
-      '',
-      '',
-      '',
-    ]);
-    for (const [name, t] of before)
-      rows.push([
-        `before (OFFSET + count(*)), ${name}: page at depth ${depthOf.get(name)!.toLocaleString('en')}, median of 3`,
-        ms(t),
-        '',
-        '',
-        '',
-      ]);
-    const head = ['measure', 'p50', 'p95', 'p95 vs first page', 'target'];
-    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (r: string[]) =>
-      r.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
-    return [
-      `\nStateward paging benchmark — ${opts.rows.toLocaleString('en')} deployments, ${opts.requests} requests per case, pages of ${LIMIT}, ${os.cpus().length} cores`,
-      line(head),
-      ...rows.map(line),
-      '',
-    ].join('\n');
   } finally {
     rt.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Time the list's pages (first, at depth 500,000 or near the end, last) for
+ * every filter and projects.list through `run`, on data laid out as seed()
+ * lays it out (project 1 is the big one, environment 1 its production): the
+ * table, with each p95 against the first page of its filter.
+ */
+export async function measurePaging(
+  run: Run,
+  opts: PagingOptions & {
+    title: string;
+    /** Extra table rows measured after the timed rounds. */
+    after?: (depthOf: Map<string, number>) => string[][];
+  },
+): Promise<string> {
+  const { log } = opts;
+  const big = 1;
+  const filters: [string, Filter][] = [
+    ['all', {}],
+    ['project', { projectId: big }],
+    ['environment', { environmentId: 1 }],
+    ['status', { status: 'succeeded' }],
+    ['project + status', { projectId: big, status: 'failed' }],
+    ['environment + status', { environmentId: 1, status: 'succeeded' }],
+  ];
+  const cases: Case[] = [];
+  let jumpMs = 0;
+  let jumpSteps = 0;
+  const depthOf = new Map<string, number>();
+  for (const [name, f] of filters) {
+    const first = await run<CursorPage<Deployment>>('deployments.list', { ...f, limit: LIMIT });
+    const depth = Math.min(500_000, first.total - LIMIT);
+    depthOf.set(name, depth);
+    // The cursor at that depth, reached as the renderer jumps there: bounded skips.
+    const tj = performance.now();
+    const { cursor, steps } = await cursorAt(run, f, depth);
+    if (name === 'all') {
+      jumpMs = performance.now() - tj;
+      jumpSteps = steps;
+    }
+    const base = `${name}: first page`;
+    cases.push(
+      {
+        label: base,
+        baseline: null,
+        command: 'deployments.list',
+        input: { ...f, limit: LIMIT },
+        times: [],
+      },
+      {
+        label: `${name}: page at depth ${depth.toLocaleString('en')} of ${first.total.toLocaleString('en')}`,
+        baseline: base,
+        command: 'deployments.list',
+        input: { ...f, limit: LIMIT, ...(cursor ? { cursor } : {}) },
+        times: [],
+      },
+      {
+        label: `${name}: last page`,
+        baseline: base,
+        command: 'deployments.list',
+        input: { ...f, limit: LIMIT, from: 'oldest' },
+        times: [],
+      },
+    );
+  }
+  cases.push(
+    {
+      label: `projects.list, first 100 of ${PROJECTS}`,
+      baseline: 'all: first page',
+      command: 'projects.list',
+      input: { limit: 100 },
+      times: [],
+    },
+    {
+      label: `projects.list, last 100 of ${PROJECTS}`,
+      baseline: 'all: first page',
+      command: 'projects.list',
+      input: { limit: 100, offset: PROJECTS - 100 },
+      times: [],
+    },
+  );
+
+  log(`paging: ${cases.length} cases × ${opts.requests} requests, interleaved …`);
+  for (let round = -5; round < opts.requests; round++) {
+    for (const c of cases) {
+      const t = performance.now();
+      await run(c.command, c.input);
+      if (round >= 0) c.times.push(performance.now() - t);
+    }
+  }
+  const byLabel = new Map(cases.map((c) => [c.label, c]));
+  const rows: string[][] = cases.map((c) => {
+    const p50 = quantile(c.times, 0.5);
+    const p95 = quantile(c.times, 0.95);
+    const base = c.baseline ? byLabel.get(c.baseline)! : c;
+    const ratio = p95 / quantile(base.times, 0.95);
+    return [
+      c.label,
+      ms(p50),
+      ms(p95),
+      c.baseline ? `${ratio.toFixed(2)}×` : '1 (baseline)',
+      p95 <= 20 ? 'within ≤ 20 ms' : 'OVER 20 ms',
+    ];
+  });
+  rows.push([
+    `all: jump to depth ${depthOf.get('all')!.toLocaleString('en')} (${jumpSteps} calls of ≤ ${DEPLOYMENT_SKIP_MAX.toLocaleString('en')} rows), whole`,
+    ms(jumpMs),
+    '',
+    '',
+    '',
+  ]);
+  if (opts.after) rows.push(...opts.after(depthOf));
+  const head = ['measure', 'p50', 'p95', 'p95 vs first page', 'target'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
+  return [
+    `\n${opts.title} — ${opts.rows.toLocaleString('en')} deployments, ${opts.requests} requests per case, pages of ${LIMIT}, ${os.cpus().length} cores`,
+    line(head),
+    ...rows.map(line),
+    '',
+  ].join('\n');
 }

@@ -1,6 +1,6 @@
 // `npm run bench`: backup figures, each against a baseline measured in the same run,
 // then the deployments list at a million rows (bench/paging.ts).
-//   node bench/run.ts [--only backup|paging|pg-copy|pg-backup|boot] [--backend postgres] [--size-mb 1024] [--runs 3] [--writer-rate 750]
+//   node bench/run.ts [--only backup|paging|dialect|pg-paging|pg-copy|pg-backup|boot] [--backend postgres] [--size-mb 1024] [--runs 3] [--writer-rate 750]
 //                     [--fresh] [--paging-rows 1000000] [--paging-requests 200]
 // The generated database is cached in $TMPDIR/stateward-bench-<size>MiB between runs.
 import fs from 'node:fs';
@@ -18,6 +18,8 @@ import { median, secs } from './format.ts';
 import { pagingBench } from './paging.ts';
 import { pgCopyBench } from './pg-copy.ts';
 import { pgBackupBench } from './pg-backup.ts';
+import { dialectBench } from './dialect.ts';
+import { pgPagingBench } from './pg-paging.ts';
 import { bootBench } from './boot.ts';
 
 const { values } = parseArgs({
@@ -35,10 +37,13 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(`npm run bench -- [options]
-  --only backup|paging|pg-copy|pg-backup|boot  run one section (default: all but boot)
-  --backend postgres  the PostgreSQL sections only (pg-copy, pg-backup)
+  --only backup|paging|dialect|pg-paging|pg-copy|pg-backup|boot  run one section (default: all but boot)
+  --backend postgres  the PostgreSQL sections only (pg-paging, pg-copy, pg-backup)
   backup:  --size-mb N (1024)  --runs N (3)  --writer-rate N tx/s (750)  --fresh (regenerate)
   paging:  --paging-rows N (1000000)  --paging-requests N per case (200)
+  dialect: --paging-rows N  --paging-requests N: SQLite list and write paths through the query
+           core against the same SQL as prepared statements (issue 11.2)
+  pg-paging: --paging-rows N  --paging-requests N: the paging section on PostgreSQL (team mode)
   pg-copy: --size-mb N (1024): the verified SQLite → PostgreSQL copy against pgloader
   pg-backup: --size-mb N (100 unless given)  --runs N  --writer-rate N: team backup against
            pg_dump -Fc of the same schema, and with a writer against without
@@ -47,8 +52,8 @@ if (values.help) {
 `);
   process.exit(0);
 }
-const SECTIONS = ['backup', 'paging', 'pg-copy', 'pg-backup', 'boot'];
-const PG_SECTIONS = ['pg-copy', 'pg-backup'];
+const SECTIONS = ['backup', 'paging', 'dialect', 'pg-paging', 'pg-copy', 'pg-backup', 'boot'];
+const PG_SECTIONS = ['pg-paging', 'pg-copy', 'pg-backup'];
 if (values.backend !== undefined && values.backend !== 'postgres' && values.backend !== 'sqlite') {
   process.stderr.write(`bench: --backend takes postgres or sqlite, not ${values.backend}\n`);
   process.exit(2);
@@ -200,6 +205,13 @@ async function main(): Promise<void> {
       }),
     );
   }
+  const paging = {
+    rows: Number(values['paging-rows']),
+    requests: Number(values['paging-requests']),
+    log,
+  };
+  if (run('dialect')) process.stdout.write(await dialectBench(paging));
+  if (run('pg-paging')) process.stdout.write(await pgPagingBench(paging));
   if (run('pg-copy')) {
     const source = await ensureDatabase();
     process.stdout.write(await pgCopyBench({ source, sizeBytes: fs.statSync(source).size, log }));
