@@ -149,6 +149,66 @@ describe.skipIf(skip !== null)('promote into PostgreSQL', () => {
     expect(Number(ins.rows[0].id)).toBeGreaterThan(Math.max(copyMax, liveMaxBefore));
   }, 60_000);
 
+  it('under a writer committing flat out through the promote barrier, no acknowledged write is lost: each is in the pre-restore backup or in the new state', async () => {
+    const c = await open();
+    await freshLive(c);
+    const writes = async () =>
+      Number(
+        (await c.query(`SELECT count(*) AS n FROM ${LIVE}.deployments WHERE version LIKE 'w-%'`))
+          .rows[0].n,
+      );
+    const until = async (ok: (n: number) => boolean) => {
+      for (let i = 0; i < 2000 && !ok(await writes()); i++)
+        await new Promise((r) => setTimeout(r, 10));
+    };
+    const writer = spawnLines(world, [
+      path.join(HELPERS_DIR, 'pg-writer-child.ts'),
+      pgdb.url(),
+      LIVE,
+      '0',
+      'barrier',
+    ]);
+    await writer.waitLine((l) => l === 'ready');
+    await until((n) => n >= 20);
+    const promoter = await open();
+    const r = await promoteIntoPostgres({
+      client: promoter,
+      schema: LIVE,
+      backupFile: copyFile,
+      preRestoreBackup: () => backupOf(LIVE, path.join(world.dir(), 'backups')),
+    });
+    // The copy holds no writer rows: what is there now came after the promote.
+    await until((n) => n >= 20);
+    writer.proc.kill('SIGTERM');
+    const stats = JSON.parse(await writer.waitLine((l) => l.startsWith('{'), 30_000)) as {
+      commits: number;
+      refused: number;
+    };
+    const after = await writes();
+    const db = new Database(r.preRestoreBackup.path, { readonly: true });
+    let before: number;
+    try {
+      before = db
+        .prepare(`SELECT count(*) FROM deployments WHERE version LIKE 'w-%'`)
+        .pluck()
+        .get() as number;
+      // One point in time: the writer's own record of its count agrees.
+      expect(
+        JSON.parse(
+          db.prepare(`SELECT value FROM settings WHERE key = 'writer'`).pluck().get() as string,
+        ),
+      ).toBe(before);
+    } finally {
+      db.close();
+    }
+    console.log(
+      `promote under load: ${stats.commits} commits (${before} before, ${after} after), ${stats.refused} refused`,
+    );
+    expect(before).toBeGreaterThanOrEqual(20);
+    expect(after).toBeGreaterThanOrEqual(20);
+    expect(before + after).toBe(stats.commits);
+  }, 90_000);
+
   it('refuses a copy at another schema version (PG_SCHEMA_VERSION_MISMATCH) before any backup, changing nothing', async () => {
     const c = await open();
     await freshLive(c);
