@@ -75,3 +75,56 @@ test('the move wizard: connect, dry run with the per-table report; nothing writt
     await withClient(TEAM_PG_URL!, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   }
 });
+
+test('the move wizard executes: pre-move backup, bound, "restart"; the restarted host shows the team dashboard', async ({
+  page,
+  host,
+  startHost,
+  databaseUrl,
+}) => {
+  test.skip(
+    databaseUrl !== null,
+    'in the team project the data dir is bound to PostgreSQL already',
+  );
+  test.skip(!TEAM_PG_URL, TEAM_SKIP_REASON);
+  const schema = `e2e_move_${crypto.randomBytes(5).toString('hex')}`;
+  const u = new URL(TEAM_PG_URL!);
+  const password = decodeURIComponent(u.password);
+  u.password = '';
+  u.searchParams.set('schema', schema);
+  const saved = process.env['PGPASSWORD'];
+  try {
+    await loadDemo(page, host.url);
+    await page.getByRole('button', { name: 'Move to a team database…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Database URL').fill(u.toString());
+    await dialog.getByLabel(/^Password/).fill(password);
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await dialog.getByRole('button', { name: 'Continue to the move…' }).click({ timeout: 30_000 });
+    await dialog.getByRole('button', { name: 'Move to PostgreSQL now' }).click();
+    await expect(dialog.getByTestId('move-done')).toBeVisible({ timeout: 60_000 });
+    await expect(dialog.getByTestId('move-restart')).toContainText(
+      'Restart Stateward to open the team database',
+    );
+    await expect(dialog).toContainText('pre-move');
+    await shot(page, 'move-done');
+    const binding = JSON.parse(
+      fs.readFileSync(path.join(host.dataDir, 'database.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(binding).toMatchObject({ backend: 'postgres', schema });
+    expect(JSON.stringify(binding)).not.toContain(password);
+
+    // Restarted (the password the libpq way), the same data dir opens the team database.
+    await host.stop!();
+    process.env['PGPASSWORD'] = password;
+    const again = await startHost();
+    await page.goto(again.url);
+    await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+    await expect(page.getByTestId('team-panel')).toBeVisible();
+    await expect(page.getByTestId('db-size')).toContainText('team database (PostgreSQL)');
+  } finally {
+    if (saved === undefined) delete process.env['PGPASSWORD'];
+    else process.env['PGPASSWORD'] = saved;
+    await withClient(TEAM_PG_URL!, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  }
+});

@@ -113,13 +113,9 @@ export function MoveWizard() {
       );
       break;
     case 'done':
+      // No way back into this window's data: it stays until Stateward is restarted.
       body = w.moved && <DoneStep moved={w.moved} />;
-      submit = w.close;
-      footer = (
-        <button type="submit" className="button button-primary" autoFocus>
-          Done
-        </button>
-      );
+      footer = <span className="muted small">Restart Stateward to continue.</span>;
       break;
   }
 

@@ -73,6 +73,8 @@ export const useMoveWizard = create<MoveWizardState>((set, get) => ({
     set({ open: true, step: 'connect', report: null, error: null, opId: null });
   },
   close() {
+    // Moved: this window no longer has a database to show; it stays until the restart.
+    if (get().step === 'done') return;
     if (running(get().step)) {
       useToasts.getState().push({
         kind: 'info',
