@@ -258,7 +258,7 @@ function ReportTable({ report }: { report: PgMoveReport }) {
                 `${t.sourceHash.slice(0, 12)} ≠ ${t.targetHash.slice(0, 12)}`
               )}
             </td>
-            <td className="num">
+            <td className="num nowrap">
               {t.ms < 10_000 ? `${formatCount(t.ms)} ms` : formatDuration(t.ms)}
             </td>
             <td className="num">{formatCount(t.rowsPerSec)}</td>
