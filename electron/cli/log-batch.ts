@@ -14,7 +14,7 @@ export interface LogLine {
   message: string;
 }
 
-/** Text in, whole lines out (a trailing CR dropped, empty lines skipped, long lines in pieces). */
+/** Text in, whole lines out (a trailing CR dropped, NUL replaced, long lines in pieces). */
 export class LineSplitter {
   private rest = '';
   private readonly decoder = new StringDecoder('utf8');
@@ -42,7 +42,8 @@ export class LineSplitter {
   }
 
   private emit(raw: string): void {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    // A NUL (binary output) cannot be stored as text in PostgreSQL: shown as U+FFFD.
+    const line = (raw.endsWith('\r') ? raw.slice(0, -1) : raw).replaceAll('\0', '\uFFFD');
     for (let i = 0; i < line.length; i += MAX_LINE) this.onLine(line.slice(i, i + MAX_LINE));
   }
 }

@@ -55,6 +55,22 @@ describe.skipIf(pgSkip !== null)('record commands in team mode', () => {
     // Nothing was written to this machine's data dir but its logs.
     expect(fs.readdirSync(dir).filter((f) => f !== 'logs')).toEqual([]);
 
+    // Binary output (a NUL byte cannot be stored as PostgreSQL text) is kept, the NUL shown as U+FFFD.
+    const binary = await sw(
+      '--json',
+      'deploy',
+      'run',
+      'shop/prod',
+      '--version',
+      '9.10',
+      '--',
+      process.execPath,
+      '-e',
+      "process.stdout.write('bin\\0ary\\n')",
+    );
+    expect(binary.code, binary.stderr).toBe(0);
+    expect(binary.json).toMatchObject({ deployment: { logs: [{ message: 'bin\uFFFDary' }] } });
+
     const bad = await sw('deploy', 'finish', '1', '--status', 'nope');
     expect(bad.code).toBe(2);
   });
