@@ -29,6 +29,7 @@ import {
   seedEnvs,
   useSecretsEnv,
 } from '../helpers/secrets-util.ts';
+import { HAVE_STRACE, killAtCallArgs, straceCli } from '../helpers/syscall-sweep.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -384,4 +385,65 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/^shop\/prod {2}DATABASE_URL {2}sec_\w+ {2}resolves$/m);
   }, 60_000);
+
+  it.skipIf(!HAVE_STRACE)(
+    'a rotation killed after its keyring is written, before COMMIT: the team keeps its key, and the rotating member seals new values with it, not with its own newer key',
+    async () => {
+      secretsEnv.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
+      const schema = newSchema();
+      const a = await member(schema);
+      const b = await member(schema);
+      const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
+      const environmentId = prod!.env.id;
+      const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {});
+      await call(a.reg, 'secrets.acknowledgeRecoveryKey', { keyId: setup.keyId });
+      const first = await call<SecretEntry>(a.reg, 'secrets.set', {
+        environmentId,
+        name: 'TOKEN',
+        value: VALUE,
+      });
+      await call(b.reg, 'secrets.unlockWithRecoveryKey', {
+        recoveryKey: setup.recoveryKey,
+        passphrase: PASS_B,
+      });
+      a.rt.close();
+      await a.rt.closed();
+
+      // `key rotate` dies right after renaming its new keyring into place: at the fsync of
+      // keys/ that follows (strace's -P matches only the old name of a rename, a temp name).
+      const ring = keyringPath(a.rt.layout.keys);
+      const run = await straceCli(
+        killAtCallArgs('fsync', { onPath: a.rt.layout.keys }),
+        ['--data-dir', a.dir, '--database-url', urlFor(schema), 'key', 'rotate'],
+        { world },
+      );
+      expect(run.signal ?? run.code, run.stderr + run.stdout).not.toBe(0);
+      // The keyring is ahead (a new key, pending), the database is not: the team keeps its key.
+      expect(fs.readFileSync(ring, 'utf8')).not.toContain(`"active": "${setup.keyId}"`);
+      expect(await teamRecord(schema)).toMatchObject({ activeKeyId: setup.keyId });
+      expect(await keyIds(schema)).toEqual([setup.keyId]);
+
+      const a2 = await member(schema, a.dir);
+      expect((await status(a2)).needsTeamKey).toBeNull();
+      // A's new values use the team's key (B can read them), never the key that did not commit.
+      const second = await call<SecretEntry>(a2.reg, 'secrets.set', {
+        environmentId,
+        name: 'OTHER',
+        value: SECOND,
+      });
+      expect(second.keyId).toBe(setup.keyId);
+      expect(await call(b.reg, 'secrets.reveal', { id: second.id })).toEqual({ value: SECOND });
+      expect(await call(b.reg, 'secrets.reveal', { id: first.id })).toEqual({ value: VALUE });
+      // The killed session's rotation lock went with it: the next rotation runs.
+      const rotated = await call<{ keyId: string; reencrypted: number }>(
+        a2.reg,
+        'secrets.rotate',
+        {},
+      );
+      expect(rotated.reencrypted).toBe(2);
+      expect(await keyIds(schema)).toEqual([rotated.keyId, rotated.keyId]);
+      expect((await status(b)).needsTeamKey).toMatchObject({ keyId: rotated.keyId });
+    },
+    60_000,
+  );
 });
