@@ -188,6 +188,17 @@ const CASES: Case[] = [
     deleted: ['pu-old', 's1'],
   },
   {
+    name: 'the newest pre-move backup (the local state before the move to PostgreSQL) stays',
+    items: [
+      item('pm-old', '2025-01-01', 'pre-move'),
+      item('pm', '2025-02-01', 'pre-move'),
+      item('s1', '2026-01-01'),
+      item('s2', '2026-01-02'),
+    ],
+    policy: policy(1),
+    deleted: ['pm-old', 's1'],
+  },
+  {
     name: 'pre-restore backups are pruned like scheduled ones',
     items: [item('pr', '2026-01-01', 'pre-restore'), item('s', '2026-01-02')],
     policy: policy(1),

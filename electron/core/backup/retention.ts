@@ -3,7 +3,8 @@
 // *that have backups* — buckets are counted back from the backups themselves,
 // never from the clock, so a machine that was off for months keeps its old
 // backups (kopia#3758 is the cautionary tale). Never deletes manual backups,
-// the newest verified backup, or the newest pre-upgrade backup.
+// the newest verified backup, the newest pre-upgrade backup, or the newest
+// pre-move backup (the local state a move to PostgreSQL started from).
 import type { BackupKind, RetentionPolicy } from '../../../shared/domain.ts';
 
 export interface RetentionItem {
@@ -59,8 +60,11 @@ export function selectForDeletion(
   keepNewestPerBucket(candidates, policy.monthly, monthKey, keep);
   const newestVerified = sorted.find((i) => i.verified);
   if (newestVerified) keep.add(newestVerified.id);
-  const newestPreUpgrade = sorted.find((i) => i.kind === 'pre-upgrade');
-  if (newestPreUpgrade) keep.add(newestPreUpgrade.id);
+  // The rollback points: before the newest upgrade, and the local state before the move to PostgreSQL.
+  for (const kind of ['pre-upgrade', 'pre-move'] as const) {
+    const newest = sorted.find((i) => i.kind === kind);
+    if (newest) keep.add(newest.id);
+  }
   return candidates.filter((i) => !keep.has(i.id)).map((i) => i.id);
 }
 
