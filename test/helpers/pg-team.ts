@@ -1,9 +1,13 @@
 // A team schema for promote and drill tests: migrated, then filled with a
 // small, recognisable state (names carry `tag`) through ordinary inserts, so
 // identities, triggers and derived tables are what the app's writes leave.
+import crypto from 'node:crypto';
 import type pg from 'pg';
+import type { Runtime } from '../../electron/core/runtime.ts';
 import { migratePostgres } from '../../electron/core/pg/migrate.ts';
 import { advisoryKey } from '../../electron/core/pg/locks.ts';
+import { startTestRuntime } from './runtime.ts';
+import type { World } from './world.ts';
 
 /** Migrate `schema` and add `projects` projects (one environment, snapshot, `perEnv` deployments each). */
 export async function seedTeam(
@@ -108,4 +112,28 @@ export async function teamWrite(
     await c.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * A team-mode runtime on `schema` of the test database at `url` (a fresh data dir,
+ * closed after the test); throws when its start was refused.
+ */
+export async function startTeamRuntime(
+  world: World,
+  url: string,
+  schema: string,
+): Promise<Runtime> {
+  const rt = await startTestRuntime(world, world.dir(), { databaseUrl: teamUrl(url, schema) });
+  if (rt.startup.state !== 'ready') throw new Error(JSON.stringify(rt.startup));
+  return rt;
+}
+
+/** A schema name of its own for one test. */
+export const newTeamSchema = () => `team_${crypto.randomBytes(5).toString('hex')}`;
+
+/** `url` with `?schema=` set. */
+export function teamUrl(url: string, schema: string): string {
+  const u = new URL(url);
+  u.searchParams.set('schema', schema);
+  return u.toString();
 }

@@ -20,6 +20,17 @@ import { schemaDigest, seedTeam, teamWrite } from '../helpers/pg-team.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const skip = pgSkipReason();
+
+/** Until the server has ended the killed promoter's session (pg-promote-child.ts's application_name). */
+async function promoterGone(c: pg.Client): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const left = await c.query(
+      `SELECT 1 FROM pg_stat_activity WHERE application_name = 'stateward-test-promote'`,
+    );
+    if (left.rows.length === 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 const LIVE = 'team';
 const SOURCE = 'source';
 
@@ -266,13 +277,7 @@ describe.skipIf(skip !== null)('promote into PostgreSQL', () => {
       expect(await schemaDigest(c, LIVE), stopAt).toEqual(before);
       await child.kill();
       // The server ends the dead client's transaction: rolled back, lock released.
-      for (let i = 0; i < 400; i++) {
-        const left = await c.query(
-          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'stateward-test-promote'`,
-        );
-        if (left.rows.length === 0) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await promoterGone(c);
       expect(await schemaDigest(c, LIVE), stopAt).toEqual(before);
       expect(
         fs.readdirSync(outDir).filter((n) => !n.startsWith(TEMP_PREFIX) && n.endsWith('.sqlite')),
@@ -309,13 +314,7 @@ describe.skipIf(skip !== null)('promote into PostgreSQL', () => {
     } catch {
       // killed by the injected signal, as intended
     }
-    for (let i = 0; i < 400; i++) {
-      const left = await c.query(
-        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'stateward-test-promote'`,
-      );
-      if (left.rows.length === 0) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await promoterGone(c);
     expect(await schemaDigest(c, LIVE)).toEqual(before);
     expect(
       await teamWrite(

@@ -2,14 +2,16 @@
 // backups.create takes a logical snapshot of the team schema (a normal backup
 // file naming its source server), and the scheduled run is exclusive across the
 // team's instances: exactly one instance takes each scheduled backup.
-import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Runtime } from '../../electron/core/runtime.ts';
+import type { CommandName } from '../../shared/contract.ts';
 import type { BackupEntry } from '../../shared/domain.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
-import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { call } from '../helpers/restore-util.ts';
+import { testRegistry } from '../helpers/runtime.ts';
+import { newTeamSchema, startTeamRuntime } from '../helpers/pg-team.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -18,22 +20,12 @@ const skip = pgSkipReason();
 describe.skipIf(skip !== null)('backups of a team-mode data dir', () => {
   const db = usePgDatabase();
 
-  async function start(schema: string): Promise<Runtime> {
-    const u = new URL(db.url());
-    u.searchParams.set('schema', schema);
-    const rt = await startTestRuntime(world, world.dir(), { databaseUrl: u.toString() });
-    if (rt.startup.state !== 'ready') throw new Error(JSON.stringify(rt.startup));
-    return rt;
-  }
-
-  async function invoke<T>(rt: Runtime, name: string, input: unknown = {}): Promise<T> {
-    const r = await testRegistry(rt).dispatch(name, input);
-    if (!r.ok) throw new Error(`${name} failed: ${JSON.stringify(r.error)}`);
-    return r.value as T;
-  }
+  const start = (schema: string) => startTeamRuntime(world, db.url(), schema);
+  const invoke = <T>(rt: Runtime, name: CommandName, input: unknown = {}) =>
+    call<T>(testRegistry(rt), name, input);
 
   it('backups.create snapshots the team schema into a normal backup file naming its server', async () => {
-    const schema = `team_${crypto.randomBytes(5).toString('hex')}`;
+    const schema = newTeamSchema();
     const rt = await start(schema);
     await invoke(rt, 'projects.create', { name: 'team-project' });
     const entry = await invoke<BackupEntry>(rt, 'backups.create', {});
@@ -61,7 +53,7 @@ describe.skipIf(skip !== null)('backups of a team-mode data dir', () => {
   }, 60_000);
 
   it('two instances due at once: exactly one takes the scheduled backup; the other skips, then finds it not due', async () => {
-    const schema = `team_${crypto.randomBytes(5).toString('hex')}`;
+    const schema = newTeamSchema();
     const a = await start(schema);
     const b = await start(schema);
     // Each machine's own settings; the change is audited in the team's log.

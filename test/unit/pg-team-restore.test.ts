@@ -1,31 +1,26 @@
 // Restores of a team-mode data dir through the command API (issue 11.6): the
 // drill against the server (restores.drill / restores.verify with target
 // 'server') and promote into PostgreSQL, seen by another instance of the team.
-import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../electron/core/runtime.ts';
+import type { CommandName } from '../../shared/contract.ts';
 import type { BackupEntry, DrillReport, PreflightReport } from '../../shared/domain.ts';
 import { cli } from '../helpers/cli.ts';
 import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
+import { call, callError } from '../helpers/restore-util.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+import { newTeamSchema, startTeamRuntime, teamUrl } from '../helpers/pg-team.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
 const skip = pgSkipReason();
 
-async function invoke<T>(rt: Runtime, name: string, input: unknown = {}): Promise<T> {
-  const r = await testRegistry(rt).dispatch(name, input);
-  if (!r.ok) throw new Error(`${name} failed: ${JSON.stringify(r.error)}`);
-  return r.value as T;
-}
-
-async function refusal(rt: Runtime, name: string, input: unknown): Promise<string> {
-  const r = await testRegistry(rt).dispatch(name, input);
-  if (r.ok) throw new Error(`${name} succeeded`);
-  return r.error.code;
-}
+const invoke = <T>(rt: Runtime, name: CommandName, input: unknown = {}) =>
+  call<T>(testRegistry(rt), name, input);
+const refusal = async (rt: Runtime, name: CommandName, input: unknown) =>
+  (await callError(testRegistry(rt), name, input)).code;
 
 const names = async (rt: Runtime) =>
   (await invoke<{ items: { name: string }[] }>(rt, 'projects.list')).items.map((p) => p.name);
@@ -33,16 +28,10 @@ const names = async (rt: Runtime) =>
 describe.skipIf(skip !== null)('restores in team mode', () => {
   const db = usePgDatabase();
 
-  async function start(schema: string): Promise<Runtime> {
-    const u = new URL(db.url());
-    u.searchParams.set('schema', schema);
-    const rt = await startTestRuntime(world, world.dir(), { databaseUrl: u.toString() });
-    if (rt.startup.state !== 'ready') throw new Error(JSON.stringify(rt.startup));
-    return rt;
-  }
+  const start = (schema: string) => startTeamRuntime(world, db.url(), schema);
 
   it('drills a backup against the server, then promotes it into PostgreSQL: every instance sees the backup’s state, the pre-restore backup holds what came after', async () => {
-    const schema = `team_${crypto.randomBytes(5).toString('hex')}`;
+    const schema = newTeamSchema();
     const a = await start(schema);
     const b = await start(schema);
     await invoke(a, 'projects.create', { name: 'in-the-backup' });
@@ -100,19 +89,17 @@ describe.skipIf(skip !== null)('restores in team mode', () => {
   }, 90_000);
 
   it('stateward verify --server drills a backup file in a scratch schema of the team database', async () => {
-    const schema = `team_${crypto.randomBytes(5).toString('hex')}`;
+    const schema = newTeamSchema();
     const a = await start(schema);
     await invoke(a, 'projects.create', { name: 'verified-on-the-server' });
     const backup = await invoke<BackupEntry>(a, 'backups.create', {});
     const file = path.join(a.layout.backups, backup.fileName);
-    const u = new URL(db.url());
-    u.searchParams.set('schema', schema);
     const dir = world.dir();
     const run = await cli(
       '--data-dir',
       dir,
       '--database-url',
-      u.toString(),
+      teamUrl(db.url(), schema),
       'verify',
       file,
       '--server',
