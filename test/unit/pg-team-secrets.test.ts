@@ -424,7 +424,14 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
       expect(await keyIds(schema)).toEqual([setup.keyId]);
 
       const a2 = await member(schema, a.dir);
-      expect((await status(a2)).needsTeamKey).toBeNull();
+      // Unlocked at start (key file): the team's key is this keyring's active one again; the
+      // key that never committed stays, retired, and is not offered as the active key's.
+      expect(await status(a2)).toMatchObject({
+        needsTeamKey: null,
+        unlocked: true,
+        activeKeyId: setup.keyId,
+      });
+      expect(a2.rt.secrets.pendingRecoveryKeys().filter((p) => p.active)).toEqual([]);
       // A's new values use the team's key (B can read them), never the key that did not commit.
       const second = await call<SecretEntry>(a2.reg, 'secrets.set', {
         environmentId,

@@ -555,9 +555,36 @@ export class SecretService {
       );
     }
     if (opts.passphrase !== undefined) await this.strengthenPassphraseWraps(opts.passphrase);
+    await this.followTeamKey();
     await this.upgradeLegacyValuesSafely();
     this.changed();
     return this.status();
+  }
+
+  /**
+   * Team mode: this keyring's active key is the team's whenever it holds it. It can
+   * differ after a rotation killed before its COMMIT (the keyring was written, the
+   * database kept the old key) or a promote that brought back an older key: the
+   * team's key becomes active here again, the other one stays, retired (it may open
+   * newer backups), its recovery key no longer offered as the active one's.
+   */
+  private async followTeamKey(): Promise<void> {
+    const team = await this.teamKey();
+    const ring = this.ringOrNull();
+    if (!team || !ring || ring.active === team.activeKeyId) return;
+    if (!this.keys.has(team.activeKeyId)) return;
+    const entry = ring.keys.find((k) => k.id === team.activeKeyId);
+    if (!entry) return;
+    const now = this.rt.now();
+    for (const k of ring.keys) if (k.id === ring.active && k.retiredAt === null) k.retiredAt = now;
+    entry.retiredAt = null;
+    const from = ring.active;
+    ring.active = team.activeKeyId;
+    writeKeyring(this.rt.layout.keys, ring);
+    this.rt.logger.log(
+      'info',
+      `secrets: this keyring's active key ${from ?? '(none)'} is not the team's; the team's key ${team.activeKeyId} is active here again`,
+    );
   }
 
   /**
