@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DrillProbe } from '../../shared/domain.ts';
 import { APP_VERSION } from '../../electron/core/version.ts';
-import { bootCopy } from '../../electron/core/restore/boot.ts';
-import type { BootOptions, BootStepResult } from '../../electron/core/restore/boot.ts';
+import { bootCopy, nodeHostSpawner } from '../../electron/core/restore/boot.ts';
+import type { BootOptions, BootStepResult, HostSpawner } from '../../electron/core/restore/boot.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { readyDb } from '../helpers/runtime.ts';
@@ -192,6 +192,27 @@ describe('boot step', () => {
     );
     expect(probe(r, 'Ready')).toMatchObject({ httpStatus: null, status: 'fail' });
     expect(probe(r, 'Stop')).toMatchObject({ status: 'warn' });
+    expect(left).toEqual([]);
+  });
+
+  it('a host that crashes before it listens: the error line it printed is the reason', async () => {
+    const copy = await copyWith(0, 0);
+    // The host's place taken by a script that dies as a broken build would (an uncaught error).
+    const crashing: HostSpawner = {
+      kind: 'node',
+      spawn: (_args, env, cwd) =>
+        nodeHostSpawner.spawn([], env, cwd, [
+          '-e',
+          "process.stderr.write('loading…\\n'); throw new TypeError('boom at start')",
+        ]),
+    };
+    const { r, left } = await boot(copy, {}, { spawner: crashing });
+    expect(r.status).toBe('fail');
+    expect(r.facts).toMatchObject({ code: 'DRILL_BOOT_FAILED', exitCode: 1 });
+    expect(r.detail).toBe(
+      'The app exited (code 1) before it served the copy: TypeError: boom at start',
+    );
+    expect(r.log!.join('\n')).toContain('loading…');
     expect(left).toEqual([]);
   });
 

@@ -41,6 +41,9 @@ export interface HostSpawner {
   spawn(args: readonly string[], env: Record<string, string>, cwd: string): BootChild;
 }
 
+/** What the Node spawner runs: the host entry, or (tests) another script in its place. */
+type NodeArgs = readonly string[];
+
 export interface BootOptions {
   /** From start until /ready answers, and for each request after it (default 30 s). */
   timeoutMs?: number;
@@ -122,26 +125,30 @@ function waitExit(proc: ReturnType<typeof spawn>): BootChild['exited'] {
 }
 
 /** The CLI, the HTTP host and the tests: a plain Node child process running the host's source. */
-export const nodeHostSpawner: HostSpawner = {
-  kind: 'node',
-  spawn(args, env, cwd) {
-    const proc = spawn(process.execPath, [hostEntry(), ...args], {
-      cwd,
-      // Started from Electron's own binary (no utility spawner given), it must run as Node.
-      env: process.versions.electron ? { ...env, ELECTRON_RUN_AS_NODE: '1' } : env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return {
-      pid: proc.pid,
-      stdout: proc.stdout,
-      stderr: proc.stderr,
-      exited: waitExit(proc),
-      kill: (signal) => {
-        if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      },
-    };
-  },
-};
+function spawnNodeHost(
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+  entry: NodeArgs = [hostEntry()],
+): BootChild {
+  const proc = spawn(process.execPath, [...entry, ...args], {
+    cwd,
+    // Started from Electron's own binary (no utility spawner given), it must run as Node.
+    env: process.versions.electron ? { ...env, ELECTRON_RUN_AS_NODE: '1' } : env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return {
+    pid: proc.pid,
+    stdout: proc.stdout,
+    stderr: proc.stderr,
+    exited: waitExit(proc),
+    kill: (signal) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    },
+  };
+}
+
+export const nodeHostSpawner = { kind: 'node', spawn: spawnNodeHost } satisfies HostSpawner;
 
 /**
  * The host's environment: this process's, without anything that points it at other
@@ -433,11 +440,10 @@ async function runBoot(
       const exit = listening === 'exited' ? await proc.exited : null;
       // What it said last, once its error output is read to the end (a crash's reason).
       if (exit) await err.ended(1_000);
-      const said = err
-        .lines()
-        .filter((l) => !/^\s+at /.test(l))
-        .map(scrubber('', dir))
-        .at(-1);
+      const lines = err.lines().filter((l) => !/^\s+at |^Node\.js v/.test(l));
+      // The error's own line (a stack and Node's version line say nothing about why).
+      const pick = lines.filter((l) => /^(\w*Error\b|serve: )/.test(l)).at(-1) ?? lines.at(-1);
+      const said = pick === undefined ? undefined : scrubber('', dir)(pick.replace(/^serve: /, ''));
       row({
         name: 'Start',
         request: null,
