@@ -319,6 +319,60 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     expect((await status(b)).needsTeamKey).toMatchObject({ rotatedBy: a.rt.actor });
   }, 60_000);
 
+  it('a value set by one member while another rotates: it never commits under the old key', async () => {
+    const schema = newSchema();
+    const a = await member(schema);
+    const b = await member(schema);
+    const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
+    const environmentId = prod!.env.id;
+    const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {
+      passphrase: PASS_A,
+    });
+    const held = await call<SecretEntry>(a.reg, 'secrets.set', {
+      environmentId,
+      name: 'TOKEN',
+      value: VALUE,
+    });
+    await call(b.reg, 'secrets.unlockWithRecoveryKey', {
+      recoveryKey: setup.recoveryKey,
+      passphrase: PASS_B,
+    });
+
+    await withClient(db.url(), async (c) => {
+      const lockWait = async (rt: Runtime) => {
+        for (let i = 0; i < 500; i++) {
+          const r = await c.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+            [rt.team!.applicationName],
+          );
+          if (r.rows.length > 0) return true;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+        return false;
+      };
+      // A's rotation holds the team's key row, then waits on a secret row the test holds.
+      await c.query('BEGIN');
+      await c.query(`SELECT 1 FROM "${schema}".secrets WHERE id = $1 FOR UPDATE`, [held.id]);
+      const rotation = a.rt.secrets.rotate({});
+      rotation.catch(() => undefined);
+      expect(await lockWait(a.rt)).toBe(true);
+      // B sets a new value meanwhile (its key is still the team's key as B last read it).
+      const setting = callError(b.reg, 'secrets.set', {
+        environmentId,
+        name: 'NEW',
+        value: SECOND,
+      });
+      expect(await lockWait(b.rt)).toBe(true);
+      await c.query('ROLLBACK');
+      const rotated = await rotation;
+      // B's write waited for the rotation, then saw the new key: refused, nothing stored.
+      const refused = await setting;
+      expect(refused.code).toBe('SECRETS_KEY_UNAVAILABLE');
+      expect(refused.message).toContain(rotated.keyId);
+      expect(await keyIds(schema)).toEqual([rotated.keyId]);
+    });
+  }, 60_000);
+
   it('two members setting up at once on a new team: exactly one key is created', async () => {
     const schema = newSchema();
     const a = await member(schema);
