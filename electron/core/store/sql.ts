@@ -85,6 +85,84 @@ export function raw<T>(c: Sql, q: RawBuilder<T>): Compilable<T> {
   return { compile: () => q.compile(c.k) as CompiledQuery<T> };
 }
 
+// ---- queries compiled once ---------------------------------------------------
+
+/**
+ * Stands in for argument `i` of a cached query while its shape is compiled;
+ * `encode` turns the call's argument into the bound value (see inIds).
+ */
+export class Slot {
+  readonly i: number;
+  readonly encode: (v: unknown) => unknown;
+  constructor(i: number, encode: (v: unknown) => unknown = (v) => v) {
+    this.i = i;
+    this.encode = encode;
+  }
+  /** This slot, its value bound as `f(value)`. */
+  map(f: (v: unknown) => unknown): Slot {
+    return new Slot(this.i, (v) => f(this.encode(v)));
+  }
+}
+
+interface CachedShape {
+  compiled: CompiledQuery;
+  /** The parameters: a Slot for each argument's place, other values as they are. */
+  params: readonly unknown[];
+}
+
+const shapes = new WeakMap<Kysely<DB>, Map<string, CachedShape>>();
+const MAX_SHAPES = 512;
+/**
+ * Under the tests every cached query is also built the normal way and must
+ * compile to the same SQL and values (a test may turn this off to see the cache alone).
+ */
+export const cacheCheck = { verify: process.env.VITEST !== undefined };
+
+/**
+ * A hot query built and compiled once per dialect and `shape`, then reused with
+ * each call's `args` as its parameters (building a query with Kysely costs more
+ * than SQLite takes to run a small one). `build` gets a Slot for each argument and
+ * must put each one into the query as a bound value, unchanged or through
+ * Slot.map (never read, stringified or branched on: what varies the SQL goes into
+ * `shape`, which names the call site and every choice `build` makes).
+ */
+export function cached<T>(
+  c: Sql,
+  shape: string,
+  args: readonly unknown[],
+  build: (slots: readonly unknown[]) => Compilable<T>,
+): Compilable<T> {
+  return {
+    compile: () => {
+      let byShape = shapes.get(c.k);
+      if (!byShape) shapes.set(c.k, (byShape = new Map()));
+      let hit = byShape.get(shape);
+      if (!hit) {
+        const compiled = build(args.map((_, i) => new Slot(i))).compile();
+        const used = new Set(compiled.parameters.flatMap((p) => (p instanceof Slot ? [p.i] : [])));
+        if (used.size !== args.length) {
+          throw new Error(`cached query ${shape}: an argument is not a bound value of the query`);
+        }
+        if (byShape.size >= MAX_SHAPES) byShape.clear();
+        hit = { compiled, params: compiled.parameters };
+        byShape.set(shape, hit);
+      }
+      const parameters = hit.params.map((p) => (p instanceof Slot ? p.encode(args[p.i]) : p));
+      const out = { ...hit.compiled, parameters } as CompiledQuery<T>;
+      if (cacheCheck.verify) {
+        const direct = build(args).compile();
+        if (
+          direct.sql !== out.sql ||
+          JSON.stringify(direct.parameters) !== JSON.stringify(out.parameters)
+        ) {
+          throw new Error(`cached query ${shape} differs from the query it caches: ${direct.sql}`);
+        }
+      }
+      return out;
+    },
+  };
+}
+
 // ---- dialect differences in expressions ------------------------------------
 
 /** `column` folded for case-insensitive comparison and ordering (SQLite NOCASE; lower() on PostgreSQL, as the unique indexes are). */
@@ -102,8 +180,9 @@ export function sameText(c: Sql, column: string, value: string): Expression<bool
 }
 
 /** `column` contains `needle` as plain text (no wildcards), ignoring case. */
-export function containsText(c: Sql, column: string, needle: string): Expression<boolean> {
-  const pattern = `%${needle.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+export function containsText(c: Sql, column: string, needle: string | Slot): Expression<boolean> {
+  const like = (v: unknown) => `%${(v as string).replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  const pattern = needle instanceof Slot ? needle.map(like) : like(needle);
   return c.dialect === 'sqlite'
     ? sql<boolean>`${sql.ref(column)} LIKE ${pattern} ESCAPE '\\' COLLATE NOCASE`
     : sql<boolean>`${sql.ref(column)} ILIKE ${pattern} ESCAPE '\\'`;
@@ -117,10 +196,11 @@ export function binaryOrder(c: Sql, column: string): RawBuilder<string> {
 }
 
 /** `column` is one of `ids`, bound as one parameter whatever their number (one cached statement). */
-export function inIds(c: Sql, column: string, ids: readonly number[]): Expression<boolean> {
-  return c.dialect === 'sqlite'
-    ? sql<boolean>`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`
-    : sql<boolean>`${sql.ref(column)} = ANY(${ids}::bigint[])`;
+export function inIds(c: Sql, column: string, ids: readonly number[] | Slot): Expression<boolean> {
+  if (c.dialect === 'postgres') return sql<boolean>`${sql.ref(column)} = ANY(${ids}::bigint[])`;
+  const encode = (v: unknown) => JSON.stringify(v);
+  const bound = ids instanceof Slot ? ids.map(encode) : encode(ids);
+  return sql<boolean>`${sql.ref(column)} IN (SELECT value FROM json_each(${bound}))`;
 }
 
 /** Whether table `name` exists (a restored copy from an older version may lack newer tables). */

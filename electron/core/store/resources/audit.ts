@@ -1,7 +1,7 @@
 // The audit log: who did what, written in the same transaction as the change.
 import type { AuditEntry, Page } from '../../../../shared/domain.ts';
 import type { Query, Sql } from '../sql.ts';
-import { assertChanged, exec, row, rows } from '../sql.ts';
+import { assertChanged, cached, exec, row, rows } from '../sql.ts';
 
 interface AuditRow {
   id: number;
@@ -28,14 +28,23 @@ export function* appendAudit(
   entry: { actor: string; action: string; target?: string; detail?: Record<string, unknown> },
   now: number,
 ): Query<void> {
+  const values = [
+    now,
+    entry.actor,
+    entry.action,
+    entry.target ?? '',
+    JSON.stringify(entry.detail ?? {}),
+  ];
   const changed = yield* exec(
-    c.k.insertInto('audit_log').values({
-      ts: now,
-      actor: entry.actor,
-      action: entry.action,
-      target: entry.target ?? '',
-      detail: JSON.stringify(entry.detail ?? {}),
-    }),
+    cached(c, 'audit.insert', values, (v) =>
+      c.k.insertInto('audit_log').values({
+        ts: v[0] as number,
+        actor: v[1] as string,
+        action: v[2] as string,
+        target: v[3] as string,
+        detail: v[4] as string,
+      }),
+    ),
   );
   assertChanged(changed, 1, 'audit entry');
 }
@@ -65,6 +74,8 @@ export function* listAudit(
 }
 
 export function* countAudit(c: Sql): Query<number> {
-  const r = yield* row(c.k.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')));
+  const r = yield* row(
+    c.k.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')),
+  );
   return r?.n ?? 0;
 }

@@ -13,7 +13,8 @@ import { DEPLOYMENT_TRANSITIONS } from '../../../../shared/domain.ts';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Query, Sql } from '../sql.ts';
-import { assertChanged, exec, inIds, row, rows } from '../sql.ts';
+import type { Slot } from '../sql.ts';
+import { assertChanged, cached, exec, inIds, row, rows } from '../sql.ts';
 import { getEnvironment } from './environments.ts';
 import { getSnapshot } from './snapshots.ts';
 
@@ -90,17 +91,23 @@ const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
 ]);
 
 export function* getDeployment(c: Sql, id: number): Query<DeploymentDetail> {
-  const r = yield* row<DeploymentRow>(selectDeployments(c).where('d.id', '=', id));
+  const r = yield* row<DeploymentRow>(
+    cached(c, 'deployments.byId', [id], ([i]) =>
+      selectDeployments(c).where('d.id', '=', i as number),
+    ),
+  );
   if (!r) throw new AppError('NOT_FOUND', `Deployment ${id} does not exist.`);
   const d = rowToDeployment(r);
   const logs = yield* rows<LogRow>(
-    c.k
-      .selectFrom('deployment_logs')
-      .selectAll()
-      .where('deployment_id', '=', id)
-      .orderBy('ts')
-      .orderBy('id')
-      .limit(5000),
+    cached(c, 'deployments.logs', [id], ([i]) =>
+      c.k
+        .selectFrom('deployment_logs')
+        .selectAll()
+        .where('deployment_id', '=', i as number)
+        .orderBy('ts')
+        .orderBy('id')
+        .limit(5000),
+    ),
   );
   return {
     ...d,
@@ -179,32 +186,51 @@ function* keysOf(
   take: number,
 ): Query<SortKey[]> {
   const order = dir === 'older' ? 'desc' : 'asc';
-  // The filter's columns in the order of the index (environment, status, start, id).
-  const arm = (env: number | null) =>
+  // The filter's columns in the order of the index (environment, status, start, id);
+  // the values are the cached query's arguments (see `cached`).
+  const arm = (env: unknown, st: unknown, key: { s: unknown; i: unknown } | null) =>
     c.k
       .selectFrom('deployments')
       .select(['started_at as s', 'id as i'])
-      .$if(env !== null, (b) => b.where('environment_id', '=', env!))
-      .$if(status !== undefined, (b) => b.where('status', '=', status!))
-      .$if(from !== null, (b) =>
+      .$if(env !== null, (b) => b.where('environment_id', '=', env as number))
+      .$if(st !== undefined, (b) => b.where('status', '=', st as DeploymentStatus))
+      .$if(key !== null, (b) =>
         b.where((eb) =>
           eb(
             eb.refTuple('started_at', 'id'),
             dir === 'older' ? '<' : '>',
-            eb.tuple(from!.s, from!.i),
+            eb.tuple(key!.s as number, key!.i as number),
           ),
         ),
       );
-  const read = (envs: (number | null)[], limit: number, offset: number) =>
-    rows<SortKey>(
-      envs
-        .slice(1)
-        .reduce((q, e) => q.unionAll(arm(e)), arm(envs[0]!))
-        .orderBy('s', order)
-        .orderBy('i', order)
-        .limit(limit)
-        .offset(offset),
+  const read = (envs: (number | null)[], limit: number, offset: number) => {
+    const args: unknown[] = [
+      ...envs.filter((e) => e !== null),
+      ...(status !== undefined ? [status] : []),
+      ...(from !== null ? [from.s, from.i] : []),
+      limit,
+      offset,
+    ];
+    const shape = `deployments.keys:${dir}:${envs[0] === null ? 'all' : envs.length}:${status !== undefined}:${from !== null}`;
+    return rows<SortKey>(
+      cached(c, shape, args, (v) => {
+        let k = 0;
+        const envV = envs.map((e) => (e === null ? null : v[k++]));
+        const st = status !== undefined ? v[k++] : undefined;
+        const key = from !== null ? { s: v[k++], i: v[k++] } : null;
+        return envV
+          .slice(1)
+          .reduce<ReturnType<typeof arm>>(
+            (q, e) => q.unionAll(arm(e, st, key)),
+            arm(envV[0], st, key),
+          )
+          .orderBy('s', order)
+          .orderBy('i', order)
+          .limit(v[k++] as number)
+          .offset(v[k++] as number);
+      }),
     );
+  };
   if (envIds === null) return yield* read([null], take, skip);
   const chunks: number[][] = [];
   for (let k = 0; k < envIds.length; k += ARMS_PER_QUERY)
@@ -240,17 +266,30 @@ function* environmentsOf(c: Sql, f: DeploymentQuery): Query<number[] | null> {
 
 /** How many deployments match, from the kept counts (never a count of the rows). */
 function* totalOf(c: Sql, f: DeploymentQuery): Query<number> {
+  const given = [f.environmentId, f.projectId, f.status].map((x) => x !== undefined);
   const r = yield* row(
-    c.k
-      .selectFrom('deployment_counts as c')
-      .select(sql<number>`coalesce(sum(c.n), 0)`.as('n'))
-      .$if(f.environmentId !== undefined, (b) => b.where('c.environment_id', '=', f.environmentId!))
-      .$if(f.projectId !== undefined, (b) =>
-        b.where('c.environment_id', 'in', (eb) =>
-          eb.selectFrom('environments').select('id').where('project_id', '=', f.projectId!),
-        ),
-      )
-      .$if(f.status !== undefined, (b) => b.where('c.status', '=', f.status!)),
+    cached(
+      c,
+      `deployments.total:${given.join(':')}`,
+      [f.environmentId, f.projectId, f.status].filter((x) => x !== undefined),
+      (v) => {
+        let k = 0;
+        const [env, project, status] = given.map((g) => (g ? v[k++] : undefined));
+        return c.k
+          .selectFrom('deployment_counts as c')
+          .select(sql<number>`coalesce(sum(c.n), 0)`.as('n'))
+          .$if(env !== undefined, (b) => b.where('c.environment_id', '=', env as number))
+          .$if(project !== undefined, (b) =>
+            b.where('c.environment_id', 'in', (eb) =>
+              eb
+                .selectFrom('environments')
+                .select('id')
+                .where('project_id', '=', project as number),
+            ),
+          )
+          .$if(status !== undefined, (b) => b.where('c.status', '=', status as DeploymentStatus));
+      },
+    ),
   );
   return r?.n ?? 0;
 }
@@ -305,12 +344,8 @@ export function* listDeployments(c: Sql, f: DeploymentQuery): Query<CursorPage<D
     page.length === 0
       ? []
       : yield* rows<DeploymentRow>(
-          selectDeployments(c).where(
-            inIds(
-              c,
-              'd.id',
-              page.map((k) => k.i),
-            ),
+          cached(c, 'deployments.byIds', [page.map((k) => k.i)], ([ids]) =>
+            selectDeployments(c).where(inIds(c, 'd.id', ids as readonly number[] | Slot)),
           ),
         );
   const byId = new Map(found.map((r) => [r.id, r]));
@@ -362,20 +397,32 @@ export function* createDeployment(
       );
     }
   }
+  const values = [
+    input.environmentId,
+    input.snapshotId,
+    input.version,
+    input.status,
+    now,
+    TERMINAL.has(input.status) ? now : null,
+    input.accessUrl,
+    input.diagnosticSummary,
+  ];
   const inserted = yield* row(
-    c.k
-      .insertInto('deployments')
-      .values({
-        environment_id: input.environmentId,
-        snapshot_id: input.snapshotId,
-        version: input.version,
-        status: input.status,
-        started_at: now,
-        finished_at: TERMINAL.has(input.status) ? now : null,
-        access_url: input.accessUrl,
-        diagnostic_summary: input.diagnosticSummary,
-      })
-      .returning('id'),
+    cached(c, 'deployments.insert', values, (v) =>
+      c.k
+        .insertInto('deployments')
+        .values({
+          environment_id: v[0] as number,
+          snapshot_id: v[1] as number | null,
+          version: v[2] as string,
+          status: v[3] as DeploymentStatus,
+          started_at: v[4] as number,
+          finished_at: v[5] as number | null,
+          access_url: v[6] as string | null,
+          diagnostic_summary: v[7] as string | null,
+        })
+        .returning('id'),
+    ),
   );
   return yield* getDeployment(c, inserted!.id);
 }
@@ -419,12 +466,14 @@ export function* appendDeploymentLog(
 ): Query<DeploymentDetail> {
   yield* getDeployment(c, input.id);
   const changed = yield* exec(
-    c.k.insertInto('deployment_logs').values({
-      deployment_id: input.id,
-      ts: now,
-      level: input.level,
-      message: input.message,
-    }),
+    cached(c, 'deployments.insertLog', [input.id, now, input.level, input.message], (v) =>
+      c.k.insertInto('deployment_logs').values({
+        deployment_id: v[0] as number,
+        ts: v[1] as number,
+        level: v[2] as LogLevel,
+        message: v[3] as string,
+      }),
+    ),
   );
   assertChanged(changed, 1, 'deployment log line');
   return yield* getDeployment(c, input.id);

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { DeploymentStatus, Environment, EnvironmentKind } from '../../../../shared/domain.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Query, Sql } from '../sql.ts';
-import { assertChanged, exec, folded, row, rows, sameText } from '../sql.ts';
+import { assertChanged, cached, exec, folded, row, rows, sameText } from '../sql.ts';
 import { getProject } from './projects.ts';
 
 interface EnvironmentRow {
@@ -55,7 +55,11 @@ function selectEnvironments(c: Sql) {
 }
 
 export function* getEnvironment(c: Sql, id: number): Query<Environment> {
-  const r = yield* row<EnvironmentRow>(selectEnvironments(c).where('e.id', '=', id));
+  const r = yield* row<EnvironmentRow>(
+    cached(c, 'environments.byId', [id], ([i]) =>
+      selectEnvironments(c).where('e.id', '=', i as number),
+    ),
+  );
   if (!r) throw new AppError('NOT_FOUND', `Environment ${id} does not exist.`);
   return rowToEnvironment(r);
 }

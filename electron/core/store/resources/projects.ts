@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { Page, Project } from '../../../../shared/domain.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Query, Sql } from '../sql.ts';
-import { assertChanged, containsText, exec, folded, row, rows, sameText } from '../sql.ts';
+import type { Slot } from '../sql.ts';
+import { assertChanged, cached, containsText, exec, folded, row, rows, sameText } from '../sql.ts';
 
 interface ProjectRow {
   id: number;
@@ -32,24 +33,24 @@ function rowToProject(r: ProjectRow): Project {
 // Per-project figures without reading a project's deployments: the kept counts
 // (deployment_counts) and one index probe per environment for the newest start.
 function selectProjects(c: Sql) {
-  return c.k
-    .selectFrom('projects as p')
-    .select([
-      'p.id',
-      'p.name',
-      'p.description',
-      'p.created_at',
-      'p.updated_at',
-      sql<number>`(SELECT count(*) FROM environments e WHERE e.project_id = p.id)`.as(
-        'environment_count',
-      ),
-      sql<number>`(SELECT coalesce(sum(c.n), 0) FROM deployment_counts c
+  return c.k.selectFrom('projects as p').select([
+    'p.id',
+    'p.name',
+    'p.description',
+    'p.created_at',
+    'p.updated_at',
+    sql<number>`(SELECT count(*) FROM environments e WHERE e.project_id = p.id)`.as(
+      'environment_count',
+    ),
+    sql<number>`(SELECT coalesce(sum(c.n), 0) FROM deployment_counts c
         WHERE c.environment_id IN (SELECT e.id FROM environments e WHERE e.project_id = p.id))`.as(
-        'deployment_count',
-      ),
-      sql<number | null>`(SELECT max((SELECT max(d.started_at) FROM deployments d WHERE d.environment_id = e.id))
+      'deployment_count',
+    ),
+    sql<
+      number | null
+    >`(SELECT max((SELECT max(d.started_at) FROM deployments d WHERE d.environment_id = e.id))
         FROM environments e WHERE e.project_id = p.id)`.as('last_deployment_at'),
-    ]);
+  ]);
 }
 
 export function* getProject(c: Sql, id: number): Query<Project> {
@@ -62,20 +63,25 @@ export function* listProjects(
   c: Sql,
   opts: { offset: number; limit: number; query?: string | undefined },
 ): Query<Page<Project>> {
-  const q = opts.query;
+  const q = opts.query !== undefined && opts.query !== '' ? opts.query : undefined;
+  const search = q === undefined ? [] : [q];
   const counted = yield* row(
-    c.k
-      .selectFrom('projects as p')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .$if(q !== undefined && q !== '', (b) => b.where(containsText(c, 'p.name', q!))),
+    cached(c, `projects.count:${q !== undefined}`, search, ([n]) =>
+      c.k
+        .selectFrom('projects as p')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .$if(n !== undefined, (b) => b.where(containsText(c, 'p.name', n as string | Slot))),
+    ),
   );
   const found = yield* rows<ProjectRow>(
-    selectProjects(c)
-      .$if(q !== undefined && q !== '', (b) => b.where(containsText(c, 'p.name', q!)))
-      .orderBy(folded(c, 'p.name'))
-      .orderBy('p.id')
-      .limit(opts.limit)
-      .offset(opts.offset),
+    cached(c, `projects.list:${q !== undefined}`, [...search, opts.limit, opts.offset], (v) =>
+      selectProjects(c)
+        .$if(q !== undefined, (b) => b.where(containsText(c, 'p.name', v[0] as string | Slot)))
+        .orderBy(folded(c, 'p.name'))
+        .orderBy('p.id')
+        .limit(v[v.length - 2] as number)
+        .offset(v[v.length - 1] as number),
+    ),
   );
   return { items: found.map(rowToProject), total: counted?.n ?? 0, offset: opts.offset };
 }
@@ -87,7 +93,10 @@ export function* countProjects(c: Sql): Query<number> {
 
 function* assertNameFree(c: Sql, name: string, exceptId: number | null): Query<void> {
   const clash = yield* row(
-    c.k.selectFrom('projects').select('id').where(sameText(c, 'name', name)),
+    c.k
+      .selectFrom('projects')
+      .select('id')
+      .where(sameText(c, 'name', name)),
   );
   if (clash && clash.id !== exceptId) {
     throw new AppError('CONFLICT', `A project named "${name}" already exists.`, {
@@ -133,4 +142,3 @@ export function* updateProject(
   assertChanged(changed, 1, 'project');
   return yield* getProject(c, input.id);
 }
-
