@@ -40,6 +40,23 @@ test('team secrets: a second host needs the team key, joins with the recovery ke
   const other = await startExtraHost(databaseUrl);
   try {
     await page.goto(other.url);
+    // The environment's Secrets tab says so too, and offers no way to add or reveal meanwhile.
+    await nav(page).getByRole('button', { name: 'Projects' }).click();
+    await page
+      .getByRole('listbox', { name: 'Projects' })
+      .getByText('billing-api', { exact: true })
+      .click();
+    await page
+      .getByRole('listbox', { name: /Environments of/ })
+      .getByText('production', { exact: true })
+      .click();
+    await page.getByRole('tab', { name: /Secrets/ }).click();
+    const panel = page.getByRole('region', { name: 'Secrets' });
+    await expect(panel.getByTestId('needs-team-key')).toContainText(setup.keyId);
+    await expect(panel.getByRole('button', { name: JOIN })).toBeVisible();
+    await expect(panel.getByRole('button', { name: /Add secret|Set up secrets/ })).toHaveCount(0);
+    await expect(panel.getByRole('button', { name: /Reveal/ })).toHaveCount(0);
+
     await nav(page).getByRole('button', { name: 'Keys & secrets' }).click();
     const banner = page.getByTestId('needs-team-key');
     await expect(banner).toContainText(setup.keyId);
