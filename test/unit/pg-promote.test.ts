@@ -220,6 +220,41 @@ describe.skipIf(skip !== null)('promote into PostgreSQL', () => {
     expect(before + after).toBe(stats.commits);
   }, 90_000);
 
+  it('the promoting connection dropped mid-copy (pg_terminate_backend): PG_CONNECTION_LOST, the old state stays, writes go on', async () => {
+    const c = await open();
+    await freshLive(c);
+    const before = await schemaDigest(c, LIVE);
+    const promoter = await open();
+    promoter.on('error', () => undefined);
+    const pid = (await promoter.query(`SELECT pg_backend_pid() AS pid`)).rows[0].pid as number;
+    let terminated: Promise<unknown> | null = null;
+    const err = await promoteIntoPostgres({
+      client: promoter,
+      schema: LIVE,
+      backupFile: copyFile,
+      batchRows: 20,
+      preRestoreBackup: () => backupOf(LIVE, path.join(world.dir(), 'backups')),
+      onProgress: (p) => {
+        if (p.phase === 'copy' && terminated === null)
+          terminated = c.query(`SELECT pg_terminate_backend($1)`, [pid]);
+      },
+    }).then(
+      () => null,
+      (e: unknown) => e as { code?: string; message: string },
+    );
+    await terminated;
+    expect(err?.code).toBe('PG_CONNECTION_LOST');
+    expect(err?.message).toMatch(/lost during the promote; nothing was committed/);
+    expect(await schemaDigest(c, LIVE)).toEqual(before);
+    expect(
+      await teamWrite(
+        c,
+        LIVE,
+        `INSERT INTO ${LIVE}.projects (name, created_at, updated_at) VALUES ('after-drop', 1, 1)`,
+      ),
+    ).toBe('committed');
+  }, 60_000);
+
   it('refuses a copy at another schema version (PG_SCHEMA_VERSION_MISMATCH) before any backup, changing nothing', async () => {
     const c = await open();
     await freshLive(c);

@@ -251,8 +251,13 @@ export function checkAbort(signal: AbortSignal | undefined): void {
 const READ_ONLY_CODES = new Set(['25006', '42501']);
 const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE']);
 
-/** A failure in the middle of the transaction as a stable code (the transaction is gone or rolled back). */
-export function classifyTxError(e: unknown, where: string, sourceFile: string): AppError {
+/** A failure in the middle of the transaction (of a copy, or `what`) as a stable code (the transaction is gone or rolled back). */
+export function classifyTxError(
+  e: unknown,
+  where: string,
+  sourceFile: string,
+  what = 'copy',
+): AppError {
   if (isAppError(e)) return e;
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
@@ -274,14 +279,14 @@ export function classifyTxError(e: unknown, where: string, sourceFile: string): 
   ) {
     return new AppError(
       'PG_CONNECTION_LOST',
-      `The connection to ${where} was lost during the copy; nothing was committed.`,
+      `The connection to ${where} was lost during the ${what}; nothing was committed.`,
       {
-        hint: 'The target is unchanged and the source untouched. Run the copy again.',
+        hint: `The target is unchanged and the source untouched. Run the ${what} again.`,
         details: { target: where, cause: code === '' ? msg : `${code}: ${msg}` },
       },
     );
   }
-  return new AppError('INTERNAL', `The copy to ${where} failed: ${msg}`, { cause: e });
+  return new AppError('INTERNAL', `The ${what} to ${where} failed: ${msg}`, { cause: e });
 }
 
 /* ------------------------------------------------------------------------- */

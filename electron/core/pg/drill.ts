@@ -201,7 +201,7 @@ export async function runPgDrill(input: PgDrillInput): Promise<DrillReport> {
             await client.query('ROLLBACK').catch((r: unknown) => {
               broken = r as Error;
             });
-            throw classifyTxError(e, `schema ${schema}`, input.copy);
+            throw classifyTxError(e, `schema ${schema}`, input.copy, 'drill');
           }
         } finally {
           client.release(broken);

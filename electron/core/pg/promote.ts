@@ -178,7 +178,7 @@ export async function promoteIntoPostgres<B>(
           await client.query('ROLLBACK').catch((rollbackError: unknown) => {
             broken = rollbackError as Error;
           });
-        throw classifyTxError(e, where, opts.backupFile);
+        throw classifyTxError(e, where, opts.backupFile, 'promote');
       }
     } finally {
       // A connection whose rollback failed is not given back to the pool.
