@@ -15,7 +15,14 @@ import { diskIsFull } from '../../core/store/db.ts';
 import type { CliCommand } from '../args.ts';
 import { usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
-import { openShared, refuseWhilePromotePending } from '../open.ts';
+import {
+  databaseUrlOf,
+  inTeamMode,
+  openShared,
+  openTeam,
+  refuseWhilePromotePending,
+} from '../open.ts';
+import type { Runtime } from '../../core/runtime.ts';
 import type { CliIo, Outcome } from '../output.ts';
 import { age, human, progressLine } from '../output.ts';
 
@@ -24,10 +31,12 @@ async function backup(
   compact: boolean,
   out: string | undefined,
   io: CliIo,
+  databaseUrl: string | undefined,
 ): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
-  refuseWhilePromotePending(where.dir);
-  if (!fs.existsSync(layout.db)) {
+  const team = inTeamMode(where, databaseUrl);
+  if (!team) refuseWhilePromotePending(where.dir);
+  if (!team && !fs.existsSync(layout.db)) {
     throw new AppError('BAD_INPUT', `There is no Stateward database in ${where.dir} to back up.`, {
       hint: 'Check --data-dir (or run `stateward demo` to create sample data).',
     });
@@ -44,6 +53,16 @@ async function backup(
       );
   }
   const onProgress = progressLine(io, 'backup');
+  // Team mode: a snapshot of the team database (never of a local file the move left behind).
+  if (team)
+    return recordedBackup(
+      await openTeam(where, databaseUrl),
+      where,
+      outDir,
+      compact,
+      onProgress,
+      io,
+    );
   const rescue = (why: 'read-only' | 'full') =>
     rescueBackup(where, outDir, compact, onProgress, io, why);
   if (onReadOnlyMount(where.dir)) return rescue('read-only');
@@ -139,44 +158,58 @@ async function liveBackup(
 ): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
   const rt = await openShared(where);
-  let manifest: BackupManifest;
-  let file: string;
+  // Recorded in the live database (runs, audit) like a backup from the app.
+  if (rt) return recordedBackup(rt, where, outDir, compact, onProgress, io);
+  // A database this version cannot open as-is (older or newer schema): still snapshot it, unrecorded.
+  const r = await createBackup({
+    source: layout.db,
+    outDir: outDir ?? layout.backups,
+    ownFolder: outDir === undefined,
+    kind: 'manual',
+    compact,
+    onProgress,
+  }).finally(() => io.stderr('\n'));
+  return backupOutcome(r.manifest, r.path, io);
+}
+
+/** A backup through the backup service of `rt` (closed after): recorded in its live data, either backend. */
+async function recordedBackup(
+  rt: Runtime,
+  where: ResolvedDataDir,
+  outDir: string | undefined,
+  compact: boolean,
+  onProgress: ReturnType<typeof progressLine>,
+  io: CliIo,
+): Promise<Outcome> {
+  const unsubscribe = rt.events.on('progress', (p) => onProgress(p));
   try {
-    if (rt) {
-      // Recorded in the live database (runs, audit) like a backup from the app.
-      const unsubscribe = rt.events.on('progress', (p) => onProgress(p));
-      try {
-        const entry = await rt.backups.run({ kind: 'manual', compact, outDir });
-        manifest = entry.manifest!;
-        file = path.join(outDir ?? layout.backups, entry.fileName);
-      } finally {
-        unsubscribe();
-      }
-    } else {
-      // A database this version cannot open as-is (older or newer schema): still snapshot it, unrecorded.
-      const r = await createBackup({
-        source: layout.db,
-        outDir: outDir ?? layout.backups,
-        ownFolder: outDir === undefined,
-        kind: 'manual',
-        compact,
-        onProgress,
-      });
-      manifest = r.manifest;
-      file = r.path;
-    }
+    const entry = await rt.backups.run({ kind: 'manual', compact, outDir });
+    return backupOutcome(
+      entry.manifest!,
+      path.join(outDir ?? dataDirLayout(where.dir).backups, entry.fileName),
+      io,
+    );
   } finally {
+    unsubscribe();
     io.stderr('\n');
-    rt?.close();
+    rt.close();
+    await rt.closed();
   }
+}
+
+function backupOutcome(manifest: BackupManifest, file: string, io: CliIo): Outcome {
   // Compact that did not make it smaller says so, and why (the manifest records it too).
   if (manifest.compaction?.reason) io.stderr(`${terminalSafe(manifest.compaction.reason)}\n`);
   return { exit: EXIT.ok, json: { path: file, manifest }, text: `${file}\n` };
 }
 
-async function backups(where: ResolvedDataDir): Promise<Outcome> {
+async function backups(where: ResolvedDataDir, databaseUrl: string | undefined): Promise<Outcome> {
   const layout = dataDirLayout(where.dir);
-  const rt = fs.existsSync(layout.db) ? await openShared(where).catch(() => null) : null;
+  // Team mode: the backups are files in this data dir; no server is needed to list them.
+  const rt =
+    !inTeamMode(where, databaseUrl) && fs.existsSync(layout.db)
+      ? await openShared(where).catch(() => null)
+      : null;
   let list: BackupEntry[];
   try {
     // Without the live database the drill reports on disk still say which backups are verified.
@@ -223,13 +256,13 @@ export const backupCommands: CliCommand[] = [
     run: ({ where, values, io }) => {
       const out = values.out as string | undefined;
       if (out === '') throw usageError('--out must not be empty.');
-      return backup(where, values.compact === true, out, io);
+      return backup(where, values.compact === true, out, io, databaseUrlOf(values));
     },
   },
   {
     name: 'backups',
     usage: [['backups', 'list backups with kind, age, size, schema, verified state']],
     help: 'One backup per line, newest first.',
-    run: ({ where }) => backups(where),
+    run: ({ where, values }) => backups(where, databaseUrlOf(values)),
   },
 ];

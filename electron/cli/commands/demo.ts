@@ -6,41 +6,53 @@ import { startRuntime } from '../../core/runtime.ts';
 import type { CliCommand } from '../args.ts';
 import { intOption } from '../args.ts';
 import { EXIT } from '../exit.ts';
-import { refusal } from '../open.ts';
+import { databaseUrlOf, inTeamMode, openTeam, refusal } from '../open.ts';
+import { seedLiveDemo } from '../../handlers/demo.ts';
 import type { CliIo, Outcome } from '../output.ts';
 
 async function demo(
   where: ResolvedDataDir,
+  databaseUrl: string | undefined,
   projects: number,
   deployments: number,
   io: CliIo,
 ): Promise<Outcome> {
-  const rt = await startRuntime({
-    dir: where.dir,
-    source: where.source,
-    transport: 'cli',
-    lockMode: 'cli-demo',
-  });
+  const team = inTeamMode(where, databaseUrl);
+  // Team mode: the team database, seeded in one transaction like the app does; the data dir's lock guards only this machine's files.
+  const rt = team
+    ? await openTeam(where, databaseUrl)
+    : await startRuntime({
+        dir: where.dir,
+        source: where.source,
+        transport: 'cli',
+        lockMode: 'cli-demo',
+      });
   try {
     if (rt.startup.state === 'refused') throw refusal(rt);
     const started = Date.now();
-    const result = seedDemo(
-      rt.store!.db,
-      { projects, deployments, actor: `cli@${os.hostname()}`, now: Date.now() },
-      (done, total) => {
-        io.stderr(
-          `\rdemo: ${done}/${total} deployments (${Math.round((done / Math.max(1, total)) * 100)}%)`,
-        );
-      },
-    );
+    const onProgress = (done: number, total: number) =>
+      io.stderr(
+        `\rdemo: ${done}/${total} deployments (${Math.round((done / Math.max(1, total)) * 100)}%)`,
+      );
+    const opts = { projects, deployments, actor: `cli@${os.hostname()}`, now: Date.now() };
+    const result = team
+      ? await seedLiveDemo(rt, { projects, deployments }, onProgress)
+      : seedDemo(rt.store!.db, opts, onProgress);
     io.stderr(`\n`);
+    const into = team ? `the team database (schema ${rt.team!.schema})` : where.dir;
     return {
       exit: EXIT.ok,
-      json: { ...result, dataDir: where.dir, ms: Date.now() - started },
-      text: `Created ${result.projects} projects, ${result.environments} environments and ${result.deployments} deployments in ${where.dir}\n`,
+      json: {
+        ...result,
+        dataDir: where.dir,
+        ...(team ? { schema: rt.team!.schema } : {}),
+        ms: Date.now() - started,
+      },
+      text: `Created ${result.projects} projects, ${result.environments} environments and ${result.deployments} deployments in ${into}\n`,
     };
   } finally {
     rt.close();
+    await rt.closed();
   }
 }
 
@@ -53,6 +65,7 @@ export const demoCommands: CliCommand[] = [
     run: ({ where, values, io }) =>
       demo(
         where,
+        databaseUrlOf(values),
         intOption(values.projects as string | undefined, '--projects', 1, 1000, 6),
         intOption(values.deployments as string | undefined, '--deployments', 0, 1_000_000, 400),
         io,

@@ -223,7 +223,8 @@ export async function postgresStatus(ctx: CliContext): Promise<Outcome> {
   }
 }
 
-function statusText(s: StatusResult, now: number): string {
+/** The team database in lines: server, database and schema, problem, schema, instances, team backup and drill. */
+export function statusText(s: StatusResult, now: number): string {
   const last = s.migrations[s.migrations.length - 1];
   const lines = [
     `Server     PostgreSQL ${s.serverVersion} at ${s.host.startsWith('/') ? s.host : `${s.host}:${s.port}`} (sslmode=${s.sslmode}), user ${s.user}`,

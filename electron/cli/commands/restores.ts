@@ -20,12 +20,22 @@ import { startRuntime } from '../../core/runtime.ts';
 import type { CliCommand } from '../args.ts';
 import { intOption, usageError } from '../args.ts';
 import { EXIT, exitCodeFor } from '../exit.ts';
-import { openRecorder, openShared, refusal } from '../open.ts';
+import { databaseUrlOf, inTeamMode, openRecorder, openShared, openTeam, refusal } from '../open.ts';
 import type { CliIo, Outcome } from '../output.ts';
 
-/** A runtime for restore work: the live store shared when it is current, otherwise not opened at all. */
-async function restoreRuntime(where: ResolvedDataDir, lockMode: string | null): Promise<Runtime> {
+/**
+ * A runtime for restore work: the live store shared when it is current, otherwise not
+ * opened at all (backups and copies are SQLite files: verify and restore never need
+ * the live data, nor a local database in team mode). With `lockMode` (promote) the
+ * live data is opened: in team mode the team database (`databaseUrl` or the binding).
+ */
+async function restoreRuntime(
+  where: ResolvedDataDir,
+  lockMode: string | null,
+  databaseUrl?: string,
+): Promise<Runtime> {
   ensureOwnerDir(where.dir);
+  const team = lockMode !== null && inTeamMode(where, databaseUrl);
   const shared = lockMode === null ? await openShared(where).catch(() => null) : null;
   if (shared) return shared;
   const rt = await startRuntime({
@@ -34,10 +44,15 @@ async function restoreRuntime(where: ResolvedDataDir, lockMode: string | null): 
     transport: 'cli',
     lockMode,
     preUpgradeBackup: lockMode !== null,
-    ...(lockMode === null ? { store: 'none' as const } : {}),
+    ...(lockMode === null ? { store: 'none' as const } : { databaseUrl }),
   });
-  // It needed the lock and did not get it (held, disk full, unusable folder): say why, not "held".
-  if (lockMode !== null && rt.lock === null && rt.startup.state === 'refused') {
+  // It needed the lock and did not get it (held, disk full, unusable folder), or in team
+  // mode the server (unreachable, authentication, …): say why, not "held".
+  if (
+    lockMode !== null &&
+    (rt.lock === null || (team && !rt.team)) &&
+    rt.startup.state === 'refused'
+  ) {
     const err = refusal(rt);
     rt.close();
     throw err;
@@ -185,9 +200,13 @@ async function restoreDiff(
   where: ResolvedDataDir,
   restoreId: string,
   limit: number,
+  databaseUrl: string | undefined,
 ): Promise<Outcome> {
   checkRestoreId(restoreId);
-  const rt = await restoreRuntime(where, null);
+  // Team mode: the copy is compared with the team database.
+  const rt = inTeamMode(where, databaseUrl)
+    ? await openTeam(where, databaseUrl)
+    : await restoreRuntime(where, null);
   try {
     let summary: RestoreDiffCount[] | null = null;
     const items: RestoreDiffItem[] = [];
@@ -219,10 +238,15 @@ async function restoreDiff(
   }
 }
 
-async function promote(where: ResolvedDataDir, restoreId: string, yes: boolean): Promise<Outcome> {
+async function promote(
+  where: ResolvedDataDir,
+  restoreId: string,
+  yes: boolean,
+  databaseUrl: string | undefined,
+): Promise<Outcome> {
   if (!yes) throw usageError('Promote replaces the live database: add --yes to confirm.');
   checkRestoreId(restoreId);
-  const rt = await restoreRuntime(where, 'cli-promote');
+  const rt = await restoreRuntime(where, 'cli-promote', databaseUrl);
   try {
     const r = await rt.restores.promote(restoreId);
     return {
@@ -285,6 +309,7 @@ export const restoreCommands: CliCommand[] = [
         where,
         args[0]!,
         intOption(values.limit as string | undefined, '--limit', 1, 1_000_000, 200),
+        databaseUrlOf(values),
       ),
   },
   {
@@ -295,6 +320,7 @@ export const restoreCommands: CliCommand[] = [
     help: 'A pre-restore backup of the live state is taken first.',
     options: { yes: { type: 'boolean' } },
     args: { max: 1, missing: needsRestore('promote') },
-    run: ({ where, args, values }) => promote(where, args[0]!, values.yes === true),
+    run: ({ where, args, values }) =>
+      promote(where, args[0]!, values.yes === true, databaseUrlOf(values)),
   },
 ];

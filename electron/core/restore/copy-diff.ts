@@ -4,7 +4,12 @@
 // summary over a million deployments takes seconds.
 import type { RestoreDiff } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { BackupWorker, replyOrThrow } from '../backup/engine.ts';
+import { ensureOwnerDir } from '../fsutil.ts';
+import { createPgBackup } from '../pg/backup.ts';
 import type { Runtime } from '../runtime.ts';
 import { classifySqliteError } from '../store/db.ts';
 import type { RestoreDiffQuery } from './diff.ts';
@@ -18,7 +23,7 @@ export async function diffOfCopy(
 ): Promise<RestoreDiff> {
   // A drilled copy only (RESTORE_NOT_VERIFIED otherwise); its read-only handle names the file.
   const copy = rt.restores.previewDb(restoreId).name;
-  if (!rt.store)
+  if (!rt.store && !(rt.team && rt.data))
     throw new AppError(
       'STORE_NOT_READY',
       'The live data is not open, so there is nothing to compare the copy with.',
@@ -53,12 +58,13 @@ async function run(
   copy: string,
   query: RestoreDiffQuery,
 ): Promise<RestoreDiff> {
+  const live = await liveFile(rt, restoreId);
   const worker = new BackupWorker();
   try {
     const reply = await worker.request({
       type: 'restoreDiff',
       restoreId,
-      live: rt.layout.db,
+      live: live.file,
       copy,
       query,
     });
@@ -67,5 +73,42 @@ async function run(
     throw classifySqliteError(e, copy);
   } finally {
     await worker.stop();
+    live.remove();
+  }
+}
+
+/**
+ * The live side of the diff as a SQLite file: the local database, or in team mode a
+ * consistent snapshot of the team schema (a team backup written beside the copy,
+ * owner-only, removed once the diff is computed).
+ */
+async function liveFile(
+  rt: Runtime,
+  restoreId: string,
+): Promise<{ file: string; remove: () => void }> {
+  const team = rt.team;
+  if (rt.store || !team) return { file: rt.layout.db, remove: () => undefined };
+  const dir = path.join(
+    rt.layout.restores,
+    restoreId,
+    `live-${crypto.randomBytes(6).toString('hex')}`,
+  );
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    ensureOwnerDir(dir);
+    const snapshot = await createPgBackup({
+      target: team.target,
+      schema: team.schema,
+      outDir: dir,
+      ownFolder: true,
+      kind: 'manual',
+      compact: false,
+      transport: rt.transport,
+      log: rt.logger,
+    });
+    return { file: snapshot.path, remove };
+  } catch (e) {
+    remove();
+    throw e;
   }
 }
