@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { BackupEntry, SecretEntry, SecretsStatus } from '../../shared/domain.ts';
 import { decodeRecoveryKey } from '../../electron/core/secrets/crypto.ts';
@@ -82,6 +83,19 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
       );
       return r.rows.map((x) => x.key_id);
     });
+  }
+
+  /** Whether a statement of `rt`'s connections is waiting for a lock (polled up to ~10 s). */
+  async function waitingOnLock(c: pg.ClientBase, rt: Runtime): Promise<boolean> {
+    for (let i = 0; i < 500; i++) {
+      const r = await c.query(
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+        [rt.team!.applicationName],
+      );
+      if (r.rows.length > 0) return true;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    return false;
   }
 
   async function snapshotCount(schema: string): Promise<number> {
@@ -295,16 +309,7 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
       await c.query(`SELECT 1 FROM "${schema}".settings WHERE key = 'secrets.team' FOR UPDATE`);
       const first = a.rt.secrets.rotate({});
       first.catch(() => undefined);
-      let waiting = false;
-      for (let i = 0; i < 500 && !waiting; i++) {
-        const r = await c.query(
-          `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-          [a.rt.team!.applicationName],
-        );
-        waiting = r.rows.length > 0;
-        if (!waiting) await new Promise((res) => setTimeout(res, 20));
-      }
-      expect(waiting).toBe(true);
+      expect(await waitingOnLock(c, a.rt)).toBe(true);
 
       const busy = await callError(b.reg, 'secrets.rotate', {});
       expect(busy.code).toBe('INSTANCE_BUSY');
@@ -339,30 +344,19 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     });
 
     await withClient(db.url(), async (c) => {
-      const lockWait = async (rt: Runtime) => {
-        for (let i = 0; i < 500; i++) {
-          const r = await c.query(
-            `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-            [rt.team!.applicationName],
-          );
-          if (r.rows.length > 0) return true;
-          await new Promise((res) => setTimeout(res, 20));
-        }
-        return false;
-      };
       // A's rotation holds the team's key row, then waits on a secret row the test holds.
       await c.query('BEGIN');
       await c.query(`SELECT 1 FROM "${schema}".secrets WHERE id = $1 FOR UPDATE`, [held.id]);
       const rotation = a.rt.secrets.rotate({});
       rotation.catch(() => undefined);
-      expect(await lockWait(a.rt)).toBe(true);
+      expect(await waitingOnLock(c, a.rt)).toBe(true);
       // B sets a new value meanwhile (its key is still the team's key as B last read it).
       const setting = callError(b.reg, 'secrets.set', {
         environmentId,
         name: 'NEW',
         value: SECOND,
       });
-      expect(await lockWait(b.rt)).toBe(true);
+      expect(await waitingOnLock(c, b.rt)).toBe(true);
       await c.query('ROLLBACK');
       const rotated = await rotation;
       // B's write waited for the rotation, then saw the new key: refused, nothing stored.
