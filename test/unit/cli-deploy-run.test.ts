@@ -20,6 +20,8 @@ import { cliOnDir, makeKeyFile, useSecretsEnv } from '../helpers/secrets-util.ts
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+/** These tests start the real executable several times each: slow on a loaded machine. */
+const SPAWNS_TIMEOUT = 120_000;
 const env = useSecretsEnv();
 /** A data dir with environment shop/prod. */
 const shopProd = useTemplateDir(world);
@@ -122,7 +124,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: str
   });
 }
 
-describe('deploy run', () => {
+describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
   it('a script that prints: its output streamed to the terminal and the log, succeeded, a diagnostic summary, exit 0', async () => {
     const dir = shopProd.fresh();
     const r = await stateward(runArgs(dir, '1.0', ['ok']));

@@ -17,6 +17,8 @@ import { cliOnDir } from '../helpers/secrets-util.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+/** These tests start the real executable several times each: slow on a loaded machine. */
+const SPAWNS_TIMEOUT = 120_000;
 /** A data dir with project shop, environment shop/prod and deployment 1 (running) in it. */
 const shopProd = useTemplateDir(world);
 
@@ -107,7 +109,7 @@ async function refusedUnchanged(
   expect(counts(dir)).toEqual(before);
 }
 
-describe('project and env', () => {
+describe('project and env', { timeout: SPAWNS_TIMEOUT }, () => {
   it('add, list and show in text (one tab-separated row per line) and JSON; audited as the app audits', async () => {
     const dir = await dataDir();
     const added = await sw(
@@ -186,7 +188,7 @@ describe('project and env', () => {
   });
 });
 
-describe('deploy start|log|finish|list|show', () => {
+describe('deploy start|log|finish|list|show', { timeout: SPAWNS_TIMEOUT }, () => {
   it('records a deployment from a script: start prints its id, log appends stdin in order, finish stores the summary', async () => {
     const dir = shopProd.fresh();
     const snapshot = path.join(world.dir(), 'config.json');
@@ -328,6 +330,35 @@ describe('deploy start|log|finish|list|show', () => {
     expect(messages()).toEqual(['first', 'second']);
   });
 
+  it('deploy log while automation is paused waits (--pause-wait), then appends every line once resumed', async () => {
+    const dir = shopProd.fresh();
+    expect((await sw(dir, ['pause', '--reason', 'upgrade'])).code).toBe(0);
+    const child = spawn(
+      process.execPath,
+      [BIN, '--data-dir', dir, 'deploy', 'log', '1', '--pause-wait', '120'],
+      { cwd: REPO_ROOT, stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    world.defer(() => {
+      child.kill('SIGKILL');
+    });
+    const closed = new Promise((r) => child.once('close', r));
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString('utf8');
+        if (/Waiting up to 120 s for writes to resume/.test(stderr)) resolve();
+      });
+      child.stdin.end('one\ntwo\n');
+    });
+    expect(stderr).toMatch(/paused/i);
+    expect(counts(dir).logs).toBe(0);
+    expect((await sw(dir, ['resume'])).code).toBe(0);
+    expect(await closed).toBe(0);
+    expect(
+      query<{ message: string }>(dir, `SELECT message FROM deployment_logs ORDER BY id`),
+    ).toEqual([{ message: 'one' }, { message: 'two' }]);
+  });
+
   it('a finished deployment cannot be finished again (INVALID_TRANSITION, exit 2); its status stays', async () => {
     const dir = shopProd.fresh();
     const id = '1';
@@ -341,7 +372,7 @@ describe('deploy start|log|finish|list|show', () => {
   });
 });
 
-describe('run and resource', () => {
+describe('run and resource', { timeout: SPAWNS_TIMEOUT }, () => {
   it('run start|finish|list|show; Stateward’s own kinds are refused', async () => {
     const dir = await dataDir();
     const detail = path.join(world.dir(), 'detail.json');
@@ -431,7 +462,7 @@ describe('run and resource', () => {
   });
 });
 
-describe('while the app runs', () => {
+describe('while the app runs', { timeout: SPAWNS_TIMEOUT }, () => {
   it('record commands write without the data-dir lock while a host holds it; the host sees them', async () => {
     const dir = await dataDir();
     const host = await startTestHost(world, { dataDir: dir });

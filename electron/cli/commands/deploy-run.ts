@@ -10,15 +10,13 @@ import type { DeployRun } from '../../../shared/domain.ts';
 import type { AppError } from '../../../shared/errors.ts';
 import { isAppError } from '../../../shared/errors.ts';
 import type { CliContext } from '../args.ts';
-import { intOption, usageError } from '../args.ts';
-import { terminalSafe } from '../exit.ts';
+import { usageError } from '../args.ts';
 import type { Recorder } from '../open.ts';
 import { retryWhilePaused } from '../open.ts';
 import { processStart } from '../../core/deploy-runs.ts';
 import type { Outcome } from '../output.ts';
-import type { LogLine } from '../log-batch.ts';
 import { LineSplitter, LogBatcher } from '../log-batch.ts';
-import { startInput, sweepInterrupted } from './deployments.ts';
+import { appendLines, pauseWait, startInput, sweepInterrupted } from './deployments.ts';
 import { withRecorder } from './projects.ts';
 
 /** Lines of output the diagnostic summary ends with. */
@@ -86,13 +84,7 @@ export async function deployRun(ctx: CliContext, target: string): Promise<Outcom
     throw usageError(
       'deploy run needs the command to run after "--": deploy run <project>/<env> --version V -- ./deploy.sh',
     );
-  const waitMs =
-    intOption(ctx.values['pause-wait'] as string | undefined, '--pause-wait', 0, 86_400, 600) *
-    1000;
-  const { io } = ctx;
-  const say = (s: string) => io.stderr(`stateward: ${terminalSafe(s)}\n`);
-  const waiting = (e: AppError) =>
-    say(`${e.message} Waiting up to ${Math.round(waitMs / 1000)} s for writes to resume…`);
+  const { waitMs, say, waiting } = pauseWait(ctx);
   return withRecorder(ctx, async (rec) => {
     await sweepInterrupted(rec);
     let prepared: Awaited<ReturnType<typeof startInput>> | undefined;
@@ -123,29 +115,6 @@ export async function deployRun(ctx: CliContext, target: string): Promise<Outcom
   });
 }
 
-/** Append a batch; a line that carries a secret value is replaced by a note, never stored. */
-async function appendBatch(rec: Recorder, id: number, lines: LogLine[]): Promise<void> {
-  try {
-    await rec.call('deployments.appendLogs', { id, lines });
-  } catch (e) {
-    if (!isAppError(e) || e.code !== 'SECRET_VALUE_REFUSED' || lines.length === 0) throw e;
-    for (const l of lines) {
-      await rec.call('deployments.appendLogs', { id, lines: [l] }).catch(async (err: unknown) => {
-        if (!isAppError(err) || err.code !== 'SECRET_VALUE_REFUSED') throw err;
-        await rec.call('deployments.appendLogs', {
-          id,
-          lines: [
-            {
-              level: 'warn',
-              message: '[a line of output was withheld: it held the value of a secret]',
-            },
-          ],
-        });
-      });
-    }
-  }
-}
-
 async function runWrapped(
   ctx: CliContext,
   rec: Recorder,
@@ -167,7 +136,7 @@ async function runWrapped(
   const batcher = new LogBatcher(async (lines) => {
     try {
       // While writes are paused the lines wait (the reader keeps reading: the command must not block).
-      await retryWhilePaused(() => appendBatch(rec, id, lines), Date.now() + waitMs, waiting);
+      await retryWhilePaused(() => appendLines(rec, id, lines), Date.now() + waitMs, waiting);
     } catch (e) {
       lostLines += lines.length;
       if (!warned)

@@ -5,14 +5,18 @@ import { DEPLOYMENT_STATUSES, LOG_LEVELS } from '../../../shared/domain.ts';
 import type { CliCommand, CliContext } from '../args.ts';
 import { idArg, intOption, oneOf, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { Recorder } from '../open.ts';
+import { retryWhilePaused } from '../open.ts';
 import type { Outcome } from '../output.ts';
 import { readJsonObjectFile, readTextFile } from '../prompt.ts';
+import type { LogLine } from '../log-batch.ts';
 import { LogBatcher, readLines } from '../log-batch.ts';
 import { deployRun } from './deploy-run.ts';
 import { environmentNamed, isoTime, listed, projectNamed, tsv, withRecorder } from './projects.ts';
 
 const FINAL = ['succeeded', 'failed', 'cancelled'] as const;
+const WITHHELD = '[a line of output was withheld: it held the value of a secret]';
 
 export const deploymentId = (arg: string | undefined): number =>
   idArg(arg, 'a deployment id (the number `deploy start` printed)');
@@ -74,20 +78,78 @@ async function start(ctx: CliContext, rec: Recorder, target: string | undefined)
   return { exit: EXIT.ok, json: { deployment: d }, text: `${d.id}\n` };
 }
 
+/**
+ * Append a batch of lines; one that carries a secret's value is replaced by a note,
+ * never stored (the others are kept). How many were appended.
+ */
+export async function appendLines(rec: Recorder, id: number, lines: LogLine[]): Promise<number> {
+  try {
+    return (await rec.call('deployments.appendLogs', { id, lines })).appended;
+  } catch (e) {
+    if (!isAppError(e) || e.code !== 'SECRET_VALUE_REFUSED') throw e;
+  }
+  for (const l of lines) {
+    await rec.call('deployments.appendLogs', { id, lines: [l] }).catch(async (err: unknown) => {
+      if (!isAppError(err) || err.code !== 'SECRET_VALUE_REFUSED') throw err;
+      await rec.call('deployments.appendLogs', {
+        id,
+        lines: [{ level: 'warn', message: WITHHELD }],
+      });
+    });
+  }
+  return lines.length;
+}
+
+/**
+ * --pause-wait S (default 600): how long writes refused by a pause (or a promote, or a
+ * busy database) are retried; `say` a line on stderr, `waiting` the notice when it waits.
+ */
+export function pauseWait(ctx: CliContext) {
+  const waitMs =
+    intOption(ctx.values['pause-wait'] as string | undefined, '--pause-wait', 0, 86_400, 600) *
+    1000;
+  const say = (s: string) => ctx.io.stderr(`stateward: ${terminalSafe(s)}\n`);
+  const waiting = (e: AppError) =>
+    say(`${e.message} Waiting up to ${Math.round(waitMs / 1000)} s for writes to resume…`);
+  return { waitMs, say, waiting };
+}
+
 async function log(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome> {
   const level = oneOf<LogLevel>(ctx.values.level, '--level', LOG_LEVELS) ?? 'info';
+  const { waitMs, waiting } = pauseWait(ctx);
   // Refused before stdin is read when it does not exist (nothing is appended).
   await rec.call('deployments.get', { id });
   let appended = 0;
+  let failure: { error: unknown } | null = null;
   const batcher = new LogBatcher(async (lines) => {
-    appended += (await rec.call('deployments.appendLogs', { id, lines })).appended;
-  });
+    if (failure) return;
+    try {
+      appended += await retryWhilePaused(
+        () => appendLines(rec, id, lines),
+        Date.now() + waitMs,
+        waiting,
+      );
+    } catch (e) {
+      failure = { error: e };
+    }
+  }, 50_000);
+  // Stdin is read to its end even after a failure: the script writing into the pipe
+  // must not be killed by a broken pipe because its log could not be recorded.
   await readLines(
     ctx.stdin,
     (message) => batcher.push(level, message),
     () => batcher.room(),
   );
   await batcher.close();
+  if (failure) {
+    const e = (failure as { error: unknown }).error;
+    if (isAppError(e))
+      throw new AppError(e.code, `${e.message} (${appended} line(s) were appended before.)`, {
+        ...(e.hint ? { hint: e.hint } : {}),
+        ...(e.details ? { details: e.details } : {}),
+      });
+    throw e;
+  }
   return { exit: EXIT.ok, json: { deploymentId: id, appended }, text: '' };
 }
 
@@ -151,7 +213,7 @@ async function deploy(ctx: CliContext): Promise<Outcome> {
     throw usageError(`"deploy ${sub ?? ''}" does not run a command: remove the "--".`);
   const subs: Record<string, { args: 0 | 1; needs?: boolean; options: string[] }> = {
     start: { args: 1, needs: true, options: ['version', 'url', 'snapshot'] },
-    log: { args: 1, needs: true, options: ['level'] },
+    log: { args: 1, needs: true, options: ['level', 'pause-wait'] },
     finish: { args: 1, needs: true, options: ['status', 'summary-file'] },
     list: { args: 1, options: ['status', 'limit'] },
     show: { args: 1, needs: true, options: [] },
@@ -202,6 +264,7 @@ export const deploymentCommands: CliCommand[] = [
       ['deploy start <project>/<env> --version V', 'record a running deployment; prints its id'],
       ['  [--url U] [--snapshot FILE]', 'its URL; its configuration (a JSON file, - for stdin)'],
       ['deploy log <id> [--level L]', 'append the lines of stdin to its log, as they come'],
+      ['  [--pause-wait S]', 'while paused: wait (default 600 s), reading on'],
       ['deploy finish <id> --status S', 'succeeded|failed|cancelled [--summary-file F]'],
       ['deploy list [<project>[/<env>]]', 'newest first [--status S] [--limit N]'],
       ['deploy show <id>', 'a deployment, its summary and its log'],
