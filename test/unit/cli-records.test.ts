@@ -13,10 +13,11 @@ import { BIN } from '../helpers/cli-bin.ts';
 import { REPO_ROOT } from '../helpers/child.ts';
 import { startTestHost } from '../helpers/http.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
-import { cliOnDir } from '../helpers/secrets-util.ts';
+import { cliOnDir, makeKeyFile, useSecretsEnv } from '../helpers/secrets-util.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
+const secretsEnv = useSecretsEnv();
 /** These tests start the real executable several times each: slow on a loaded machine. */
 const SPAWNS_TIMEOUT = 120_000;
 /** A data dir with project shop, environment shop/prod and deployment 1 (running) in it. */
@@ -40,17 +41,22 @@ interface Run {
   stderr: string;
 }
 
-/** `stateward --data-dir DIR <args…>` with `input` on stdin, to its end. */
-function sw(dir: string, args: string[], input = ''): Promise<Run> {
+/**
+ * `stateward --data-dir DIR <args…>` with `input` on stdin, to its end. A broken pipe
+ * (the command stopped reading stdin before its end) fails the run.
+ */
+function sw(dir: string, args: string[], input = '', env = process.env): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--data-dir', dir, ...args], {
       cwd: REPO_ROOT,
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.stdin.on('error', reject);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input);
@@ -357,6 +363,20 @@ describe('deploy start|log|finish|list|show', { timeout: SPAWNS_TIMEOUT }, () =>
     expect(
       query<{ message: string }>(dir, `SELECT message FROM deployment_logs ORDER BY id`),
     ).toEqual([{ message: 'one' }, { message: 'two' }]);
+  });
+
+  it('deploy log that cannot record (secrets locked) still reads its stdin to the end: the writer is not killed; exit 3', async () => {
+    const dir = shopProd.fresh();
+    secretsEnv.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
+    expect(
+      (await cliOnDir(dir, ['secret', 'set', 'shop/prod', 'TOKEN'], 'tok-0123456789')).code,
+    ).toBe(0);
+    const { STATEWARD_KEY_FILE: _key, ...withoutKey } = process.env;
+    const lines = 'a deploy script talking a lot\n'.repeat(100_000);
+    const r = await sw(dir, ['deploy', 'log', '1'], lines, withoutKey);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/SECRETS_LOCKED: .*\(0 line\(s\) were appended before\.\)/);
+    expect(counts(dir).logs).toBe(0);
   });
 
   it('a finished deployment cannot be finished again (INVALID_TRANSITION, exit 2); its status stays', async () => {
