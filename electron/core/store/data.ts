@@ -9,7 +9,7 @@ import { POSTGRES, runPg, runSqlite, SQLITE } from './sql.ts';
 
 export interface DataStore {
   readonly backend: Dialect;
-  /** Run `work` (reads; on PostgreSQL one statement at a time, no transaction). */
+  /** Run `work`, reads only (on PostgreSQL in one read-only snapshot). */
   read<R>(work: (c: Sql) => Query<R>): Promise<R>;
   /** Run `work` in one transaction: all of it commits, or none of it. */
   write<R>(work: (c: Sql) => Query<R>): Promise<R>;
@@ -48,27 +48,35 @@ export interface PgDataOptions {
 export function pgData(pool: pg.Pool, opts: PgDataOptions = {}): DataStore {
   return {
     backend: 'postgres',
-    read: (work) => runPg(pool, work(POSTGRES)),
-    write: async (work) => {
-      const client = await pool.connect();
-      let broken: unknown = undefined;
-      try {
-        await client.query('BEGIN');
-        try {
-          if (opts.beforeWrite) await opts.beforeWrite(client);
-          const result = await runPg(client, work(POSTGRES));
-          await client.query('COMMIT');
-          return result;
-        } catch (e) {
-          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-            broken = rollbackError;
-          });
-          throw e;
-        }
-      } finally {
-        // A connection whose rollback failed is not given back to the pool.
-        client.release(broken as Error | undefined);
-      }
-    },
+    // A read of several statements (a count and its page) sees one snapshot, never
+    // half of another instance's commit (a promote replaces every table at once).
+    read: (work) => inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', work),
+    write: (work) => inTransaction('BEGIN', work, opts.beforeWrite),
   };
+
+  async function inTransaction<R>(
+    begin: string,
+    work: (c: Sql) => Query<R>,
+    before?: (client: pg.PoolClient) => Promise<void>,
+  ): Promise<R> {
+    const client = await pool.connect();
+    let broken: unknown = undefined;
+    try {
+      await client.query(begin);
+      try {
+        if (before) await before(client);
+        const result = await runPg(client, work(POSTGRES));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError;
+        });
+        throw e;
+      }
+    } finally {
+      // A connection whose rollback failed is not given back to the pool.
+      client.release(broken as Error | undefined);
+    }
+  }
 }
