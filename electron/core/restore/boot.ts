@@ -15,6 +15,7 @@ import type { Result } from '../../../shared/errors.ts';
 import { HTTP_INVOKE_PATH, HTTP_READY_PATH, HTTP_TOKEN_HEADER } from '../../../shared/events.ts';
 import type { ReadyBody } from '../../../shared/events.ts';
 import { FILE_MODE, processAlive } from '../fsutil.ts';
+import { BackupWorker, replyOrThrow } from '../backup/engine.ts';
 import { openWritable } from '../store/db.ts';
 import { applyMigrations, planMigrations, readHistory } from '../store/migrate.ts';
 
@@ -666,7 +667,7 @@ async function runBoot(
     await stopRow(child, graceMs, row);
     child = null;
     t = performance.now();
-    const after = recheck(db);
+    const after = await recheck(db);
     const same = JSON.stringify(after.history) === JSON.stringify(before);
     row({
       name: 'Recheck',
@@ -796,15 +797,29 @@ function history(db: string): unknown[] {
   }
 }
 
-function recheck(db: string): { quickCheck: string; history: unknown[] } {
-  const conn = openWritable(db);
+/**
+ * The file the app ran on, checked again: its migration history (a writable open, which
+ * also folds in a WAL a killed app left), then quick_check in a worker thread (long on a
+ * large file; the drill's process, in the desktop app the main process, stays free).
+ */
+async function recheck(db: string): Promise<{ quickCheck: string; history: unknown[] }> {
+  let after: unknown[];
   try {
-    const rows = conn.pragma('quick_check') as { quick_check: string }[];
-    return { quickCheck: rows.map((r) => r.quick_check).join('; '), history: readHistory(conn) };
+    after = history(db);
   } catch (e) {
     return { quickCheck: (e as Error).message, history: [] };
+  }
+  const worker = new BackupWorker();
+  try {
+    const r = replyOrThrow(
+      await worker.request({ type: 'quickCheck', file: db }),
+      'quickCheck-done',
+    );
+    return { quickCheck: r.result, history: after };
+  } catch (e) {
+    return { quickCheck: (e as Error).message, history: after };
   } finally {
-    conn.close();
+    await worker.stop();
   }
 }
 
