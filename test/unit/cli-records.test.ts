@@ -308,6 +308,11 @@ describe('deploy start|log|finish|list|show', { timeout: SPAWNS_TIMEOUT }, () =>
       [['deploy', 'list', '--limit', '0'], /--limit must be a whole number from 1 to 500/],
       [['deploy', 'show', '1', '--level', 'info'], /--level is not an option of "deploy show"/],
       [['deploy', 'start', 'shop/prod', '--version', '1', '--', 'true'], /does not run a command/],
+      [
+        ['deploy', 'run', 'shop/prod', '--version', '1', '--level', 'info', '--', 'true'],
+        /--level is not an option of "deploy run"/,
+      ],
+      [['deploy', 'run'], /"deploy run" needs <project>\/<env>/],
       [['deploy', 'frob'], /Use: deploy start\|log\|finish\|list\|show\|run/],
     ]);
   });

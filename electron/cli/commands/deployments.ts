@@ -2,7 +2,7 @@
 // and CI through the same command registry as the app (validation, audit, pauses).
 import type { DeploymentDetail, DeploymentStatus, LogLevel } from '../../../shared/domain.ts';
 import { DEPLOYMENT_STATUSES, LOG_LEVELS } from '../../../shared/domain.ts';
-import type { CliCommand, CliContext } from '../args.ts';
+import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
 import { idArg, intOption, oneOf, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
@@ -202,41 +202,37 @@ async function list(ctx: CliContext, rec: Recorder, target: string | undefined):
   );
 }
 
+const DEPLOY_OPTIONS: OptionSpec = {
+  version: { type: 'string' },
+  url: { type: 'string' },
+  snapshot: { type: 'string' },
+  level: { type: 'string' },
+  status: { type: 'string' },
+  'summary-file': { type: 'string' },
+  limit: { type: 'string' },
+  'pause-wait': { type: 'string' },
+};
+
 async function deploy(ctx: CliContext): Promise<Outcome> {
   const [sub, arg, ...extra] = ctx.args;
-  if (sub === 'run') {
-    if (!arg || extra.length)
-      throw usageError('Use: deploy run <project>/<env> --version V -- <command…>');
-    return deployRun(ctx, arg);
-  }
-  if (ctx.passthrough !== null)
-    throw usageError(`"deploy ${sub ?? ''}" does not run a command: remove the "--".`);
-  const subs: Record<string, { args: 0 | 1; needs?: boolean; options: string[] }> = {
-    start: { args: 1, needs: true, options: ['version', 'url', 'snapshot'] },
-    log: { args: 1, needs: true, options: ['level', 'pause-wait'] },
-    finish: { args: 1, needs: true, options: ['status', 'summary-file'] },
-    list: { args: 1, options: ['status', 'limit'] },
-    show: { args: 1, needs: true, options: [] },
+  const subs: Record<string, { needs?: string; options: string[] }> = {
+    start: { needs: '<project>/<env>', options: ['version', 'url', 'snapshot'] },
+    log: { needs: 'a deployment id', options: ['level', 'pause-wait'] },
+    finish: { needs: 'a deployment id', options: ['status', 'summary-file'] },
+    list: { options: ['status', 'limit'] },
+    show: { needs: 'a deployment id', options: [] },
+    run: { needs: '<project>/<env>', options: ['version', 'url', 'snapshot', 'pause-wait'] },
   };
   const spec = sub === undefined ? undefined : subs[sub];
   if (!spec) throw usageError('Use: deploy start|log|finish|list|show|run …');
-  if (spec.needs && arg === undefined)
-    throw usageError(
-      `"deploy ${sub}" needs ${sub === 'start' ? '<project>/<env>' : 'a deployment id'}.`,
-    );
+  if (spec.needs && arg === undefined) throw usageError(`"deploy ${sub}" needs ${spec.needs}.`);
   if (extra.length) throw usageError(`Unexpected argument "${extra[0]}".`);
-  for (const o of [
-    'version',
-    'url',
-    'snapshot',
-    'level',
-    'status',
-    'summary-file',
-    'limit',
-    'pause-wait',
-  ])
+  for (const o of Object.keys(DEPLOY_OPTIONS))
     if (ctx.values[o] !== undefined && !spec.options.includes(o))
       throw usageError(`--${o} is not an option of "deploy ${sub}".`);
+  if (sub === 'run') return deployRun(ctx, arg!);
+  if (ctx.passthrough !== null)
+    throw usageError(`"deploy ${sub}" does not run a command: remove the "--".`);
   const id = sub === 'start' || sub === 'list' ? 0 : deploymentId(arg);
   return withRecorder(ctx, async (rec) => {
     await sweepInterrupted(rec);
@@ -276,16 +272,7 @@ deploy run streams the command's output (stdout at level info, stderr at warn) i
 deployment's log and to the terminal, finishes with the status its exit code implies
 (Ctrl-C: cancelled), and stores a diagnostic summary. While automation is paused it
 waits up to --pause-wait seconds (default 600) instead of failing the deploy.`,
-    options: {
-      version: { type: 'string' },
-      url: { type: 'string' },
-      snapshot: { type: 'string' },
-      level: { type: 'string' },
-      status: { type: 'string' },
-      'summary-file': { type: 'string' },
-      limit: { type: 'string' },
-      'pause-wait': { type: 'string' },
-    },
+    options: DEPLOY_OPTIONS,
     args: 'any',
     passthrough: true,
     run: deploy,
