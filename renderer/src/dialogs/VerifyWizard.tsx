@@ -21,6 +21,7 @@ import { formatBytes, formatCount, formatTime, plural } from '../format.ts';
 import { backupTitle } from '../names.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useQuery } from '../hooks/useQuery.ts';
+import { useTeam } from '../components/TeamBanner.tsx';
 import { cannotOpenReason, DRILL_STEPS } from '../restores.ts';
 import { useRevision } from '../stores/data.ts';
 import type { VerifyItem, VerifyStep } from '../stores/verifyWizard.ts';
@@ -153,6 +154,7 @@ function PickStep({ entries, appSchema }: { entries: BackupEntry[]; appSchema: n
         </button>
         <span className="muted small">{formatCount(w.selected.length)} selected</span>
       </div>
+      <TargetChoice />
       <BackupPicker
         legend="Which backups?"
         entries={entries}
@@ -163,6 +165,39 @@ function PickStep({ entries, appSchema }: { entries: BackupEntry[]; appSchema: n
         onChange={w.toggle}
       />
     </div>
+  );
+}
+
+/** Team mode only: drill on this machine (a temporary SQLite copy) or on the team's server. */
+function TargetChoice() {
+  const w = useVerifyWizard();
+  const { team } = useTeam();
+  if (!team) return null;
+  return (
+    <fieldset className="verify-target" data-testid="verify-target">
+      <legend>Where to drill</legend>
+      <label>
+        <input
+          type="radio"
+          name="drill-target"
+          checked={w.target === 'local'}
+          onChange={() => w.setTarget('local')}
+        />{' '}
+        On this machine <span className="muted small">(a temporary local copy)</span>
+      </label>
+      <label>
+        <input
+          type="radio"
+          name="drill-target"
+          checked={w.target === 'server'}
+          onChange={() => w.setTarget('server')}
+        />{' '}
+        On the team server{' '}
+        <span className="muted small">
+          (a scratch schema in {team.database}, checked through the PostgreSQL store, then dropped)
+        </span>
+      </label>
+    </fieldset>
   );
 }
 

@@ -27,6 +27,9 @@ interface VerifyWizardState {
   /** The backups being verified, in order (kept so the reports can name them). */
   queue: BackupEntry[];
   items: Record<string, VerifyItem>;
+  /** Where the drills run: a temporary local copy, or a scratch schema on the team's server (team mode). */
+  target: 'local' | 'server';
+  setTarget(target: 'local' | 'server'): void;
   show(preselect?: string[]): void;
   close(): void;
   toggle(id: string, on: boolean): void;
@@ -41,6 +44,8 @@ export const useVerifyWizard = create<VerifyWizardState>((set, get) => ({
   selected: [],
   queue: [],
   items: {},
+  target: 'local',
+  setTarget: (target) => set({ target }),
   show(preselect = []) {
     if (get().step === 'run') {
       set({ open: true });
@@ -75,7 +80,11 @@ export const useVerifyWizard = create<VerifyWizardState>((set, get) => ({
     for (const entry of chosen) {
       const opId = newOpId();
       set((s) => ({ items: { ...s.items, [entry.id]: { state: 'running', opId } } }));
-      const r = await invoke('restores.verify', { source: { backupId: entry.id }, opId });
+      const r = await invoke('restores.verify', {
+        source: { backupId: entry.id },
+        opId,
+        target: get().target,
+      });
       useProgress.getState().drop(opId);
       const item: VerifyItem = r.ok
         ? { state: 'done', report: r.value }
