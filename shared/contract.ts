@@ -33,7 +33,7 @@ import type {
 import { DEPLOYMENT_STATUSES, ENVIRONMENT_KINDS, LOG_LEVELS } from './domain.ts';
 import { RESTORE_DIFF_CHANGES, RESTORE_DIFF_KINDS } from './domain.ts';
 import { DEPLOYMENT_SKIP_MAX } from './domain.ts';
-import type { PgMoveReport } from './domain.ts';
+import type { PgConnectReport, PgMoveReport } from './domain.ts';
 import type { DeployRun, ResourceStatus, Run } from './domain.ts';
 import { RESOURCE_HEALTH, RUN_STATUSES } from './domain.ts';
 
@@ -594,7 +594,34 @@ export const commands = {
         opId,
       })
       .strict(),
-    result: returns<PgMoveReport & { restartNeeded: boolean }>(),
+    result: returns<PgMoveReport & { restartNeeded: boolean; connected: boolean }>(),
+  },
+
+  /**
+   * Connect this local data dir to a team database (issue 11.1): the same checks
+   * as `stateward postgres connect` (server, version, schema: an empty one is
+   * initialized, Stateward's history checked, someone else's refused with
+   * PG_SCHEMA_FOREIGN), then database.json is written (never the password) and
+   * this process switches to the team database. The URL carries no password: it
+   * comes in `password`, kept in this process's memory only, or wrapped by the
+   * OS keychain when `rememberPassword` (the desktop app; refused without one).
+   */
+  'postgres.connect': {
+    input: z
+      .object({
+        url: z
+          .string()
+          .max(2000)
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+        password: z.string().max(1024).optional(),
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case PostgreSQL name')
+          .optional(),
+        rememberPassword: z.boolean().default(false),
+      })
+      .strict(),
+    result: returns<PgConnectReport>(),
   },
 } as const;
 

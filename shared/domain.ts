@@ -775,3 +775,27 @@ export interface PgMoveReport {
   /** The data dir is bound to the target now (database.json). */
   bound: boolean;
 }
+
+/** The data dir bound to an existing (or empty) team database after checking it (postgres.connect, `postgres connect`). */
+export interface PgConnectReport {
+  /** The target as a URL without any password. */
+  target: string;
+  schema: string;
+  serverVersion: string;
+  /** The binding file written (database.json, never a password). */
+  file: string;
+  /** 'initialized': the schema was empty or absent; 'existing': Stateward's. */
+  schemaState: 'initialized' | 'existing';
+  schemaVersion: number;
+  appSchemaVersion: number;
+  /** Migrations applied now (initializing an empty schema). */
+  applied: string[];
+  /** Migrations the connection applies (after a pre-upgrade backup). */
+  pending: string[];
+  /** The data dir's own SQLite database, kept as it is and no longer used. */
+  localDatabaseKept: boolean;
+  /** This process works on the team database now (no restart needed). */
+  connected: boolean;
+  /** The password is kept wrapped by the OS keychain for later starts. */
+  passwordRemembered: boolean;
+}

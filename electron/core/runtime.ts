@@ -37,6 +37,8 @@ import type pg from 'pg';
 import type { PgTarget } from './pg/connect.ts';
 import { connectionLost, describeTarget, isConnectionLost } from './pg/connect.ts';
 import { resolveBinding, openTeamPool } from './pg/binding.ts';
+import { withRememberedPassword } from './pg/password.ts';
+import type { KeyWrapper } from './secrets/keyring.ts';
 import { advisoryKey, tryXactLockShared, withLock } from './pg/locks.ts';
 import { migratePostgres, planPgMigrations } from './pg/migrate.ts';
 import { createPgBackup } from './pg/backup.ts';
@@ -61,6 +63,11 @@ export interface StartOptions {
   store?: 'open' | 'none';
   /** A postgres:// URL (--database-url): team mode on it, whatever database.json says. */
   databaseUrl?: string | undefined;
+  /**
+   * The OS keychain (the desktop app): the team database's password remembered
+   * with it (keys/pg-password.json) is used when PGPASSWORD and ~/.pgpass supply none.
+   */
+  keychain?: KeyWrapper | null;
   now?: () => number;
 }
 
@@ -115,8 +122,7 @@ export class Runtime {
   readonly transport: Transport;
   readonly events = new EventBus();
   readonly logger: Logger;
-  /** Who audit entries name for actions of this process. */
-  readonly actor: string;
+  private actorName: string;
   readonly lock: DataDirLock | null;
   readonly backups: BackupService;
   readonly restores: RestoreService;
@@ -149,10 +155,7 @@ export class Runtime {
     this.source = opts.source;
     this.transport = opts.transport;
     this.logger = logger;
-    // In team mode many instances share one audit log: it names the OS user and the process too.
-    this.actor = team
-      ? `${opts.transport}:${osUser()}@${os.hostname()}/${process.pid}`
-      : `${opts.transport}@${os.hostname()}`;
+    this.actorName = actorOf(opts.transport, team !== null);
     this.lock = lock;
     this.now = opts.now ?? Date.now;
     this.currentStore = store;
@@ -167,6 +170,11 @@ export class Runtime {
     this.restores = new RestoreService(this);
     this.secrets = new SecretService(this);
     this.backups.drillReports = () => this.restores.drillReports();
+  }
+
+  /** Who audit entries name for actions of this process. */
+  get actor(): string {
+    return this.actorName;
   }
 
   /** The local SQLite database; null while the data dir is refused, during a promote's swap, and in team mode. */
@@ -203,6 +211,66 @@ export class Runtime {
     if (store) this.currentStartup = { state: 'ready' };
   }
 
+  /**
+   * Switch this running runtime from its local SQLite database to the team
+   * database `target` (after a move, or once the data dir is bound to it), as a
+   * start in team mode would open it: the pool (openTeamPool), the schema
+   * brought up to date under its migrate lock (pre-upgrade backup first), the
+   * same start-up bookkeeping. Then the local store is closed, the scheduler,
+   * when it ran, runs again in team mode, and every screen is told to refresh
+   * (secrets keep the keys this machine unlocked: a moved data dir's key is the
+   * team's; another team's key is joined with its recovery key). A password in
+   * `target` stays in this process's memory (the pool's configuration) only.
+   * On a refusal nothing is switched and the pool is closed again.
+   */
+  async connectTeam(target: PgTarget, opts: { scheduler?: boolean } = {}): Promise<TeamConnection> {
+    if (this.currentTeam) {
+      throw new AppError('CONFLICT', 'This Stateward is already connected to a team database.', {
+        hint: 'Restart Stateward to open another one.',
+      });
+    }
+    if (!this.lock) {
+      throw (
+        this.lockError ??
+        new AppError('DATA_DIR_LOCKED', 'This process does not hold the data directory.', {
+          hint: 'Close the other Stateward window or command, restart this one, then try again.',
+        })
+      );
+    }
+    const scheduler = opts.scheduler ?? this.backups.scheduling;
+    let team: TeamConnection | null = null;
+    let preUpgrade: BackupResult | null;
+    try {
+      preUpgrade = await openTeam(
+        target,
+        'app',
+        { transport: this.transport, lockMode: 'app' },
+        this.layout,
+        this.logger,
+        this.now,
+        (t) => (team = t),
+      );
+    } catch (e) {
+      const opened = team as TeamConnection | null;
+      if (opened) await opened.pool.end().catch(() => undefined);
+      throw e;
+    }
+    const connected = team as unknown as TeamConnection;
+    this.backups.stopScheduler();
+    const local = this.currentStore;
+    this.currentStore = null;
+    this.currentTeam = connected;
+    this.currentData = teamData(connected);
+    this.currentStartup = { state: 'ready' };
+    this.actorName = actorOf(this.transport, true);
+    local?.close();
+    await afterTeamStart(this, preUpgrade);
+    if (scheduler) this.backups.startScheduler();
+    this.logger.log('info', `connected to the team database ${describeTarget(target)}`);
+    for (const area of REFRESH_AREAS) this.events.emit('data.changed', { area });
+    return connected;
+  }
+
   close(): void {
     this.backups.stopScheduler();
     this.secrets.lock();
@@ -218,6 +286,26 @@ export class Runtime {
     }
     this.lock?.release();
   }
+}
+
+/** Every list and panel: after a switch to the team database each screen reads again. */
+const REFRESH_AREAS = [
+  'projects',
+  'environments',
+  'deployments',
+  'snapshots',
+  'audit',
+  'backups',
+  'secrets',
+  'runs',
+  'resources',
+] as const;
+
+/** Who audit entries name: in team mode many instances share one log, so the OS user and the process too. */
+function actorOf(transport: Transport, team: boolean): string {
+  return team
+    ? `${transport}:${osUser()}@${os.hostname()}/${process.pid}`
+    : `${transport}@${os.hostname()}`;
 }
 
 const JOURNAL_ROLLED_BACK = 'rolled back a write a crash left unfinished (stateward.db-journal)';
@@ -251,7 +339,7 @@ function preUpgradeFailed(
  */
 async function migrateTeam(
   team: TeamConnection,
-  opts: StartOptions,
+  opts: TeamOpenOptions,
   backupsDir: string,
   logger: Logger,
   now: () => number,
@@ -304,6 +392,82 @@ async function migrateTeam(
     });
   } finally {
     client.release();
+  }
+}
+
+type TeamOpenOptions = Pick<StartOptions, 'transport' | 'lockMode' | 'preUpgradeBackup'>;
+
+/**
+ * Team mode's start: the pool (handed to `opened` at once, so a refused schema
+ * can still be described), then the schema brought up to date (migrateTeam).
+ * Returns the pre-upgrade backup taken, if any.
+ */
+async function openTeam(
+  target: PgTarget,
+  source: string,
+  opts: TeamOpenOptions,
+  layout: DataDirLayout,
+  logger: Logger,
+  now: () => number,
+  opened: (team: TeamConnection) => void,
+): Promise<BackupResult | null> {
+  // Team mode: the data lives in PostgreSQL; the data dir keeps keys, backups, restores and logs.
+  const pool = await openTeamPool(target, { transport: opts.transport, log: logger });
+  const team: TeamConnection = { target, schema: target.schema, ...pool, applied: [] };
+  opened(team);
+  logger.log(
+    'info',
+    `team mode (${source}): ${describeTarget(target)}, PostgreSQL ${pool.serverVersion}`,
+  );
+  const migrated = await migrateTeam(team, opts, layout.backups, logger, now);
+  team.applied = migrated.applied;
+  if (migrated.applied.length > 0)
+    logger.log('info', `applied migrations: ${migrated.applied.join(', ')}`);
+  return migrated.preUpgrade;
+}
+
+/**
+ * What a team-mode start does once the runtime exists: the team's audit log
+ * says who took the pre-upgrade backup, and (owning the data dir) what crashed
+ * backups left in this data dir's backups folder is removed.
+ */
+async function afterTeamStart(rt: Runtime, preUpgrade: BackupResult | null): Promise<void> {
+  const data = rt.data;
+  if (!rt.team || !data) return;
+  if (preUpgrade) {
+    // The team's audit log says who took the pre-upgrade backup (the file is in this data dir).
+    const m = preUpgrade.manifest;
+    try {
+      await data.write((c) =>
+        appendAudit(
+          c,
+          {
+            actor: rt.actor,
+            action: 'backup.created',
+            target: `backup:${m.id}`,
+            detail: {
+              kind: m.kind,
+              compact: m.compact,
+              bytes: m.bytes,
+              sha256: m.sha256,
+              fileName: m.fileName,
+            },
+          },
+          m.createdAt,
+        ),
+      );
+    } catch (e) {
+      rt.logger.log('warn', 'could not record the pre-upgrade backup in the audit log', e);
+    }
+  }
+  if (rt.lock) {
+    // This data dir's own backups folder (the runs in the shared database belong to every instance).
+    const removed = cleanupTemporaries(rt.layout.backups, { ownFolder: true });
+    if (removed.length)
+      rt.logger.log(
+        'warn',
+        `removed ${removed.length} unfinished backup file(s) left by a crash: ${removed.join(', ')}`,
+      );
   }
 }
 
@@ -361,21 +525,15 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
     }
     const bound = resolveBinding(layout.dir, { databaseUrl: opts.databaseUrl });
     if (bound.target) {
-      // Team mode: the data lives in PostgreSQL; the data dir keeps keys, backups, restores and logs.
-      const opened = await openTeamPool(bound.target, {
-        transport: opts.transport,
-        log: logger,
-      });
-      team = { target: bound.target, schema: bound.target.schema, ...opened, applied: [] };
-      logger.log(
-        'info',
-        `team mode (${bound.source}): ${describeTarget(bound.target)}, PostgreSQL ${opened.serverVersion}`,
+      preUpgrade = await openTeam(
+        await withRememberedPassword(layout.keys, opts.keychain ?? null, bound.target),
+        bound.source,
+        opts,
+        layout,
+        logger,
+        now,
+        (t) => (team = t),
       );
-      const migrated = await migrateTeam(team, opts, layout.backups, logger, now);
-      preUpgrade = migrated.preUpgrade;
-      team.applied = migrated.applied;
-      if (migrated.applied.length > 0)
-        logger.log('info', `applied migrations: ${migrated.applied.join(', ')}`);
     } else {
       if (!lock) {
         // Only the lock holder recovers: until then the database in place may be the wrong one, or none.
@@ -459,44 +617,7 @@ export async function startRuntime(opts: StartOptions): Promise<Runtime> {
   rt.recovered.push(...recovered);
   // Only the process that owns the data dir removes what crashed restores left (never failing the start).
   if (lock) rt.restores.cleanupLeftovers();
-  if (rt.team && rt.data) {
-    const data = rt.data;
-    if (preUpgrade) {
-      // The team's audit log says who took the pre-upgrade backup (the file is in this data dir).
-      const m = preUpgrade.manifest;
-      try {
-        await data.write((c) =>
-          appendAudit(
-            c,
-            {
-              actor: rt.actor,
-              action: 'backup.created',
-              target: `backup:${m.id}`,
-              detail: {
-                kind: m.kind,
-                compact: m.compact,
-                bytes: m.bytes,
-                sha256: m.sha256,
-                fileName: m.fileName,
-              },
-            },
-            m.createdAt,
-          ),
-        );
-      } catch (e) {
-        logger.log('warn', 'could not record the pre-upgrade backup in the audit log', e);
-      }
-    }
-    if (lock) {
-      // This data dir's own backups folder (the runs in the shared database belong to every instance).
-      const removed = cleanupTemporaries(layout.backups, { ownFolder: true });
-      if (removed.length)
-        logger.log(
-          'warn',
-          `removed ${removed.length} unfinished backup file(s) left by a crash: ${removed.join(', ')}`,
-        );
-    }
-  }
+  await afterTeamStart(rt, preUpgrade);
   if (store) {
     if (preUpgrade) rt.backups.recordEarlier(preUpgrade);
     if (recovery?.outcome === 'finished') {

@@ -6,7 +6,10 @@ import crypto from 'node:crypto';
 import type { Events } from '../../shared/events.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
+import type { PgTarget } from '../core/pg/connect.ts';
 import { parseDatabaseUrl } from '../core/pg/connect.ts';
+import { bindToPostgres } from '../core/pg/bind.ts';
+import { forgetPgPassword, storeWrappedPgPassword, wrapPgPassword } from '../core/pg/password.ts';
 import type { MoveProgress } from '../core/pg/move.ts';
 import { moveToPostgres } from '../core/pg/move.ts';
 import type { HandlerMap } from './registry.ts';
@@ -71,29 +74,54 @@ export function moveProgressEvent(
   };
 }
 
+/** Only the process that holds the data dir may move or rebind it. */
+function assertHoldsLock(rt: Runtime): void {
+  if (!rt.lock) {
+    throw (
+      rt.lockError ??
+      new AppError('DATA_DIR_LOCKED', 'This process does not hold the data directory.', {
+        hint: 'Close the other Stateward window or command, restart this one, then try again.',
+      })
+    );
+  }
+}
+
+/** The URL typed in the app, with the password from its own field (a password in the URL is refused). */
+function appTarget(url: string, password: string | undefined): PgTarget {
+  const target = parseDatabaseUrl(url, 'flag');
+  if (target.password !== null) {
+    throw new AppError(
+      'BAD_INPUT',
+      'The database URL must not hold the password: type it in the password field.',
+      { details: { field: 'url' } },
+    );
+  }
+  return { ...target, password: password ? password : null };
+}
+
+/**
+ * Switch the running runtime to the team database it was just bound to. A
+ * failure is logged and reported as "not connected" (a restart opens it).
+ */
+async function reconnect(rt: Runtime, target: PgTarget, scheduler: boolean): Promise<boolean> {
+  try {
+    await rt.connectTeam(target, { scheduler });
+    return true;
+  } catch (e) {
+    rt.logger.log('warn', 'could not switch to the team database; a restart opens it', e);
+    return false;
+  }
+}
+
 export const postgresHandlers: HandlerMap = {
   'postgres.copy': async (input, rt) => {
-    if (!rt.lock) {
-      throw (
-        rt.lockError ??
-        new AppError('DATA_DIR_LOCKED', 'This process does not hold the data directory.', {
-          hint: 'Close the other Stateward window or command, restart this one, then try again.',
-        })
-      );
-    }
+    assertHoldsLock(rt);
     if (!rt.store) {
       throw new AppError('STORE_NOT_READY', 'There is no open local database to move.', {
         hint: 'The move copies a data dir that uses its local (SQLite) database.',
       });
     }
-    const target = parseDatabaseUrl(input.url, 'flag');
-    if (target.password !== null) {
-      throw new AppError(
-        'BAD_INPUT',
-        'The database URL must not hold the password: type it in the password field.',
-        { details: { field: 'url' } },
-      );
-    }
+    const target = appTarget(input.url, input.password);
     if (moving.has(rt)) {
       throw new AppError('CONFLICT', 'A move to PostgreSQL is already running.', {
         hint: 'Wait for it to finish.',
@@ -105,24 +133,84 @@ export const postgresHandlers: HandlerMap = {
     try {
       const report = await moveToPostgres({
         dataDir: rt.layout.dir,
-        target: { ...target, password: input.password ? input.password : null },
+        target,
         execute: input.execute,
-        lock: rt.lock,
+        lock: rt.lock!,
         transport: rt.transport === 'electron' ? 'electron' : 'http',
         log: rt.logger,
         onProgress: (p) => rt.events.emit('progress', moveProgressEvent(opId, p, input.execute)),
       });
+      let connected = false;
       if (report.bound) {
         // The local file is not live any more: no write (nor scheduled backup) may land in it.
+        const scheduler = rt.backups.scheduling;
         rt.backups.stopScheduler();
-        const store = rt.store;
-        rt.setStore(null);
-        store?.close();
+        // This process goes on with the team database (the password typed stays in its memory).
+        connected = await reconnect(rt, target, scheduler);
+        if (!connected) {
+          const store = rt.store;
+          rt.setStore(null);
+          store?.close();
+        }
       }
-      return { ...report, restartNeeded: report.bound };
+      return { ...report, restartNeeded: report.bound && !connected, connected };
     } finally {
       moving.delete(rt);
       executing.delete(rt);
     }
+  },
+
+  'postgres.connect': async (input, rt) => {
+    assertHoldsLock(rt);
+    if (rt.team) {
+      throw new AppError(
+        'CONFLICT',
+        'This data directory is connected to a team database already.',
+        {
+          hint: 'Connect a data directory that uses its local database.',
+        },
+      );
+    }
+    let target = appTarget(input.url, input.password);
+    if (input.schema !== undefined) target = { ...target, schema: input.schema };
+    // Wrapped before anything is written: without a keychain nothing is bound.
+    const wrapped =
+      input.rememberPassword && target.password !== null
+        ? await wrapPgPassword(rt.secrets.keychainWrapper, target, target.password)
+        : null;
+    if (input.rememberPassword && target.password === null) {
+      throw new AppError('BAD_INPUT', 'Type the password to remember.', {
+        details: { field: 'password' },
+      });
+    }
+    const bound = await bindToPostgres(rt.layout.dir, target, {
+      transport: rt.transport,
+      log: rt.logger,
+    });
+    if (wrapped !== null) storeWrappedPgPassword(rt.layout.keys, wrapped);
+    // A password remembered for an earlier binding is not this one's.
+    else forgetPgPassword(rt.layout.keys);
+    const scheduler = rt.backups.scheduling;
+    const connected = await reconnect(rt, target, scheduler);
+    if (!connected) {
+      rt.backups.stopScheduler();
+      const store = rt.store;
+      rt.setStore(null);
+      store?.close();
+    }
+    return {
+      target: bound.target,
+      schema: target.schema,
+      serverVersion: bound.serverVersion,
+      file: bound.file,
+      schemaState: bound.schemaState,
+      schemaVersion: bound.schemaVersion,
+      appSchemaVersion: bound.appSchemaVersion,
+      applied: bound.applied,
+      pending: bound.pending,
+      localDatabaseKept: bound.localDatabaseKept,
+      connected,
+      passwordRemembered: wrapped !== null,
+    };
   },
 };

@@ -112,6 +112,8 @@ async function start(): Promise<void> {
     transport: 'electron',
     lockMode: 'app',
     databaseUrl: databaseUrlFlag(process.argv),
+    // A team database's password remembered with the OS keychain (Connect to a team database).
+    keychain: osKeychain,
   });
   if (rt.startup.state === 'refused') {
     rt.logger.log('warn', `data directory refused: ${rt.startup.code}: ${rt.startup.message}`);

@@ -69,6 +69,7 @@ export const VALID_INPUTS: { [N in CommandName]: CommandInput<N> } = {
   'dialog.openFolder': {},
   'demo.seed': { projects: 1, deployments: 1 },
   'postgres.copy': { url: 'postgres://stateward@127.0.0.1:1/stateward' },
+  'postgres.connect': { url: 'postgres://stateward@127.0.0.1:1/stateward' },
   'automation.pause': { reason: 'upgrade' },
   'automation.resume': {},
   'automation.status': {},

@@ -11,7 +11,7 @@ import { readBinding } from '../../electron/core/pg/binding.ts';
 import type { Events } from '../../shared/events.ts';
 import type { PgMoveReport } from '../../shared/domain.ts';
 import { onlyJson, postgresCopyCli } from '../helpers/cli.ts';
-import { pgSkipReason, pgTargetState, usePgDatabase } from '../helpers/pg.ts';
+import { pgSkipReason, pgTargetState, usePgDatabase, withClient } from '../helpers/pg.ts';
 import { call, callError } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { sha256File } from '../helpers/store.ts';
@@ -78,7 +78,7 @@ describe.skipIf(skip)('postgres.copy in the app', { timeout: 60_000 }, () => {
     await call(reg, 'projects.create', { name: 'after-the-dry-run' });
   });
 
-  it('the move: writes refused while it runs (MOVE_IN_PROGRESS); pre-move backup, bound, restartNeeded; afterwards no write reaches the local file', async () => {
+  it('the move: writes refused while it runs (MOVE_IN_PROGRESS); pre-move backup, bound, and the running app switched to PostgreSQL: commands read and write the team database, the local file stays untouched', async () => {
     const { dir, rt, reg, progress } = await app();
     const { url, password } = target('appmove');
     const opId = crypto.randomUUID();
@@ -89,13 +89,14 @@ describe.skipIf(skip)('postgres.copy in the app', { timeout: 60_000 }, () => {
           during = reg.dispatch('projects.create', { name: 'during-the-move' });
       }),
     );
-    const r = await call<PgMoveReport & { restartNeeded: boolean }>(reg, 'postgres.copy', {
-      url,
-      password,
-      execute: true,
-      opId,
-    });
-    expect(r).toMatchObject({ executed: true, bound: true, restartNeeded: true });
+    const changed = new Set<string>();
+    world.defer(rt.events.on('data.changed', (e) => changed.add(e.area)));
+    const r = await call<PgMoveReport & { restartNeeded: boolean; connected: boolean }>(
+      reg,
+      'postgres.copy',
+      { url, password, execute: true, opId },
+    );
+    expect(r).toMatchObject({ executed: true, bound: true, restartNeeded: false, connected: true });
     const refused = await during!;
     expect(refused.ok ? 'ok' : refused.error.code).toBe('MOVE_IN_PROGRESS');
     expect(r.preMoveBackup?.fileName).toMatch(/-pre-move-/);
@@ -103,12 +104,24 @@ describe.skipIf(skip)('postgres.copy in the app', { timeout: 60_000 }, () => {
     const phases = progress.filter((p) => p.opId === opId).map((p) => p.phase);
     expect(phases).toContain('backup');
 
+    // The same runtime works on the team database now: no restart.
     expect(rt.store).toBeNull();
+    expect(rt.team?.schema).toBe('appmove');
+    expect(rt.data?.backend).toBe('postgres');
+    expect(rt.startup.state).toBe('ready');
+    // Every open screen is told to read again (the team banner, the lists).
+    expect([...changed]).toEqual(expect.arrayContaining(['projects', 'backups', 'audit']));
     const file = path.join(dir, 'stateward.db');
     const before = sha256File(file);
-    expect((await callError(reg, 'projects.create', { name: 'lost?' })).code).toBe(
-      'STORE_NOT_READY',
-    );
+    const created = await call<{ id: number }>(reg, 'projects.create', { name: 'after-the-move' });
+    const listed = await call<{ items: { name: string }[] }>(reg, 'projects.list', {});
+    expect(listed.items.map((p) => p.name)).toContain('after-the-move');
+    const team = await call<{ schema: string } | null>(reg, 'app.team', {});
+    expect(team?.schema).toBe('appmove');
+    await withClient(db.url(), async (c) => {
+      const row = await c.query('SELECT name FROM appmove.projects WHERE id = $1', [created.id]);
+      expect(row.rows).toEqual([{ name: 'after-the-move' }]);
+    });
     expect(sha256File(file)).toBe(before);
   });
 

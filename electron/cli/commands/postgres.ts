@@ -4,24 +4,14 @@
 //   status                    the team database: server, sizes, instances, migrations
 //   copy --to URL [--execute] the one-time move into PostgreSQL (postgres-copy.ts)
 // Each subcommand is one exported function; the `postgres` command word dispatches.
-import fs from 'node:fs';
 import { AppError } from '../../../shared/errors.ts';
 import type { TeamStatus } from '../../../shared/domain.ts';
-import type { Binding } from '../../core/pg/binding.ts';
-import {
-  bindingFromTarget,
-  bindingPath,
-  resolveBinding,
-  writeBinding,
-} from '../../core/pg/binding.ts';
+import { resolveBinding } from '../../core/pg/binding.ts';
+import type { BindResult } from '../../core/pg/bind.ts';
+import { APP_SCHEMA_VERSION as APP_SCHEMA, bindToPostgres } from '../../core/pg/bind.ts';
 import type { PgTarget } from '../../core/pg/connect.ts';
-import {
-  connectPostgres,
-  describeTarget,
-  parseDatabaseUrl,
-  SCHEMA_NAME,
-} from '../../core/pg/connect.ts';
-import { migratePostgres, planPgMigrations } from '../../core/pg/migrate.ts';
+import { connectPostgres, parseDatabaseUrl, SCHEMA_NAME } from '../../core/pg/connect.ts';
+import { planPgMigrations } from '../../core/pg/migrate.ts';
 import { DataDirLock } from '../../core/lock.ts';
 import { fileLogger } from '../../core/log.ts';
 import type { ResolvedDataDir } from '../../core/paths.ts';
@@ -42,8 +32,6 @@ import {
   POSTGRES_COPY_USAGE,
   postgresCopy,
 } from './postgres-copy.ts';
-
-const APP_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /** The options each subcommand takes (any other option of `postgres` is a usage error there). */
 const OWN_OPTIONS: Record<string, readonly string[]> = {
@@ -70,33 +58,13 @@ function targetOf(url: string, schema: unknown): PgTarget {
   return { ...target, schema };
 }
 
-export interface ConnectResult {
-  dataDir: string;
-  file: string;
-  binding: Binding;
-  target: string;
-  serverVersion: string;
-  /** What the schema was: 'initialized' (it was empty or absent), 'existing' (Stateward's). */
-  schemaState: 'initialized' | 'existing';
-  schemaVersion: number;
-  appSchemaVersion: number;
-  /** Migrations applied now (initializing an empty schema). */
-  applied: string[];
-  /** Migrations the next start applies (after a pre-upgrade backup). */
-  pending: string[];
-  /** A password given in the URL is used for this check only, never stored. */
-  passwordNotStored: boolean;
-  /** The data dir's own SQLite database, left as it is (not copied: that is `postgres copy`). */
-  localDatabaseKept: boolean;
-}
+export type ConnectResult = BindResult;
 
 /**
  * `postgres connect URL [--schema S]`: check the server and the schema, then
- * bind this data dir to it. An empty (or absent) schema is initialized; a
- * Stateward schema's history is checked (a newer version's, an out-of-sync or
- * edited one is refused); someone else's tables are PG_SCHEMA_FOREIGN. Nothing
- * is written to the data dir unless every check passed. Holds the data-dir lock
- * so the binding never changes under a running app.
+ * bind this data dir to it (core/pg/bind.ts, the same checks as the app's
+ * "Connect to a team database"). Holds the data-dir lock so the binding never
+ * changes under a running app.
  */
 export async function postgresConnect(ctx: CliContext): Promise<Outcome> {
   const url = ctx.args[1];
@@ -108,37 +76,10 @@ export async function postgresConnect(ctx: CliContext): Promise<Outcome> {
   ensureOwnerDir(layout.dir);
   const lock = DataDirLock.acquire(layout.lock, 'cli-postgres-connect');
   try {
-    const log = fileLogger(layout.logs);
-    const conn = await connectPostgres(target, { transport: 'cli', log });
-    let result: ConnectResult;
-    try {
-      const plan = await planPgMigrations(conn.client, target.schema, MIGRATIONS, target.database);
-      let applied: string[] = [];
-      let schemaVersion = plan.current;
-      if (plan.fresh) {
-        const r = await migratePostgres(conn.client, { schema: target.schema, log });
-        applied = r.applied;
-        schemaVersion = APP_SCHEMA;
-      }
-      const binding = bindingFromTarget(target);
-      writeBinding(layout.dir, binding);
-      result = {
-        dataDir: layout.dir,
-        file: bindingPath(layout.dir),
-        binding,
-        target: describeTarget(target),
-        serverVersion: conn.serverVersion,
-        schemaState: plan.fresh ? 'initialized' : 'existing',
-        schemaVersion,
-        appSchemaVersion: APP_SCHEMA,
-        applied,
-        pending: plan.fresh ? [] : plan.pending.map((m) => m.name),
-        passwordNotStored: target.password !== null,
-        localDatabaseKept: fs.existsSync(layout.db),
-      };
-    } finally {
-      await conn.client.end().catch(() => undefined);
-    }
+    const result = await bindToPostgres(layout.dir, target, {
+      transport: 'cli',
+      log: fileLogger(layout.logs),
+    });
     return { exit: EXIT.ok, json: result, text: connectText(result) };
   } finally {
     lock.release();

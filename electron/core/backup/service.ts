@@ -654,6 +654,11 @@ export class BackupService {
     this.timer.unref();
   }
 
+  /** Whether the scheduler runs in this process. */
+  get scheduling(): boolean {
+    return this.timer !== null;
+  }
+
   stopScheduler(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

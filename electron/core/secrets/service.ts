@@ -248,6 +248,11 @@ export class SecretService {
     this.keychain = k;
   }
 
+  /** The OS keychain the shell handed in (null: the CLI, the host, a browser). */
+  get keychainWrapper(): KeyWrapper | null {
+    return this.keychain;
+  }
+
   private keyFile(): { fingerprint: string; kek: Buffer } | null {
     const file = process.env.STATEWARD_KEY_FILE;
     if (!file) return null;
