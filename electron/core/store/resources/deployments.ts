@@ -218,16 +218,29 @@ function* keysOf(
         const envV = envs.map((e) => (e === null ? null : v[k++]));
         const st = status !== undefined ? v[k++] : undefined;
         const key = from !== null ? { s: v[k++], i: v[k++] } : null;
+        const [lim, off] = [v[k++], v[k++]];
+        // PostgreSQL (before 17) reads a UNION ALL under ORDER BY whole and sorts it (no
+        // Merge Append): there each arm reads its own first rows in order, at most a page
+        // and the skip, from its index. SQLite merges the ordered arms by itself.
+        const armOf = (e: unknown) =>
+          c.dialect === 'postgres' && envV.length > 1
+            ? (c.k
+                .selectFrom(
+                  arm(e, st, key)
+                    .orderBy('started_at', order)
+                    .orderBy('id', order)
+                    .limit(sql<number>`${lim}::bigint + ${off}::bigint`)
+                    .as('arm'),
+                )
+                .selectAll() as unknown as ReturnType<typeof arm>)
+            : arm(e, st, key);
         return envV
           .slice(1)
-          .reduce<ReturnType<typeof arm>>(
-            (q, e) => q.unionAll(arm(e, st, key)),
-            arm(envV[0], st, key),
-          )
+          .reduce<ReturnType<typeof arm>>((q, e) => q.unionAll(armOf(e)), armOf(envV[0]))
           .orderBy('s', order)
           .orderBy('i', order)
-          .limit(v[k++] as number)
-          .offset(v[k++] as number);
+          .limit(lim as number)
+          .offset(off as number);
       }),
     );
   };
