@@ -75,7 +75,9 @@ export async function pgPagingBench(opts: PagingOptions): Promise<string> {
         const e = envs.rows[0]!;
         if (e.lo !== 1 || e.hi !== e.n || e.n !== PROJECTS * ENVS.length)
           throw new Error(`the paging bench needs a fresh schema (environments ${e.lo}..${e.hi})`);
-        const version = await team.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+        const version = await team.pool.query<{ v: string }>(
+          "SELECT current_setting('server_version') AS v",
+        );
         log(
           `pg-paging: seeded ${opts.rows.toLocaleString('en')} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s (PostgreSQL ${version.rows[0]!.v})`,
         );
