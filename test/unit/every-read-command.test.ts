@@ -96,6 +96,25 @@ describe.each(['sqlite', 'postgres'] as const)('every read command on %s', (back
       items: [{ change: 'removed', kind: 'project', name: 'after-backup' }],
     });
 
+    // The comparison puts the live side (the team database in team mode) beside the copy.
+    const compared = await value<{
+      schemaVersion: { live: number | null; copy: number };
+      tables: { table: string; live: number | null; copy: number }[];
+      newestDeployment: { live: unknown; copy: unknown };
+    }>('restores.compare', { restoreId });
+    expect(compared.schemaVersion.live).toBe(compared.schemaVersion.copy);
+    expect(compared.tables.find((t) => t.table === 'projects')).toEqual({
+      table: 'projects',
+      live: 3,
+      copy: 2,
+    });
+    expect(compared.tables.find((t) => t.table === 'deployments')).toEqual({
+      table: 'deployments',
+      live: 30,
+      copy: 30,
+    });
+    expect(compared.newestDeployment.live).toEqual(compared.newestDeployment.copy);
+
     // The counts app.status reports are the seeded ones on either backend.
     const status = await value<{ counts: Record<string, number>; empty: boolean }>(
       'app.status',

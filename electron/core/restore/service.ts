@@ -24,11 +24,13 @@ import { ensureOwnerDir, fsyncDir, listDir, writeFileAtomic } from '../fsutil.ts
 import type { ReadableDB } from '../store/db.ts';
 import { openReadOnly, openWritable } from '../store/db.ts';
 import { openStore } from '../store/store.ts';
-import { countRows } from '../store/introspect.ts';
+import { sqliteData } from '../store/data.ts';
 import { readHistory } from '../store/migrate.ts';
 import { appendAudit } from '../store/resources/audit.ts';
 import { newestDeployment } from '../store/resources/deployments.ts';
-import { runSqlite, SQLITE } from '../store/sql.ts';
+import type { Query, Sql } from '../store/sql.ts';
+import { raw, row, runSqlite, SQLITE, tableExists } from '../store/sql.ts';
+import { sql } from 'kysely';
 import { keepPause, pauseText } from '../store/resources/automation.ts';
 import { createBackup } from '../backup/engine.ts';
 import { faultPoint } from '../fault.ts';
@@ -644,45 +646,21 @@ export class RestoreService {
     return this.rt.secrets.resolveAll(this.previewDb(id));
   }
 
-  compare(id: string): Comparison {
+  /** The copy beside the live data (the local database, or in team mode the team database). */
+  async compare(id: string): Promise<Comparison> {
     const copy = this.previewDb(id);
-    const live = this.rt.store?.db ?? null;
-    const tables = [
-      'projects',
-      'environments',
-      'config_snapshots',
-      'deployments',
-      'deployment_logs',
-      'runs',
-      'resource_status',
-      'audit_log',
-      'metrics',
-    ];
-    const count = countRows;
-    const newest = (db: ReadableDB) => {
-      const d = runSqlite(db, newestDeployment(SQLITE));
-      return d
-        ? {
-            id: d.id,
-            version: d.version,
-            status: d.status,
-            startedAt: d.startedAt,
-            project: `${d.projectName}/${d.environmentName}`,
-          }
-        : null;
-    };
+    const live = this.rt.store ? sqliteData(this.rt.store.db) : this.rt.team ? this.rt.data : null;
+    const liveSide = live ? await live.read(comparedSide) : null;
+    const copySide = runSqlite(copy, comparedSide(SQLITE));
     return {
       restoreId: id,
-      schemaVersion: {
-        live: live ? (live.pragma('user_version', { simple: true }) as number) : null,
-        copy: copy.pragma('user_version', { simple: true }) as number,
-      },
-      tables: tables.map((t) => ({
+      schemaVersion: { live: liveSide?.schemaVersion ?? null, copy: copySide.schemaVersion },
+      tables: COMPARED_TABLES.map((t, i) => ({
         table: t,
-        live: live ? count(live, t) : null,
-        copy: count(copy, t) ?? 0,
+        live: liveSide ? liveSide.counts[i]! : null,
+        copy: copySide.counts[i] ?? 0,
       })),
-      newestDeployment: { live: live ? newest(live) : null, copy: newest(copy) },
+      newestDeployment: { live: liveSide?.newest ?? null, copy: copySide.newest },
     };
   }
 
@@ -1182,4 +1160,58 @@ ${probes}
 ${r.warnings.length ? `<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
 <p>Sign-off: ______________________ &nbsp; Date: __________</p></body></html>
 `;
+}
+
+const COMPARED_TABLES = [
+  'projects',
+  'environments',
+  'config_snapshots',
+  'deployments',
+  'deployment_logs',
+  'runs',
+  'resource_status',
+  'audit_log',
+  'metrics',
+] as const;
+
+type ComparedSide = {
+  schemaVersion: number;
+  /** Rows per COMPARED_TABLES entry (null: the table does not exist there). */
+  counts: (number | null)[];
+  newest: Comparison['newestDeployment']['copy'];
+};
+
+/** One side of a comparison, on either dialect (SQLite: user_version; PostgreSQL: its history). */
+function* comparedSide(c: Sql): Query<ComparedSide> {
+  const version = yield* row(
+    raw<{ v: number | null }>(
+      c,
+      c.dialect === 'sqlite'
+        ? sql`SELECT user_version AS v FROM pragma_user_version`
+        : sql`SELECT max(version) AS v FROM schema_migrations`,
+    ),
+  );
+  const counts: (number | null)[] = [];
+  for (const t of COMPARED_TABLES) {
+    if (!(yield* tableExists(c, t))) {
+      counts.push(null);
+      continue;
+    }
+    const n = yield* row(raw<{ n: number }>(c, sql`SELECT count(*) AS n FROM ${sql.table(t)}`));
+    counts.push(Number(n?.n ?? 0));
+  }
+  const d = yield* newestDeployment(c);
+  return {
+    schemaVersion: Number(version?.v ?? 0),
+    counts,
+    newest: d
+      ? {
+          id: d.id,
+          version: d.version,
+          status: d.status,
+          startedAt: d.startedAt,
+          project: `${d.projectName}/${d.environmentName}`,
+        }
+      : null,
+  };
 }
