@@ -24,7 +24,12 @@ export function sqliteData(db: ReadableDB): DataStore & {
   readSync<R>(work: (c: Sql) => Query<R>): R;
   writeSync<R>(work: (c: Sql) => Query<R>): R;
 } {
-  const readSync = <R>(work: (c: Sql) => Query<R>): R => runSqlite(db, work(SQLITE));
+  // A read of several statements (a count and its page) in one read transaction: a
+  // commit by another process in between is seen by all of them or by none.
+  const readSync = <R>(work: (c: Sql) => Query<R>): R =>
+    db.inTransaction
+      ? runSqlite(db, work(SQLITE))
+      : db.transaction(() => runSqlite(db, work(SQLITE))).deferred();
   const writeSync = <R>(work: (c: Sql) => Query<R>): R =>
     db.transaction(() => runSqlite(db, work(SQLITE)))();
   return {
