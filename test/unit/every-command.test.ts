@@ -1,9 +1,11 @@
-// Every read command of the contract answers on either backend (issue 11.2: "all
+// Every command of the contract answers on either backend (issue 11.2: "all
 // commands, the CLI, the host and the app work unchanged"): a runtime on SQLite and
 // one in team mode are seeded with demo data through the registry the HTTP host
-// builds, then each of READ_ONLY_COMMANDS is dispatched with a valid minimal input.
-// None may fail (INTERNAL: a bug; STORE_NOT_READY: a command that looks only at the
-// local SQLite file), but for the app's native dialogs, which the host refuses as such.
+// builds, then each of READ_ONLY_COMMANDS is dispatched with a valid minimal input,
+// and the write commands in an order that makes each meaningful. None may fail
+// (INTERNAL: a bug; STORE_NOT_READY: a command that looks only at the local SQLite
+// file), but for the app's native dialogs, which the host refuses as such.
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { CommandName } from '../../shared/contract.ts';
 import { READ_ONLY_COMMANDS } from '../../shared/contract.ts';
@@ -14,7 +16,7 @@ import { useWorld } from '../helpers/world.ts';
 const world = useWorld();
 const skip = pgSkipReason();
 
-describe.each(['sqlite', 'postgres'] as const)('every read command on %s', (backend) => {
+describe.each(['sqlite', 'postgres'] as const)('every command on %s', (backend) => {
   if (backend === 'postgres' && skip !== null) {
     it.skip(`needs PostgreSQL: ${skip}`, () => {});
     return;
@@ -125,4 +127,77 @@ describe.each(['sqlite', 'postgres'] as const)('every read command on %s', (back
       empty: false,
     });
   });
+  it('every write command of the contract answers in order, none with INTERNAL or STORE_NOT_READY', async () => {
+    const rt = await startTestRuntime(world, world.dir(), pg ? { databaseUrl: pg.url() } : {});
+    const registry = testRegistry(rt);
+    const refused: string[] = [];
+    const seen = new Set<CommandName>();
+    const call = async <T>(name: CommandName, input: unknown): Promise<T> => {
+      seen.add(name);
+      const r = await registry.dispatch(name, input as never);
+      if (!r.ok) {
+        refused.push(`${name}: ${r.error.code} ${r.error.message}`);
+        return undefined as T;
+      }
+      return r.value as T;
+    };
+    const project = await call<{ id: number }>('projects.create', { name: 'writes' });
+    await call('projects.update', { id: project.id, description: 'every write' });
+    const env = await call<{ id: number }>('environments.create', {
+      projectId: project.id,
+      name: 'prod',
+      kind: 'production',
+    });
+    const environmentId = env.id;
+    await call('environments.update', { id: environmentId, description: 'live' });
+    await call('snapshots.create', { environmentId, content: { image: 'app:1' } });
+    const d = await call<{ id: number }>('deployments.create', { environmentId, version: '1.0' });
+    await call('deployments.setStatus', { id: d.id, status: 'running' });
+    await call('deployments.appendLog', { id: d.id, message: 'started' });
+    await call('deployments.appendLogs', { id: d.id, lines: [{ message: 'healthy' }] });
+    const run = await call<{ runId: number }>('deployments.runStart', {
+      environmentId,
+      version: '2.0',
+      pid: process.pid,
+      host: os.hostname(),
+    });
+    await call('deployments.runFinish', { runId: run.runId, status: 'succeeded' });
+    await call('deployments.sweepInterrupted', {});
+    const r = await call<{ id: number }>('runs.start', { kind: 'ci.tests' });
+    await call('runs.finish', { id: r.id, status: 'succeeded' });
+    await call('resources.set', { environmentId, resource: 'web', status: 'ok' });
+    await call('backups.updateSettings', { onlyIfChanged: true });
+    await call('automation.pause', { reason: 'every write' });
+    await call('automation.resume', {});
+
+    const passphrase = 'correct horse battery';
+    const setup = await call<{ keyId: string }>('secrets.setup', { passphrase });
+    const secret = await call<{ id: string }>('secrets.set', {
+      environmentId,
+      name: 'API_TOKEN',
+      value: 'tok-1',
+    });
+    expect(await call('secrets.reveal', { id: secret.id })).toEqual({ value: 'tok-1' });
+    await call('secrets.lock', {});
+    await call('secrets.unlock', { passphrase });
+    await call('secrets.acknowledgeRecoveryKey', { keyId: setup.keyId });
+    const rotated = await call<{ keyId: string }>('secrets.rotate', { passphrase });
+    await call('secrets.acknowledgeRecoveryKey', { keyId: rotated.keyId });
+    await call('secrets.unset', { environmentId, name: 'API_TOKEN' });
+
+    const entry = await call<{ id: string }>('backups.create', { compact: true });
+    const staged = await call<{ restoreId: string }>('restores.preflight', {
+      source: { backupId: entry.id },
+    });
+    await call('restores.drill', { restoreId: staged.restoreId });
+    await call('restores.promote', { restoreId: staged.restoreId, confirm: true });
+    const other = await call<{ restoreId: string }>('restores.preflight', {
+      source: { backupId: entry.id },
+    });
+    await call('restores.discard', { restoreId: other.restoreId });
+    expect(refused).toEqual([]);
+    // The promoted state is the backup's: the project is there, written before it.
+    expect(await call('projects.get', { id: project.id })).toMatchObject({ name: 'writes' });
+    expect(seen.size).toBeGreaterThan(30);
+  }, 120_000);
 });
