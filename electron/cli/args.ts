@@ -150,3 +150,15 @@ export function idArg(arg: string | undefined, what: string): number {
     throw usageError(`"${arg ?? ''}" is not ${what}.`);
   return n;
 }
+
+/** Of a command's own options (`own`), those a subcommand does not take are refused. */
+export function onlyOptions(
+  ctx: CliContext,
+  label: string,
+  own: OptionSpec,
+  allowed: readonly string[],
+): void {
+  for (const o of Object.keys(own))
+    if (ctx.values[o] !== undefined && !allowed.includes(o))
+      throw usageError(`--${o} is not an option of "${label}".`);
+}

@@ -177,6 +177,11 @@ describe('project and env', { timeout: SPAWNS_TIMEOUT }, () => {
       [['project', 'add', 'x'.repeat(121)], /BAD_INPUT: Invalid name: must be at most 120/],
       [['project', 'show', 'nope'], /NOT_FOUND: There is no project nope/],
       [['project', 'frob'], /Use: project add\|list\|show/],
+      [
+        ['project', 'list', '--description', 'x'],
+        /--description is not an option of "project list"/,
+      ],
+      [['env', 'list', 'shop', '--kind', 'production'], /--kind is not an option of "env list"/],
       [['env', 'add', 'shop'], /"shop" is not <project>\/<environment>/],
       [['env', 'add', 'nope/prod'], /NOT_FOUND/],
       [['env', 'add', 'shop/qa', '--kind', 'moon'], /--kind must be one of/],
@@ -435,6 +440,14 @@ describe('run and resource', { timeout: SPAWNS_TIMEOUT }, () => {
         /INVALID_TRANSITION: Run \d+ is already failed/,
       ],
       [['run', 'show', 'x'], /"x" is not a run id/],
+      [
+        ['run', 'start', '--kind', 'ci', '--status', 'failed'],
+        /--status is not an option of "run start"/,
+      ],
+      [
+        ['resource', 'list', 'shop/prod', '--status', 'ok'],
+        /--status is not an option of "resource list"/,
+      ],
     ]);
   });
 

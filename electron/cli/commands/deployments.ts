@@ -3,7 +3,7 @@
 import type { DeploymentDetail, DeploymentStatus, LogLevel } from '../../../shared/domain.ts';
 import { DEPLOYMENT_STATUSES, LOG_LEVELS } from '../../../shared/domain.ts';
 import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
-import { idArg, intOption, oneOf, usageError } from '../args.ts';
+import { idArg, intOption, oneOf, onlyOptions, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { Recorder } from '../open.ts';
@@ -227,9 +227,7 @@ async function deploy(ctx: CliContext): Promise<Outcome> {
   if (!spec) throw usageError('Use: deploy start|log|finish|list|show|run …');
   if (spec.needs && arg === undefined) throw usageError(`"deploy ${sub}" needs ${spec.needs}.`);
   if (extra.length) throw usageError(`Unexpected argument "${extra[0]}".`);
-  for (const o of Object.keys(DEPLOY_OPTIONS))
-    if (ctx.values[o] !== undefined && !spec.options.includes(o))
-      throw usageError(`--${o} is not an option of "deploy ${sub}".`);
+  onlyOptions(ctx, `deploy ${sub}`, DEPLOY_OPTIONS, spec.options);
   if (sub === 'run') return deployRun(ctx, arg!);
   if (ctx.passthrough !== null)
     throw usageError(`"deploy ${sub}" does not run a command: remove the "--".`);

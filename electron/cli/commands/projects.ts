@@ -3,8 +3,8 @@
 import type { Environment, Project } from '../../../shared/domain.ts';
 import { ENVIRONMENT_KINDS } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
-import type { CliCommand, CliContext } from '../args.ts';
-import { intOption, oneOf, usageError } from '../args.ts';
+import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
+import { intOption, oneOf, onlyOptions, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import type { Recorder } from '../open.ts';
 import { openRecorder } from '../open.ts';
@@ -84,8 +84,24 @@ function projectRow(p: Project) {
   return [p.name, p.environmentCount, p.deploymentCount, isoTime(p.lastDeploymentAt)] as const;
 }
 
+const PROJECT_OPTIONS: OptionSpec = {
+  description: { type: 'string' },
+  'description-file': { type: 'string' },
+  query: { type: 'string' },
+  limit: { type: 'string' },
+};
+const ENV_OPTIONS: OptionSpec = {
+  kind: { type: 'string' },
+  description: { type: 'string' },
+  'description-file': { type: 'string' },
+};
+const DESCRIBED = ['description', 'description-file'];
+
 async function project(ctx: CliContext): Promise<Outcome> {
   const [sub, arg, ...extra] = ctx.args;
+  const allowed = { add: DESCRIBED, list: ['query', 'limit'], show: [] }[sub ?? ''];
+  if (!allowed || !sub) throw usageError('Use: project add|list|show …');
+  onlyOptions(ctx, `project ${sub}`, PROJECT_OPTIONS, allowed);
   if (sub === 'add') {
     if (!arg || extra.length) throw usageError('Use: project add NAME [--description D]');
     const description = await descriptionOf(ctx);
@@ -128,6 +144,9 @@ async function project(ctx: CliContext): Promise<Outcome> {
 
 async function env(ctx: CliContext): Promise<Outcome> {
   const [sub, arg, ...extra] = ctx.args;
+  const allowed = { add: ['kind', ...DESCRIBED], list: [] }[sub ?? ''];
+  if (!allowed || !sub) throw usageError('Use: env add|list …');
+  onlyOptions(ctx, `env ${sub}`, ENV_OPTIONS, allowed);
   if (sub === 'add') {
     if (!arg || extra.length)
       throw usageError('Use: env add <project>/<environment> [--kind K] [--description D]');
@@ -186,12 +205,7 @@ export const projectCommands: CliCommand[] = [
       ['project show NAME', 'a project and its environments'],
     ],
     help: TSV_NOTE,
-    options: {
-      description: { type: 'string' },
-      'description-file': { type: 'string' },
-      query: { type: 'string' },
-      limit: { type: 'string' },
-    },
+    options: PROJECT_OPTIONS,
     args: 'any',
     run: project,
   },
@@ -205,11 +219,7 @@ export const projectCommands: CliCommand[] = [
       ['env list <project>', "a project's environments with their last status"],
     ],
     help: TSV_NOTE,
-    options: {
-      kind: { type: 'string' },
-      description: { type: 'string' },
-      'description-file': { type: 'string' },
-    },
+    options: ENV_OPTIONS,
     args: 'any',
     run: env,
   },

@@ -2,14 +2,27 @@
 // environment (a database, a queue, a host), as health checks and deploy scripts report it.
 import type { ResourceHealth } from '../../../shared/domain.ts';
 import { RESOURCE_HEALTH } from '../../../shared/domain.ts';
-import type { CliCommand, CliContext } from '../args.ts';
-import { oneOf, usageError } from '../args.ts';
+import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
+import { oneOf, onlyOptions, usageError } from '../args.ts';
 import type { Outcome } from '../output.ts';
 import { readTextFile } from '../prompt.ts';
 import { environmentNamed, isoTime, listed, tsv, withRecorder } from './projects.ts';
 
+const RESOURCE_OPTIONS: OptionSpec = {
+  status: { type: 'string' },
+  detail: { type: 'string' },
+  'detail-file': { type: 'string' },
+};
+
 async function resource(ctx: CliContext): Promise<Outcome> {
   const [sub, target, name, ...extra] = ctx.args;
+  if (sub === 'set' || sub === 'list')
+    onlyOptions(
+      ctx,
+      `resource ${sub}`,
+      RESOURCE_OPTIONS,
+      sub === 'set' ? ['status', 'detail', 'detail-file'] : [],
+    );
   if (sub === 'set') {
     if (!target || !name || extra.length)
       throw usageError('Use: resource set <project>/<env> NAME --status S [--detail D]');
@@ -34,12 +47,6 @@ async function resource(ctx: CliContext): Promise<Outcome> {
   }
   if (sub === 'list') {
     if (!target || name !== undefined) throw usageError('Use: resource list <project>/<env>');
-    if (
-      ctx.values.status !== undefined ||
-      ctx.values.detail !== undefined ||
-      ctx.values['detail-file'] !== undefined
-    )
-      throw usageError('"resource list" takes no --status or --detail.');
     return withRecorder(ctx, async (rec) => {
       const { environment, label } = await environmentNamed(rec, target);
       const list = await rec.call('resources.list', { environmentId: environment.id });
@@ -63,11 +70,7 @@ export const resourceCommands: CliCommand[] = [
       ['resource list <project>/<env>', 'each resource: status, when checked, detail'],
     ],
     help: 'Listings print one row per line, fields separated by tabs; --json for machines.',
-    options: {
-      status: { type: 'string' },
-      detail: { type: 'string' },
-      'detail-file': { type: 'string' },
-    },
+    options: RESOURCE_OPTIONS,
     args: 'any',
     run: resource,
   },

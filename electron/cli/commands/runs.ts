@@ -2,8 +2,8 @@
 // test suite, a migration job) and listed with Stateward's own runs (backups, demo).
 import type { Run, RunStatus } from '../../../shared/domain.ts';
 import { RUN_STATUSES } from '../../../shared/domain.ts';
-import type { CliCommand, CliContext } from '../args.ts';
-import { idArg, intOption, oneOf, usageError } from '../args.ts';
+import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
+import { idArg, intOption, oneOf, onlyOptions, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import type { Outcome } from '../output.ts';
 import { readJsonObjectFile } from '../prompt.ts';
@@ -23,8 +23,26 @@ async function detailOf(ctx: CliContext): Promise<Record<string, unknown> | unde
 const runRow = (r: Run) =>
   [r.id, r.kind, r.status, isoTime(r.startedAt), isoTime(r.finishedAt)] as const;
 
+const RUN_OPTIONS: OptionSpec = {
+  kind: { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  'detail-file': { type: 'string' },
+};
+
+/** The options each subcommand takes. */
+const RUN_SUBS: Record<string, string[]> = {
+  start: ['kind', 'detail-file'],
+  finish: ['status', 'detail-file'],
+  list: ['kind', 'status', 'limit'],
+  show: [],
+};
+
 async function run(ctx: CliContext): Promise<Outcome> {
   const [sub, arg, ...extra] = ctx.args;
+  const allowed = RUN_SUBS[sub ?? ''];
+  if (!allowed) throw usageError('Use: run start|finish|list|show …');
+  onlyOptions(ctx, `run ${sub}`, RUN_OPTIONS, allowed);
   const status = oneOf<RunStatus>(ctx.values.status, '--status', RUN_STATUSES);
   const kind = ctx.values.kind as string | undefined;
   if (extra.length) throw usageError(`Unexpected argument "${extra[0]}".`);
@@ -86,12 +104,7 @@ export const runCommands: CliCommand[] = [
       ['run show <id>', 'a run and its detail'],
     ],
     help: 'Listings print one row per line, fields separated by tabs; --json for machines.',
-    options: {
-      kind: { type: 'string' },
-      status: { type: 'string' },
-      limit: { type: 'string' },
-      'detail-file': { type: 'string' },
-    },
+    options: RUN_OPTIONS,
     args: 'any',
     run,
   },
