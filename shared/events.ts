@@ -60,8 +60,7 @@ export const HTTP_AUTOMATION_HEADER = 'x-stateward-automation';
  */
 export const HTTP_READY_PATH = '/ready';
 export type ReadyBody =
-  | { ready: true; schema: number; version: string }
-  | { ready: false; code: string };
+  { ready: true; schema: number; version: string } | { ready: false; code: string };
 /**
  * Restore from a file the browser uploads: POST the file's bytes as
  * application/octet-stream, with the token, its name (URI-encoded) in
