@@ -1,7 +1,8 @@
 // "Move to a team database": connect → dry run (the real copy in one
 // transaction, rolled back) with the per-table report → confirm → the move with
 // progress (pre-move backup, COMMIT, the data dir bound to PostgreSQL) → done:
-// restart Stateward to open the team database. The same checks and codes as
+// the app is connected to the team database (the Dashboard shows its panel and
+// banner), or, when it could not switch, a restart opens it. The same checks and codes as
 // `stateward postgres copy`. State: stores/moveWizard.ts.
 import type { ReactNode } from 'react';
 import { Fragment } from 'react';
@@ -15,6 +16,7 @@ import type { Progress } from '../stores/progress.ts';
 import { useProgress } from '../stores/progress.ts';
 import type { MoveStep } from '../stores/moveWizard.ts';
 import { useMoveWizard } from '../stores/moveWizard.ts';
+import { useNav } from '../stores/nav.ts';
 import { Field } from '../components/Field.tsx';
 import { FormError } from './FormError.tsx';
 
@@ -47,6 +49,7 @@ export function MoveToTeamButton() {
 
 export function MoveWizard() {
   const w = useMoveWizard();
+  const go = useNav((s) => s.go);
   const progress = useProgress((s) => (w.opId ? s.ops[w.opId] : undefined));
 
   let body: ReactNode;
@@ -113,9 +116,21 @@ export function MoveWizard() {
       );
       break;
     case 'done':
-      // No way back into this window's data: it stays until Stateward is restarted.
       body = w.moved && <DoneStep moved={w.moved} />;
-      footer = <span className="muted small">Restart Stateward to continue.</span>;
+      if (w.moved?.connected) {
+        submit = () => {
+          w.close();
+          go({ view: 'dashboard' });
+        };
+        footer = (
+          <button type="submit" className="button button-primary">
+            Open the Dashboard
+          </button>
+        );
+      } else {
+        // No way back into this window's data: it stays until Stateward is restarted.
+        footer = <span className="muted small">Restart Stateward to continue.</span>;
+      }
       break;
   }
 
@@ -125,7 +140,9 @@ export function MoveWizard() {
       : w.step === 'move'
         ? 'Moving to PostgreSQL…'
         : w.step === 'done'
-          ? 'Moved to the team database'
+          ? w.moved?.connected
+            ? 'Connected to the team database'
+            : 'Moved to the team database'
           : 'Move to a team database';
   return (
     <Dialog
@@ -303,13 +320,17 @@ function ConfirmStep({ report }: { report: PgMoveReport }) {
           the team database (<span className="mono">database.json</span>, never the password).
         </li>
         <li>The local database file stays as it is: restoring a backup is the way back.</li>
-        <li>After the move this app must be restarted to open the team database.</li>
+        <li>After the move this app works on the team database.</li>
       </ul>
     </div>
   );
 }
 
-function DoneStep({ moved }: { moved: PgMoveReport & { restartNeeded: boolean } }) {
+function DoneStep({
+  moved,
+}: {
+  moved: PgMoveReport & { restartNeeded: boolean; connected: boolean };
+}) {
   return (
     <div className="result" data-testid="move-done">
       <div className="result-banner result-ok" role="status">
@@ -330,11 +351,18 @@ function DoneStep({ moved }: { moved: PgMoveReport & { restartNeeded: boolean } 
           </p>
         </div>
       </div>
-      <p className="result-note" data-testid="move-restart">
-        <strong>Restart Stateward to open the team database</strong>: close and reopen the app (or
-        stop and start <span className="mono">npm run serve</span>), with the password in PGPASSWORD
-        or ~/.pgpass if the server needs one. Until then this window changes no data.
-      </p>
+      {moved.connected ? (
+        <p className="result-note" data-testid="move-connected">
+          <strong>Connected to the team database</strong>: every screen now shows it. For later
+          starts, give the password in PGPASSWORD or ~/.pgpass if the server needs one.
+        </p>
+      ) : (
+        <p className="result-note" data-testid="move-restart">
+          <strong>Restart Stateward to open the team database</strong>: close and reopen the app (or
+          stop and start <span className="mono">npm run serve</span>), with the password in
+          PGPASSWORD or ~/.pgpass if the server needs one. Until then this window changes no data.
+        </p>
+      )}
       <ReportTable report={moved} />
     </div>
   );

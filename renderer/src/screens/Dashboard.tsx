@@ -14,6 +14,7 @@ import { useRevision } from '../stores/data.ts';
 import { useNav } from '../stores/nav.ts';
 import { FirstRun } from './FirstRun.tsx';
 import { MoveToTeamButton } from '../dialogs/MoveWizard.tsx';
+import { ConnectTeamButton } from '../dialogs/ConnectTeamDialog.tsx';
 import { SafetyPanel } from './SafetyPanel.tsx';
 
 export function Dashboard() {
@@ -142,7 +143,10 @@ function DashboardBody({ status }: { status: AppStatus }) {
                 </Row>
                 <Row label="Write-ahead log">{formatBytes(status.walBytes)}</Row>
                 <Row label="Team">
-                  <MoveToTeamButton />
+                  <span className="button-row">
+                    <MoveToTeamButton />
+                    <ConnectTeamButton />
+                  </span>
                 </Row>
               </>
             )}

@@ -1,9 +1,10 @@
 // The "Move to a team database" wizard's state: connect (a URL without the
 // password, the password in its own field) → dry run (the real copy, rolled
 // back) with its per-table report → confirm → the move with progress → done
-// (restart to open the team database). The password lives only here, in memory,
-// while the wizard is open: it is sent with each postgres.copy and forgotten on
-// close and once the move is done; it is never stored.
+// (the app switched to the team database; restart only when it could not). The
+// password lives only here, in memory, while the wizard is open: it is sent with
+// each postgres.copy and forgotten on close and once the move is done; it is
+// never stored (the switched app keeps it in its own memory for this run).
 import { create } from 'zustand';
 import type { PgMoveReport } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
@@ -24,7 +25,7 @@ interface MoveWizardState {
   /** The dry run's report (what the move will do). */
   report: PgMoveReport | null;
   /** The move's outcome. */
-  moved: (PgMoveReport & { restartNeeded: boolean }) | null;
+  moved: (PgMoveReport & { restartNeeded: boolean; connected: boolean }) | null;
   error: AppErrorShape | null;
   show(): void;
   close(): void;
@@ -66,15 +67,16 @@ export const useMoveWizard = create<MoveWizardState>((set, get) => ({
   moved: null,
   error: null,
   show() {
-    if (running(get().step) || get().step === 'done') {
+    const { step, moved } = get();
+    if (running(step) || (step === 'done' && !moved?.connected)) {
       set({ open: true });
       return;
     }
     set({ open: true, step: 'connect', report: null, error: null, opId: null });
   },
   close() {
-    // Moved: this window no longer has a database to show; it stays until the restart.
-    if (get().step === 'done') return;
+    // Moved but not switched: this window has no database to show; it stays until the restart.
+    if (get().step === 'done' && !get().moved?.connected) return;
     if (running(get().step)) {
       useToasts.getState().push({
         kind: 'info',
@@ -85,7 +87,7 @@ export const useMoveWizard = create<MoveWizardState>((set, get) => ({
       return;
     }
     // Closed before (or after) the move: the password is forgotten.
-    set({ open: false, password: '' });
+    set({ open: false, password: '', ...(get().step === 'done' ? { step: 'connect' } : {}) });
   },
   setUrl: (url) => set({ url, error: null }),
   setPassword: (password) => set({ password, error: null }),
