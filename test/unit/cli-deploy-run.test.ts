@@ -41,6 +41,10 @@ if (mode === 'ok') {
 } else if (mode === 'hang') {
   console.log('ready');
   setInterval(() => {}, 1000);
+} else if (mode === 'euro') {
+  // One character in two writes (two chunks on the pipe).
+  process.stdout.write(Buffer.from([0xe2, 0x82]));
+  setTimeout(() => process.stdout.write(Buffer.from([0xac, 0x0a])), 200);
 } else if (mode === 'say') {
   for (const line of process.argv.slice(3)) console.log(line);
 } else if (mode === 'gate') {
@@ -146,6 +150,14 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
     expect(d!.diagnosticSummary).toContain(`Host ${os.hostname()}, wrapper pid `);
     expect(d!.diagnosticSummary).toContain('\n\nLast 4 line(s) of output:\n');
     expect(d!.diagnosticSummary).toMatch(/\ndone(\n|$)/);
+  });
+
+  it('a character split between two chunks of output reaches the terminal and the log whole', async () => {
+    const dir = shopProd.fresh();
+    const r = await stateward(runArgs(dir, '1.1', ['euro']));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('€\n');
+    expect(deployments(dir)[0]!.logs.map((l) => l.message)).toEqual(['€']);
   });
 
   it('a script that fails: failed, its last lines in the summary, the wrapper exits with its code (3); --json prints one object', async () => {

@@ -6,6 +6,7 @@
 // command's code. While automation is paused it waits (--pause-wait) instead of failing.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import type { DeployRun } from '../../../shared/domain.ts';
 import type { AppError } from '../../../shared/errors.ts';
 import { isAppError } from '../../../shared/errors.ts';
@@ -132,18 +133,24 @@ async function runWrapped(
     `deployment ${id} of ${started.deployment.projectName}/${started.deployment.environmentName} ${started.deployment.version} started.`,
   );
   let lostLines = 0;
-  let warned = false;
+  let gaveUp = false;
   const batcher = new LogBatcher(async (lines) => {
     try {
-      // While writes are paused the lines wait (the reader keeps reading: the command must not block).
-      await retryWhilePaused(() => appendLines(rec, id, lines), Date.now() + waitMs, waiting);
+      // While writes are paused the lines wait (the reader keeps reading: the command must
+      // not block); once a wait has run out, later batches are tried once each.
+      await retryWhilePaused(
+        () => appendLines(rec, id, lines),
+        gaveUp ? Date.now() : Date.now() + waitMs,
+        waiting,
+      );
+      gaveUp = false;
     } catch (e) {
       lostLines += lines.length;
-      if (!warned)
+      if (!gaveUp)
         say(
           `log lines could not be recorded: ${isAppError(e) ? `${e.code}: ${e.message}` : String(e)}`,
         );
-      warned = true;
+      gaveUp = true;
     }
   }, Number.POSITIVE_INFINITY);
   const last: string[] = [];
@@ -175,11 +182,16 @@ async function runWrapped(
         keep(line);
         batcher.push(level, line);
       });
+      // To the terminal as it comes (a character split between two chunks kept whole).
+      const text = new StringDecoder('utf8');
       stream.on('data', (chunk: Buffer) => {
-        out(chunk.toString('utf8'));
+        out(text.write(chunk));
         split.write(chunk);
       });
-      stream.on('end', () => split.end());
+      stream.on('end', () => {
+        out(text.end());
+        split.end();
+      });
     };
     // With --json, stdout carries only the JSON object: the command's output goes to stderr.
     pipe(child.stdout!, 'info', json ? io.stderr : io.stdout);
