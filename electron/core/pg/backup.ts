@@ -224,19 +224,28 @@ async function copyTables(
     const insert = db.prepare(
       `INSERT INTO "${t.name}" (${t.columns.map((c) => `"${c}"`).join(', ')}) VALUES (${t.columns.map(() => '?').join(', ')})`,
     );
+    const fetch = () => {
+      const next = client.query<unknown[]>({
+        text: `FETCH ${FETCH_ROWS} FROM stateward_backup`,
+        rowMode: 'array',
+        types: SQLITE_VALUE_TYPES,
+      });
+      next.catch(() => undefined); // awaited below; a failure while rows are written is not unhandled
+      return next;
+    };
     db.exec('BEGIN');
     try {
+      let pending = fetch();
       for (;;) {
-        const batch = await client.query<unknown[]>({
-          text: `FETCH ${FETCH_ROWS} FROM stateward_backup`,
-          rowMode: 'array',
-          types: SQLITE_VALUE_TYPES,
-        });
+        const batch = await pending;
         if (signal?.aborted) throw cancelled();
+        const last = batch.rows.length < FETCH_ROWS;
+        // The server reads the next batch while this one is written to the file.
+        if (!last) pending = fetch();
         for (const row of batch.rows) insert.run(row);
         done += batch.rows.length;
         report(done, Math.max(total, done));
-        if (batch.rows.length < FETCH_ROWS) break;
+        if (last) break;
       }
       db.exec('COMMIT');
     } catch (e) {
