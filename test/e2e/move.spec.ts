@@ -76,7 +76,7 @@ test('the move wizard: connect, dry run with the per-table report; nothing writt
   }
 });
 
-test('the move wizard executes: pre-move backup, bound, "restart"; the restarted host shows the team dashboard', async ({
+test('the move wizard executes: pre-move backup, bound, connected: the team banner and dashboard without a restart; a restarted host opens the team database too', async ({
   page,
   host,
   startHost,
@@ -103,11 +103,19 @@ test('the move wizard executes: pre-move backup, bound, "restart"; the restarted
     await dialog.getByRole('button', { name: 'Continue to the move…' }).click({ timeout: 30_000 });
     await dialog.getByRole('button', { name: 'Move to PostgreSQL now' }).click();
     await expect(dialog.getByTestId('move-done')).toBeVisible({ timeout: 60_000 });
-    await expect(dialog.getByTestId('move-restart')).toContainText(
-      'Restart Stateward to open the team database',
+    await expect(dialog.getByTestId('move-connected')).toContainText(
+      'Connected to the team database',
     );
+    await expect(dialog.getByTestId('move-restart')).toHaveCount(0);
     await expect(dialog).toContainText('pre-move');
     await shot(page, 'move-done');
+    // The same page, no reload: the team banner and the Dashboard's team panel.
+    await expect(page.getByTestId('team-banner')).toContainText(schema);
+    await dialog.getByRole('button', { name: 'Open the Dashboard' }).click();
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+    await expect(page.getByTestId('team-panel')).toBeVisible();
+    await expect(page.getByTestId('db-size')).toContainText('team database (PostgreSQL)');
     const binding = JSON.parse(
       fs.readFileSync(path.join(host.dataDir, 'database.json'), 'utf8'),
     ) as Record<string, unknown>;

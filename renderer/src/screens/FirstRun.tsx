@@ -1,10 +1,13 @@
-// The first screen of an empty data directory: load demo data or start empty.
+// The first screen of an empty data directory: load demo data, start empty, or
+// (a local one) connect to the team's database.
 import { useState } from 'react';
 import type { AppStatus } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
 import { Icon } from '../components/Icon.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
+import { useTeam } from '../components/TeamBanner.tsx';
+import { ConnectTeamButton } from '../dialogs/ConnectTeamDialog.tsx';
 import { ProjectDialog } from '../dialogs/ProjectDialog.tsx';
 import { FormError } from '../dialogs/FormError.tsx';
 import { plural } from '../format.ts';
@@ -28,6 +31,7 @@ export function FirstRun({ status }: { status: AppStatus }) {
   const clearProgress = useProgress((s) => s.clear);
   const refreshStatus = useApp((s) => s.refreshStatus);
   const go = useNav((s) => s.go);
+  const { team } = useTeam();
 
   async function seed() {
     setSeeding(true);
@@ -106,6 +110,17 @@ export function FirstRun({ status }: { status: AppStatus }) {
             Create a project
           </button>
         </section>
+        {team === null && (
+          <section className="card choice" aria-labelledby="choice-team">
+            <Icon name="shield" size={24} />
+            <h2 id="choice-team">Join a team</h2>
+            <p className="muted">
+              Work on the Stateward database your team shares on PostgreSQL (or set up an empty one
+              for it).
+            </p>
+            <ConnectTeamButton />
+          </section>
+        )}
       </div>
       {creating && (
         <ProjectDialog
