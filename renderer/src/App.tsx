@@ -27,6 +27,7 @@ import { TeamBanner, useTeam } from './components/TeamBanner.tsx';
 import { RestoreWizard } from './dialogs/RestoreWizard.tsx';
 import { VerifyWizard } from './dialogs/VerifyWizard.tsx';
 import { MoveWizard } from './dialogs/MoveWizard.tsx';
+import { ConnectTeam } from './dialogs/ConnectTeamDialog.tsx';
 import { Compare } from './screens/Compare.tsx';
 import { DrillReportScreen } from './screens/DrillReport.tsx';
 import { Restores } from './screens/Restores.tsx';
@@ -231,6 +232,7 @@ function Shell({ children }: { children: ReactNode }) {
       <RestoreWizard />
       <VerifyWizard />
       <MoveWizard />
+      <ConnectTeam />
     </div>
   );
 }

@@ -7,6 +7,7 @@
 // memory, or wrapped by the OS keychain when asked (the desktop app; a browser
 // has none, so the option is not offered).
 import { useState } from 'react';
+import { create } from 'zustand';
 import type { PgConnectReport } from '../../../shared/domain.ts';
 import type { AppErrorShape } from '../../../shared/errors.ts';
 import { invoke } from '../api.ts';
@@ -17,7 +18,6 @@ import { useQuery } from '../hooks/useQuery.ts';
 import type { FieldErrors } from '../errors.ts';
 import { fieldErrorsOf } from '../errors.ts';
 import { useNav } from '../stores/nav.ts';
-import { toastSuccess } from '../stores/toasts.ts';
 import { FormError } from './FormError.tsx';
 
 const FIELDS = ['url', 'password', 'schema', 'rememberPassword'] as const;
@@ -51,17 +51,26 @@ function placeError(error: AppErrorShape): { fields: FieldErrors<F>; placed: boo
   return r;
 }
 
-/** The button that opens the dialog (the Dashboard's data directory card, local data dirs only). */
+/** Whether the dialog is open: app-wide, so it outlives the screen that opened it (first run → Dashboard). */
+const useConnectTeam = create<{ open: boolean; set(open: boolean): void }>((set) => ({
+  open: false,
+  set: (open) => set({ open }),
+}));
+
+/** The button that opens the dialog (the Dashboard's data directory card and the first run; local data dirs only). */
 export function ConnectTeamButton() {
-  const [open, setOpen] = useState(false);
+  const set = useConnectTeam((s) => s.set);
   return (
-    <>
-      <button type="button" className="button button-small" onClick={() => setOpen(true)}>
-        <Icon name="database" /> Connect to a team database…
-      </button>
-      {open && <ConnectTeamDialog onClose={() => setOpen(false)} />}
-    </>
+    <button type="button" className="button button-small" onClick={() => set(true)}>
+      <Icon name="database" /> Connect to a team database…
+    </button>
   );
+}
+
+/** Mounted once by the app shell, beside the wizards. */
+export function ConnectTeam() {
+  const { open, set } = useConnectTeam();
+  return open ? <ConnectTeamDialog onClose={() => set(false)} /> : null;
 }
 
 export function ConnectTeamDialog({ onClose }: { onClose(): void }) {
@@ -106,7 +115,6 @@ export function ConnectTeamDialog({ onClose }: { onClose(): void }) {
     if (r.ok) {
       setPassword('');
       setDone(r.value);
-      if (r.value.connected) toastSuccess('Connected to the team database', r.value.target);
       return;
     }
     const { fields, placed } = placeError(r.error);
