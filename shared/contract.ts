@@ -579,8 +579,9 @@ export const commands = {
    * transaction, rolled back) unless `execute`; with `execute` a pre-move backup,
    * COMMIT, and the data dir bound to it. Progress: `progress` events, op
    * 'postgres.copy'. The URL carries no password: it comes in `password`, is used
-   * by this command only and is never stored. `restartNeeded`: this process keeps
-   * no live database any more; a restart opens the team database.
+   * by this command (and, once moved, by this process's connection) only and is
+   * never stored. `connected`: this process switched to the team database;
+   * `restartNeeded`: it could not, keeps no live database, and a restart opens it.
    */
   'postgres.copy': {
     input: z

@@ -20,6 +20,8 @@ import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { strongKeychain, weakKeychain } from '../helpers/secrets-util.ts';
 import { sha256File } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
+import { startTeamRuntime } from '../helpers/pg-team.ts';
+import { startWatcher } from '../../electron/core/watch.ts';
 
 const skip = pgSkipReason();
 const world = useWorld();
@@ -86,6 +88,16 @@ describe.skipIf(skip)('postgres.connect in the app', { timeout: 60_000 }, () => 
     } finally {
       local.close();
     }
+    // The change watcher follows the switch: another instance's write to the team database
+    // reaches this runtime's screens.
+    const watcher = startWatcher(rt, 50);
+    world.defer(() => watcher.stop());
+    await watcher.ready;
+    const heard = new Set<string>();
+    world.defer(rt.events.on('data.changed', (e) => heard.add(e.area)));
+    const other = await startTeamRuntime(world, db.url(), schema);
+    await call(testRegistry(other), 'projects.create', { name: 'from-another-instance' });
+    await expect.poll(() => heard.has('projects'), { timeout: 10_000 }).toBe(true);
     // Connected once: a second connect is refused.
     expect((await callError(reg, 'postgres.connect', { url, password, schema })).code).toBe(
       'CONFLICT',

@@ -14,6 +14,8 @@ import type { PgTarget } from './connect.ts';
 import { pgpassLookup } from './pgpass.ts';
 
 export const PG_PASSWORD_FILE = 'pg-password.json';
+/** Wrapped with the password: what another keychain's unwrap yields is told from it. */
+const MARK = 'stateward-pg-password:';
 
 const recordSchema = z
   .object({
@@ -51,7 +53,7 @@ export async function wrapPgPassword(
       details: { field: 'rememberPassword' },
     });
   }
-  const blob = (await k.wrap(Buffer.from(password, 'utf8'))).toString('base64');
+  const blob = (await k.wrap(Buffer.from(MARK + password, 'utf8'))).toString('base64');
   return JSON.stringify({
     version: 1,
     host: target.host,
@@ -107,9 +109,10 @@ export async function readPgPassword(
   )
     return null;
   try {
-    return (await k.unwrap(Buffer.from(record.blob, 'base64'))).key.toString('utf8');
+    const text = (await k.unwrap(Buffer.from(record.blob, 'base64'))).key.toString('utf8');
+    return text.startsWith(MARK) ? text.slice(MARK.length) : null;
   } catch {
-    return null;
+    return null; // another machine's keychain
   }
 }
 
