@@ -96,7 +96,8 @@ export async function serve(args: string[]): Promise<void> {
   const downloads = new DownloadTickets();
   const registry = createRegistry(rt, hostTransportHandlers(downloads));
   const host = await startHost({ rt, registry, staticDir, port, downloads, maxUploadBytes });
-  if (rt.store && !values['no-scheduler']) rt.backups.startScheduler();
+  // Either backend: in team mode the scheduled-backup lock lets one instance take each one.
+  if (rt.data && !values['no-scheduler']) rt.backups.startScheduler();
   // Changes other processes make (the CLI, scripts) reach the open pages too.
   const watcher = startWatcher(rt);
   process.stdout.write(`Stateward (data: ${resolved.dir}) is running at ${host.url}\n`);

@@ -4,10 +4,12 @@
 // database, in text and --json, with their exit codes, and never create or read a
 // local SQLite database (nor one a move left behind).
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
+import { REPO_ROOT } from '../helpers/child.ts';
 import { stateward } from '../helpers/cli-bin.ts';
 import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
 import { useWorld } from '../helpers/world.ts';
@@ -166,4 +168,49 @@ describe.skipIf(skip !== null)('CLI data commands on a team-bound data dir', () 
     expect(backup.code).toBe(2);
     expect(backup.stderr).toContain('PG_UNREACHABLE');
   });
+  it('the HTTP host on a team-bound data dir takes the scheduled backup (its scheduler runs in team mode too)', async () => {
+    const { dir, schema, sw } = await boundDir();
+    const host = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'electron', 'host', 'serve.ts'),
+        '--data-dir',
+        dir,
+        '--no-renderer',
+        '--port',
+        '0',
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PGPASSWORD: new URL(pg.url()).password, STATEWARD_DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    world.defer(async () => {
+      if (host.exitCode !== null) return;
+      const exited = new Promise((r) => host.once('exit', r));
+      host.kill('SIGKILL');
+      await exited;
+    });
+    let stderr = '';
+    host.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    // A first start with the default schedule: the catch-up backup is due at once.
+    const scheduled = async () =>
+      ((await sw('--json', 'backups')).json!.backups as { kind: string }[]).filter(
+        (b) => b.kind === 'scheduled',
+      );
+    let found = await scheduled();
+    for (let i = 0; i < 20 && found.length === 0 && host.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      found = await scheduled();
+    }
+    expect(found, stderr).toEqual([
+      expect.objectContaining({
+        kind: 'scheduled',
+        manifest: expect.objectContaining({
+          source: expect.objectContaining({ backend: 'postgres', schema }),
+        }),
+      }),
+    ]);
+  }, 120_000);
 });
