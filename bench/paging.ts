@@ -39,6 +39,8 @@ interface Case {
   command: 'deployments.list' | 'projects.list';
   input: Record<string, unknown>;
   times: number[];
+  /** Timed instead of the command (the probe). */
+  fn?: () => Promise<unknown>;
 }
 
 export const quantile = (xs: number[], q: number) =>
@@ -201,6 +203,8 @@ export async function measurePaging(
     title: string;
     /** Extra table rows measured after the timed rounds. */
     after?: (depthOf: Map<string, number>) => string[][];
+    /** One more case timed in the same rounds (e.g. one round trip to the server), against the first page. */
+    probe?: { label: string; run: () => Promise<unknown> };
   },
 ): Promise<string> {
   const { log } = opts;
@@ -270,11 +274,20 @@ export async function measurePaging(
     },
   );
 
+  if (opts.probe)
+    cases.push({
+      label: opts.probe.label,
+      baseline: 'all: first page',
+      command: 'projects.list',
+      input: {},
+      times: [],
+      fn: opts.probe.run,
+    });
   log(`paging: ${cases.length} cases × ${opts.requests} requests, interleaved …`);
   for (let round = -5; round < opts.requests; round++) {
     for (const c of cases) {
       const t = performance.now();
-      await run(c.command, c.input);
+      await (c.fn ? c.fn() : run(c.command, c.input));
       if (round >= 0) c.times.push(performance.now() - t);
     }
   }

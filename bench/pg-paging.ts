@@ -83,6 +83,8 @@ export async function pgPagingBench(opts: PagingOptions): Promise<string> {
         );
         return await measurePaging(registryRun(rt), {
           ...opts,
+          // The floor under every figure: one round trip through the same pool (a page is 3–4).
+          probe: { label: 'one round trip (SELECT 1)', run: () => team.pool.query('SELECT 1') },
           title: `Stateward paging benchmark on PostgreSQL ${version.rows[0]!.v} (team mode, through the registry)`,
         });
       } finally {
