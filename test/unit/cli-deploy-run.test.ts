@@ -14,7 +14,10 @@ import { processStart } from '../../electron/core/deploy-runs.ts';
 import { call } from '../helpers/restore-util.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
 import { spawnStateward, stateward } from '../helpers/cli-bin.ts';
-import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
+import { HELPERS_DIR, holdLockInChild, spawnUntilLine } from '../helpers/child.ts';
+import type { WritableDB } from '../../electron/core/store/db.ts';
+import { applyMigrations, planMigrations } from '../../electron/core/store/migrate.ts';
+import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { cliOnDir, makeKeyFile, useSecretsEnv } from '../helpers/secrets-util.ts';
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
@@ -386,5 +389,23 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
       'failed',
       'running',
     ]);
+  });
+
+  it('an upgrade under way when it starts (the app migrating): waits, then runs once the schema is current', async () => {
+    const dir = world.dir();
+    const layout = dataDirLayout(dir);
+    const db = new Database(layout.db) as unknown as WritableDB;
+    applyMigrations(db, planMigrations(db, MIGRATIONS.slice(0, -1)));
+    db.exec(`INSERT INTO projects (name, description, created_at, updated_at) VALUES ('shop', '', 1, 1);
+             INSERT INTO environments (project_id, name, kind, created_at, updated_at) VALUES (1, 'prod', 'production', 1, 1);`);
+    await holdLockInChild(world, layout.lock, 'host');
+    const wrapper = spawnStateward(world, runArgs(dir, '9.0', ['ok'], ['--pause-wait', '120']));
+    const waited = await untilOutput(wrapper, /Waiting up to 120 s/);
+    expect(waited).not.toContain('building web');
+    // The app holding the data dir finishes its upgrade.
+    applyMigrations(db, planMigrations(db, MIGRATIONS));
+    db.close();
+    expect(await exited(wrapper)).toEqual({ code: 0, signal: null });
+    expect(deployments(dir)).toMatchObject([{ version: '9.0', status: 'succeeded' }]);
   });
 });

@@ -86,34 +86,39 @@ export async function deployRun(ctx: CliContext, target: string): Promise<Outcom
       'deploy run needs the command to run after "--": deploy run <project>/<env> --version V -- ./deploy.sh',
     );
   const { waitMs, say, waiting } = pauseWait(ctx);
-  return withRecorder(ctx, async (rec) => {
-    await sweepInterrupted(rec);
-    let prepared: Awaited<ReturnType<typeof startInput>> | undefined;
-    let shown: string[] | null = command;
-    const started = await retryWhilePaused(
-      async () => {
-        prepared ??= await startInput(ctx, rec, target);
-        const { input } = prepared;
-        const start = (words: string[]) =>
-          rec.call('deployments.runStart', {
-            ...input,
-            pid: process.pid,
-            pidStart: processStart(process.pid),
-            host: os.hostname(),
-            command: words,
+  return withRecorder(
+    ctx,
+    async (rec) => {
+      await sweepInterrupted(rec);
+      let prepared: Awaited<ReturnType<typeof startInput>> | undefined;
+      let shown: string[] | null = command;
+      const started = await retryWhilePaused(
+        async () => {
+          prepared ??= await startInput(ctx, rec, target);
+          const { input } = prepared;
+          const start = (words: string[]) =>
+            rec.call('deployments.runStart', {
+              ...input,
+              pid: process.pid,
+              pidStart: processStart(process.pid),
+              host: os.hostname(),
+              command: words,
+            });
+          return start(shown ?? []).catch((e: unknown) => {
+            // The command line holds a secret's value: it is run, never recorded.
+            if (!isAppError(e) || e.code !== 'SECRET_VALUE_REFUSED') throw e;
+            shown = null;
+            return start([]);
           });
-        return start(shown ?? []).catch((e: unknown) => {
-          // The command line holds a secret's value: it is run, never recorded.
-          if (!isAppError(e) || e.code !== 'SECRET_VALUE_REFUSED') throw e;
-          shown = null;
-          return start([]);
-        });
-      },
-      Date.now() + waitMs,
-      waiting,
-    );
-    return runWrapped(ctx, rec, started, command, shown, waitMs, say, waiting);
-  });
+        },
+        Date.now() + waitMs,
+        waiting,
+      );
+      return runWrapped(ctx, rec, started, command, shown, waitMs, say, waiting);
+    },
+    // An upgrade under way when it starts is waited for like a pause.
+    { deadline: Date.now() + waitMs, waiting },
+  );
 }
 
 async function runWrapped(

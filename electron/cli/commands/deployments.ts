@@ -232,23 +232,34 @@ async function deploy(ctx: CliContext): Promise<Outcome> {
   if (ctx.passthrough !== null)
     throw usageError(`"deploy ${sub}" does not run a command: remove the "--".`);
   const id = sub === 'start' || sub === 'list' ? 0 : deploymentId(arg);
-  return withRecorder(ctx, async (rec) => {
-    await sweepInterrupted(rec);
-    switch (sub) {
-      case 'start':
-        return start(ctx, rec, arg);
-      case 'log':
-        return log(ctx, rec, id);
-      case 'finish':
-        return finish(ctx, rec, id);
-      case 'list':
-        return list(ctx, rec, arg);
-      default: {
-        const d = await rec.call('deployments.get', { id });
-        return listed({ deployment: d }, deploymentText(d));
+  return withRecorder(
+    ctx,
+    async (rec) => {
+      await sweepInterrupted(rec);
+      switch (sub) {
+        case 'start':
+          return start(ctx, rec, arg);
+        case 'log':
+          return log(ctx, rec, id);
+        case 'finish':
+          return finish(ctx, rec, id);
+        case 'list':
+          return list(ctx, rec, arg);
+        default: {
+          const d = await rec.call('deployments.get', { id });
+          return listed({ deployment: d }, deploymentText(d));
+        }
       }
-    }
-  });
+    },
+    waitsWhilePaused(ctx, sub!),
+  );
+}
+
+/** deploy log waits for an upgrade under way as for a pause (its writer must not fail). */
+function waitsWhilePaused(ctx: CliContext, sub: string) {
+  if (sub !== 'log') return undefined;
+  const { waitMs, waiting } = pauseWait(ctx);
+  return { deadline: Date.now() + waitMs, waiting };
 }
 
 export const deploymentCommands: CliCommand[] = [

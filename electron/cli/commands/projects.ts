@@ -7,7 +7,7 @@ import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
 import { intOption, oneOf, onlyOptions, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import type { Recorder } from '../open.ts';
-import { openRecorder } from '../open.ts';
+import { databaseUrlOf, openRecorder, retryWhilePaused } from '../open.ts';
 import type { Outcome } from '../output.ts';
 import { readTextFile } from '../prompt.ts';
 
@@ -31,8 +31,11 @@ export function isoTime(ms: number | null): string | null {
 export async function withRecorder<T>(
   ctx: CliContext,
   work: (rec: Recorder) => Promise<T>,
+  /** Wait while the data cannot be opened for a pause's reasons (an upgrade under way). */
+  wait?: { deadline: number; waiting: (e: AppError) => void },
 ): Promise<T> {
-  const rec = await openRecorder(ctx.where, ctx.values['database-url'] as string | undefined);
+  const open = () => openRecorder(ctx.where, databaseUrlOf(ctx.values));
+  const rec = wait ? await retryWhilePaused(open, wait.deadline, wait.waiting) : await open();
   try {
     return await work(rec);
   } finally {
