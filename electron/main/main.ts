@@ -162,7 +162,8 @@ async function start(): Promise<void> {
   );
   mainWindow = createWindow(rt);
 
-  if (rt.store) {
+  // Either backend (rt.store is null in team mode, whose data is open just the same).
+  if (rt.data) {
     // The OS keychain protects the data key where it is real; on Linux's basic_text
     // fallback the core refuses it and asks for a passphrase instead.
     rt.secrets.setKeychain(osKeychain);
