@@ -211,6 +211,17 @@ export class Runtime {
     if (store) this.currentStartup = { state: 'ready' };
   }
 
+  /** The data-dir lock this process holds, or why it does not (DATA_DIR_LOCKED, …). */
+  heldLock(): DataDirLock {
+    if (this.lock) return this.lock;
+    throw (
+      this.lockError ??
+      new AppError('DATA_DIR_LOCKED', 'This process does not hold the data directory.', {
+        hint: 'Close the other Stateward window or command, restart this one, then try again.',
+      })
+    );
+  }
+
   /**
    * Switch this running runtime from its local SQLite database to the team
    * database `target` (after a move, or once the data dir is bound to it), as a
@@ -229,14 +240,7 @@ export class Runtime {
         hint: 'Restart Stateward to open another one.',
       });
     }
-    if (!this.lock) {
-      throw (
-        this.lockError ??
-        new AppError('DATA_DIR_LOCKED', 'This process does not hold the data directory.', {
-          hint: 'Close the other Stateward window or command, restart this one, then try again.',
-        })
-      );
-    }
+    this.heldLock();
     const scheduler = opts.scheduler ?? this.backups.scheduling;
     let team: TeamConnection | null = null;
     let preUpgrade: BackupResult | null;

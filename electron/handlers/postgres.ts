@@ -74,18 +74,6 @@ export function moveProgressEvent(
   };
 }
 
-/** Only the process that holds the data dir may move or rebind it. */
-function assertHoldsLock(rt: Runtime): void {
-  if (!rt.lock) {
-    throw (
-      rt.lockError ??
-      new AppError('DATA_DIR_LOCKED', 'This process does not hold the data directory.', {
-        hint: 'Close the other Stateward window or command, restart this one, then try again.',
-      })
-    );
-  }
-}
-
 /** The URL typed in the app, with the password from its own field (a password in the URL is refused). */
 function appTarget(url: string, password: string | undefined): PgTarget {
   const target = parseDatabaseUrl(url, 'flag');
@@ -101,21 +89,29 @@ function appTarget(url: string, password: string | undefined): PgTarget {
 
 /**
  * Switch the running runtime to the team database it was just bound to. A
- * failure is logged and reported as "not connected" (a restart opens it).
+ * failure is logged and reported as "not connected" (a restart opens it);
+ * the local file is not live any more either way: no write (nor scheduled
+ * backup) may land in it.
  */
-async function reconnect(rt: Runtime, target: PgTarget, scheduler: boolean): Promise<boolean> {
+async function reconnect(rt: Runtime, target: PgTarget): Promise<boolean> {
+  const scheduler = rt.backups.scheduling;
+  rt.backups.stopScheduler();
   try {
     await rt.connectTeam(target, { scheduler });
     return true;
   } catch (e) {
     rt.logger.log('warn', 'could not switch to the team database; a restart opens it', e);
+    const store = rt.store;
+    rt.setStore(null);
+    store?.close();
     return false;
   }
 }
 
 export const postgresHandlers: HandlerMap = {
   'postgres.copy': async (input, rt) => {
-    assertHoldsLock(rt);
+    // Only the process that holds the data dir may move or rebind it.
+    const lock = rt.heldLock();
     if (!rt.store) {
       throw new AppError('STORE_NOT_READY', 'There is no open local database to move.', {
         hint: 'The move copies a data dir that uses its local (SQLite) database.',
@@ -135,24 +131,13 @@ export const postgresHandlers: HandlerMap = {
         dataDir: rt.layout.dir,
         target,
         execute: input.execute,
-        lock: rt.lock!,
+        lock,
         transport: rt.transport === 'electron' ? 'electron' : 'http',
         log: rt.logger,
         onProgress: (p) => rt.events.emit('progress', moveProgressEvent(opId, p, input.execute)),
       });
-      let connected = false;
-      if (report.bound) {
-        // The local file is not live any more: no write (nor scheduled backup) may land in it.
-        const scheduler = rt.backups.scheduling;
-        rt.backups.stopScheduler();
-        // This process goes on with the team database (the password typed stays in its memory).
-        connected = await reconnect(rt, target, scheduler);
-        if (!connected) {
-          const store = rt.store;
-          rt.setStore(null);
-          store?.close();
-        }
-      }
+      // This process goes on with the team database (the password typed stays in its memory).
+      const connected = report.bound && (await reconnect(rt, target));
       return { ...report, restartNeeded: report.bound && !connected, connected };
     } finally {
       moving.delete(rt);
@@ -161,7 +146,7 @@ export const postgresHandlers: HandlerMap = {
   },
 
   'postgres.connect': async (input, rt) => {
-    assertHoldsLock(rt);
+    rt.heldLock();
     if (rt.team) {
       throw new AppError(
         'CONFLICT',
@@ -190,14 +175,7 @@ export const postgresHandlers: HandlerMap = {
     if (wrapped !== null) storeWrappedPgPassword(rt.layout.keys, wrapped);
     // A password remembered for an earlier binding is not this one's.
     else forgetPgPassword(rt.layout.keys);
-    const scheduler = rt.backups.scheduling;
-    const connected = await reconnect(rt, target, scheduler);
-    if (!connected) {
-      rt.backups.stopScheduler();
-      const store = rt.store;
-      rt.setStore(null);
-      store?.close();
-    }
+    const connected = await reconnect(rt, target);
     return {
       target: bound.target,
       schema: target.schema,
