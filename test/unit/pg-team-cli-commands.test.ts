@@ -4,6 +4,7 @@
 // database, in text and --json, with their exit codes, and never create or read a
 // local SQLite database (nor one a move left behind).
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -154,6 +155,42 @@ describe.skipIf(skip !== null)('CLI data commands on a team-bound data dir', () 
     expect(backup.code, backup.stderr).toBe(0);
     expect(backup.json!.manifest).toMatchObject({ source: { backend: 'postgres', schema } });
   });
+
+  it('--database-url over a local data dir: restore works on files and never writes the local database', async () => {
+    const dir = world.dir();
+    const local = await stateward([
+      '--data-dir',
+      dir,
+      'demo',
+      '--projects',
+      '1',
+      '--deployments',
+      '0',
+    ]);
+    expect(local.code, local.stderr).toBe(0);
+    // A team schema (initialized by binding another data dir to it), named by the URL only.
+    const { schema } = await boundDir();
+    const url = `${pg.url()}&schema=${schema}`;
+    const sw = (...args: string[]) =>
+      stateward(['--data-dir', dir, '--database-url', url, ...args]);
+    const localDb = path.join(dir, 'stateward.db');
+    const before = fs.readFileSync(localDb);
+    const backup = await sw('--json', 'backup');
+    expect(backup.code, backup.stderr).toBe(0);
+    const id = (backup.json!.manifest as { id: string }).id;
+    const restore = await sw('--json', 'restore', id);
+    expect(restore.code, restore.stdout + restore.stderr).toBe(0);
+    expect(fs.readFileSync(localDb).equals(before)).toBe(true);
+    const db = new Database(localDb, { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS n FROM restores').get()).toEqual({ n: 0 });
+      expect(
+        db.prepare(`SELECT count(*) AS n FROM audit_log WHERE action LIKE 'restore%'`).get(),
+      ).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  }, 120_000);
 
   it('an unreachable team server: status says why with its exit code, and still shows the local facts', async () => {
     const { sw } = await boundDir();

@@ -35,8 +35,9 @@ async function restoreRuntime(
   databaseUrl?: string,
 ): Promise<Runtime> {
   ensureOwnerDir(where.dir);
-  const team = lockMode !== null && inTeamMode(where, databaseUrl);
-  const shared = lockMode === null ? await openShared(where).catch(() => null) : null;
+  const team = inTeamMode(where, databaseUrl);
+  // Team mode: a local database (one a move left behind) is not the live data: never opened here.
+  const shared = lockMode === null && !team ? await openShared(where).catch(() => null) : null;
   if (shared) return shared;
   const rt = await startRuntime({
     dir: where.dir,
@@ -96,6 +97,7 @@ async function verify(
   arg: string,
   io: CliIo,
   server: { databaseUrl: string | undefined } | null,
+  databaseUrl?: string,
 ): Promise<Outcome> {
   // --server: in a scratch schema of the team database.
   if (server && resolveBinding(where.dir, { databaseUrl: server.databaseUrl }).target === null)
@@ -106,7 +108,7 @@ async function verify(
     );
   const rt = server
     ? (await openRecorder(where, server.databaseUrl)).rt
-    : await restoreRuntime(where, null);
+    : await restoreRuntime(where, null, databaseUrl);
   try {
     const stop = rt.events.on('progress', (p) =>
       io.stderr(`\rverify: ${p.phase} ${p.done}/${p.total}`.padEnd(70)),
@@ -122,8 +124,13 @@ async function verify(
   }
 }
 
-async function restore(where: ResolvedDataDir, arg: string, io: CliIo): Promise<Outcome> {
-  const rt = await restoreRuntime(where, null);
+async function restore(
+  where: ResolvedDataDir,
+  arg: string,
+  io: CliIo,
+  databaseUrl: string | undefined,
+): Promise<Outcome> {
+  const rt = await restoreRuntime(where, null, databaseUrl);
   try {
     const stop = rt.events.on('progress', (p) =>
       io.stderr(`\rrestore: ${p.phase} ${p.done}/${p.total}`.padEnd(70)),
@@ -281,6 +288,7 @@ export const restoreCommands: CliCommand[] = [
         values.server === true
           ? { databaseUrl: values['database-url'] as string | undefined }
           : null,
+        databaseUrlOf(values),
       ),
   },
   {
@@ -291,7 +299,7 @@ export const restoreCommands: CliCommand[] = [
     help: 'The live state is not touched; promote the copy to make it live.',
     args: { max: 1, missing: needsBackup('restore') },
     reportOnStdout: true,
-    run: ({ where, args, io }) => restore(where, args[0]!, io),
+    run: ({ where, args, io, values }) => restore(where, args[0]!, io, databaseUrlOf(values)),
   },
   {
     name: 'restore-diff',
