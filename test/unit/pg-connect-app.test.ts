@@ -53,6 +53,9 @@ describe.skipIf(skip)('postgres.connect in the app', { timeout: 60_000 }, () => 
     const localFile = path.join(dir, 'stateward.db');
     const changed = new Set<string>();
     world.defer(rt.events.on('data.changed', (e) => changed.add(e.area)));
+    // The host's scheduler runs: it goes on, in team mode.
+    rt.backups.startScheduler();
+    world.defer(() => rt.backups.stopScheduler());
 
     const r = await call<PgConnectReport>(reg, 'postgres.connect', { url, password, schema });
     expect(r).toMatchObject({
@@ -72,6 +75,13 @@ describe.skipIf(skip)('postgres.connect in the app', { timeout: 60_000 }, () => 
     const before = sha256File(localFile);
     expect(rt.data?.backend).toBe('postgres');
     expect([...changed]).toEqual(expect.arrayContaining(['projects', 'backups', 'audit']));
+    expect(rt.backups.scheduling).toBe(true);
+    // Its first team-mode tick is under way (busy); the next ones run in team mode, never failing.
+    let ticked = '';
+    await expect
+      .poll(async () => (ticked = await rt.backups.tick()), { timeout: 30_000 })
+      .not.toBe('busy');
+    expect(ticked).not.toBe('failed');
     // The team database, not the local one: its projects, and a write lands there.
     const team = await call<{ schema: string } | null>(reg, 'app.team', {});
     expect(team?.schema).toBe(schema);
