@@ -7,6 +7,8 @@ import { REPO_ROOT } from './child.ts';
 import type { World } from './world.ts';
 
 export const BIN = path.join(REPO_ROOT, 'bin', 'stateward.mjs');
+/** A timeout for tests that start the real executable several times (slow on a loaded machine). */
+export const SPAWNS_TIMEOUT = 120_000;
 const run = promisify(execFile);
 
 export interface BinRun {

@@ -14,7 +14,7 @@ import type { DeploymentDetail, DeployRun } from '../../shared/domain.ts';
 import { processStart } from '../../electron/core/deploy-runs.ts';
 import { call } from '../helpers/restore-util.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
-import { BIN, killGroup, spawnStateward, stateward } from '../helpers/cli-bin.ts';
+import { BIN, killGroup, SPAWNS_TIMEOUT, spawnStateward, stateward } from '../helpers/cli-bin.ts';
 import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
 import { HELPERS_DIR, holdLockInChild, REPO_ROOT, spawnUntilLine } from '../helpers/child.ts';
 import type { WritableDB } from '../../electron/core/store/db.ts';
@@ -25,8 +25,6 @@ import { cliOnDir, makeKeyFile, useSecretsEnv } from '../helpers/secrets-util.ts
 import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
-/** These tests start the real executable several times each: slow on a loaded machine. */
-const SPAWNS_TIMEOUT = 120_000;
 const env = useSecretsEnv();
 /** A data dir with environment shop/prod. */
 const shopProd = useTemplateDir(world);

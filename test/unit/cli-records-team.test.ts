@@ -3,14 +3,12 @@
 // records land in PostgreSQL and `deploy run` wraps a command there as it does on SQLite.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { stateward } from '../helpers/cli-bin.ts';
+import { SPAWNS_TIMEOUT, stateward } from '../helpers/cli-bin.ts';
 import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
-/** These tests start the real executable several times each: slow on a loaded machine. */
-const SPAWNS_TIMEOUT = 120_000;
 const pgSkip = pgSkipReason();
 
 describe.skipIf(pgSkip !== null)(

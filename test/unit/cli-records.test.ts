@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dataDirLayout } from '../../electron/core/paths.ts';
-import { BIN } from '../helpers/cli-bin.ts';
+import { BIN, SPAWNS_TIMEOUT } from '../helpers/cli-bin.ts';
 import { REPO_ROOT } from '../helpers/child.ts';
 import { startTestHost } from '../helpers/http.ts';
 import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
@@ -18,8 +18,6 @@ import { useTemplateDir, useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
 const secretsEnv = useSecretsEnv();
-/** These tests start the real executable several times each: slow on a loaded machine. */
-const SPAWNS_TIMEOUT = 120_000;
 /** A data dir with project shop, environment shop/prod and deployment 1 (running) in it. */
 const shopProd = useTemplateDir(world);
 
