@@ -20,7 +20,7 @@ import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { strongKeychain, weakKeychain } from '../helpers/secrets-util.ts';
 import { sha256File } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
-import { startTeamRuntime } from '../helpers/pg-team.ts';
+import { seedTeam, startTeamRuntime } from '../helpers/pg-team.ts';
 import { startWatcher } from '../../electron/core/watch.ts';
 
 const skip = pgSkipReason();
@@ -112,6 +112,20 @@ describe.skipIf(skip)('postgres.connect in the app', { timeout: 60_000 }, () => 
     expect((await callError(reg, 'postgres.connect', { url, password, schema })).code).toBe(
       'CONFLICT',
     );
+  });
+
+  it("the team's existing schema: found (not initialized), and the app shows the team's projects", async () => {
+    const { reg } = await app();
+    const { url, password } = target();
+    const schema = newSchema();
+    await withClient(db.url(), (c) => seedTeam(c, schema, 'joined', 2, 1));
+    const r = await call<PgConnectReport>(reg, 'postgres.connect', {
+      url: `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`,
+      password,
+    });
+    expect(r).toMatchObject({ schema, schemaState: 'existing', applied: [], connected: true });
+    const listed = await call<{ items: { name: string }[] }>(reg, 'projects.list', {});
+    expect(listed.items.map((p) => p.name).sort()).toEqual(['joined-p1', 'joined-p2']);
   });
 
   it("a schema holding someone else's tables: PG_SCHEMA_FOREIGN, nothing written, the app stays local", async () => {
