@@ -71,12 +71,16 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Make sure files SQLite created (db, -wal, -shm) are owner-only too. */
+/**
+ * Make sure files SQLite created (db, -wal, -shm) are owner-only too. A file already
+ * owner-only is left alone (a chmod would change its ctime: the drill's boot step reads
+ * an unchanged ctime as "the app did not touch the file").
+ */
 export function tightenFiles(files: readonly string[]): void {
   if (process.platform === 'win32') return;
   for (const f of files) {
     try {
-      fs.chmodSync(f, FILE_MODE);
+      if ((fs.statSync(f).mode & 0o777) !== FILE_MODE) fs.chmodSync(f, FILE_MODE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }

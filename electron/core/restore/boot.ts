@@ -1,9 +1,15 @@
 // The drill's boot step: the real host process (electron/host/serve.ts, the entry
-// `npm run serve` runs) started on a temporary data dir holding a copy of the
-// restored copy, asked GET /ready, signed in with that process's own token, and
-// read through the command API over HTTP as a user's browser would; then stopped,
-// and the file it ran on checked again (quick_check; no migration run twice).
-// The restored copy itself is only read: the app never runs in the restores folder.
+// `npm run serve` runs) started on a temporary data dir holding the restored copy,
+// asked GET /ready, signed in with that process's own token, and read through the
+// command API over HTTP as a user's browser would; then stopped, and the file it ran
+// on checked again (no migration run twice; quick_check, unless the file is provably
+// unchanged since the drill's integrity check).
+// Two ways to hold the copy: a byte copy in a temporary folder (the copy itself is
+// only read; the server drill, which never changes the copy), or, for the local
+// drill once its other steps are done, the copy itself moved by rename into a private
+// folder beside it (same file system: no bytes copied) and moved back after the app
+// stopped. A crash while it is moved leaves the restore's record "drilling" with a
+// dead owner: the copy shows as interrupted, like any drill cut off.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -60,6 +66,66 @@ export interface BootOptions {
    * staged copy itself: the server drill); the app must then apply nothing.
    */
   migrate?: boolean;
+  /**
+   * Run the app on `copy` itself, moved (rename) into a private folder beside it and
+   * moved back once the app has stopped, instead of on a byte copy. `checked`: the
+   * file's stamp when a full integrity check of it began; if nothing changed the file
+   * since, nor while the app ran, that check stands and quick_check is not run again.
+   */
+  inPlace?: { checked?: { stamp: FileStamp; step: string } };
+}
+
+/** What says a file was not written: a write changes its size or mtime, a rename or chmod its ctime. */
+export interface FileStamp {
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+export function stampOf(file: string): FileStamp {
+  const st = fs.statSync(file, { bigint: true });
+  return {
+    dev: String(st.dev),
+    ino: String(st.ino),
+    size: String(st.size),
+    mtimeNs: String(st.mtimeNs),
+    ctimeNs: String(st.ctimeNs),
+  };
+}
+
+const sameStamp = (a: FileStamp, b: FileStamp): boolean =>
+  (Object.keys(a) as (keyof FileStamp)[]).every((k) => a[k] === b[k]);
+
+/** No rollback journal and no WAL frames beside the file: all it holds is in the file. */
+export function journalQuiet(file: string): boolean {
+  if (fs.existsSync(`${file}-journal`)) return false;
+  try {
+    return fs.statSync(`${file}-wal`).size === 0;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Put a drill's copy in the journal mode the app runs it in (WAL), so that opening it
+ * later writes nothing, and stamp it: taken right before the integrity check, the stamp
+ * tells the boot step whether that check still describes the file. Null when the file
+ * cannot be switched (a damaged file: the integrity check says why).
+ */
+export function stampForBoot(copy: string): FileStamp | null {
+  try {
+    const db = openWritable(copy);
+    try {
+      db.pragma('journal_mode = WAL');
+    } finally {
+      db.close();
+    }
+    return journalQuiet(copy) ? stampOf(copy) : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface BootExpectations {
@@ -105,6 +171,27 @@ export async function finishDrillBoot(
   if (!ok) booting.abort();
   const { ms, ...boot } = await booting.result;
   if (!ok) return false;
+  push({ key: 'host', title: BOOT_STEP_TITLE, ms, ...boot });
+  return boot.status !== 'fail';
+}
+
+/**
+ * The local drill's boot step, once its other steps are done with the copy: the app runs
+ * on the copy itself, moved into a private folder beside it and back (no byte copy).
+ */
+export async function runDrillBootInPlace(
+  copy: string,
+  facts: PreflightFacts,
+  opts: BootOptions | false | undefined,
+  checked: { stamp: FileStamp; step: string } | null,
+  push: (step: DrillStep) => void,
+): Promise<boolean> {
+  if (opts === false) return true;
+  const { ms, ...boot } = await startBoot(copy, bootExpectations(facts), {
+    ...opts,
+    migrate: false,
+    inPlace: checked ? { checked } : {},
+  }).result;
   push({ key: 'host', title: BOOT_STEP_TITLE, ms, ...boot });
   return boot.status !== 'fail';
 }
@@ -193,8 +280,7 @@ function removeStaleBootDirs(root: string): void {
  */
 async function prepareDataDir(copy: string, root: string): Promise<string> {
   removeStaleBootDirs(root);
-  const dir = fs.mkdtempSync(path.join(root, `${TEMP_PREFIX}${process.pid}-`));
-  fs.chmodSync(dir, 0o700);
+  const dir = makeBootDir(root);
   const db = path.join(dir, 'stateward.db');
   for (const [from, to] of [
     [copy, db],
@@ -205,6 +291,18 @@ async function prepareDataDir(copy: string, root: string): Promise<string> {
     fs.chmodSync(to, FILE_MODE);
   }
   return dir;
+}
+
+function makeBootDir(root: string): string {
+  const dir = fs.mkdtempSync(path.join(root, `${TEMP_PREFIX}${process.pid}-`));
+  fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Rename a database file and its -wal (if there is one); a stale -shm stays behind (it is rebuilt). */
+function moveDb(from: string, to: string): void {
+  if (fs.existsSync(`${from}-wal`)) fs.renameSync(`${from}-wal`, `${to}-wal`);
+  fs.renameSync(from, to);
 }
 
 /** The last lines of a stream, kept as they arrive; `ended` once it is closed (or after `ms`). */
@@ -384,25 +482,43 @@ async function runBoot(
   let token = '';
   let failure: BootFailure | null = null;
   const found: string[] = [];
+  /** The copy is in the boot folder (in-place boot): it goes back before the folder is removed. */
+  let moved = false;
+  /** The step whose integrity check still describes the file, if nothing wrote it since. */
+  let sinceCheck: string | null = null;
+  let quickCheckStands = false;
+  let historyBefore: unknown[] | null = null;
 
   try {
     let t = performance.now();
     try {
-      dir = await prepareDataDir(copy, opts.tmpRoot ?? os.tmpdir());
+      if (opts.inPlace) {
+        // Read before the stamp is compared: only the rename comes between it and the app.
+        historyBefore = history(copy);
+        // Nothing wrote the file since its integrity check began (and no journal holds more)?
+        const c = opts.inPlace.checked;
+        if (c && journalQuiet(copy) && sameStamp(c.stamp, stampOf(copy))) sinceCheck = c.step;
+        dir = makeBootDir(path.dirname(copy));
+        moveDb(copy, path.join(dir, 'stateward.db'));
+        moved = true;
+      } else dir = await prepareDataDir(copy, opts.tmpRoot ?? os.tmpdir());
     } finally {
       ctl.copied();
     }
     const db = path.join(dir, 'stateward.db');
     if (opts.migrate) migrateIfItCan(db);
     if (ctl.aborted) throw new BootFailure(ABORTED, ABORTED);
-    const before = history(db);
+    const before = historyBefore ?? history(db);
+    // Taken after the last open of ours: from here, only the app can change the file.
+    const started = stampOf(db);
     row({
       name: 'Temporary data dir',
       request: null,
       httpStatus: null,
       ms: Math.round(performance.now() - t),
-      detail:
-        'The copy was copied into a new private folder for the app; the copy itself is not run.',
+      detail: moved
+        ? 'The copy was moved (renamed: no byte copied) into a new private folder beside it for the app; it is moved back once the app has stopped.'
+        : 'The copy was copied into a new private folder for the app; the copy itself is not run.',
     });
 
     // Start: the host prints its URL, with the token it made, once it listens.
@@ -667,7 +783,10 @@ async function runBoot(
     await stopRow(child, graceMs, row);
     child = null;
     t = performance.now();
-    const after = await recheck(db);
+    // Unchanged by the app: same size, mtime, ctime and inode, and no journal or WAL frames left.
+    quickCheckStands = sinceCheck !== null && journalQuiet(db) && sameStamp(started, stampOf(db));
+    facts.quickCheck = quickCheckStands ? 'stands' : 'ran';
+    const after = await recheck(db, !quickCheckStands);
     const same = JSON.stringify(after.history) === JSON.stringify(before);
     row({
       name: 'Recheck',
@@ -680,7 +799,9 @@ async function runBoot(
           ? `quick_check after the app ran: ${after.quickCheck}.`
           : !same
             ? 'schema_migrations changed while the app ran: a migration ran again.'
-            : 'quick_check says ok; schema_migrations is unchanged (no migration ran again).',
+            : quickCheckStands
+              ? `File unchanged by the boot and since ${sinceCheck} (size, mtime, ctime, inode; no journal or WAL frames): that step's integrity_check, which includes quick_check, stands; schema_migrations is unchanged (no migration ran again).`
+              : 'quick_check says ok; schema_migrations is unchanged (no migration ran again).',
     });
     if (after.quickCheck !== 'ok')
       throw new BootFailure(
@@ -707,7 +828,19 @@ async function runBoot(
       if (failure?.extra.timedOut) failure.extra.killed = stopped.killed;
     }
     if (failure && dir) failure.extra.logTail = logTail(dir);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (moved && dir) {
+      try {
+        moveDb(path.join(dir, 'stateward.db'), copy);
+        moved = false;
+      } catch (e) {
+        // Never removed with the folder: the copy stays in it, and the step says where.
+        failure = new BootFailure(
+          `The copy could not be moved back after the app ran (${(e as Error).message}); it is in ${dir}.`,
+          'DRILL_BOOT_FAILED',
+        );
+      }
+    }
+    if (dir && !moved) fs.rmSync(dir, { recursive: true, force: true });
   }
 
   const total = probes.filter((p) => p.request !== null).length;
@@ -738,7 +871,7 @@ async function runBoot(
   const stop = probes.find((p) => p.name === 'Stop');
   return {
     status: stop?.status === 'warn' ? 'warn' : 'pass',
-    detail: `Started the app on a copy, ${HTTP_READY_PATH} said ready, signed in with its token and read over HTTP (${plural(total, 'request')}): ${found.join(', ')}. Stopped${stop?.status === 'warn' ? ' (killed: it ignored SIGTERM)' : ''}; the copy still passes quick_check and no migration ran twice.`,
+    detail: `Started the app on ${opts.inPlace ? 'the copy' : 'a copy'}, ${HTTP_READY_PATH} said ready, signed in with its token and read over HTTP (${plural(total, 'request')}): ${found.join(', ')}. Stopped${stop?.status === 'warn' ? ' (killed: it ignored SIGTERM)' : ''}; ${quickCheckStands ? `the app left the file unchanged, so the integrity check of ${sinceCheck} stands,` : 'the copy still passes quick_check'} and no migration ran twice.`,
     facts,
     probes,
   };
@@ -799,16 +932,20 @@ function history(db: string): unknown[] {
 
 /**
  * The file the app ran on, checked again: its migration history (a writable open, which
- * also folds in a WAL a killed app left), then quick_check in a worker thread (long on a
- * large file; the drill's process, in the desktop app the main process, stays free).
+ * also folds in a WAL a killed app left), then (`quick`) quick_check in a worker thread
+ * (long on a large file; the drill's process, in the desktop app the main process, stays free).
  */
-async function recheck(db: string): Promise<{ quickCheck: string; history: unknown[] }> {
+async function recheck(
+  db: string,
+  quick: boolean,
+): Promise<{ quickCheck: string; history: unknown[] }> {
   let after: unknown[];
   try {
     after = history(db);
   } catch (e) {
     return { quickCheck: (e as Error).message, history: [] };
   }
+  if (!quick) return { quickCheck: 'ok', history: after };
   const worker = new BackupWorker();
   try {
     const r = replyOrThrow(

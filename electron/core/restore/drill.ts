@@ -1,8 +1,9 @@
 // The restore drill on a staged copy: integrity and foreign keys (in worker
 // threads, side by side), migrations apply once and not twice, the copy boots
 // through the app's own store code, domain probes read what a user would look
-// at first, and the real app boots on a copy of it and is read over HTTP
-// (boot.ts). Every step has a timing and a plain-language result.
+// at first, and last the real app boots on the copy (moved into a private folder
+// beside it and back, boot.ts) and is read over HTTP. Every step has a timing and a
+// plain-language result.
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type {
@@ -23,7 +24,7 @@ import type { StepOutcome } from './drill-checks.ts';
 import { bootOutcome, plural, probeOutcome, secretsOutcome } from './drill-checks.ts';
 import { schemaDifference } from './schema-check.ts';
 import type { BootOptions } from './boot.ts';
-import { finishDrillBoot, startDrillBoot } from './boot.ts';
+import { runDrillBootInPlace, stampForBoot } from './boot.ts';
 
 export interface DrillInput {
   copy: string;
@@ -211,10 +212,10 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     detail: `Copied ${plural(facts.bytes, 'byte')} into the restores folder; the original file was only read.`,
     facts: { bytes: facts.bytes },
   });
-  // The boot step runs beside the others (its copy of the copy is read while
-  // integrity_check reads the same file; the app starts while the checks run): reported
-  // last, when they passed; stopped when one failed.
-  const booting = startDrillBoot(input.copy, facts, input.boot);
+  // The copy in the app's journal mode (opening it later writes nothing), stamped as the
+  // integrity check begins: if nothing wrote it since, that check stands for the boot step.
+  const integrityStep = `step ${run.steps.length + 1} (“Integrity and foreign keys”)`;
+  const stamp = input.boot === false ? null : stampForBoot(input.copy);
 
   let ok = await timed('integrity', 'Integrity and foreign keys', async () => {
     const a = new BackupWorker();
@@ -256,8 +257,6 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     }
   });
 
-  // The copy is written from here on: the boot step has read it first.
-  await booting?.copied;
   if (ok) {
     ok = await timed('migrations', 'Migrations', () => {
       const db = openWritable(input.copy);
@@ -338,7 +337,15 @@ export async function runDrill(input: DrillInput): Promise<DrillReport> {
     });
   }
 
-  ok = await finishDrillBoot(booting, ok, push);
+  // Last, once the other steps are done with the file: the app runs on the copy itself.
+  if (ok)
+    ok = await runDrillBootInPlace(
+      input.copy,
+      facts,
+      input.boot,
+      stamp && { stamp, step: integrityStep },
+      push,
+    );
 
   return run.report(input.restoreId, startedAt, now(), ok, {
     data: 'restores, boots and shows its data',
