@@ -137,3 +137,11 @@ export function teamUrl(url: string, schema: string): string {
   u.searchParams.set('schema', schema);
   return u.toString();
 }
+
+/** `url` without its password, and the password (as the app's forms take them: in their own field). */
+export function passwordApart(url: string): { url: string; password: string } {
+  const u = new URL(url);
+  const password = decodeURIComponent(u.password);
+  u.password = '';
+  return { url: u.toString(), password };
+}

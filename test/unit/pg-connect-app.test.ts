@@ -20,7 +20,7 @@ import { startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { strongKeychain, weakKeychain } from '../helpers/secrets-util.ts';
 import { sha256File } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
-import { seedTeam, startTeamRuntime } from '../helpers/pg-team.ts';
+import { passwordApart, seedTeam, startTeamRuntime } from '../helpers/pg-team.ts';
 import { startWatcher } from '../../electron/core/watch.ts';
 
 const skip = pgSkipReason();
@@ -28,12 +28,7 @@ const world = useWorld();
 const db = usePgDatabase();
 
 /** The file's database, the password taken out of the URL. */
-function target(): { url: string; password: string } {
-  const u = new URL(db.url());
-  const password = decodeURIComponent(u.password);
-  u.password = '';
-  return { url: u.toString(), password };
-}
+const target = () => passwordApart(db.url());
 
 const newSchema = () => `conn_${crypto.randomBytes(4).toString('hex')}`;
 

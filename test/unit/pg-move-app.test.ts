@@ -16,6 +16,7 @@ import { call, callError } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
 import { sha256File } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
+import { passwordApart, teamUrl } from '../helpers/pg-team.ts';
 
 const skip = pgSkipReason();
 const world = useWorld();
@@ -23,11 +24,7 @@ const db = usePgDatabase();
 
 /** The file's database in `schema`, the password taken out of the URL. */
 function target(schema: string): { url: string; password: string } {
-  const u = new URL(db.url());
-  const password = decodeURIComponent(u.password);
-  u.password = '';
-  u.searchParams.set('schema', schema);
-  return { url: u.toString(), password };
+  return passwordApart(teamUrl(db.url(), schema));
 }
 
 async function app() {
