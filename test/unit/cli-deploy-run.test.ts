@@ -48,6 +48,8 @@ if (mode === 'ok') {
   // One character in two writes (two chunks on the pipe).
   process.stdout.write(Buffer.from([0xe2, 0x82]));
   setTimeout(() => process.stdout.write(Buffer.from([0xac, 0x0a])), 200);
+} else if (mode === 'many') {
+  for (let i = 1; i <= 3000; i++) console.log('line ' + i);
 } else if (mode === 'say') {
   for (const line of process.argv.slice(3)) console.log(line);
 } else if (mode === 'gate') {
@@ -161,6 +163,18 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('€\n');
     expect(deployments(dir)[0]!.logs.map((l) => l.message)).toEqual(['€']);
+  });
+
+  it('the terminal going away (stdout closed, as `| head` does) does not end the deploy: every line is recorded', async () => {
+    const dir = shopProd.fresh();
+    const wrapper = spawnStateward(world, runArgs(dir, '1.2', ['many']));
+    await untilOutput(wrapper, /line 1\n/);
+    wrapper.stdout!.destroy();
+    expect(await exited(wrapper)).toEqual({ code: 0, signal: null });
+    const [d] = deployments(dir);
+    expect(d!.status).toBe('succeeded');
+    expect(d!.logs).toHaveLength(3000);
+    expect(d!.logs.at(-1)!.message).toBe('line 3000');
   });
 
   it('a script that fails: failed, its last lines in the summary, the wrapper exits with its code (3); --json prints one object', async () => {

@@ -177,6 +177,12 @@ async function runWrapped(
     (signal) => [signal, () => forward(signal)] as const,
   );
   for (const [signal, on] of forwarded) process.on(signal, on);
+  // The terminal going away (`| head`, a dropped ssh session) must not end the deploy:
+  // the echo stops, the recording goes on (to the end of this process: what it prints
+  // after the command ended would fail the same way).
+  const ignore = () => undefined;
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
   const ending = await new Promise<Ending>((resolve) => {
     const pipe = (
       stream: NodeJS.ReadableStream,
