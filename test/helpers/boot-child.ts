@@ -1,14 +1,24 @@
-// A drill's boot step in its own process, for the test that kills it mid-boot:
+// A drill's boot step in its own process, for the tests that kill it mid-boot:
 //   node test/helpers/boot-child.ts <copy> <tmp-root>
+//     the boot step alone, on a byte copy in <tmp-root>
+//   node test/helpers/boot-child.ts --drill <data-dir> <restore-id> [--plain]
+//   node test/helpers/boot-child.ts --verify <data-dir> <backup-id>
+//     a whole drill (or verify) through the restore service, whose boot step moves
+//     the copy into a folder beside it; --plain: the boot runs to its end (for a kill
+//     injected at a syscall) and `drilled <passed>` is printed
 // Prints `host <pid>` once the host listens; the boot never sees the host's URL,
 // so it waits (for a minute) until this process is killed.
 import { PassThrough } from 'node:stream';
 import type { HostSpawner } from '../../electron/core/restore/boot.ts';
 import { bootCopy, nodeHostSpawner } from '../../electron/core/restore/boot.ts';
+import { startRuntime } from '../../electron/core/runtime.ts';
 
-const [copy, tmpRoot] = process.argv.slice(2);
-if (!copy || !tmpRoot) {
-  process.stderr.write('usage: boot-child.ts <copy> <tmp-root>\n');
+const [first, second, third, fourth] = process.argv.slice(2);
+const drill = first === '--drill' || first === '--verify';
+if (!first || !second || (drill && !third)) {
+  process.stderr.write(
+    'usage: boot-child.ts <copy> <tmp-root> | --drill <data-dir> <restore-id> | --verify <data-dir> <backup-id>\n',
+  );
   process.exit(2);
 }
 const silent: HostSpawner = {
@@ -26,4 +36,15 @@ const silent: HostSpawner = {
     return { ...child, stdout: new PassThrough(), kill: (s) => child.kill(s) };
   },
 };
-await bootCopy(copy, {}, { tmpRoot, timeoutMs: 60_000, spawner: silent });
+if (!drill) {
+  await bootCopy(first, {}, { tmpRoot: second, timeoutMs: 60_000, spawner: silent });
+} else {
+  const rt = await startRuntime({ dir: second, source: 'flag', transport: 'cli', lockMode: 't' });
+  rt.restores.bootOptions = fourth === '--plain' ? {} : { timeoutMs: 60_000, spawner: silent };
+  const report =
+    first === '--drill'
+      ? await rt.restores.drill(third!)
+      : await rt.restores.verify({ backupId: third! });
+  process.stdout.write(`drilled ${report.passed}\n`);
+  rt.close();
+}

@@ -109,10 +109,24 @@ export function createCopyDir(restores: string, record: RestoreRecord): string {
 const OWN_NAME =
   /^(stateward\.db(-wal|-shm|-journal)?|restore\.json|preflight\.json|\.(restore|preflight)\.json\.\d+\.tmp|\.stateward-tmp-.+)$/;
 
+/** The private data dir a drill's boot step moved the copy into (boot.ts), left by a crash. */
+const BOOT_DIR = /^stateward-boot-\d+-[A-Za-z0-9]{6}$/;
+
+/** A boot step's folder (a real directory, never a symlink), removed with what the app wrote in it. */
+function removeBootDir(file: string): boolean {
+  try {
+    if (!fs.lstatSync(file).isDirectory()) return false;
+    fs.rmSync(file, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Remove a copy's folder: only the names Stateward writes there, only regular
- * files (a symlink is never followed or removed), then the folder if that
- * emptied it. Returns what was kept (nothing when the folder is gone).
+ * files (a symlink is never followed or removed) and a drill's boot folder, then
+ * the folder if that emptied it. Returns what was kept (nothing when the folder is gone).
  */
 export function removeCopyDir(dir: string): string[] {
   let st: fs.Stats;
@@ -124,7 +138,10 @@ export function removeCopyDir(dir: string): string[] {
   }
   if (!st.isDirectory()) return [path.basename(dir)];
   const kept = listDir(dir).filter(
-    (n) => !(OWN_NAME.test(n) && removeFileQuietly(path.join(dir, n))),
+    (n) =>
+      !(OWN_NAME.test(n)
+        ? removeFileQuietly(path.join(dir, n))
+        : BOOT_DIR.test(n) && removeBootDir(path.join(dir, n))),
   );
   if (kept.length === 0) fs.rmdirSync(dir);
   return kept;
