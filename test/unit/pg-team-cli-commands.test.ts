@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import { REPO_ROOT } from '../helpers/child.ts';
-import { stateward } from '../helpers/cli-bin.ts';
-import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
+import { killGroup, spawnStateward, stateward } from '../helpers/cli-bin.ts';
+import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const world = useWorld();
@@ -246,5 +246,36 @@ describe.skipIf(skip !== null)('CLI data commands on a team-bound data dir', () 
         }),
       }),
     ]);
+  }, 120_000);
+  it('a demo killed mid-seed leaves the team schema empty (one transaction); the re-run succeeds', async () => {
+    const { dir, schema, sw } = await boundDir();
+    const child = spawnStateward(world, [
+      '--data-dir',
+      dir,
+      '--database-url',
+      `${pg.url()}&schema=${schema}`,
+      'demo',
+      '--deployments',
+      '20000',
+    ]);
+    child.stderr!.setEncoding('utf8');
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (t: string) => {
+        stderr += t;
+        if (stderr.includes('demo: 5000/20000')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`demo ended first: ${stderr}`)));
+    });
+    await killGroup(child);
+    const projects = await withClient(pg.url(), async (c) =>
+      Number((await c.query(`SELECT count(*) AS n FROM ${schema}.projects`)).rows[0].n),
+    );
+    expect(projects).toBe(0);
+    const again = await sw('--json', 'demo', '--projects', '1', '--deployments', '10');
+    expect(again.code, again.stderr).toBe(0);
+    expect((await sw('--json', 'status')).json).toMatchObject({
+      counts: { projects: 1, deployments: 10 },
+    });
   }, 120_000);
 });
