@@ -1,8 +1,7 @@
 // `npm run bench -- --only boot`: what the drill's boot step (the real app started on
-// a copy of the restored copy, /ready, signed in, read over HTTP, stopped, rechecked)
-// costs a whole restore drill on the bench database. It runs beside the drill's other
-// steps, so its cost is the difference it makes: drills with it and without it,
-// alternating, on the same backup in the same run.
+// the restored copy moved into a private folder, /ready, signed in, read over HTTP,
+// stopped, rechecked, moved back) costs a whole restore drill on the bench database:
+// drills with it and without it, alternating, on the same backup in the same run.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -35,6 +34,7 @@ export async function bootBench(opts: {
     const withoutMs: number[] = [];
     const stepMs: number[] = [];
     const probeMs = new Map<string, number[]>();
+    const recheck: string[] = [];
     const drill = async (boot: boolean): Promise<{ ms: number; report: DrillReport }> => {
       rt.restores.bootOptions = boot ? {} : false;
       // Dirty pages out first, so no run pays for the one before it.
@@ -55,8 +55,9 @@ export async function bootBench(opts: {
         stepMs.push(step.ms);
         for (const p of step.probes ?? [])
           probeMs.set(p.name, [...(probeMs.get(p.name) ?? []), p.ms]);
+        if (step.facts?.quickCheck) recheck.push(String(step.facts.quickCheck));
         log(
-          `  run ${i + 1}: drill ${secs(withMs[i]!)} with the boot step, ${secs(withoutMs[i]!)} without; the step itself ${secs(step.ms)} (${(step.probes ?? []).map((p) => `${p.name} ${p.ms} ms`).join(', ')})`,
+          `  run ${i + 1}: drill ${secs(withMs[i]!)} with the boot step, ${secs(withoutMs[i]!)} without (share ${(((withMs[i]! - withoutMs[i]!) / withMs[i]!) * 100).toFixed(1)} %); the step itself ${secs(step.ms)} (${(step.probes ?? []).map((p) => `${p.name} ${p.ms} ms`).join(', ')}); quick_check after the app: ${step.facts?.quickCheck ?? '?'}`,
         );
       }
     } finally {
@@ -68,7 +69,8 @@ export async function bootBench(opts: {
       `restore + drill, with the boot step      ${secs(median(withMs))}`,
       `restore + drill, without it              ${secs(median(withoutMs))}`,
       `boot step's share of the drill           ${(share * 100).toFixed(1)} % (target < 10 %)`,
-      `the boot step on its own (beside others) ${secs(median(stepMs))}`,
+      `the boot step on its own                 ${secs(median(stepMs))}`,
+      `quick_check after the app                ${recheck.join(', ')} (stands: file unchanged since the integrity check)`,
       ...[...probeMs].map(([name, ms]) => `  ${name.padEnd(38)} ${median(ms)} ms`),
     ];
     return `${lines.join('\n')}\n`;
