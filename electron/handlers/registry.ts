@@ -27,29 +27,38 @@ export type Handler<N extends CommandName> = (
 export type HandlerMap = { [N in CommandName]?: Handler<N> };
 
 /**
- * A string in `value` that cannot be stored as UTF-8 (a lone surrogate: from a
- * \uD800-style JSON escape, or a JS string cut in half). Iterative: a 1 MiB body
- * can nest half a million levels deep.
+ * Why text in `value` cannot be stored on every backend, or null: a lone
+ * surrogate (from a \uD800-style JSON escape, or a JS string cut in half) is
+ * not UTF-8, and PostgreSQL's text refuses the NUL character (SQLite would
+ * take it, so a data dir could not move to a team database). Iterative: a
+ * 1 MiB body can nest half a million levels deep.
  */
-export function hasLoneSurrogate(value: unknown): boolean {
+export function unstorableText(value: unknown): AppErrorShape | null {
   const todo: unknown[] = [value];
   while (todo.length > 0) {
     const v = todo.pop();
     if (typeof v === 'string') {
-      if (/\p{Cs}/u.test(v)) return true;
+      if (/\p{Cs}/u.test(v)) return NOT_UNICODE;
+      if (v.includes('\u0000')) return HAS_NUL;
     } else if (Array.isArray(v)) {
       for (const x of v as unknown[]) todo.push(x);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) todo.push(k, x);
     }
   }
-  return false;
+  return null;
 }
 
 export const NOT_UNICODE: AppErrorShape = {
   code: 'BAD_INPUT',
   message: 'The input holds text that is not valid Unicode (a lone surrogate).',
   hint: 'Check the text for a broken character and send it again.',
+};
+
+export const HAS_NUL: AppErrorShape = {
+  code: 'BAD_INPUT',
+  message: 'The input holds a NUL character (\\u0000), which text in Stateward cannot hold.',
+  hint: 'Remove the NUL character (binary output?) and send it again.',
 };
 
 export class CommandRegistry {
@@ -102,7 +111,8 @@ export class CommandRegistry {
       });
     }
     // Every transport (IPC, CLI, HTTP): text that cannot be stored as UTF-8 never reaches a handler.
-    if (hasLoneSurrogate(rawInput)) return fail(NOT_UNICODE);
+    const unstorable = unstorableText(rawInput);
+    if (unstorable) return fail(unstorable);
     const parsed = commands[name].input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({

@@ -19,7 +19,7 @@ import {
 import type { ReadyBody } from '../../shared/events.ts';
 import type { AppErrorShape } from '../../shared/errors.ts';
 import type { CommandRegistry } from '../handlers/registry.ts';
-import { hasLoneSurrogate, NOT_UNICODE } from '../handlers/registry.ts';
+import { unstorableText } from '../handlers/registry.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { removeFileQuietly } from '../core/fsutil.ts';
 import { faultHang } from '../core/fault.ts';
@@ -164,7 +164,8 @@ async function readInput(
   } catch {
     return { status: 400, error: { code: 'BAD_INPUT', message: 'The body is not valid JSON.' } };
   }
-  if (hasLoneSurrogate(input)) return { status: 400, error: NOT_UNICODE };
+  const unstorable = unstorableText(input);
+  if (unstorable) return { status: 400, error: unstorable };
   return { input };
 }
 

@@ -39,4 +39,23 @@ describe('registry dispatch: lone surrogates', () => {
     expect(r.ok).toBe(true);
     expect(readyDb(rt).prepare('SELECT name FROM projects').get()).toEqual({ name: 'rocket-🚀' });
   });
+
+  it('a NUL character (PostgreSQL text cannot hold it) is BAD_INPUT on every backend and writes nothing', async () => {
+    const rt = await startTestRuntime(world);
+    const db = readyDb(rt);
+    const reg = testRegistry(rt);
+    const before = fingerprint(db);
+    for (const input of [
+      { name: 'nul\u0000name' },
+      { name: 'ok', description: 'binary \u0000 output' },
+    ]) {
+      const r = await reg.dispatch('projects.create', input);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code).toBe('BAD_INPUT');
+        expect(r.error.message).toContain('NUL character');
+      }
+    }
+    expect(fingerprint(db)).toEqual(before);
+  });
 });
