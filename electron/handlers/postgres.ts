@@ -171,10 +171,13 @@ export const postgresHandlers: HandlerMap = {
     const bound = await bindToPostgres(rt.layout.dir, target, {
       transport: rt.transport,
       log: rt.logger,
+      // Before the binding: a crash in between never leaves a bound data dir without its password.
+      beforeBinding: () => {
+        if (wrapped !== null) storeWrappedPgPassword(rt.layout.keys, wrapped);
+        // A password remembered for an earlier binding is not this one's.
+        else forgetPgPassword(rt.layout.keys);
+      },
     });
-    if (wrapped !== null) storeWrappedPgPassword(rt.layout.keys, wrapped);
-    // A password remembered for an earlier binding is not this one's.
-    else forgetPgPassword(rt.layout.keys);
     const connected = await reconnect(rt, target);
     return {
       target: bound.target,

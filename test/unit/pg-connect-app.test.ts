@@ -6,6 +6,8 @@
 // restart. The password remembered with the OS keychain (a fake KeyWrapper):
 // wrapped in keys/ (0600, never in plain text), used by the next team start;
 // refused with nothing written where there is no real keychain.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { bindingPath, readBinding } from '../../electron/core/pg/binding.ts';
 import { pgPasswordPath } from '../../electron/core/pg/password.ts';
+import type { KeyWrapper } from '../../electron/core/secrets/keyring.ts';
 import type { PgConnectReport } from '../../shared/domain.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
 import { call, callError } from '../helpers/restore-util.ts';
@@ -22,6 +25,8 @@ import { sha256File } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
 import { passwordApart, seedTeam, startTeamRuntime } from '../helpers/pg-team.ts';
 import { startWatcher } from '../../electron/core/watch.ts';
+import { HELPERS_DIR, REPO_ROOT } from '../helpers/child.ts';
+import { HAVE_STRACE, killAtCallArgs } from '../helpers/syscall-sweep.ts';
 
 const skip = pgSkipReason();
 const world = useWorld();
@@ -217,4 +222,66 @@ describe.skipIf(skip)('postgres.connect in the app', { timeout: 60_000 }, () => 
     expect(next.team?.schema).toBe(schema);
     expect(keychain.calls.unwrap).toBeGreaterThan(0);
   });
+
+  it.skipIf(!HAVE_STRACE)(
+    'killed (strace) right after database.json is renamed into place: the remembered password is already stored, so the next start opens the team database',
+    async () => {
+      const dir = world.dir();
+      // keys/ exists already: the first fsync of the data dir itself is the binding's.
+      fs.mkdirSync(path.join(dir, 'keys'), { mode: 0o700 });
+      const { url, password } = target();
+      const schema = newSchema();
+      const proc = spawn(
+        process.execPath,
+        [path.join(HELPERS_DIR, 'pg-connect-child.ts'), dir, url, password, schema],
+        { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      const gone = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
+      world.defer(() => void (gone(proc) || proc.kill('SIGKILL')));
+      const exited = new Promise<NodeJS.Signals | null>((r) =>
+        proc.once('exit', (_c, sig) => r(sig)),
+      );
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        proc.stdout.on('data', (c: Buffer) => {
+          out += c.toString('utf8');
+          if (out.includes('ready')) resolve();
+        });
+        void exited.then(() => reject(new Error(`child exited: ${out}`)));
+      });
+      const tracer = spawn('strace', [
+        '-qq',
+        '-f',
+        '-p',
+        String(proc.pid),
+        ...killAtCallArgs('fsync', { onPath: dir }),
+      ]);
+      world.defer(() => void (gone(tracer) || tracer.kill('SIGKILL')));
+      const traced = () =>
+        /TracerPid:\s+[1-9]/.test(fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+      await expect.poll(traced, { timeout: 10_000 }).toBe(true);
+      proc.stdin.write('go\n');
+      expect(await exited, out).toBe('SIGKILL');
+      expect(out).not.toContain('done');
+
+      expect(readBinding(dir)).toMatchObject({ backend: 'postgres', schema });
+      expect(fs.existsSync(pgPasswordPath(path.join(dir, 'keys')))).toBe(true);
+      // The child's keychain stand-in (it reverses the bytes); no password the libpq ways.
+      const keychain: KeyWrapper = {
+        kind: 'os-keychain',
+        status: () => Promise.resolve({ available: true, weak: false, backend: 'test' }),
+        wrap: (key) => Promise.resolve(Buffer.from(key).reverse()),
+        unwrap: (w) => Promise.resolve({ key: Buffer.from(w).reverse(), rewrap: false }),
+      };
+      const saved = process.env.PGPASSFILE;
+      process.env.PGPASSFILE = path.join(world.dir(), 'no-pgpass');
+      world.defer(() => {
+        if (saved === undefined) delete process.env.PGPASSFILE;
+        else process.env.PGPASSFILE = saved;
+      });
+      const next = await startTestRuntime(world, dir, { keychain });
+      expect(next.startup.state).toBe('ready');
+      expect(next.team?.schema).toBe(schema);
+    },
+  );
 });

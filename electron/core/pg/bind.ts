@@ -44,7 +44,13 @@ export interface BindResult {
 export async function bindToPostgres(
   dataDir: string,
   target: PgTarget,
-  opts: { transport: PgTransport; log?: Logger; env?: NodeJS.ProcessEnv },
+  opts: {
+    transport: PgTransport;
+    log?: Logger;
+    env?: NodeJS.ProcessEnv;
+    /** Runs once every check passed, just before database.json is written (the app's remembered password). */
+    beforeBinding?: () => void;
+  },
 ): Promise<BindResult> {
   const layout = dataDirLayout(dataDir);
   const conn = await connectPostgres(target, opts);
@@ -61,6 +67,7 @@ export async function bindToPostgres(
       schemaVersion = APP_SCHEMA_VERSION;
     }
     const binding = bindingFromTarget(target);
+    opts.beforeBinding?.();
     writeBinding(layout.dir, binding);
     return {
       dataDir: layout.dir,
