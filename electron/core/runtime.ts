@@ -242,7 +242,7 @@ export class Runtime {
     }
     this.heldLock();
     const scheduler = opts.scheduler ?? this.backups.scheduling;
-    let team: TeamConnection | null = null;
+    const opened: { team?: TeamConnection } = {};
     let preUpgrade: BackupResult | null;
     try {
       preUpgrade = await openTeam(
@@ -252,14 +252,13 @@ export class Runtime {
         this.layout,
         this.logger,
         this.now,
-        (t) => (team = t),
+        (t) => (opened.team = t),
       );
     } catch (e) {
-      const opened = team as TeamConnection | null;
-      if (opened) await opened.pool.end().catch(() => undefined);
+      await opened.team?.pool.end().catch(() => undefined);
       throw e;
     }
-    const connected = team as unknown as TeamConnection;
+    const connected = opened.team!;
     this.backups.stopScheduler();
     const local = this.currentStore;
     this.currentStore = null;

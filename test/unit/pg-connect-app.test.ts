@@ -14,6 +14,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { bindingPath, readBinding } from '../../electron/core/pg/binding.ts';
+import { parseDatabaseUrl } from '../../electron/core/pg/connect.ts';
 import { pgPasswordPath } from '../../electron/core/pg/password.ts';
 import type { KeyWrapper } from '../../electron/core/secrets/keyring.ts';
 import type { PgConnectReport } from '../../shared/domain.ts';
@@ -140,6 +141,12 @@ describe.skipIf(skip)('postgres.connect in the app', { timeout: 60_000 }, () => 
     expect(err.code).toBe('PG_SCHEMA_FOREIGN');
     expect(fs.existsSync(bindingPath(dir))).toBe(false);
     expect(rt.team).toBeNull();
+    // The runtime's own switch refuses it the same way, and stays on its local database.
+    await expect(rt.connectTeam({ ...parseDatabaseUrl(db.url()), schema })).rejects.toMatchObject({
+      code: 'PG_SCHEMA_FOREIGN',
+    });
+    expect(rt.team).toBeNull();
+    expect(rt.data?.backend).toBe('sqlite');
     const listed = await call<{ items: { name: string }[] }>(reg, 'projects.list', {});
     expect(listed.items.map((p) => p.name)).toEqual(['local-only']);
     await withClient(db.url(), async (c) => {
