@@ -5,7 +5,9 @@
 // and the write commands in an order that makes each meaningful. None may fail
 // (INTERNAL: a bug; STORE_NOT_READY: a command that looks only at the local SQLite
 // file), but for the app's native dialogs, which the host refuses as such.
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CommandName } from '../../shared/contract.ts';
 import { READ_ONLY_COMMANDS } from '../../shared/contract.ts';
@@ -97,6 +99,10 @@ describe.each(['sqlite', 'postgres'] as const)('every command on %s', (backend) 
     expect(await value('restores.diff', { restoreId })).toMatchObject({
       items: [{ change: 'removed', kind: 'project', name: 'after-backup' }],
     });
+    // The team's snapshot it compared with is gone once the diff is computed.
+    expect(fs.readdirSync(path.join(rt.layout.restores, restoreId))).not.toContainEqual(
+      expect.stringMatching(/^stateward-live-/),
+    );
 
     // The comparison puts the live side (the team database in team mode) beside the copy.
     const compared = await value<{
@@ -194,7 +200,14 @@ describe.each(['sqlite', 'postgres'] as const)('every command on %s', (backend) 
     const other = await call<{ restoreId: string }>('restores.preflight', {
       source: { backupId: entry.id },
     });
+    // What a crash during a team-mode diff leaves in the copy's folder goes with the copy.
+    const leftover = path.join(rt.layout.restores, other.restoreId, 'stateward-live-999999-aB3dE9');
+    fs.mkdirSync(leftover, { mode: 0o700 });
+    fs.writeFileSync(path.join(leftover, 'snapshot.sqlite'), 'x', { mode: 0o600 });
     await call('restores.discard', { restoreId: other.restoreId });
+    expect(fs.readdirSync(rt.layout.restores).filter((n) => n.includes(other.restoreId))).toEqual(
+      [],
+    );
     expect(refused).toEqual([]);
     // The promoted state is the backup's: the project is there, written before it.
     expect(await call('projects.get', { id: project.id })).toMatchObject({ name: 'writes' });

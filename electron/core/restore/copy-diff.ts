@@ -4,11 +4,9 @@
 // summary over a million deployments takes seconds.
 import type { RestoreDiff } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BackupWorker, replyOrThrow } from '../backup/engine.ts';
-import { ensureOwnerDir } from '../fsutil.ts';
 import { createPgBackup } from '../pg/backup.ts';
 import type { Runtime } from '../runtime.ts';
 import { classifySqliteError } from '../store/db.ts';
@@ -88,14 +86,12 @@ async function liveFile(
 ): Promise<{ file: string; remove: () => void }> {
   const team = rt.team;
   if (rt.store || !team) return { file: rt.layout.db, remove: () => undefined };
-  const dir = path.join(
-    rt.layout.restores,
-    restoreId,
-    `live-${crypto.randomBytes(6).toString('hex')}`,
+  // Owner-only (mkdtemp), named so that discarding the copy removes what a crash left here.
+  const dir = fs.mkdtempSync(
+    path.join(rt.layout.restores, restoreId, `stateward-live-${process.pid}-`),
   );
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
-    ensureOwnerDir(dir);
     const snapshot = await createPgBackup({
       target: team.target,
       schema: team.schema,

@@ -112,6 +112,9 @@ const OWN_NAME =
 /** The private data dir a drill's boot step moved the copy into (boot.ts), left by a crash. */
 const BOOT_DIR = /^stateward-boot-\d+-[A-Za-z0-9]{6}$/;
 
+/** The snapshot of the team database a diff in team mode compares the copy with (copy-diff.ts), left by a crash. */
+const LIVE_SNAPSHOT_DIR = /^stateward-live-\d+-[A-Za-z0-9]{6}$/;
+
 /** A boot step's folder (a real directory, never a symlink), removed with what the app wrote in it. */
 function removeBootDir(file: string): boolean {
   try {
@@ -141,7 +144,7 @@ export function removeCopyDir(dir: string): string[] {
     (n) =>
       !(OWN_NAME.test(n)
         ? removeFileQuietly(path.join(dir, n))
-        : BOOT_DIR.test(n) && removeBootDir(path.join(dir, n))),
+        : (BOOT_DIR.test(n) || LIVE_SNAPSHOT_DIR.test(n)) && removeBootDir(path.join(dir, n))),
   );
   if (kept.length === 0) fs.rmdirSync(dir);
   return kept;
