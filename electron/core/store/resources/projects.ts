@@ -32,8 +32,8 @@ function rowToProject(r: ProjectRow): Project {
 
 // Per-project figures without reading a project's deployments: the kept counts
 // (deployment_counts) and one index probe per environment for the newest start.
-function selectProjects(c: Sql) {
-  return c.k.selectFrom('projects as p').select([
+function figures() {
+  return [
     'p.id',
     'p.name',
     'p.description',
@@ -50,7 +50,11 @@ function selectProjects(c: Sql) {
       number | null
     >`(SELECT max((SELECT max(d.started_at) FROM deployments d WHERE d.environment_id = e.id))
         FROM environments e WHERE e.project_id = p.id)`.as('last_deployment_at'),
-  ]);
+  ] as const;
+}
+
+function selectProjects(c: Sql) {
+  return c.k.selectFrom('projects as p').select(figures());
 }
 
 export function* getProject(c: Sql, id: number): Query<Project> {
@@ -73,14 +77,25 @@ export function* listProjects(
         .$if(n !== undefined, (b) => b.where(containsText(c, 'p.name', n as string | Slot))),
     ),
   );
+  // The page's projects first, then their figures: PostgreSQL would compute the figures
+  // of the rows OFFSET skips too.
   const found = yield* rows<ProjectRow>(
     cached(c, `projects.list:${q !== undefined}`, [...search, opts.limit, opts.offset], (v) =>
-      selectProjects(c)
-        .$if(q !== undefined, (b) => b.where(containsText(c, 'p.name', v[0] as string | Slot)))
+      c.k
+        .selectFrom(
+          c.k
+            .selectFrom('projects')
+            .selectAll()
+            .$if(q !== undefined, (b) => b.where(containsText(c, 'name', v[0] as string | Slot)))
+            .orderBy(folded(c, 'name'))
+            .orderBy('id')
+            .limit(v[v.length - 2] as number)
+            .offset(v[v.length - 1] as number)
+            .as('p'),
+        )
+        .select(figures())
         .orderBy(folded(c, 'p.name'))
-        .orderBy('p.id')
-        .limit(v[v.length - 2] as number)
-        .offset(v[v.length - 1] as number),
+        .orderBy('p.id'),
     ),
   );
   return { items: found.map(rowToProject), total: counted?.n ?? 0, offset: opts.offset };
