@@ -190,13 +190,23 @@ describe.skipIf(skip !== null)('CLI data commands on a team-bound data dir', () 
   }, 120_000);
 
   it('an unreachable team server: status says why with its exit code, and still shows the local facts', async () => {
-    const { sw } = await boundDir();
+    const { dir, sw } = await boundDir();
     const wrong = await sw('--json', 'status', '--database-url', 'postgres://nobody@127.0.0.1:1/x');
     expect(wrong.code).toBe(2);
     expect(wrong.json).toMatchObject({
       backend: 'postgres',
       error: { code: 'PG_UNREACHABLE' },
       lastBackup: null,
+    });
+    // A keyring this machine cannot read: the status still answers, without the keys.
+    fs.mkdirSync(path.join(dir, 'keys'), { mode: 0o700 });
+    fs.writeFileSync(path.join(dir, 'keys', 'keyring.json'), '{ not json', { mode: 0o600 });
+    const damaged = await sw('--json', 'status');
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.json).toMatchObject({
+      backend: 'postgres',
+      keys: null,
+      counts: { projects: 0 },
     });
     const backup = await sw('backup', '--database-url', 'postgres://nobody@127.0.0.1:1/x');
     expect(backup.code).toBe(2);

@@ -176,7 +176,8 @@ async function teamStatusOf(
         ? { code: startup.code, message: startup.message, hint: startup.hint }
         : null;
     const counts = rt.data ? (await appStatus(rt)).counts : null;
-    const keys = rt.data ? await rt.secrets.status() : null;
+    // A keyring this machine cannot read does not hide the rest of the status.
+    const keys = rt.data ? await rt.secrets.status().catch(() => null) : null;
     const teamText = statusText({ dataDir: where.dir, source: where.source, ...team, problem }, now)
       .trimEnd()
       .replace(/^(Backup|Drill) +/gm, (_m, w: string) => `Team ${w.toLowerCase()} `);
