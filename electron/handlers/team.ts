@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { TeamInstance, TeamStatus } from '../../shared/domain.ts';
 import { connectionLost, isConnectionLost, quoteIdent } from '../core/pg/connect.ts';
 import { readPgHistory } from '../core/pg/migrate.ts';
+import { advisoryKey } from '../core/pg/locks.ts';
 import type { Runtime, TeamConnection } from '../core/runtime.ts';
 import { MIGRATIONS } from '../core/store/migrations/index.ts';
 import type { HandlerMap } from './registry.ts';
@@ -29,12 +30,20 @@ interface ActivityRow {
   state: string | null;
 }
 
-async function instances(pool: pg.Pool, self: string): Promise<TeamInstance[]> {
+async function instances(pool: pg.Pool, self: string, schema: string): Promise<TeamInstance[]> {
+  // Only this schema's instances: the sessions holding its presence lock (other
+  // teams may use other schemas of the same database).
   const r = await pool.query<ActivityRow>(
-    `SELECT application_name, host(client_addr) AS client_addr, backend_start, state
-       FROM pg_stat_activity
-      WHERE datname = current_database() AND application_name LIKE 'stateward/%'
-      ORDER BY backend_start`,
+    `SELECT a.application_name, host(a.client_addr) AS client_addr, a.backend_start, a.state
+       FROM pg_stat_activity a
+      WHERE a.datname = current_database() AND a.application_name LIKE 'stateward/%'
+        AND EXISTS (SELECT 1 FROM pg_locks l
+                     WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
+                       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                       AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+                       AND l.objsubid = 1)
+      ORDER BY a.backend_start`,
+    [advisoryKey('presence', schema)],
   );
   const byName = new Map<string, TeamInstance>();
   for (const row of r.rows) {
@@ -120,7 +129,7 @@ export async function teamStatus(rt: Runtime, team: TeamConnection): Promise<Tea
     sslmode: target.sslmode,
     databaseBytes: Number(sizes.rows[0]!.db),
     schemaBytes: Number(sizes.rows[0]!.schema),
-    instances: await instances(pool, team.applicationName),
+    instances: await instances(pool, team.applicationName, schema),
     migrations: history.map((h) => ({
       version: h.version,
       name: h.name,

@@ -284,6 +284,14 @@ describe.skipIf(skip !== null)('team mode on a real PostgreSQL server', () => {
     expect(names).toEqual(
       expect.arrayContaining([a.team!.applicationName, b.team!.applicationName]),
     );
+    // An instance of another team (another schema of the same database) is not one of ours.
+    // (Its own transport, so its application_name differs from a's and b's in this process.)
+    const stranger = ready(await start(newSchema(), { transport: 'electron' }));
+    const again = await invoke<TeamStatus>(b, 'app.team');
+    expect(again.instances.map((i) => i.applicationName)).not.toContain(
+      stranger.team!.applicationName,
+    );
+    expect(again.instances).toHaveLength(team.instances.length);
     const self = team.instances.find((i) => i.self);
     expect(self).toMatchObject({
       applicationName: b.team!.applicationName,

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { advisoryKey } from './locks.ts';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.ts';
 import { readSmallRegularFile, writeFileAtomic } from '../fsutil.ts';
@@ -217,6 +218,12 @@ export async function openTeamPool(
   // while checked out fails its query, and its own 'error' event must not be left unhandled
   // (that would end the process).
   pool.on('error', logError);
-  pool.on('connect', (client) => client.on('error', logError));
+  pool.on('connect', (client) => {
+    client.on('error', logError);
+    // Marks the session as one of this schema's instances (app.team lists the holders).
+    client
+      .query('SELECT pg_advisory_lock_shared($1::bigint)', [advisoryKey('presence', target.schema)])
+      .catch(logError);
+  });
   return { pool, serverVersion: first.serverVersion, applicationName: first.applicationName };
 }

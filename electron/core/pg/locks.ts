@@ -7,7 +7,16 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 
-export const LOCK_PURPOSES = ['migrate', 'promote', 'keyRotation', 'scheduledBackup'] as const;
+// 'presence' is held shared by every connection of an instance for its whole life:
+// the dashboard finds the instances of this schema (not of other schemas of the
+// same database) as the sessions holding it.
+export const LOCK_PURPOSES = [
+  'migrate',
+  'promote',
+  'keyRotation',
+  'scheduledBackup',
+  'presence',
+] as const;
 export type LockPurpose = (typeof LOCK_PURPOSES)[number];
 
 /** The advisory lock key of `purpose` on `schema` (a signed 64-bit integer, as text for pg). */
