@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../electron/core/runtime.ts';
 import type { CommandName } from '../../shared/contract.ts';
-import type { BackupEntry, DrillReport, PreflightReport } from '../../shared/domain.ts';
+import type { BackupEntry, DrillReport, PreflightReport, TeamStatus } from '../../shared/domain.ts';
 import { cli } from '../helpers/cli.ts';
 import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
 import { call, callError } from '../helpers/restore-util.ts';
@@ -47,6 +47,10 @@ describe.skipIf(skip !== null)('restores in team mode', () => {
     expect(verified.steps.map((s) => s.title)).toContain(
       'Load into a scratch schema on the server',
     );
+    // The drill is in the team's shared audit log: the other instance's dashboard names who took it.
+    await expect
+      .poll(async () => (await invoke<TeamStatus>(b, 'app.team')).lastDrill)
+      .toMatchObject({ passed: true, by: a.actor });
 
     const staged = await invoke<{ restoreId: string; report: PreflightReport }>(
       a,

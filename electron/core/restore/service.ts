@@ -193,6 +193,21 @@ export class RestoreService {
         appendAudit(SQLITE, { actor: this.rt.actor, action, target, detail }, this.rt.now()),
       );
       this.rt.events.emit('data.changed', { area: 'audit' });
+    } else if (this.rt.team && this.rt.data) {
+      // Team mode: into the team's shared audit log (what the team dashboard's "last drill, by
+      // whom" reads). Not awaited by the restore; a failure is logged, never lost silently.
+      const entry = { actor: this.rt.actor, action, target, detail };
+      const now = this.rt.now();
+      void this.rt.data
+        .write((c) => appendAudit(c, entry, now))
+        .then(
+          () => this.rt.events.emit('data.changed', { area: 'audit' }),
+          (e: unknown) =>
+            this.rt.logger.log(
+              'warn',
+              `${action} ${target} ${JSON.stringify(detail)} (not audited: ${(e as Error).message})`,
+            ),
+        );
     } else {
       this.rt.logger.log(
         'info',
