@@ -168,8 +168,14 @@ describe.skipIf(!HAVE_STRACE)('killed at every step (strace kill-after-syscall)'
     );
     expect(labels.some((l) => COPY_SYSCALLS.some((s) => l.startsWith(s)))).toBe(true);
     expect(labels.some((l) => /stateward\.db-(journal|wal|shm)$/.test(l))).toBe(true);
+    // The boot step's moves of the copy into its folder and back are swept too.
+    expect(labels).toContain('rename restores/<id>/stateward.db');
+    expect(
+      labels.some((l) => /^rename restores\/<id>\/stateward-boot-[^/]+\/stateward\.db$/.test(l)),
+    ).toBe(true);
     console.log(`verify: ${labels.length} kill points: ${labels.join('; ')}`);
-  });
+    // The drill's boot step moves the copy into a folder beside it and back: ~10 more points.
+  }, 120_000);
 
   it('restore: an interrupted copy, never ready; it cannot be drilled, browsed or promoted, and discard removes it', async () => {
     const { dir, id } = await demoWithBackup();
@@ -213,7 +219,8 @@ describe.skipIf(!HAVE_STRACE)('killed at every step (strace kill-after-syscall)'
       3, // staged, drilling, ready
     );
     console.log(`restore: ${labels.length} kill points: ${labels.join('; ')}`);
-  });
+    // The drill's boot step moves the copy into a folder beside it and back: ~10 more points.
+  }, 120_000);
 });
 
 /** A copy's folder as a crashed process leaves it: a record, the copy, maybe more. */
