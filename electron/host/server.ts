@@ -29,6 +29,19 @@ import { readStaticFile, resolveStaticFile } from '../core/static-files.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, uploadFileName } from './upload.ts';
 
 const MAX_BODY = 1024 * 1024;
+/** How long GET /ready waits for the team database's SELECT 1 before answering 503 PG_UNREACHABLE. */
+const READY_DB_TIMEOUT_MS = 3_000;
+
+/** Whether `file` is still the file that was opened (not deleted, not replaced by another). */
+function sameFile(file: string, opened: { dev: number; ino: number } | undefined): boolean {
+  if (!opened) return true;
+  try {
+    const now = fs.statSync(file);
+    return now.dev === opened.dev && now.ino === opened.ino;
+  } catch {
+    return false;
+  }
+}
 /** Event streams held open at once (every tab of the page holds one), and how far one may fall behind. */
 export const MAX_STREAMS = 32;
 const MAX_STREAM_BACKLOG = 4 * 1024 * 1024;
@@ -337,12 +350,44 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
   }
 
+  /** The team database's answer to SELECT 1 in progress: concurrent /ready requests share it (one connection at most). */
+  let teamProbe: Promise<boolean> | null = null;
+
+  /**
+   * Why the open data cannot serve now (null when it can): the SQLite file deleted or
+   * replaced under the running host (writes would go to a file nobody will open again),
+   * or a team database that does not answer SELECT 1 within READY_DB_TIMEOUT_MS.
+   */
+  async function dataGone(): Promise<string | null> {
+    const store = opts.rt.store;
+    if (store) return sameFile(store.file, store.identity) ? null : 'DB_UNREADABLE';
+    const pool = opts.rt.team?.pool;
+    if (!pool) return null;
+    teamProbe ??= pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    const probe = teamProbe;
+    void probe.finally(() => {
+      if (teamProbe === probe) teamProbe = null;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_DB_TIMEOUT_MS);
+    });
+    try {
+      return (await Promise.race([probe, late])) ? null : 'PG_UNREACHABLE';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /**
    * For load balancers, scripts and the restore drill: no token, and nothing but
    * readiness and the refusal's code (no paths, no messages). Host was checked
    * like every request; a page of another origin is refused like the API.
    */
-  function handleReady(req: http.IncomingMessage, res: http.ServerResponse): void {
+  async function handleReady(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const answer = (status: number, body: ReadyBody) => sendJson(res, status, body);
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) {
@@ -355,13 +400,17 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     }
     faultHang('host-ready');
     const startup = opts.rt.startup;
-    if (startup.state === 'ready' && opts.rt.data !== null)
-      answer(200, { ready: true, schema: APP_SCHEMA_VERSION, version: APP_VERSION });
-    else
-      answer(503, {
-        ready: false,
-        code: startup.state === 'refused' ? startup.code : 'STORE_NOT_READY',
-      });
+    if (startup.state === 'refused') {
+      answer(503, { ready: false, code: startup.code });
+      return;
+    }
+    if (startup.state !== 'ready' || opts.rt.data === null) {
+      answer(503, { ready: false, code: 'STORE_NOT_READY' });
+      return;
+    }
+    const gone = await dataGone();
+    if (gone) answer(503, { ready: false, code: gone });
+    else answer(200, { ready: true, schema: APP_SCHEMA_VERSION, version: APP_VERSION });
   }
 
   function handleDownload(
@@ -470,7 +519,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return;
     }
     if (url.pathname === HTTP_READY_PATH) {
-      handleReady(req, res);
+      handleReady(req, res).catch((e: unknown) => {
+        opts.rt.logger.log('error', 'HTTP /ready failed', e);
+        if (!res.headersSent) sendJson(res, 503, { ready: false, code: 'INTERNAL' });
+      });
       return;
     }
     if (url.pathname === HTTP_EVENTS_PATH) {

@@ -119,3 +119,38 @@ describe('GET /ready', () => {
     expect((await ready(h.port)).status).toBe(200);
   });
 });
+
+describe('GET /ready: the data gone under a running host', () => {
+  it('the database file deleted: 503 DB_UNREADABLE (writes would go to a file nobody opens again)', async () => {
+    const h = await startTestHost(world);
+    expect((await ready(h.port)).status).toBe(200);
+    const { db, wal, shm } = h.rt.layout;
+    for (const f of [db, wal, shm]) fs.rmSync(f, { force: true });
+    const r = await ready(h.port);
+    expect(r.status).toBe(503);
+    expect(r.body).toStrictEqual({ ready: false, code: 'DB_UNREADABLE' });
+    const head = await request(h.port, { method: 'HEAD', path: HTTP_READY_PATH });
+    expect(head.status).toBe(503);
+    expect(head.body).toBe('');
+  });
+
+  it('the database file replaced by another: 503 DB_UNREADABLE', async () => {
+    const h = await startTestHost(world);
+    const { db } = h.rt.layout;
+    fs.copyFileSync(db, `${db}.other`);
+    fs.renameSync(`${db}.other`, db);
+    const r = await ready(h.port);
+    expect(r.status).toBe(503);
+    expect(r.body).toStrictEqual({ ready: false, code: 'DB_UNREADABLE' });
+  });
+
+  it('HEAD, a query string: the same answer; /ready/ is not readiness', async () => {
+    const h = await startTestHost(world);
+    const head = await request(h.port, { method: 'HEAD', path: HTTP_READY_PATH });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect((await ready(h.port, { path: `${HTTP_READY_PATH}?probe=1` })).status).toBe(200);
+    const slash = await request(h.port, { path: `${HTTP_READY_PATH}/` });
+    expect(slash.status).toBe(404);
+  });
+});

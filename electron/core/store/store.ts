@@ -24,6 +24,8 @@ export interface Store {
   readonly db: WritableDB;
   readonly plan: MigrationPlan;
   readonly applied: string[];
+  /** The file SQLite opened (device and inode): a file deleted or replaced under a running app is told apart. */
+  readonly identity?: { dev: number; ino: number };
   close(): void;
 }
 
@@ -49,11 +51,13 @@ export function openStoreFile(file: string): Store {
     // Only now that the file is known to be ours (or new) may it be switched to WAL.
     applyConnectionSettings(db);
     const applied = applyMigrations(db, plan);
+    const { dev, ino } = fs.statSync(file);
     return {
       file,
       db,
       plan,
       applied,
+      identity: { dev, ino },
       close: () => db.close(),
     };
   } catch (e) {
