@@ -20,6 +20,7 @@ import {
   inspectSchema,
   parseDatabaseUrl,
 } from '../../electron/core/pg/connect.ts';
+import { readBinding } from '../../electron/core/pg/binding.ts';
 import { migratePostgres } from '../../electron/core/pg/migrate.ts';
 import { pgpassLookup } from '../../electron/core/pg/pgpass.ts';
 import { APP_VERSION } from '../../electron/core/version.ts';
@@ -101,6 +102,37 @@ describe('URL parsing and version checks (no server)', () => {
     }
     expect(err).toMatchObject({ code: 'BAD_INPUT' });
     expect(visible(err!)).not.toContain('hunter2-secret');
+  });
+
+  it('schema names PostgreSQL reserves (pg_*) or drills drop (stateward_drill_*) are BAD_INPUT in a URL and DATABASE_BINDING_INVALID in database.json', () => {
+    for (const schema of ['pg_foo', 'pg_toast', 'pg_temp', 'stateward_drill_prod']) {
+      expect(() => parseDatabaseUrl(`postgres://ann@h/db?schema=${schema}`)).toThrow(
+        expect.objectContaining({ code: 'BAD_INPUT', message: expect.stringMatching(/reserved/) }),
+      );
+      const dir = world.dir();
+      const file = path.join(dir, 'database.json');
+      fs.writeFileSync(
+        file,
+        JSON.stringify({
+          backend: 'postgres',
+          host: 'h',
+          port: 5432,
+          database: 'db',
+          user: 'ann',
+          sslmode: 'prefer',
+          schema,
+        }),
+      );
+      expect(() => readBinding(dir)).toThrow(
+        expect.objectContaining({ code: 'DATABASE_BINDING_INVALID' }),
+      );
+    }
+    // Plain names that merely look odd still work, up to PostgreSQL's 63 bytes.
+    for (const schema of ['public', 'user', 'select', 'stateward_drills', 'a'.repeat(63)])
+      expect(parseDatabaseUrl(`postgres://ann@h/db?schema=${schema}`).schema).toBe(schema);
+    expect(() => parseDatabaseUrl(`postgres://ann@h/db?schema=${'a'.repeat(64)}`)).toThrow(
+      expect.objectContaining({ code: 'BAD_INPUT' }),
+    );
   });
 
   it('servers older than PostgreSQL 13 are refused, naming the minimum', () => {

@@ -5,7 +5,11 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DRILL_SCHEMA_PREFIX, runPgDrill } from '../../electron/core/pg/drill.ts';
+import {
+  DRILL_SCHEMA_PREFIX,
+  dropDrillLeftovers,
+  runPgDrill,
+} from '../../electron/core/pg/drill.ts';
 import { runDrill } from '../../electron/core/restore/drill.ts';
 import { stageRestore } from '../../electron/core/restore/preflight.ts';
 import type { Runtime } from '../../electron/core/runtime.ts';
@@ -182,6 +186,19 @@ describe.skipIf(skip !== null)('drill against the server', () => {
     expect(await scratchSchemas()).toEqual([`${DRILL_SCHEMA_PREFIX}running`]);
     await pool.query(`DROP SCHEMA ${DRILL_SCHEMA_PREFIX}running`);
   }, 60_000);
+
+  it("never drops a stateward_drill_* schema that has no drill's mark (somebody's data, not a dead drill's)", async () => {
+    const other = `${DRILL_SCHEMA_PREFIX}unmarked`;
+    await pool.query(`CREATE SCHEMA ${other}`);
+    await pool.query(`CREATE TABLE ${other}.keep (id int)`);
+    await pool.query(`COMMENT ON SCHEMA ${other} IS 'the ops team'`);
+    try {
+      expect(await dropDrillLeftovers(pool, Date.now())).toEqual([]);
+      expect(await scratchSchemas()).toContain(other);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${other} CASCADE`);
+    }
+  });
 
   it('fails with a clear step when a row points at a missing environment, or a secret was tampered with, and still drops the schema', async () => {
     const { rt, backupFile } = await source();

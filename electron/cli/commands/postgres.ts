@@ -53,7 +53,7 @@ function targetOf(url: string, schema: unknown): PgTarget {
   if (schema === undefined) return target;
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema))
     throw usageError(
-      `--schema ${String(schema)} is not a plain lower-case PostgreSQL name (letters a-z, digits and _, at most 63).`,
+      `--schema ${String(schema)} is not a plain lower-case PostgreSQL name (letters a-z, digits and _, at most 63; not starting with pg_ or stateward_drill_).`,
     );
   return { ...target, schema };
 }

@@ -39,7 +39,12 @@ const postgresBinding = z
     database: z.string().min(1).max(63),
     user: z.string().min(1).max(63),
     sslmode: z.enum(SSL_MODES),
-    schema: z.string().regex(SCHEMA_NAME, 'must be a plain lower-case PostgreSQL name'),
+    schema: z
+      .string()
+      .regex(
+        SCHEMA_NAME,
+        'must be a plain lower-case PostgreSQL name, not starting with pg_ or stateward_drill_',
+      ),
     /** A CA file for sslmode verify-ca / verify-full (libpq's sslrootcert). */
     sslrootcert: z.string().min(1).max(4096).optional(),
   })

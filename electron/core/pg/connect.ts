@@ -54,8 +54,14 @@ const KNOWN_PARAMS = new Set([
   'host',
   'port',
 ]);
-/** A schema name Stateward accepts: plain lower case, never needing quotes. */
-export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/**
+ * A schema name Stateward accepts: plain lower case, never needing quotes, and
+ * not reserved: PostgreSQL refuses to create `pg_*` schemas, and `stateward_drill_*`
+ * is the drills' scratch space (a drill drops its leftovers there).
+ */
+export const SCHEMA_NAME = /^(?!pg_|stateward_drill_)[a-z_][a-z0-9_]{0,62}$/;
+/** Schema name prefixes a team schema may not have (see SCHEMA_NAME). */
+export const RESERVED_SCHEMA_PREFIX = /^(pg_|stateward_drill_)/;
 
 function badUrl(message: string, hint: string): AppError {
   return new AppError('BAD_INPUT', message, { hint, details: { field: 'databaseUrl' } });
@@ -102,6 +108,13 @@ export function parseDatabaseUrl(raw: string, source: UrlSource = 'flag'): PgTar
     );
   }
   const schema = u.searchParams.get('schema') ?? DEFAULT_SCHEMA;
+  const reserved = RESERVED_SCHEMA_PREFIX.exec(schema);
+  if (reserved) {
+    throw badUrl(
+      `schema=${schema} starts with ${reserved[1]}, which is reserved (${reserved[1] === 'pg_' ? "PostgreSQL's system schemas" : "Stateward drills' scratch schemas, dropped after a drill"}).`,
+      'Choose another schema name, e.g. schema=stateward.',
+    );
+  }
   if (!SCHEMA_NAME.test(schema)) {
     throw badUrl(
       `schema=${schema} is not a plain lower-case PostgreSQL name.`,

@@ -75,7 +75,11 @@ export interface PgDrillInput {
 
 const MARK = 'stateward drill scratch, started ';
 
-/** Drop scratch schemas of drills that died more than an hour ago (never one still young). */
+/**
+ * Drop scratch schemas of drills that died more than an hour ago (never one still
+ * young, and never a schema without a drill's mark: a drill creates and marks its
+ * scratch schema in one transaction, so an unmarked one is somebody's data).
+ */
 export async function dropDrillLeftovers(pool: pg.Pool, now: number): Promise<string[]> {
   const r = await pool.query<{ nspname: string; note: string | null }>(
     `SELECT n.nspname, obj_description(n.oid, 'pg_namespace') AS note
@@ -84,7 +88,8 @@ export async function dropDrillLeftovers(pool: pg.Pool, now: number): Promise<st
   );
   const dropped: string[] = [];
   for (const s of r.rows) {
-    const started = s.note?.startsWith(MARK) ? Number(s.note.slice(MARK.length).split(' ')[0]) : 0;
+    if (!s.note?.startsWith(MARK)) continue;
+    const started = Number(s.note.slice(MARK.length).split(' ')[0]);
     if (Number.isFinite(started) && now - started < DRILL_LEFTOVER_MS) continue;
     await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s.nspname)} CASCADE`);
     dropped.push(s.nspname);
