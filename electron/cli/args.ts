@@ -115,6 +115,14 @@ export function parseCommandLine(argv: string[], table: readonly CliCommand[]): 
     t.kind === 'positional' && t.index < end ? [t.value] : [],
   );
   const after = tokens.flatMap((t) => (t.kind === 'positional' && t.index > end ? [t.value] : []));
+  // An option with a value typed twice (`--version 1 --version 2`): which one was meant is
+  // not guessed (a repeated flag such as --json is harmless).
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.value === undefined || t.index >= end) continue;
+    if (seen.has(t.name)) throw usageError(`--${t.name} is given twice.`);
+    seen.add(t.name);
+  }
   if (command) {
     // In the order typed: the first option that belongs to another command.
     for (const t of tokens) {

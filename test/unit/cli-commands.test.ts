@@ -53,6 +53,8 @@ describe('usage', () => {
     [['status', '--dry-run'], /--dry-run is not an option of "status"/],
     [['--no-such-flag', 'status'], /no-such-flag/],
     [['--data-dir', '', 'status'], /--data-dir must not be empty/],
+    // The same option twice: which one was meant is not guessed (the last silently won).
+    [['demo', '--projects', '1', '--projects', '2'], /--projects is given twice/],
   ])('%j is a usage error: exit 2, nothing created', async (args, message) => {
     const dir = world.dir();
     const r = await cli(...(args.includes('--data-dir') ? args : ['--data-dir', dir, ...args]));
