@@ -1,0 +1,53 @@
+// GET /ready in team mode answers for the database as it is now: a server that
+// stops taking connections is 503 PG_UNREACHABLE (not the 200 of the start-up),
+// and 200 again once it is back.
+import { describe, expect, it } from 'vitest';
+import { HTTP_READY_PATH } from '../../shared/events.ts';
+import { DownloadTickets, startHost } from '../../electron/host/server.ts';
+import { request } from '../helpers/http.ts';
+import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
+import { newTeamSchema, startTeamRuntime } from '../helpers/pg-team.ts';
+import { testRegistry } from '../helpers/runtime.ts';
+import { useWorld } from '../helpers/world.ts';
+
+const world = useWorld();
+const skip = pgSkipReason();
+
+describe.skipIf(skip !== null)('GET /ready in team mode', () => {
+  const pgdb = usePgDatabase();
+
+  it('the team database refusing connections: 503 PG_UNREACHABLE, then 200 once it is back', async () => {
+    const rt = await startTeamRuntime(world, pgdb.url(), newTeamSchema());
+    const downloads = new DownloadTickets();
+    const host = await startHost({
+      rt,
+      registry: testRegistry(rt, downloads),
+      staticDir: world.dir(),
+      port: 0,
+      downloads,
+    });
+    world.defer(() => host.close());
+    const ready = async () => {
+      const r = await request(host.port, { path: HTTP_READY_PATH });
+      return { status: r.status, body: JSON.parse(r.body) as unknown };
+    };
+    expect((await ready()).status).toBe(200);
+    const name = pgdb.name();
+    const cut = `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`;
+    const kill = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`;
+    await withClient(pgdb.serverUrl(), async (c) => {
+      await c.query(cut);
+      await c.query(kill);
+    });
+    try {
+      const r = await ready();
+      expect(r.status).toBe(503);
+      expect(r.body).toStrictEqual({ ready: false, code: 'PG_UNREACHABLE' });
+    } finally {
+      await withClient(pgdb.serverUrl(), (c) =>
+        c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`),
+      );
+    }
+    expect(await ready()).toMatchObject({ status: 200, body: { ready: true } });
+  });
+});
