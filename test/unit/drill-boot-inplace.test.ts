@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DrillStep } from '../../shared/domain.ts';
-import { bootCopy, stampOf } from '../../electron/core/restore/boot.ts';
+import { bootCopy, nodeHostSpawner, stampOf } from '../../electron/core/restore/boot.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import { useWorld } from '../helpers/world.ts';
 import { headerJournalBytes, seededRuntime } from '../helpers/backup-util.ts';
-import { editFile } from '../helpers/restore-util.ts';
+import { editFile, sha256 } from '../helpers/restore-util.ts';
 import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
 import type { TraceEvent } from '../helpers/syscall-sweep.ts';
 import { HAVE_STRACE, killAtCallArgs, parseTrace, straceNode } from '../helpers/syscall-sweep.ts';
@@ -50,6 +50,20 @@ describe('boot step on the moved copy', () => {
     const { dir, id, copy } = await stagedCopy();
     const inode = fs.statSync(copy).ino;
     const rt = await reopen(dir);
+    // The file's bytes as the app starts on it and once it has exited (before it is moved back).
+    const hashes: string[] = [];
+    rt.restores.bootOptions = {
+      spawner: {
+        kind: 'node',
+        spawn(args, env, cwd) {
+          const db = path.join(args[args.indexOf('--data-dir') + 1]!, 'stateward.db');
+          hashes.push(sha256(db));
+          const child = nodeHostSpawner.spawn(args, env, cwd);
+          const exited = child.exited.then((r) => (hashes.push(sha256(db)), r));
+          return { ...child, exited, kill: (sig) => child.kill(sig) };
+        },
+      },
+    };
     const report = await rt.restores.drill(id);
     expect(report.passed, report.summary).toBe(true);
     const host = report.steps.at(-1)!;
@@ -73,6 +87,25 @@ describe('boot step on the moved copy', () => {
     expect(fs.statSync(copy).ino).toBe(inode);
     expect(bootDirsIn(path.dirname(copy))).toEqual([]);
     expect(rt.restores.get(id)).toMatchObject({ status: 'ready', passed: true });
+    // The restored copy the user keeps: not a byte changed while the app ran on it.
+    expect(hashes).toHaveLength(2);
+    expect(hashes[1]).toBe(hashes[0]);
+  });
+
+  it('a boot that fails (the app hangs) still moves the copy back', async () => {
+    const { dir, id, copy } = await stagedCopy();
+    const rt = await reopen(dir);
+    rt.restores.bootOptions = {
+      timeoutMs: 3_000,
+      graceMs: 200,
+      env: { STATEWARD_FAULT: 'host-ready' },
+    };
+    const report = await rt.restores.drill(id);
+    expect(report.passed).toBe(false);
+    expect(report.steps.at(-1)).toMatchObject({ key: 'host', status: 'fail' });
+    expect(fs.existsSync(copy)).toBe(true);
+    expect(bootDirsIn(path.dirname(copy))).toEqual([]);
+    expect(rt.restores.get(id)).toMatchObject({ status: 'failed', passed: false });
   });
 
   it('an app that writes the file (another journal mode): quick_check runs again and passes', async () => {
