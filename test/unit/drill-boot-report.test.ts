@@ -112,3 +112,30 @@ describe('boot step in the exported reports', () => {
     ).not.toContain(': requests');
   });
 });
+
+describe('a report file edited by hand, exported', () => {
+  const edited = {
+    ...report([hostStep]),
+    machine: null,
+    warnings: [5, '<s>w</s>'],
+    source: {
+      ...report([]).source,
+      sha256: '` <img src=x onerror=alert(1)> `',
+      schemaVersion: '<b>9</b>',
+    },
+  } as unknown as DrillReport;
+
+  it('Markdown: a hash or schema holding markup is text (a backtick cannot end the code span)', () => {
+    const md = drillMarkdown(edited);
+    expect(md).not.toContain('<img');
+    expect(md).not.toContain('<b>');
+    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('HTML: values that are not text are printed, not a failed export', () => {
+    const html = drillHtml(edited);
+    expect(html).toContain('<tr><th>Machine</th><td>null</td></tr>');
+    expect(html).toContain('<li>5</li><li>&lt;s&gt;w&lt;/s&gt;</li>');
+    expect(html).not.toContain('<img');
+  });
+});

@@ -1076,6 +1076,10 @@ const mdText = (s: unknown) =>
     .replace(/>/g, '&gt;')
     .replace(/\s*\n\s*/g, ' ');
 
+/** A SHA-256 as code; anything else (a report file edited by hand) as plain text: a backtick cannot end the code span. */
+const hexOrText = (h: unknown) =>
+  typeof h === 'string' && /^[0-9a-f]{64}$/.test(h) ? `\`${h}\`` : mdText(h ?? '—');
+
 export function drillMarkdown(r: DrillReport): string {
   const lines = [
     `# Stateward restore drill — ${r.passed ? 'PASSED' : 'FAILED'}`,
@@ -1084,7 +1088,7 @@ export function drillMarkdown(r: DrillReport): string {
     '',
     '| | |',
     '|---|---|',
-    `| Drill | ${r.id} |`,
+    `| Drill | ${mdText(r.id)} |`,
     `| Run | ${fmtTime(r.startedAt)} → ${fmtTime(r.finishedAt)} (${((r.finishedAt - r.startedAt) / 1000).toFixed(1)} s) |`,
     `| Machine | ${mdText(r.machine)} |`,
     `| Stateward | ${mdText(r.appVersion)} |`,
@@ -1092,8 +1096,8 @@ export function drillMarkdown(r: DrillReport): string {
     `| Backup id / kind | ${mdText(r.source.backupId ?? '—')} / ${mdText(r.source.kind ?? '—')} |`,
     `| Taken | ${fmtTime(r.source.createdAt)} by Stateward ${mdText(r.source.appVersion ?? '—')} |`,
     `| Size | ${r.source.bytes.toLocaleString('en-US')} bytes |`,
-    `| SHA-256 | \`${r.source.sha256 ?? '—'}\` (${r.source.manifest === 'sidecar' ? 'matches its manifest' : r.source.manifest === 'embedded' ? 'no manifest file; facts from inside the file' : 'no manifest'}) |`,
-    `| Schema | ${r.source.schemaVersion} → ${r.source.appSchemaVersion} |`,
+    `| SHA-256 | ${hexOrText(r.source.sha256)} (${r.source.manifest === 'sidecar' ? 'matches its manifest' : r.source.manifest === 'embedded' ? 'no manifest file; facts from inside the file' : 'no manifest'}) |`,
+    `| Schema | ${mdText(r.source.schemaVersion)} → ${mdText(r.source.appSchemaVersion)} |`,
     '',
     '## Steps',
     '',
@@ -1127,8 +1131,8 @@ export function drillMarkdown(r: DrillReport): string {
   return lines.join('\n');
 }
 
-const esc = (s: string) =>
-  s.replace(
+const esc = (s: unknown) =>
+  String(s).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
@@ -1140,7 +1144,7 @@ export function drillHtml(r: DrillReport): string {
         `<tr class="${esc(String(s.status))}"><td>${esc(s.title)}</td><td><b>${esc(String(s.status).toUpperCase())}</b></td><td>${esc(String(s.ms))} ms</td><td>${esc(s.detail)}</td></tr>`,
     )
     .join('\n');
-  const fact = (k: string, v: string) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`;
+  const fact = (k: string, v: unknown) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`;
   const probes = r.steps
     .filter((s) => Array.isArray(s.probes) && s.probes.length)
     .map(
