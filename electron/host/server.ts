@@ -29,7 +29,7 @@ import { readStaticFile, resolveStaticFile } from '../core/static-files.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, uploadFileName } from './upload.ts';
 
 const MAX_BODY = 1024 * 1024;
-/** How long GET /ready waits for the team database's SELECT 1 before answering 503 PG_UNREACHABLE. */
+/** How long GET /ready waits for the team database's answer before saying 503 PG_UNREACHABLE. */
 const READY_DB_TIMEOUT_MS = 3_000;
 
 /** Whether `file` is still the file that was opened (not deleted, not replaced by another). */
@@ -350,33 +350,41 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
   }
 
-  /** The team database's answer to SELECT 1 in progress: concurrent /ready requests share it (one connection at most). */
-  let teamProbe: Promise<boolean> | null = null;
+  /**
+   * The team schema's newest migration as the database answers now (null: no answer), in
+   * progress: concurrent /ready requests share it (one connection at most).
+   */
+  let teamProbe: Promise<number | null> | null = null;
 
   /**
    * Why the open data cannot serve now (null when it can): the SQLite file deleted or
    * replaced under the running host (writes would go to a file nobody will open again),
-   * or a team database that does not answer SELECT 1 within READY_DB_TIMEOUT_MS.
+   * a team database that does not answer within READY_DB_TIMEOUT_MS, or a team schema
+   * another instance of a newer Stateward has migrated past this one's.
    */
   async function dataGone(): Promise<string | null> {
     const store = opts.rt.store;
     if (store) return sameFile(store.file, store.identity) ? null : 'DB_UNREADABLE';
     const pool = opts.rt.team?.pool;
     if (!pool) return null;
-    teamProbe ??= pool.query('SELECT 1').then(
-      () => true,
-      () => false,
-    );
+    teamProbe ??= pool
+      .query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')
+      .then(
+        (r) => Number(r.rows[0]?.v ?? 0),
+        () => null,
+      );
     const probe = teamProbe;
     void probe.finally(() => {
       if (teamProbe === probe) teamProbe = null;
     });
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), READY_DB_TIMEOUT_MS);
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), READY_DB_TIMEOUT_MS);
     });
     try {
-      return (await Promise.race([probe, late])) ? null : 'PG_UNREACHABLE';
+      const newest = await Promise.race([probe, late]);
+      if (newest === null) return 'PG_UNREACHABLE';
+      return newest > APP_SCHEMA_VERSION ? 'SCHEMA_FROM_NEWER_VERSION' : null;
     } finally {
       clearTimeout(timer);
     }

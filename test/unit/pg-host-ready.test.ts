@@ -1,6 +1,7 @@
 // GET /ready in team mode answers for the database as it is now: a server that
 // stops taking connections is 503 PG_UNREACHABLE (not the 200 of the start-up),
-// and 200 again once it is back.
+// and 200 again once it is back; a schema a newer instance migrated meanwhile is
+// SCHEMA_FROM_NEWER_VERSION.
 import { describe, expect, it } from 'vitest';
 import { HTTP_READY_PATH } from '../../shared/events.ts';
 import { DownloadTickets, startHost } from '../../electron/host/server.ts';
@@ -16,8 +17,9 @@ const skip = pgSkipReason();
 describe.skipIf(skip !== null)('GET /ready in team mode', () => {
   const pgdb = usePgDatabase();
 
-  it('the team database refusing connections: 503 PG_UNREACHABLE, then 200 once it is back', async () => {
-    const rt = await startTeamRuntime(world, pgdb.url(), newTeamSchema());
+  /** A team-mode host on `schema`, and its /ready answer. */
+  async function teamHost(schema: string) {
+    const rt = await startTeamRuntime(world, pgdb.url(), schema);
     const downloads = new DownloadTickets();
     const host = await startHost({
       rt,
@@ -31,6 +33,26 @@ describe.skipIf(skip !== null)('GET /ready in team mode', () => {
       const r = await request(host.port, { path: HTTP_READY_PATH });
       return { status: r.status, body: JSON.parse(r.body) as unknown };
     };
+    return { rt, ready };
+  }
+
+  it('the schema migrated past this version by a newer instance while it runs: 503 SCHEMA_FROM_NEWER_VERSION', async () => {
+    const schema = newTeamSchema();
+    const { ready } = await teamHost(schema);
+    expect((await ready()).status).toBe(200);
+    await withClient(pgdb.url(), (c) =>
+      c.query(
+        `INSERT INTO ${schema}.schema_migrations (version, name, checksum, applied_at, app_version, host)
+         VALUES (999, '0999_future', 'x', 1, '9.9.9', 'build-box-7')`,
+      ),
+    );
+    const r = await ready();
+    expect(r.status).toBe(503);
+    expect(r.body).toStrictEqual({ ready: false, code: 'SCHEMA_FROM_NEWER_VERSION' });
+  });
+
+  it('the team database refusing connections: 503 PG_UNREACHABLE, then 200 once it is back', async () => {
+    const { ready } = await teamHost(newTeamSchema());
     expect((await ready()).status).toBe(200);
     const name = pgdb.name();
     const cut = `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`;
