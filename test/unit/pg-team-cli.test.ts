@@ -108,6 +108,27 @@ describe.skipIf(skip !== null)('stateward postgres connect / status (real server
     expect(other.json).toMatchObject({ schemaState: 'existing', applied: [], pending: [] });
   });
 
+  it('team commands print nothing but their answer on stderr (no pg warning about a query queued behind another)', async () => {
+    const dir = world.dir();
+    const bound = await stateward(['--data-dir', dir, 'postgres', 'connect', db.url()]);
+    expect(bound.code, bound.stderr).toBe(0);
+    const listed = await stateward(['--data-dir', dir, 'project', 'list'], {
+      PGPASSWORD: password(),
+    });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stderr).not.toMatch(/Warning/);
+    // status of a schema nobody initialized yet: its problem, still no warning.
+    const fresh = await stateward([
+      '--data-dir',
+      world.dir(),
+      '--database-url',
+      `${db.url()}&schema=${schemaName()}`,
+      'status',
+    ]);
+    expect(JSON.stringify(fresh.json)).toContain('STORE_NOT_READY');
+    expect(fresh.stderr).not.toMatch(/Warning/);
+  });
+
   it('connect to a schema holding someone else’s tables: PG_SCHEMA_FOREIGN, exit 2, nothing written or changed', async () => {
     const dir = world.dir();
     const schema = schemaName();

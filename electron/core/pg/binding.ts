@@ -206,6 +206,7 @@ export async function openTeamPool(
 ): Promise<TeamPool> {
   const first = await connectPostgres(target, opts);
   await first.client.end().catch(() => undefined);
+  const logError = connectionErrorLogger(target, opts.log);
   const pool = new pg.Pool({
     ...connectionConfig(target, first.tls, first.applicationName, opts),
     // Set at connection start-up, before any query can run on it.
@@ -217,18 +218,21 @@ export async function openTeamPool(
     // even when idle; idle connections never keep a finished CLI process alive.
     min: 1,
     allowExitOnIdle: true,
+    // Run before the pool hands the new connection out, so the first query never queues
+    // behind it (pg warns on stderr about a query issued while another runs).
+    onConnect: async (client) => {
+      client.on('error', logError);
+      // Marks the session as one of this schema's instances (app.team lists the holders).
+      await client
+        .query('SELECT pg_advisory_lock_shared($1::bigint)', [
+          advisoryKey('presence', target.schema),
+        ])
+        .catch(logError);
+    },
   });
-  const logError = connectionErrorLogger(target, opts.log);
   // An idle connection that dies is dropped by the pool ('error' on the pool); one that dies
   // while checked out fails its query, and its own 'error' event must not be left unhandled
   // (that would end the process).
   pool.on('error', logError);
-  pool.on('connect', (client) => {
-    client.on('error', logError);
-    // Marks the session as one of this schema's instances (app.team lists the holders).
-    client
-      .query('SELECT pg_advisory_lock_shared($1::bigint)', [advisoryKey('presence', target.schema)])
-      .catch(logError);
-  });
   return { pool, serverVersion: first.serverVersion, applicationName: first.applicationName };
 }
