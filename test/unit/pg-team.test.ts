@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.ts';
 import type { TeamStatus } from '../../shared/domain.ts';
@@ -460,6 +461,49 @@ describe.skipIf(skip !== null)('team mode on a real PostgreSQL server', () => {
     await invoke(rt, 'projects.create', { name: 'after-reconnect' });
     const list = await invoke<{ items: { name: string }[] }>(rt, 'projects.list');
     expect(list.items.map((p) => p.name)).toEqual(['after-reconnect']);
+  });
+
+  it('the server going away after the start: reads, writes and app.team are PG_CONNECTION_LOST (not INTERNAL); once it is back the next command works', async () => {
+    // The instance reaches the server through a TCP relay this test can take down and bring back.
+    const real = new URL(db.url());
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((s) => {
+      const up = net.connect(Number(real.port), real.hostname);
+      for (const x of [s, up]) {
+        sockets.add(x);
+        x.on('error', () => undefined);
+        x.on('close', () => (x === s ? up : s).destroy());
+      }
+      s.pipe(up).pipe(s);
+    });
+    const listen = (p: number) =>
+      new Promise<number>((res) =>
+        relay.listen(p, '127.0.0.1', () => res((relay.address() as net.AddressInfo).port)),
+      );
+    const port = await listen(0);
+    const u = new URL(urlFor(newSchema()));
+    u.port = String(port);
+    const rt = ready(await startTestRuntime(world, world.dir(), { databaseUrl: u.toString() }));
+    await invoke(rt, 'projects.create', { name: 'before' });
+    for (const x of sockets) x.destroy();
+    await new Promise((res) => relay.close(res));
+    for (const [name, input] of [
+      ['projects.list', {}],
+      ['projects.create', { name: 'while-down' }],
+      ['app.team', {}],
+    ] as const) {
+      const r = await testRegistry(rt).dispatch(name, input);
+      expect(r, name).toMatchObject({ ok: false, error: { code: 'PG_CONNECTION_LOST' } });
+      expect(JSON.stringify(r)).not.toContain(real.password);
+    }
+    await listen(port);
+    try {
+      const list = await invoke<{ items: { name: string }[] }>(rt, 'projects.list');
+      expect(list.items.map((p) => p.name)).toEqual(['before']);
+    } finally {
+      for (const x of sockets) x.destroy();
+      relay.close();
+    }
   });
 
   it.each([

@@ -239,15 +239,32 @@ const UNREACHABLE_CODES = new Set([
 const TLS_CERT_CODES =
   /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_SIGNATURE_FAILURE|ERR_SSL_.*)$/;
 
-/** Errors of a query whose connection is gone: terminated backend, server shut down or restarting, network. */
-const CONNECTION_LOST_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE']);
+/**
+ * Errors of a query whose connection is gone: terminated backend, server shut down or
+ * restarting, network; or a command's new connection (the pool's) that could not be made
+ * because the server went away after the start (refused, unreachable, timed out).
+ */
+const CONNECTION_LOST_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+]);
 
 /** Whether `e` says the connection died under the query (not that the query was wrong). */
 export function isConnectionLost(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   return (
     CONNECTION_LOST_CODES.has(err.code ?? '') ||
-    /Connection terminated|connection.*(closed|lost)|not queryable/i.test(err.message ?? '')
+    /Connection terminated|connection.*(closed|lost)|not queryable|timeout exceeded when trying to connect/i.test(
+      err.message ?? '',
+    )
   );
 }
 
