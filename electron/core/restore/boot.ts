@@ -95,6 +95,25 @@ export function stampOf(file: string): FileStamp {
   };
 }
 
+/** How far the kernel's file timestamps can lag the clock (they tick coarsely: a jiffy, ≤ 10 ms). */
+const TIMESTAMP_TICK_MS = 20;
+
+/**
+ * The file's stamp, returned once the clock is a tick past its mtime and ctime: a write
+ * after it then gets a later mtime, never the same one (a write within the same coarse
+ * tick would otherwise leave size, mtime and ctime as they were).
+ */
+function settledStamp(file: string): FileStamp {
+  const stamp = stampOf(file);
+  const m = BigInt(stamp.mtimeNs);
+  const c = BigInt(stamp.ctimeNs);
+  const until = Number((m > c ? m : c) / 1_000_000n) + TIMESTAMP_TICK_MS;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let left = until - Date.now(); left > 0; left = until - Date.now())
+    Atomics.wait(cell, 0, 0, Math.min(left, TIMESTAMP_TICK_MS));
+  return stamp;
+}
+
 const sameStamp = (a: FileStamp, b: FileStamp): boolean =>
   (Object.keys(a) as (keyof FileStamp)[]).every((k) => a[k] === b[k]);
 
@@ -122,7 +141,7 @@ export function stampForBoot(copy: string): FileStamp | null {
     } finally {
       db.close();
     }
-    return journalQuiet(copy) ? stampOf(copy) : null;
+    return journalQuiet(copy) ? settledStamp(copy) : null;
   } catch {
     return null;
   }
@@ -510,7 +529,7 @@ async function runBoot(
     if (ctl.aborted) throw new BootFailure(ABORTED, ABORTED);
     const before = historyBefore ?? history(db);
     // Taken after the last open of ours: from here, only the app can change the file.
-    const started = stampOf(db);
+    const started = settledStamp(db);
     row({
       name: 'Temporary data dir',
       request: null,
