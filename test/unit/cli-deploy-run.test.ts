@@ -177,6 +177,24 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
     expect(d!.logs.at(-1)!.message).toBe('line 3000');
   });
 
+  it('a script that leaves a process in the background holding its output: the deploy ends when the script does', async () => {
+    const dir = shopProd.fresh();
+    const args = runArgs(dir, '1.3', []);
+    const command = ['sh', '-c', 'sleep 300 & echo "background $!"; echo partial | tr -d "\\n"'];
+    args.splice(args.indexOf('--') + 1, args.length, ...command);
+    const wrapper = spawnStateward(world, args);
+    const bg = Number(/background (\d+)/.exec(await untilOutput(wrapper, /background \d+\n/))![1]);
+    try {
+      // Before, the wrapper waited for the background process to close the pipe (300 s here).
+      expect(await exited(wrapper)).toEqual({ code: 0, signal: null });
+      const [d] = deployments(dir);
+      expect(d!.status).toBe('succeeded');
+      expect(d!.logs.map((l) => l.message)).toEqual([`background ${bg}`, 'partial']);
+    } finally {
+      process.kill(bg, 'SIGKILL');
+    }
+  });
+
   it('a script that fails: failed, its last lines in the summary, the wrapper exits with its code (3); --json prints one object', async () => {
     const dir = shopProd.fresh();
     const r = await stateward(runArgs(dir, '2.0', ['fail']));

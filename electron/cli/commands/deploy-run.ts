@@ -23,6 +23,8 @@ import { withRecorder } from './projects.ts';
 /** Lines of output the diagnostic summary ends with. */
 const SUMMARY_LINES = 20;
 const SUMMARY_LINE_CHARS = 400;
+/** How long output is still read after the command exited (see `pipe` below). */
+const DRAIN_MS = 1000;
 
 type Final = 'succeeded' | 'failed' | 'cancelled';
 
@@ -184,6 +186,7 @@ async function runWrapped(
   process.stdout.on('error', ignore);
   process.stderr.on('error', ignore);
   const ending = await new Promise<Ending>((resolve) => {
+    const stops: (() => void)[] = [];
     const pipe = (
       stream: NodeJS.ReadableStream,
       level: 'info' | 'warn',
@@ -199,16 +202,38 @@ async function runWrapped(
         out(text.write(chunk));
         split.write(chunk);
       });
-      stream.on('end', () => {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
         out(text.end());
         split.end();
+      };
+      stream.on('end', end);
+      stops.push(() => {
+        stream.removeAllListeners('data');
+        (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+        end();
       });
     };
     // With --json, stdout carries only the JSON object: the command's output goes to stderr.
     pipe(child.stdout!, 'info', json ? io.stderr : io.stdout);
     pipe(child.stderr!, 'warn', io.stderr);
     child.on('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
-    child.on('close', (code, signal) => resolve({ code, signal, spawnError: null }));
+    // A process the command left in the background (`./server &`) holds its output open for
+    // as long as it runs: once the command has exited, what is left is read for a moment,
+    // then the deploy ends without waiting for that process.
+    let drain: NodeJS.Timeout | undefined;
+    child.on('exit', (code, signal) => {
+      drain = setTimeout(() => {
+        for (const stop of stops) stop();
+        resolve({ code, signal, spawnError: null });
+      }, DRAIN_MS);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(drain);
+      resolve({ code, signal, spawnError: null });
+    });
   }).finally(() => {
     for (const [signal, on] of forwarded) process.off(signal, on);
   });
