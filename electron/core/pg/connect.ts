@@ -67,6 +67,19 @@ function badUrl(message: string, hint: string): AppError {
   return new AppError('BAD_INPUT', message, { hint, details: { field: 'databaseUrl' } });
 }
 
+/** A %-escaped part of the URL (`what`: which), decoded; a broken escape is BAD_INPUT. */
+function decodedPart(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // Never echoed: it may be (or sit next to) a password.
+    throw badUrl(
+      `The ${what} in the database URL has a broken %-escape.`,
+      'Write a % in it as %25.',
+    );
+  }
+}
+
 /** Parse `postgres://user@host:port/database?sslmode=…&schema=…` (libpq's URI form). */
 export function parseDatabaseUrl(raw: string, source: UrlSource = 'flag'): PgTarget {
   let u: URL;
@@ -86,7 +99,7 @@ export function parseDatabaseUrl(raw: string, source: UrlSource = 'flag'): PgTar
       'Use postgres://USER@HOST:PORT/DATABASE.',
     );
   }
-  const password = u.password === '' ? null : decodeURIComponent(u.password);
+  const password = u.password === '' ? null : decodedPart(u.password, 'password');
   if (password !== null && source === 'file') {
     throw badUrl(
       'A database URL stored in a file must not hold a password.',
@@ -134,11 +147,11 @@ export function parseDatabaseUrl(raw: string, source: UrlSource = 'flag'): PgTar
       'Use connect_timeout=10.',
     );
   }
-  const user = u.username === '' ? os.userInfo().username : decodeURIComponent(u.username);
-  const dbPath = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  const user = u.username === '' ? os.userInfo().username : decodedPart(u.username, 'user name');
+  const dbPath = decodedPart(u.pathname.replace(/^\//, ''), 'database name');
   const host =
     u.searchParams.get('host') ??
-    (u.hostname === '' ? 'localhost' : decodeURIComponent(u.hostname).replace(/^\[|\]$/g, ''));
+    (u.hostname === '' ? 'localhost' : decodedPart(u.hostname, 'host').replace(/^\[|\]$/g, ''));
   return {
     host,
     port,
