@@ -130,6 +130,10 @@ describe('database.json: the binding of a data dir', () => {
     ['a schema that is not a plain name', JSON.stringify({ ...BOUND, schema: 'a;drop' })],
     ['an unknown key', JSON.stringify({ ...BOUND, extra: 1 })],
     ['a missing host', JSON.stringify({ ...BOUND, host: undefined })],
+    [
+      'a host holding a URL with a password',
+      JSON.stringify({ ...BOUND, host: 'postgres://ann:hunter2-secret@db.example' }),
+    ],
   ])(
     '%s: DATABASE_BINDING_INVALID, and start-up is refused with nothing changed',
     async (_what, content) => {
@@ -139,6 +143,7 @@ describe('database.json: the binding of a data dir', () => {
       expect(codeOf(() => resolveBinding(dir, { env: {} }))).toBe('DATABASE_BINDING_INVALID');
       const rt = await startTestRuntime(world, dir);
       expect(rt.startup).toMatchObject({ state: 'refused', code: 'DATABASE_BINDING_INVALID' });
+      expect(JSON.stringify(rt.startup)).not.toContain('hunter2');
       expect(rt.data).toBeNull();
       expect(fs.readFileSync(bindingPath(dir), 'utf8')).toBe(content);
       // No SQLite database was made beside a binding that says PostgreSQL (or cannot be read).

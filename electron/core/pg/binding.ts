@@ -34,7 +34,12 @@ const MAX_BINDING_BYTES = 64 * 1024;
 const postgresBinding = z
   .object({
     backend: z.literal('postgres'),
-    host: z.string().min(1).max(1024),
+    // A host name or address, or a Unix socket directory: never a URL (it could hold a password).
+    host: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^(\/[^\0]*|[\w.:%-]+)$/, 'must be a host name, an address or a socket directory'),
     port: z.number().int().min(1).max(65535),
     database: z.string().min(1).max(63),
     user: z.string().min(1).max(63),
