@@ -82,7 +82,8 @@ export async function readTextFile(
   if (file === '-') return readStdin(stdin, maxBytes, tooLong);
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Never blocks: a named pipe would wait for a writer before the check below.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw new AppError(
       'BAD_INPUT',

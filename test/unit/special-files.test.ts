@@ -169,3 +169,39 @@ describe('a data dir whose stateward.db is a named pipe or a device', () => {
     },
   );
 });
+
+describe('a record command reading a named pipe as its file option', () => {
+  it('deploy finish --summary-file FIFO (and --description-file) is refused at once, nothing changed', async () => {
+    const dir = world.dir();
+    const rt = await startTestRuntime(world, dir);
+    readyDb(rt);
+    await seedEnvs(fullRegistry(rt), 'shop', ['prod']);
+    rt.close();
+    const keyFile = makeKeyFile(world.dir());
+    const start = spawnSync(
+      process.execPath,
+      [BIN, '--data-dir', dir, 'deploy', 'start', 'shop/prod', '--version', '1'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(start.status, start.stderr).toBe(0);
+    const fifo = path.join(world.dir(), 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Before, opening the pipe waited for a writer: the command hung.
+    for (const args of [
+      ['deploy', 'finish', start.stdout.trim(), '--status', 'failed', '--summary-file', fifo],
+      ['project', 'add', 'web', '--description-file', fifo],
+    ]) {
+      const r = stateward(dir, keyFile, args);
+      expect(r.signal, `${args[0]}: hung`).toBeNull();
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${fifo} is not a regular file`);
+    }
+    const list = spawnSync(process.execPath, [BIN, '--data-dir', dir, '--json', 'deploy', 'list'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(JSON.parse(list.stdout)).toMatchObject({
+      deployments: [{ status: 'running', diagnosticSummary: null }],
+    });
+  });
+});
