@@ -617,7 +617,10 @@ export const commands = {
         password: z.string().max(1024).optional(),
         schema: z
           .string()
-          .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case PostgreSQL name')
+          .regex(
+            /^(?!pg_|stateward_drill_)[a-z_][a-z0-9_]{0,62}$/,
+            'must be a plain lower-case PostgreSQL name, not starting with pg_ or stateward_drill_',
+          )
           .optional(),
         rememberPassword: z.boolean().default(false),
       })

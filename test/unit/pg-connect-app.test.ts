@@ -173,6 +173,26 @@ describe.skipIf(skip)('postgres.connect in the app', { timeout: 60_000 }, () => 
     expect(rt.store).not.toBeNull();
   });
 
+  it('a reserved schema name (pg_*, a drill scratch stateward_drill_*): BAD_INPUT on the schema field, nothing written or created', async () => {
+    const { dir, rt, reg } = await app();
+    const { url, password } = target();
+    for (const schema of ['pg_team', 'stateward_drill_team']) {
+      const err = await callError(reg, 'postgres.connect', { url, password, schema });
+      expect(err, schema).toMatchObject({ code: 'BAD_INPUT' });
+      expect(JSON.stringify(err)).toContain('schema');
+    }
+    expect(fs.existsSync(bindingPath(dir))).toBe(false);
+    expect(rt.store).not.toBeNull();
+    const created = await withClient(db.url(), async (c) =>
+      (
+        await c.query(
+          `SELECT nspname FROM pg_namespace WHERE nspname IN ('pg_team', 'stateward_drill_team')`,
+        )
+      ).rows.map((r: { nspname: string }) => r.nspname),
+    );
+    expect(created).toEqual([]);
+  });
+
   it('remember the password: wrapped by the keychain in keys/ (0600), never in plain text, and the next start uses it; without a real keychain it is refused and nothing is written', async () => {
     const { url, password } = target();
     // No password from libpq's ways in this process: only the remembered one can open it.
