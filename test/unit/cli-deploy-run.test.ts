@@ -177,6 +177,19 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
     expect(d!.logs.at(-1)!.message).toBe('line 3000');
   });
 
+  it('deploy show read by `| head` (stdout closed early): no crash, no stack trace, exit 0', async () => {
+    const dir = shopProd.fresh();
+    expect((await stateward(runArgs(dir, '1.4', ['many']))).code).toBe(0);
+    const show = spawnStateward(world, ['--data-dir', dir, '--json', 'deploy', 'show', '1']);
+    let stderr = '';
+    show.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    await untilOutput(show, /"line 1"/);
+    show.stdout!.destroy();
+    // Before: an unhandled EPIPE error event, its stack trace on stderr, exit 1.
+    expect(await exited(show), stderr).toEqual({ code: 0, signal: null });
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+  });
+
   it('a script that leaves a process in the background holding its output: the deploy ends when the script does', async () => {
     const dir = shopProd.fresh();
     const args = runArgs(dir, '1.3', []);
