@@ -16,9 +16,7 @@ export function dataOf(rt: Runtime): DataStore {
 
 /** The data a read command looks at: live, or a restored copy being previewed (always SQLite). */
 export function readData(rt: Runtime, restoreId: string | undefined): DataStore {
-  return restoreId === undefined
-    ? dataOf(rt)
-    : sqliteData(rt.restores.previewDb(restoreId));
+  return restoreId === undefined ? dataOf(rt) : sqliteData(rt.restores.previewDb(restoreId));
 }
 
 /** Run a read of live data or of a previewed copy. */

@@ -163,4 +163,3 @@ export interface DB {
   secrets: SecretsTable;
   settings: SettingsTable;
 }
-
