@@ -93,6 +93,11 @@ describe('URL parsing and version checks (no server)', () => {
       'flag',
     ],
     ['not a URL at all', 'ann:hunter2-secret@h db', 'flag'],
+    [
+      'a host parameter holding another URL',
+      'postgres://ann@h/db?host=postgres://bob:hunter2-secret@elsewhere',
+      'flag',
+    ],
     // A % not followed by two hex digits: decodeURIComponent threw (INTERNAL, exit 4).
     ['a broken %-escape in the password', 'postgres://ann:hunter2-secret%ZZ@h/db', 'flag'],
     ['a broken %-escape in the user', 'postgres://ann%E0%A4:hunter2-secret@h/db', 'flag'],

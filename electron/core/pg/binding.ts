@@ -18,6 +18,7 @@ import {
   connectionConfig,
   connectionErrorLogger,
   connectPostgres,
+  HOST_NAME,
   parseDatabaseUrl,
   SCHEMA_NAME,
   SSL_MODES,
@@ -39,7 +40,7 @@ const postgresBinding = z
       .string()
       .min(1)
       .max(1024)
-      .regex(/^(\/[^\0]*|[\w.:%-]+)$/, 'must be a host name, an address or a socket directory'),
+      .regex(HOST_NAME, 'must be a host name, an address or a socket directory'),
     port: z.number().int().min(1).max(65535),
     database: z.string().min(1).max(63),
     user: z.string().min(1).max(63),

@@ -60,6 +60,8 @@ const KNOWN_PARAMS = new Set([
  * is the drills' scratch space (a drill drops its leftovers there).
  */
 export const SCHEMA_NAME = /^(?!pg_|stateward_drill_)[a-z_][a-z0-9_]{0,62}$/;
+/** A host: a name or address, or a Unix socket directory; never a URL (which could hold a password). */
+export const HOST_NAME = /^(\/[^\0]*|[\w.:%-]+)$/;
 /** Schema name prefixes a team schema may not have (see SCHEMA_NAME). */
 export const RESERVED_SCHEMA_PREFIX = /^(pg_|stateward_drill_)/;
 
@@ -152,6 +154,12 @@ export function parseDatabaseUrl(raw: string, source: UrlSource = 'flag'): PgTar
   const host =
     u.searchParams.get('host') ??
     (u.hostname === '' ? 'localhost' : decodedPart(u.hostname, 'host').replace(/^\[|\]$/g, ''));
+  if (!HOST_NAME.test(host)) {
+    throw badUrl(
+      'The host of the database URL is not a host name, an address or a socket directory.',
+      'Use postgres://USER@HOST:PORT/DATABASE, or ?host=/socket/directory.',
+    );
+  }
   return {
     host,
     port,
