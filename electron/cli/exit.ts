@@ -97,8 +97,15 @@ export function exitCodeFor(code: ErrorCode): number {
  */
 export function terminalSafe(text: string): string {
   return text.replace(
+    // Also the bidi controls (an override shows the rest of the line reversed: a name that
+    // reads as another), written as \uXXXX.
     // eslint-disable-next-line no-control-regex -- control characters are what is escaped
-    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => {
+      const n = c.charCodeAt(0);
+      return n > 0xff
+        ? `\\u${n.toString(16).padStart(4, '0')}`
+        : `\\x${n.toString(16).padStart(2, '0')}`;
+    },
   );
 }

@@ -84,6 +84,13 @@ describe('control characters typed on the command line', () => {
     expect((onlyJson(j).error as { message: string }).message).toContain(EVIL);
   });
 
+  it('a bidi override (U+202E: the rest of the line shows reversed, dorp reads as prod) is escaped too', async () => {
+    const r = await cli('--data-dir', world.dir(), 'x\u202Edorp');
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('\u202E');
+    expect(r.stderr).toContain('x\\u202edorp');
+  });
+
   it('are escaped in text output (a data dir path holding them)', async () => {
     const dir = path.join(world.dir(), EVIL);
     const r = await cli('--data-dir', dir, 'demo', '--projects', '1', '--deployments', '0');
