@@ -556,12 +556,18 @@ async function runBoot(
     const listening = await new Promise<{ port: number; token: string } | 'timeout' | 'exited'>(
       (resolve) => {
         let out = '';
+        let found = false;
         const timer = setTimeout(() => resolve('timeout'), Math.max(1, deadline - Date.now()));
         proc.stdout?.setEncoding('utf8');
+        // Read to the end (a full pipe would stall the host), but keep only the tail the URL
+        // line can be in: a host flooding its output never grows the drill's memory.
         proc.stdout?.on('data', (c: string) => {
-          out += c;
+          if (found) return;
+          out = (out + c).slice(-4_096);
           const m = URL_RE.exec(out);
           if (m) {
+            found = true;
+            out = '';
             clearTimeout(timer);
             resolve({ port: Number(m[1]), token: m[2]! });
           }
@@ -640,11 +646,14 @@ async function runBoot(
               ? `Not ready: ${code}.`
               : `Answered HTTP ${ready.status}.`,
       });
+      const timedOut = ready.status === null && Date.now() >= deadline;
       throw ready.status === null
         ? new BootFailure(
-            `The app did not answer ${HTTP_READY_PATH} within ${secs(timeoutMs)} of starting; it was stopped.`,
+            timedOut
+              ? `The app did not answer ${HTTP_READY_PATH} within ${secs(timeoutMs)} of starting; it was stopped.`
+              : `The app did not answer ${HTTP_READY_PATH}: ${ready.error ?? 'no response'}; it was stopped.`,
             'DRILL_BOOT_FAILED',
-            { timedOut: true },
+            { timedOut },
           )
         : new BootFailure(
             code
