@@ -296,6 +296,23 @@ export function killAtCallArgs(
   ];
 }
 
+/**
+ * `node <script> <args>` SIGKILLed by strace at its `when`-th rename (rename,
+ * renameat or renameat2). One libuv thread does every rename (strace counts
+ * `when` per thread). With `world`, a run still going when the test ends is SIGKILLed.
+ */
+export function killNodeAtRename(
+  script: string,
+  args: string[],
+  when: number,
+  world?: World,
+): Promise<StraceRun> {
+  return straceNode(killAtCallArgs('rename,renameat,renameat2', { when }), script, args, {
+    env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+    ...(world ? { world } : {}),
+  });
+}
+
 /** The traced run: every call of `syscalls` with fd paths (-y), parsed. */
 export async function traceCli(
   traceFile: string,

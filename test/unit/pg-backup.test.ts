@@ -2,7 +2,6 @@
 // of the schema written as a normal Stateward backup file, one point in time
 // while a writer commits, and a killed backup leaves no backup file.
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
@@ -18,6 +17,7 @@ import { inspectBackupFile, rejectionCode, spawnLines } from '../helpers/backup-
 import { HELPERS_DIR } from '../helpers/child.ts';
 import { cli } from '../helpers/cli.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
+import { killNodeAtRename } from '../helpers/syscall-sweep.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const SCHEMA = 'team';
@@ -376,30 +376,12 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
     expect(fs.readdirSync(outDir)).toEqual([]);
 
     // Killed right after its second rename call is made (the manifest is in, the backup is not).
-    try {
-      execFileSync(
-        'strace',
-        [
-          '-f',
-          '-qq',
-          '-o',
-          '/dev/null',
-          '-e',
-          'trace=rename,renameat,renameat2',
-          '-e',
-          'inject=rename,renameat,renameat2:signal=KILL:when=2',
-          process.execPath,
-          path.join(HELPERS_DIR, 'pg-backup-child.ts'),
-          pgdb.url(),
-          SCHEMA,
-          outDir,
-        ],
-        // One libuv thread does every rename: strace counts `when` per thread.
-        { stdio: 'ignore', timeout: 60_000, env: { ...process.env, UV_THREADPOOL_SIZE: '1' } },
-      );
-    } catch {
-      // killed by the injected signal, as intended
-    }
+    await killNodeAtRename(
+      path.join(HELPERS_DIR, 'pg-backup-child.ts'),
+      [pgdb.url(), SCHEMA, outDir],
+      2,
+      world,
+    );
     const names = fs.readdirSync(outDir);
     expect(names.filter((n) => n.endsWith('.sqlite') && !n.startsWith(TEMP_PREFIX))).toEqual([]);
     // The manifest was renamed in; the backup it describes never arrived.

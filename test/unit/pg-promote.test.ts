@@ -3,7 +3,6 @@
 // acknowledged before it; writes during it are refused; a killed promote
 // leaves the old state.
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -17,6 +16,7 @@ import { rejectionCode, spawnLines } from '../helpers/backup-util.ts';
 import { HELPERS_DIR } from '../helpers/child.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
 import { schemaDigest, seedTeam, teamWrite } from '../helpers/pg-team.ts';
+import { killNodeAtRename } from '../helpers/syscall-sweep.ts';
 import { useWorld } from '../helpers/world.ts';
 
 const skip = pgSkipReason();
@@ -324,31 +324,12 @@ describe.skipIf(skip !== null)('promote into PostgreSQL', () => {
     // Kill-after-syscall: killed right after the pre-restore backup's second rename (the manifest is in, the file is not).
     const outDir = path.join(world.dir(), 'strace');
     fs.mkdirSync(outDir, { mode: 0o700 });
-    try {
-      execFileSync(
-        'strace',
-        [
-          '-f',
-          '-qq',
-          '-o',
-          '/dev/null',
-          '-e',
-          'trace=rename,renameat,renameat2',
-          '-e',
-          'inject=rename,renameat,renameat2:signal=KILL:when=2',
-          process.execPath,
-          path.join(HELPERS_DIR, 'pg-promote-child.ts'),
-          pgdb.url(),
-          LIVE,
-          copyFile,
-          outDir,
-          'none',
-        ],
-        { stdio: 'ignore', timeout: 60_000, env: { ...process.env, UV_THREADPOOL_SIZE: '1' } },
-      );
-    } catch {
-      // killed by the injected signal, as intended
-    }
+    await killNodeAtRename(
+      path.join(HELPERS_DIR, 'pg-promote-child.ts'),
+      [pgdb.url(), LIVE, copyFile, outDir, 'none'],
+      2,
+      world,
+    );
     await promoterGone(c);
     expect(await schemaDigest(c, LIVE)).toEqual(before);
     expect(
