@@ -1,21 +1,13 @@
 // Encrypted secret rows. Values never pass through here in plain text: callers
 // seal and open them with the data key (core/secrets/service.ts).
 import { sql } from 'kysely';
-import type { RawBuilder } from 'kysely';
+import type { RawBuilder, Selectable } from 'kysely';
+import type { SecretsTable } from '../schema.ts';
 import type { Query, Sql } from '../sql.ts';
 import { assertChanged, binaryOrder, exec, folded, row, rows, tableExists } from '../sql.ts';
 
-export interface SecretRow {
-  id: string;
-  environment_id: number;
-  name: string;
-  key_id: string;
-  iv: Buffer;
-  tag: Buffer;
-  ciphertext: Buffer;
-  created_at: number;
-  updated_at: number;
-}
+// A secret row exactly as stored: the secrets table's columns (schema.ts).
+export type SecretRow = Selectable<SecretsTable>;
 
 export function* secretsOf(c: Sql, environmentId: number): Query<SecretRow[]> {
   return yield* rows(
