@@ -18,7 +18,7 @@ import type { Store } from './store/store.ts';
 import type { DataStore } from './store/data.ts';
 import { sqliteData } from './store/data.ts';
 import { inspectDatabase, openStore } from './store/store.ts';
-import { BackupService } from './backup/service.ts';
+import { auditBackupCreated, BackupService } from './backup/service.ts';
 import type { BackupResult } from './backup/engine.ts';
 import { createBackup } from './backup/engine.ts';
 import { RestoreService } from './restore/service.ts';
@@ -43,7 +43,6 @@ import { advisoryKey, tryXactLockShared, withLock } from './pg/locks.ts';
 import { migratePostgres, planPgMigrations } from './pg/migrate.ts';
 import { createPgBackup } from './pg/backup.ts';
 import { pgData } from './store/data.ts';
-import { appendAudit } from './store/resources/audit.ts';
 import { cleanupTemporaries } from './backup/engine.ts';
 import { promoteInProgress } from './restore/guard.ts';
 import { MIGRATIONS } from './store/migrations/index.ts';
@@ -441,24 +440,7 @@ async function afterTeamStart(rt: Runtime, preUpgrade: BackupResult | null): Pro
     // The team's audit log says who took the pre-upgrade backup (the file is in this data dir).
     const m = preUpgrade.manifest;
     try {
-      await data.write((c) =>
-        appendAudit(
-          c,
-          {
-            actor: rt.actor,
-            action: 'backup.created',
-            target: `backup:${m.id}`,
-            detail: {
-              kind: m.kind,
-              compact: m.compact,
-              bytes: m.bytes,
-              sha256: m.sha256,
-              fileName: m.fileName,
-            },
-          },
-          m.createdAt,
-        ),
-      );
+      await data.write((c) => auditBackupCreated(c, rt.actor, m, m.createdAt));
     } catch (e) {
       rt.logger.log('warn', 'could not record the pre-upgrade backup in the audit log', e);
     }

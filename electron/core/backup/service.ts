@@ -70,6 +70,31 @@ function* changeSeq(c: Sql): Query<number> {
   return r?.seq ?? 0;
 }
 
+/** The audit entry for a taken backup: what it is and its hash, never its contents. */
+export function* auditBackupCreated(
+  c: Sql,
+  actor: string,
+  m: BackupResult['manifest'],
+  now: number,
+): Query<void> {
+  yield* appendAudit(
+    c,
+    {
+      actor,
+      action: 'backup.created',
+      target: `backup:${m.id}`,
+      detail: {
+        kind: m.kind,
+        compact: m.compact,
+        bytes: m.bytes,
+        sha256: m.sha256,
+        fileName: m.fileName,
+      },
+    },
+    now,
+  );
+}
+
 export class BackupService {
   private readonly rt: Runtime;
   private running: {
@@ -397,22 +422,7 @@ export class BackupService {
       { kind: m.kind, id: m.id, fileName: m.fileName, bytes: m.bytes, durationMs: m.durationMs },
       now,
     );
-    yield* appendAudit(
-      c,
-      {
-        actor: this.rt.actor,
-        action: 'backup.created',
-        target: `backup:${m.id}`,
-        detail: {
-          kind: m.kind,
-          compact: m.compact,
-          bytes: m.bytes,
-          sha256: m.sha256,
-          fileName: m.fileName,
-        },
-      },
-      now,
-    );
+    yield* auditBackupCreated(c, this.rt.actor, m, now);
   }
 
   /**
