@@ -10,7 +10,8 @@ import type { CliIo } from '../../electron/cli/main.ts';
 import { runCli } from '../../electron/cli/main.ts';
 import type { KeyWrapper } from '../../electron/core/secrets/keyring.ts';
 import type { CommandRegistry } from '../../electron/handlers/registry.ts';
-import type { Environment, Project } from '../../shared/domain.ts';
+import { seedDemo } from '../../electron/core/demo.ts';
+import type { Environment, Project, SecretEntry } from '../../shared/domain.ts';
 import { call } from './restore-util.ts';
 import { fullRegistry } from './secrets-registry.ts';
 import { readyDb, startTestRuntime } from './runtime.ts';
@@ -83,6 +84,43 @@ export async function shopDataDir(world: World, envNames: string[]): Promise<str
   await seedEnvs(fullRegistry(rt), 'shop', envNames);
   rt.close();
   return dir;
+}
+
+/** Two secret values with awkward bytes (a tab, a backslash, a non-ASCII URL). */
+export const AWKWARD_SECRETS = { API_KEY: 'sk_live_0001\t\\x', DB_URL: 'postgres://u@db/shop?ü=1' };
+
+/**
+ * A closed data dir (a new one in `world`) with demo data (2 projects, `deployments`
+ * deployments) and project "shop" whose prod holds API_KEY and staging DB_URL
+ * (AWKWARD_SECRETS), under a new key file set as STATEWARD_KEY_FILE through `env`.
+ */
+export async function demoDirWithSecrets(
+  world: World,
+  env: ReturnType<typeof useSecretsEnv>,
+  deployments: number,
+): Promise<{ dir: string; file: string; secrets: SecretEntry[] }> {
+  const dir = world.dir();
+  env.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
+  const rt = await startTestRuntime(world, dir);
+  const reg = fullRegistry(rt);
+  seedDemo(readyDb(rt), { projects: 2, deployments, actor: 'test', now: 1_700_000_000_000 });
+  const [prod, staging] = await seedEnvs(reg, 'shop', ['prod', 'staging']);
+  await call(reg, 'secrets.setup', {});
+  const secrets = [
+    await call<SecretEntry>(reg, 'secrets.set', {
+      environmentId: prod!.env.id,
+      name: 'API_KEY',
+      value: AWKWARD_SECRETS.API_KEY,
+    }),
+    await call<SecretEntry>(reg, 'secrets.set', {
+      environmentId: staging!.env.id,
+      name: 'DB_URL',
+      value: AWKWARD_SECRETS.DB_URL,
+    }),
+  ];
+  rt.close();
+  await rt.closed();
+  return { dir, file: path.join(dir, 'stateward.db'), secrets };
 }
 
 /** An OS keychain stand-in: wraps by XOR with a pad only it knows, and counts calls. */

@@ -13,7 +13,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CopyProgress, CopyReport } from '../../electron/core/pg/copy.ts';
 import { copySqliteToPostgres } from '../../electron/core/pg/copy.ts';
 import { migratePostgres } from '../../electron/core/pg/migrate.ts';
-import { seedDemo } from '../../electron/core/demo.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import type { SecretEntry } from '../../shared/domain.ts';
 import { isAppError } from '../../shared/errors.ts';
@@ -26,8 +25,13 @@ import {
   withDatabase,
 } from '../helpers/pg.ts';
 import { call } from '../helpers/restore-util.ts';
-import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
-import { fullRegistry, makeKeyFile, seedEnvs, useSecretsEnv } from '../helpers/secrets-util.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import {
+  AWKWARD_SECRETS,
+  demoDirWithSecrets,
+  fullRegistry,
+  useSecretsEnv,
+} from '../helpers/secrets-util.ts';
 import { editDatabase, sha256File } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
 
@@ -35,8 +39,6 @@ const skip = pgSkipReason();
 const world = useWorld();
 const env = useSecretsEnv();
 const db = usePgDatabase();
-
-const SECRET_VALUES = { API_KEY: 'sk_live_0001\t\\x', DB_URL: 'postgres://u@db/shop?ü=1' };
 
 interface Source {
   dir: string;
@@ -46,27 +48,7 @@ interface Source {
 
 /** A data dir with demo data, secrets (key file) and a row of every awkward type; closed. */
 async function makeSource(): Promise<Source> {
-  const dir = world.dir();
-  env.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
-  const rt = await startTestRuntime(world, dir);
-  const reg = fullRegistry(rt);
-  seedDemo(readyDb(rt), { projects: 2, deployments: 400, actor: 'test', now: 1_700_000_000_000 });
-  const [prod, staging] = await seedEnvs(reg, 'shop', ['prod', 'staging']);
-  await call(reg, 'secrets.setup', {});
-  const secrets = [
-    await call<SecretEntry>(reg, 'secrets.set', {
-      environmentId: prod!.env.id,
-      name: 'API_KEY',
-      value: SECRET_VALUES.API_KEY,
-    }),
-    await call<SecretEntry>(reg, 'secrets.set', {
-      environmentId: staging!.env.id,
-      name: 'DB_URL',
-      value: SECRET_VALUES.DB_URL,
-    }),
-  ];
-  rt.close();
-  const file = path.join(dir, 'stateward.db');
+  const { dir, file, secrets } = await demoDirWithSecrets(world, env, 400);
   editDatabase(file, (d) => {
     d.prepare(
       `INSERT INTO restores (id, created_at, status, backup_id, file_name, sha256, drill_id, passed, detail)
@@ -263,7 +245,7 @@ describe.skipIf(skip)('copy a SQLite data dir into PostgreSQL', { timeout: 60_00
     const reg = fullRegistry(rt);
     for (const s of src.secrets) {
       const { value } = await call<{ value: string }>(reg, 'secrets.reveal', { id: s.id });
-      expect(value).toBe(SECRET_VALUES[s.name as keyof typeof SECRET_VALUES]);
+      expect(value).toBe(AWKWARD_SECRETS[s.name as keyof typeof AWKWARD_SECRETS]);
     }
   });
 

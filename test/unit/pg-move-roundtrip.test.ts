@@ -7,15 +7,19 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { seedDemo } from '../../electron/core/demo.ts';
 import { createPgBackup } from '../../electron/core/pg/backup.ts';
 import { parseDatabaseUrl } from '../../electron/core/pg/connect.ts';
 import { moveToPostgres } from '../../electron/core/pg/move.ts';
-import type { DrillReport, SecretEntry } from '../../shared/domain.ts';
+import type { DrillReport } from '../../shared/domain.ts';
 import { pgSkipReason, usePgDatabase } from '../helpers/pg.ts';
 import { call, RESTORE_BOOKKEEPING_TABLES } from '../helpers/restore-util.ts';
-import { readyDb, startTestRuntime } from '../helpers/runtime.ts';
-import { fullRegistry, makeKeyFile, seedEnvs, useSecretsEnv } from '../helpers/secrets-util.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import {
+  AWKWARD_SECRETS,
+  demoDirWithSecrets,
+  fullRegistry,
+  useSecretsEnv,
+} from '../helpers/secrets-util.ts';
 import { editDatabase, sha256File, tableNames } from '../helpers/store.ts';
 import { useWorld } from '../helpers/world.ts';
 
@@ -23,8 +27,6 @@ const skip = pgSkipReason();
 const world = useWorld();
 const env = useSecretsEnv();
 const db = usePgDatabase();
-
-const VALUES = { API_KEY: 'sk_live_0001\t\\x', DB_URL: 'postgres://u@db/shop?ü=1' };
 
 /** A value as compared: JSON objects and arrays by content (jsonb keeps no key order), the rest as is. */
 function canonical(v: unknown): unknown {
@@ -78,34 +80,7 @@ describe.skipIf(skip)('SQLite → PostgreSQL → team backup → a new local dat
     { timeout: 90_000 },
     async () => {
       // The original: demo data, two secrets under a key file, awkward values.
-      const dir = world.dir();
-      const keyFile = makeKeyFile(world.dir());
-      env.set('STATEWARD_KEY_FILE', keyFile);
-      const rt = await startTestRuntime(world, dir);
-      seedDemo(readyDb(rt), {
-        projects: 2,
-        deployments: 200,
-        actor: 'test',
-        now: 1_700_000_000_000,
-      });
-      const reg = fullRegistry(rt);
-      const [prod, staging] = await seedEnvs(reg, 'shop', ['prod', 'staging']);
-      await call(reg, 'secrets.setup', {});
-      const secrets = [
-        await call<SecretEntry>(reg, 'secrets.set', {
-          environmentId: prod!.env.id,
-          name: 'API_KEY',
-          value: VALUES.API_KEY,
-        }),
-        await call<SecretEntry>(reg, 'secrets.set', {
-          environmentId: staging!.env.id,
-          name: 'DB_URL',
-          value: VALUES.DB_URL,
-        }),
-      ];
-      rt.close();
-      await rt.closed();
-      const file = path.join(dir, 'stateward.db');
+      const { dir, file, secrets } = await demoDirWithSecrets(world, env, 200);
       editDatabase(file, (d) => {
         d.prepare(
           `INSERT INTO deployments (id, environment_id, snapshot_id, version, status, started_at, finished_at, access_url, diagnostic_summary)
@@ -162,7 +137,7 @@ describe.skipIf(skip)('SQLite → PostgreSQL → team backup → a new local dat
       // This machine's key file opens every secret again.
       for (const s of secrets) {
         const { value } = await call<{ value: string }>(reg2, 'secrets.reveal', { id: s.id });
-        expect(value).toBe(VALUES[s.name as keyof typeof VALUES]);
+        expect(value).toBe(AWKWARD_SECRETS[s.name as keyof typeof AWKWARD_SECRETS]);
       }
     },
   );
