@@ -13,13 +13,10 @@
 //   registry over raw  the same registry with the measured commands' store work
 //              replaced by the raw statements (the host's path before the core).
 // Ratios: core / raw and registry / registry over raw, p50 and p95.
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CommandName } from '../shared/contract.ts';
 import { commands } from '../shared/contract.ts';
-import { startRuntime } from '../electron/core/runtime.ts';
 import type { Runtime } from '../electron/core/runtime.ts';
 import type { Query, Sql } from '../electron/core/store/sql.ts';
 import { SQLITE } from '../electron/core/store/sql.ts';
@@ -34,7 +31,15 @@ import { coreHandlers } from '../electron/handlers/index.ts';
 import { CommandRegistry } from '../electron/handlers/registry.ts';
 import type { HandlerMap } from '../electron/handlers/registry.ts';
 import type { PagingOptions, Run } from './paging.ts';
-import { cursorAt, LIMIT, ms, quantile, registryRun, seed } from './paging.ts';
+import {
+  cursorAt,
+  LIMIT,
+  ms,
+  quantile,
+  registryRun,
+  seedStore,
+  withBenchRuntime,
+} from './paging.ts';
 
 interface Op {
   sql: string;
@@ -90,22 +95,8 @@ function dataOf(rt: Runtime) {
 
 export async function dialectBench(opts: PagingOptions): Promise<string> {
   const { log } = opts;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-bench-dialect-'));
-  const rt = await startRuntime({
-    dir,
-    source: 'flag',
-    transport: 'cli',
-    lockMode: 'bench',
-    preUpgradeBackup: false,
-  });
-  try {
-    if (!rt.store) throw new Error(`cannot open ${dir}: ${JSON.stringify(rt.startup)}`);
-    const db = rt.store.db as Database.Database;
-    const t0 = performance.now();
-    seed(rt.store.db, opts.rows);
-    log(
-      `dialect: seeded ${opts.rows.toLocaleString('en')} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+  return withBenchRuntime('dialect', async (rt, dir) => {
+    const db = seedStore(rt, dir, opts.rows, log, 'dialect') as Database.Database;
     const registry = registryRun(rt);
     const depth = Math.min(500_000, opts.rows - LIMIT);
     const { cursor } = await cursorAt(registry, {}, depth);
@@ -277,8 +268,5 @@ export async function dialectBench(opts: PagingOptions): Promise<string> {
       ...rows.map(line),
       '',
     ].join('\n');
-  } finally {
-    rt.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

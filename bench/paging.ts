@@ -146,24 +146,59 @@ export async function cursorAt(
   return { cursor, steps };
 }
 
-export async function pagingBench(opts: PagingOptions): Promise<string> {
-  const { log } = opts;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-bench-paging-'));
-  const rt = await startRuntime({
-    dir,
-    source: 'flag',
-    transport: 'cli',
-    lockMode: 'bench',
-    preUpgradeBackup: false,
-  });
+/**
+ * A runtime on a new temporary data dir as every bench opens one (flag source, bench
+ * lock, no pre-upgrade backup; team mode on `databaseUrl`): `work` runs with it, then
+ * it is closed and the dir removed.
+ */
+export async function withBenchRuntime<T>(
+  name: string,
+  work: (rt: Runtime, dir: string) => Promise<T>,
+  databaseUrl?: string,
+): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stateward-bench-${name}-`));
   try {
-    if (!rt.store) throw new Error(`cannot open ${dir}: ${JSON.stringify(rt.startup)}`);
-    const db = rt.store.db;
-    const t0 = performance.now();
-    seed(db, opts.rows);
-    log(
-      `paging: seeded ${opts.rows.toLocaleString('en')} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    const rt = await startRuntime({
+      dir,
+      source: 'flag',
+      transport: 'cli',
+      lockMode: 'bench',
+      preUpgradeBackup: false,
+      ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    });
+    try {
+      return await work(rt, dir);
+    } finally {
+      rt.close();
+      await rt.closed();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The log line after seeding `rows` deployments, started at `t0` (performance.now()). */
+export const seededLine = (name: string, rows: number, t0: number, extra = '') =>
+  `${name}: seeded ${rows.toLocaleString('en')} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s${extra}`;
+
+/** seed() the runtime's SQLite store (on `dir`), logging the time it took; its database. */
+export function seedStore(
+  rt: Runtime,
+  dir: string,
+  rows: number,
+  log: (line: string) => void,
+  name: string,
+): WritableDB {
+  if (!rt.store) throw new Error(`cannot open ${dir}: ${JSON.stringify(rt.startup)}`);
+  const t0 = performance.now();
+  seed(rt.store.db, rows);
+  log(seededLine(name, rows, t0));
+  return rt.store.db;
+}
+
+export async function pagingBench(opts: PagingOptions): Promise<string> {
+  return withBenchRuntime('paging', async (rt, dir) => {
+    const db = seedStore(rt, dir, opts.rows, opts.log, 'paging');
     return await measurePaging(registryRun(rt), {
       ...opts,
       title: 'Stateward paging benchmark',
@@ -185,10 +220,7 @@ export async function pagingBench(opts: PagingOptions): Promise<string> {
           ];
         }),
     });
-  } finally {
-    rt.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**

@@ -3,12 +3,16 @@
 // (a data dir bound to the database with databaseUrl) serves the same requests
 // through the same command registry as bench/paging.ts does on SQLite, on data
 // laid out the same way (generated on the server in one transaction).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startRuntime } from '../electron/core/runtime.ts';
 import type { PagingOptions } from './paging.ts';
-import { ENVS, measurePaging, PROJECTS, registryRun, T0 } from './paging.ts';
+import {
+  ENVS,
+  measurePaging,
+  PROJECTS,
+  registryRun,
+  seededLine,
+  T0,
+  withBenchRuntime,
+} from './paging.ts';
 import { admin, withBenchServer, withDatabase } from './pg-util.ts';
 
 const SCHEMA = 'stateward';
@@ -52,47 +56,38 @@ export async function pgPagingBench(opts: PagingOptions): Promise<string> {
     const dbName = `sw_bench_paging_${process.pid}`;
     const base = new URL(withDatabase(server, dbName));
     base.searchParams.set('schema', SCHEMA);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateward-bench-pg-paging-'));
     await admin(server, `CREATE DATABASE ${dbName}`);
     try {
-      const rt = await startRuntime({
-        dir,
-        source: 'flag',
-        transport: 'cli',
-        lockMode: 'bench',
-        preUpgradeBackup: false,
-        databaseUrl: base.toString(),
-      });
-      try {
-        const team = rt.team;
-        if (!team || rt.startup.state !== 'ready')
-          throw new Error(`team runtime refused: ${JSON.stringify(rt.startup)}`);
-        const t0 = performance.now();
-        await team.pool.query(seedSql(opts.rows));
-        const envs = await team.pool.query<{ lo: number; hi: number; n: number }>(
-          'SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM environments',
-        );
-        const e = envs.rows[0]!;
-        if (e.lo !== 1 || e.hi !== e.n || e.n !== PROJECTS * ENVS.length)
-          throw new Error(`the paging bench needs a fresh schema (environments ${e.lo}..${e.hi})`);
-        const version = await team.pool.query<{ v: string }>(
-          "SELECT current_setting('server_version') AS v",
-        );
-        log(
-          `pg-paging: seeded ${opts.rows.toLocaleString('en')} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s (PostgreSQL ${version.rows[0]!.v})`,
-        );
-        return await measurePaging(registryRun(rt), {
-          ...opts,
-          // The floor under every figure: one round trip through the same pool (a page is 3–4).
-          probe: { label: 'one round trip (SELECT 1)', run: () => team.pool.query('SELECT 1') },
-          title: `Stateward paging benchmark on PostgreSQL ${version.rows[0]!.v} (team mode, through the registry)`,
-        });
-      } finally {
-        rt.close();
-        await rt.closed();
-      }
+      return await withBenchRuntime(
+        'pg-paging',
+        async (rt) => {
+          const team = rt.team;
+          if (!team || rt.startup.state !== 'ready')
+            throw new Error(`team runtime refused: ${JSON.stringify(rt.startup)}`);
+          const t0 = performance.now();
+          await team.pool.query(seedSql(opts.rows));
+          const envs = await team.pool.query<{ lo: number; hi: number; n: number }>(
+            'SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM environments',
+          );
+          const e = envs.rows[0]!;
+          if (e.lo !== 1 || e.hi !== e.n || e.n !== PROJECTS * ENVS.length)
+            throw new Error(
+              `the paging bench needs a fresh schema (environments ${e.lo}..${e.hi})`,
+            );
+          const version = await team.pool.query<{ v: string }>(
+            "SELECT current_setting('server_version') AS v",
+          );
+          log(seededLine('pg-paging', opts.rows, t0, ` (PostgreSQL ${version.rows[0]!.v})`));
+          return await measurePaging(registryRun(rt), {
+            ...opts,
+            // The floor under every figure: one round trip through the same pool (a page is 3–4).
+            probe: { label: 'one round trip (SELECT 1)', run: () => team.pool.query('SELECT 1') },
+            title: `Stateward paging benchmark on PostgreSQL ${version.rows[0]!.v} (team mode, through the registry)`,
+          });
+        },
+        base.toString(),
+      );
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
       await admin(server, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     }
   });
