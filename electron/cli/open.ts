@@ -2,7 +2,7 @@
 // schema is current, and the refusals a lockless command must respect.
 import type { AppErrorShape } from '../../shared/errors.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
-import type { Runtime } from '../core/runtime.ts';
+import type { Runtime, StartOptions } from '../core/runtime.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { upgradeUnderWay } from '../core/automation.ts';
 import type { ResolvedDataDir } from '../core/paths.ts';
@@ -35,19 +35,33 @@ export function refuseWhilePromotePending(dir: string): void {
   throw promotePendingError(pending, held && lockIsLive(held) ? held : null);
 }
 
+/**
+ * Start the runtime for a CLI command on a data dir: with `lockMode`, under the
+ * data-dir lock and with a pre-upgrade backup if migrations are pending; without
+ * (null), neither. The start may be refused: callers check `rt.startup`.
+ */
+export function startCli(
+  where: ResolvedDataDir,
+  lockMode: string | null,
+  more: Pick<StartOptions, 'databaseUrl' | 'store'> = {},
+): Promise<Runtime> {
+  return startRuntime({
+    dir: where.dir,
+    source: where.source,
+    transport: 'cli',
+    lockMode,
+    preUpgradeBackup: lockMode !== null,
+    ...more,
+  });
+}
+
 /** Open the data dir for read-mostly work without the lock, when its schema is current. */
 export async function openShared(where: ResolvedDataDir): Promise<Runtime | null> {
   refuseWhilePromotePending(where.dir);
   const inspection = inspectDatabase(dataDirLayout(where.dir).db);
   if (inspection.error) throw inspection.error;
   if (!inspection.exists || !inspection.plan || inspection.plan.pending.length > 0) return null;
-  const rt = await startRuntime({
-    dir: where.dir,
-    source: where.source,
-    transport: 'cli',
-    lockMode: null,
-    preUpgradeBackup: false,
-  });
+  const rt = await startCli(where, null);
   if (rt.startup.state === 'refused') {
     rt.close();
     throw refusal(rt);
@@ -76,14 +90,7 @@ export async function openTeam(
   databaseUrl: string | undefined,
   lockMode: string | null = null,
 ): Promise<Runtime> {
-  const rt = await startRuntime({
-    dir: where.dir,
-    source: where.source,
-    transport: 'cli',
-    lockMode,
-    preUpgradeBackup: lockMode !== null,
-    databaseUrl,
-  });
+  const rt = await startCli(where, lockMode, { databaseUrl });
   if (rt.startup.state === 'refused') {
     const err = refusal(rt);
     rt.close();

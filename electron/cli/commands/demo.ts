@@ -2,11 +2,10 @@
 import os from 'node:os';
 import { seedDemo } from '../../core/demo.ts';
 import type { ResolvedDataDir } from '../../core/paths.ts';
-import { startRuntime } from '../../core/runtime.ts';
 import type { CliCommand } from '../args.ts';
 import { intOption } from '../args.ts';
 import { EXIT } from '../exit.ts';
-import { databaseUrlOf, inTeamMode, openTeam, refusal } from '../open.ts';
+import { databaseUrlOf, inTeamMode, openTeam, refusal, startCli } from '../open.ts';
 import { seedLiveDemo } from '../../handlers/demo.ts';
 import type { CliIo, Outcome } from '../output.ts';
 
@@ -19,14 +18,7 @@ async function demo(
 ): Promise<Outcome> {
   const team = inTeamMode(where, databaseUrl);
   // Team mode: the team database, seeded in one transaction like the app does; the data dir's lock guards only this machine's files.
-  const rt = team
-    ? await openTeam(where, databaseUrl)
-    : await startRuntime({
-        dir: where.dir,
-        source: where.source,
-        transport: 'cli',
-        lockMode: 'cli-demo',
-      });
+  const rt = team ? await openTeam(where, databaseUrl) : await startCli(where, 'cli-demo');
   try {
     if (rt.startup.state === 'refused') throw refusal(rt);
     const started = Date.now();

@@ -3,12 +3,11 @@
 import type { ResolvedDataDir } from '../../core/paths.ts';
 import { dataDirLayout } from '../../core/paths.ts';
 import { pendingPromote } from '../../core/restore/promote.ts';
-import { startRuntime } from '../../core/runtime.ts';
 import { MIGRATIONS } from '../../core/store/migrations/index.ts';
 import { inspectDatabase } from '../../core/store/store.ts';
 import type { CliCommand } from '../args.ts';
 import { EXIT } from '../exit.ts';
-import { refusal, refuseWhilePromotePending } from '../open.ts';
+import { refusal, refuseWhilePromotePending, startCli } from '../open.ts';
 import type { Outcome } from '../output.ts';
 import { teamMigrate } from './postgres.ts';
 
@@ -38,12 +37,7 @@ async function migrate(
         : 'Up to date: nothing to apply.\n',
     };
   }
-  const rt = await startRuntime({
-    dir: where.dir,
-    source: where.source,
-    transport: 'cli',
-    lockMode: 'cli-migrate',
-  });
+  const rt = await startCli(where, 'cli-migrate');
   try {
     if (rt.startup.state === 'refused') throw refusal(rt);
     const applied = rt.store!.applied;

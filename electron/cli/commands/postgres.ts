@@ -16,14 +16,13 @@ import { DataDirLock } from '../../core/lock.ts';
 import { fileLogger } from '../../core/log.ts';
 import type { ResolvedDataDir } from '../../core/paths.ts';
 import { dataDirLayout } from '../../core/paths.ts';
-import { startRuntime } from '../../core/runtime.ts';
 import { MIGRATIONS } from '../../core/store/migrations/index.ts';
 import { ensureOwnerDir } from '../../core/fsutil.ts';
 import { teamStatus } from '../../handlers/team.ts';
 import type { CliCommand, CliContext } from '../args.ts';
 import { usageError } from '../args.ts';
 import { EXIT, exitCodeFor } from '../exit.ts';
-import { refusal } from '../open.ts';
+import { refusal, startCli } from '../open.ts';
 import type { Outcome } from '../output.ts';
 import { age, human } from '../output.ts';
 import {
@@ -130,14 +129,7 @@ export async function postgresStatus(ctx: CliContext): Promise<Outcome> {
         hint: 'Bind it with `stateward postgres connect URL` (or move its data with `stateward postgres copy --to URL`), or give --database-url.',
       },
     );
-  const rt = await startRuntime({
-    dir: ctx.where.dir,
-    source: ctx.where.source,
-    transport: 'cli',
-    lockMode: null,
-    preUpgradeBackup: false,
-    databaseUrl: url,
-  });
+  const rt = await startCli(ctx.where, null, { databaseUrl: url });
   try {
     const startup = rt.startup;
     // Not connected at all (unreachable, authentication, TLS, …): that refusal is the answer.
@@ -215,13 +207,7 @@ export async function teamMigrate(
       await conn.client.end().catch(() => undefined);
     }
   }
-  const rt = await startRuntime({
-    dir: where.dir,
-    source: where.source,
-    transport: 'cli',
-    lockMode: 'cli-migrate',
-    databaseUrl,
-  });
+  const rt = await startCli(where, 'cli-migrate', { databaseUrl });
   try {
     if (rt.startup.state === 'refused' || !rt.team) throw refusal(rt);
     const applied = rt.team.applied;

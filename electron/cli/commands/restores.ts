@@ -16,11 +16,18 @@ import type { ResolvedDataDir } from '../../core/paths.ts';
 import { RESTORE_DIFF_MAX_PAGE } from '../../core/restore/diff.ts';
 import { diffOfCopy } from '../../core/restore/copy-diff.ts';
 import type { Runtime } from '../../core/runtime.ts';
-import { startRuntime } from '../../core/runtime.ts';
 import type { CliCommand } from '../args.ts';
 import { intOption, usageError } from '../args.ts';
 import { EXIT, exitCodeFor } from '../exit.ts';
-import { databaseUrlOf, inTeamMode, openRecorder, openShared, openTeam, refusal } from '../open.ts';
+import {
+  databaseUrlOf,
+  inTeamMode,
+  openRecorder,
+  openShared,
+  openTeam,
+  refusal,
+  startCli,
+} from '../open.ts';
 import type { CliIo, Outcome } from '../output.ts';
 
 /**
@@ -39,14 +46,11 @@ async function restoreRuntime(
   // Team mode: a local database (one a move left behind) is not the live data: never opened here.
   const shared = lockMode === null && !team ? await openShared(where).catch(() => null) : null;
   if (shared) return shared;
-  const rt = await startRuntime({
-    dir: where.dir,
-    source: where.source,
-    transport: 'cli',
+  const rt = await startCli(
+    where,
     lockMode,
-    preUpgradeBackup: lockMode !== null,
-    ...(lockMode === null ? { store: 'none' as const } : { databaseUrl }),
-  });
+    lockMode === null ? { store: 'none' } : { databaseUrl },
+  );
   // It needed the lock and did not get it (held, disk full, unusable folder), or in team
   // mode the server (unreachable, authentication, …): say why, not "held".
   if (

@@ -4,14 +4,13 @@ import type { KeyState, SecretEntry, SecretsStatus } from '../../../shared/domai
 import { AppError } from '../../../shared/errors.ts';
 import type { ResolvedDataDir } from '../../core/paths.ts';
 import type { Runtime } from '../../core/runtime.ts';
-import { startRuntime } from '../../core/runtime.ts';
 import type { Query, Sql } from '../../core/store/sql.ts';
 import { row, rows, sameText } from '../../core/store/sql.ts';
 import { allSecrets } from '../../core/store/resources/secrets.ts';
 import type { CliCommand } from '../args.ts';
 import { usageError } from '../args.ts';
 import { EXIT } from '../exit.ts';
-import { databaseUrlOf, inTeamMode, openShared, openTeam, refusal } from '../open.ts';
+import { databaseUrlOf, inTeamMode, openShared, openTeam, refusal, startCli } from '../open.ts';
 import type { CliIo, Outcome } from '../output.ts';
 import { promptHidden, readStdin } from '../prompt.ts';
 
@@ -22,10 +21,7 @@ async function secretsRuntime(
 ): Promise<Runtime> {
   // Team mode: the secrets live in the team's PostgreSQL database, the keyring here.
   if (inTeamMode(where, databaseUrl)) return openTeam(where, databaseUrl, lockMode);
-  const rt =
-    lockMode === null
-      ? await openShared(where)
-      : await startRuntime({ dir: where.dir, source: where.source, transport: 'cli', lockMode });
+  const rt = lockMode === null ? await openShared(where) : await startCli(where, lockMode);
   if (!rt) {
     throw new AppError(
       'STORE_NOT_READY',

@@ -13,11 +13,10 @@ import { pendingPromote, promotePendingError } from '../../core/restore/promote.
 import { MIGRATIONS } from '../../core/store/migrations/index.ts';
 import { listBackupFiles } from '../../core/backup/list.ts';
 import { readDrillReports } from '../../core/restore/service.ts';
-import { startRuntime } from '../../core/runtime.ts';
 import { appStatus } from '../../handlers/app.ts';
 import { teamStatus } from '../../handlers/team.ts';
 import type { CliCommand } from '../args.ts';
-import { databaseUrlOf, inTeamMode, refusal } from '../open.ts';
+import { databaseUrlOf, inTeamMode, refusal, startCli } from '../open.ts';
 import { statusText } from './postgres.ts';
 import { EXIT, exitCodeFor } from '../exit.ts';
 import type { Outcome } from '../output.ts';
@@ -142,14 +141,7 @@ async function teamStatusOf(
   const layout = dataDirLayout(where.dir);
   const local = localFacts(layout);
   const now = Date.now();
-  const rt = await startRuntime({
-    dir: where.dir,
-    source: where.source,
-    transport: 'cli',
-    lockMode: null,
-    preUpgradeBackup: false,
-    databaseUrl,
-  });
+  const rt = await startCli(where, null, { databaseUrl });
   try {
     const base = {
       dataDir: where.dir,
