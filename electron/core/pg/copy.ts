@@ -686,8 +686,9 @@ export function schemaVersionMismatch(
   where: string,
   server: number,
   source: number,
-  hint: string,
+  hints: { serverBehind: string; serverAhead: string },
 ): AppError {
+  const hint = server < source ? hints.serverBehind : hints.serverAhead;
   return new AppError(
     'PG_SCHEMA_VERSION_MISMATCH',
     `Schema ${schema} on ${where} is at migration ${server}, the source at ${source}; both sides must be at the same migration. Nothing was changed.`,
@@ -960,15 +961,12 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopyRepor
           await createAtVersion(client, schema, plan.schemaState, source.version, now);
           createdSchema = true;
         } else if (plan.current !== source.version) {
-          throw schemaVersionMismatch(
-            schema,
-            where,
-            plan.current,
-            source.version,
-            plan.current < source.version
-              ? 'Let Stateward migrate the target first (or copy into an empty schema), then copy again.'
-              : 'Migrate the source first: start Stateward once with this data dir (or run `stateward migrate`), then copy again.',
-          );
+          throw schemaVersionMismatch(schema, where, plan.current, source.version, {
+            serverBehind:
+              'Let Stateward migrate the target first (or copy into an empty schema), then copy again.',
+            serverAhead:
+              'Migrate the source first: start Stateward once with this data dir (or run `stateward migrate`), then copy again.',
+          });
         } else {
           const filled = await schemaRows(
             client,

@@ -143,15 +143,12 @@ export async function promoteIntoPostgres<B>(
         await client.query(`SET LOCAL extra_float_digits = 1`);
         const plan = await planPgMigrations(client, schema);
         if (plan.schemaState !== 'stateward' || plan.current !== source.version) {
-          throw schemaVersionMismatch(
-            schema,
-            where,
-            plan.current,
-            source.version,
-            plan.current < source.version
-              ? 'Update the team database first (start this version of Stateward against it, which migrates it), then promote again.'
-              : 'Drill the copy again with this version of Stateward (the drill migrates it), then promote it.',
-          );
+          throw schemaVersionMismatch(schema, where, plan.current, source.version, {
+            serverBehind:
+              'Update the team database first (start this version of Stateward against it, which migrates it), then promote again.',
+            serverAhead:
+              'Drill the copy again with this version of Stateward (the drill migrates it), then promote it.',
+          });
         }
         const tables = await planTables(client, source, schema);
         checkAbort(opts.signal);
