@@ -10,23 +10,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { withClient } from '../helpers/pg-client.ts';
-import { expect, shot, TEAM_PG_URL, TEAM_SKIP_REASON, test } from './fixtures.ts';
+import { expect, localToTeam, shot, TEAM_PG_URL, test } from './fixtures.ts';
 
 test('connect a fresh data dir to a team database: refusals on their fields, then the team banner and panel without a restart', async ({
   page,
   host,
   databaseUrl,
 }) => {
-  test.skip(
-    databaseUrl !== null,
-    'in the team project the data dir is bound to PostgreSQL already',
-  );
-  test.skip(!TEAM_PG_URL, TEAM_SKIP_REASON);
-  const schema = `e2e_conn_${crypto.randomBytes(5).toString('hex')}`;
+  const { schema, url: u, password } = localToTeam(databaseUrl, 'e2e_conn');
   const foreign = `e2e_foreign_${crypto.randomBytes(5).toString('hex')}`;
-  const u = new URL(TEAM_PG_URL!);
-  const password = decodeURIComponent(u.password);
-  u.password = '';
   const binding = path.join(host.dataDir, 'database.json');
   await withClient(TEAM_PG_URL!, async (c) => {
     await c.query(`CREATE SCHEMA "${foreign}"`);

@@ -6,6 +6,7 @@ import { test as base, expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { BackupEntry } from '../../shared/domain.ts';
 import os from 'node:os';
@@ -44,6 +45,26 @@ async function stop(child: ChildProcess): Promise<void> {
 export const TEAM_PG_URL = process.env['STATEWARD_TEST_PG_URL'] ?? null;
 export const TEAM_SKIP_REASON =
   'team-mode e2e needs a PostgreSQL server: set STATEWARD_TEST_PG_URL (bash .ci/run starts one)';
+
+/**
+ * For a test that binds a local data dir to PostgreSQL itself: skips in the team
+ * project (bound already) and without a server; a new schema name starting with
+ * `prefix`, the server's URL without its password, and the password.
+ */
+export function localToTeam(
+  databaseUrl: string | null,
+  prefix: string,
+): { schema: string; url: URL; password: string } {
+  base.skip(
+    databaseUrl !== null,
+    'in the team project the data dir is bound to PostgreSQL already',
+  );
+  base.skip(!TEAM_PG_URL, TEAM_SKIP_REASON);
+  const url = new URL(TEAM_PG_URL!);
+  const password = decodeURIComponent(url.password);
+  url.password = '';
+  return { schema: `${prefix}_${crypto.randomBytes(5).toString('hex')}`, url, password };
+}
 
 /** A fresh schema name for one test in team mode (dropped after it). */
 function teamSchema(): string {

@@ -3,26 +3,17 @@
 // report and leaves the server and the data dir as they were; a wrong password
 // is PG_AUTH_FAILED in the form. The password goes in its own field, never in
 // the URL, and is stored nowhere.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { withClient } from '../helpers/pg-client.ts';
-import { expect, loadDemo, shot, TEAM_PG_URL, TEAM_SKIP_REASON, test } from './fixtures.ts';
+import { expect, loadDemo, localToTeam, shot, TEAM_PG_URL, test } from './fixtures.ts';
 
 test('the move wizard: connect, dry run with the per-table report; nothing written anywhere', async ({
   page,
   host,
   databaseUrl,
 }) => {
-  test.skip(
-    databaseUrl !== null,
-    'in the team project the data dir is bound to PostgreSQL already',
-  );
-  test.skip(!TEAM_PG_URL, TEAM_SKIP_REASON);
-  const schema = `e2e_move_${crypto.randomBytes(5).toString('hex')}`;
-  const u = new URL(TEAM_PG_URL!);
-  const password = decodeURIComponent(u.password);
-  u.password = '';
+  const { schema, url: u, password } = localToTeam(databaseUrl, 'e2e_move');
   u.searchParams.set('schema', schema);
   const schemaExists = () =>
     withClient(TEAM_PG_URL!, async (c) =>
@@ -82,15 +73,7 @@ test('the move wizard executes: pre-move backup, bound, connected: the team bann
   startHost,
   databaseUrl,
 }) => {
-  test.skip(
-    databaseUrl !== null,
-    'in the team project the data dir is bound to PostgreSQL already',
-  );
-  test.skip(!TEAM_PG_URL, TEAM_SKIP_REASON);
-  const schema = `e2e_move_${crypto.randomBytes(5).toString('hex')}`;
-  const u = new URL(TEAM_PG_URL!);
-  const password = decodeURIComponent(u.password);
-  u.password = '';
+  const { schema, url: u, password } = localToTeam(databaseUrl, 'e2e_move');
   u.searchParams.set('schema', schema);
   const saved = process.env['PGPASSWORD'];
   try {
