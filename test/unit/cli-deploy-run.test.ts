@@ -333,19 +333,32 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
     }
   });
 
-  it('paused mid-deploy: the wrapper waits instead of failing, loses no line, and finishes once resumed', async () => {
-    const dir = shopProd.fresh();
+  /**
+   * A wrapper (--pause-wait 120) deploying `version` whose command prints "ready",
+   * waits for a gate file, then prints 300 lines; returned once "ready" is out.
+   * release() opens the gate and waits for the wrapper's output to match `waitFor`.
+   */
+  async function gatedWrapper(dir: string, version: string) {
     const gate = path.join(world.dir(), 'go');
     const wrapper = spawnStateward(
       world,
-      runArgs(dir, '5.0', ['gate', gate], ['--pause-wait', '120']),
+      runArgs(dir, version, ['gate', gate], ['--pause-wait', '120']),
     );
     await untilOutput(wrapper, /ready\n/);
+    const release = async (waitFor: RegExp) => {
+      const waiting = untilOutput(wrapper, waitFor);
+      fs.writeFileSync(gate, '');
+      await waiting;
+    };
+    return { wrapper, release };
+  }
+
+  it('paused mid-deploy: the wrapper waits instead of failing, loses no line, and finishes once resumed', async () => {
+    const dir = shopProd.fresh();
+    const { wrapper, release } = await gatedWrapper(dir, '5.0');
     const paused = await stateward(['--data-dir', dir, 'pause', '--reason', 'promote']);
     expect(paused.code, paused.stderr).toBe(0);
-    const waiting = untilOutput(wrapper, /Waiting up to 120 s for writes to resume/);
-    fs.writeFileSync(gate, '');
-    await waiting;
+    await release(/Waiting up to 120 s for writes to resume/);
     expect(deployments(dir)[0]!.status).toBe('running');
     expect((await stateward(['--data-dir', dir, 'resume'])).code).toBe(0);
     expect(await exited(wrapper)).toEqual({ code: 0, signal: null });
@@ -359,19 +372,12 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
 
   it('another process holding a write transaction: the wrapper waits (DATA_DIR_BUSY) and loses no line', async () => {
     const dir = shopProd.fresh();
-    const gate = path.join(world.dir(), 'go');
-    const wrapper = spawnStateward(
-      world,
-      runArgs(dir, '6.0', ['gate', gate], ['--pause-wait', '120']),
-    );
-    await untilOutput(wrapper, /ready\n/);
+    const { wrapper, release } = await gatedWrapper(dir, '6.0');
     const { child: holder } = await spawnUntilLine(world, [
       path.join(HELPERS_DIR, 'tx-holder.ts'),
       dataDirLayout(dir).db,
     ]);
-    const waiting = untilOutput(wrapper, /DATA_DIR_BUSY|Waiting up to 120 s/);
-    fs.writeFileSync(gate, '');
-    await waiting;
+    await release(/DATA_DIR_BUSY|Waiting up to 120 s/);
     await holder.kill();
     expect(await exited(wrapper)).toEqual({ code: 0, signal: null });
     const [d] = deployments(dir);
