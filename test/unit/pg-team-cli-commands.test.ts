@@ -22,6 +22,22 @@ const LAST = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 describe.skipIf(skip !== null)('CLI data commands on a team-bound data dir', () => {
   const pg = usePgDatabase();
 
+  /** A new local (SQLite) data dir holding one demo project and no deployments. */
+  async function localDemoDir(): Promise<string> {
+    const dir = world.dir();
+    const local = await stateward([
+      '--data-dir',
+      dir,
+      'demo',
+      '--projects',
+      '1',
+      '--deployments',
+      '0',
+    ]);
+    expect(local.code, local.stderr).toBe(0);
+    return dir;
+  }
+
   /** A data dir bound (database.json) to a new schema; commands get the password from PGPASSWORD. */
   async function boundDir(dir = world.dir()) {
     const schema = `cli_${crypto.randomBytes(5).toString('hex')}`;
@@ -125,18 +141,8 @@ describe.skipIf(skip !== null)('CLI data commands on a team-bound data dir', () 
   }, 180_000);
 
   it('a local database the move left behind is neither backed up nor counted: the team database is', async () => {
-    const dir = world.dir();
     // A local data dir with one project…
-    const local = await stateward([
-      '--data-dir',
-      dir,
-      'demo',
-      '--projects',
-      '1',
-      '--deployments',
-      '0',
-    ]);
-    expect(local.code, local.stderr).toBe(0);
+    const dir = await localDemoDir();
     expect(fs.existsSync(path.join(dir, 'stateward.db'))).toBe(true);
     // …then bound to an empty team schema (the local file is kept and no longer used).
     const { schema, sw } = await boundDir(dir);
@@ -154,17 +160,7 @@ describe.skipIf(skip !== null)('CLI data commands on a team-bound data dir', () 
   });
 
   it('--database-url over a local data dir: restore works on files and never writes the local database', async () => {
-    const dir = world.dir();
-    const local = await stateward([
-      '--data-dir',
-      dir,
-      'demo',
-      '--projects',
-      '1',
-      '--deployments',
-      '0',
-    ]);
-    expect(local.code, local.stderr).toBe(0);
+    const dir = await localDemoDir();
     // A team schema (initialized by binding another data dir to it), named by the URL only.
     const { schema } = await boundDir();
     const url = `${pg.url()}&schema=${schema}`;
