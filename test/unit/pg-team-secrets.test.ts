@@ -64,6 +64,15 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     return { rt, reg: fullRegistry(rt), dir };
   }
 
+  /** Two members on a new team schema, which holds project "shop" with environment prod. */
+  async function twoMembers() {
+    const schema = newSchema();
+    const a = await member(schema);
+    const b = await member(schema);
+    const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
+    return { schema, a, b, environmentId: prod!.env.id };
+  }
+
   const status = (m: Member) => call<SecretsStatus>(m.reg, 'secrets.status', {});
 
   async function teamRecord(schema: string): Promise<unknown> {
@@ -135,11 +144,7 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
   }
 
   it('A sets up; B needs the team key, cannot set up a second one, joins with the recovery key; A rotates and B is asked again; no key or value in the database or a team backup', async () => {
-    const schema = newSchema();
-    const a = await member(schema);
-    const b = await member(schema);
-    const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
-    const environmentId = prod!.env.id;
+    const { schema, a, b, environmentId } = await twoMembers();
 
     // A sets up: the team's key is recorded by id, with who and when.
     const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {
@@ -288,14 +293,11 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
   }, 90_000);
 
   it('two members rotating at once: the second is INSTANCE_BUSY and changes nothing; the first completes', async () => {
-    const schema = newSchema();
-    const a = await member(schema);
-    const b = await member(schema);
-    const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
+    const { schema, a, b, environmentId } = await twoMembers();
     const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {
       passphrase: PASS_A,
     });
-    await call(a.reg, 'secrets.set', { environmentId: prod!.env.id, name: 'TOKEN', value: VALUE });
+    await call(a.reg, 'secrets.set', { environmentId, name: 'TOKEN', value: VALUE });
     await call(b.reg, 'secrets.unlockWithRecoveryKey', {
       recoveryKey: setup.recoveryKey,
       passphrase: PASS_B,
@@ -325,11 +327,7 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
   }, 60_000);
 
   it('a value set by one member while another rotates: it never commits under the old key', async () => {
-    const schema = newSchema();
-    const a = await member(schema);
-    const b = await member(schema);
-    const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
-    const environmentId = prod!.env.id;
+    const { schema, a, b, environmentId } = await twoMembers();
     const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {
       passphrase: PASS_A,
     });
@@ -438,11 +436,7 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     'a rotation killed after its keyring is written, before COMMIT: the team keeps its key, and the rotating member seals new values with it, not with its own newer key',
     async () => {
       secretsEnv.set('STATEWARD_KEY_FILE', makeKeyFile(world.dir()));
-      const schema = newSchema();
-      const a = await member(schema);
-      const b = await member(schema);
-      const [prod] = await seedEnvs(a.reg, 'shop', ['prod']);
-      const environmentId = prod!.env.id;
+      const { schema, a, b, environmentId } = await twoMembers();
       const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {});
       await call(a.reg, 'secrets.acknowledgeRecoveryKey', { keyId: setup.keyId });
       const first = await call<SecretEntry>(a.reg, 'secrets.set', {
