@@ -66,6 +66,23 @@ export function localToTeam(
   return { schema: `${prefix}_${crypto.randomBytes(5).toString('hex')}`, url, password };
 }
 
+/**
+ * Call at file level in a spec whose hosts set up secrets: they inherit a cheap
+ * scrypt cost (the fixture copies process.env into the child; the app obeys
+ * STATEWARD_SCRYPT_N only under a test runner, NODE_ENV=test or VITEST) instead of
+ * the default 128 MiB per derivation.
+ */
+export function cheapScrypt(): void {
+  process.env['STATEWARD_SCRYPT_N'] = '1024';
+  process.env['NODE_ENV'] = 'test';
+}
+
+/** The app's main navigation. */
+export const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
+/** The open dialog that holds a form. */
+export const formDialog = (page: Page) =>
+  page.getByRole('dialog').filter({ has: page.locator('form') });
+
 /** A fresh schema name for one test in team mode (dropped after it). */
 function teamSchema(): string {
   return `e2e_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;

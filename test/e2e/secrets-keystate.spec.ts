@@ -6,16 +6,22 @@
 // key is unlocked with the passphrase right there, and the copy is checked again.
 import type { Page } from '@playwright/test';
 import type { DrillReport, Environment, Page as ListPage, Project } from '../../shared/domain.ts';
-import { backupNow, dismissToasts, expect, invokeHttp, shot, test } from './fixtures.ts';
+import {
+  backupNow,
+  cheapScrypt,
+  dismissToasts,
+  expect,
+  invokeHttp,
+  nav,
+  shot,
+  test,
+} from './fixtures.ts';
 
-// Cheap scrypt for the hosts this file starts (obeyed only under NODE_ENV=test).
-process.env['STATEWARD_SCRYPT_N'] = '1024';
-process.env['NODE_ENV'] = 'test';
+cheapScrypt();
 
 const PASSPHRASE = 'orbit lantern pebble 42';
 const NAME = 'DATABASE_URL';
 
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 const panel = (page: Page) => page.getByRole('region', { name: 'Secrets' });
 const row = (page: Page) => panel(page).getByRole('row', { name: new RegExp(NAME) });
 

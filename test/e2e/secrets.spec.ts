@@ -8,20 +8,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import type { BackupEntry, DrillReport } from '../../shared/domain.ts';
-import { dismissToasts, expect, invokeHttp, shot, test } from './fixtures.ts';
+import {
+  cheapScrypt,
+  dismissToasts,
+  expect,
+  formDialog,
+  invokeHttp,
+  nav,
+  shot,
+  test,
+} from './fixtures.ts';
 
-// The default scrypt cost is 128 MiB per derivation; the hosts this file starts
-// inherit a cheap one (the fixture copies process.env into the child). The app
-// obeys STATEWARD_SCRYPT_N only under a test runner (NODE_ENV=test or VITEST).
-process.env['STATEWARD_SCRYPT_N'] = '1024';
-process.env['NODE_ENV'] = 'test';
+cheapScrypt();
 
 const PASSPHRASE = 'orbit lantern pebble 42';
 const NAME = 'DATABASE_URL';
 const VALUE = 'postgres://app:Qx7-s3cr3t-Vm2@db.internal:5432/billing';
 
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
-const dialog = (page: Page) => page.getByRole('dialog').filter({ has: page.locator('form') });
+const dialog = formDialog;
 const panel = (page: Page) => page.getByRole('region', { name: 'Secrets' });
 const row = (page: Page) => panel(page).getByRole('row', { name: new RegExp(NAME) });
 

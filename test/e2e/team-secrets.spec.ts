@@ -4,19 +4,24 @@
 // team's recovery key from the Keys & secrets screen. When the first host
 // rotates, the second's open page asks again — without a reload, and without
 // ever showing the new recovery key or the value.
-import type { Page } from '@playwright/test';
-import { expect, invokeHttp, shot, startExtraHost, test } from './fixtures.ts';
+import {
+  cheapScrypt,
+  expect,
+  formDialog,
+  invokeHttp,
+  nav,
+  shot,
+  startExtraHost,
+  test,
+} from './fixtures.ts';
 
-// Cheap passphrase derivations for the hosts this file starts (they inherit process.env).
-process.env['STATEWARD_SCRYPT_N'] = '1024';
-process.env['NODE_ENV'] = 'test';
+cheapScrypt();
 
 const NAME = 'DATABASE_URL';
 const VALUE = 'postgres://team:Zq4-team-s3cret@db.internal/billing';
 const JOIN = "Join with the team's recovery key";
 
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
-const dialog = (page: Page) => page.getByRole('dialog').filter({ has: page.locator('form') });
+const dialog = formDialog;
 
 test('team secrets: a second host needs the team key, joins with the recovery key, and is asked again after a rotation', async ({
   page,
