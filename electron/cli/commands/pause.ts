@@ -9,6 +9,7 @@ import { describePause, exactTime, resumeAutomation } from '../../core/automatio
 import type { CliCommand, CliContext } from '../args.ts';
 import { EXIT } from '../exit.ts';
 import type { CliIo, Outcome } from '../output.ts';
+import { retryWhilePaused } from '../open.ts';
 import { withRecorder } from './projects.ts';
 
 /** The status in words: one line per fact. */
@@ -46,13 +47,17 @@ function runHeld(argv: string[], io: CliIo): Promise<number> {
   });
 }
 
+const PAUSE_BUSY_WAIT_MS = 60_000;
+
 async function pause(ctx: CliContext, reason: string, command: string[] | null): Promise<Outcome> {
   const io = ctx.io;
   return withRecorder(ctx, async (rec) => {
-    const status = await rec.call('automation.pause', {
-      reason,
-      holdWhileRunning: command !== null,
-    });
+    // A burst of writes by others can keep the database busy past SQLite's wait: a pause
+    // is what stops them, so it keeps trying (DATA_DIR_BUSY) for up to a minute.
+    const status = await retryWhilePaused(
+      () => rec.call('automation.pause', { reason, holdWhileRunning: command !== null }),
+      Date.now() + PAUSE_BUSY_WAIT_MS,
+    );
     const mine =
       status.pause !== null &&
       status.pause.pid === process.pid &&
@@ -77,7 +82,10 @@ async function pause(ctx: CliContext, reason: string, command: string[] | null):
 async function resume(ctx: CliContext): Promise<Outcome> {
   return withRecorder(ctx, async (rec) => {
     const before = await rec.call('automation.status', {});
-    const after = await rec.call('automation.resume', {});
+    const after = await retryWhilePaused(
+      () => rec.call('automation.resume', {}),
+      Date.now() + PAUSE_BUSY_WAIT_MS,
+    );
     const lifted = before.pause;
     const text = lifted
       ? `Automation resumed (it was paused by ${lifted.actor} since ${exactTime(lifted.since)}).\n`
