@@ -44,19 +44,14 @@ describe.skipIf(skip !== null)('stateward postgres connect / status (real server
   const db = usePgDatabase();
   const schemaName = () => `cli_${crypto.randomBytes(5).toString('hex')}`;
   const password = () => new URL(db.url()).password;
+  /** `postgres connect <server URL> --schema <schema>` on data dir `dir`. */
+  const connect = (dir: string, schema: string) =>
+    stateward(['--data-dir', dir, 'postgres', 'connect', db.url(), '--schema', schema]);
 
   it('connect on an empty database initializes the schema and binds the data dir without the password; status reports it', async () => {
     const dir = world.dir();
     const schema = schemaName();
-    const connected = await stateward([
-      '--data-dir',
-      dir,
-      'postgres',
-      'connect',
-      db.url(),
-      '--schema',
-      schema,
-    ]);
+    const connected = await connect(dir, schema);
     expect(connected.code, connected.stderr).toBe(0);
     expect(connected.json).toMatchObject({
       schemaState: 'initialized',
@@ -136,15 +131,7 @@ describe.skipIf(skip !== null)('stateward postgres connect / status (real server
       await c.query(`CREATE SCHEMA ${schema}`);
       await c.query(`CREATE TABLE ${schema}.orders (id int PRIMARY KEY)`);
     });
-    const r = await stateward([
-      '--data-dir',
-      dir,
-      'postgres',
-      'connect',
-      db.url(),
-      '--schema',
-      schema,
-    ]);
+    const r = await connect(dir, schema);
     expect(r.code).toBe(2);
     expect(r.json).toMatchObject({ error: { code: 'PG_SCHEMA_FOREIGN' } });
     expect((r.json.error as { message: string }).message).toContain('orders');
