@@ -116,6 +116,7 @@ describe.skipIf(skip !== null)('drill against the server', () => {
     rt: Runtime,
     backupFile: string,
     edit?: Parameters<typeof editFile>[1],
+    onStep?: () => void,
   ): Promise<DrillReport> {
     const staged = await stageRestore(backupFile, path.join(world.dir(), 'stage'));
     expect(staged.report.ok, staged.report.reason).toBe(true);
@@ -127,6 +128,7 @@ describe.skipIf(skip !== null)('drill against the server', () => {
       preflight: staged.report,
       copyMs: 0,
       resolveSecrets: (rows) => rt.secrets.resolveRows(rows),
+      ...(onStep ? { onStep } : {}),
     });
   }
 
@@ -142,18 +144,9 @@ describe.skipIf(skip !== null)('drill against the server', () => {
       `COMMENT ON SCHEMA ${DRILL_SCHEMA_PREFIX}running IS 'stateward drill scratch, started ${Date.now()} on elsewhere'`,
     );
     const seen: string[] = [];
-    const staged = await stageRestore(backupFile, path.join(world.dir(), 'stage'));
-    const report = await runPgDrill({
-      pool,
-      copy: staged.copy!,
-      restoreId: null,
-      preflight: staged.report,
-      copyMs: 0,
-      resolveSecrets: (rows) => rt.secrets.resolveRows(rows),
-      onStep: () => {
-        // The scratch schema exists while the drill runs (checked on the next tick).
-        void scratchSchemas().then((s) => seen.push(...s));
-      },
+    const report = await drill(rt, backupFile, undefined, () => {
+      // The scratch schema exists while the drill runs (checked on the next tick).
+      void scratchSchemas().then((s) => seen.push(...s));
     });
     expect(report.passed, report.summary).toBe(true);
     expect(report.steps.map((s) => s.key)).toEqual([
