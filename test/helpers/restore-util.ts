@@ -15,6 +15,7 @@ import { createBackup } from '../../electron/core/backup/engine.ts';
 import type { BackupResult } from '../../electron/core/backup/engine.ts';
 import type { CommandRegistry } from '../../electron/handlers/registry.ts';
 import type { CommandName } from '../../shared/contract.ts';
+import type { CursorPage } from '../../shared/domain.ts';
 import type { Result } from '../../shared/errors.ts';
 import type { LineChild } from './backup-util.ts';
 import { spawnLines } from './backup-util.ts';
@@ -329,4 +330,38 @@ export function damageIndexPage(file: string, object: string): number {
     fs.closeSync(fd);
   }
   return root;
+}
+
+/** A page-walk's query: the caller's filter plus the paging fields. */
+export interface WalkInput {
+  limit: number;
+  from?: 'oldest';
+  cursor?: string;
+}
+
+/**
+ * Walk a keyset-paged list whole with `next` (or `prev`, from the oldest end);
+ * ids in list order. Checks on the way: nothing lies beyond the starting end,
+ * every page but the last is full, no page is over `limit`, and the walk ends.
+ */
+export async function walkPages<F extends object>(
+  list: (input: F & WalkInput) => Promise<CursorPage<{ id: number }>>,
+  f: F,
+  limit: number,
+  backwards = false,
+): Promise<number[]> {
+  const pages: number[][] = [];
+  let page = await list({ ...f, limit, ...(backwards ? { from: 'oldest' as const } : {}) });
+  expect(backwards ? page.next : page.prev, 'nothing lies beyond the starting end').toBeNull();
+  for (let n = 0; ; n++) {
+    expect(n, 'the walk ends').toBeLessThanOrEqual(page.total / limit + 2);
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    pages.push(page.items.map((d) => d.id));
+    const cursor = backwards ? page.prev : page.next;
+    if (cursor === null) break;
+    expect(page.items).toHaveLength(limit);
+    page = await list({ ...f, limit, cursor });
+  }
+  if (backwards) pages.reverse();
+  return pages.flat();
 }

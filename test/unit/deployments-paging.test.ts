@@ -16,8 +16,9 @@ import { listEnvironments } from '../../electron/core/store/resources/environmen
 import { rng } from '../../electron/core/demo.ts';
 import { DeploymentPageCache, PAGE_SIZE } from '../../renderer/src/deploymentPageCache.ts';
 import type { ReadPage } from '../../renderer/src/deploymentPageCache.ts';
-import { call, callError } from '../helpers/restore-util.ts';
+import { call, callError, walkPages } from '../helpers/restore-util.ts';
 import { readyDb, startTestRuntime, testRegistry } from '../helpers/runtime.ts';
+
 import { useWorld } from '../helpers/world.ts';
 import { runSqlite, SQLITE } from '../../electron/core/store/sql.ts';
 
@@ -109,27 +110,11 @@ function expected(f: Filter): number[] {
     .all({ p: f.projectId ?? null, e: f.environmentId ?? null, s: f.status ?? null }) as number[];
 }
 
-const list = (input: Record<string, unknown>) =>
-  call<CursorPage<Deployment>>(fx.reg, 'deployments.list', input);
+const list = (input: object) => call<CursorPage<Deployment>>(fx.reg, 'deployments.list', input);
 const ids = (p: CursorPage<Deployment>) => p.items.map((d) => d.id);
 
 /** Walk the whole list with `next` (or `prev`, from the oldest end); ids in list order. */
-async function walk(f: Filter, limit: number, backwards = false): Promise<number[]> {
-  const pages: number[][] = [];
-  let page = await list({ ...f, limit, ...(backwards ? { from: 'oldest' } : {}) });
-  expect(backwards ? page.next : page.prev, 'nothing lies beyond the starting end').toBeNull();
-  for (let n = 0; ; n++) {
-    expect(n, 'the walk ends').toBeLessThanOrEqual(page.total / limit + 2);
-    expect(page.items.length).toBeLessThanOrEqual(limit);
-    pages.push(ids(page));
-    const cursor = backwards ? page.prev : page.next;
-    if (cursor === null) break;
-    expect(page.items).toHaveLength(limit);
-    page = await list({ ...f, limit, cursor });
-  }
-  if (backwards) pages.reverse();
-  return pages.flat();
-}
+const walk = (f: Filter, limit: number, backwards = false) => walkPages(list, f, limit, backwards);
 
 describe('keyset paging through every filter', () => {
   it('pages newest first hold each row exactly once, in order, with the right total', async () => {

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import type { CursorPage, Deployment, DeploymentStatus } from '../../shared/domain.ts';
+import type { DeploymentStatus } from '../../shared/domain.ts';
 import { DEPLOYMENT_STATUSES } from '../../shared/domain.ts';
 import { isAppError } from '../../shared/errors.ts';
 import { migratePostgres } from '../../electron/core/pg/migrate.ts';
@@ -31,6 +31,8 @@ import { createEnvironment } from '../../electron/core/store/resources/environme
 import { createProject } from '../../electron/core/store/resources/projects.ts';
 import { finishRun, listRuns, startRun } from '../../electron/core/store/resources/runs.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
+
+import { walkPages } from '../helpers/restore-util.ts';
 import { makeTempDir } from '../helpers/world.ts';
 import { rng } from '../../electron/core/demo.ts';
 
@@ -270,23 +272,8 @@ describe.each(['sqlite', 'postgres'] as const)('deployments and runs on %s', (ba
       data().read((c): ReturnType<typeof listDeployments> => listDeployments(c, f));
 
     /** Every page by its cursors, from the newest end or (backwards) from the oldest. */
-    async function walk(f: Omit<DeploymentQuery, 'limit'>, limit: number, backwards = false) {
-      const pages: number[][] = [];
-      let page: CursorPage<Deployment> = await list({
-        ...f,
-        limit,
-        ...(backwards ? { from: 'oldest' as const } : {}),
-      });
-      for (let n = 0; n < 100; n++) {
-        pages.push(page.items.map((d) => d.id));
-        const cursor = backwards ? page.prev : page.next;
-        if (cursor === null) break;
-        expect(page.items).toHaveLength(limit);
-        page = await list({ ...f, limit, cursor });
-      }
-      if (backwards) pages.reverse();
-      return pages.flat();
-    }
+    const walk = (f: Omit<DeploymentQuery, 'limit'>, limit: number, backwards = false) =>
+      walkPages(list, f, limit, backwards);
 
     it('pages through completely, each row once, in order, both ways, with the right totals', async () => {
       const filters = [
