@@ -3,7 +3,6 @@
 // a wrapper killed with SIGKILL (marked interrupted at the next start and at the next
 // deploy command, never "running" forever), and a pause of automation in the middle of
 // a deploy: the wrapper waits, loses no line and finishes once writes resume.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,9 +13,9 @@ import type { DeploymentDetail, DeployRun } from '../../shared/domain.ts';
 import { processStart } from '../../electron/core/deploy-runs.ts';
 import { call } from '../helpers/restore-util.ts';
 import { dataDirLayout } from '../../electron/core/paths.ts';
-import { BIN, killGroup, SPAWNS_TIMEOUT, spawnStateward, stateward } from '../helpers/cli-bin.ts';
-import { HAVE_STRACE } from '../helpers/syscall-sweep.ts';
-import { HELPERS_DIR, holdLockInChild, REPO_ROOT, spawnUntilLine } from '../helpers/child.ts';
+import { SPAWNS_TIMEOUT, spawnStateward, stateward } from '../helpers/cli-bin.ts';
+import { HAVE_STRACE, killAtCallArgs, straceCli } from '../helpers/syscall-sweep.ts';
+import { HELPERS_DIR, holdLockInChild, spawnUntilLine } from '../helpers/child.ts';
 import type { WritableDB } from '../../electron/core/store/db.ts';
 import { applyMigrations, planMigrations } from '../../electron/core/store/migrate.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
@@ -464,25 +463,9 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
     'the wrapper killed right as it reaps its finished command (strace: SIGKILL at wait4): marked interrupted at the next deploy command',
     async () => {
       const dir = shopProd.fresh();
-      const traced = spawn(
-        'strace',
-        [
-          '-f',
-          '-qq',
-          '-o',
-          '/dev/null',
-          '-e',
-          'trace=wait4',
-          '-e',
-          'inject=wait4:signal=KILL:when=1',
-          process.execPath,
-          BIN,
-          ...runArgs(dir, '10.0', ['ok']),
-        ],
-        { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      world.defer(() => killGroup(traced));
-      await exited(traced);
+      await straceCli(killAtCallArgs('wait4', { when: 1 }), runArgs(dir, '10.0', ['ok']), {
+        world,
+      });
       expect(deployments(dir)[0]!.status).toBe('running');
       const list = await stateward(['--data-dir', dir, '--json', 'deploy', 'list']);
       expect(list.json).toMatchObject({ deployments: [{ version: '10.0', status: 'failed' }] });
