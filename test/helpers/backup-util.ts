@@ -10,6 +10,7 @@ import type { Runtime, StartOptions } from '../../electron/core/runtime.ts';
 import { startRuntime } from '../../electron/core/runtime.ts';
 import type { WritableDB } from '../../electron/core/store/db.ts';
 import type { BackupEntry, DrillReport, DrillStep } from '../../shared/domain.ts';
+import { isAppError } from '../../shared/errors.ts';
 import { seedDemo } from '../../electron/core/demo.ts';
 import { EMBEDDED_MANIFEST_TABLE } from '../../electron/core/backup/worker.ts';
 import { REPO_ROOT } from './child.ts';
@@ -181,6 +182,17 @@ export async function rejectionCode(p: Promise<unknown>): Promise<string> {
     return String((e as { code?: string }).code ?? `(no code) ${String(e)}`);
   }
   throw new Error('expected a rejection, but it resolved');
+}
+
+/** The code of the AppError `p` rejects with; anything else it throws is rethrown. */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isAppError(e)) return e.code;
+    throw e;
+  }
+  throw new Error('expected a refusal');
 }
 
 export interface LineChild {

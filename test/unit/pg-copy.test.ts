@@ -16,6 +16,7 @@ import { migratePostgres } from '../../electron/core/pg/migrate.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import type { SecretEntry } from '../../shared/domain.ts';
 import { isAppError } from '../../shared/errors.ts';
+import { refusal } from '../helpers/backup-util.ts';
 import { HELPERS_DIR, spawnUntilLine } from '../helpers/child.ts';
 import {
   pgSkipReason,
@@ -96,16 +97,6 @@ async function q<T extends pg.QueryResultRow>(sql: string, values: unknown[] = [
 
 /** What the server holds: schemas and every table's row count. */
 const targetState = (url = db.url()) => pgTargetState(url);
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** Execute a copy of `sourceDb` into `schema` of this file's database. */
 const copyInto = (sourceDb: string, schema: string): Promise<CopyReport> =>

@@ -22,7 +22,7 @@ import type { WritableDB } from '../../electron/core/store/db.ts';
 import { applyMigrations, planMigrations } from '../../electron/core/store/migrate.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import type { PgMoveReport, Project } from '../../shared/domain.ts';
-import { isAppError } from '../../shared/errors.ts';
+import { refusal } from '../helpers/backup-util.ts';
 import { HELPERS_DIR, holdLockInChild, spawnUntilLine } from '../helpers/child.ts';
 import { cli, onlyJson, postgresCopyCli } from '../helpers/cli.ts';
 import {
@@ -99,16 +99,6 @@ const schemaExists = async (schema: string) =>
     const r = await c.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema]);
     return r.rowCount === 1;
   });
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe.skipIf(skip)(
   'stateward postgres copy: the move of a data dir',
