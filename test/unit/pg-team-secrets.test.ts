@@ -73,6 +73,22 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     return { schema, a, b, environmentId: prod!.env.id };
   }
 
+  /** A stores TOKEN (VALUE) in `environmentId`; then B joins with `recoveryKey` (passphrase PASS_B). */
+  async function tokenThenJoin(
+    a: Member,
+    b: Member,
+    environmentId: number,
+    recoveryKey: string,
+  ): Promise<SecretEntry> {
+    const token = await call<SecretEntry>(a.reg, 'secrets.set', {
+      environmentId,
+      name: 'TOKEN',
+      value: VALUE,
+    });
+    await call(b.reg, 'secrets.unlockWithRecoveryKey', { recoveryKey, passphrase: PASS_B });
+    return token;
+  }
+
   const status = (m: Member) => call<SecretsStatus>(m.reg, 'secrets.status', {});
 
   async function teamRecord(schema: string): Promise<unknown> {
@@ -297,11 +313,7 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {
       passphrase: PASS_A,
     });
-    await call(a.reg, 'secrets.set', { environmentId, name: 'TOKEN', value: VALUE });
-    await call(b.reg, 'secrets.unlockWithRecoveryKey', {
-      recoveryKey: setup.recoveryKey,
-      passphrase: PASS_B,
-    });
+    await tokenThenJoin(a, b, environmentId, setup.recoveryKey);
     const bRing = fs.readFileSync(keyringPath(b.rt.layout.keys));
 
     await withClient(db.url(), async (c) => {
@@ -331,15 +343,7 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
     const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {
       passphrase: PASS_A,
     });
-    const held = await call<SecretEntry>(a.reg, 'secrets.set', {
-      environmentId,
-      name: 'TOKEN',
-      value: VALUE,
-    });
-    await call(b.reg, 'secrets.unlockWithRecoveryKey', {
-      recoveryKey: setup.recoveryKey,
-      passphrase: PASS_B,
-    });
+    const held = await tokenThenJoin(a, b, environmentId, setup.recoveryKey);
 
     await withClient(db.url(), async (c) => {
       // A's rotation holds the team's key row, then waits on a secret row the test holds.
@@ -439,15 +443,7 @@ describe.skipIf(skip !== null)('secrets shared by a team (PostgreSQL)', () => {
       const { schema, a, b, environmentId } = await twoMembers();
       const setup = await call<{ recoveryKey: string; keyId: string }>(a.reg, 'secrets.setup', {});
       await call(a.reg, 'secrets.acknowledgeRecoveryKey', { keyId: setup.keyId });
-      const first = await call<SecretEntry>(a.reg, 'secrets.set', {
-        environmentId,
-        name: 'TOKEN',
-        value: VALUE,
-      });
-      await call(b.reg, 'secrets.unlockWithRecoveryKey', {
-        recoveryKey: setup.recoveryKey,
-        passphrase: PASS_B,
-      });
+      const first = await tokenThenJoin(a, b, environmentId, setup.recoveryKey);
       a.rt.close();
       await a.rt.closed();
 
