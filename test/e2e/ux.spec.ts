@@ -508,7 +508,10 @@ test('the exported HTML drill report gives the step details room', async ({ page
   await page.setContent(html.content);
   await look(page, 'drill-report-html');
   const widths = (await page.evaluate(`(() => {
-    const table = [...document.querySelectorAll('table')].pop();
+    // The steps table (the boot step's requests have a table of their own after it).
+    const table = [...document.querySelectorAll('table')].find(
+      (t) => t.rows[0] && t.rows[0].cells[0] && t.rows[0].cells[0].textContent === 'Step',
+    );
     const cells = [...table.rows[1].cells].map((c) => c.getBoundingClientRect().width);
     return { table: table.getBoundingClientRect().width, cells };
   })()`)) as { table: number; cells: number[] };
