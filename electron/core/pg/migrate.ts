@@ -15,7 +15,7 @@ import { MIGRATIONS } from '../store/migrations/index.ts';
 import { APP_VERSION } from '../version.ts';
 import type { SchemaState } from './connect.ts';
 import { inspectSchema, quoteIdent, STATEWARD_MARKER } from './connect.ts';
-import { advisoryKey } from './locks.ts';
+import { advisoryKey, withLock } from './locks.ts';
 
 export interface PgAppliedMigration extends RecordedMigration {
   appliedAt: number;
@@ -158,9 +158,7 @@ export async function migratePostgres(
   const migrations = opts.migrations ?? MIGRATIONS;
   const now = opts.now ?? Date.now;
   const host = opts.host ?? os.hostname();
-  const key = migrationLockKey(schema);
-  await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
-  try {
+  return withLock(client, migrationLockKey(schema), async () => {
     const plan = await planPgMigrations(client, schema, migrations);
     const applied: string[] = [];
     if (plan.pending.length > 0 && plan.schemaState !== 'stateward') {
@@ -183,7 +181,5 @@ export async function migratePostgres(
       opts.log?.log('info', `PostgreSQL: applied migration ${m.name} to schema ${schema}`);
     }
     return { ...plan, applied };
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
-  }
+  });
 }
