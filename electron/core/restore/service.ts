@@ -59,6 +59,7 @@ import { clearJournal, journalPath, recoverPromote, swapIn, writeJournal } from 
 import { keepMachineSettings } from '../machine-settings.ts';
 import { addPromoteGuard, dropPromoteGuard } from './guard.ts';
 import { APP_VERSION } from '../version.ts';
+import { exactTime } from '../automation.ts';
 
 const DAY = 86_400_000;
 export const DRILL_WARNING_DAYS = 30;
@@ -1059,13 +1060,7 @@ export function readDrillReports(
   return out.sort((a, b) => b.finishedAt - a.finishedAt);
 }
 
-const fmtTime = (t: number | null) =>
-  t === null
-    ? '—'
-    : new Date(t)
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d+Z$/, ' UTC');
+const fmtTime = (t: number | null) => (t === null ? '—' : exactTime(t));
 
 /** Text for Markdown (a table cell too): no raw HTML, no cell border, no emphasis or link. */
 const mdText = (s: unknown) =>
