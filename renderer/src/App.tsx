@@ -223,7 +223,7 @@ function Shell({ children }: { children: ReactNode }) {
       <Header />
       <PreviewBanner />
       <PauseBanner />
-      <TeamBanner />
+      <TeamBanner team={team} />
       <Sidebar />
       <main className="content" id="content">
         {children}

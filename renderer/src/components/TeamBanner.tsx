@@ -22,8 +22,8 @@ export function teamLabel(t: TeamStatus): string {
   return `${t.database}.${t.schema} on ${t.host}:${t.port}`;
 }
 
-export function TeamBanner() {
-  const { team } = useTeam();
+/** The shell's banner; it passes the team it already loaded (one app.team query). */
+export function TeamBanner({ team }: { team: TeamStatus | null | undefined }) {
   if (!team) return null;
   return (
     <div className="team-banner" role="note" aria-label="Team database" data-testid="team-banner">
