@@ -278,10 +278,3 @@ export function openReadOnly(file: string): ReadableDB {
     throw classifySqliteError(e, file);
   }
 }
-
-/** Check one row changed: single-row writes assert it (STYLE.md §8). */
-export function assertOneChange(info: Database.RunResult, what: string): void {
-  if (info.changes !== 1) {
-    throw new AppError('INTERNAL', `Expected to change one ${what}, changed ${info.changes}.`);
-  }
-}
