@@ -31,7 +31,7 @@ import { connectPostgres, DEFAULT_SCHEMA, parseDatabaseUrl, quoteIdent } from '.
 import { planPgMigrations, readPgHistory } from './migrate.ts';
 
 /** Rows per FETCH from the server-side cursor. */
-export const FETCH_ROWS = 5000;
+const FETCH_ROWS = 5000;
 
 export interface PgBackupRequest {
   /** A postgres:// URL, or a parsed target. */

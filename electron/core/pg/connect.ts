@@ -63,7 +63,7 @@ export const SCHEMA_NAME = /^(?!pg_|stateward_drill_)[a-z_][a-z0-9_]{0,62}$/;
 /** A host: a name or address, or a Unix socket directory; never a URL (which could hold a password). */
 export const HOST_NAME = /^(\/[^\0]*|[\w.:%-]+)$/;
 /** Schema name prefixes a team schema may not have (see SCHEMA_NAME). */
-export const RESERVED_SCHEMA_PREFIX = /^(pg_|stateward_drill_)/;
+const RESERVED_SCHEMA_PREFIX = /^(pg_|stateward_drill_)/;
 
 function badUrl(message: string, hint: string): AppError {
   return new AppError('BAD_INPUT', message, { hint, details: { field: 'databaseUrl' } });

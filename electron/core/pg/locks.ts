@@ -29,14 +29,6 @@ export function advisoryKey(purpose: LockPurpose, schema: string): string {
     .toString();
 }
 
-/** Every key of `schema`, by purpose (what the dashboard or a test looks for in pg_locks). */
-export function advisoryKeys(schema: string): Record<LockPurpose, string> {
-  return Object.fromEntries(LOCK_PURPOSES.map((p) => [p, advisoryKey(p, schema)])) as Record<
-    LockPurpose,
-    string
-  >;
-}
-
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
 async function flag(client: Queryable, text: string, key: string): Promise<boolean> {

@@ -34,7 +34,7 @@ export function pgPasswordPath(keysDir: string): string {
 }
 
 /** The keychain when it is real (available and not Linux's obfuscating basic_text fallback), else null. */
-export async function usableKeychain(k: KeyWrapper | null): Promise<KeyWrapper | null> {
+async function usableKeychain(k: KeyWrapper | null): Promise<KeyWrapper | null> {
   if (!k) return null;
   const st = await k.status().catch(() => null);
   return st?.available && !st.weak ? k : null;
