@@ -32,7 +32,7 @@ import { appendAudit } from './store/resources/audit.ts';
 /** How long a process trusts the pause state it read last (writes stay fast). */
 export const PAUSE_CACHE_MS = 250;
 /** What a refused writer is told to wait before trying again. */
-export const PAUSE_RETRY_AFTER_MS = 5_000;
+const PAUSE_RETRY_AFTER_MS = 5_000;
 
 /** Who sent a command: automation (a script, CI) is held off by a pause; a person in the app is not. */
 export interface Origin {
@@ -42,7 +42,7 @@ export interface Origin {
 const cache = new WeakMap<Runtime, { at: number; pause: StoredPause | null }>();
 
 /** The pause in force (from the database, at most PAUSE_CACHE_MS old), or null. */
-export async function currentPause(rt: Runtime): Promise<StoredPause | null> {
+async function currentPause(rt: Runtime): Promise<StoredPause | null> {
   const data = rt.data;
   if (!data) return null;
   const seen = cache.get(rt);
@@ -126,7 +126,7 @@ export function describePause(p: AutomationPause): string {
 }
 
 /** The refusal of an automation write while paused (retryable). */
-export function pausedError(pause: StoredPause): AppError {
+function pausedError(pause: StoredPause): AppError {
   const shown = shownPause(pause);
   return new AppError('PAUSED', `${describePause(shown)} This change was not made.`, {
     hint: `Try again later (in ${PAUSE_RETRY_AFTER_MS / 1000} s or more); the pause is lifted with \`stateward resume\` or Resume in the app.`,

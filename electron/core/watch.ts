@@ -14,7 +14,7 @@ import type { Runtime } from './runtime.ts';
 import type { DataStore } from './store/data.ts';
 import { changeMark, parsePause } from './store/resources/automation.ts';
 
-export const WATCH_INTERVAL_MS = 300;
+const WATCH_INTERVAL_MS = 300;
 
 type Area = Events['data.changed']['area'];
 /** User data (the change counter moved): every list that shows it. */

@@ -27,8 +27,8 @@ import { applyMigrations, planMigrations, readHistory } from '../store/migrate.t
 
 /** How the host entry gets its arguments when it runs as an Electron utility process (JSON). */
 export const UTILITY_ARGS_ENV = 'STATEWARD_SERVE_ARGS';
-export const BOOT_TIMEOUT_MS = 30_000;
-export const BOOT_STOP_GRACE_MS = 5_000;
+const BOOT_TIMEOUT_MS = 30_000;
+const BOOT_STOP_GRACE_MS = 5_000;
 const LOG_LINES = 20;
 const TEMP_PREFIX = 'stateward-boot-';
 
@@ -118,7 +118,7 @@ const sameStamp = (a: FileStamp, b: FileStamp): boolean =>
   (Object.keys(a) as (keyof FileStamp)[]).every((k) => a[k] === b[k]);
 
 /** No rollback journal and no WAL frames beside the file: all it holds is in the file. */
-export function journalQuiet(file: string): boolean {
+function journalQuiet(file: string): boolean {
   if (fs.existsSync(`${file}-journal`)) return false;
   try {
     return fs.statSync(`${file}-wal`).size === 0;
@@ -216,7 +216,7 @@ export async function runDrillBootInPlace(
 }
 
 /** The host entry: the source under Node, serve.js beside the bundle in the desktop app. */
-export function hostEntry(): string {
+function hostEntry(): string {
   return fileURLToPath(
     import.meta.url.endsWith('.ts')
       ? new URL('../../host/serve.ts', import.meta.url)
@@ -444,11 +444,7 @@ interface BootControl {
  * hang or a failed request is a failed result with its reason, the host's own code
  * where it gave one, and its last log lines.
  */
-export function startBoot(
-  copy: string,
-  expected: BootExpectations,
-  opts: BootOptions = {},
-): BootRun {
+function startBoot(copy: string, expected: BootExpectations, opts: BootOptions = {}): BootRun {
   let copied!: () => void;
   const whenCopied = new Promise<void>((resolve) => (copied = resolve));
   const ctl: BootControl = { aborted: false, child: null, copied };

@@ -24,7 +24,7 @@ export interface StepOutcome extends Omit<DrillStep, 'key' | 'title' | 'ms'> {
   empty?: boolean;
 }
 
-export const EMPTY_WARNING =
+const EMPTY_WARNING =
   'It proves the file restores, not that your data does: drill a backup taken since your data arrived.';
 
 export const plural = (n: number, word: string) =>
