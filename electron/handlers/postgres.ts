@@ -39,11 +39,7 @@ export function moveInProgressError(): AppError {
  * A move's progress as one rising percentage: the copy, then the verification,
  * then (execute) the pre-move backup.
  */
-export function moveProgressEvent(
-  opId: string,
-  p: MoveProgress,
-  execute: boolean,
-): Events['progress'] {
+function moveProgressEvent(opId: string, p: MoveProgress, execute: boolean): Events['progress'] {
   const spans = execute
     ? { copy: [0, 55], verify: [55, 90], backup: [90, 100] }
     : { copy: [0, 60], verify: [60, 100], backup: [100, 100] };

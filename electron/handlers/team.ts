@@ -15,7 +15,7 @@ import type { HandlerMap } from './registry.ts';
 const APP_NAME = /^stateward\/([^/]+)\/([a-z]+)@(.*)\/(\d+)$/;
 
 /** `stateward/<version>/<transport>@<host>/<pid>` in parts (null parts for a name cut short at 63 bytes). */
-export function parseApplicationName(
+function parseApplicationName(
   name: string,
 ): Pick<TeamInstance, 'version' | 'transport' | 'host' | 'pid'> {
   const m = APP_NAME.exec(name);

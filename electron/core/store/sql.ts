@@ -303,7 +303,7 @@ export const PG_TYPES = {
 };
 
 /** A PostgreSQL error about data (a unique or foreign key violation) in Stateward's words, or null. */
-export function pgConstraintError(e: unknown): AppError | null {
+function pgConstraintError(e: unknown): AppError | null {
   const err = e as { code?: string; constraint?: string; detail?: string };
   if (err.code === '23505') {
     return new AppError('CONFLICT', 'A record with the same name or key already exists.', {

@@ -59,7 +59,7 @@ export function* listSnapshots(c: Sql, environmentId: number): Query<ConfigSnaps
 }
 
 /** The secret names a configuration refers to as {"$secret": "NAME"}, in order, once each. */
-export function secretRefsOf(content: unknown): string[] {
+function secretRefsOf(content: unknown): string[] {
   const names = new Set<string>();
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
