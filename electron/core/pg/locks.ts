@@ -71,6 +71,11 @@ export async function withTryLock<T>(
   }
 }
 
+/** Take the transaction-level lock `key` exclusively if it is free now (call inside a transaction). */
+export function tryXactLock(client: Queryable, key: string): Promise<boolean> {
+  return flag(client, 'pg_try_advisory_xact_lock', key);
+}
+
 /**
  * Take the shared transaction-level lock `key` if no session holds it
  * exclusively (call inside a transaction; released at its end). Writers take

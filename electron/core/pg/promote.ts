@@ -33,7 +33,7 @@ import {
   replaceTables,
   schemaVersionMismatch,
 } from './copy.ts';
-import { advisoryKey } from './locks.ts';
+import { advisoryKey, tryXactLock } from './locks.ts';
 import { planPgMigrations } from './migrate.ts';
 
 /** How long the promote waits for writes in flight (or a migration) before it gives up. */
@@ -94,11 +94,7 @@ async function lockForPromote(
   timeoutMs: number,
 ): Promise<void> {
   const key = advisoryKey('promote', schema);
-  const got = await client.query<{ ok: unknown }>(
-    `SELECT pg_try_advisory_xact_lock($1::bigint) AS ok`,
-    [key],
-  );
-  const ok = got.rows[0]?.ok === true || got.rows[0]?.ok === 1;
+  const ok = await tryXactLock(client, key);
   if (!ok && (await heldExclusively(client, key))) {
     throw busy(schema, `Another instance is promoting a restored copy into schema ${schema}.`);
   }
