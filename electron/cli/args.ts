@@ -62,7 +62,7 @@ export interface CliCommand {
   run(ctx: CliContext): Outcome | Promise<Outcome>;
 }
 
-export const GLOBAL_OPTIONS: OptionSpec = {
+const GLOBAL_OPTIONS: OptionSpec = {
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
   json: { type: 'boolean' },
@@ -75,7 +75,7 @@ export function usageRows(rows: readonly (readonly [string, string])[]): string 
   return rows.map(([syn, what]) => `  ${syn.padEnd(35)}  ${what}`).join('\n');
 }
 
-export interface ParsedArgs {
+interface ParsedArgs {
   command: CliCommand | null;
   /** The command word as typed (also when it is not a known command). */
   word: string | undefined;

@@ -4,10 +4,10 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLevel } from '../../shared/domain.ts';
 
-export const MAX_BATCH = 200;
-export const MAX_DELAY_MS = 250;
+const MAX_BATCH = 200;
+const MAX_DELAY_MS = 250;
 /** The longest message the contract takes: a longer line is stored in pieces. */
-export const MAX_LINE = 20000;
+const MAX_LINE = 20000;
 
 export interface LogLine {
   level: LogLevel;

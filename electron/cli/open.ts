@@ -119,7 +119,7 @@ export interface Recorder {
 }
 
 /** The failure of a dispatched command, as an error to throw. */
-export function failureError(error: AppErrorShape): AppError {
+function failureError(error: AppErrorShape): AppError {
   return new AppError(error.code, error.message, {
     ...(error.hint ? { hint: error.hint } : {}),
     ...(error.details ? { details: error.details } : {}),

@@ -27,7 +27,7 @@ export async function sweepInterrupted(rec: Recorder): Promise<void> {
 }
 
 /** --snapshot FILE (- for stdin): a JSON object recorded as the environment's next snapshot. */
-export async function snapshotOf(ctx: CliContext): Promise<Record<string, unknown> | null> {
+async function snapshotOf(ctx: CliContext): Promise<Record<string, unknown> | null> {
   const file = ctx.values.snapshot as string | undefined;
   return file === undefined ? null : readJsonObjectFile(file, '--snapshot', ctx.stdin, 256 * 1024);
 }
@@ -57,7 +57,7 @@ function summaryLines(d: DeploymentDetail): string[] {
 }
 
 /** A deployment as a few labelled lines, then its log, one line each. */
-export function deploymentText(d: DeploymentDetail): string {
+function deploymentText(d: DeploymentDetail): string {
   const lines = [
     `Deployment ${d.id}: ${d.projectName}/${d.environmentName} ${d.version} ${d.status}`,
     `Started    ${isoTime(d.startedAt)}`,

@@ -57,7 +57,7 @@ function targetOf(url: string, schema: unknown): PgTarget {
   return { ...target, schema };
 }
 
-export type ConnectResult = BindResult;
+type ConnectResult = BindResult;
 
 /**
  * `postgres connect URL [--schema S]`: check the server and the schema, then
@@ -65,7 +65,7 @@ export type ConnectResult = BindResult;
  * "Connect to a team database"). Holds the data-dir lock so the binding never
  * changes under a running app.
  */
-export async function postgresConnect(ctx: CliContext): Promise<Outcome> {
+async function postgresConnect(ctx: CliContext): Promise<Outcome> {
   const url = ctx.args[1];
   if (url === undefined || url === '')
     throw usageError('"postgres connect" needs a URL: postgres://USER@HOST:PORT/DATABASE.');
@@ -105,7 +105,7 @@ function connectText(r: ConnectResult): string {
 }
 
 /** What `postgres status` reports: the team status, and why this instance refuses the schema, if it does. */
-export interface StatusResult extends TeamStatus {
+interface StatusResult extends TeamStatus {
   dataDir: string;
   source: string;
   problem: { code: string; message: string; hint: string } | null;
@@ -116,7 +116,7 @@ export interface StatusResult extends TeamStatus {
  * --database-url or STATEWARD_DATABASE_URL). Read-only: it never migrates. A
  * schema this version refuses is still described, with the refusal (exit 3).
  */
-export async function postgresStatus(ctx: CliContext): Promise<Outcome> {
+async function postgresStatus(ctx: CliContext): Promise<Outcome> {
   if (ctx.args.length > 1) throw usageError(`Unexpected argument "${ctx.args[1]}".`);
   const databaseUrl = ctx.values['database-url'];
   const url = typeof databaseUrl === 'string' ? databaseUrl : undefined;
