@@ -28,7 +28,7 @@ import { applyMigrations, planMigrations } from '../store/migrate.ts';
 import { MIGRATIONS } from '../store/migrations/index.ts';
 import type { PgTarget, PgTransport } from './connect.ts';
 import { connectPostgres, DEFAULT_SCHEMA, parseDatabaseUrl, quoteIdent } from './connect.ts';
-import { planPgMigrations, readPgHistory } from './migrate.ts';
+import { planPgMigrations } from './migrate.ts';
 
 /** Rows per FETCH from the server-side cursor. */
 const FETCH_ROWS = 5000;
@@ -315,14 +315,13 @@ export async function createPgBackup(req: PgBackupRequest): Promise<BackupResult
               `Schema ${schema} of database ${target.database} holds no Stateward data yet: there is nothing to back up.`,
               { hint: 'Check the database URL and schema; nothing was written.' },
             );
-          const history = await readPgHistory(client, schema);
           const migrations = MIGRATIONS.slice(0, plan.current);
           applyMigrations(db as WritableDB, planMigrations(db as WritableDB, migrations), req.now);
           // The history as the server recorded it: when and by which version each was applied.
           const stamp = db.prepare(
             `UPDATE schema_migrations SET applied_at = ?, app_version = ? WHERE version = ?`,
           );
-          for (const h of history) stamp.run(h.appliedAt, h.appVersion, h.version);
+          for (const h of plan.history) stamp.run(h.appliedAt, h.appVersion, h.version);
           const strippedRows = await copyTables(
             client,
             db,

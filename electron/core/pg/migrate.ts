@@ -28,6 +28,8 @@ export interface PgMigrationPlan {
   target: number;
   pending: Migration[];
   fresh: boolean;
+  /** The schema's recorded history (empty unless it is Stateward's). */
+  history: PgAppliedMigration[];
 }
 
 export interface PgMigrateOptions {
@@ -102,6 +104,7 @@ export async function planPgMigrations(
     target: migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version,
     pending: migrations.slice(history.length),
     fresh: history.length === 0,
+    history,
   };
 }
 
