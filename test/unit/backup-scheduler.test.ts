@@ -175,6 +175,55 @@ describe('never two at once', () => {
     expect(await rt.backups.tick()).toBe('ran');
   });
 
+  /** Starts the scheduled run and resolves once it holds the service. */
+  async function scheduledRunning(rt: Runtime): Promise<{ tick: Promise<string> }> {
+    const tick = rt.backups.tick();
+    for (let i = 0; i < 500 && rt.backups.overview().running?.kind !== 'scheduled'; i++) {
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(rt.backups.overview().running).toMatchObject({ kind: 'scheduled' });
+    return { tick }; // wrapped: returning the promise itself would wait for the backup
+  }
+
+  it('"Back up now" while a scheduled backup runs waits for it, then takes its own', async () => {
+    const c = clock();
+    const rt = await seededRuntime(world, 3_000, { now: c.now });
+    const phases: string[] = [];
+    rt.events.on('progress', (p: Events['progress']) => {
+      if (p.opId === 'manual-1') phases.push(p.phase);
+    });
+    const { tick } = await scheduledRunning(rt);
+    const manual = rt.backups.run({ kind: 'manual', compact: false, opId: 'manual-1' });
+    // A second manual one meanwhile waits too, and is refused once the first has started.
+    expect(await rejectionCode(rt.backups.run({ kind: 'manual', compact: true }))).toBe(
+      'BACKUP_IN_PROGRESS',
+    );
+    expect(await tick).toBe('ran');
+    const entry = await manual;
+    expect(entry.kind).toBe('manual');
+    expect(phases[0]).toBe('waiting');
+    expect(phases.at(-1)).toBe('done');
+    expect(
+      rt.backups
+        .list()
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(['manual', 'scheduled']);
+  });
+
+  it('cancelling a manual backup that waits for a scheduled one keeps nothing of it', async () => {
+    const c = clock();
+    const rt = await seededRuntime(world, 3_000, { now: c.now });
+    const { tick } = await scheduledRunning(rt);
+    const manual = rt.backups.run({ kind: 'manual', compact: false, opId: 'manual-2' });
+    await new Promise((r) => setImmediate(r));
+    expect(rt.backups.cancel('manual-2')).toBe(true);
+    expect(await rejectionCode(manual)).toBe('CANCELLED');
+    expect(await tick).toBe('ran');
+    expect(rt.backups.list().map((e) => e.kind)).toEqual(['scheduled']);
+    expect(rt.backups.overview().running).toBeNull();
+  });
+
   it('a run refused because the store is not open does not leave the service busy', async () => {
     const dir = world.dir();
     const holder = await startTestRuntime(world, dir);

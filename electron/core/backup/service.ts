@@ -102,7 +102,11 @@ export class BackupService {
     kind: BackupKind;
     startedAt: number;
     abort: AbortController;
+    /** Settles when this run has ended, however it ended. */
+    ended: Promise<void>;
   } | null = null;
+  /** Manual backups waiting for a scheduled one to end (opId → its cancel). */
+  private readonly waiting = new Map<string, AbortController>();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
   /**
@@ -217,13 +221,65 @@ export class BackupService {
   }
 
   cancel(opId: string): boolean {
+    const waiting = this.waiting.get(opId);
+    if (waiting) {
+      waiting.abort();
+      return true;
+    }
     if (this.running?.opId !== opId) return false;
     this.running.abort.abort();
     return true;
   }
 
-  /** Take one backup now. Fails with BACKUP_IN_PROGRESS while another runs in this process. */
+  /**
+   * A manual backup asked for while a scheduled one runs: waits for that one to end
+   * (cancellable with the manual backup's opId), so "Back up now" is never refused
+   * only because the schedule started moments earlier.
+   */
+  private async afterScheduled(opId: string): Promise<void> {
+    const abort = new AbortController();
+    this.waiting.set(opId, abort);
+    try {
+      while (this.running?.kind === 'scheduled') {
+        this.rt.events.emit('progress', {
+          opId,
+          op: 'backup',
+          phase: 'waiting',
+          done: 0,
+          total: 0,
+          unit: 'bytes',
+          etaMs: null,
+          percent: 0,
+        });
+        const ended = this.running.ended;
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () =>
+            reject(
+              new AppError('CANCELLED', 'The backup was cancelled before it started.', {
+                hint: 'Nothing was written.',
+              }),
+            );
+          abort.signal.addEventListener('abort', onAbort, { once: true });
+          void ended.then(() => {
+            abort.signal.removeEventListener('abort', onAbort);
+            resolve();
+          });
+        });
+      }
+    } finally {
+      this.waiting.delete(opId);
+    }
+  }
+
+  /**
+   * Take one backup now. A manual one waits for a scheduled one that runs; anything else
+   * fails with BACKUP_IN_PROGRESS while another runs in this process.
+   */
   async run(opts: RunOptions): Promise<BackupEntry> {
+    const opId = opts.opId ?? crypto.randomUUID();
+    if (opts.kind === 'manual' && this.running?.kind === 'scheduled') {
+      await this.afterScheduled(opId);
+    }
     if (this.running) {
       throw new AppError(
         'BACKUP_IN_PROGRESS',
@@ -233,13 +289,19 @@ export class BackupService {
         },
       );
     }
-    const opId = opts.opId ?? crypto.randomUUID();
     const abort = new AbortController();
     const startedAt = this.rt.now();
     const data = this.data();
     const settings = this.settings();
+    let ended!: () => void;
     // Taken before the first await: a second run meanwhile is BACKUP_IN_PROGRESS.
-    this.running = { opId, kind: opts.kind, startedAt, abort };
+    this.running = {
+      opId,
+      kind: opts.kind,
+      startedAt,
+      abort,
+      ended: new Promise<void>((resolve) => (ended = resolve)),
+    };
     let runId: number;
     try {
       // The pid lets the next start tell a crashed run from one a live CLI process is doing.
@@ -253,6 +315,7 @@ export class BackupService {
       );
     } catch (e) {
       this.running = null;
+      ended();
       throw this.asAppError(e); // a full or busy database: nothing was started
     }
     let result: BackupResult | null = null;
@@ -339,6 +402,7 @@ export class BackupService {
       throw err;
     } finally {
       this.running = null;
+      ended();
     }
   }
 

@@ -144,8 +144,10 @@ function RunProgress(props: {
   const stage = stageOf(progress);
   // One number for the label and the bar: the whole backup's, from the host (0 until it reports).
   const pct = progress?.percent ?? 0;
-  const words =
-    stage === null
+  const waiting = progress?.phase === 'waiting';
+  const words = waiting
+    ? 'Waiting for the scheduled backup that is running to finish'
+    : stage === null
       ? 'Starting'
       : stage === 'snapshot' && compact
         ? 'Taking a snapshot, then stripping metrics and vacuuming'
@@ -159,7 +161,9 @@ function RunProgress(props: {
         label="Backup progress"
         pct={pct}
       >
-        <span data-testid="backup-bytes">{bytesLine(stage, progress)}</span>
+        <span data-testid="backup-bytes">
+          {waiting ? 'Yours starts as soon as it ends' : bytesLine(stage, progress)}
+        </span>
         <span data-testid="backup-eta">
           {progress?.etaMs != null && pct < 100
             ? `about ${formatDuration(progress.etaMs)} left`
