@@ -8,6 +8,8 @@ import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTemporaries } from '../../electron/core/backup/engine.ts';
 import { listBackupFiles, readManifest } from '../../electron/core/backup/list.ts';
+import { schemaDifference } from '../../electron/core/restore/schema-check.ts';
+import type { ReadableDB } from '../../electron/core/store/db.ts';
 import type { PgBackupRequest } from '../../electron/core/pg/backup.ts';
 import { createPgBackup } from '../../electron/core/pg/backup.ts';
 import { migratePostgres } from '../../electron/core/pg/migrate.ts';
@@ -250,6 +252,11 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
         .pluck()
         .get() as number;
       expect(triggers).toBeGreaterThan(15);
+      // Indexes are built after the rows go in: the schema is still exactly the migrations'.
+      expect(schemaDifference(db as unknown as ReadableDB)).toEqual({ extra: [], missing: [] });
+      expect(
+        db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'index'`).pluck().get(),
+      ).toBeGreaterThan(5);
       // The history is SQLite's (its checksums), stamped with the server's times.
       expect(db.prepare(`SELECT count(*) FROM schema_migrations`).pluck().get()).toBe(
         MIGRATIONS.length,

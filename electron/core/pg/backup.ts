@@ -205,6 +205,14 @@ async function copyTables(
     .prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY rowid`)
     .all() as { name: string; sql: string }[];
   for (const t of triggers) db.exec(`DROP TRIGGER "${t.name}"`);
+  // Secondary indexes are built once the rows are in (a sorted build, not one random
+  // B-tree insert per row): the same definitions, re-created with their exact text.
+  const indexes = db
+    .prepare(
+      `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY rowid`,
+    )
+    .all() as { name: string; sql: string }[];
+  for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
   let done = 0;
   let stripped = 0;
   for (const [i, t] of local.entries()) {
@@ -254,6 +262,8 @@ async function copyTables(
     }
     await client.query('CLOSE stateward_backup');
   }
+  if (signal?.aborted) throw cancelled();
+  for (const ix of indexes) db.exec(ix.sql);
   for (const t of triggers) db.exec(t.sql);
   return stripped;
 }
@@ -302,12 +312,16 @@ export async function createPgBackup(req: PgBackupRequest): Promise<BackupResult
         const start = Date.now();
         report('snapshot', 0, 1, start);
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY, DEFERRABLE');
+        // One server process's worth of work: no parallel workers taking the cores writers need.
+        await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
         const db = new Database(tmp);
         try {
           // Still a temporary: a crash leaves it for the clean-up, and the engine fsyncs it after.
           db.pragma('journal_mode = OFF');
           db.pragma('synchronous = OFF');
           db.pragma('foreign_keys = OFF');
+          // Room for the index builds' sorts and the tables' upper levels (64 MiB).
+          db.pragma('cache_size = -65536');
           const plan = await planPgMigrations(client, schema, MIGRATIONS, target.database);
           if (plan.schemaState !== 'stateward' || plan.current === 0)
             throw new AppError(
