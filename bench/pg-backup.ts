@@ -128,6 +128,18 @@ export async function pgBackupBench(opts: {
         loaded2.push((await timedBackup()).ms);
       }
       const busyStats = await busy.stop();
+      // For reference: the same writer while pg_dump reads the same schema, back to back.
+      const dumping = startWriter(url, opts.writerRate);
+      await sleep(300);
+      for (let i = 0; i < runs; i++) {
+        const dumpFile = path.join(outDir, 'dump.pgc');
+        const d = spawnSync(pgDump, ['-Fc', '-n', SCHEMA, '-f', dumpFile, url], {
+          encoding: 'utf8',
+        });
+        if (d.status !== 0) throw new Error(`pg_dump failed: ${d.stderr}`);
+        fs.rmSync(dumpFile);
+      }
+      const dumpStats = await dumping.stop();
       const o = median(ours);
       const d = median(dumps);
       const w = median(loaded2);
@@ -139,6 +151,7 @@ export async function pgBackupBench(opts: {
         `  team backup with a writer at ${opts.writerRate} tx/s: ${secs(w)} (ratio with / without: ${(w / o).toFixed(2)}×); every backup finished`,
         `  writer alone: ${aloneStats.commits} commits, p99 ${aloneStats.p99Ms} ms, max ${aloneStats.maxMs} ms`,
         `  writer during backups: ${busyStats.commits} commits, p99 ${busyStats.p99Ms} ms, max ${busyStats.maxMs} ms (p99 ratio ${(busyStats.p99Ms / Math.max(aloneStats.p99Ms, 0.1)).toFixed(2)}×, target ≤ 2×)`,
+        `  writer during pg_dump (reference): ${dumpStats.commits} commits, p99 ${dumpStats.p99Ms} ms, max ${dumpStats.maxMs} ms (p99 ratio ${(dumpStats.p99Ms / Math.max(aloneStats.p99Ms, 0.1)).toFixed(2)}×)`,
       );
     } finally {
       fs.rmSync(outDir, { recursive: true, force: true });

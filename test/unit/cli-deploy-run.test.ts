@@ -51,6 +51,17 @@ if (mode === 'ok') {
   for (let i = 1; i <= 3000; i++) console.log('line ' + i);
 } else if (mode === 'say') {
   for (const line of process.argv.slice(3)) console.log(line);
+} else if (mode === 'tree') {
+  // A shell running a deploy tool: it passes no signal on, it waits for the tool to end.
+  const { spawn } = await import('node:child_process');
+  const tool = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  fs.writeFileSync(gate, String(tool.pid));
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {});
+  tool.on('exit', (code, signal) => {
+    console.log('tool ended by ' + signal);
+    process.exit(signal ? 1 : code);
+  });
+  console.log('ready');
 } else if (mode === 'gate') {
   console.log('ready');
   const t = setInterval(() => {
@@ -291,6 +302,31 @@ describe('deploy run', { timeout: SPAWNS_TIMEOUT }, () => {
       expect(d!.logs.map((l) => l.message)).toEqual(['ready']);
     },
   );
+
+  it('a stop reaches what the command started, not only the command (a shell waiting for its tool)', async () => {
+    const dir = shopProd.fresh();
+    const pidFile = path.join(world.dir(), 'tool.pid');
+    const wrapper = spawnStateward(world, runArgs(dir, '3.1', ['tree', pidFile]));
+    await untilOutput(wrapper, /ready\n/);
+    const tool = Number(fs.readFileSync(pidFile, 'utf8'));
+    process.kill(wrapper.pid!, 'SIGTERM');
+    const ended = await Promise.race([
+      exited(wrapper),
+      new Promise((r) => setTimeout(() => r('still running after 10 s'), 10_000)),
+    ]);
+    // Whatever happens, leave no process behind.
+    for (const pid of [tool, wrapper.pid!])
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    // The wrapper exits with the command's own code once what it started has stopped.
+    expect(ended).toEqual({ code: 1, signal: null });
+    const [d] = deployments(dir);
+    expect(d!.status).toBe('cancelled');
+    expect(d!.logs.map((l) => l.message)).toEqual(['ready', 'tool ended by SIGTERM']);
+  });
 
   it('a wrapper killed with SIGKILL: marked interrupted at the next start of the app, and at the next deploy command', async () => {
     const dir = shopProd.fresh();

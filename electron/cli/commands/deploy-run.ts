@@ -165,13 +165,27 @@ async function runWrapped(
     last.push(line);
     if (last.length > SUMMARY_LINES) last.shift();
   };
+  // Not at a terminal (CI, a scheduler, a script): the command gets a process group of its
+  // own, so a stop reaches everything it started (a shell waiting for `npm run deploy` does
+  // not pass a signal on). At a terminal it stays in the foreground group, where it can read
+  // the keyboard and Ctrl-C reaches all of it from the terminal itself.
+  const ownGroup = process.platform !== 'win32' && !process.stdin.isTTY;
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['inherit', 'pipe', 'pipe'],
     env: { ...process.env, STATEWARD_DEPLOYMENT_ID: String(id) },
+    detached: ownGroup,
   });
   let cancelledBy: NodeJS.Signals | null = null;
   const forward = (signal: NodeJS.Signals) => {
     cancelledBy ??= signal;
+    if (ownGroup && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, signal);
+        return;
+      } catch {
+        // the group is gone already: the command itself may still be ending
+      }
+    }
     child.kill(signal);
   };
   // Ctrl-C, a stop, a closed terminal: passed on to the command, and the deployment is cancelled.
