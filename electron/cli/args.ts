@@ -170,3 +170,10 @@ export function onlyOptions(
     if (ctx.values[o] !== undefined && !allowed.includes(o))
       throw usageError(`--${o} is not an option of "${label}".`);
 }
+
+/** The names in `<project>/<environment>`, or a usage error (checked before anything is opened). */
+export function envTarget(target: string | undefined): { project: string; environment: string } {
+  const m = /^([^/]+)\/([^/]+)$/.exec(target ?? '');
+  if (!m) throw usageError(`"${target ?? ''}" is not <project>/<environment>.`);
+  return { project: m[1]!, environment: m[2]! };
+}

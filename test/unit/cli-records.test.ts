@@ -195,6 +195,31 @@ describe('project and env', { timeout: SPAWNS_TIMEOUT }, () => {
     expect(r.stderr).toMatch(/STORE_NOT_READY.*\n.*stateward migrate/);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
+
+  it('bad input on an empty data dir is still bad input (exit 2), not STORE_NOT_READY, and leaves it empty', async () => {
+    const dir = world.dir();
+    const cases: [string[], RegExp][] = [
+      [['deploy', 'list', '--limit', 'abc'], /--limit must be a whole number/],
+      [['deploy', 'list', '--status', 'bogus'], /--status must be one of/],
+      [['deploy', 'list', 'a/b/c'], /is not <project>\/<environment>/],
+      [['deploy', 'start', 'nope', '--version', '1'], /is not <project>\/<environment>/],
+      [['deploy', 'start', 'shop/prod'], /--version V is needed/],
+      [['deploy', 'log', '1', '--level', 'loud'], /--level must be one of/],
+      [['deploy', 'finish', '1'], /--status is needed/],
+      [['deploy', 'run', 'nope', '--version', '1', '--', 'true'], /is not <project>/],
+      [['resource', 'list', 'nope'], /is not <project>\/<environment>/],
+      [['resource', 'set', 'nope', 'db', '--status', 'ok'], /is not <project>/],
+      [['secret', 'set', 'shop/prod'], /Use: secret set/],
+      [['secret', 'list', 'nope'], /is not <project>\/<environment>/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await sw(dir, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/BAD_INPUT/);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
 });
 
 describe('deploy start|log|finish|list|show', { timeout: SPAWNS_TIMEOUT }, () => {

@@ -3,7 +3,7 @@
 import type { DeploymentDetail, DeploymentStatus, LogLevel } from '../../../shared/domain.ts';
 import { DEPLOYMENT_STATUSES, LOG_LEVELS } from '../../../shared/domain.ts';
 import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
-import { idArg, intOption, oneOf, onlyOptions, usageError } from '../args.ts';
+import { envTarget, idArg, intOption, oneOf, onlyOptions, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { Recorder } from '../open.ts';
@@ -213,6 +213,27 @@ const DEPLOY_OPTIONS: OptionSpec = {
   'pause-wait': { type: 'string' },
 };
 
+/**
+ * The target and option values of `deploy <sub>`, checked before anything is opened, so
+ * bad input is a usage error (exit 2) whatever the data dir holds. The subcommands read
+ * them again with the same parsers.
+ */
+function checkValues(ctx: CliContext, sub: string, arg: string | undefined): void {
+  if (sub === 'start' || sub === 'run') {
+    if (ctx.values.version === undefined)
+      throw usageError('--version V is needed: the version being deployed.');
+    envTarget(arg);
+  }
+  if (sub === 'list') {
+    oneOf<DeploymentStatus>(ctx.values.status, '--status', DEPLOYMENT_STATUSES);
+    intOption(ctx.values.limit as string | undefined, '--limit', 1, 500, 50);
+    if (arg?.includes('/')) envTarget(arg);
+  }
+  if (sub === 'log') oneOf<LogLevel>(ctx.values.level, '--level', LOG_LEVELS);
+  if (sub === 'finish' && !oneOf(ctx.values.status, '--status', FINAL))
+    throw usageError(`--status is needed: one of ${FINAL.join(', ')}.`);
+}
+
 async function deploy(ctx: CliContext): Promise<Outcome> {
   const [sub, arg, ...extra] = ctx.args;
   const subs: Record<string, { needs?: string; options: string[] }> = {
@@ -228,6 +249,7 @@ async function deploy(ctx: CliContext): Promise<Outcome> {
   if (spec.needs && arg === undefined) throw usageError(`"deploy ${sub}" needs ${spec.needs}.`);
   if (extra.length) throw usageError(`Unexpected argument "${extra[0]}".`);
   onlyOptions(ctx, `deploy ${sub}`, DEPLOY_OPTIONS, spec.options);
+  checkValues(ctx, sub!, arg);
   if (sub === 'run') return deployRun(ctx, arg!);
   if (ctx.passthrough !== null)
     throw usageError(`"deploy ${sub}" does not run a command: remove the "--".`);

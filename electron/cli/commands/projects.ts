@@ -4,7 +4,7 @@ import type { Environment, Project } from '../../../shared/domain.ts';
 import { ENVIRONMENT_KINDS } from '../../../shared/domain.ts';
 import { AppError } from '../../../shared/errors.ts';
 import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
-import { intOption, oneOf, onlyOptions, usageError } from '../args.ts';
+import { envTarget, intOption, oneOf, onlyOptions, usageError } from '../args.ts';
 import { EXIT, terminalSafe } from '../exit.ts';
 import type { Recorder } from '../open.ts';
 import { databaseUrlOf, openRecorder, retryWhilePaused } from '../open.ts';
@@ -60,10 +60,9 @@ export async function environmentNamed(
   rec: Recorder,
   target: string | undefined,
 ): Promise<{ project: Project; environment: Environment; label: string }> {
-  const m = /^([^/]+)\/([^/]+)$/.exec(target ?? '');
-  if (!m) throw usageError(`"${target ?? ''}" is not <project>/<environment>.`);
-  const project = await projectNamed(rec, m[1]!);
-  const wanted = m[2]!.trim().toLowerCase();
+  const names = envTarget(target);
+  const project = await projectNamed(rec, names.project);
+  const wanted = names.environment.trim().toLowerCase();
   const environment = (await rec.call('environments.list', { projectId: project.id })).find(
     (e) => e.name.toLowerCase() === wanted,
   );
@@ -153,15 +152,14 @@ async function env(ctx: CliContext): Promise<Outcome> {
   if (sub === 'add') {
     if (!arg || extra.length)
       throw usageError('Use: env add <project>/<environment> [--kind K] [--description D]');
-    const m = /^([^/]+)\/([^/]+)$/.exec(arg);
-    if (!m) throw usageError(`"${arg}" is not <project>/<environment>.`);
+    const names = envTarget(arg);
     const kind = oneOf(ctx.values.kind, '--kind', ENVIRONMENT_KINDS);
     const description = await descriptionOf(ctx);
     return withRecorder(ctx, async (rec) => {
-      const p = await projectNamed(rec, m[1]!);
+      const p = await projectNamed(rec, names.project);
       const e = await rec.call('environments.create', {
         projectId: p.id,
-        name: m[2]!,
+        name: names.environment,
         ...(kind === undefined ? {} : { kind }),
         ...(description === undefined ? {} : { description }),
       });

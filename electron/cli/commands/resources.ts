@@ -3,7 +3,7 @@
 import type { ResourceHealth } from '../../../shared/domain.ts';
 import { RESOURCE_HEALTH } from '../../../shared/domain.ts';
 import type { CliCommand, CliContext, OptionSpec } from '../args.ts';
-import { oneOf, onlyOptions, usageError } from '../args.ts';
+import { envTarget, oneOf, onlyOptions, usageError } from '../args.ts';
 import type { Outcome } from '../output.ts';
 import { readTextFile } from '../prompt.ts';
 import { environmentNamed, isoTime, listed, tsv, withRecorder } from './projects.ts';
@@ -28,6 +28,7 @@ async function resource(ctx: CliContext): Promise<Outcome> {
       throw usageError('Use: resource set <project>/<env> NAME --status S [--detail D]');
     const status = oneOf<ResourceHealth>(ctx.values.status, '--status', RESOURCE_HEALTH);
     if (!status) throw usageError(`--status is needed: one of ${RESOURCE_HEALTH.join(', ')}.`);
+    envTarget(target);
     const inline = ctx.values.detail as string | undefined;
     const file = ctx.values['detail-file'] as string | undefined;
     if (inline !== undefined && file !== undefined)
@@ -47,6 +48,7 @@ async function resource(ctx: CliContext): Promise<Outcome> {
   }
   if (sub === 'list') {
     if (!target || name !== undefined) throw usageError('Use: resource list <project>/<env>');
+    envTarget(target);
     return withRecorder(ctx, async (rec) => {
       const { environment, label } = await environmentNamed(rec, target);
       const list = await rec.call('resources.list', { environmentId: environment.id });

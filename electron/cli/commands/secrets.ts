@@ -8,7 +8,7 @@ import type { Query, Sql } from '../../core/store/sql.ts';
 import { row, rows, sameText } from '../../core/store/sql.ts';
 import { allSecrets } from '../../core/store/resources/secrets.ts';
 import type { CliCommand } from '../args.ts';
-import { usageError } from '../args.ts';
+import { envTarget, usageError } from '../args.ts';
 import { EXIT } from '../exit.ts';
 import { databaseUrlOf, inTeamMode, openShared, openTeam, refusal, startCli } from '../open.ts';
 import type { CliIo, Outcome } from '../output.ts';
@@ -120,9 +120,8 @@ function dataOf(rt: Runtime) {
 }
 
 async function envArg(rt: Runtime, arg: string): Promise<{ environmentId: number; label: string }> {
-  const m = /^([^/]+)\/([^/]+)$/.exec(arg);
-  if (!m) throw usageError(`"${arg}" is not <project>/<environment>.`);
-  const row = await dataOf(rt).read((c) => environmentByNames(c, m[1]!, m[2]!));
+  const names = envTarget(arg);
+  const row = await dataOf(rt).read((c) => environmentByNames(c, names.project, names.environment));
   if (!row)
     throw new AppError('NOT_FOUND', `There is no environment ${arg}.`, {
       hint: 'Check the names with `stateward secret list`.',
@@ -144,10 +143,23 @@ async function secretCommand(
     if (args.length !== 1) throw usageError('secret status takes no arguments.');
     return keyStatus(await secretsRuntime(where, null, databaseUrl), io);
   }
+  // The arguments are checked before anything is opened: bad input is exit 2 on any data dir.
+  if (sub === 'list') {
+    if (args.length > 2) throw usageError('secret list takes at most <project>/<env>.');
+    if (target !== undefined) envTarget(target);
+  } else {
+    if (sub !== 'set' && sub !== 'unset') throw usageError('Use: secret set|list|unset|status …');
+    if (!target || !name || args.length !== 3)
+      throw usageError(
+        `Use: secret ${sub} <project>/<env> NAME${sub === 'set' ? ' (the value comes from stdin or a prompt)' : ''}`,
+      );
+    envTarget(target);
+    if (!SECRET_NAME.test(name))
+      throw usageError(`"${name}" is not a secret name like DATABASE_URL.`);
+  }
   const rt = await secretsRuntime(where, null, databaseUrl);
   try {
     if (sub === 'list') {
-      if (args.length > 2) throw usageError('secret list takes at most <project>/<env>.');
       const envs = target
         ? [await envArg(rt, target)]
         : await dataOf(rt).read(environmentsWithSecrets);
@@ -165,16 +177,9 @@ async function secretCommand(
           : 'No secrets.\n',
       };
     }
-    if (sub !== 'set' && sub !== 'unset') throw usageError('Use: secret set|list|unset|status …');
-    if (!target || !name || args.length !== 3)
-      throw usageError(
-        `Use: secret ${sub} <project>/<env> NAME${sub === 'set' ? ' (the value comes from stdin or a prompt)' : ''}`,
-      );
-    if (!SECRET_NAME.test(name))
-      throw usageError(`"${name}" is not a secret name like DATABASE_URL.`);
-    const env = await envArg(rt, target);
+    const env = await envArg(rt, target!);
     if (sub === 'unset') {
-      await rt.secrets.unset(env.environmentId, name);
+      await rt.secrets.unset(env.environmentId, name!);
       return {
         exit: EXIT.ok,
         json: { removed: name, environment: env.label },
@@ -211,7 +216,7 @@ async function secretCommand(
     }
     let entry: SecretEntry;
     try {
-      entry = await rt.secrets.set(env.environmentId, name, value);
+      entry = await rt.secrets.set(env.environmentId, name!, value);
     } catch (e) {
       recoveryKeyNotice(rt, io); // the key may exist by now: its recovery key is not lost with the value
       throw e;
