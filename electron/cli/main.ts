@@ -54,7 +54,9 @@ export async function runCli(
     const { command, word, values, args, passthrough } = parseCommandLine(argv, COMMANDS);
     json = values.json === true;
     if (values.help === true) {
-      io.stdout(`${command ? commandHelp(command) : USAGE}\n`);
+      const help = command ? commandHelp(command) : USAGE;
+      // With --json, still one JSON object on stdout: the same text in `help`.
+      io.stdout(json ? `${JSON.stringify({ help })}\n` : `${help}\n`);
       return EXIT.ok;
     }
     if (values.version === true) {

@@ -547,5 +547,9 @@ describe('while the app runs', { timeout: SPAWNS_TIMEOUT }, () => {
     expect(r.stdout).toMatch(/^Usage: stateward \[--data-dir DIR\] \[--json\] deploy …\n/);
     expect(r.stdout).toContain('deploy run <project>/<env> --version V');
     expect(r.stdout).not.toContain('restore-diff');
+    // With --json: one JSON object, the same text in `help`.
+    const j = await sw(world.dir(), ['--json', 'deploy', '--help']);
+    expect(j.code).toBe(0);
+    expect(json(j)).toEqual({ help: r.stdout.replace(/\n$/, '') });
   });
 });
