@@ -23,6 +23,7 @@ import { unstorableText } from '../handlers/registry.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { removeFileQuietly } from '../core/fsutil.ts';
 import { faultHang } from '../core/fault.ts';
+import { advisoryKey } from '../core/pg/locks.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { APP_SCHEMA_VERSION } from '../core/restore/records.ts';
 import { readStaticFile, resolveStaticFile } from '../core/static-files.ts';
@@ -354,23 +355,38 @@ export async function startHost(opts: HostOptions): Promise<Host> {
    * The team schema's newest migration as the database answers now (null: no answer), in
    * progress: concurrent /ready requests share it (one connection at most).
    */
-  let teamProbe: Promise<number | null> | null = null;
+  let teamProbe: Promise<{ newest: number; promoting: boolean } | null> | null = null;
 
   /**
    * Why the open data cannot serve now (null when it can): the SQLite file deleted or
    * replaced under the running host (writes would go to a file nobody will open again),
-   * a team database that does not answer within READY_DB_TIMEOUT_MS, or a team schema
-   * another instance of a newer Stateward has migrated past this one's.
+   * a team database that does not answer within READY_DB_TIMEOUT_MS, a team schema
+   * another instance of a newer Stateward has migrated past this one's, or a promote
+   * (this instance's, or another's holding the team's promote lock) replacing the data.
    */
   async function dataGone(): Promise<string | null> {
+    if (opts.rt.restores.promoting) return 'PROMOTE_IN_PROGRESS';
     const store = opts.rt.store;
     if (store) return sameFile(store.file, store.identity) ? null : 'DB_UNREADABLE';
-    const pool = opts.rt.team?.pool;
-    if (!pool) return null;
-    teamProbe ??= pool
-      .query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')
+    const team = opts.rt.team;
+    if (!team) return null;
+    // The promote lock held exclusively (pg_locks shows a bigint key as its two halves).
+    teamProbe ??= team.pool
+      .query<{ v: number | null; promoting: number }>(
+        `SELECT (SELECT max(version) FROM schema_migrations) AS v,
+                EXISTS (SELECT 1 FROM pg_locks l
+                         WHERE l.locktype = 'advisory' AND l.mode = 'ExclusiveLock' AND l.granted
+                           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                           AND l.classid = (($1::bigint >> 32) & 4294967295)::oid
+                           AND l.objid = ($1::bigint & 4294967295)::oid
+                           AND l.objsubid = 1)::int AS promoting`,
+        [advisoryKey('promote', team.schema)],
+      )
       .then(
-        (r) => Number(r.rows[0]?.v ?? 0),
+        (r) => ({
+          newest: Number(r.rows[0]?.v ?? 0),
+          promoting: Number(r.rows[0]?.promoting) === 1,
+        }),
         () => null,
       );
     const probe = teamProbe;
@@ -382,9 +398,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       timer = setTimeout(() => resolve(null), READY_DB_TIMEOUT_MS);
     });
     try {
-      const newest = await Promise.race([probe, late]);
-      if (newest === null) return 'PG_UNREACHABLE';
-      return newest > APP_SCHEMA_VERSION ? 'SCHEMA_FROM_NEWER_VERSION' : null;
+      const now = await Promise.race([probe, late]);
+      if (now === null) return 'PG_UNREACHABLE';
+      if (now.newest > APP_SCHEMA_VERSION) return 'SCHEMA_FROM_NEWER_VERSION';
+      return now.promoting ? 'PROMOTE_IN_PROGRESS' : null;
     } finally {
       clearTimeout(timer);
     }

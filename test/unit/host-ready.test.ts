@@ -118,6 +118,17 @@ describe('GET /ready', () => {
     }
     expect((await ready(h.port)).status).toBe(200);
   });
+
+  it('while this host promotes a copy (writes refused): 503 PROMOTE_IN_PROGRESS, 200 after', async () => {
+    const h = await startTestHost(world);
+    let promoting = true;
+    Object.defineProperty(h.rt.restores, 'promoting', { get: () => promoting, configurable: true });
+    const r = await ready(h.port);
+    expect(r.status).toBe(503);
+    expect(r.body).toStrictEqual({ ready: false, code: 'PROMOTE_IN_PROGRESS' });
+    promoting = false;
+    expect((await ready(h.port)).status).toBe(200);
+  });
 });
 
 describe('GET /ready: the data gone under a running host', () => {

@@ -1,10 +1,12 @@
 // GET /ready in team mode answers for the database as it is now: a server that
 // stops taking connections is 503 PG_UNREACHABLE (not the 200 of the start-up),
 // and 200 again once it is back; a schema a newer instance migrated meanwhile is
-// SCHEMA_FROM_NEWER_VERSION.
+// SCHEMA_FROM_NEWER_VERSION; another instance's promote holding the team's promote
+// lock is PROMOTE_IN_PROGRESS.
 import { describe, expect, it } from 'vitest';
 import { HTTP_READY_PATH } from '../../shared/events.ts';
 import { DownloadTickets, startHost } from '../../electron/host/server.ts';
+import { advisoryKey } from '../../electron/core/pg/locks.ts';
 import { request } from '../helpers/http.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
 import { newTeamSchema, startTeamRuntime } from '../helpers/pg-team.ts';
@@ -49,6 +51,29 @@ describe.skipIf(skip !== null)('GET /ready in team mode', () => {
     const r = await ready();
     expect(r.status).toBe(503);
     expect(r.body).toStrictEqual({ ready: false, code: 'SCHEMA_FROM_NEWER_VERSION' });
+  });
+
+  it('another instance promoting (the team promote lock held): 503 PROMOTE_IN_PROGRESS, then 200', async () => {
+    const schema = newTeamSchema();
+    const { ready } = await teamHost(schema);
+    expect((await ready()).status).toBe(200);
+    await withClient(pgdb.url(), async (other) => {
+      await other.query('SELECT pg_advisory_lock($1::bigint)', [advisoryKey('promote', schema)]);
+      const r = await ready();
+      expect(r.status).toBe(503);
+      expect(r.body).toStrictEqual({ ready: false, code: 'PROMOTE_IN_PROGRESS' });
+      // Writers' shared hold of the same key is not a promote.
+      await other.query('SELECT pg_advisory_unlock($1::bigint)', [advisoryKey('promote', schema)]);
+      await other.query('SELECT pg_advisory_lock_shared($1::bigint)', [
+        advisoryKey('promote', schema),
+      ]);
+      expect((await ready()).status).toBe(200);
+      // Another schema's promote is not this one's.
+      await other.query('SELECT pg_advisory_lock($1::bigint)', [
+        advisoryKey('promote', `${schema}_other`),
+      ]);
+      expect((await ready()).status).toBe(200);
+    });
   });
 
   it('the team database refusing connections: 503 PG_UNREACHABLE, then 200 once it is back', async () => {
