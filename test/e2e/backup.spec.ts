@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import {
+  backupNow,
   dismissToasts,
   expect,
   holdResponses,
@@ -452,6 +453,8 @@ test('an overdue backup is impossible to miss on the Dashboard', async ({ page, 
     await route.fulfill({ response, json: body });
   });
   await loadDemo(page, host.url);
+  // A backup of its own: the scheduled one may be postponed while the demo is written.
+  await backupNow(host);
   const overdue = page.getByTestId('safety-panel').locator('[data-warning="BACKUP_OVERDUE"]');
   await expect(overdue).toHaveAttribute('role', 'alert');
   await expect(overdue).toContainText('Backup overdue');

@@ -184,7 +184,9 @@ export const test = base.extend<{
     }
   },
   host: async ({ startHost }, use) => {
-    await use(await startHost());
+    const host = await startHost();
+    await afterCatchUpBackup(host);
+    await use(host);
   },
 });
 
@@ -274,6 +276,24 @@ export async function invokeHttp<T>(host: Host, name: string, input: unknown): P
   const body = (await res.json()) as { ok: boolean; value?: T; error?: unknown };
   if (!body.ok) throw new Error(`${name} failed: ${JSON.stringify(body.error)}`);
   return body.value as T;
+}
+
+/**
+ * Waits until the host's catch-up backup at start (a new data dir's first scheduled
+ * one, of the empty database) has ended, so every test starts from the same state
+ * instead of racing it (up to 15 s; at once on a data dir that cannot back up).
+ */
+async function afterCatchUpBackup(host: Host): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    let overview: { running: unknown; lastBackup: unknown };
+    try {
+      overview = await invokeHttp(host, 'backups.overview', {});
+    } catch {
+      return; // a refused data dir: nothing is scheduled
+    }
+    if (overview.running === null && overview.lastBackup !== null) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The first-run screen's "Load demo data" (of `size` when given), then the Dashboard. */

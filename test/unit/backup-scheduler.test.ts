@@ -1,6 +1,7 @@
 // The scheduler with an injected clock: catch-up at start, intervals, only-if-
 // changed, clocks that jump, never two at once, failures, and the overview's warnings.
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Runtime } from '../../electron/core/runtime.ts';
@@ -222,6 +223,32 @@ describe('never two at once', () => {
     expect(await tick).toBe('ran');
     expect(rt.backups.list().map((e) => e.kind)).toEqual(['scheduled']);
     expect(rt.backups.overview().running).toBeNull();
+  });
+
+  it('a scheduled backup refused by a busy database is tried again at the next tick, not a whole interval later', async () => {
+    const c = clock();
+    const rt = await seededRuntime(world, 200, { now: c.now });
+    // A long write of this process holds the database, as the demo seeding does: its own
+    // connection in one write transaction, the live one refusing writes at once.
+    const live = readyDb(rt);
+    const seeder = new Database(rt.layout.db);
+    seeder.exec('BEGIN IMMEDIATE');
+    live.pragma('busy_timeout = 0');
+    let first: string;
+    try {
+      first = await rt.backups.tick();
+    } finally {
+      seeder.exec('COMMIT');
+      seeder.close();
+      live.pragma('busy_timeout = 5000');
+    }
+    expect(first).toBe('busy');
+    expect(backupFiles(rt)).toEqual([]);
+    // Still due: the next tick (a minute later) takes it.
+    expect(rt.backups.nextScheduledAt()).toBeLessThanOrEqual(c.now());
+    c.advance(MIN);
+    expect(await rt.backups.tick()).toBe('ran');
+    expect(backupFiles(rt)).toHaveLength(1);
   });
 
   it('a run refused because the store is not open does not leave the service busy', async () => {

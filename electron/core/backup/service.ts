@@ -47,6 +47,8 @@ const SETTINGS_KEY: MachineKey = 'backup.settings';
 const LAST_SCHEDULED_KEY: MachineKey = 'backup.lastScheduledRunAt';
 const LAST_FAILURE_KEY: MachineKey = 'backup.lastFailure';
 const SCHEDULER_TICK_MS = 60_000;
+/** Why a scheduled backup may not run now but will in a minute: it stays due. */
+const POSTPONED = new Set(['DATA_DIR_BUSY', 'PROMOTE_IN_PROGRESS']);
 
 export interface RunOptions {
   kind: BackupKind;
@@ -706,11 +708,20 @@ export class BackupService {
       });
       return 'skipped-unchanged';
     }
+    const previous = this.lastScheduledRunAt();
     this.setMachine(LAST_SCHEDULED_KEY, now);
     try {
       await this.run({ kind: 'scheduled', compact: settings.compactScheduled });
       return 'ran';
     } catch (e) {
+      if (isAppError(e) && POSTPONED.has(e.code)) {
+        // Nothing was kept, and the data was only busy (a long write of this process, a
+        // promote): still due, so the next tick (a minute) tries again, not a whole
+        // interval later with no backup and no warning.
+        this.setMachine(LAST_SCHEDULED_KEY, previous);
+        this.rt.logger.log('info', `scheduled backup postponed to the next tick: ${e.code}`);
+        return 'busy';
+      }
       if (!isAppError(e)) this.rt.logger.log('error', 'scheduled backup failed', e);
       return 'failed';
     }
