@@ -63,6 +63,12 @@ const restoreSource = z.union([
   z.object({ path: z.string().min(1).max(4096) }).strict(),
 ]);
 const opId = z.string().uuid().optional();
+/** A team database's URL, without its password (that comes apart, never stored). */
+const pgUrl = z
+  .string()
+  .max(2000)
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
+const pgPassword = z.string().max(1024).optional();
 /** Where a drill runs: a local copy (default) or a scratch schema of the team database. */
 const drillTarget = z.enum(['local', 'server']).default('local');
 const secretName = z
@@ -586,11 +592,8 @@ export const commands = {
   'postgres.copy': {
     input: z
       .object({
-        url: z
-          .string()
-          .max(2000)
-          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-        password: z.string().max(1024).optional(),
+        url: pgUrl,
+        password: pgPassword,
         execute: z.boolean().default(false),
         opId,
       })
@@ -610,11 +613,8 @@ export const commands = {
   'postgres.connect': {
     input: z
       .object({
-        url: z
-          .string()
-          .max(2000)
-          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-        password: z.string().max(1024).optional(),
+        url: pgUrl,
+        password: pgPassword,
         schema: z
           .string()
           .regex(

@@ -1,20 +1,22 @@
 // Typed event map: main → renderer. Progress of long work flows through it.
 import type { AutomationStatus, BackupEntry, BackupKind } from './domain.ts';
 
+/** What a `data.changed` event names: every list and panel that reads the store. */
+export const DATA_AREAS = [
+  'projects',
+  'environments',
+  'deployments',
+  'snapshots',
+  'audit',
+  'backups',
+  'secrets',
+  'runs',
+  'resources',
+] as const;
+
 export interface Events {
   /** Something in the store changed; lists showing `area` should refresh. */
-  'data.changed': {
-    area:
-      | 'projects'
-      | 'environments'
-      | 'deployments'
-      | 'snapshots'
-      | 'audit'
-      | 'backups'
-      | 'secrets'
-      | 'runs'
-      | 'resources';
-  };
+  'data.changed': { area: (typeof DATA_AREAS)[number] };
   /** Progress of a long operation: demo seeding, backup, restore and drill. */
   progress: {
     opId: string;

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import type { DataDirSource, StartupState } from '../../shared/domain.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
+import { DATA_AREAS } from '../../shared/events.ts';
 import { EventBus } from './events.ts';
 import { ensureOwnerDir } from './fsutil.ts';
 import { assertDataDirUsable } from './datadir-check.ts';
@@ -269,7 +270,8 @@ export class Runtime {
     await afterTeamStart(this, preUpgrade);
     if (scheduler) this.backups.startScheduler();
     this.logger.log('info', `connected to the team database ${describeTarget(target)}`);
-    for (const area of REFRESH_AREAS) this.events.emit('data.changed', { area });
+    // Every list and panel: after a switch to the team database each screen reads again.
+    for (const area of DATA_AREAS) this.events.emit('data.changed', { area });
     return connected;
   }
 
@@ -289,19 +291,6 @@ export class Runtime {
     this.lock?.release();
   }
 }
-
-/** Every list and panel: after a switch to the team database each screen reads again. */
-const REFRESH_AREAS = [
-  'projects',
-  'environments',
-  'deployments',
-  'snapshots',
-  'audit',
-  'backups',
-  'secrets',
-  'runs',
-  'resources',
-] as const;
 
 /** Who audit entries name: in team mode many instances share one log, so the OS user and the process too. */
 function actorOf(transport: Transport, team: boolean): string {
