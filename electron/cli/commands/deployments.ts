@@ -32,10 +32,12 @@ async function snapshotOf(ctx: CliContext): Promise<Record<string, unknown> | nu
   return file === undefined ? null : readJsonObjectFile(file, '--snapshot', ctx.stdin, 256 * 1024);
 }
 
-/** What `deploy start` and `deploy run` record first: the environment, the snapshot, the version. */
+/**
+ * What `deploy start` and `deploy run` record first: the environment, the snapshot, the
+ * version (present: deployValues checked it before anything was opened).
+ */
 export async function startInput(ctx: CliContext, rec: Recorder, target: string | undefined) {
-  const version = ctx.values.version as string | undefined;
-  if (version === undefined) throw usageError('--version V is needed: the version being deployed.');
+  const version = ctx.values.version as string;
   const content = await snapshotOf(ctx);
   const { environment, label } = await environmentNamed(rec, target);
   const snapshotId = content
@@ -114,8 +116,7 @@ export function pauseWait(ctx: CliContext) {
   return { waitMs, say, waiting };
 }
 
-async function log(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome> {
-  const level = oneOf<LogLevel>(ctx.values.level, '--level', LOG_LEVELS) ?? 'info';
+async function log(ctx: CliContext, rec: Recorder, id: number, level: LogLevel): Promise<Outcome> {
   const { waitMs, waiting } = pauseWait(ctx);
   // Refused before stdin is read when it does not exist (nothing is appended).
   await rec.call('deployments.get', { id });
@@ -153,9 +154,12 @@ async function log(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome>
   return { exit: EXIT.ok, json: { deploymentId: id, appended }, text: '' };
 }
 
-async function finish(ctx: CliContext, rec: Recorder, id: number): Promise<Outcome> {
-  const status = oneOf(ctx.values.status, '--status', FINAL);
-  if (!status) throw usageError(`--status is needed: one of ${FINAL.join(', ')}.`);
+async function finish(
+  ctx: CliContext,
+  rec: Recorder,
+  id: number,
+  status: (typeof FINAL)[number],
+): Promise<Outcome> {
   const file = ctx.values['summary-file'] as string | undefined;
   const summary =
     file === undefined
@@ -169,13 +173,12 @@ async function finish(ctx: CliContext, rec: Recorder, id: number): Promise<Outco
   return { exit: EXIT.ok, json: { deployment: d }, text: tsv([[d.id, d.status]]), escaped: true };
 }
 
-async function list(ctx: CliContext, rec: Recorder, target: string | undefined): Promise<Outcome> {
-  const status = oneOf<DeploymentStatus>(
-    ctx.values.status as string | undefined,
-    '--status',
-    DEPLOYMENT_STATUSES,
-  );
-  const limit = intOption(ctx.values.limit as string | undefined, '--limit', 1, 500, 50);
+async function list(
+  rec: Recorder,
+  target: string | undefined,
+  status: DeploymentStatus | undefined,
+  limit: number,
+): Promise<Outcome> {
   const where =
     target === undefined
       ? {}
@@ -214,24 +217,33 @@ const DEPLOY_OPTIONS: OptionSpec = {
 };
 
 /**
- * The target and option values of `deploy <sub>`, checked before anything is opened, so
- * bad input is a usage error (exit 2) whatever the data dir holds. The subcommands read
- * them again with the same parsers.
+ * The target and option values of `deploy <sub>`, read before anything is opened, so
+ * bad input is a usage error (exit 2) whatever the data dir holds.
  */
-function checkValues(ctx: CliContext, sub: string, arg: string | undefined): void {
+function deployValues(ctx: CliContext, sub: string, arg: string | undefined) {
   if (sub === 'start' || sub === 'run') {
     if (ctx.values.version === undefined)
       throw usageError('--version V is needed: the version being deployed.');
     envTarget(arg);
   }
-  if (sub === 'list') {
-    oneOf<DeploymentStatus>(ctx.values.status, '--status', DEPLOYMENT_STATUSES);
-    intOption(ctx.values.limit as string | undefined, '--limit', 1, 500, 50);
-    if (arg?.includes('/')) envTarget(arg);
-  }
-  if (sub === 'log') oneOf<LogLevel>(ctx.values.level, '--level', LOG_LEVELS);
-  if (sub === 'finish' && !oneOf(ctx.values.status, '--status', FINAL))
+  if (sub === 'list' && arg?.includes('/')) envTarget(arg);
+  const final = sub === 'finish' ? oneOf(ctx.values.status, '--status', FINAL) : undefined;
+  if (sub === 'finish' && !final)
     throw usageError(`--status is needed: one of ${FINAL.join(', ')}.`);
+  return {
+    status:
+      sub === 'list'
+        ? oneOf<DeploymentStatus>(ctx.values.status, '--status', DEPLOYMENT_STATUSES)
+        : undefined,
+    limit:
+      sub === 'list'
+        ? intOption(ctx.values.limit as string | undefined, '--limit', 1, 500, 50)
+        : 50,
+    level:
+      (sub === 'log' ? oneOf<LogLevel>(ctx.values.level, '--level', LOG_LEVELS) : undefined) ??
+      'info',
+    final,
+  };
 }
 
 async function deploy(ctx: CliContext): Promise<Outcome> {
@@ -249,7 +261,7 @@ async function deploy(ctx: CliContext): Promise<Outcome> {
   if (spec.needs && arg === undefined) throw usageError(`"deploy ${sub}" needs ${spec.needs}.`);
   if (extra.length) throw usageError(`Unexpected argument "${extra[0]}".`);
   onlyOptions(ctx, `deploy ${sub}`, DEPLOY_OPTIONS, spec.options);
-  checkValues(ctx, sub!, arg);
+  const v = deployValues(ctx, sub!, arg);
   if (sub === 'run') return deployRun(ctx, arg!);
   if (ctx.passthrough !== null)
     throw usageError(`"deploy ${sub}" does not run a command: remove the "--".`);
@@ -262,11 +274,11 @@ async function deploy(ctx: CliContext): Promise<Outcome> {
         case 'start':
           return start(ctx, rec, arg);
         case 'log':
-          return log(ctx, rec, id);
+          return log(ctx, rec, id, v.level);
         case 'finish':
-          return finish(ctx, rec, id);
+          return finish(ctx, rec, id, v.final!);
         case 'list':
-          return list(ctx, rec, arg);
+          return list(rec, arg, v.status, v.limit);
         default: {
           const d = await rec.call('deployments.get', { id });
           return listed({ deployment: d }, deploymentText(d));
