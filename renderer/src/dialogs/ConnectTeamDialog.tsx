@@ -14,6 +14,7 @@ import { invoke } from '../api.ts';
 import { Dialog, DialogButtons } from '../components/Dialog.tsx';
 import { CheckField, Field } from '../components/Field.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { PgPasswordField, PgUrlField } from '../components/PgFields.tsx';
 import { useQuery } from '../hooks/useQuery.ts';
 import type { FieldErrors } from '../errors.ts';
 import { fieldErrorsOf } from '../errors.ts';
@@ -186,42 +187,24 @@ export function ConnectTeamDialog({ onClose }: { onClose(): void }) {
         “Move to a team database…” instead.
       </p>
       <FormError error={formError} />
-      <Field
-        label="Database URL"
+      <PgUrlField
+        value={url}
         error={errors.url}
         help="postgres://USER@HOST:PORT/DATABASE — add ?sslmode=verify-full for a server elsewhere. Without the password."
-      >
-        <input
-          className="input mono"
-          name="pg-url"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="postgres://stateward@db.example.org:5432/stateward"
-          value={url}
-          onChange={(e) => {
-            setUrl(e.target.value);
-            edited('url');
-          }}
-        />
-      </Field>
-      <Field
-        label="Password"
-        optional
+        onChange={(v) => {
+          setUrl(v);
+          edited('url');
+        }}
+      />
+      <PgPasswordField
+        value={password}
         error={errors.password}
         help="Kept in this app's memory only. Leave it empty to use PGPASSWORD or ~/.pgpass."
-      >
-        <input
-          className="input"
-          name="pg-password"
-          type="password"
-          autoComplete="off"
-          value={password}
-          onChange={(e) => {
-            setPassword(e.target.value);
-            edited('password');
-          }}
-        />
-      </Field>
+        onChange={(v) => {
+          setPassword(v);
+          edited('password');
+        }}
+      />
       <Field
         label="Schema"
         optional

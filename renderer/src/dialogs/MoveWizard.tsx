@@ -9,6 +9,7 @@ import { Fragment } from 'react';
 import type { PgMoveReport } from '../../../shared/domain.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
+import { PgPasswordField, PgUrlField } from '../components/PgFields.tsx';
 import { StepProgress } from '../components/ProgressBar.tsx';
 import { WizardSteps } from '../components/WizardSteps.tsx';
 import { formatCount, formatDuration } from '../format.ts';
@@ -17,7 +18,6 @@ import { useProgress } from '../stores/progress.ts';
 import type { MoveStep } from '../stores/moveWizard.ts';
 import { useMoveWizard } from '../stores/moveWizard.ts';
 import { useNav } from '../stores/nav.ts';
-import { Field } from '../components/Field.tsx';
 import { FormError } from './FormError.tsx';
 
 const STEPS: { step: MoveStep; label: string }[] = [
@@ -172,34 +172,16 @@ function ConnectStep() {
         nothing is written.
       </p>
       <FormError error={w.error} />
-      <Field
-        label="Database URL"
+      <PgUrlField
+        value={w.url}
         help="postgres://USER@HOST:PORT/DATABASE — add ?schema=NAME for a schema of its own, ?sslmode=verify-full for a server elsewhere. Without the password."
-      >
-        <input
-          className="input mono"
-          name="pg-url"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="postgres://stateward@db.example.org:5432/stateward"
-          value={w.url}
-          onChange={(e) => w.setUrl(e.target.value)}
-        />
-      </Field>
-      <Field
-        label="Password"
-        optional
+        onChange={w.setUrl}
+      />
+      <PgPasswordField
+        value={w.password}
         help="Used for this move only and never stored. Leave it empty to use PGPASSWORD or ~/.pgpass."
-      >
-        <input
-          className="input"
-          name="pg-password"
-          type="password"
-          autoComplete="off"
-          value={w.password}
-          onChange={(e) => w.setPassword(e.target.value)}
-        />
-      </Field>
+        onChange={w.setPassword}
+      />
     </div>
   );
 }
