@@ -15,7 +15,13 @@ import { createPgBackup } from '../../electron/core/pg/backup.ts';
 import { migratePostgres } from '../../electron/core/pg/migrate.ts';
 import { MIGRATIONS } from '../../electron/core/store/migrations/index.ts';
 import { TEMP_PREFIX } from '../../electron/core/fsutil.ts';
-import { inspectBackupFile, rejectionCode, spawnLines } from '../helpers/backup-util.ts';
+import {
+  inspectBackupFile,
+  mountTmpfs,
+  rejectionCode,
+  spawnLines,
+  unmountTmpfs,
+} from '../helpers/backup-util.ts';
 import { HELPERS_DIR } from '../helpers/child.ts';
 import { cli } from '../helpers/cli.ts';
 import { pgSkipReason, usePgDatabase, withClient } from '../helpers/pg.ts';
@@ -397,6 +403,21 @@ describe.skipIf(skip !== null)('team backup of a PostgreSQL schema', () => {
     cleanupTemporaries(outDir);
     expect(fs.readdirSync(outDir)).toEqual([]);
   }, 90_000);
+
+  it('a full disk, while the file gets its schema or its rows → BACKUP_DISK_FULL, nothing kept', async (ctx) => {
+    for (const size of ['200k', '1m']) {
+      const out = world.dir();
+      const why = mountTmpfs(world, out, `size=${size},mode=0700`);
+      if (why) {
+        console.warn(`skipped disk full: ${why}`);
+        ctx.skip(why);
+        return;
+      }
+      expect(await rejectionCode(manualBackup(out)), size).toBe('BACKUP_DISK_FULL');
+      expect(fs.readdirSync(out), size).toEqual([]);
+      unmountTmpfs(out);
+    }
+  });
 
   it('a cancelled backup stops mid-copy and keeps nothing', async () => {
     const outDir = path.join(world.dir(), 'cancelled');

@@ -13,7 +13,7 @@
 // with their exact text after, so nothing is counted twice.
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { BackupKind, BackupSource } from '../../../shared/domain.ts';
 import type { BackupProgress, BackupResult, SnapshotOutcome } from '../backup/engine.ts';
 import { runBackup } from '../backup/engine.ts';
@@ -330,7 +330,17 @@ export async function createPgBackup(req: PgBackupRequest): Promise<BackupResult
               { hint: 'Check the database URL and schema; nothing was written.' },
             );
           const migrations = MIGRATIONS.slice(0, plan.current);
-          applyMigrations(db as WritableDB, planMigrations(db as WritableDB, migrations), req.now);
+          try {
+            applyMigrations(
+              db as WritableDB,
+              planMigrations(db as WritableDB, migrations),
+              req.now,
+            );
+          } catch (e) {
+            // The temporary file's schema, not a live database's: its failure (a full disk)
+            // is classified as the backup's own (BACKUP_DISK_FULL, …), not MIGRATION_FAILED.
+            throw isAppError(e) && e.code === 'MIGRATION_FAILED' && e.cause ? e.cause : e;
+          }
           // The history as the server recorded it: when and by which version each was applied.
           const stamp = db.prepare(
             `UPDATE schema_migrations SET applied_at = ?, app_version = ? WHERE version = ?`,
