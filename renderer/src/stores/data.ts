@@ -2,18 +2,12 @@
 // the revision of what they show into their query key so they refetch.
 import { create } from 'zustand';
 import type { Events } from '../../../shared/events.ts';
+import { DATA_AREAS } from '../../../shared/events.ts';
 
 export type Area = Events['data.changed']['area'];
 
 /** Every area but secrets: all refreshed when changes may have been missed or the data replaced. */
-export const LIST_AREAS: readonly Area[] = [
-  'projects',
-  'environments',
-  'deployments',
-  'snapshots',
-  'audit',
-  'backups',
-];
+export const LIST_AREAS: readonly Area[] = DATA_AREAS.filter((a) => a !== 'secrets');
 
 interface DataState {
   /** Areas never changed so far are absent (revision 0). */
